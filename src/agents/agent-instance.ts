@@ -1,0 +1,70 @@
+// One live instance of an agent module: the exports the runtime calls, with the message copy-in between
+// agent_alloc and handle_message. It does not catch traps: the runtime decides what a trap means.
+import type { InstanceHost } from './host-imports.ts';
+import type { CompiledAgentModule } from './module-cache.ts';
+import { wasiImports } from './wasi-shim.ts';
+
+/** agent_alloc gave 0 or a range outside memory: the delivery fails as an agent error, not a trap. */
+export class AgentAllocError extends Error {
+  constructor(ptr: number, len: number) {
+    super(`agent_alloc(${len}) returned ${ptr === 0 ? '0' : `${ptr}, outside memory`}`);
+    this.name = 'AgentAllocError';
+  }
+}
+
+type Export0 = () => unknown;
+
+export class AgentInstance {
+  readonly host: InstanceHost;
+  readonly compiled: CompiledAgentModule;
+  private readonly alloc: (len: number) => number;
+  private readonly handle: (ptr: number, len: number) => number;
+  private readonly initialize: Export0 | undefined;
+  private readonly agentInit: (() => number) | undefined;
+  private readonly timer: ((id: number) => void) | undefined;
+  private readonly agentShutdown: Export0 | undefined;
+
+  /** Instantiates (a start function may trap: the caller catches). */
+  constructor(compiled: CompiledAgentModule, host: InstanceHost) {
+    this.compiled = compiled;
+    this.host = host;
+    const imports: WebAssembly.Imports = { caxton: host.caxtonImports() };
+    if (compiled.wasiImports.length > 0) imports.wasi_snapshot_preview1 = wasiImports(host, compiled.wasiImports);
+    const exports = new WebAssembly.Instance(compiled.module, imports).exports;
+    host.attachMemory(exports.memory as WebAssembly.Memory);
+    this.alloc = exports.agent_alloc as (len: number) => number;
+    this.handle = exports.handle_message as (ptr: number, len: number) => number;
+    this.initialize = exports._initialize as Export0 | undefined;
+    this.agentInit = exports.agent_init as (() => number) | undefined;
+    this.timer = exports.handle_timer as ((id: number) => void) | undefined;
+    this.agentShutdown = exports.agent_shutdown as Export0 | undefined;
+  }
+
+  /** `_initialize` then `agent_init`; returns agent_init's result (0 when the export is absent). */
+  init(): number {
+    this.initialize?.();
+    return this.agentInit ? this.agentInit() : 0;
+  }
+
+  /** Copies one message (JSON text) into memory and calls handle_message; returns its result. */
+  deliver(json: string): number {
+    const len = Buffer.byteLength(json, 'utf8');
+    const ptr = this.alloc(len) >>> 0;
+    if (ptr === 0 || !this.host.inRange(ptr, len)) throw new AgentAllocError(ptr, len);
+    // Encoded straight into the agent's memory: no intermediate byte array per message.
+    this.host.bytes().write(json, ptr, len, 'utf8');
+    return this.handle(ptr, len);
+  }
+
+  get hasTimerHandler(): boolean {
+    return this.timer !== undefined;
+  }
+
+  handleTimer(timerId: number): void {
+    this.timer?.(timerId);
+  }
+
+  shutdown(): void {
+    this.agentShutdown?.();
+  }
+}

@@ -1,0 +1,112 @@
+// Everything the runtime keeps about one agent of this node, across instances: spec, module, state,
+// mailbox, stats, logs, trap history. The instance itself is replaceable (a trap, an upgrade); this is not.
+import type { AclMessage } from '../messaging/message.ts';
+import type { AgentSpec, AgentState, AgentStats } from '../node/services.ts';
+import type { AgentInstance } from './agent-instance.ts';
+import type { AgentLogLevel, HostBindings, InstanceHost, TimerScheduler } from './host-imports.ts';
+import { LogRing } from './log-ring.ts';
+import type { CompiledAgentModule } from './module-cache.ts';
+import { RingQueue } from './ring-queue.ts';
+import type { RuntimeLimits } from './runtime-defaults.ts';
+
+/** A timer that fired, waiting its turn in the mailbox behind the messages that arrived before it. */
+export class FiredTimer {
+  constructor(
+    readonly host: InstanceHost,
+    readonly timerId: number,
+  ) {}
+}
+
+export type MailboxItem = AclMessage | FiredTimer;
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+/** The runtime services a slot's instances call back into. */
+export interface SlotOwner {
+  readonly clock: Clock;
+  readonly limits: RuntimeLimits;
+  readonly timers: TimerScheduler;
+  appendLog(slot: AgentSlot, level: AgentLogLevel, message: string): void;
+  permissionDenied(slot: AgentSlot, what: string): void;
+  timerFired(slot: AgentSlot, host: InstanceHost, timerId: number): void;
+}
+
+export class AgentSlot {
+  readonly name: string;
+  spec: AgentSpec;
+  sha256: string;
+  version: number;
+  state: AgentState = 'deploying';
+  /** Set once the module is loaded; null only while deploying. */
+  compiled: CompiledAgentModule | null = null;
+  /** The live instance; null after a trap until the next item needs one, and when stopped or failed. */
+  instance: AgentInstance | null = null;
+  /** Messages and fired timers in arrival order; deliver() bounds it by spec.limits.mailbox. */
+  readonly mailbox = new RingQueue<MailboxItem>();
+  readonly stats: Omit<AgentStats, 'mailbox_depth'> = {
+    invocations: 0,
+    traps: 0,
+    messages_in: 0,
+    messages_out: 0,
+    last_error: null,
+  };
+  readonly logs: LogRing;
+  /** Times (clock ms) of the most recent traps, at most TRAPS_BEFORE_FAILED of them. */
+  trapTimes: number[] = [];
+  /** In the runtime's ready queue: keeps an agent from being queued twice. */
+  scheduled = false;
+  /** stop() was called: new messages are refused, the queued ones are handled, then agent_shutdown. */
+  stopping = false;
+  stopWaiters: (() => void)[] = [];
+  readonly createdAt: string;
+  updatedAt: string;
+  /** Tool calls issued and not yet answered (bounds call_tool). */
+  pendingToolCalls = 0;
+  private toolCallSeq = 0;
+  private readonly owner: SlotOwner;
+
+  constructor(owner: SlotOwner, spec: AgentSpec, sha256: string, version: number, logRingSize: number) {
+    this.owner = owner;
+    this.name = spec.name;
+    this.spec = spec;
+    this.sha256 = sha256;
+    this.version = version;
+    this.logs = new LogRing(logRingSize);
+    this.createdAt = new Date(owner.clock.now()).toISOString();
+    this.updatedAt = this.createdAt;
+  }
+
+  /** Messages from outside are taken while running, during an upgrade's switch and while deploying. */
+  acceptsMessages(): boolean {
+    return !this.stopping && (this.state === 'running' || this.state === 'draining' || this.state === 'deploying');
+  }
+
+  /** Has something the scheduler should run now. */
+  hasWork(): boolean {
+    if (this.state === 'deploying' || this.state === 'failed' || this.state === 'stopped') return false;
+    return this.mailbox.length > 0 || this.stopping;
+  }
+
+  /** The host bindings of a new instance; `spec` is the one that instance runs under (an upgrade's new spec). */
+  bindingsFor(spec: AgentSpec): HostBindings {
+    const owner = this.owner;
+    return {
+      agentName: this.name,
+      limits: owner.limits,
+      timers: owner.timers,
+      now: () => owner.clock.now(),
+      log: (level, message) => owner.appendLog(this, level, message),
+      toolGranted: (server, tool) => {
+        const grant = Object.hasOwn(spec.tools, server) ? spec.tools[server] : undefined;
+        return grant === '*' || (Array.isArray(grant) && grant.includes(tool));
+      },
+      permissionDenied: (what) => owner.permissionDenied(this, what),
+      nextToolCallId: () => (this.toolCallSeq = this.toolCallSeq >= 0x7fffffff ? 1 : this.toolCallSeq + 1),
+      pendingToolCalls: () => this.pendingToolCalls,
+      timerFired: (host, timerId) => owner.timerFired(this, host, timerId),
+    };
+  }
+}

@@ -1,0 +1,274 @@
+// The `caxton` imports of one agent instance (../shared/spec/agent-abi.md). Every pointer/length pair is
+// checked against the memory's current size; nothing an agent passes can make the host throw. Effects
+// with consequences outside the instance (sends, tool calls) are only collected here: the runtime commits
+// them when the invocation ends without a trap.
+import { randomFillSync, randomUUID } from 'node:crypto';
+import type { AclMessage } from '../messaging/message.ts';
+import { parseMessage } from '../messaging/message.ts';
+import { AbiError, LOG_LEVELS } from './abi.ts';
+import type { RuntimeLimits } from './runtime-defaults.ts';
+
+export type AgentLogLevel = (typeof LOG_LEVELS)[number];
+
+/** Runs callbacks later; injected so tests fire timers by hand. */
+export interface TimerScheduler {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: TimerScheduler = {
+  set: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** A tool call the agent asked for; issued only if its invocation ends without a trap. */
+export interface ToolCallRequest {
+  id: number;
+  server: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
+/** What an instance needs from the agent it belongs to (state that outlives one instance). */
+export interface HostBindings {
+  readonly agentName: string;
+  readonly limits: RuntimeLimits;
+  readonly timers: TimerScheduler;
+  /** Wall-clock milliseconds since the epoch (fractions allowed). */
+  now(): number;
+  log(level: AgentLogLevel, message: string): void;
+  toolGranted(server: string, tool: string): boolean;
+  permissionDenied(what: string): void;
+  /** Call ids are per agent, so results still match after the instance was replaced. */
+  nextToolCallId(): number;
+  /** Tool calls of this agent issued and not yet answered. */
+  pendingToolCalls(): number;
+  timerFired(host: InstanceHost, timerId: number): void;
+}
+
+/** Marks a timer that fired and waits in the mailbox: cancel still stops it being handled. */
+const FIRED = Symbol('fired');
+const MAX_I32 = 0x7fffffff;
+const textEncoder = new TextEncoder();
+
+export class InstanceHost {
+  /** Sends of the current invocation, committed or discarded by the runtime. */
+  readonly outbox: AclMessage[] = [];
+  /** Tool calls of the current invocation, issued or discarded by the runtime. */
+  readonly toolCalls: ToolCallRequest[] = [];
+  readonly bindings: HostBindings;
+  private readonly nameBytes: Uint8Array;
+  private memory: WebAssembly.Memory | null = null;
+  // A Buffer over the memory, rebuilt only when the memory grew (growing replaces its ArrayBuffer).
+  private arrayBuffer: ArrayBuffer | null = null;
+  private view: Buffer = Buffer.alloc(0);
+  private readonly timers = new Map<number, unknown>();
+  private nextTimerId = 1;
+  private readonly stdio = new Map<number, { decoder: TextDecoder; pending: string }>();
+
+  constructor(bindings: HostBindings) {
+    this.bindings = bindings;
+    this.nameBytes = textEncoder.encode(bindings.agentName);
+  }
+
+  attachMemory(memory: WebAssembly.Memory): void {
+    this.memory = memory;
+  }
+
+  /** The agent's memory as a Buffer, current after any growth. */
+  bytes(): Buffer {
+    const buffer = this.memory?.buffer as ArrayBuffer | undefined;
+    if (buffer !== this.arrayBuffer) {
+      this.arrayBuffer = buffer ?? null;
+      this.view = buffer ? Buffer.from(buffer) : Buffer.alloc(0);
+    }
+    return this.view;
+  }
+
+  /** True when [ptr, ptr+len) lies inside the memory; both are read as unsigned i32. */
+  inRange(ptr: number, len: number): boolean {
+    return (ptr >>> 0) + (len >>> 0) <= this.bytes().length;
+  }
+
+  /** Called when a fired timer reaches the front of the mailbox: true if it was not cancelled meanwhile. */
+  takeFiredTimer(timerId: number): boolean {
+    if (this.timers.get(timerId) !== FIRED) return false;
+    this.timers.delete(timerId);
+    return true;
+  }
+
+  /** Drops collected sends and tool calls (a trap, or before the next invocation). */
+  discardEffects(): void {
+    this.outbox.length = 0;
+    this.toolCalls.length = 0;
+  }
+
+  /** The instance is thrown away: its timers die with it, partial stdout lines are written out. */
+  dispose(): void {
+    for (const handle of this.timers.values()) if (handle !== FIRED) this.bindings.timers.clear(handle);
+    this.timers.clear();
+    for (const [fd, stream] of this.stdio) {
+      const rest = stream.pending + stream.decoder.decode();
+      if (rest) this.bindings.log(fd === 2 ? 'warn' : 'info', rest);
+    }
+    this.stdio.clear();
+    this.memory = null;
+    this.arrayBuffer = null;
+    this.view = Buffer.alloc(0);
+  }
+
+  /** Text written by the WASI shim to fd 1/2, logged one line at a time. */
+  writeStdio(fd: number, chunk: Uint8Array): void {
+    let stream = this.stdio.get(fd);
+    if (!stream) {
+      stream = { decoder: new TextDecoder('utf-8'), pending: '' };
+      this.stdio.set(fd, stream);
+    }
+    const level: AgentLogLevel = fd === 2 ? 'warn' : 'info';
+    let text = stream.pending + stream.decoder.decode(chunk, { stream: true });
+    let newline = text.indexOf('\n');
+    while (newline !== -1) {
+      this.bindings.log(level, text.slice(0, newline));
+      text = text.slice(newline + 1);
+      newline = text.indexOf('\n');
+    }
+    const max = this.bindings.limits.maxLogLineChars;
+    while (text.length >= max) {
+      this.bindings.log(level, text.slice(0, max));
+      text = text.slice(max);
+    }
+    stream.pending = text;
+  }
+
+  /** Flushes a partial line of fd 1/2 (fd_close). */
+  flushStdio(fd: number): void {
+    const stream = this.stdio.get(fd);
+    if (!stream) return;
+    const rest = stream.pending + stream.decoder.decode();
+    stream.pending = '';
+    if (rest) this.bindings.log(fd === 2 ? 'warn' : 'info', rest);
+  }
+
+  /** The import object of module `caxton`. */
+  caxtonImports(): Record<string, (...args: never[]) => unknown> {
+    return {
+      send_message: (ptr: number, len: number) => this.sendMessage(ptr, len),
+      log: (level: number, ptr: number, len: number) => this.log(level, ptr, len),
+      now_micros: () => BigInt(Math.round(this.bindings.now() * 1000)),
+      random_fill: (ptr: number, len: number) => this.randomFill(ptr, len),
+      set_timer: (delayMs: number) => this.setTimer(delayMs),
+      cancel_timer: (timerId: number) => this.cancelTimer(timerId),
+      agent_name: (ptr: number, cap: number) => this.agentName(ptr, cap),
+      call_tool: (ptr: number, len: number) => this.callTool(ptr, len),
+    };
+  }
+
+  private readJson(ptr: number, len: number): unknown {
+    const start = ptr >>> 0;
+    try {
+      return JSON.parse(this.bytes().toString('utf8', start, start + (len >>> 0)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sendMessage(ptr: number, len: number): number {
+    if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
+    if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
+    if (this.outbox.length >= this.bindings.limits.maxOutboxPerInvocation) return AbiError.QUOTA_EXCEEDED;
+    const value = this.readJson(ptr, len);
+    if (value === undefined) {
+      this.bindings.log('warn', 'send_message refused: not valid JSON');
+      return AbiError.INVALID_ARGUMENT;
+    }
+    const parsed = parseMessage(value);
+    if (!parsed.ok) {
+      this.bindings.log('warn', `send_message refused: ${parsed.message}`);
+      return AbiError.INVALID_ARGUMENT;
+    }
+    const message = parsed.message as AclMessage;
+    message.sender = this.bindings.agentName;
+    message.message_id = randomUUID();
+    if (message.conversation_id === undefined) message.conversation_id = randomUUID();
+    this.outbox.push(message);
+    return 0;
+  }
+
+  private log(level: number, ptr: number, len: number): void {
+    if (!this.inRange(ptr, len)) return;
+    const start = ptr >>> 0;
+    const end = start + Math.min(len >>> 0, this.bindings.limits.maxLogLineChars * 4);
+    let text = this.bytes().toString('utf8', start, end);
+    if (text.length > this.bindings.limits.maxLogLineChars) text = text.slice(0, this.bindings.limits.maxLogLineChars);
+    this.bindings.log(LOG_LEVELS[Math.min(Math.max(level | 0, 0), LOG_LEVELS.length - 1)], text);
+  }
+
+  private randomFill(ptr: number, len: number): number {
+    if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
+    randomFillSync(this.bytes(), ptr >>> 0, len >>> 0);
+    return 0;
+  }
+
+  private setTimer(delayMs: number): number {
+    if (delayMs < 0) return AbiError.INVALID_ARGUMENT;
+    if (this.timers.size >= this.bindings.limits.maxTimersPerAgent || this.nextTimerId > MAX_I32) {
+      return AbiError.QUOTA_EXCEEDED;
+    }
+    const id = this.nextTimerId++;
+    const handle = this.bindings.timers.set(() => {
+      if (!this.timers.has(id)) return;
+      this.timers.set(id, FIRED);
+      this.bindings.timerFired(this, id);
+    }, delayMs);
+    this.timers.set(id, handle);
+    return id;
+  }
+
+  private cancelTimer(timerId: number): number {
+    const handle = this.timers.get(timerId);
+    if (handle === undefined) return AbiError.NOT_FOUND;
+    if (handle !== FIRED) this.bindings.timers.clear(handle);
+    this.timers.delete(timerId);
+    return 0;
+  }
+
+  private agentName(ptr: number, cap: number): number {
+    if (!this.inRange(ptr, cap)) return AbiError.INVALID_ARGUMENT;
+    if (this.nameBytes.length <= cap >>> 0) this.bytes().set(this.nameBytes, ptr >>> 0);
+    return this.nameBytes.length;
+  }
+
+  private callTool(ptr: number, len: number): number {
+    if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
+    if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
+    const request = parseToolCall(this.readJson(ptr, len));
+    if (typeof request === 'string') {
+      this.bindings.log('warn', `call_tool refused: ${request}`);
+      return AbiError.INVALID_ARGUMENT;
+    }
+    if (!this.bindings.toolGranted(request.server, request.tool)) {
+      this.bindings.permissionDenied(`tool ${request.server}/${request.tool}`);
+      return AbiError.PERMISSION_DENIED;
+    }
+    if (this.bindings.pendingToolCalls() + this.toolCalls.length >= this.bindings.limits.maxPendingToolCalls) {
+      return AbiError.QUOTA_EXCEEDED;
+    }
+    const id = this.bindings.nextToolCallId();
+    this.toolCalls.push({ id, ...request });
+    return id;
+  }
+}
+
+/** `{"server": S, "tool": T, "arguments"?: {...}}`, or the reason it is not. */
+function parseToolCall(value: unknown): Omit<ToolCallRequest, 'id'> | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const { server, tool, arguments: args, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return `unknown field ${unknown.join(',')}`;
+  if (typeof server !== 'string' || server.length === 0) return 'server: must be a non-empty string';
+  if (typeof tool !== 'string' || tool.length === 0) return 'tool: must be a non-empty string';
+  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+    return 'arguments: must be an object';
+  }
+  return { server, tool, arguments: (args ?? {}) as Record<string, unknown> };
+}

@@ -1,0 +1,185 @@
+// Running one invocation of an agent (init, message, timer, shutdown) and what follows from how it
+// ended: commit its sends and tool calls, or discard them and count a trap; answer a request the agent
+// could not handle. Nothing here decides when an agent runs; the scheduler does.
+import type { MessageSink } from '../messaging/delivery.ts';
+import type { AclMessage } from '../messaging/message.ts';
+import { EXPECTS_REPLY } from '../messaging/message.ts';
+import type { HostErrorCode } from '../messaging/replies.ts';
+import { failureReply } from '../messaging/replies.ts';
+import type { AgentSpec } from '../node/services.ts';
+import { TRAP_WINDOW_MS, TRAPS_BEFORE_FAILED } from './abi.ts';
+import { AgentAllocError, AgentInstance } from './agent-instance.ts';
+import type { AgentSlot, Clock, FiredTimer } from './agent-slot.ts';
+import type { AgentLogLevel } from './host-imports.ts';
+import { InstanceHost } from './host-imports.ts';
+import type { CompiledAgentModule } from './module-cache.ts';
+import type { InvocationKind, RuntimeLogger, RuntimeObserver } from './runtime-observer.ts';
+import { StartFailure } from './start-failure.ts';
+import type { ToolCalls } from './tool-calls.ts';
+import type { TrapInfo } from './trap-reason.ts';
+import { classifyTrap } from './trap-reason.ts';
+
+export interface InvocationServices {
+  readonly observer: RuntimeObserver;
+  readonly logger: RuntimeLogger;
+  readonly clock: Clock;
+  readonly sink: MessageSink;
+  readonly tools: ToolCalls;
+  appendLog(slot: AgentSlot, level: AgentLogLevel, message: string): void;
+  /** The agent trapped TRAPS_BEFORE_FAILED times within TRAP_WINDOW_MS. */
+  failAgent(slot: AgentSlot): void;
+}
+
+const NO_TRAP = Symbol('no trap');
+
+export class Invoker {
+  constructor(private readonly services: InvocationServices) {}
+
+  runMessage(slot: AgentSlot, message: AclMessage): void {
+    const instance = this.ensureInstance(slot);
+    if (instance === null) {
+      this.replyFailure(slot, message, 'AGENT_ERROR', `agent "${slot.name}" could not start a fresh instance`);
+      return;
+    }
+    const json = JSON.stringify(message);
+    const started = performance.now();
+    let trap: unknown = NO_TRAP;
+    let result = 0;
+    let error: string | null = null;
+    try {
+      result = instance.deliver(json);
+    } catch (err) {
+      if (err instanceof AgentAllocError) error = err.message;
+      else trap = err;
+    }
+    const durationNs = (performance.now() - started) * 1e6;
+    if (trap !== NO_TRAP) return this.trapped(slot, instance, classifyTrap(trap), 'message', durationNs, message);
+    slot.stats.invocations++;
+    this.commit(slot, instance.host);
+    if (error === null && result !== 0) error = `handle_message returned ${result}`;
+    if (error !== null) {
+      slot.stats.last_error = error;
+      this.replyFailure(slot, message, 'AGENT_ERROR', error, { result });
+    }
+    this.services.observer.onInvocation(slot.name, 'message', durationNs, error === null ? 'ok' : 'error');
+  }
+
+  runTimer(slot: AgentSlot, timer: FiredTimer): void {
+    const instance = slot.instance;
+    if (!instance || instance.host !== timer.host || !instance.host.takeFiredTimer(timer.timerId)) return;
+    if (slot.stopping || !instance.hasTimerHandler) return;
+    const started = performance.now();
+    try {
+      instance.handleTimer(timer.timerId);
+    } catch (err) {
+      return this.trapped(slot, instance, classifyTrap(err), 'timer', (performance.now() - started) * 1e6);
+    }
+    slot.stats.invocations++;
+    this.commit(slot, instance.host);
+    this.services.observer.onInvocation(slot.name, 'timer', (performance.now() - started) * 1e6, 'ok');
+  }
+
+  /** The live instance, or a fresh one after a trap; null (and a recorded trap) when it cannot start. */
+  private ensureInstance(slot: AgentSlot): AgentInstance | null {
+    if (slot.instance) return slot.instance;
+    try {
+      const instance = this.startInstance(slot, slot.compiled!, slot.spec);
+      slot.instance = instance;
+      this.commit(slot, instance.host);
+      return instance;
+    } catch (err) {
+      const info = err instanceof StartFailure ? err.trap : classifyTrap(err);
+      this.recordTrap(slot, info, 'init');
+      return null;
+    }
+  }
+
+  /** New host + instance + _initialize/agent_init. Effects stay in the host for the caller to commit. */
+  startInstance(slot: AgentSlot, compiled: CompiledAgentModule, spec: AgentSpec): AgentInstance {
+    const started = performance.now();
+    let instance: AgentInstance | null = null;
+    const host = new InstanceHost(slot.bindingsFor(spec));
+    try {
+      instance = new AgentInstance(compiled, host);
+      const result = instance.init();
+      if (result !== 0) {
+        host.dispose();
+        this.services.observer.onInvocation(slot.name, 'init', (performance.now() - started) * 1e6, 'error');
+        throw new StartFailure({ reason: 'init_failed', detail: `agent_init returned ${result}` }, 'agent_init', result);
+      }
+    } catch (err) {
+      if (err instanceof StartFailure) throw err;
+      host.discardEffects();
+      host.dispose();
+      this.services.observer.onInvocation(slot.name, 'init', (performance.now() - started) * 1e6, 'trap');
+      throw new StartFailure(classifyTrap(err), instance ? 'agent_init' : 'instantiate');
+    }
+    this.services.observer.onInvocation(slot.name, 'init', (performance.now() - started) * 1e6, 'ok');
+    return instance;
+  }
+
+  runShutdown(slot: AgentSlot, instance: AgentInstance): void {
+    const started = performance.now();
+    let outcome: 'ok' | 'trap' = 'ok';
+    try {
+      instance.shutdown();
+      this.commit(slot, instance.host);
+    } catch (err) {
+      outcome = 'trap';
+      instance.host.discardEffects();
+      const info = classifyTrap(err);
+      this.services.appendLog(slot, 'error', `trapped in agent_shutdown: ${info.reason}: ${info.detail}`);
+    }
+    instance.host.dispose();
+    this.services.observer.onInvocation(slot.name, 'shutdown', (performance.now() - started) * 1e6, outcome);
+  }
+
+  commit(slot: AgentSlot, host: InstanceHost): void {
+    const outbox = host.outbox;
+    if (outbox.length > 0) {
+      slot.stats.messages_out += outbox.length;
+      for (let i = 0; i < outbox.length; i++) this.route(outbox[i]);
+      outbox.length = 0;
+    }
+    if (host.toolCalls.length > 0) {
+      for (const call of host.toolCalls) this.services.tools.issue(slot, call);
+      host.toolCalls.length = 0;
+    }
+  }
+
+  private trapped(slot: AgentSlot, instance: AgentInstance, info: TrapInfo, kind: InvocationKind, durationNs: number, message?: AclMessage): void {
+    instance.host.discardEffects();
+    instance.host.dispose();
+    if (slot.instance === instance) slot.instance = null;
+    slot.stats.invocations++;
+    this.services.observer.onInvocation(slot.name, kind, durationNs, 'trap');
+    if (message) this.replyFailure(slot, message, 'AGENT_TRAPPED', `agent "${slot.name}" trapped: ${info.reason}`, { reason: info.reason });
+    this.recordTrap(slot, info, kind);
+  }
+
+  /** Counts a trap; the TRAPS_BEFORE_FAILED-th within TRAP_WINDOW_MS makes the agent `failed`. */
+  private recordTrap(slot: AgentSlot, info: TrapInfo, kind: InvocationKind): void {
+    slot.stats.traps++;
+    slot.stats.last_error = `trap in ${kind} (${info.reason}): ${info.detail}`;
+    this.services.appendLog(slot, 'error', slot.stats.last_error);
+    this.services.logger.warn({ agent: slot.name, reason: info.reason, kind }, 'agent trapped');
+    this.services.observer.onTrap(slot.name, info.reason);
+    const now = this.services.clock.now();
+    slot.trapTimes.push(now);
+    if (slot.trapTimes.length > TRAPS_BEFORE_FAILED) slot.trapTimes.shift();
+    if (slot.trapTimes.length === TRAPS_BEFORE_FAILED && now - slot.trapTimes[0] <= TRAP_WINDOW_MS) this.services.failAgent(slot);
+  }
+
+  replyFailure(slot: AgentSlot, original: AclMessage, code: HostErrorCode, text: string, details?: Record<string, unknown>): void {
+    if (!EXPECTS_REPLY.has(original.performative)) return;
+    this.route(failureReply(original, slot.name, code, text, details));
+  }
+
+  route(message: AclMessage): void {
+    try {
+      this.services.sink.route(message);
+    } catch (err) {
+      this.services.logger.error({ err, message_id: message.message_id }, 'routing a message from the agent runtime failed');
+    }
+  }
+}

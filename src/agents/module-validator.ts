@@ -1,0 +1,102 @@
+// Deploy-time checks of a module against the ABI (../shared/spec/agent-abi.md): what it imports, what it
+// exports, with which signatures, and how much memory it asks for. Every refusal names the offending
+// import or export, so the author knows what to fix without reading the runtime.
+import { CaxtonError } from '../errors.ts';
+import { HOST_IMPORTS, IMPORT_MODULE, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, WASI_MODULE } from './abi.ts';
+import type { FuncSignature, WasmInspection } from './wasm-inspect.ts';
+import { formatSignature, inspectWasm, looksLikeWasm, WasmFormatError } from './wasm-inspect.ts';
+
+function sameSignature(actual: FuncSignature | undefined, expected: { params: readonly string[]; results: readonly string[] }): boolean {
+  if (!actual) return false;
+  return (
+    actual.params.length === expected.params.length &&
+    actual.results.length === expected.results.length &&
+    actual.params.every((t, i) => t === expected.params[i]) &&
+    actual.results.every((t, i) => t === expected.results[i])
+  );
+}
+
+function invalid(message: string, details?: Record<string, unknown>): CaxtonError {
+  return new CaxtonError('INVALID_MODULE', message, details);
+}
+
+/** Reads the module; INVALID_MODULE when it is not wasm or is malformed. */
+export function inspectAgentModule(bytes: Uint8Array): WasmInspection {
+  if (!looksLikeWasm(bytes)) throw invalid('not a WebAssembly module');
+  try {
+    return inspectWasm(bytes);
+  } catch (err) {
+    if (err instanceof WasmFormatError) throw invalid(`malformed WebAssembly module: ${err.message}`, { offset: err.offset });
+    throw err;
+  }
+}
+
+/** Imports and exports against the ABI; throws INVALID_MODULE naming the first problem. */
+export function checkAbi(inspection: WasmInspection): void {
+  for (const imp of inspection.imports) {
+    const qualified = `${imp.module}.${imp.name}`;
+    if (imp.module === WASI_MODULE) {
+      if (imp.kind !== 'function') throw invalid(`import ${qualified} must be a function`, { import: qualified });
+      continue;
+    }
+    const expected = imp.module === IMPORT_MODULE ? HOST_IMPORTS[imp.name] : undefined;
+    if (!expected || !Object.hasOwn(HOST_IMPORTS, imp.name)) {
+      throw invalid(`import ${qualified} is not provided by Caxton (only ${IMPORT_MODULE}.* of the agent ABI and ${WASI_MODULE}.*)`, {
+        import: qualified,
+      });
+    }
+    if (imp.kind !== 'function' || !sameSignature(imp.signature, expected)) {
+      const got = imp.signature ? formatSignature(imp.signature) : imp.kind;
+      throw invalid(`import ${qualified} has signature ${got}, the ABI says ${formatSignature(expected)}`, { import: qualified });
+    }
+  }
+
+  const exports = new Map(inspection.exports.map((e) => [e.name, e]));
+  const memory = exports.get(REQUIRED_EXPORTS.memory);
+  if (!memory || memory.kind !== 'memory') {
+    throw invalid('missing export memory (the agent must export its linear memory as "memory")', { export: 'memory' });
+  }
+  if (inspection.memory?.imported) {
+    throw invalid('memory must be defined by the module, not imported', { export: 'memory' });
+  }
+  for (const name of ['agent_alloc', 'handle_message'] as const) {
+    const expected = REQUIRED_EXPORTS[name];
+    const found = exports.get(name);
+    if (!found || found.kind !== 'function') {
+      throw invalid(`missing export ${name} ${formatSignature(expected)}`, { export: name });
+    }
+    if (!sameSignature(found.signature, expected)) {
+      throw invalid(`export ${name} has signature ${formatSignature(found.signature!)}, the ABI says ${formatSignature(expected)}`, {
+        export: name,
+      });
+    }
+  }
+  for (const [name, expected] of Object.entries(OPTIONAL_EXPORTS)) {
+    const found = exports.get(name);
+    if (!found) continue;
+    if (found.kind !== 'function' || !sameSignature(found.signature, expected)) {
+      const got = found.signature ? formatSignature(found.signature) : found.kind;
+      throw invalid(`export ${name} has signature ${got}, the ABI says ${formatSignature(expected)}`, { export: name });
+    }
+  }
+}
+
+/** A declared minimum above the agent's memory limit is refused at deploy, naming both numbers. */
+export function checkMemoryLimit(inspection: WasmInspection, memoryPages: number): void {
+  const min = inspection.memory?.min ?? 0;
+  if (min > memoryPages) {
+    throw invalid(`memory declares a minimum of ${min} pages, above this agent's limit of ${memoryPages} pages (64 KiB each)`, {
+      export: 'memory',
+      min_pages: min,
+      limit_pages: memoryPages,
+    });
+  }
+}
+
+/** Everything checkable without compiling: wasm, ABI imports/exports, memory limit. */
+export function validateAgentModule(bytes: Uint8Array, limits?: { memory_pages: number }): WasmInspection {
+  const inspection = inspectAgentModule(bytes);
+  checkAbi(inspection);
+  if (limits) checkMemoryLimit(inspection, limits.memory_pages);
+  return inspection;
+}

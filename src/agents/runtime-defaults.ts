@@ -1,0 +1,31 @@
+// Every default of the agent runtime in one place, each with the reason for its value.
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+
+export const RUNTIME_DEFAULTS = {
+  /** A message crossing the ABI: the size limit of a whole message in messages.md (1 MiB). */
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  /** Sends of one invocation: a fan-out larger than this is a runaway loop, not a protocol (-3 beyond). */
+  maxOutboxPerInvocation: 1_000,
+  /** Pending timers per instance: enough for per-conversation deadlines, small enough to bound memory. */
+  maxTimersPerAgent: 1_000,
+  /** Tool calls in flight per agent: each holds a gateway request, so the bound protects the MCP servers. */
+  maxPendingToolCalls: 100,
+  /** Log lines kept per agent for `agent logs`: a page or two of context at ~200 B each (~100 KiB). */
+  logRingSize: 500,
+  /** A single log line is cut here: one runaway printf must not fill the ring with one line. */
+  maxLogLineChars: 8_192,
+  /** Invocations per scheduler turn before yielding to I/O: ~1-5 ms of small handlers. */
+  invocationsPerTurn: 2_048,
+  /** Time budget of one scheduler turn: keeps sockets and timers served under sustained load. */
+  turnBudgetMs: 8,
+  /** Items one agent handles before the next ready agent gets a turn: fairness between busy agents. */
+  itemsPerAgentVisit: 32,
+} as const;
+
+export type RuntimeLimits = {
+  maxMessageBytes: number;
+  maxOutboxPerInvocation: number;
+  maxTimersPerAgent: number;
+  maxPendingToolCalls: number;
+  maxLogLineChars: number;
+};

@@ -1,0 +1,78 @@
+// What the runtime reports to the layers above (metrics, audit, events): a tiny interface, so the runtime
+// knows nothing of Prometheus or the audit log.
+import type { AgentLogLine, AgentState } from '../node/services.ts';
+import type { TrapReason } from './trap-reason.ts';
+
+export type InvocationKind = 'init' | 'message' | 'timer' | 'shutdown';
+/** ok: returned normally; error: the agent reported an error (non-zero, agent_alloc failed); trap: it trapped. */
+export type InvocationOutcome = 'ok' | 'error' | 'trap';
+
+export interface RuntimeObserver {
+  onInvocation(agent: string, kind: InvocationKind, durationNs: number, outcome: InvocationOutcome): void;
+  onTrap(agent: string, reason: TrapReason): void;
+  onStateChange(agent: string, from: AgentState | null, to: AgentState): void;
+  onLog(line: AgentLogLine): void;
+  /** An agent tried something it was not granted (a tool): audit it. */
+  onPermissionDenied(agent: string, what: string): void;
+}
+
+export const noopObserver: RuntimeObserver = {
+  onInvocation() {},
+  onTrap() {},
+  onStateChange() {},
+  onLog() {},
+  onPermissionDenied() {},
+};
+
+/** The pino-compatible subset the runtime logs through. */
+export interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * The observer with every callback guarded: a failing metrics or audit hook is logged, never allowed to
+ * break an invocation or the scheduler. Written out per callback: no rest-argument array per message.
+ */
+export function guardedObserver(observer: Partial<RuntimeObserver>, logger: RuntimeLogger): RuntimeObserver {
+  const o: RuntimeObserver = { ...noopObserver, ...observer };
+  const report = (err: unknown, callback: string) => logger.error({ err, callback }, 'runtime observer failed');
+  return {
+    onInvocation(agent, kind, durationNs, outcome) {
+      try {
+        o.onInvocation(agent, kind, durationNs, outcome);
+      } catch (err) {
+        report(err, 'onInvocation');
+      }
+    },
+    onTrap(agent, reason) {
+      try {
+        o.onTrap(agent, reason);
+      } catch (err) {
+        report(err, 'onTrap');
+      }
+    },
+    onStateChange(agent, from, to) {
+      try {
+        o.onStateChange(agent, from, to);
+      } catch (err) {
+        report(err, 'onStateChange');
+      }
+    },
+    onLog(line) {
+      try {
+        o.onLog(line);
+      } catch (err) {
+        report(err, 'onLog');
+      }
+    },
+    onPermissionDenied(agent, what) {
+      try {
+        o.onPermissionDenied(agent, what);
+      } catch (err) {
+        report(err, 'onPermissionDenied');
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Tool calls in flight: each committed call goes to the gateway, and its outcome comes back to the agent
+// as the message the ABI promises.
+import { randomUUID } from 'node:crypto';
+import { CaxtonError } from '../errors.ts';
+import type { AclMessage } from '../messaging/message.ts';
+import { TOOL_PREFIX } from '../messaging/message.ts';
+import type { AgentSlot } from './agent-slot.ts';
+import type { ToolCallRequest } from './host-imports.ts';
+import type { ToolGateway } from './tool-gateway.ts';
+
+/**
+ * Issues committed tool calls to the gateway and turns each outcome into the message the ABI promises:
+ * `inform` with the CallToolResult, or `failure` with {error: {code, message}}, from `tool:<server>`,
+ * in_reply_to `tool-<id>`.
+ */
+export class ToolCalls {
+  inFlight = 0;
+
+  constructor(
+    private readonly gateway: ToolGateway,
+    private readonly deliverResult: (slot: AgentSlot, message: AclMessage) => void,
+  ) {}
+
+  issue(slot: AgentSlot, call: ToolCallRequest): void {
+    this.inFlight++;
+    slot.pendingToolCalls++;
+    let pending: Promise<unknown>;
+    try {
+      pending = this.gateway.call(slot.name, call.server, call.tool, call.arguments);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (result) => this.settle(slot, call, 'inform', result ?? null),
+      (err: unknown) => this.settle(slot, call, 'failure', { error: toolError(err) }),
+    );
+  }
+
+  private settle(slot: AgentSlot, call: ToolCallRequest, performative: 'inform' | 'failure', content: unknown): void {
+    this.inFlight--;
+    slot.pendingToolCalls--;
+    const id = `tool-${call.id}`;
+    this.deliverResult(slot, {
+      performative,
+      sender: `${TOOL_PREFIX}${call.server}`,
+      receiver: slot.name,
+      content,
+      conversation_id: randomUUID(),
+      in_reply_to: id,
+      message_id: randomUUID(),
+    });
+  }
+}
+
+function toolError(err: unknown): { code: string; message: string } {
+  if (err instanceof CaxtonError) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: 'TOOL_ERROR', message: err.message };
+  return { code: 'TOOL_ERROR', message: String(err) };
+}

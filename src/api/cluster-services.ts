@@ -1,0 +1,40 @@
+// What the cluster routes need and NodeServices (src/node/services.ts) does not offer: an extension the
+// node implements beside NodeServices and passes to buildApi as `cluster`.
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** One row of GET /api/v1/cluster/members (interfaces.md). */
+export interface ClusterMemberView {
+  id: string;
+  address: string;
+  state: MemberState;
+  /** Agents this member runs. */
+  agents: number;
+  version: string;
+}
+
+/** GET /api/v1/cluster/status (interfaces.md). */
+export interface ClusterStatusView {
+  health: 'healthy' | 'degraded';
+  mode: 'read-write' | 'read-only';
+  alive: number;
+  expected: number;
+  quorum: number;
+}
+
+/** One live figure next to its target, for `caxton cluster performance`. */
+export interface PerformanceFigure {
+  /** e.g. routing_latency_p99, throughput, agent_startup_p50, convergence. */
+  name: string;
+  /** null while there is nothing measured yet. */
+  value: number | null;
+  unit: string;
+  /** The target as people read it, e.g. "< 1 ms". */
+  target: string;
+}
+
+export interface ClusterServices {
+  clusterMembers(): ClusterMemberView[];
+  clusterStatus(): ClusterStatusView;
+  clusterPerformance(): PerformanceFigure[];
+}

@@ -1,0 +1,23 @@
+// Every default of the REST layer in one place, each with the reason for its value.
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+
+export const API_DEFAULTS = {
+  /** A request body (JSON or multipart): a 6 MiB WebAssembly module grows to 8 MiB once base64-encoded. */
+  bodyLimitBytes: 8 * 1024 * 1024,
+  /** A message body: the size limit of a whole message in messages.md (1 MiB). */
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  /** Per client address: generous for scripts and the CLI, low enough to stop a runaway loop. */
+  rateLimit: { max: 1000, timeWindowMs: 60_000 },
+  /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
+  maxWaitMs: 60_000,
+  /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */
+  logPageSize: 100,
+  maxLogPageSize: 1000,
+  /** Dead letters per page when the client gives no `limit`. */
+  deadLetterPageSize: 100,
+  maxDeadLetterPageSize: 10_000,
+  /** SSE comment sent while idle so that proxies keep the stream open (many cut after 30-60 s). */
+  sseHeartbeatMs: 15_000,
+  /** An SSE client this far behind is too slow to keep: we close its stream rather than buffer without bound. */
+  sseMaxBufferedBytes: 1024 * 1024,
+} as const;

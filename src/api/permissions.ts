@@ -1,0 +1,51 @@
+// Who may do what. Each route declares the one permission it needs; a route that declares none is
+// refused (deny by default), so a forgotten declaration fails closed.
+import type { Role } from '../node/services.ts';
+
+export type Permission =
+  | 'agents:read'
+  | 'agents:write'
+  | 'messages:send'
+  | 'messages:read'
+  | 'cluster:read'
+  | 'cluster:write'
+  | 'dead-letters:read'
+  | 'dead-letters:write'
+  | 'events:read'
+  | 'metrics:read'
+  | 'api:read';
+
+/** What viewer may see; every other role sees it too, since acting without seeing is not useful. */
+const READ: readonly Permission[] = [
+  'agents:read',
+  'messages:read',
+  'cluster:read',
+  'dead-letters:read',
+  'events:read',
+  'metrics:read',
+  'api:read',
+];
+
+const GRANTS: Record<Role, ReadonlySet<Permission> | 'all'> = {
+  admin: 'all',
+  operator: new Set<Permission>([...READ, 'agents:write', 'cluster:write', 'dead-letters:write']),
+  deployer: new Set<Permission>([...READ, 'agents:write']),
+  sender: new Set<Permission>([...READ, 'messages:send']),
+  viewer: new Set<Permission>(READ),
+};
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  const grants = GRANTS[role];
+  if (grants === undefined) return false;
+  return grants === 'all' || grants.has(permission);
+}
+
+/** What a route declares in its Fastify `config`. */
+export interface RouteAccess {
+  /** The permission a principal needs; absent means the route is refused to everyone. */
+  permission?: Permission;
+  /** Reachable with no credentials at all (health probes). */
+  public?: boolean;
+  /** Reachable with no credentials from a loopback address (a local Prometheus scraper). */
+  publicFromLoopback?: boolean;
+}

@@ -1,0 +1,68 @@
+// The cluster as this node sees it: members, health and quorum, and the live performance figures.
+import type { FastifyPluginAsync } from 'fastify';
+import { CaxtonError } from '../../errors.ts';
+import type { ClusterServices } from '../cluster-services.ts';
+
+export interface ClusterRouteOptions {
+  /** Absent until the node wires its cluster layer: the routes then answer 503 rather than vanish. */
+  cluster?: ClusterServices;
+}
+
+const open = { type: 'object', additionalProperties: true } as const;
+
+export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app, { cluster }) => {
+  const need = (): ClusterServices => {
+    if (!cluster) throw new CaxtonError('UNAVAILABLE', 'this node has no cluster layer wired to its API');
+    return cluster;
+  };
+
+  app.get(
+    '/api/v1/cluster/members',
+    {
+      config: { permission: 'cluster:read' },
+      schema: {
+        summary: 'One entry per node: id, address, state (alive/suspect/dead/left), agents, version',
+        tags: ['cluster'],
+        response: { 200: { type: 'object', properties: { members: { type: 'array', items: open } } } },
+      },
+    },
+    async () => ({ members: need().clusterMembers() }),
+  );
+
+  app.get(
+    '/api/v1/cluster/status',
+    {
+      config: { permission: 'cluster:read' },
+      schema: {
+        summary: 'Health (healthy/degraded), mode (read-write/read-only), alive and expected nodes, quorum',
+        tags: ['cluster'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              health: { type: 'string', enum: ['healthy', 'degraded'] },
+              mode: { type: 'string', enum: ['read-write', 'read-only'] },
+              alive: { type: 'integer' },
+              expected: { type: 'integer' },
+              quorum: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    async () => need().clusterStatus(),
+  );
+
+  app.get(
+    '/api/v1/cluster/performance',
+    {
+      config: { permission: 'cluster:read' },
+      schema: {
+        summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence)',
+        tags: ['cluster'],
+        response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open } } } },
+      },
+    },
+    async () => ({ figures: need().clusterPerformance() }),
+  );
+};

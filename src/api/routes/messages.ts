@@ -1,0 +1,67 @@
+// A client sends a message as `client:<principal>`; with wait_ms it gets the receivers' answers back.
+// sender and message_id are the host's to set: a client that sends them gets 400 naming the field, so a
+// forged sender is refused loudly rather than silently replaced.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { invalidArgument } from '../../errors.ts';
+import { messageSchema, parseMessage } from '../../messaging/message.ts';
+import { principalOf } from '../auth.ts';
+import type { RouteContext } from '../context.ts';
+import { API_DEFAULTS } from '../defaults.ts';
+import { jsonSchemaOf, parseOrThrow, queryInt } from '../validation.ts';
+
+const HOST_SET_FIELDS = ['sender', 'message_id'] as const;
+
+/** The message as a client may write it. */
+export const clientMessage = messageSchema.omit({ sender: true, message_id: true });
+const sendQuery = z.strictObject({ wait_ms: queryInt(0, API_DEFAULTS.maxWaitMs).optional() });
+
+export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes }) => {
+  app.post(
+    '/api/v1/messages',
+    {
+      bodyLimit: maxMessageBytes,
+      config: { permission: 'messages:send' },
+      schema: {
+        summary: 'Send a message; with wait_ms, wait for every receiver to answer (or the time to pass)',
+        tags: ['messages'],
+        querystring: jsonSchemaOf(sendQuery),
+        body: jsonSchemaOf(clientMessage),
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              message_id: { type: 'string' },
+              conversation_id: { type: 'string' },
+              replies: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            },
+          },
+          202: {
+            type: 'object',
+            properties: { message_id: { type: 'string' }, conversation_id: { type: 'string' } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { wait_ms: waitMs } = parseOrThrow(sendQuery, request.query, 'query');
+      const body = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw invalidArgument('body', 'body: must be a JSON object (a message)');
+      }
+      for (const field of HOST_SET_FIELDS) {
+        if (field in body) throw invalidArgument(field, `${field}: set by the host; leave it out`);
+      }
+      const parsed = parseMessage(body);
+      if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
+
+      const result = await services.sendMessage(parsed.message, { principal: principalOf(request).id, waitMs });
+      const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
+      if (waitMs === undefined) {
+        reply.code(202);
+        return ids;
+      }
+      return { ...ids, replies: result.replies ?? [] };
+    },
+  );
+};

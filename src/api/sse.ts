@@ -1,0 +1,91 @@
+// Server-sent events: one stream per client, a heartbeat so proxies keep it open, and a hub that ends
+// every stream when the server closes (otherwise a lingering client would hold the shutdown).
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
+export class SseStream {
+  private closed = false;
+  private readonly closeListeners: Array<() => void> = [];
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    heartbeatMs: number,
+    private readonly maxBufferedBytes: number,
+  ) {
+    this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), heartbeatMs);
+    this.heartbeat.unref();
+    res.on('close', () => this.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends one event; `id` lets a client resume with Last-Event-ID. */
+  send(event: string, data: unknown, id?: number | string): void {
+    const idLine = id === undefined ? '' : `id: ${id}\n`;
+    this.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    // An event stream is never reused for another request: drop the connection so a half-closed client
+    // socket does not hold the server's close() until its keep-alive timeout.
+    if (!this.res.writableEnded) this.res.end();
+    this.res.destroy();
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
+  private write(chunk: string): void {
+    if (this.closed) return;
+    // A client this far behind would make us buffer without bound: drop it, it can reconnect.
+    if (this.res.writableLength > this.maxBufferedBytes) {
+      this.close();
+      return;
+    }
+    this.res.write(chunk);
+  }
+}
+
+export class SseHub {
+  private readonly streams = new Set<SseStream>();
+
+  constructor(
+    private readonly heartbeatMs: number,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  /** Takes the response over from Fastify and starts an event stream on it. */
+  open(reply: FastifyReply): SseStream {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Flushes the headers so the client knows the stream is open before the first event.
+    res.write(': connected\n\n');
+    const stream = new SseStream(res, this.heartbeatMs, this.maxBufferedBytes);
+    this.streams.add(stream);
+    stream.onClose(() => this.streams.delete(stream));
+    return stream;
+  }
+
+  get openCount(): number {
+    return this.streams.size;
+  }
+
+  closeAll(): void {
+    for (const stream of [...this.streams]) stream.close();
+  }
+}

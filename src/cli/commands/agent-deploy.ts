@@ -1,0 +1,90 @@
+// `caxton agent deploy`: deploy a module, or upgrade the agent in place when the name already exists.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { AgentInfo, ToolGrants } from '../../node/services.ts';
+import { ApiError, CliError } from '../cli-error.ts';
+import { collect, positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
+import { agentPath, describeAgent } from './agent-view.ts';
+
+interface DeployOptions {
+  name: string;
+  capability?: string[];
+  tool?: string[];
+  memoryPages?: number;
+  fuel?: number;
+  mailbox?: number;
+  node?: string;
+}
+
+/** `--tool server` grants every tool of the server, `--tool server/tool` one tool; '*' absorbs the rest. */
+export function toolGrants(tools: string[]): ToolGrants {
+  const grants: ToolGrants = {};
+  for (const entry of tools) {
+    const slash = entry.indexOf('/');
+    const server = slash < 0 ? entry : entry.slice(0, slash);
+    const tool = slash < 0 ? '' : entry.slice(slash + 1);
+    if (!server) throw new CliError(`--tool '${entry}': expected SERVER or SERVER/TOOL`, 2);
+    const current = grants[server];
+    if (!tool || tool === '*') grants[server] = '*';
+    else if (current !== '*') grants[server] = [...(current ?? []), tool];
+  }
+  return grants;
+}
+
+function deployBody(options: DeployOptions, module: Buffer): Record<string, unknown> {
+  const limits = {
+    ...(options.memoryPages !== undefined ? { memory_pages: options.memoryPages } : {}),
+    ...(options.fuel !== undefined ? { fuel: options.fuel } : {}),
+    ...(options.mailbox !== undefined ? { mailbox: options.mailbox } : {}),
+  };
+  return {
+    name: options.name,
+    module: module.toString('base64'),
+    ...(options.capability ? { capabilities: options.capability } : {}),
+    ...(options.tool ? { tools: toolGrants(options.tool) } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+    ...(options.node ? { node: options.node } : {}),
+  };
+}
+
+export function registerAgentDeploy(agent: Command, context: CliContext): void {
+  const deploy = agent
+    .command('deploy')
+    .description('deploy a WebAssembly agent, or upgrade it in place if an agent of that name exists')
+    .argument('<file.wasm>', 'the agent module')
+    .requiredOption('--name <name>', 'agent name (lower case letters, digits, . _ -)')
+    .option('--capability <cap>', 'a capability the agent advertises (repeatable)', collect)
+    .option('--tool <server[/tool]>', 'an MCP tool grant: a whole server or one of its tools (repeatable)', collect)
+    .option('--memory-pages <n>', 'linear memory ceiling in 64 KiB pages', positiveInt)
+    .option('--fuel <n>', 'instruction budget of one invocation', positiveInt)
+    .option('--mailbox <n>', 'messages that may wait before senders get MAILBOX_FULL', positiveInt)
+    .option('--node <id>', 'pin the agent to this node')
+    .action(async (file: string, options: DeployOptions, command: Command) => {
+      let module: Buffer;
+      try {
+        module = await readFile(file);
+      } catch (error) {
+        throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+      const body = deployBody(options, module);
+      const { client, print } = await sessionFor(command, context);
+      let action: 'deployed' | 'upgraded' = 'deployed';
+      let agentInfo: AgentInfo;
+      try {
+        agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body })).body;
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 409) throw error;
+        action = 'upgraded';
+        agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body })).body;
+      }
+      print.result(
+        { action, agent: agentInfo },
+        () => `${action} agent '${agentInfo.name}' (version ${agentInfo.version}) on node ${agentInfo.node}\n${describeAgent(agentInfo)}`,
+      );
+    });
+  withExamples(
+    deploy,
+    'caxton agent deploy echo.wasm --name echo --capability echo',
+    'caxton agent deploy search.wasm --name search --tool web/fetch --fuel 5000000 --memory-pages 64',
+  );
+}

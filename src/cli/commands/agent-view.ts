@@ -1,0 +1,34 @@
+// How an agent reads on screen and where it lives in the API: shared by list, inspect and deploy.
+import type { AgentInfo } from '../../node/services.ts';
+import { renderFields, type Column } from '../output.ts';
+
+export const AGENT_COLUMNS: Column<AgentInfo>[] = [
+  { header: 'NAME', value: (a) => a.name },
+  { header: 'NODE', value: (a) => a.node },
+  { header: 'STATE', value: (a) => a.state },
+  { header: 'VERSION', value: (a) => String(a.version) },
+  { header: 'CAPABILITIES', value: (a) => a.capabilities },
+  { header: 'MODULE', value: (a) => a.module_sha256?.slice(0, 12) },
+];
+
+export function agentPath(name: string): string {
+  return `/api/v1/agents/${encodeURIComponent(name)}`;
+}
+
+/** The agent as `key: value` lines. */
+export function describeAgent(agent: AgentInfo): string {
+  return renderFields([
+    ['name', agent.name],
+    ['node', agent.node],
+    ['state', agent.state],
+    ['version', String(agent.version)],
+    ['capabilities', agent.capabilities],
+    ['tools', agent.tools && Object.keys(agent.tools).length ? agent.tools : undefined],
+    ['limits', agent.limits],
+    ['module sha256', agent.module_sha256],
+    ['created', agent.created_at],
+    ['updated', agent.updated_at],
+    ['stats', agent.stats],
+  ]);
+}
+

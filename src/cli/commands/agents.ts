@@ -1,0 +1,99 @@
+// `caxton agents list` and `caxton agent inspect|delete|logs` (deploy is in agent-deploy.ts).
+import type { Command } from 'commander';
+import type { AgentInfo, AgentLogLine } from '../../node/services.ts';
+import { withExamples, sessionFor, type CliContext } from '../context.ts';
+import { renderTable } from '../output.ts';
+import { registerAgentDeploy } from './agent-deploy.ts';
+import { AGENT_COLUMNS, agentPath, describeAgent } from './agent-view.ts';
+
+function groupByNode(agents: AgentInfo[]): Map<string, AgentInfo[]> {
+  const groups = new Map<string, AgentInfo[]>();
+  for (const agent of [...agents].sort((a, b) => a.node.localeCompare(b.node) || a.name.localeCompare(b.name))) {
+    groups.set(agent.node, [...(groups.get(agent.node) ?? []), agent]);
+  }
+  return groups;
+}
+
+function logLine(line: AgentLogLine): string {
+  return `${line.ts}  ${line.level.toUpperCase().padEnd(5)}  ${line.message}\n`;
+}
+
+export function registerAgentCommands(program: Command, context: CliContext): void {
+  const agents = program.command('agents').description('agents across the cluster');
+  withExamples(agents, 'caxton agents list --by-node');
+  const list = agents
+    .command('list')
+    .description('list agents (name, node, state, version, capabilities)')
+    .option('--by-node', 'group the agents by the node they run on')
+    .option('--node <id>', 'only the agents on this node')
+    .option('--capability <cap>', 'only the agents advertising this capability')
+    .action(async (options: { byNode?: boolean; node?: string; capability?: string }, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<{ agents: AgentInfo[] }>('GET', '/api/v1/agents', {
+        query: { node: options.node, capability: options.capability },
+      });
+      if (!options.byNode) {
+        print.result(body, () => (body.agents.length ? renderTable(AGENT_COLUMNS, body.agents) : 'no agents\n'));
+        return;
+      }
+      const groups = groupByNode(body.agents);
+      print.result({ nodes: Object.fromEntries(groups) }, () => {
+        if (groups.size === 0) return 'no agents\n';
+        return [...groups]
+          .map(([node, group]) => `${node} (${group.length} agent${group.length === 1 ? '' : 's'})\n${renderTable(AGENT_COLUMNS, group)}`)
+          .join('\n');
+      });
+    });
+  withExamples(list, 'caxton agents list', 'caxton agents list --by-node', 'caxton agents list --output json');
+
+  const agent = program.command('agent').description('deploy, inspect, delete one agent, or read its log');
+  withExamples(agent, 'caxton agent inspect echo');
+  registerAgentDeploy(agent, context);
+
+  const inspect = agent
+    .command('inspect')
+    .description('show one agent: state, version, limits, tools, statistics')
+    .argument('<name>', 'agent name')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<AgentInfo>('GET', agentPath(name));
+      print.result(body, () => describeAgent(body));
+    });
+  withExamples(inspect, 'caxton agent inspect echo');
+
+  const remove = agent
+    .command('delete')
+    .description('stop an agent and remove it from the cluster')
+    .argument('<name>', 'agent name')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      await client.request('DELETE', agentPath(name));
+      print.result({ deleted: name }, () => `deleted agent '${name}'\n`);
+    });
+  withExamples(remove, 'caxton agent delete echo');
+
+  const logs = agent
+    .command('logs')
+    .description("print an agent's log; --follow keeps printing new lines until interrupted")
+    .argument('<name>', 'agent name')
+    .option('--follow', 'keep the stream open and print new lines as they come')
+    .action(async (name: string, options: { follow?: boolean }, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      if (!options.follow) {
+        const { body } = await client.request<{ lines: AgentLogLine[] }>('GET', `${agentPath(name)}/logs`, {
+          query: { limit: 1000 },
+        });
+        print.result(body, () => body.lines.map(logLine).join(''));
+        return;
+      }
+      for await (const event of client.events(`${agentPath(name)}/logs`, {
+        query: { follow: true },
+        signal: context.interrupt,
+      })) {
+        if (event.event !== 'log') continue;
+        const line = JSON.parse(event.data) as AgentLogLine;
+        print.item(line, () => logLine(line));
+      }
+    });
+  withExamples(logs, 'caxton agent logs echo', 'caxton agent logs echo --follow');
+}

@@ -1,0 +1,61 @@
+// `caxton cluster status|members|performance`: the cluster as the node we talk to sees it.
+import type { Command } from 'commander';
+import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
+import { sessionFor, withExamples, type CliContext } from '../context.ts';
+import { renderFields, renderTable, type Column } from '../output.ts';
+
+const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
+  { header: 'ID', value: (m) => m.id },
+  { header: 'ADDRESS', value: (m) => m.address },
+  { header: 'STATE', value: (m) => m.state },
+  { header: 'AGENTS', value: (m) => String(m.agents) },
+  { header: 'VERSION', value: (m) => m.version },
+];
+
+const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
+  { header: 'FIGURE', value: (f) => f.name },
+  { header: 'VALUE', value: (f) => (f.value === null ? 'n/a' : `${f.value} ${f.unit}`) },
+  { header: 'TARGET', value: (f) => f.target },
+];
+
+export function registerClusterCommands(program: Command, context: CliContext): void {
+  const cluster = program.command('cluster').description('the cluster as the node you talk to sees it');
+  withExamples(cluster, 'caxton cluster status');
+
+  const status = cluster
+    .command('status')
+    .description('health (healthy/degraded), mode (read-write/read-only), alive/expected nodes, quorum')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<ClusterStatusView>('GET', '/api/v1/cluster/status');
+      print.result(body, () =>
+        renderFields([
+          ['health', body.health],
+          ['mode', body.mode],
+          ['alive', `${body.alive} of ${body.expected} expected`],
+          ['quorum', String(body.quorum)],
+        ]),
+      );
+    });
+  withExamples(status, 'caxton cluster status', 'caxton cluster status --output json');
+
+  const members = cluster
+    .command('members')
+    .description('one row per node: id, address, state (alive/suspect/dead/left), agents, version')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
+      print.result(body, () => renderTable(MEMBER_COLUMNS, body.members));
+    });
+  withExamples(members, 'caxton cluster members');
+
+  const performance = cluster
+    .command('performance')
+    .description('the live figures next to their targets (routing latency, throughput, agent start-up, convergence)')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
+      print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+    });
+  withExamples(performance, 'caxton cluster performance');
+}

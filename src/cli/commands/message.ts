@@ -1,0 +1,88 @@
+// `caxton message send`: send a message as a client; with --wait, print the answers.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { AclMessage } from '../../messaging/message.ts';
+import { PERFORMATIVES } from '../../messaging/message.ts';
+import type { SendResult } from '../../node/services.ts';
+import { sessionFor, withExamples, type CliContext } from '../context.ts';
+import { cell } from '../output.ts';
+
+interface SendOptions {
+  to: string;
+  performative: string;
+  content?: unknown;
+  protocol?: string;
+  conversationId?: string;
+  replyBy?: string;
+  wait?: number;
+}
+
+function jsonArgument(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`not valid JSON (${(error as Error).message}); quote it, e.g. --content '{"q": 1}'`);
+  }
+}
+
+function waitArgument(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be milliseconds (an integer ≥ 0)');
+  return n;
+}
+
+function isoArgument(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new InvalidArgumentError('must be an RFC 3339 timestamp, e.g. 2030-01-01T12:00:00Z');
+  }
+  return value;
+}
+
+/** One answer as a person reads it: who said what. */
+export function describeReply(reply: AclMessage): string {
+  return `${reply.performative} from ${reply.sender}: ${reply.content === undefined ? '-' : cell(reply.content)}\n`;
+}
+
+export function registerMessageCommands(program: Command, context: CliContext): void {
+  const message = program.command('message').description('send FIPA-ACL messages as a client');
+  withExamples(message, 'caxton message send --to echo --performative request --content \'"hi"\' --wait 1000');
+  const send = message
+    .command('send')
+    .description('send a message to one or more agents; with --wait, wait for and print their answers')
+    .requiredOption('--to <name[,name...]>', 'receiver agent name(s), or capability:<cap>')
+    .addOption(
+      new Option('--performative <p>', 'the FIPA performative').choices([...PERFORMATIVES]).makeOptionMandatory(),
+    )
+    .option('--content <json>', 'the content, as JSON', jsonArgument)
+    .option('--protocol <p>', 'interaction protocol, e.g. fipa-request')
+    .option('--conversation-id <id>', 'continue this conversation')
+    .option('--reply-by <iso>', 'deadline for replies (RFC 3339)', isoArgument)
+    .option('--wait <ms>', 'wait up to this long for every receiver to answer, then print the answers', waitArgument)
+    .action(async (options: SendOptions, command: Command) => {
+      const receivers = options.to.split(',').map((r) => r.trim()).filter(Boolean);
+      const body: Record<string, unknown> = {
+        performative: options.performative,
+        receiver: receivers.length === 1 ? receivers[0] : receivers,
+        ...(options.content !== undefined ? { content: options.content } : {}),
+        ...(options.protocol ? { protocol: options.protocol } : {}),
+        ...(options.conversationId ? { conversation_id: options.conversationId } : {}),
+        ...(options.replyBy ? { reply_by: options.replyBy } : {}),
+      };
+      const { client, print } = await sessionFor(command, context);
+      const { body: result } = await client.request<SendResult>('POST', '/api/v1/messages', {
+        body,
+        query: { wait_ms: options.wait },
+      });
+      print.result(result, () => {
+        const header = `sent ${result.message_id} (conversation ${result.conversation_id})\n`;
+        if (options.wait === undefined) return header;
+        const replies = result.replies ?? [];
+        if (replies.length === 0) return `${header}no replies within ${options.wait} ms\n`;
+        return header + replies.map(describeReply).join('');
+      });
+    });
+  withExamples(
+    send,
+    `caxton message send --to echo --performative request --content '{"text": "hi"}' --wait 2000`,
+    'caxton message send --to capability:search --performative cfp --protocol fipa-contract-net --reply-by 2030-01-01T00:00:00Z',
+  );
+}

@@ -1,0 +1,49 @@
+// The options every command shares, resolved flag > environment > default, and the API key read from
+// a local node's data directory when none is given.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiClient } from './client.ts';
+import type { CliIo, OutputFormat } from './output.ts';
+import { Printer } from './output.ts';
+
+export const CLI_DEFAULTS = {
+  /** Where `npm start` puts the API of a single local node. */
+  server: 'http://127.0.0.1:8080',
+  /** Where `npm start` keeps its data, admin.key included. */
+  dataDir: './.caxton',
+  output: 'table' as OutputFormat,
+};
+
+export interface GlobalFlags {
+  server?: string;
+  apiKey?: string;
+  dataDir?: string;
+  output?: OutputFormat;
+}
+
+export interface Session {
+  client: ApiClient;
+  print: Printer;
+}
+
+export function resolveServer(flags: GlobalFlags, env: NodeJS.ProcessEnv): string {
+  return (flags.server ?? env.CAXTON_SERVER ?? CLI_DEFAULTS.server).replace(/\/+$/, '');
+}
+
+/** Flag, then CAXTON_API_KEY, then `<data-dir>/admin.key` of a local node; none at all is allowed
+ *  (a node started with --insecure-no-auth needs none). */
+export async function resolveApiKey(flags: GlobalFlags, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const explicit = flags.apiKey ?? env.CAXTON_API_KEY;
+  if (explicit) return explicit;
+  const dataDir = flags.dataDir ?? env.CAXTON_DATA_DIR ?? CLI_DEFAULTS.dataDir;
+  try {
+    return (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function openSession(flags: GlobalFlags, env: NodeJS.ProcessEnv, io: CliIo): Promise<Session> {
+  const client = new ApiClient(resolveServer(flags, env), await resolveApiKey(flags, env));
+  return { client, print: new Printer(io, flags.output ?? CLI_DEFAULTS.output) };
+}

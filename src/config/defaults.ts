@@ -1,0 +1,160 @@
+// Every default of a Caxton node in one place, each with the reason for its value (after memberlist's
+// config.go). Keys are those of caxton.yaml (`section.key`), also settable as CAXTON_<SECTION>_<KEY>.
+// Other layers read them from the loaded Config, never from here, so an operator's override always applies.
+
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** The gossip port when a --join address names none: memberlist's and Serf's default. */
+export const DEFAULT_GOSSIP_PORT = 7946;
+
+/** The largest WebAssembly module accepted: the default memory limit (256 pages = 16 MiB) is its natural peer. */
+const MAX_MODULE_BYTES = 16 * MiB;
+
+export const DEFAULTS = {
+  node: {
+    /**
+     * Unset: the id stored in the data dir, or on the first start the host name (what Serf and memberlist use),
+     * so that a node keeps its identity when a container's host name changes (see state/node-identity.ts).
+     */
+    id: undefined as string | undefined,
+    /** Relative to the working directory: `npm start` in a fresh clone keeps its state next to the code. */
+    data_dir: './.caxton',
+  },
+  api: {
+    /** Loopback: a fresh node is not reachable from the network until the operator says so. */
+    addr: '127.0.0.1:8080',
+    /**
+     * A JSON deploy carries the module in base64 (4/3 of 16 MiB = 21.3 MiB) plus the spec: 22 MiB lets the
+     * largest accepted module through and refuses anything that could not be one with a 413.
+     */
+    body_limit_bytes: 22 * MiB,
+    /** Per client address and window: generous for scripts and the CLI, low enough to stop a runaway loop. */
+    rate_limit_max: 1000,
+    rate_limit_window_ms: MINUTE,
+    /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
+    max_wait_ms: MINUTE,
+  },
+  auth: {
+    /** Off: authentication is on by default (interfaces.md); this only exists for local development. */
+    insecure_no_auth: false,
+    /** JWT validation, off until an issuer is configured; keys are then taken from the JWKS URL or the secret. */
+    jwt_issuer: undefined as string | undefined,
+    jwt_audience: undefined as string | undefined,
+    jwt_jwks_url: undefined as string | undefined,
+    jwt_secret: undefined as string | undefined,
+  },
+  cluster: {
+    /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */
+    bind_addr: `127.0.0.1:${DEFAULT_GOSSIP_PORT}`,
+    /** Unset: peers are told bind_addr. Set it behind NAT or when binding 0.0.0.0. */
+    advertise_addr: undefined as string | undefined,
+    /** Peers to join on start; empty = start alone (or wait to be joined). */
+    join: [] as string[],
+    /** Start a new cluster rather than wait to be joined. */
+    bootstrap: false,
+    /** Expected cluster size for the quorum rule (cluster.md); 0 = the largest number of alive members seen. */
+    bootstrap_expect: 0,
+    /** Base64 gossip key of 16, 24 or 32 bytes (AES-128/192/256-GCM, as `serf agent -encrypt`); unset = clear text. */
+    encrypt: undefined as string | undefined,
+  },
+  gossip: {
+    // memberlist DefaultLANConfig (cluster.md): Serf and Consul run these on LANs, and a Caxton node must
+    // interoperate with a stock `serf agent`. Detection time ≈ probe_interval + suspicion timeout, where the
+    // suspicion timeout is suspicion_mult × log10(max(1, n)) × probe_interval, shrinking toward its floor with
+    // independent confirmations (Lifeguard).
+    /** Each node probes one random peer per interval. */
+    probe_interval_ms: 1 * SECOND,
+    /** Time to wait for an ack before indirect probes; ~the 99th percentile RTT of a loaded LAN, with margin. */
+    probe_timeout_ms: 500,
+    /** Peers asked to probe indirectly when a direct probe fails: a lost packet is not a dead node. */
+    indirect_checks: 3,
+    /** Gossip fan-out per round. */
+    gossip_nodes: 3,
+    /** Rounds are frequent and small: updates spread in O(log n) rounds. */
+    gossip_interval_ms: 200,
+    /** Full state sync over TCP, repairing whatever gossip missed; rare because it is costly at size. */
+    push_pull_interval_ms: 30 * SECOND,
+    /** Suspicion timeout multiplier (see above). */
+    suspicion_mult: 4,
+    /** Lifeguard: the unconfirmed suspicion timeout is at most this × the floor. */
+    suspicion_max_timeout_mult: 6,
+    /** A broadcast is retransmitted retransmit_mult × log10(n + 1) times. */
+    retransmit_mult: 4,
+    /** Lifeguard local health: probe intervals stretch up to this factor while the node itself is unhealthy. */
+    awareness_max_multiplier: 8,
+    /** TCP connect/read timeout for push-pull and streams. */
+    tcp_timeout_ms: 10 * SECOND,
+    /** Dead nodes still receive gossip this long, so they can learn they were declared dead and refute it. */
+    gossip_to_the_dead_time_ms: 30 * SECOND,
+    /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
+    udp_buffer_size: 1400,
+  },
+  routing: {
+    /** Unset: the bind host with the gossip port + 1. Node-to-node message channel (mTLS when certificates are set). */
+    addr: undefined as string | undefined,
+    /** PEM files of the cluster CA and this node's certificate and key; all three or none. */
+    ca_file: undefined as string | undefined,
+    cert_file: undefined as string | undefined,
+    key_file: undefined as string | undefined,
+  },
+  agents: {
+    /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */
+    memory_pages: 256,
+    /** Per invocation (agent-abi.md): ~10 ms of work, stops an infinite loop long before anyone notices. */
+    fuel: 10_000_000,
+    /**
+     * Messages waiting per agent before senders get MAILBOX_FULL. 1024 absorbs the bursts protocols make (a cfp
+     * answered by 100 participants, ten conversations at once) while a stalled agent pushes back within ~3 ms
+     * at 340k msg/s instead of hiding overload. Memory is bounded per agent (~1 MiB at 1 KiB messages): lower it
+     * on nodes packed with thousands of agents.
+     */
+    mailbox: 1024,
+    /** A module above this is refused at deploy (see MAX_MODULE_BYTES). */
+    max_module_bytes: MAX_MODULE_BYTES,
+    /** agent-abi.md: 5 traps within 60 s and the agent becomes `failed`. */
+    max_traps: 5,
+    trap_window_ms: MINUTE,
+  },
+  messages: {
+    /** messages.md: default size limit of a whole message. */
+    max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+  },
+  state: {
+    /** Dead letters kept (oldest dropped): enough to diagnose an incident, ~10 MiB at 1 KiB each. */
+    dead_letters_max: 10_000,
+    /** Audit rows kept: months of API use for a small team, ~30 MiB. */
+    audit_max_rows: 100_000,
+    /** Conversation messages kept, and for how long: one second at full load, a day of a quiet system. */
+    conversation_max_messages: 100_000,
+    conversation_max_age_ms: 24 * HOUR,
+    /**
+     * Group commit of the append-only logs: a commit costs 15–30 µs, a 100-row batch about as much as three
+     * single commits; 5 ms bounds what a crash can lose and keeps GET /conversations nearly live.
+     */
+    flush_interval_ms: 5,
+    /** A burst flushes at this many rows without waiting for the timer: bounds memory and batch latency. */
+    flush_max_rows: 1000,
+    /**
+     * Which conversations the history keeps. `tracked`: those a client opened or that name a `protocol` —
+     * what an operator inspects — every message of them. `all` adds agent-to-agent chatter without a protocol,
+     * which costs ~3 µs per message (about 30% of a core at 100k msg/s, measured). `off` keeps none.
+     */
+    conversation_log: 'tracked' as 'all' | 'tracked' | 'off',
+  },
+  log: {
+    /** info: start-up, membership and lifecycle events; nothing per message. */
+    level: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',
+  },
+  metrics: {
+    /** Process metrics (CPU, memory, event-loop lag, GC) next to Caxton's: what an operator checks first. */
+    process_metrics: true,
+  },
+};
+
+export type ConfigDefaults = typeof DEFAULTS;

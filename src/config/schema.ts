@@ -1,0 +1,148 @@
+// What each configuration key accepts. One table drives the YAML check, the env and flag parsing (`kind` says
+// how to read a string) and the error messages, which name the key and what was expected.
+import { z } from 'zod';
+import { DEFAULT_GOSSIP_PORT, type ConfigDefaults } from './defaults.ts';
+import { parseHostPort } from './host-port.ts';
+
+/** How a value written as a string (env var, CLI flag) is read. */
+export type FieldKind = 'string' | 'integer' | 'boolean' | 'list';
+
+export interface Field {
+  kind: FieldKind;
+  schema: z.ZodType;
+  /** Never logged (see redactConfig). */
+  secret?: boolean;
+}
+
+const positiveInt = (): z.ZodType =>
+  z.int({ error: 'expected a positive integer' }).min(1, { error: 'expected a positive integer' });
+const nonNegativeInt = (): z.ZodType =>
+  z.int({ error: 'expected a non-negative integer' }).min(0, { error: 'expected a non-negative integer' });
+const bool = (): z.ZodType => z.boolean({ error: 'expected true or false' });
+const text = (): z.ZodType => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const optionalText = (): z.ZodType => text().optional();
+
+const hostPort = (): z.ZodType =>
+  z
+    .string({ error: 'expected HOST:PORT' })
+    .refine((s) => parseHostPort(s) !== null, { error: (issue) => `expected HOST:PORT, got '${String(issue.input)}'` });
+
+/** A join address: HOST:PORT, or HOST alone meaning the default gossip port. */
+const joinAddress = (): z.ZodType =>
+  z.string({ error: 'expected HOST:PORT' }).refine((s) => parseHostPort(s, DEFAULT_GOSSIP_PORT) !== null, {
+    error: (issue) => `expected HOST:PORT, got '${String(issue.input)}'`,
+  });
+
+/** Bytes of a gossip key, or null when the text is not canonical base64. */
+export function decodeGossipKey(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : null;
+}
+
+const gossipKey = (): z.ZodType =>
+  z
+    .string({ error: 'expected a base64 key' })
+    .superRefine((value, ctx) => {
+      const bytes = decodeGossipKey(value);
+      if (!bytes) ctx.addIssue({ code: 'custom', message: 'expected a base64 key of 16, 24 or 32 bytes, got text that is not base64' });
+      else if (![16, 24, 32].includes(bytes.length)) {
+        ctx.addIssue({ code: 'custom', message: `expected a base64 key of 16, 24 or 32 bytes, got ${bytes.length} bytes` });
+      }
+    })
+    .optional();
+
+const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
+
+/** Every key of caxton.yaml, by section; the sections and keys mirror DEFAULTS exactly. */
+export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults[S]]: Field } } = {
+  node: {
+    id: field('string', optionalText()),
+    data_dir: field('string', text()),
+  },
+  api: {
+    addr: field('string', hostPort()),
+    body_limit_bytes: field('integer', positiveInt()),
+    rate_limit_max: field('integer', positiveInt()),
+    rate_limit_window_ms: field('integer', positiveInt()),
+    max_wait_ms: field('integer', positiveInt()),
+  },
+  auth: {
+    insecure_no_auth: field('boolean', bool()),
+    jwt_issuer: field('string', optionalText()),
+    jwt_audience: field('string', optionalText()),
+    jwt_jwks_url: field('string', z.url({ error: 'expected a URL' }).optional()),
+    jwt_secret: field('string', optionalText(), true),
+  },
+  cluster: {
+    bind_addr: field('string', hostPort()),
+    advertise_addr: field('string', hostPort().optional()),
+    join: field('list', z.array(joinAddress(), { error: 'expected a list of HOST:PORT' })),
+    bootstrap: field('boolean', bool()),
+    bootstrap_expect: field('integer', nonNegativeInt()),
+    encrypt: field('string', gossipKey(), true),
+  },
+  gossip: {
+    probe_interval_ms: field('integer', positiveInt()),
+    probe_timeout_ms: field('integer', positiveInt()),
+    indirect_checks: field('integer', nonNegativeInt()),
+    gossip_nodes: field('integer', positiveInt()),
+    gossip_interval_ms: field('integer', positiveInt()),
+    push_pull_interval_ms: field('integer', nonNegativeInt()),
+    suspicion_mult: field('integer', positiveInt()),
+    suspicion_max_timeout_mult: field('integer', positiveInt()),
+    retransmit_mult: field('integer', positiveInt()),
+    awareness_max_multiplier: field('integer', positiveInt()),
+    tcp_timeout_ms: field('integer', positiveInt()),
+    gossip_to_the_dead_time_ms: field('integer', nonNegativeInt()),
+    udp_buffer_size: field('integer', z.int({ error: 'expected an integer from 512 to 65507' }).min(512).max(65507)),
+  },
+  routing: {
+    addr: field('string', hostPort().optional()),
+    ca_file: field('string', optionalText()),
+    cert_file: field('string', optionalText()),
+    key_file: field('string', optionalText()),
+  },
+  agents: {
+    // 65536 pages = 4 GiB, the whole wasm32 address space.
+    memory_pages: field('integer', positiveInt().pipe(z.int().max(65536, { error: 'expected at most 65536 pages' }))),
+    fuel: field('integer', positiveInt()),
+    mailbox: field('integer', positiveInt()),
+    max_module_bytes: field('integer', positiveInt()),
+    max_traps: field('integer', positiveInt()),
+    trap_window_ms: field('integer', positiveInt()),
+  },
+  messages: {
+    max_bytes: field('integer', positiveInt()),
+  },
+  state: {
+    dead_letters_max: field('integer', positiveInt()),
+    audit_max_rows: field('integer', positiveInt()),
+    conversation_max_messages: field('integer', positiveInt()),
+    conversation_max_age_ms: field('integer', positiveInt()),
+    flush_interval_ms: field('integer', positiveInt()),
+    flush_max_rows: field('integer', positiveInt()),
+    conversation_log: field(
+      'string',
+      z.enum(['all', 'tracked', 'off'], { error: 'expected one of all, tracked, off' }),
+    ),
+  },
+  log: {
+    level: field(
+      'string',
+      z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+        error: 'expected one of trace, debug, info, warn, error, fatal, silent',
+      }),
+    ),
+  },
+  metrics: {
+    process_metrics: field('boolean', bool()),
+  },
+};
+
+export type SectionName = keyof typeof FIELDS;
+
+export function fieldOf(section: string, key: string): Field | undefined {
+  if (!Object.hasOwn(FIELDS, section)) return undefined;
+  const fields = FIELDS[section as SectionName] as Record<string, Field>;
+  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+}

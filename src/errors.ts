@@ -1,0 +1,54 @@
+// One error type for every layer: the API turns it into {"error": {code, message, details}} with its
+// HTTP status, the CLI prints its message, the ABI maps it to a negative code.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'NOT_FOUND'
+  | 'AGENT_NOT_FOUND'
+  | 'CONFLICT'
+  | 'TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'READ_ONLY'
+  | 'INVALID_MODULE'
+  | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_MODULE: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  AGENT_NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  READ_ONLY: 503,
+  INTERNAL: 500,
+};
+
+export class CaxtonError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'CaxtonError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = details;
+  }
+
+  toJSON(): { error: { code: string; message: string; details?: Record<string, unknown> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+/** Bad input: `field` names what was wrong so the caller can fix it without guessing. */
+export function invalidArgument(field: string, message: string): CaxtonError {
+  return new CaxtonError('INVALID_ARGUMENT', message.startsWith(field) ? message : `${field}: ${message}`, { field });
+}

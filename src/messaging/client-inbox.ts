@@ -1,0 +1,149 @@
+// Where replies to API clients land. A client that sends with wait_ms registers a wait BEFORE its message
+// is routed (the router may answer synchronously, e.g. AGENT_NOT_FOUND), then gets every reply that
+// belongs to it, oldest first, once each receiver has answered or the time is up.
+import { countsAsAnswer } from './answers.ts';
+import type { AclMessage } from './message.ts';
+import { replyKeyOf } from './message.ts';
+import type { ClientReplies } from './router-ports.ts';
+
+/** Starts a timer; returns its cancel. Injected so tests (and a simulator) control time. */
+export type SetTimer = (ms: number, fire: () => void) => () => void;
+
+export interface ClientInboxOptions {
+  setTimer?: SetTimer;
+}
+
+export interface ExpectOptions {
+  /** Called with each reply as it arrives (streaming output); the promise still resolves with all of them. */
+  onReply?: (reply: AclMessage) => void;
+  /** Ends the wait early (client went away), resolving with what arrived so far. */
+  signal?: AbortSignal;
+}
+
+interface Wait {
+  readonly client: string;
+  readonly sent: AclMessage;
+  readonly replyKey: string;
+  /** Receivers that have not answered yet. */
+  readonly pending: Set<string>;
+  readonly replies: AclMessage[];
+  readonly onReply: ((reply: AclMessage) => void) | undefined;
+  readonly resolve: (replies: AclMessage[]) => void;
+  cancelTimer: () => void;
+  detachSignal: () => void;
+}
+
+/** Unref'd so a pending wait never keeps a stopping process alive. */
+const realTimer: SetTimer = (ms, fire) => {
+  const handle = setTimeout(fire, ms);
+  handle.unref();
+  return () => clearTimeout(handle);
+};
+
+const noop = (): void => {};
+
+export class ClientInbox implements ClientReplies {
+  readonly #setTimer: SetTimer;
+  /** client address → conversation id → the waits of that client in that conversation. */
+  readonly #waits = new Map<string, Map<string, Set<Wait>>>();
+  #count = 0;
+
+  constructor(options: ClientInboxOptions = {}) {
+    this.#setTimer = options.setTimer ?? realTimer;
+  }
+
+  /** Waits in progress. */
+  get waiting(): number {
+    return this.#count;
+  }
+
+  /**
+   * Waits for an answer from each of `receivers` (the router's resolved receivers of `sent`) to `sent`,
+   * whose sender is the client's address (`client:<principal>`), for at most `waitMs`.
+   */
+  expect(sent: AclMessage, receivers: readonly string[], waitMs: number, options: ExpectOptions = {}): Promise<AclMessage[]> {
+    return new Promise<AclMessage[]>((resolve) => {
+      const wait: Wait = {
+        client: sent.sender,
+        sent,
+        replyKey: replyKeyOf(sent),
+        pending: new Set(receivers),
+        replies: [],
+        onReply: options.onReply,
+        resolve,
+        cancelTimer: noop,
+        detachSignal: noop,
+      };
+      if (wait.pending.size === 0 || options.signal?.aborted) {
+        resolve(wait.replies);
+        return;
+      }
+      this.#add(wait);
+      wait.cancelTimer = this.#setTimer(Math.max(0, waitMs), () => this.#finish(wait));
+      const signal = options.signal;
+      if (signal) {
+        const onAbort = (): void => this.#finish(wait);
+        signal.addEventListener('abort', onAbort, { once: true });
+        wait.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** Hands a reply addressed to `client` to every wait it belongs to; false when none does. */
+  deliver(reply: AclMessage, client: string): boolean {
+    const waits = this.#waits.get(client)?.get(reply.conversation_id);
+    if (waits === undefined) return false;
+    let taken = false;
+    for (const wait of waits) {
+      const inReplyTo = reply.in_reply_to;
+      if (inReplyTo !== undefined && inReplyTo !== wait.replyKey && inReplyTo !== wait.sent.message_id) continue;
+      taken = true;
+      wait.replies.push(reply);
+      if (wait.onReply) {
+        // A broken stream writer must not break routing for everyone else.
+        try {
+          wait.onReply(reply);
+        } catch {}
+      }
+      if (countsAsAnswer(wait.sent.performative, reply.performative) && wait.pending.delete(reply.sender)) {
+        if (wait.pending.size === 0) this.#finish(wait);
+      }
+    }
+    return taken;
+  }
+
+  /** Ends every wait with what arrived (node shutdown). */
+  close(): void {
+    for (const byConversation of [...this.#waits.values()]) {
+      for (const waits of [...byConversation.values()]) for (const wait of [...waits]) this.#finish(wait);
+    }
+  }
+
+  #add(wait: Wait): void {
+    let byConversation = this.#waits.get(wait.client);
+    if (!byConversation) {
+      byConversation = new Map();
+      this.#waits.set(wait.client, byConversation);
+    }
+    let waits = byConversation.get(wait.sent.conversation_id);
+    if (!waits) {
+      waits = new Set();
+      byConversation.set(wait.sent.conversation_id, waits);
+    }
+    waits.add(wait);
+    this.#count++;
+  }
+
+  /** Idempotent: the timer, the signal and the last answer may race to end the same wait. */
+  #finish(wait: Wait): void {
+    const byConversation = this.#waits.get(wait.client);
+    const waits = byConversation?.get(wait.sent.conversation_id);
+    if (!waits?.delete(wait)) return;
+    this.#count--;
+    if (waits.size === 0) byConversation!.delete(wait.sent.conversation_id);
+    if (byConversation!.size === 0) this.#waits.delete(wait.client);
+    wait.cancelTimer();
+    wait.detachSignal();
+    wait.resolve(wait.replies);
+  }
+}

@@ -1,0 +1,111 @@
+// The FIPA-ACL message of ../shared/spec/messages.md: one schema for agents (ABI), clients (REST) and
+// peers (inter-node routing), so a message refused on one path is refused on every path.
+import { z } from 'zod';
+
+export const PERFORMATIVES = [
+  'accept-proposal',
+  'agree',
+  'cancel',
+  'cfp',
+  'failure',
+  'inform',
+  'inform-if',
+  'inform-ref',
+  'not-understood',
+  'propose',
+  'query-if',
+  'query-ref',
+  'refuse',
+  'reject-proposal',
+  'request',
+  'subscribe',
+] as const;
+
+export type Performative = (typeof PERFORMATIVES)[number];
+
+/** Performatives whose sender waits for an answer: a failure goes back when the receiver cannot handle them. */
+export const EXPECTS_REPLY: ReadonlySet<Performative> = new Set([
+  'request',
+  'query-if',
+  'query-ref',
+  'cfp',
+  'subscribe',
+]);
+
+export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const CAPABILITY_PREFIX = 'capability:';
+export const CLIENT_PREFIX = 'client:';
+export const TOOL_PREFIX = 'tool:';
+export const MAX_RECEIVERS = 100;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** A receiver: an agent name, `capability:<cap>`, or `client:<principal>` (a reply to an API client). */
+const receiverAddress = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine(
+    (r) =>
+      AGENT_NAME_PATTERN.test(r) ||
+      (r.startsWith(CAPABILITY_PREFIX) && r.length > CAPABILITY_PREFIX.length) ||
+      (r.startsWith(CLIENT_PREFIX) && r.length > CLIENT_PREFIX.length),
+    { message: 'must be an agent name matching ^[a-z0-9][a-z0-9._-]{0,62}$, capability:<cap> or client:<id>' },
+  );
+
+const rfc3339 = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
+  message: 'must be an RFC 3339 timestamp',
+});
+
+const traceContext = z.strictObject({
+  traceparent: z.string().max(256),
+  tracestate: z.string().max(1024).optional(),
+});
+
+/** Every field a message may carry; `strictObject` refuses unknown fields, as the spec requires. */
+export const messageSchema = z.strictObject({
+  performative: z.enum(PERFORMATIVES),
+  sender: z.string().min(1).max(256).optional(),
+  receiver: z.union([receiverAddress, z.array(receiverAddress).min(1).max(MAX_RECEIVERS)]),
+  content: z.unknown().optional(),
+  language: z.string().max(256).optional(),
+  ontology: z.string().max(256).optional(),
+  protocol: z.string().max(256).optional(),
+  conversation_id: z.string().min(1).max(256).optional(),
+  reply_with: z.string().max(256).optional(),
+  in_reply_to: z.string().max(256).optional(),
+  reply_by: rfc3339.optional(),
+  message_id: z.string().max(256).optional(),
+  trace_context: traceContext.optional(),
+});
+
+/** A message as submitted: sender, message_id and conversation_id may still be missing. */
+export type MessageInput = z.infer<typeof messageSchema>;
+
+/** A message after the host stamped it: who sent it, its id and its conversation are always known. */
+export interface AclMessage extends MessageInput {
+  sender: string;
+  message_id: string;
+  conversation_id: string;
+}
+
+export type ParseResult = { ok: true; message: MessageInput } | { ok: false; field: string; message: string };
+
+/** Validates an already-decoded JSON value; on failure names the first offending field. */
+export function parseMessage(value: unknown): ParseResult {
+  const result = messageSchema.safeParse(value);
+  if (result.success) return { ok: true, message: result.data };
+  const issue = result.error.issues[0];
+  let field = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') field = issue.keys.join(',');
+  return { ok: false, field: field || '(message)', message: `${field || 'message'}: ${issue.message}` };
+}
+
+/** The receivers of a message as a list, whichever form it was written in. */
+export function receiversOf(message: Pick<MessageInput, 'receiver'>): string[] {
+  return Array.isArray(message.receiver) ? message.receiver : [message.receiver];
+}
+
+/** What a reply's `in_reply_to` should be: FIPA echoes `reply_with`; without it the message id stands in. */
+export function replyKeyOf(message: Pick<AclMessage, 'reply_with' | 'message_id'>): string {
+  return message.reply_with ?? message.message_id;
+}

@@ -1,0 +1,54 @@
+// Messages the host writes on an agent's or the router's behalf. A failure made by the host names the
+// receiver it concerns as its sender, so a client gathering answers per receiver counts it as that
+// receiver's answer; `content.error` says it came from the host.
+import { randomUUID } from 'node:crypto';
+import type { AclMessage, Performative } from './message.ts';
+import { replyKeyOf } from './message.ts';
+
+export type HostErrorCode =
+  | 'AGENT_NOT_FOUND'
+  | 'MAILBOX_FULL'
+  | 'AGENT_UNAVAILABLE'
+  | 'AGENT_ERROR'
+  | 'AGENT_TRAPPED'
+  | 'PROTOCOL_VIOLATION'
+  | 'DEADLINE_PASSED'
+  | 'TIMEOUT'
+  | 'INVALID_MESSAGE';
+
+/** A reply from `from` to the sender of `original`, in the same conversation. */
+export function hostReply(
+  original: AclMessage,
+  from: string,
+  performative: Performative,
+  code: HostErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): AclMessage {
+  return {
+    performative,
+    sender: from,
+    receiver: original.sender,
+    content: { error: { code, message, ...(details ? { details } : {}) } },
+    conversation_id: original.conversation_id,
+    in_reply_to: replyKeyOf(original),
+    ...(original.protocol ? { protocol: original.protocol } : {}),
+    message_id: randomUUID(),
+  };
+}
+
+/** `failure` with an error code, from `from` to the original sender. */
+export function failureReply(
+  original: AclMessage,
+  from: string,
+  code: HostErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): AclMessage {
+  return hostReply(original, from, 'failure', code, message, details);
+}
+
+/** Host-made failures never answer failures or not-understood: two broken parties must not ping-pong. */
+export function mayAnswerWithFailure(original: Pick<AclMessage, 'performative'>): boolean {
+  return original.performative !== 'failure' && original.performative !== 'not-understood';
+}

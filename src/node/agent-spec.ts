@@ -1,0 +1,69 @@
+// An agent spec as a client wrote it → the spec the node stores and enforces: defaults filled in, every
+// value checked, the offending field named. The API checks shapes too; this is the node's own guard, so
+// tests and future callers (registry gossip) cannot slip a bad spec past it.
+import { invalidArgument } from '../errors.ts';
+import { AGENT_NAME_PATTERN } from '../messaging/message.ts';
+import type { AgentLimits, AgentSpec, AgentSpecInput, ToolGrants } from './services.ts';
+
+/** Capability names: what `capability:<cap>` addresses; same alphabet as agent names, a little longer. */
+const CAPABILITY_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,127}$/;
+const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+/** wasm32 cannot address more than 65,536 pages. */
+const MAX_MEMORY_PAGES = 65_536;
+const MAX_MAILBOX = 1_000_000;
+const MAX_CAPABILITIES = 64;
+
+export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits): AgentSpec {
+  if (typeof input.name !== 'string' || !AGENT_NAME_PATTERN.test(input.name)) {
+    throw invalidArgument('name', `name: "${String(input.name)}" is not a valid agent name (^[a-z0-9][a-z0-9._-]{0,62}$)`);
+  }
+  const capabilities = input.capabilities ?? [];
+  if (!Array.isArray(capabilities) || capabilities.length > MAX_CAPABILITIES) {
+    throw invalidArgument('capabilities', `capabilities: a list of at most ${MAX_CAPABILITIES} names`);
+  }
+  for (const capability of capabilities) {
+    if (typeof capability !== 'string' || !CAPABILITY_PATTERN.test(capability)) {
+      throw invalidArgument('capabilities', `capabilities: "${String(capability)}" is not a valid capability name`);
+    }
+  }
+  const spec: AgentSpec = {
+    name: input.name,
+    capabilities: [...new Set(capabilities)],
+    tools: normalizeTools(input.tools ?? {}),
+    limits: {
+      memory_pages: positiveInteger('limits.memory_pages', input.limits?.memory_pages ?? defaults.memory_pages, MAX_MEMORY_PAGES),
+      fuel: positiveInteger('limits.fuel', input.limits?.fuel ?? defaults.fuel, Number.MAX_SAFE_INTEGER),
+      mailbox: positiveInteger('limits.mailbox', input.limits?.mailbox ?? defaults.mailbox, MAX_MAILBOX),
+    },
+  };
+  if (input.node !== undefined) {
+    if (typeof input.node !== 'string' || input.node.length === 0) throw invalidArgument('node', 'node: a node id');
+    spec.node = input.node;
+  }
+  return spec;
+}
+
+function positiveInteger(field: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidArgument(field, `${field}: expected an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function normalizeTools(tools: ToolGrants): ToolGrants {
+  if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) {
+    throw invalidArgument('tools', 'tools: an object mapping server names to a list of tools or "*"');
+  }
+  const normalized: ToolGrants = {};
+  for (const [server, grant] of Object.entries(tools)) {
+    if (!TOOL_NAME_PATTERN.test(server)) throw invalidArgument('tools', `tools: "${server}" is not a valid server name`);
+    if (grant === '*') {
+      normalized[server] = '*';
+    } else if (Array.isArray(grant) && grant.every((t) => typeof t === 'string' && TOOL_NAME_PATTERN.test(t))) {
+      normalized[server] = [...new Set(grant)];
+    } else {
+      throw invalidArgument(`tools.${server}`, `tools.${server}: a list of tool names or "*"`);
+    }
+  }
+  return normalized;
+}

@@ -1,0 +1,264 @@
+// The composition root: opens the node's state, wires runtime ⇄ router, restores the agents, serves the API.
+// Every layer below knows only the small interfaces it was given; this file is where they meet.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { AgentRuntime } from '../agents/agent-runtime.ts';
+import { buildApi } from '../api/server.ts';
+import type { ClusterMemberView, ClusterServices, ClusterStatusView, PerformanceFigure } from '../api/cluster-services.ts';
+import type { Config } from '../config/config.ts';
+import { parseHostPort } from '../config/host-port.ts';
+import { CaxtonError, invalidArgument } from '../errors.ts';
+import { LocalAgentDirectory } from '../messaging/agent-directory.ts';
+import { ClientInbox } from '../messaging/client-inbox.ts';
+import type { AclMessage, MessageInput } from '../messaging/message.ts';
+import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
+import { routeAndWait } from '../messaging/route-and-wait.ts';
+import { Router } from '../messaging/router.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
+import { openNodeState, type NodeState } from '../state/node-state.ts';
+import { AgentService } from './agent-service.ts';
+import { EventBus } from './event-bus.ts';
+import { wireObservers } from './observers.ts';
+import type {
+  AgentInfo,
+  AgentLogLine,
+  AgentSpecInput,
+  AuditEntry,
+  ConversationView,
+  DeadLetter,
+  NodeEvent,
+  NodeServices,
+  Principal,
+  SendOptions,
+  SendResult,
+} from './services.ts';
+import { CAXTON_VERSION } from './version.ts';
+
+export interface StartNodeOptions {
+  config: Config;
+  /** Defaults to a pino logger on stdout at config.log.level. */
+  logger?: Logger;
+  /** Serve the REST API (default true); in-process benchmarks and tests may leave it off. */
+  listen?: boolean;
+}
+
+export class CaxtonNode implements NodeServices, ClusterServices {
+  readonly version = CAXTON_VERSION;
+  readonly nodeId: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly state: NodeState;
+  readonly metrics: CaxtonMetrics;
+  readonly runtime: AgentRuntime;
+  readonly router: Router;
+  readonly directory: LocalAgentDirectory;
+  readonly inbox = new ClientInbox();
+  readonly events = new EventBus();
+  readonly agents: AgentService;
+  api: FastifyInstance | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: Config, state: NodeState, logger: Logger) {
+    this.config = config;
+    this.state = state;
+    this.nodeId = state.identity.nodeId;
+    this.logger = logger;
+    this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
+    this.directory = new LocalAgentDirectory(this.nodeId);
+    const observers = wireObservers(this);
+    // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
+    let router: Router | undefined;
+    this.runtime = new AgentRuntime({
+      nodeId: this.nodeId,
+      sink: { route: (message) => router!.route(message) },
+      logger: logger.child({ layer: 'agents' }),
+      observer: observers.runtime,
+      limits: { maxMessageBytes: config.messages.max_bytes },
+    });
+    router = new Router({
+      directory: this.directory,
+      localAgents: this.runtime,
+      clients: this.inbox,
+      deadLetters: state.deadLetters,
+      observer: observers.router,
+    });
+    this.router = router;
+    this.agents = new AgentService({
+      nodeId: this.nodeId,
+      state,
+      runtime: this.runtime,
+      directory: this.directory,
+      defaults: { memory_pages: config.agents.memory_pages, fuel: config.agents.fuel, mailbox: config.agents.mailbox },
+      maxModuleBytes: config.agents.max_module_bytes,
+      logger,
+    });
+    this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
+    this.metrics.setAgentCountSource(() => {
+      const counts: Partial<Record<AgentInfo['state'], number>> = {};
+      for (const agent of this.runtime.list()) counts[agent.state] = (counts[agent.state] ?? 0) + 1;
+      return counts;
+    });
+  }
+
+  static async start(options: StartNodeOptions): Promise<CaxtonNode> {
+    const { config } = options;
+    let logger = options.logger;
+    const state = openNodeState({
+      dataDir: config.node.data_dir,
+      nodeId: config.node.id,
+      limits: config.state,
+      onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
+    });
+    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId });
+    if (state.identity.previousNodeId) {
+      logger.warn({ previous: state.identity.previousNodeId, now: state.identity.nodeId }, 'node id changed for this data dir');
+    }
+    if (state.adminKey.created) {
+      logger.info({ path: state.adminKey.path }, 'admin API key written (keep it secret; the CLI reads it from there)');
+    }
+    const node = new CaxtonNode(config, state, logger);
+    try {
+      await node.agents.restore();
+      if (options.listen ?? true) await node.#listen();
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    logger.info({ version: node.version, api: config.api.addr, agents: node.runtime.list().length }, 'node started');
+    return node;
+  }
+
+  async #listen(): Promise<void> {
+    const address = parseHostPort(this.config.api.addr);
+    if (!address) throw invalidArgument('api.addr', `api.addr: expected HOST:PORT, got '${this.config.api.addr}'`);
+    const { host, port } = address;
+    this.api = buildApi({
+      services: this,
+      cluster: this,
+      logger: this.logger.child({ layer: 'api' }),
+      metricsRegistry: this.metrics.registry,
+      httpDuration: this.metrics.httpRequestDuration,
+      bodyLimitBytes: this.config.api.body_limit_bytes,
+      maxMessageBytes: this.config.messages.max_bytes,
+      insecureNoAuth: this.config.auth.insecure_no_auth,
+      rateLimit: { max: this.config.api.rate_limit_max, timeWindowMs: this.config.api.rate_limit_window_ms },
+    });
+    await this.api.listen({ host, port });
+  }
+
+  get isStopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  /** Graceful stop: no new requests, current invocations finish, agents shut down, state flushed, ports closed. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      try {
+        await this.api?.close();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'closing the API failed');
+      }
+      this.inbox.close();
+      await this.runtime.shutdown();
+      this.state.close();
+      this.logger.info({}, 'node stopped');
+    })();
+    return this.#stopping;
+  }
+
+  // ——— NodeServices ———
+
+  listAgents(filter: { node?: string; capability?: string } = {}): AgentInfo[] {
+    return this.runtime
+      .list()
+      .filter((a) => (filter.node === undefined || a.node === filter.node) && (filter.capability === undefined || a.capabilities.includes(filter.capability)))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  getAgent(name: string): AgentInfo {
+    if (!this.runtime.has(name)) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
+    return this.runtime.info(name);
+  }
+
+  deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    return this.agents.deploy(spec, module);
+  }
+
+  upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    return this.agents.upgrade(name, spec, module);
+  }
+
+  deleteAgent(name: string): Promise<void> {
+    return this.agents.delete(name);
+  }
+
+  agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] {
+    this.getAgent(name);
+    return this.runtime.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
+  }
+
+  followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void {
+    this.getAgent(name);
+    return this.runtime.followLogs(name, listener);
+  }
+
+  async sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult> {
+    const parsed = parseMessage(input);
+    if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
+    const message: AclMessage = {
+      ...parsed.message,
+      sender: `${CLIENT_PREFIX}${options.principal}`,
+      message_id: randomUUID(),
+      conversation_id: parsed.message.conversation_id ?? randomUUID(),
+    };
+    if (options.waitMs === undefined) {
+      this.router.route(message);
+      return { message_id: message.message_id, conversation_id: message.conversation_id };
+    }
+    const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
+    const replies = await routeAndWait(this.router, this.inbox, message, waitMs);
+    return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
+  }
+
+  getConversation(id: string): ConversationView {
+    const messages = this.state.conversations.list(id);
+    if (messages.length === 0) throw new CaxtonError('NOT_FOUND', `no conversation "${id}" on this node`, { conversation_id: id });
+    const protocol = messages.find((m) => m.protocol !== undefined)?.protocol ?? null;
+    return { conversation_id: id, protocol, state: 'open', messages };
+  }
+
+  deadLetters(options: { limit?: number } = {}): DeadLetter[] {
+    return this.state.deadLetters.list(options);
+  }
+
+  purgeDeadLetters(): number {
+    return this.state.deadLetters.purge();
+  }
+
+  async authenticate(token: string): Promise<Principal | null> {
+    return this.state.apiKeys.verify(token);
+  }
+
+  audit(entry: AuditEntry): void {
+    this.state.audit.append(entry);
+  }
+
+  onEvent(listener: (event: NodeEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  // ——— ClusterServices: a single node until the membership layer is wired in ———
+
+  clusterMembers(): ClusterMemberView[] {
+    return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
+  }
+
+  clusterStatus(): ClusterStatusView {
+    return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+  }
+
+  clusterPerformance(): PerformanceFigure[] {
+    return [];
+  }
+}

@@ -1,0 +1,91 @@
+// What the node does when the runtime or the router reports something: metrics, the conversation history,
+// the audit log, live events, and remembering agent states across restarts. Hot-path callbacks look up
+// pre-bound counter cells and do no I/O; history rows are group-committed by the store.
+import type { RuntimeObserver } from '../agents/agent-runtime.ts';
+import type { DeliveryOutcome } from '../messaging/delivery.ts';
+import type { AclMessage } from '../messaging/message.ts';
+import { CLIENT_PREFIX } from '../messaging/message.ts';
+import type { RouterObserver } from '../messaging/router-ports.ts';
+import type { CounterCell } from '../observability/metrics.ts';
+import type { CaxtonNode } from './node.ts';
+
+/** Conversations remembered as tracked; past this the oldest is forgotten (its rows stay in SQLite). */
+const TRACKED_CONVERSATIONS_MAX = 100_000;
+
+export interface NodeObservers {
+  runtime: Partial<RuntimeObserver>;
+  router: RouterObserver;
+}
+
+export function wireObservers(node: CaxtonNode): NodeObservers {
+  const { metrics, events } = node;
+  const routed = new Map<DeliveryOutcome, CounterCell>();
+  const routedCell = (outcome: DeliveryOutcome): CounterCell => {
+    let cell = routed.get(outcome);
+    if (cell === undefined) routed.set(outcome, (cell = metrics.messagesRouted.child(outcome)));
+    return cell;
+  };
+  const history = conversationHistory(node);
+
+  const runtime: Partial<RuntimeObserver> = {
+    onInvocation(_agent, kind, _durationNs, outcome) {
+      metrics.agentInvocations.child(kind, outcome).inc();
+    },
+    onTrap(agent, reason) {
+      metrics.agentTraps.child(reason).inc();
+      events.publish('agent.trap', { agent, reason });
+    },
+    onStateChange(agent, from, to) {
+      events.publish('agent.state', { agent, from, to, node: node.nodeId });
+      // A node stopping on purpose stops its agents too; that is not a state they should come back in.
+      if (!node.isStopping) node.agents.persistState(agent, to);
+    },
+    onPermissionDenied(agent, what) {
+      node.audit({ principal: `agent:${agent}`, action: 'call_tool', target: what, outcome: 'denied' });
+    },
+  };
+
+  const router: RouterObserver = {
+    onRouted(message, receiver, outcome) {
+      routedCell(outcome).inc();
+      history(message, receiver);
+      if (events.listening) events.publish('message', summarize(message, receiver, outcome));
+    },
+    onDeadLetter(_message, reason) {
+      metrics.deadLetters.child(reason).inc();
+    },
+  };
+  return { runtime, router };
+}
+
+/** Records each routed message once (the router reports it once per receiver) if its conversation is kept. */
+function conversationHistory(node: CaxtonNode): (message: AclMessage, receiver: string) => void {
+  const mode = node.config.state.conversation_log;
+  const store = node.state.conversations;
+  const tracked = new Set<string>();
+  let last: AclMessage | undefined;
+  return (message, receiver) => {
+    if (mode === 'off' || message === last) return;
+    last = message;
+    if (mode === 'tracked' && !tracked.has(message.conversation_id)) {
+      const opensTracked =
+        message.protocol !== undefined || message.sender.startsWith(CLIENT_PREFIX) || receiver.startsWith(CLIENT_PREFIX);
+      if (!opensTracked) return;
+      tracked.add(message.conversation_id);
+      if (tracked.size > TRACKED_CONVERSATIONS_MAX) tracked.delete(tracked.values().next().value as string);
+    }
+    store.append(message);
+  };
+}
+
+function summarize(message: AclMessage, receiver: string, outcome: DeliveryOutcome): Record<string, unknown> {
+  return {
+    performative: message.performative,
+    sender: message.sender,
+    receiver,
+    conversation_id: message.conversation_id,
+    message_id: message.message_id,
+    protocol: message.protocol ?? null,
+    outcome,
+  };
+}

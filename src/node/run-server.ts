@@ -1,0 +1,37 @@
+// `caxton server start`: load the configuration, start a node in the foreground, stop it gracefully on
+// SIGINT/SIGTERM (a second signal forces the exit). A bad configuration is one clear line and exit code 2.
+import { loadConfig, type Config } from '../config/config.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { CaxtonNode } from './node.ts';
+
+export async function runServer(flags: Record<string, unknown>): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig({ flags });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const node = await CaxtonNode.start({ config });
+  let signalled = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      node.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    node.logger.info({ signal }, 'stopping');
+    node.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        node.logger.error({ err: error }, 'graceful stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

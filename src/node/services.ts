@@ -1,0 +1,147 @@
+// What the outside (REST API, CLI through the API, tests) may ask of a node. The API layer depends on this
+// interface only; `Node` implements it by wiring the layers, and API tests use a fake.
+import type { AclMessage, MessageInput } from '../messaging/message.ts';
+
+export type AgentState = 'deploying' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface AgentLimits {
+  /** Linear memory ceiling in 64 KiB pages. */
+  memory_pages: number;
+  /** Instruction budget of one invocation. */
+  fuel: number;
+  /** Messages that may wait for the agent before senders get MAILBOX_FULL. */
+  mailbox: number;
+}
+
+/** Tool grants: server name → the tool names the agent may call, or '*' for all of them. */
+export type ToolGrants = Record<string, string[] | '*'>;
+
+/** The spec as a client writes it: everything but the name is optional and takes defaults. */
+export interface AgentSpecInput {
+  name: string;
+  capabilities?: string[];
+  tools?: ToolGrants;
+  limits?: Partial<AgentLimits>;
+  node?: string;
+}
+
+/** The spec after defaults: what is stored and what the runtime enforces. */
+export interface AgentSpec {
+  name: string;
+  capabilities: string[];
+  tools: ToolGrants;
+  limits: AgentLimits;
+  node?: string;
+}
+
+export interface AgentStats {
+  invocations: number;
+  traps: number;
+  messages_in: number;
+  messages_out: number;
+  mailbox_depth: number;
+  last_error: string | null;
+}
+
+export interface AgentInfo {
+  name: string;
+  node: string;
+  state: AgentState;
+  version: number;
+  capabilities: string[];
+  module_sha256: string;
+  tools: ToolGrants;
+  limits: AgentLimits;
+  created_at: string;
+  updated_at: string;
+  stats: AgentStats;
+}
+
+export interface AgentLogLine {
+  seq: number;
+  ts: string;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  agent: string;
+  message: string;
+}
+
+export interface SendOptions {
+  /** The authenticated principal; the message's sender becomes `client:<principal>`. */
+  principal: string;
+  /** Wait up to this long for every receiver's answer (see interfaces.md for what counts as one). */
+  waitMs?: number;
+}
+
+export interface SendResult {
+  message_id: string;
+  conversation_id: string;
+  /** Present when waitMs was given: the answers gathered, oldest first. */
+  replies?: AclMessage[];
+}
+
+export interface ConversationView {
+  conversation_id: string;
+  protocol: string | null;
+  state: string;
+  messages: AclMessage[];
+}
+
+export interface DeadLetter {
+  id: number;
+  ts: string;
+  reason: string;
+  message: AclMessage;
+}
+
+export type Role = 'admin' | 'operator' | 'deployer' | 'sender' | 'viewer';
+
+export interface Principal {
+  id: string;
+  role: Role;
+}
+
+export interface AuditEntry {
+  principal: string;
+  action: string;
+  target?: string;
+  outcome: 'ok' | 'denied' | 'error';
+  details?: Record<string, unknown>;
+}
+
+export interface NodeEvent {
+  type: string;
+  ts: string;
+  data: Record<string, unknown>;
+}
+
+export interface NodeServices {
+  readonly nodeId: string;
+  readonly version: string;
+
+  listAgents(filter?: { node?: string; capability?: string }): AgentInfo[];
+  /** Throws CaxtonError NOT_FOUND. */
+  getAgent(name: string): AgentInfo;
+  /** Throws CONFLICT when the name exists, INVALID_MODULE / INVALID_ARGUMENT naming what is wrong. */
+  deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo>;
+  /** Replaces the module and spec of an existing agent; NOT_FOUND when there is none. */
+  upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo>;
+  deleteAgent(name: string): Promise<void>;
+  agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[];
+  /** Calls `listener` for each new log line of the agent; returns the unsubscribe function. */
+  followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void;
+
+  /** Validates, stamps and routes a client's message. Throws INVALID_ARGUMENT naming the field. */
+  sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult>;
+  /** Throws NOT_FOUND. */
+  getConversation(id: string): ConversationView;
+
+  deadLetters(options?: { limit?: number }): DeadLetter[];
+  purgeDeadLetters(): number;
+
+  /** Resolves a bearer token (API key or JWT) to a principal, or null when it is not valid. */
+  authenticate(token: string): Promise<Principal | null>;
+  audit(entry: AuditEntry): void;
+
+  /** Live events (agent state changes, sampled messages, membership); returns the unsubscribe function. */
+  onEvent(listener: (event: NodeEvent) => void): () => void;
+}

@@ -1,0 +1,122 @@
+// API keys: the plaintext is shown once, at creation; only its sha256 is stored, so neither a copy of the
+// database nor a backup yields a usable key. Keys are 256 random bits: a plain (unsalted) hash is enough,
+// nothing about them can be guessed from a dictionary.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CaxtonError } from '../errors.ts';
+import type { Principal, Role } from '../node/services.ts';
+import type { SqliteDatabase } from './database.ts';
+
+export const API_KEY_PREFIX = 'cxk_';
+export const ADMIN_KEY_FILE = 'admin.key';
+/** The name of the key written to admin.key; it is the principal id the audit log shows for it. */
+export const ADMIN_KEY_NAME = 'admin';
+
+const ROLES: ReadonlySet<Role> = new Set(['admin', 'operator', 'deployer', 'sender', 'viewer']);
+
+export interface ApiKeyInfo {
+  id: number;
+  name: string;
+  role: Role;
+  created_at: string;
+}
+
+export interface CreatedApiKey extends ApiKeyInfo {
+  /** The plaintext: give it to the user now, it cannot be recovered later. */
+  key: string;
+}
+
+function hashOf(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+export class ApiKeyStore {
+  private readonly now: () => Date;
+  private readonly insert;
+  private readonly selectByHash;
+  private readonly selectAll;
+  private readonly deleteByName;
+
+  constructor(db: SqliteDatabase, now: () => Date = () => new Date()) {
+    this.now = now;
+    this.insert = db.prepare('INSERT INTO api_keys (name, role, key_sha256, created_at) VALUES (?, ?, ?, ?)');
+    this.selectByHash = db.prepare('SELECT name, role, key_sha256 FROM api_keys WHERE key_sha256 = ?');
+    this.selectAll = db.prepare('SELECT id, name, role, created_at FROM api_keys ORDER BY id');
+    this.deleteByName = db.prepare('DELETE FROM api_keys WHERE name = ?');
+  }
+
+  /** A new key for `role`; `name` is unique (CONFLICT otherwise) and becomes the principal id. */
+  create(role: Role, name: string): CreatedApiKey {
+    const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
+    return { ...this.register(role, name, key), key };
+  }
+
+  /** Stores the hash of a key made elsewhere (an admin.key file that outlived its database). */
+  register(role: Role, name: string, key: string): ApiKeyInfo {
+    if (!ROLES.has(role)) throw new CaxtonError('INVALID_ARGUMENT', `role: unknown role '${role}'`, { field: 'role' });
+    if (!name) throw new CaxtonError('INVALID_ARGUMENT', 'name: must not be empty', { field: 'name' });
+    const createdAt = this.now().toISOString();
+    try {
+      const result = this.insert.run(name, role, hashOf(key).toString('hex'), createdAt);
+      return { id: Number(result.lastInsertRowid), name, role, created_at: createdAt };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new CaxtonError('CONFLICT', `an API key named '${name}' exists already`, { name });
+      }
+      throw error;
+    }
+  }
+
+  /** The principal a bearer token stands for, or null. */
+  verify(token: string): Principal | null {
+    if (!token.startsWith(API_KEY_PREFIX)) return null;
+    const hash = hashOf(token);
+    const row = this.selectByHash.get(hash.toString('hex')) as { name: string; role: Role; key_sha256: string } | undefined;
+    if (!row) return null;
+    // The lookup is by hash, which leaks nothing about the key; the compare is constant-time all the same.
+    if (!timingSafeEqual(Buffer.from(row.key_sha256, 'hex'), hash)) return null;
+    return { id: row.name, role: row.role };
+  }
+
+  /** Every key, without secrets. */
+  list(): ApiKeyInfo[] {
+    return this.selectAll.all() as ApiKeyInfo[];
+  }
+
+  /** Revokes at once (the next request with it is refused); false when there is no key by that name. */
+  revoke(name: string): boolean {
+    return this.deleteByName.run(name).changes === 1;
+  }
+}
+
+export interface AdminKeyResult {
+  path: string;
+  /** True when this start wrote the file (the node logs where it is). */
+  created: boolean;
+  key: string;
+}
+
+/**
+ * First start: creates an admin key and writes it to `<dataDir>/admin.key` (0600). Later starts keep the file
+ * and make sure its key is still valid (re-registering it if the database was replaced).
+ */
+export function ensureAdminKey(dataDir: string, keys: ApiKeyStore): AdminKeyResult {
+  const path = join(dataDir, ADMIN_KEY_FILE);
+  if (existsSync(path)) {
+    const key = readFileSync(path, 'utf8').trim();
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    if (!keys.verify(key)) {
+      if (!key.startsWith(API_KEY_PREFIX)) throw new Error(`${path} does not hold a Caxton API key; delete it to get a new one`);
+      keys.revoke(ADMIN_KEY_NAME);
+      keys.register('admin', ADMIN_KEY_NAME, key);
+    }
+    return { path, created: false, key };
+  }
+  keys.revoke(ADMIN_KEY_NAME);
+  const { key } = keys.create('admin', ADMIN_KEY_NAME);
+  // 'wx': never overwrite a file another process wrote in between; mode applies at creation, before any byte.
+  writeFileSync(path, key + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600); // in case the umask removed nothing we rely on, make the mode exact
+  return { path, created: true, key };
+}

@@ -1,0 +1,97 @@
+// The schema of a node's SQLite, as an ordered list of steps. A step is never edited once released: a
+// change is a new step, so every existing data dir reaches the current schema by replaying what it lacks.
+// PRAGMA user_version holds the number of the last step applied.
+
+export interface Migration {
+  /** 1, 2, 3 … in order, no gaps: `user_version` after this step. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      -- One row: who this data dir belongs to (see node-identity.ts).
+      CREATE TABLE node_identity (
+        singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+        node_id    TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+
+      -- WebAssembly modules, content-addressed: an upgrade back to an old module stores nothing new.
+      CREATE TABLE modules (
+        sha256     TEXT PRIMARY KEY,
+        bytes      BLOB NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE agents (
+        name          TEXT PRIMARY KEY,
+        spec          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        module_sha256 TEXT NOT NULL REFERENCES modules(sha256),
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE agent_versions (
+        name          TEXT NOT NULL REFERENCES agents(name) ON DELETE CASCADE,
+        version       INTEGER NOT NULL,
+        module_sha256 TEXT NOT NULL REFERENCES modules(sha256),
+        spec          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      ) WITHOUT ROWID;
+
+      -- Only the sha256 of a key is kept: a copy of the database does not leak usable keys.
+      CREATE TABLE api_keys (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        role       TEXT NOT NULL,
+        key_sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        ts        TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        target    TEXT,
+        outcome   TEXT NOT NULL,
+        details   TEXT
+      );
+
+      CREATE TABLE dead_letters (
+        id       INTEGER PRIMARY KEY,
+        ts       TEXT NOT NULL,
+        reason   TEXT NOT NULL,
+        receiver TEXT,
+        message  TEXT NOT NULL
+      );
+
+      -- The conversation log, one row per group commit (see conversation-store.ts): a row per message with an
+      -- index on the conversation cost 5-10x more per message on the routing hot path.
+      CREATE TABLE conversation_segments (
+        id               INTEGER PRIMARY KEY,
+        first_ts         INTEGER NOT NULL,
+        last_ts          INTEGER NOT NULL,
+        count            INTEGER NOT NULL,
+        -- Small, and before the large column, so a start-up scan reads them without the messages:
+        -- JSON arrays with the conversation id and the UTF-8 byte length of each message, in order.
+        conversation_ids TEXT NOT NULL,
+        byte_lengths     TEXT NOT NULL,
+        -- The messages as JSON lines (UTF-8 BLOB, so that one message is read by byte offset).
+        messages         BLOB NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

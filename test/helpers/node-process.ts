@@ -1,0 +1,139 @@
+// Runs a real Caxton node as a child process, the way a user does, for end-to-end and fault tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repoRoot = new URL('../..', import.meta.url).pathname;
+export const cliPath = join(repoRoot, 'bin/caxton.mjs');
+
+/** A TCP port that is free now, and whose UDP twin is free too (gossip binds both). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+export function tempDataDir(prefix = 'caxton-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface NodeProcess {
+  url: string;
+  dataDir: string;
+  apiPort: number;
+  gossipPort: number;
+  child: ChildProcess;
+  apiKey(): string;
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartNodeOptions {
+  dataDir?: string;
+  apiPort?: number;
+  gossipPort?: number;
+  nodeId?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+export async function startNode(options: StartNodeOptions = {}): Promise<NodeProcess> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const apiPort = options.apiPort ?? (await freePort());
+  const gossipPort = options.gossipPort ?? (await freePort());
+  const args = [
+    cliPath,
+    'server',
+    'start',
+    '--data-dir',
+    dataDir,
+    '--api-addr',
+    `127.0.0.1:${apiPort}`,
+    '--bind-addr',
+    `127.0.0.1:${gossipPort}`,
+    '--node-id',
+    options.nodeId ?? `node-${gossipPort}`,
+    ...(options.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { ...process.env, CAXTON_LOG_LEVEL: 'warn', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${apiPort}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  let ready = false;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code ?? -1));
+  while (!ready && Date.now() < deadline && exitCode === undefined) {
+    try {
+      ready = (await fetch(`${url}/health`)).ok;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`node did not become ready (exit ${exitCode}):\n${output}`);
+  }
+  return {
+    url,
+    dataDir,
+    apiPort,
+    gossipPort,
+    child,
+    apiKey: () => readFileSync(join(dataDir, 'admin.key'), 'utf8').trim(),
+    output: () => output,
+    exited,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function hasAdminKey(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'admin.key'));
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
