@@ -189,7 +189,8 @@ export class InstanceHost {
     const message = parsed.message as AclMessage;
     message.sender = this.bindings.agentName;
     message.message_id = randomUUID();
-    if (message.conversation_id === undefined) message.conversation_id = randomUUID();
+    // A new conversation is named after the message that opens it: unique already, and one UUID less per send.
+    if (message.conversation_id === undefined) message.conversation_id = message.message_id;
     this.outbox.push(message);
     return 0;
   }

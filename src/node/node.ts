@@ -206,11 +206,12 @@ export class CaxtonNode implements NodeServices, ClusterServices {
   async sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult> {
     const parsed = parseMessage(input);
     if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
+    const messageId = randomUUID();
     const message: AclMessage = {
       ...parsed.message,
       sender: `${CLIENT_PREFIX}${options.principal}`,
-      message_id: randomUUID(),
-      conversation_id: parsed.message.conversation_id ?? randomUUID(),
+      message_id: messageId,
+      conversation_id: parsed.message.conversation_id ?? messageId,
     };
     if (options.waitMs === undefined) {
       this.router.route(message);

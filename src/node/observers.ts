@@ -19,17 +19,24 @@ export interface NodeObservers {
 
 export function wireObservers(node: CaxtonNode): NodeObservers {
   const { metrics, events } = node;
-  const routed = new Map<DeliveryOutcome, CounterCell>();
-  const routedCell = (outcome: DeliveryOutcome): CounterCell => {
-    let cell = routed.get(outcome);
-    if (cell === undefined) routed.set(outcome, (cell = metrics.messagesRouted.child(outcome)));
+  const routed: Record<DeliveryOutcome, CounterCell> = {
+    queued: metrics.messagesRouted.child('queued'),
+    mailbox_full: metrics.messagesRouted.child('mailbox_full'),
+    unavailable: metrics.messagesRouted.child('unavailable'),
+    not_found: metrics.messagesRouted.child('not_found'),
+  };
+  const invocations = new Map<string, CounterCell>();
+  const invocationCell = (kind: string, outcome: string): CounterCell => {
+    const key = kind + outcome;
+    let cell = invocations.get(key);
+    if (cell === undefined) invocations.set(key, (cell = metrics.agentInvocations.child(kind, outcome)));
     return cell;
   };
   const history = conversationHistory(node);
 
   const runtime: Partial<RuntimeObserver> = {
     onInvocation(_agent, kind, _durationNs, outcome) {
-      metrics.agentInvocations.child(kind, outcome).inc();
+      invocationCell(kind, outcome).inc();
     },
     onTrap(agent, reason) {
       metrics.agentTraps.child(reason).inc();
@@ -47,7 +54,7 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
 
   const router: RouterObserver = {
     onRouted(message, receiver, outcome) {
-      routedCell(outcome).inc();
+      routed[outcome].inc();
       history(message, receiver);
       if (events.listening) events.publish('message', summarize(message, receiver, outcome));
     },
@@ -67,12 +74,18 @@ function conversationHistory(node: CaxtonNode): (message: AclMessage, receiver: 
   return (message, receiver) => {
     if (mode === 'off' || message === last) return;
     last = message;
-    if (mode === 'tracked' && !tracked.has(message.conversation_id)) {
+    if (mode === 'tracked') {
       const opensTracked =
         message.protocol !== undefined || message.sender.startsWith(CLIENT_PREFIX) || receiver.startsWith(CLIENT_PREFIX);
-      if (!opensTracked) return;
-      tracked.add(message.conversation_id);
-      if (tracked.size > TRACKED_CONVERSATIONS_MAX) tracked.delete(tracked.values().next().value as string);
+      if (opensTracked) {
+        if (!tracked.has(message.conversation_id)) {
+          tracked.add(message.conversation_id);
+          if (tracked.size > TRACKED_CONVERSATIONS_MAX) tracked.delete(tracked.values().next().value as string);
+        }
+      } else if (message.conversation_id === message.message_id || !tracked.has(message.conversation_id)) {
+        // A conversation_id equal to the message's own id is a conversation this message opens: not tracked.
+        return;
+      }
     }
     store.append(message);
   };
