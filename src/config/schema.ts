@@ -113,6 +113,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   },
   messages: {
     max_bytes: field('integer', positiveInt()),
+    conversation_idle_ms: field('integer', positiveInt()),
+    conversations_max: field('integer', positiveInt()),
   },
   state: {
     dead_letters_max: field('integer', positiveInt()),

@@ -14,6 +14,8 @@ import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
 import { Router } from '../messaging/router.ts';
+import { ConversationTracker } from '../messaging/conversations/conversation-tracker.ts';
+import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
@@ -55,6 +57,7 @@ export class CaxtonNode implements NodeServices, ClusterServices {
   readonly directory: LocalAgentDirectory;
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
+  readonly conversations: ConversationTracker;
   readonly agents: AgentService;
   api: FastifyInstance | undefined;
   #stopping: Promise<void> | undefined;
@@ -76,14 +79,24 @@ export class CaxtonNode implements NodeServices, ClusterServices {
       observer: observers.runtime,
       limits: { maxMessageBytes: config.messages.max_bytes },
     });
+    this.conversations = new ConversationTracker({
+      idleMs: config.messages.conversation_idle_ms,
+      maxConversations: config.messages.conversations_max,
+      observer: observers.conversations,
+    });
     router = new Router({
       directory: this.directory,
       localAgents: this.runtime,
       clients: this.inbox,
       deadLetters: state.deadLetters,
       observer: observers.router,
+      conversations: this.conversations,
     });
     this.router = router;
+    registerSystemAgents(router, {
+      directory: this.directory,
+      lookupAgent: (name) => (this.runtime.has(name) ? { state: this.runtime.state(name)!, node: this.nodeId } : undefined),
+    });
     this.agents = new AgentService({
       nodeId: this.nodeId,
       state,
@@ -160,6 +173,7 @@ export class CaxtonNode implements NodeServices, ClusterServices {
         this.logger.warn({ err: error }, 'closing the API failed');
       }
       this.inbox.close();
+      this.conversations.close();
       await this.runtime.shutdown();
       this.state.close();
       this.logger.info({}, 'node stopped');
@@ -224,9 +238,13 @@ export class CaxtonNode implements NodeServices, ClusterServices {
 
   getConversation(id: string): ConversationView {
     const messages = this.state.conversations.list(id);
-    if (messages.length === 0) throw new CaxtonError('NOT_FOUND', `no conversation "${id}" on this node`, { conversation_id: id });
-    const protocol = messages.find((m) => m.protocol !== undefined)?.protocol ?? null;
-    return { conversation_id: id, protocol, state: 'open', messages };
+    const tracked = this.conversations.view(id);
+    if (messages.length === 0 && tracked === undefined) {
+      throw new CaxtonError('NOT_FOUND', `no conversation "${id}" on this node`, { conversation_id: id });
+    }
+    const protocol = tracked?.protocol ?? messages.find((m) => m.protocol !== undefined)?.protocol ?? null;
+    // Untracked: no protocol the router enforces, or the conversation went idle and was forgotten.
+    return { conversation_id: id, protocol, state: tracked?.state ?? 'untracked', messages, ...(tracked ? { participants: tracked.participants } : {}) };
   }
 
   deadLetters(options: { limit?: number } = {}): DeadLetter[] {

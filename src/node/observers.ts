@@ -6,6 +6,7 @@ import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import { CLIENT_PREFIX } from '../messaging/message.ts';
 import type { RouterObserver } from '../messaging/router-ports.ts';
+import type { ConversationObserver } from '../messaging/conversations/conversation-events.ts';
 import type { CounterCell } from '../observability/metrics.ts';
 import type { CaxtonNode } from './node.ts';
 
@@ -15,6 +16,7 @@ const TRACKED_CONVERSATIONS_MAX = 100_000;
 export interface NodeObservers {
   runtime: Partial<RuntimeObserver>;
   router: RouterObserver;
+  conversations: ConversationObserver;
 }
 
 export function wireObservers(node: CaxtonNode): NodeObservers {
@@ -62,7 +64,20 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
       metrics.deadLetters.child(reason).inc();
     },
   };
-  return { runtime, router };
+  const conversations: ConversationObserver = {
+    onUpdate(event) {
+      if (!events.listening || event.change === 'advanced') return;
+      events.publish('conversation', {
+        change: event.change,
+        conversation_id: event.conversation_id,
+        protocol: event.protocol,
+        state: event.state,
+        ...(event.participant ? { participant: event.participant } : {}),
+        ...(event.code ? { code: event.code } : {}),
+      });
+    },
+  };
+  return { runtime, router, conversations };
 }
 
 /** Records each routed message once (the router reports it once per receiver) if its conversation is kept. */

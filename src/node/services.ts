@@ -84,6 +84,8 @@ export interface ConversationView {
   protocol: string | null;
   state: string;
   messages: AclMessage[];
+  /** For a conversation the router tracks: each participant's state in the protocol. */
+  participants?: { name: string; state: string; reply_by?: string }[];
 }
 
 export interface DeadLetter {

@@ -1,0 +1,26 @@
+// The conversation tracker's defaults, each with its reason (configurable through ConversationTrackerOptions).
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+export const CONVERSATION_DEFAULTS = {
+  /**
+   * Conversations held in memory, the least recently active forgotten first. Measured ~0.3 KB for a
+   * one-participant conversation (bench/conversations.bench.ts), so ~30 MB at the bound; at 100k msg/s of
+   * 2–4-message conversations that is the last few seconds of traffic, far longer than replies take.
+   */
+  maxConversations: 100_000,
+  /**
+   * Participants held across all conversations: a cfp to 100 agents weighs ~100 one-to-one conversations
+   * (~1.4 KB for a contract net of 10 with its timer), so the count alone would not bound memory.
+   * 1M participants ≈ 100–150 MB at worst.
+   */
+  maxParticipants: 1_000_000,
+  /** A conversation nobody touched for this long is forgotten (the brief's 30 minutes): replies that late are lost anyway. */
+  idleMs: 30 * MINUTE,
+  /** How often idle conversations are swept: 1/30 of idleMs keeps the overshoot near 3% for one scan a minute. */
+  sweepIntervalMs: MINUTE,
+} as const;
+
+/** setTimeout's ceiling (2^31 − 1 ms, ~24.8 days): a longer delay would fire at once, so longer waits re-arm. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
