@@ -1,0 +1,145 @@
+// Every timing and switch of the membership core, in one place, each with the reason for its value
+// (memberlist config.go). Profiles are named, not scattered constants.
+import type { Vsn } from './messages.ts';
+
+/** Each Lifeguard refinement can be turned off on its own (for the on/off comparison in the benchmark). */
+export interface LifeguardSwitches {
+  /** Local health awareness: a node that misses nacks probes less often (awareness.ts). */
+  localHealthAwareness: boolean;
+  /** Suspicion timeouts that start long and shrink with independent confirmations (suspicion.ts). */
+  dynamicSuspicion: boolean;
+  /** Ask indirect probers for a nack, so a missing nack tells us we are the unhealthy one. */
+  nack: boolean;
+  /** Piggyback "you are suspected" on the ping to a suspect node, so it refutes at once. */
+  buddySystem: boolean;
+}
+
+export interface MembershipConfig {
+  /** Time between failure-detection probes of one random member. */
+  probeIntervalMs: number;
+  /** How long to wait for a direct ack before asking others to probe indirectly. */
+  probeTimeoutMs: number;
+  /** How many members probe a silent node for us. */
+  indirectChecks: number;
+  /** A broadcast goes out retransmitMult * ceil(log10(n + 1)) times. */
+  retransmitMult: number;
+  /** Suspicion lasts at least suspicionMult * max(1, log10(n)) * probeInterval. */
+  suspicionMult: number;
+  /** With no confirmations the suspicion lasts suspicionMaxTimeoutMult times that minimum. */
+  suspicionMaxTimeoutMult: number;
+  /** Full state exchange with one random member (scaled up past 32 nodes); 0 disables. */
+  pushPullIntervalMs: number;
+  /** Timeout of a stream exchange (push-pull, TCP ping). */
+  tcpTimeoutMs: number;
+  /** Skip memberlist's TCP fallback ping after a failed UDP probe. */
+  disableTcpPings: boolean;
+  /** Health awareness may stretch the probe interval up to this many times. */
+  awarenessMaxMultiplier: number;
+  /** Members each gossip round sends pending broadcasts to. */
+  gossipNodes: number;
+  /** Time between gossip rounds. */
+  gossipIntervalMs: number;
+  /** Dead members still receive gossip this long (so a wrongly declared one can hear it and refute). */
+  gossipToTheDeadTimeMs: number;
+  /** A dead member (not a left one) is retried by push-pull this often, so partitions heal (Serf's reconnect). */
+  reconnectIntervalMs: number;
+  /** ...and forgotten after this long. */
+  reconnectTimeoutMs: number;
+  /** [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur] sent in alive messages. */
+  vsn: Vsn;
+  lifeguard: LifeguardSwitches;
+}
+
+/**
+ * memberlist's ProtocolVersionMin 1, ProtocolVersionMax 5, speaking 2 (ProtocolVersion2Compatible, what
+ * Serf maps every Serf protocol to); delegate range 2..5 as Serf (ProtocolVersionMin/Max), speaking 4 as
+ * Serf's library default. A stock `serf agent` 0.8 sends [1,5,2,2,5,5]; both pass each other's
+ * verifyProtocol. protocolMax 5 (>= 3) makes peers try our TCP ping, >= 4 makes them ask us for nacks.
+ */
+export const DEFAULT_VSN: Vsn = [1, 5, 2, 2, 5, 4];
+
+const LIFEGUARD_ON: LifeguardSwitches = {
+  localHealthAwareness: true,
+  dynamicSuspicion: true,
+  nack: true,
+  buddySystem: true,
+};
+
+/** memberlist DefaultLANConfig, plus Serf's reconnect so partitions heal. */
+export function lanConfig(): MembershipConfig {
+  return {
+    probeIntervalMs: 1000, // failure check every second
+    probeTimeoutMs: 500, // a generous RTT for a LAN
+    indirectChecks: 3, // three independent paths before suspecting
+    retransmitMult: 4, // enough copies to reach everyone with high probability
+    suspicionMult: 4, // 4 s suspicion at <= 10 nodes before confirmations
+    suspicionMaxTimeoutMult: 6, // 24 s for a lone accuser at <= 10 nodes; 120 s at 10k
+    pushPullIntervalMs: 30_000, // full sync is expensive: low frequency
+    tcpTimeoutMs: 10_000,
+    disableTcpPings: false, // TCP pings are safe with mixed versions
+    awarenessMaxMultiplier: 8, // an unhealthy node backs off to one probe per 8 s
+    gossipNodes: 3,
+    gossipIntervalMs: 200, // gossip faster than we probe
+    gossipToTheDeadTimeMs: 30_000, // same as push-pull
+    reconnectIntervalMs: 30_000, // Serf's reconnect_interval
+    reconnectTimeoutMs: 24 * 3600_000, // Serf's reconnect_timeout
+    vsn: [...DEFAULT_VSN],
+    lifeguard: { ...LIFEGUARD_ON },
+  };
+}
+
+/** memberlist DefaultLocalConfig: loopback, where the RTT is tiny and nodes are few. */
+export function localConfig(): MembershipConfig {
+  return {
+    ...lanConfig(),
+    tcpTimeoutMs: 1000,
+    indirectChecks: 1,
+    retransmitMult: 2,
+    suspicionMult: 3,
+    pushPullIntervalMs: 15_000,
+    probeTimeoutMs: 200,
+    probeIntervalMs: 1000,
+    gossipIntervalMs: 100,
+    gossipToTheDeadTimeMs: 15_000,
+    reconnectIntervalMs: 10_000,
+  };
+}
+
+/**
+ * Caxton's default: a crashed node declared dead by every member within 5 s at <= 10 nodes (median < 3 s),
+ * with Lifeguard keeping false positives at zero. The budget at n = 10, from crash to everyone's "dead":
+ *  - until someone probes it: 9 probers, each probing 2 members per second, so ~0.1 s on average;
+ *  - that probe round: ack timeout 200 ms, then indirect + TCP probes until the 500 ms interval ends;
+ *  - suspicion: min = 3 * log10(10) * 0.5 s = 1.5 s, max = 3 * 1.5 = 4.5 s; k = 3 - 2 = 1 confirmation
+ *    (another prober failing too, ~0.5 s later) shrinks it to min. So ~0.6 + 1.5 = ~2.1 s typically,
+ *    and at worst (no confirmation) 0.6 + 4.5 = 5.1 s;
+ *  - the dead message then spreads by 100 ms gossip rounds and piggybacks: ~0.2-0.4 s for 10 nodes.
+ * False positives stay at zero because a false suspicion needs the direct ping, three indirect pings and
+ * the TCP ping to fail in one round, and even then the suspect hears it (buddy system, gossip) and refutes
+ * well within 1.5 s; an unhealthy prober slows itself down (awareness) and its lone accusation waits 4.5 s.
+ */
+export function fastDetectConfig(): MembershipConfig {
+  return {
+    ...lanConfig(),
+    probeIntervalMs: 500,
+    probeTimeoutMs: 200, // still 100x a LAN RTT; GC pauses of a few ms stay well inside
+    suspicionMult: 3,
+    suspicionMaxTimeoutMult: 3,
+    gossipIntervalMs: 100, // dead/alive news reaches 10 nodes in a few rounds
+    pushPullIntervalMs: 15_000,
+    gossipToTheDeadTimeMs: 15_000,
+    reconnectIntervalMs: 5_000, // heal partitions within seconds
+  };
+}
+
+export const PROFILES = { lan: lanConfig, local: localConfig, fastDetect: fastDetectConfig } as const;
+export type ProfileName = keyof typeof PROFILES;
+
+/** A profile's config with some fields overridden (lifeguard switches merged, not replaced). */
+export function membershipConfig(
+  profile: ProfileName = 'fastDetect',
+  overrides: Partial<Omit<MembershipConfig, 'lifeguard'>> & { lifeguard?: Partial<LifeguardSwitches> } = {},
+): MembershipConfig {
+  const base = PROFILES[profile]();
+  return { ...base, ...overrides, lifeguard: { ...base.lifeguard, ...overrides.lifeguard } };
+}

@@ -1,0 +1,184 @@
+// What alive, suspect and dead news does to our view of a member, with incarnation numbers deciding which
+// news is newer, and refutation when the news is about us (memberlist state.go aliveNode, suspectNode,
+// deadNode, refute).
+import { bytesToHost } from './address.ts';
+import type { Core } from './core.ts';
+import type { Alive, Dead, Suspect } from './messages.ts';
+import { isDeadOrLeft, toMember, type NodeRecord } from './node-table.ts';
+import { Suspicion } from './suspicion.ts';
+import { suspicionTimeout } from './timing.ts';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Gossips an alive message about ourselves with an incarnation above the accusation. */
+export function refute(core: Core, me: NodeRecord, accusedIncarnation: number): void {
+  let inc = core.nextIncarnation();
+  if (accusedIncarnation >= inc) inc = core.skipIncarnation(accusedIncarnation - inc + 1);
+  me.incarnation = inc;
+  // Being accused means others cannot hear us well: we may be the unhealthy one.
+  core.awareness.applyDelta(1);
+  const alive: Alive = {
+    type: 'alive',
+    incarnation: inc,
+    node: me.name,
+    addr: me.addr,
+    port: me.port,
+    meta: me.meta,
+    vsn: me.vsn,
+  };
+  core.broadcast(me.name, alive);
+}
+
+/**
+ * @param bootstrap true for our own alive (start, meta update): applied, never refuted.
+ * @param onFinished called when the broadcast of this alive is done (updateMeta waits on it).
+ */
+export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?: () => void): void {
+  if (core.left && a.node === core.name) return;
+  const [pMin, pMax] = a.vsn;
+  if (!pMin || !pMax || pMin > pMax) return;
+  let state = core.table.get(a.node);
+  let updatesNode = false;
+  const isNew = !state;
+  if (!state) {
+    // Unknown until now: enters as dead with incarnation 0, so what follows is a join.
+    state = {
+      name: a.node,
+      addr: a.addr,
+      host: bytesToHost(a.addr),
+      port: a.port,
+      meta: a.meta,
+      incarnation: 0,
+      state: 'dead',
+      stateChange: core.clock.now(),
+      vsn: a.vsn,
+    };
+    core.table.add(state);
+  } else if (!sameBytes(state.addr, a.addr) || state.port !== a.port) {
+    // A name now claimed from another address: only a member that left may be replaced.
+    if (state.state !== 'left') {
+      core.logger.warn(`membership: conflicting address for ${a.node}: ${state.host}:${state.port} vs ${bytesToHost(a.addr)}:${a.port}`);
+      return;
+    }
+    updatesNode = true;
+  }
+  const isLocal = state.name === core.name;
+  if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) return;
+  if (a.incarnation < state.incarnation && isLocal) return;
+
+  clearSuspicion(core, a.node);
+  const oldState = state.state;
+  const oldMeta = state.meta;
+  if (!bootstrap && isLocal) {
+    // Someone spreads an alive about us: harmless if it is exactly ours, else (a restart with other meta,
+    // or a stale view) we refute with a newer incarnation.
+    if (a.incarnation === state.incarnation && sameBytes(a.meta, state.meta) && a.vsn.every((v, i) => v === state.vsn[i])) return;
+    refute(core, state, a.incarnation);
+  } else {
+    core.broadcast(a.node, a, onFinished);
+    state.vsn = a.vsn;
+    state.incarnation = a.incarnation;
+    state.meta = a.meta;
+    if (updatesNode) {
+      state.addr = a.addr;
+      state.host = bytesToHost(a.addr);
+      state.port = a.port;
+    }
+    if (state.state !== 'alive') {
+      state.state = 'alive';
+      state.stateChange = core.clock.now();
+    }
+  }
+  if (state.state !== oldState) {
+    core.failed.delete(state.name);
+    core.stateChanged(state, isNew ? undefined : oldState);
+  }
+  const member = toMember(state);
+  if (oldState === 'dead' || oldState === 'left') {
+    if (state.state === 'alive') core.notify('onJoin', () => core.events.onJoin?.(member));
+  } else if (!sameBytes(oldMeta, state.meta)) {
+    core.notify('onUpdate', () => core.events.onUpdate?.(member));
+  }
+}
+
+export function suspectNode(core: Core, s: Suspect): void {
+  const state = core.table.get(s.node);
+  if (!state) return;
+  if (s.incarnation < state.incarnation) return;
+  // Already suspect: a new accuser is an independent confirmation (Lifeguard), worth re-gossiping.
+  const existing = core.suspicions.get(s.node);
+  if (existing) {
+    if (existing.confirm(s.from)) core.broadcast(s.node, s);
+    return;
+  }
+  if (state.state !== 'alive') return;
+  if (state.name === core.name) {
+    refute(core, state, s.incarnation);
+    return;
+  }
+  core.broadcast(s.node, s);
+  state.incarnation = s.incarnation;
+  state.state = 'suspect';
+  const changeTime = core.clock.now();
+  state.stateChange = changeTime;
+
+  const { config } = core;
+  const n = core.table.size;
+  // Expect confirmations from suspicionMult - 2 others, so the nominal timeout is hit two probe intervals
+  // early; with too few members to confirm, expect none (n - 2: not us, not the suspect).
+  let k = config.suspicionMult - 2;
+  if (n - 2 < k || !config.lifeguard.dynamicSuspicion) k = 0;
+  const min = suspicionTimeout(config.suspicionMult, n, config.probeIntervalMs);
+  const max = config.lifeguard.dynamicSuspicion ? config.suspicionMaxTimeoutMult * min : min;
+  const timer = new Suspicion(s.from, k, min, max, core.clock, (confirmations) => {
+    const current = core.table.get(s.node);
+    if (!current || current.state !== 'suspect' || current.stateChange !== changeTime) return;
+    core.logger.info(`membership: marking ${s.node} as failed, suspect timeout reached (${confirmations} peer confirmations)`);
+    deadNode(core, { type: 'dead', incarnation: current.incarnation, node: current.name, from: core.name });
+  });
+  core.suspicions.set(s.node, timer);
+  core.stateChanged(state, 'alive');
+}
+
+/** @param onFinished for our own leave: called when the broadcast of our death is done. */
+export function deadNode(core: Core, d: Dead, onFinished?: () => void): void {
+  const state = core.table.get(d.node);
+  if (!state) return;
+  if (d.incarnation < state.incarnation) return;
+  clearSuspicion(core, d.node);
+  if (isDeadOrLeft(state)) return;
+  if (state.name === core.name) {
+    if (!core.left) {
+      refute(core, state, d.incarnation);
+      return;
+    }
+    core.broadcast(d.node, d, onFinished);
+  } else {
+    core.broadcast(d.node, d);
+  }
+  const oldState = state.state;
+  state.incarnation = d.incarnation;
+  // A dead message sent by the node itself is a graceful leave.
+  state.state = d.node === d.from ? 'left' : 'dead';
+  state.stateChange = core.clock.now();
+  if (state.state === 'dead' && state.name !== core.name) {
+    core.failed.set(state.name, { address: core.addressOf(state), since: state.stateChange });
+  } else {
+    core.failed.delete(state.name);
+  }
+  core.stateChanged(state, oldState);
+  const member = toMember(state);
+  core.notify('onLeave', () => core.events.onLeave?.(member));
+}
+
+function clearSuspicion(core: Core, name: string): void {
+  const timer = core.suspicions.get(name);
+  if (timer) {
+    timer.cancel();
+    core.suspicions.delete(name);
+  }
+}

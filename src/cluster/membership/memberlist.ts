@@ -1,0 +1,247 @@
+// The membership facade (memberlist memberlist.go): start, join, leave, shutdown, the member list, meta
+// updates and user broadcasts. The protocol itself lives in the files next to this one.
+import { CaxtonError } from '../../errors.ts';
+import { clearAckHandlers } from './ack-handlers.ts';
+import { hostToBytes } from './address.ts';
+import { silentLogger, type Clock, type MembershipLogger, type Random, type TimerHandle } from './clock.ts';
+import { fastDetectConfig, type MembershipConfig } from './config.ts';
+import { Core } from './core.ts';
+import type { Delegate } from './delegate.ts';
+import type { EventDelegate } from './event-delegate.ts';
+import { gossipRound } from './gossip.ts';
+import type { Member } from './member.ts';
+import { aliveNode, deadNode } from './member-updates.ts';
+import type { Alive, UserMsg } from './messages.ts';
+import { toMember } from './node-table.ts';
+import { handlePacket, handleStreamMessage } from './packet-handler.ts';
+import { Prober } from './probe.ts';
+import { answerPushPull, pushPullWith } from './push-pull-merge.ts';
+import { reconnectRound } from './reconnect.ts';
+import type { MessageTransport, PeerAddress } from './transport.ts';
+import { pushPullScale } from './timing.ts';
+
+/** memberlist's MetaMaxSize. */
+export const META_MAX_BYTES = 512;
+
+export interface MembershipOptions {
+  config?: MembershipConfig;
+  /** Unique node name (memberlist Name). */
+  name: string;
+  meta?: Uint8Array;
+  transport: MessageTransport;
+  clock: Clock;
+  random: Random;
+  logger?: MembershipLogger;
+  events?: EventDelegate;
+  delegate?: Delegate;
+}
+
+export class Membership {
+  private readonly core: Core;
+  private readonly prober: Prober;
+  private readonly meta: Uint8Array;
+  private readonly timers = new Set<TimerHandle>();
+  private started = false;
+
+  constructor(options: MembershipOptions) {
+    if (options.meta && options.meta.length > META_MAX_BYTES) {
+      throw new CaxtonError('INVALID_ARGUMENT', `node meta is ${options.meta.length} bytes, at most ${META_MAX_BYTES}`);
+    }
+    this.meta = options.meta ?? new Uint8Array(0);
+    this.core = new Core({
+      config: options.config ?? fastDetectConfig(),
+      name: options.name,
+      transport: options.transport,
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger ?? silentLogger,
+      events: options.events ?? {},
+      delegate: options.delegate ?? {},
+    });
+    this.prober = new Prober(this.core);
+  }
+
+  get name(): string {
+    return this.core.name;
+  }
+
+  /** Registers with the transport, declares ourselves alive and starts probing, gossip and push-pull. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { core } = this;
+    const { transport, config } = core;
+    transport.onPackets((from, messages) => {
+      for (const m of messages) handlePacket(core, this.prober, from, m);
+    });
+    transport.onPushPull((_from, remote) => answerPushPull(core, remote));
+    transport.onStreamMessage((from, message) => handleStreamMessage(core, from, message));
+
+    const { host, port } = transport.localAddress;
+    const alive: Alive = {
+      type: 'alive',
+      incarnation: core.nextIncarnation(),
+      node: core.name,
+      addr: hostToBytes(host),
+      port,
+      meta: this.meta,
+      vsn: [...config.vsn],
+    };
+    aliveNode(core, alive, true);
+
+    this.every(config.probeIntervalMs, () => this.prober.tick());
+    if (config.gossipIntervalMs > 0 && config.gossipNodes > 0) this.every(config.gossipIntervalMs, () => gossipRound(core));
+    if (config.pushPullIntervalMs > 0) {
+      this.every(
+        () => pushPullScale(config.pushPullIntervalMs, core.table.size),
+        () => this.pushPullRandom(),
+      );
+    }
+    if (config.reconnectIntervalMs > 0) this.every(config.reconnectIntervalMs, () => reconnectRound(core));
+  }
+
+  /** Push-pull (join) with each address; resolves with how many answered. Fails only if none did. */
+  async join(addresses: PeerAddress[]): Promise<number> {
+    let ok = 0;
+    const errors: string[] = [];
+    for (const address of addresses) {
+      try {
+        await pushPullWith(this.core, address, true);
+        ok += 1;
+      } catch (err) {
+        errors.push(`${address.host}:${address.port}: ${(err as Error).message}`);
+      }
+    }
+    if (ok === 0 && addresses.length > 0) {
+      throw new CaxtonError('UNAVAILABLE', `could not join any of ${addresses.length} address(es)`, { errors });
+    }
+    return ok;
+  }
+
+  /**
+   * Graceful leave: gossips "dead" about ourselves with From = us, so others mark us `left`; resolves when
+   * the broadcast went out its full retransmit count (or at once when no one else is alive). Rejects after
+   * timeoutMs. Keep the node running (it still answers pings) until shutdown().
+   */
+  leave(timeoutMs: number): Promise<void> {
+    const { core } = this;
+    if (core.left) return Promise.resolve();
+    core.left = true;
+    const self = core.self();
+    if (!self) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const done = (): void => {
+        if (settled) return;
+        settled = true;
+        core.clock.clearTimer(timer);
+        resolve();
+      };
+      const timer = core.clock.setTimer(timeoutMs, () => {
+        if (settled) return;
+        settled = true;
+        reject(new CaxtonError('UNAVAILABLE', 'timeout waiting for the leave broadcast'));
+      });
+      deadNode(core, { type: 'dead', incarnation: self.incarnation, node: core.name, from: core.name }, done);
+      if (!this.anyAlive()) done();
+    });
+  }
+
+  /** Stops every timer and closes the transport. No leave is sent: use leave() first to leave cleanly. */
+  async shutdown(): Promise<void> {
+    const { core } = this;
+    if (core.stopped) return;
+    core.stopped = true;
+    for (const t of this.timers) core.clock.clearTimer(t);
+    this.timers.clear();
+    for (const s of core.suspicions.values()) s.cancel();
+    core.suspicions.clear();
+    clearAckHandlers(core);
+    core.queue.reset();
+    await core.transport.close();
+  }
+
+  /** Every member we know, ourselves included (dead ones until reaped, left ones kept). */
+  members(): Member[] {
+    return this.core.table.nodes.map(toMember);
+  }
+
+  /** Members currently alive (suspect ones included: not yet declared dead). */
+  liveMembers(): Member[] {
+    return this.core.table.nodes.filter((n) => n.state === 'alive' || n.state === 'suspect').map(toMember);
+  }
+
+  member(name: string): Member | undefined {
+    const node = this.core.table.get(name);
+    return node ? toMember(node) : undefined;
+  }
+
+  get localNode(): Member {
+    const self = this.core.self();
+    if (!self) throw new CaxtonError('UNAVAILABLE', 'membership not started');
+    return toMember(self);
+  }
+
+  /** Lifeguard health score: 0 is healthy, up to awarenessMaxMultiplier - 1. */
+  healthScore(): number {
+    return this.core.awareness.healthScore();
+  }
+
+  /** Broadcasts new meta with a higher incarnation (memberlist UpdateNode). */
+  updateMeta(meta: Uint8Array): void {
+    if (meta.length > META_MAX_BYTES) throw new CaxtonError('INVALID_ARGUMENT', `node meta is ${meta.length} bytes, at most ${META_MAX_BYTES}`);
+    const { core } = this;
+    const self = core.self();
+    if (!self) throw new CaxtonError('UNAVAILABLE', 'membership not started');
+    const alive: Alive = {
+      type: 'alive',
+      incarnation: core.nextIncarnation(),
+      node: core.name,
+      addr: self.addr,
+      port: self.port,
+      meta,
+      vsn: [...core.config.vsn],
+    };
+    aliveNode(core, alive, true);
+  }
+
+  /** Queues a user message for gossip (sent retransmitLimit times to random members, never relayed by us). */
+  sendUser(payload: Uint8Array): void {
+    const message: UserMsg = { type: 'user', payload };
+    this.core.broadcast(undefined, message);
+  }
+
+  /** Broadcasts still waiting in the gossip queue. */
+  pendingBroadcasts(): number {
+    return this.core.queue.length;
+  }
+
+  private anyAlive(): boolean {
+    return this.core.table.nodes.some((n) => n.name !== this.core.name && n.state === 'alive');
+  }
+
+  private pushPullRandom(): void {
+    const { core } = this;
+    const [node] = core.table.kRandom(1, (n) => n.name !== core.name && n.state === 'alive');
+    if (!node) return;
+    pushPullWith(core, core.addressOf(node), false).catch((err: Error) => {
+      core.logger.debug(`membership: push-pull with ${node.name} failed: ${err.message}`);
+    });
+  }
+
+  /** Runs fn every interval after a random stagger, so nodes started together do not tick together. */
+  private every(interval: number | (() => number), fn: () => void): void {
+    const { clock, random } = this.core;
+    const next = (): number => (typeof interval === 'number' ? interval : interval());
+    const schedule = (delay: number): void => {
+      const handle = clock.setTimer(delay, () => {
+        this.timers.delete(handle);
+        if (this.core.stopped) return;
+        fn();
+        schedule(next());
+      });
+      this.timers.add(handle);
+    };
+    schedule(random() * next());
+  }
+}

@@ -1,0 +1,46 @@
+// Inbound messages to the part of the core that handles them (memberlist net.go handleCommand).
+import { invokeAckHandler, invokeNackHandler } from './ack-handlers.ts';
+import type { Core } from './core.ts';
+import { aliveNode, deadNode, suspectNode } from './member-updates.ts';
+import type { AckResp, PacketMessage } from './messages.ts';
+import type { Prober } from './probe.ts';
+import type { PeerAddress } from './transport.ts';
+
+export function handlePacket(core: Core, prober: Prober, from: PeerAddress, message: PacketMessage): void {
+  if (core.stopped) return;
+  switch (message.type) {
+    case 'ping':
+      return prober.handlePing(from, message);
+    case 'indirectPing':
+      return prober.handleIndirectPing(from, message);
+    case 'ackResp':
+      return invokeAckHandler(core, message.seqNo);
+    case 'nackResp':
+      return invokeNackHandler(core, message.seqNo);
+    case 'suspect':
+      return suspectNode(core, message);
+    case 'alive':
+      return aliveNode(core, message, false);
+    case 'dead':
+      return deadNode(core, message);
+    case 'user':
+      return core.notify('notifyMessage', () => core.delegate.notifyMessage?.(message.payload));
+    case 'err':
+      return core.logger.warn(`membership: peer ${from.host}:${from.port} reported an error: ${message.error}`);
+  }
+}
+
+/** A message over a stream: a TCP ping gets its ack, a user message goes to the delegate. */
+export function handleStreamMessage(core: Core, from: PeerAddress, message: PacketMessage): PacketMessage | undefined {
+  if (core.stopped) return undefined;
+  if (message.type === 'ping') {
+    if (message.node && message.node !== core.name) return undefined;
+    const ack: AckResp = { type: 'ackResp', seqNo: message.seqNo, payload: new Uint8Array(0) };
+    return ack;
+  }
+  handlePacket(core, noProber, from, message);
+  return undefined;
+}
+
+// Pings and indirect pings over a stream are answered above; nothing else needs the prober there.
+const noProber = { handlePing() {}, handleIndirectPing() {} } as unknown as Prober;
