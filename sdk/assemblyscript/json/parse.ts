@@ -1,0 +1,232 @@
+// A strict JSON parser (RFC 8259) reading UTF-8 bytes straight from linear memory, so an incoming message is
+// never turned into one big string first. Malformed input yields null, never a trap.
+import { parseJsonNumber } from "./number-parse";
+import { JsonKind, JsonValue } from "./value";
+
+/** Deeper nesting is refused: recursion that deep would exhaust the wasm stack and trap. */
+const MAX_DEPTH: i32 = 512;
+
+/** UTF-16 scratch for strings with escapes; kept between calls. */
+let scratch: usize = 0;
+let scratchUnits: usize = 0;
+
+function ensureScratch(units: usize): void {
+  if (units <= scratchUnits) return;
+  let cap = scratchUnits < 64 ? <usize>64 : scratchUnits;
+  while (cap < units) cap <<= 1;
+  scratch = scratch == 0 ? heap.alloc(cap << 1) : heap.realloc(scratch, cap << 1);
+  scratchUnits = cap;
+}
+
+function hexDigit(b: u32): i32 {
+  if (b >= 0x30 && b <= 0x39) return <i32>(b - 0x30);
+  if (b >= 0x61 && b <= 0x66) return <i32>(b - 0x61 + 10);
+  if (b >= 0x41 && b <= 0x46) return <i32>(b - 0x41 + 10);
+  return -1;
+}
+
+function isDigit(b: u32): bool { return b >= 0x30 && b <= 0x39; }
+
+export class JsonParser {
+  private pos: usize;
+  private end: usize;
+  private depth: i32 = 0;
+  failed: bool = false;
+
+  constructor(ptr: usize, len: usize) {
+    this.pos = ptr;
+    this.end = ptr + len;
+  }
+
+  /** The one value filling the whole input, or null when the input is not exactly one JSON value. */
+  parseDocument(): JsonValue | null {
+    const v = this.value();
+    this.skipSpace();
+    if (this.failed || this.pos != this.end) return null;
+    return v;
+  }
+
+  private fail(): JsonValue {
+    this.failed = true;
+    this.pos = this.end;
+    return new JsonValue(JsonKind.Null);
+  }
+
+  private peek(): u32 { return this.pos < this.end ? <u32>load<u8>(this.pos) : 0xFFFFFFFF; }
+
+  private skipSpace(): void {
+    while (this.pos < this.end) {
+      const b = load<u8>(this.pos);
+      if (b != 0x20 && b != 0x0A && b != 0x0D && b != 0x09) break;
+      this.pos++;
+    }
+  }
+
+  private value(): JsonValue {
+    this.skipSpace();
+    const b = this.peek();
+    if (b == 0x22) return JsonValue.ofString(this.string());
+    if (b == 0x7B) return this.object();
+    if (b == 0x5B) return this.array();
+    if (b == 0x74) return this.literal("true") ? JsonValue.ofBool(true) : this.fail();
+    if (b == 0x66) return this.literal("false") ? JsonValue.ofBool(false) : this.fail();
+    if (b == 0x6E) return this.literal("null") ? new JsonValue(JsonKind.Null) : this.fail();
+    if (b == 0x2D || isDigit(b)) return this.number();
+    return this.fail();
+  }
+
+  private literal(word: string): bool {
+    const n = <usize>word.length;
+    if (this.end - this.pos < n) return false;
+    for (let i: usize = 0; i < n; i++) {
+      if (<u32>load<u8>(this.pos + i) != <u32>word.charCodeAt(<i32>i)) return false;
+    }
+    this.pos += n;
+    return true;
+  }
+
+  private number(): JsonValue {
+    const start = this.pos;
+    if (this.peek() == 0x2D) this.pos++;
+    if (this.peek() == 0x30) {
+      this.pos++;
+    } else if (isDigit(this.peek())) {
+      while (isDigit(this.peek())) this.pos++;
+    } else {
+      return this.fail();
+    }
+    if (this.peek() == 0x2E) {
+      this.pos++;
+      if (!isDigit(this.peek())) return this.fail();
+      while (isDigit(this.peek())) this.pos++;
+    }
+    const e = this.peek();
+    if (e == 0x65 || e == 0x45) {
+      this.pos++;
+      const sign = this.peek();
+      if (sign == 0x2B || sign == 0x2D) this.pos++;
+      if (!isDigit(this.peek())) return this.fail();
+      while (isDigit(this.peek())) this.pos++;
+    }
+    const text = String.UTF8.decodeUnsafe(start, this.pos - start);
+    return JsonValue.ofNumberText(parseJsonNumber(text), text);
+  }
+
+  /** A string literal at `pos` (the opening quote). */
+  private string(): string {
+    this.pos++;
+    const start = this.pos;
+    // Fast path: no escape, so the bytes are the string.
+    while (this.pos < this.end) {
+      const b = load<u8>(this.pos);
+      if (b == 0x22) {
+        const s = String.UTF8.decodeUnsafe(start, this.pos - start);
+        this.pos++;
+        return s;
+      }
+      if (b == 0x5C || b < 0x20) break;
+      this.pos++;
+    }
+    if (this.pos >= this.end || load<u8>(this.pos) < 0x20) { this.fail(); return ""; }
+    return this.escapedString(start);
+  }
+
+  /** Slow path: decode segment by segment into UTF-16 scratch. `pos` is at the first backslash. */
+  private escapedString(start: usize): string {
+    let units: usize = 0;
+    let segment = start;
+    while (true) {
+      if (this.pos >= this.end) { this.fail(); return ""; }
+      const b = load<u8>(this.pos);
+      if (b != 0x22 && b != 0x5C) {
+        if (b < 0x20) { this.fail(); return ""; }
+        this.pos++;
+        continue;
+      }
+      if (this.pos > segment) {
+        const part = String.UTF8.decodeUnsafe(segment, this.pos - segment);
+        const partUnits = <usize>part.length;
+        ensureScratch(units + partUnits);
+        memory.copy(scratch + (units << 1), changetype<usize>(part), partUnits << 1);
+        units += partUnits;
+      }
+      if (b == 0x22) {
+        this.pos++;
+        return String.UTF16.decodeUnsafe(scratch, units << 1);
+      }
+      // A backslash escape.
+      if (this.pos + 1 >= this.end) { this.fail(); return ""; }
+      const c = <u32>load<u8>(this.pos + 1);
+      let unit: u32 = 0;
+      this.pos += 2;
+      if (c == 0x22 || c == 0x5C || c == 0x2F) unit = c;
+      else if (c == 0x6E) unit = 0x0A;
+      else if (c == 0x74) unit = 0x09;
+      else if (c == 0x72) unit = 0x0D;
+      else if (c == 0x62) unit = 0x08;
+      else if (c == 0x66) unit = 0x0C;
+      else if (c == 0x75) {
+        if (this.end - this.pos < 4) { this.fail(); return ""; }
+        for (let i = 0; i < 4; i++) {
+          const d = hexDigit(<u32>load<u8>(this.pos++));
+          if (d < 0) { this.fail(); return ""; }
+          unit = (unit << 4) | <u32>d;
+        }
+      } else { this.fail(); return ""; }
+      ensureScratch(units + 1);
+      store<u16>(scratch + (units << 1), <u16>unit);
+      units++;
+      segment = this.pos;
+    }
+  }
+
+  private array(): JsonValue {
+    if (++this.depth > MAX_DEPTH) return this.fail();
+    this.pos++;
+    const arr = new JsonValue(JsonKind.Array);
+    this.skipSpace();
+    if (this.peek() == 0x5D) {
+      this.pos++;
+    } else {
+      while (true) {
+        arr.push(this.value());
+        if (this.failed) return arr;
+        this.skipSpace();
+        const b = this.peek();
+        this.pos++;
+        if (b == 0x5D) break;
+        if (b != 0x2C) return this.fail();
+      }
+    }
+    this.depth--;
+    return arr;
+  }
+
+  private object(): JsonValue {
+    if (++this.depth > MAX_DEPTH) return this.fail();
+    this.pos++;
+    const obj = new JsonValue(JsonKind.Object);
+    this.skipSpace();
+    if (this.peek() == 0x7D) {
+      this.pos++;
+    } else {
+      while (true) {
+        this.skipSpace();
+        if (this.peek() != 0x22) return this.fail();
+        const key = this.string();
+        this.skipSpace();
+        if (this.peek() != 0x3A) return this.fail();
+        this.pos++;
+        obj.append(key, this.value());
+        if (this.failed) return obj;
+        this.skipSpace();
+        const b = this.peek();
+        this.pos++;
+        if (b == 0x7D) break;
+        if (b != 0x2C) return this.fail();
+      }
+    }
+    this.depth--;
+    return obj;
+  }
+}
