@@ -22,16 +22,29 @@ const LATENCY_SAMPLES = 20_000;
 const ping = await benchAgent('ping');
 const pong = await benchAgent('pong');
 
-async function naiveThroughput(): Promise<number> {
+/** A throughput run: messages per wall second, and per CPU second of this process (less sensitive to a busy machine). */
+interface Throughput {
+  wall: number;
+  cpu: number;
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+async function naiveThroughput(): Promise<Throughput> {
   const host = new NaiveHost();
   await host.add('ping', await WebAssembly.compile(ping));
   await host.add('pong', await WebAssembly.compile(pong));
   for (let i = 0; i < IN_FLIGHT; i++) host.post('ping', { performative: 'inform', receiver: 'ping', sender: 'client:bench' });
   host.run(() => false === false && host.sends > 50_000); // warm-up
   const start = host.sends;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   host.run(() => performance.now() - t0 >= DURATION_MS);
-  return ((host.sends - start) * 1000) / (performance.now() - t0);
+  const sent = host.sends - start;
+  return { wall: (sent * 1000) / (performance.now() - t0), cpu: sent / cpuSeconds(cpu0) };
 }
 
 async function naiveLatency(): Promise<{ p50_us: number; p99_us: number }> {
@@ -89,16 +102,18 @@ function countRoutes(node: CaxtonNode, onRoute: () => void): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function caxtonThroughput(): Promise<number> {
+async function caxtonThroughput(): Promise<Throughput> {
   return withNode(async (node, kick) => {
     let routes = 0;
     countRoutes(node, () => routes++);
     kick(IN_FLIGHT);
     await sleep(300); // warm-up
     const start = routes;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(DURATION_MS);
-    return ((routes - start) * 1000) / (performance.now() - t0);
+    const routed = routes - start;
+    return { wall: (routed * 1000) / (performance.now() - t0), cpu: routed / cpuSeconds(cpu0) };
   });
 }
 
@@ -122,12 +137,16 @@ async function caxtonLatency(): Promise<{ p50_us: number; p99_us: number }> {
   });
 }
 
-const naive: number[] = [];
-const caxton: number[] = [];
+const naiveRuns: Throughput[] = [];
+const caxtonRuns: Throughput[] = [];
 for (let run = 0; run < RUNS; run++) {
-  naive.push(await naiveThroughput());
-  caxton.push(await caxtonThroughput());
+  naiveRuns.push(await naiveThroughput());
+  caxtonRuns.push(await caxtonThroughput());
 }
+const naive = naiveRuns.map((r) => r.wall);
+const caxton = caxtonRuns.map((r) => r.wall);
+const naiveCpuMedian = median(naiveRuns.map((r) => r.cpu));
+const caxtonCpuMedian = median(caxtonRuns.map((r) => r.cpu));
 const naiveLat = await naiveLatency();
 const caxtonLat = await caxtonLatency();
 const naiveMedian = median(naive);
@@ -142,6 +161,10 @@ console.log(
     ratio: round(caxtonMedian / naiveMedian),
     caxton_runs: caxton.map(Math.round),
     naive_runs: naive.map(Math.round),
+    // Per CPU second of the process (all its threads): the same comparison, less moved by other load.
+    caxton_msgs_per_cpu_s: Math.round(caxtonCpuMedian),
+    naive_msgs_per_cpu_s: Math.round(naiveCpuMedian),
+    ratio_cpu: round(caxtonCpuMedian / naiveCpuMedian),
     caxton_hop_unloaded: caxtonLat,
     naive_hop_unloaded: naiveLat,
     goal: 'ratio >= 0.8; seed floor 100000 msg/s, hop P50 100 us',

@@ -2,6 +2,7 @@
 //   examples/agents/<name>/index.ts  → <name>.wasm        (AssemblyScript + sdk/assemblyscript)
 //   examples/agents/wat/<name>.wat   → wat-<name>.wasm    (hand-written WebAssembly text, via wabt)
 //   examples/agents/c/<name>.c       → c-<name>.wasm      (only when clang with wasm32 and wasm-ld is present)
+//   examples/agents/c/<name>.wasi.c  → c-<name>.wasm      (wasi-libc reactor; only when the WASI sysroot is present)
 // Everything compiles in this one process, one module at a time (the machine has two cores shared by tests).
 // Runnable: `npx tsx scripts/build-examples.ts [outDir]`.
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,12 @@ export const C_FLAGS = [
   '--target=wasm32', '-O2', '-nostdlib', '-mbulk-memory',
   '-Wl,--no-entry', '-Wl,--export=agent_alloc', '-Wl,--export=handle_message', '-Wl,--strip-all',
 ];
+
+/** Flags for C agents on wasi-libc: a reactor (no main; `_initialize` runs libc's constructors). */
+export const WASI_C_FLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-O2', '-Wl,--strip-all'];
+
+const isWasiC = (file: string): boolean => file.endsWith('.wasi.c');
+const cFlagsFor = (file: string): string[] => (isWasiC(file) ? WASI_C_FLAGS : C_FLAGS);
 
 type Kind = 'assemblyscript' | 'wat' | 'c';
 interface ExampleSource { name: string; kind: Kind; entry: string; inputs: string[] }
@@ -60,7 +67,7 @@ export function listExamples(): ExampleSource[] {
       }
     } else if (entry.name === 'c') {
       for (const file of filesUnder(dir, '.c')) {
-        examples.push({ name: `c-${basename(file, '.c')}`, kind: 'c', entry: file, inputs: [file] });
+        examples.push({ name: `c-${basename(file).replace(/(\.wasi)?\.c$/, '')}`, kind: 'c', entry: file, inputs: [file] });
       }
     } else if (existsSync(join(dir, 'index.ts'))) {
       examples.push({
@@ -196,11 +203,32 @@ export function wasmClang(): { ok: true; version: string } | { ok: false; reason
   return clangProbe;
 }
 
+let wasiProbe: { ok: true } | { ok: false; reason: string } | undefined;
+
+/** Whether clang can also build wasi-libc reactors here (the WASI sysroot and wasm32 compiler-rt installed). */
+export function wasiClang(): { ok: true } | { ok: false; reason: string } {
+  if (wasiProbe) return wasiProbe;
+  const clang = wasmClang();
+  if (!clang.ok) return (wasiProbe = clang);
+  const dir = mkdtempSync(join(tmpdir(), 'caxton-wasi-'));
+  try {
+    writeFileSync(join(dir, 'probe.c'), '#include <stdio.h>\nint probe(void) { return printf("x\\n"); }\n');
+    execFileSync(process.env.CLANG ?? 'clang', [...WASI_C_FLAGS, '-o', join(dir, 'probe.wasm'), join(dir, 'probe.c')], { stdio: 'pipe', timeout: 30_000 });
+    wasiProbe = { ok: true };
+  } catch (err) {
+    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    wasiProbe = { ok: false, reason: `clang cannot build wasm32-wasi reactors (install wasi-libc and libclang-rt-14-dev-wasm32): ${detail.split('\n')[0]}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return wasiProbe;
+}
+
 export function compileC(file: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'caxton-c-'));
   try {
     const out = join(dir, 'agent.wasm');
-    execFileSync(process.env.CLANG ?? 'clang', [...C_FLAGS, '-o', out, file], { stdio: 'pipe', timeout: 60_000 });
+    execFileSync(process.env.CLANG ?? 'clang', [...cFlagsFor(file), '-o', out, file], { stdio: 'pipe', timeout: 60_000 });
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -209,7 +237,7 @@ export function compileC(file: string): Uint8Array {
 
 function sourceHash(example: ExampleSource, toolVersion: string): string {
   const hash = createHash('sha256').update(`${BUILDER_VERSION}\0${example.kind}\0${toolVersion}\0`);
-  if (example.kind === 'c') hash.update(C_FLAGS.join(' '));
+  if (example.kind === 'c') hash.update(cFlagsFor(example.entry).join(' '));
   for (const file of example.inputs) hash.update(relative(repoRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
@@ -272,7 +300,7 @@ export async function buildExamples(outDir = 'examples/build'): Promise<Record<s
   try {
     for (const example of listExamples()) {
       if (example.kind === 'c') {
-        const clang = wasmClang();
+        const clang = isWasiC(example.entry) ? wasiClang() : wasmClang();
         if (!clang.ok) {
           console.warn(`build-examples: skipping ${example.name}: ${clang.reason}`);
           continue;

@@ -1,6 +1,7 @@
 // One live instance of an agent module: the exports the runtime calls, with the message copy-in between
 // agent_alloc and handle_message. It does not catch traps: the runtime decides what a trap means.
 import type { InstanceHost } from './host-imports.ts';
+import { FuelMeter } from './metering/fuel-meter.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { wasiImports } from './wasi-shim.ts';
 
@@ -23,9 +24,11 @@ export class AgentInstance {
   private readonly agentInit: (() => number) | undefined;
   private readonly timer: ((id: number) => void) | undefined;
   private readonly agentShutdown: Export0 | undefined;
+  /** Sets each invocation's fuel budget and tells fuel and memory traps apart; null when not instrumented. */
+  readonly meter: FuelMeter | null;
 
-  /** Instantiates (a start function may trap: the caller catches). */
-  constructor(compiled: CompiledAgentModule, host: InstanceHost) {
+  /** Instantiates (a start function may trap: the caller catches). `fuel` is the budget of each invocation. */
+  constructor(compiled: CompiledAgentModule, host: InstanceHost, fuel = Number.MAX_SAFE_INTEGER) {
     this.compiled = compiled;
     this.host = host;
     const imports: WebAssembly.Imports = { caxton: host.caxtonImports() };
@@ -38,21 +41,28 @@ export class AgentInstance {
     this.agentInit = exports.agent_init as (() => number) | undefined;
     this.timer = exports.handle_timer as ((id: number) => void) | undefined;
     this.agentShutdown = exports.agent_shutdown as Export0 | undefined;
+    this.meter = FuelMeter.attach(exports, fuel, compiled.memoryMaxPages);
   }
 
   /** `_initialize` then `agent_init`; returns agent_init's result (0 when the export is absent). */
   init(): number {
+    this.meter?.refuel();
     this.initialize?.();
     return this.agentInit ? this.agentInit() : 0;
   }
 
-  /** Copies one message (JSON text) into memory and calls handle_message; returns its result. */
-  deliver(json: string): number {
-    const len = Buffer.byteLength(json, 'utf8');
+  /**
+   * Copies one message (JSON text) into memory and calls handle_message; returns its result. `byteLength`
+   * is the text's UTF-8 length when the caller knows it (-1: measured here).
+   */
+  deliver(json: string, byteLength = -1): number {
+    this.meter?.refuel();
+    const len = byteLength >= 0 ? byteLength : Buffer.byteLength(json, 'utf8');
     const ptr = this.alloc(len) >>> 0;
     if (ptr === 0 || !this.host.inRange(ptr, len)) throw new AgentAllocError(ptr, len);
-    // Encoded straight into the agent's memory: no intermediate byte array per message.
-    this.host.bytes().write(json, ptr, len, 'utf8');
+    // Encoded straight into the agent's memory: no intermediate byte array per message. As many bytes as
+    // UTF-16 units means ASCII, where latin1 writes the same bytes at about half the cost of utf8.
+    this.host.bytes().write(json, ptr, len, len === json.length ? 'latin1' : 'utf8');
     return this.handle(ptr, len);
   }
 
@@ -61,10 +71,12 @@ export class AgentInstance {
   }
 
   handleTimer(timerId: number): void {
+    this.meter?.refuel();
     this.timer?.(timerId);
   }
 
   shutdown(): void {
+    this.meter?.refuel();
     this.agentShutdown?.();
   }
 }

@@ -13,6 +13,7 @@ import { AgentSlot, FiredTimer } from './agent-slot.ts';
 import type { AgentLogLevel, InstanceHost, TimerScheduler } from './host-imports.ts';
 import { realTimers } from './host-imports.ts';
 import { Invoker } from './invoker.ts';
+import { LiveInstances } from './live-instances.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { ModuleCache, sha256Hex } from './module-cache.ts';
 import { checkMemoryLimit } from './module-validator.ts';
@@ -43,6 +44,8 @@ export interface AgentRuntimeOptions {
   timers?: TimerScheduler;
   limits?: Partial<RuntimeLimits>;
   logRingSize?: number;
+  /** Live instances before the oldest idle ones are evicted (RUNTIME_DEFAULTS.maxLiveInstances). */
+  maxLiveInstances?: number;
 }
 
 const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
@@ -61,6 +64,10 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   private readonly agents = new Map<string, AgentSlot>();
   private readonly scheduler: ReadyScheduler;
   private readonly invoker: Invoker;
+  /** Live instances under a cap; agents without one are instantiated on their next message. */
+  readonly live: LiveInstances;
+  /** Modules whose agent_init has succeeded once: further agents of them start lazily, on first message. */
+  private readonly proven = new WeakSet<CompiledAgentModule>();
   private closed = false;
 
   constructor(options: AgentRuntimeOptions) {
@@ -97,6 +104,12 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       tools: this.tools,
       appendLog: (slot, level, message) => this.appendLog(slot, level, message),
       failAgent: (slot) => this.fail(slot),
+      instanceStarted: (slot) => this.live.started(slot),
+    });
+    this.live = new LiveInstances(options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances, (slot) => {
+      const instance = slot.instance;
+      slot.instance = null;
+      if (instance) this.invoker.runShutdown(slot, instance);
     });
   }
 
@@ -129,14 +142,20 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.agents.set(spec.name, slot);
     this.observer.onStateChange(spec.name, null, 'deploying');
     try {
-      const compiled = await this.loadModule(sha256, moduleBytes);
+      const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
       checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
       if (this.agents.get(spec.name) !== slot || this.closed) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed while deploying`);
-      const instance = this.invoker.startInstance(slot, compiled, spec);
+      // A module already proven (its agent_init succeeded) starts lazily: deploying 100,000 agents of it
+      // makes no instance until each gets a message.
+      const instance = this.proven.has(compiled) ? null : this.invoker.startInstance(slot, compiled, spec);
       slot.compiled = compiled;
       slot.instance = instance;
       this.setState(slot, 'running');
-      this.invoker.commit(slot, instance.host);
+      if (instance) {
+        this.proven.add(compiled);
+        this.live.started(slot);
+        this.invoker.commit(slot, instance.host);
+      }
       if (slot.hasWork()) this.scheduler.schedule(slot);
       return this.info(spec.name);
     } catch (err) {
@@ -154,7 +173,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
    */
   async upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo> {
     const slot = this.require(spec.name);
-    const compiled = await this.loadModule(sha256, moduleBytes);
+    const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
     checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
     if (this.agents.get(spec.name) !== slot || slot.stopping || slot.state === 'deploying' || this.closed) {
       throw new CaxtonError('CONFLICT', `agent "${spec.name}" is ${slot.stopping ? 'stopping' : slot.state}; retry the upgrade`);
@@ -173,6 +192,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     if (old) this.invoker.runShutdown(slot, old);
     const oldSha = slot.sha256;
     slot.instance = fresh;
+    this.live.started(slot);
     slot.spec = spec;
     slot.compiled = compiled;
     slot.sha256 = sha256;
@@ -244,7 +264,8 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
 
   stats(name: string): AgentStats {
     const slot = this.require(name);
-    return { ...slot.stats, mailbox_depth: slot.mailbox.length };
+    const memory = slot.instance?.host.bytes().length ?? 0;
+    return { ...slot.stats, traps_by_reason: { ...slot.stats.traps_by_reason }, mailbox_depth: slot.mailbox.length, memory_pages: memory / 65_536 };
   }
 
   /** Log lines with seq > afterSeq, oldest first. */
@@ -343,13 +364,13 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.observer.onStateChange(slot.name, from, to);
   }
 
-  private async loadModule(sha256: string, bytes?: Uint8Array): Promise<CompiledAgentModule> {
+  private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {
     if (bytes) {
       const actual = sha256Hex(bytes);
       if (actual !== sha256) throw new CaxtonError('INVALID_ARGUMENT', `module_sha256: ${sha256} does not match the module bytes (${actual})`, { field: 'module_sha256' });
-      return this.cache.load(bytes, sha256);
+      return this.cache.load(bytes, sha256, memoryPages);
     }
-    const cached = this.cache.get(sha256);
+    const cached = this.cache.get(sha256, memoryPages);
     if (!cached) throw new CaxtonError('INVALID_MODULE', `module ${sha256} is not known on this node; send its bytes`);
     return cached;
   }

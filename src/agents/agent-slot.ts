@@ -46,9 +46,11 @@ export class AgentSlot {
   instance: AgentInstance | null = null;
   /** Messages and fired timers in arrival order; deliver() bounds it by spec.limits.mailbox. */
   readonly mailbox = new RingQueue<MailboxItem>();
-  readonly stats: Omit<AgentStats, 'mailbox_depth'> = {
+  readonly stats: Omit<AgentStats, 'mailbox_depth' | 'memory_pages'> = {
     invocations: 0,
     traps: 0,
+    traps_by_reason: {},
+    fuel_used: 0,
     messages_in: 0,
     messages_out: 0,
     last_error: null,

@@ -2,11 +2,13 @@
 // checked against the memory's current size; nothing an agent passes can make the host throw. Effects
 // with consequences outside the instance (sends, tool calls) are only collected here: the runtime commits
 // them when the invocation ends without a trap.
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { AclMessage } from '../messaging/message.ts';
 import { parseMessage } from '../messaging/message.ts';
 import { AbiError, LOG_LEVELS } from './abi.ts';
+import { randomUuid } from './random-uuid.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
+import { rememberSpliced, spliceIndex } from './wire-text.ts';
 
 export type AgentLogLevel = (typeof LOG_LEVELS)[number];
 
@@ -58,9 +60,14 @@ export class InstanceHost {
   readonly toolCalls: ToolCallRequest[] = [];
   readonly bindings: HostBindings;
   private readonly nameBytes: Uint8Array;
+  /** `,"sender":"<name>","message_id":"`: the start of the host's fields spliced into an agent's send. */
+  private readonly stampPrefix: string;
+  private readonly stampPrefixAscii: boolean;
   private memory: WebAssembly.Memory | null = null;
-  // A Buffer over the memory, rebuilt only when the memory grew (growing replaces its ArrayBuffer).
-  private arrayBuffer: ArrayBuffer | null = null;
+  // A Buffer over the memory, rebuilt only when the memory grew. Growing detaches the old ArrayBuffer, so a
+  // zero-length view is the sign, and the `memory.buffer` getter (a call into the engine) is not asked for
+  // every access. A shared memory does not detach when it grows: it is asked every time.
+  private sharedMemory = false;
   private view: Buffer = Buffer.alloc(0);
   private readonly timers = new Map<number, unknown>();
   private nextTimerId = 1;
@@ -69,18 +76,26 @@ export class InstanceHost {
   constructor(bindings: HostBindings) {
     this.bindings = bindings;
     this.nameBytes = textEncoder.encode(bindings.agentName);
+    this.stampPrefix = `,"sender":${JSON.stringify(bindings.agentName)},"message_id":"`;
+    this.stampPrefixAscii = this.nameBytes.length === bindings.agentName.length;
+  }
+
+  /** Timers set and not yet handled: an instance with any cannot be evicted without losing them. */
+  get pendingTimers(): number {
+    return this.timers.size;
   }
 
   attachMemory(memory: WebAssembly.Memory): void {
     this.memory = memory;
+    this.sharedMemory = !(memory.buffer instanceof ArrayBuffer);
+    this.view = Buffer.alloc(0);
   }
 
   /** The agent's memory as a Buffer, current after any growth. */
   bytes(): Buffer {
-    const buffer = this.memory?.buffer as ArrayBuffer | undefined;
-    if (buffer !== this.arrayBuffer) {
-      this.arrayBuffer = buffer ?? null;
-      this.view = buffer ? Buffer.from(buffer) : Buffer.alloc(0);
+    if (this.view.length === 0 || this.sharedMemory) {
+      const buffer = this.memory?.buffer;
+      if (buffer !== undefined && buffer !== this.view.buffer) this.view = Buffer.from(buffer);
     }
     return this.view;
   }
@@ -113,7 +128,6 @@ export class InstanceHost {
     }
     this.stdio.clear();
     this.memory = null;
-    this.arrayBuffer = null;
     this.view = Buffer.alloc(0);
   }
 
@@ -163,20 +177,21 @@ export class InstanceHost {
     };
   }
 
-  private readJson(ptr: number, len: number): unknown {
+  private readText(ptr: number, len: number): string {
     const start = ptr >>> 0;
-    try {
-      return JSON.parse(this.bytes().toString('utf8', start, start + (len >>> 0)));
-    } catch {
-      return undefined;
-    }
+    return this.bytes().toString('utf8', start, start + (len >>> 0));
+  }
+
+  private readJson(ptr: number, len: number): unknown {
+    return parseJson(this.readText(ptr, len));
   }
 
   private sendMessage(ptr: number, len: number): number {
     if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
     if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
     if (this.outbox.length >= this.bindings.limits.maxOutboxPerInvocation) return AbiError.QUOTA_EXCEEDED;
-    const value = this.readJson(ptr, len);
+    const text = this.readText(ptr, len);
+    const value = parseJson(text);
     if (value === undefined) {
       this.bindings.log('warn', 'send_message refused: not valid JSON');
       return AbiError.INVALID_ARGUMENT;
@@ -186,11 +201,22 @@ export class InstanceHost {
       this.bindings.log('warn', `send_message refused: ${parsed.message}`);
       return AbiError.INVALID_ARGUMENT;
     }
+    // Stamped in place: the parsed object is this send's own. Its delivered text is the agent's with the
+    // host's fields spliced in, when that is exact (wire-text.ts); otherwise it is serialized on delivery.
     const message = parsed.message as AclMessage;
+    const close = spliceIndex(message, text);
+    const id = randomUuid();
     message.sender = this.bindings.agentName;
-    message.message_id = randomUUID();
+    message.message_id = id;
     // A new conversation is named after the message that opens it: unique already, and one UUID less per send.
-    if (message.conversation_id === undefined) message.conversation_id = message.message_id;
+    const opens = message.conversation_id === undefined;
+    if (opens) message.conversation_id = id;
+    if (close !== -1) {
+      // As many UTF-16 units as bytes, and no U+FFFD standing in for a bad byte: the agent's text is ASCII.
+      const ascii = this.stampPrefixAscii && text.length === len >>> 0 && text.indexOf('\uFFFD') === -1;
+      const hostFields = opens ? `${this.stampPrefix}${id}","conversation_id":"${id}"` : `${this.stampPrefix}${id}"`;
+      rememberSpliced(message, text, close, hostFields, ascii);
+    }
     this.outbox.push(message);
     return 0;
   }
@@ -257,6 +283,15 @@ export class InstanceHost {
     const id = this.bindings.nextToolCallId();
     this.toolCalls.push({ id, ...request });
     return id;
+  }
+}
+
+/** The value of a JSON text, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@
 // could not handle. Nothing here decides when an agent runs; the scheduler does.
 import type { MessageSink } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import { EXPECTS_REPLY } from '../messaging/message.ts';
+import { CAPABILITY_PREFIX, EXPECTS_REPLY } from '../messaging/message.ts';
 import type { HostErrorCode } from '../messaging/replies.ts';
 import { failureReply } from '../messaging/replies.ts';
 import type { AgentSpec } from '../node/services.ts';
@@ -18,6 +18,7 @@ import { StartFailure } from './start-failure.ts';
 import type { ToolCalls } from './tool-calls.ts';
 import type { TrapInfo } from './trap-reason.ts';
 import { classifyTrap } from './trap-reason.ts';
+import { wireByteLengthOf, wireTextOf } from './wire-text.ts';
 
 export interface InvocationServices {
   readonly observer: RuntimeObserver;
@@ -28,12 +29,24 @@ export interface InvocationServices {
   appendLog(slot: AgentSlot, level: AgentLogLevel, message: string): void;
   /** The agent trapped TRAPS_BEFORE_FAILED times within TRAP_WINDOW_MS. */
   failAgent(slot: AgentSlot): void;
+  /** A fresh instance now serves the agent (after a trap, an eviction, or on its first message). */
+  instanceStarted?(slot: AgentSlot): void;
 }
 
 const NO_TRAP = Symbol('no trap');
 
+/** Whether more than one agent may be handed this message: its serialized text is then kept for the next. */
+function mayHaveSeveralReceivers(message: AclMessage): boolean {
+  return typeof message.receiver !== 'string' || message.receiver.startsWith(CAPABILITY_PREFIX);
+}
+
 export class Invoker {
-  constructor(private readonly services: InvocationServices) {}
+  /** Clock reads around message and timer invocations only when an observer uses the durations. */
+  private readonly timed: boolean;
+
+  constructor(private readonly services: InvocationServices) {
+    this.timed = services.observer.wantsDurations !== false;
+  }
 
   runMessage(slot: AgentSlot, message: AclMessage): void {
     const instance = this.ensureInstance(slot);
@@ -41,20 +54,21 @@ export class Invoker {
       this.replyFailure(slot, message, 'AGENT_ERROR', `agent "${slot.name}" could not start a fresh instance`);
       return;
     }
-    const json = JSON.stringify(message);
-    const started = performance.now();
+    const json = wireTextOf(message, mayHaveSeveralReceivers(message));
+    const started = this.timed ? performance.now() : 0;
     let trap: unknown = NO_TRAP;
     let result = 0;
     let error: string | null = null;
     try {
-      result = instance.deliver(json);
+      result = instance.deliver(json, wireByteLengthOf(message));
     } catch (err) {
       if (err instanceof AgentAllocError) error = err.message;
       else trap = err;
     }
-    const durationNs = (performance.now() - started) * 1e6;
-    if (trap !== NO_TRAP) return this.trapped(slot, instance, classifyTrap(trap), 'message', durationNs, message);
+    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
+    if (trap !== NO_TRAP) return this.trapped(slot, instance, classifyTrap(trap, instance.meter?.cause()), 'message', durationNs, message);
     slot.stats.invocations++;
+    if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.commit(slot, instance.host);
     if (error === null && result !== 0) error = `handle_message returned ${result}`;
     if (error !== null) {
@@ -68,15 +82,17 @@ export class Invoker {
     const instance = slot.instance;
     if (!instance || instance.host !== timer.host || !instance.host.takeFiredTimer(timer.timerId)) return;
     if (slot.stopping || !instance.hasTimerHandler) return;
-    const started = performance.now();
+    const started = this.timed ? performance.now() : 0;
     try {
       instance.handleTimer(timer.timerId);
     } catch (err) {
-      return this.trapped(slot, instance, classifyTrap(err), 'timer', (performance.now() - started) * 1e6);
+      return this.trapped(slot, instance, classifyTrap(err, instance.meter?.cause()), 'timer', this.timed ? (performance.now() - started) * 1e6 : 0);
     }
+    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
     slot.stats.invocations++;
+    if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.commit(slot, instance.host);
-    this.services.observer.onInvocation(slot.name, 'timer', (performance.now() - started) * 1e6, 'ok');
+    this.services.observer.onInvocation(slot.name, 'timer', durationNs, 'ok');
   }
 
   /** The live instance, or a fresh one after a trap; null (and a recorded trap) when it cannot start. */
@@ -85,6 +101,7 @@ export class Invoker {
     try {
       const instance = this.startInstance(slot, slot.compiled!, slot.spec);
       slot.instance = instance;
+      this.services.instanceStarted?.(slot);
       this.commit(slot, instance.host);
       return instance;
     } catch (err) {
@@ -100,7 +117,7 @@ export class Invoker {
     let instance: AgentInstance | null = null;
     const host = new InstanceHost(slot.bindingsFor(spec));
     try {
-      instance = new AgentInstance(compiled, host);
+      instance = new AgentInstance(compiled, host, spec.limits.fuel);
       const result = instance.init();
       if (result !== 0) {
         host.dispose();
@@ -112,7 +129,7 @@ export class Invoker {
       host.discardEffects();
       host.dispose();
       this.services.observer.onInvocation(slot.name, 'init', (performance.now() - started) * 1e6, 'trap');
-      throw new StartFailure(classifyTrap(err), instance ? 'agent_init' : 'instantiate');
+      throw new StartFailure(classifyTrap(err, instance?.meter?.cause()), instance ? 'agent_init' : 'instantiate');
     }
     this.services.observer.onInvocation(slot.name, 'init', (performance.now() - started) * 1e6, 'ok');
     return instance;
@@ -127,7 +144,7 @@ export class Invoker {
     } catch (err) {
       outcome = 'trap';
       instance.host.discardEffects();
-      const info = classifyTrap(err);
+      const info = classifyTrap(err, instance.meter?.cause());
       this.services.appendLog(slot, 'error', `trapped in agent_shutdown: ${info.reason}: ${info.detail}`);
     }
     instance.host.dispose();
@@ -152,6 +169,7 @@ export class Invoker {
     instance.host.dispose();
     if (slot.instance === instance) slot.instance = null;
     slot.stats.invocations++;
+    if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.services.observer.onInvocation(slot.name, kind, durationNs, 'trap');
     if (message) this.replyFailure(slot, message, 'AGENT_TRAPPED', `agent "${slot.name}" trapped: ${info.reason}`, { reason: info.reason });
     this.recordTrap(slot, info, kind);
@@ -160,6 +178,7 @@ export class Invoker {
   /** Counts a trap; the TRAPS_BEFORE_FAILED-th within TRAP_WINDOW_MS makes the agent `failed`. */
   private recordTrap(slot: AgentSlot, info: TrapInfo, kind: InvocationKind): void {
     slot.stats.traps++;
+    slot.stats.traps_by_reason[info.reason] = (slot.stats.traps_by_reason[info.reason] ?? 0) + 1;
     slot.stats.last_error = `trap in ${kind} (${info.reason}): ${info.detail}`;
     this.services.appendLog(slot, 'error', slot.stats.last_error);
     this.services.logger.warn({ agent: slot.name, reason: info.reason, kind }, 'agent trapped');

@@ -4,8 +4,11 @@
 import { createHash } from 'node:crypto';
 import { CaxtonError } from '../errors.ts';
 import { WASI_MODULE } from './abi.ts';
-import { validateAgentModule } from './module-validator.ts';
+import { checkMemoryLimit, validateAgentModule } from './module-validator.ts';
+import { RUNTIME_DEFAULTS } from './runtime-defaults.ts';
 import type { WasmInspection } from './wasm-inspect.ts';
+import { sharedFuelInstrumenter } from './metering/shared-instrumenter.ts';
+import { clampMemoryMaximum } from './metering/memory-clamp.ts';
 
 /**
  * Rewrites module bytes before compiling (for example fuel instrumentation). Applied once per sha256;
@@ -22,6 +25,8 @@ export interface CompiledAgentModule {
   /** The `wasi_snapshot_preview1` function imports of the compiled (possibly transformed) module. */
   wasiImports: string[];
   byteLength: number;
+  /** The memory maximum the compiled module declares (pages): the agent's limit or the module's own, lower one. */
+  memoryMaxPages: number;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -30,52 +35,102 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 const identity: ModuleTransform = (bytes) => bytes;
 
+const DEFAULT_PAGES = RUNTIME_DEFAULTS.memoryPages;
+
+interface TransformedModule {
+  inspection: WasmInspection;
+  bytes: Uint8Array;
+  /** Of the deployed bytes. */
+  byteLength: number;
+}
+
 export class ModuleCache {
+  /** Validated and transformed (instrumented) bytes by sha256: the expensive step, once per module. */
+  private readonly transformed = new Map<string, Promise<TransformedModule>>();
+  /** Compiled modules by sha256 and memory limit (the clamp writes the limit into the bytes). */
   private readonly entries = new Map<string, Promise<CompiledAgentModule>>();
   private readonly transform: ModuleTransform;
   /** Compiles done so far (a test and a metric: deploying one module many times compiles once). */
   compiles = 0;
 
+  /** `transform` defaults to fuel and memory-growth metering (metering/fuel-instrumenter.ts). */
   constructor(options: { transform?: ModuleTransform } = {}) {
-    this.transform = options.transform ?? identity;
+    this.transform = options.transform ?? sharedFuelInstrumenter().transform;
   }
 
-  /** The compiled module for these bytes, validating and compiling them on first sight. */
-  load(bytes: Uint8Array, sha256 = sha256Hex(bytes)): Promise<CompiledAgentModule> {
-    let entry = this.entries.get(sha256);
-    if (!entry) {
-      entry = this.compile(bytes, sha256);
-      this.entries.set(sha256, entry);
-      // A failed compile is not cached: the next deploy gets a fresh, equally clear, error.
-      entry.catch(() => this.entries.delete(sha256));
+  /** A cache that compiles the bytes as deployed: tests and benchmarks of the unmetered baseline. */
+  static unmetered(): ModuleCache {
+    return new ModuleCache({ transform: identity });
+  }
+
+  /**
+   * The compiled module for these bytes with its memory maximum clamped to `memoryPages`, validating and
+   * transforming them on first sight of the sha256 and compiling on first sight of the pair.
+   */
+  load(bytes: Uint8Array, sha256 = sha256Hex(bytes), memoryPages: number = DEFAULT_PAGES): Promise<CompiledAgentModule> {
+    let transformed = this.transformed.get(sha256);
+    if (!transformed) {
+      transformed = this.prepare(bytes);
+      this.transformed.set(sha256, transformed);
+      // A failed transform is not cached: the next deploy gets a fresh, equally clear, error.
+      transformed.catch(() => this.transformed.delete(sha256));
     }
-    return entry;
+    return this.compiled(sha256, transformed, memoryPages);
   }
 
-  /** A module compiled earlier, or undefined. */
-  get(sha256: string): Promise<CompiledAgentModule> | undefined {
-    return this.entries.get(sha256);
+  /** A module seen earlier, compiled for `memoryPages`, or undefined. */
+  get(sha256: string, memoryPages: number = DEFAULT_PAGES): Promise<CompiledAgentModule> | undefined {
+    const transformed = this.transformed.get(sha256);
+    if (!transformed) return undefined;
+    return this.compiled(sha256, transformed, memoryPages);
   }
 
   has(sha256: string): boolean {
-    return this.entries.has(sha256);
+    return this.transformed.has(sha256);
   }
 
   /** Forgets a module (no agent uses it any more); instances already made keep working. */
   evict(sha256: string): void {
-    this.entries.delete(sha256);
+    this.transformed.delete(sha256);
+    for (const key of this.entries.keys()) if (key.startsWith(sha256)) this.entries.delete(key);
   }
 
+  /** Distinct modules held. */
   get size(): number {
-    return this.entries.size;
+    return this.transformed.size;
   }
 
-  private async compile(bytes: Uint8Array, sha256: string): Promise<CompiledAgentModule> {
+  private async prepare(bytes: Uint8Array): Promise<TransformedModule> {
     const inspection = validateAgentModule(bytes);
-    const transformed = await this.transform(bytes);
+    // What the engine refuses is named in the engine's words, before the instrumenter sees it.
+    if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
+      try {
+        await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      } catch (err) {
+        throw new CaxtonError('INVALID_MODULE', `module does not compile: ${(err as Error).message}`);
+      }
+    }
+    return { inspection, bytes: await this.transform(bytes), byteLength: bytes.length };
+  }
+
+  private compiled(sha256: string, transformed: Promise<TransformedModule>, memoryPages: number): Promise<CompiledAgentModule> {
+    const key = `${sha256}/${memoryPages}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = this.compile(sha256, transformed, memoryPages);
+      this.entries.set(key, entry);
+      entry.catch(() => this.entries.delete(key));
+    }
+    return entry;
+  }
+
+  private async compile(sha256: string, transformed: Promise<TransformedModule>, memoryPages: number): Promise<CompiledAgentModule> {
+    const { inspection, bytes, byteLength } = await transformed;
+    checkMemoryLimit(inspection, memoryPages);
+    const clamped = clampMemoryMaximum(bytes, memoryPages);
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(transformed as Uint8Array<ArrayBuffer>);
+      module = await WebAssembly.compile(clamped.bytes as Uint8Array<ArrayBuffer>);
     } catch (err) {
       throw new CaxtonError('INVALID_MODULE', `module does not compile: ${(err as Error).message}`);
     }
@@ -83,6 +138,6 @@ export class ModuleCache {
     const wasiImports = WebAssembly.Module.imports(module)
       .filter((i) => i.module === WASI_MODULE && i.kind === 'function')
       .map((i) => i.name);
-    return { sha256, module, inspection, wasiImports, byteLength: bytes.length };
+    return { sha256, module, inspection, wasiImports, byteLength, memoryMaxPages: clamped.maxPages };
   }
 }

@@ -93,10 +93,43 @@ export function checkMemoryLimit(inspection: WasmInspection, memoryPages: number
   }
 }
 
-/** Everything checkable without compiling: wasm, ABI imports/exports, memory limit. */
-export function validateAgentModule(bytes: Uint8Array, limits?: { memory_pages: number }): WasmInspection {
+/** How much structure a module may have (config agents.max_*): bounds what one deploy costs the node. */
+export interface ModuleStructureLimits {
+  max_functions: number;
+  max_imports: number;
+  max_exports: number;
+  max_tables: number;
+  max_data_segments: number;
+  max_globals: number;
+}
+
+/** Refuses a module with more of something than the node allows, naming both numbers. */
+export function checkStructureLimits(inspection: WasmInspection, limits: ModuleStructureLimits): void {
+  const c = inspection.counts;
+  const checks: [keyof ModuleStructureLimits, string, number][] = [
+    ['max_functions', 'functions', c.functions],
+    ['max_imports', 'imports', c.imports],
+    ['max_exports', 'exports', c.exports],
+    ['max_tables', 'tables', c.tables],
+    ['max_data_segments', 'data segments', c.dataSegments],
+    ['max_globals', 'globals', c.globals],
+  ];
+  for (const [key, what, count] of checks) {
+    if (count > limits[key]) {
+      throw invalid(`module has ${count} ${what}, above this node's limit of ${limits[key]} (agents.${key})`, {
+        [what.replace(' ', '_')]: count,
+        limit: limits[key],
+      });
+    }
+  }
+  if (c.memories > 1) throw invalid(`module has ${c.memories} memories; an agent has exactly one`, { memories: c.memories });
+}
+
+/** Everything checkable without compiling: wasm, ABI imports/exports, memory limit, structure limits. */
+export function validateAgentModule(bytes: Uint8Array, limits?: { memory_pages: number }, structure?: ModuleStructureLimits): WasmInspection {
   const inspection = inspectAgentModule(bytes);
   checkAbi(inspection);
   if (limits) checkMemoryLimit(inspection, limits.memory_pages);
+  if (structure) checkStructureLimits(inspection, structure);
   return inspection;
 }

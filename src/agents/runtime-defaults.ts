@@ -2,6 +2,18 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
 
 export const RUNTIME_DEFAULTS = {
+  /**
+   * Memory limit (pages) a module is compiled for when the caller names none: the agents.memory_pages
+   * default (agent-abi.md, 16 MiB), so a module loaded ahead of a deploy is already compiled for it.
+   */
+  memoryPages: 256,
+  /**
+   * Live instances per node before the oldest idle ones are shut down: V8 reserves ~10 GiB of address space
+   * per wasm memory and a process fails near 13,000 (see docs/operations.md, Limits); 10,000 leaves margin.
+   */
+  maxLiveInstances: 10_000,
+  /** Fuel per invocation when the caller names none: the agent-abi.md default. */
+  fuel: 10_000_000,
   /** A message crossing the ABI: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   /** Sends of one invocation: a fan-out larger than this is a runaway loop, not a protocol (-3 beyond). */

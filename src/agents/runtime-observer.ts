@@ -8,6 +8,12 @@ export type InvocationKind = 'init' | 'message' | 'timer' | 'shutdown';
 export type InvocationOutcome = 'ok' | 'error' | 'trap';
 
 export interface RuntimeObserver {
+  /**
+   * Whether onInvocation reads `durationNs`. Timing costs two clock reads per invocation, a visible part
+   * of a local hop; when false (or no onInvocation is given) message and timer invocations are not timed
+   * and report 0. Default true.
+   */
+  readonly wantsDurations?: boolean;
   onInvocation(agent: string, kind: InvocationKind, durationNs: number, outcome: InvocationOutcome): void;
   onTrap(agent: string, reason: TrapReason): void;
   onStateChange(agent: string, from: AgentState | null, to: AgentState): void;
@@ -17,6 +23,7 @@ export interface RuntimeObserver {
 }
 
 export const noopObserver: RuntimeObserver = {
+  wantsDurations: false,
   onInvocation() {},
   onTrap() {},
   onStateChange() {},
@@ -39,6 +46,7 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
   const o: RuntimeObserver = { ...noopObserver, ...observer };
   const report = (err: unknown, callback: string) => logger.error({ err, callback }, 'runtime observer failed');
   return {
+    wantsDurations: observer.onInvocation !== undefined && observer.wantsDurations !== false,
     onInvocation(agent, kind, durationNs, outcome) {
       try {
         o.onInvocation(agent, kind, durationNs, outcome);

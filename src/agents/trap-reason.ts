@@ -13,7 +13,11 @@ export type TrapReason =
   | 'proc_exit'
   | 'init_failed'
   | 'runtime_error'
-  | 'host_error';
+  | 'host_error'
+  /** The invocation used up its fuel budget (agent limit `fuel`): FUEL_EXHAUSTED. */
+  | 'fuel_exhausted'
+  /** memory.grow past the agent's memory limit: MEMORY_EXHAUSTED. */
+  | 'memory_exhausted';
 
 export interface TrapInfo {
   reason: TrapReason;
@@ -32,7 +36,22 @@ const RUNTIME_PATTERNS: [RegExp, TrapReason][] = [
   [/float unrepresentable|invalid conversion/i, 'invalid_conversion'],
 ];
 
-export function classifyTrap(error: unknown): TrapInfo {
+/** The `reason` label of caxton_agent_traps_total: fuel, memory, or trap for everything else. */
+export function trapMetricLabel(reason: TrapReason): 'fuel' | 'memory' | 'trap' {
+  return reason === 'fuel_exhausted' ? 'fuel' : reason === 'memory_exhausted' ? 'memory' : 'trap';
+}
+
+/**
+ * @param cause what the instance's fuel meter says stopped it (metering/fuel-meter.ts): its own globals tell
+ *   a fuel or memory trap from an `unreachable` the agent wrote.
+ */
+export function classifyTrap(error: unknown, cause: 'fuel' | 'memory' | null = null): TrapInfo {
+  if (cause === 'fuel' && error instanceof WebAssembly.RuntimeError) {
+    return { reason: 'fuel_exhausted', detail: 'FUEL_EXHAUSTED: the invocation used up its fuel budget (agent limit fuel)' };
+  }
+  if (cause === 'memory' && error instanceof WebAssembly.RuntimeError) {
+    return { reason: 'memory_exhausted', detail: 'MEMORY_EXHAUSTED: memory.grow past the agent memory limit (limits.memory_pages)' };
+  }
   if (error instanceof ProcExitError) return { reason: 'proc_exit', detail: error.message };
   if (error instanceof WebAssembly.RuntimeError) {
     for (const [pattern, reason] of RUNTIME_PATTERNS) if (pattern.test(error.message)) return { reason, detail: error.message };

@@ -33,8 +33,27 @@ export interface PerformanceFigure {
   target: string;
 }
 
+/** `caxton security keys install|use|remove|list`, as `serf keys`. */
+export type GossipKeyOp = 'install' | 'use' | 'remove' | 'list';
+
+/** What a gossip-key operation did across the cluster. */
+export interface GossipKeyReport {
+  op: GossipKeyOp;
+  /** Live Caxton members asked, the answering node included. */
+  members: number;
+  /** How many of them applied it. */
+  applied: number;
+  failed: { node: string; error: string }[];
+  /** Live members that are not Caxton nodes (Serf agents): they keep their own keyring. */
+  skipped: string[];
+  /** For list: each key (base64) with how many members have it installed and as primary. */
+  keys?: { key: string; installed: number; primary: number }[];
+}
+
 export interface ClusterServices {
   clusterMembers(): ClusterMemberView[];
   clusterStatus(): ClusterStatusView;
   clusterPerformance(): PerformanceFigure[];
+  /** Gossip keyring management; absent on a node without gossip (routes answer 503). */
+  gossipKeys?(op: GossipKeyOp, key?: string): Promise<GossipKeyReport>;
 }

@@ -13,7 +13,9 @@ export type Permission =
   | 'dead-letters:write'
   | 'events:read'
   | 'metrics:read'
-  | 'api:read';
+  | 'api:read'
+  /** The gossip keyring: reading it lists key material, so it is admin's alone. */
+  | 'security:keys';
 
 /** What viewer may see; every other role sees it too, since acting without seeing is not useful. */
 const READ: readonly Permission[] = [

@@ -11,6 +11,7 @@ import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
 import { toApiError } from './error-reply.ts';
+import { agentControlRoutes } from './routes/agent-control.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -112,6 +113,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(metricsRoutes, { registry });
   app.register(agentRoutes, context);
   app.register(agentLogRoutes, context);
+  app.register(agentControlRoutes, context);
   app.register(messageRoutes, context);
   app.register(conversationRoutes, context);
   app.register(deadLetterRoutes, context);

@@ -33,6 +33,15 @@ export class SseStream {
     else this.closeListeners.push(listener);
   }
 
+  /** Ends a finite stream (a reply stream) after what was written; close() drops the connection instead. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.res.end();
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

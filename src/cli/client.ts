@@ -36,8 +36,13 @@ export class ApiClient {
   }
 
   /** Streams server-sent events until the server ends the stream or `signal` aborts it. */
-  async *events(path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
-    const response = await this.send('GET', path, options, 'text/event-stream');
+  events(path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
+    return this.eventStream('GET', path, options);
+  }
+
+  /** Server-sent events answering any request (e.g. POST /api/v1/messages?stream=true with a body). */
+  async *eventStream(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
+    const response = await this.send(method, path, options, 'text/event-stream');
     if (!response.ok) {
       const text = await response.text();
       let body: unknown;

@@ -64,26 +64,29 @@ export const DEFAULTS = {
     encrypt: undefined as string | undefined,
   },
   gossip: {
-    // memberlist DefaultLANConfig (cluster.md): Serf and Consul run these on LANs, and a Caxton node must
-    // interoperate with a stock `serf agent`. Detection time ≈ probe_interval + suspicion timeout, where the
-    // suspicion timeout is suspicion_mult × log10(max(1, n)) × probe_interval, shrinking toward its floor with
-    // independent confirmations (Lifeguard).
-    /** Each node probes one random peer per interval. */
-    probe_interval_ms: 1 * SECOND,
-    /** Time to wait for an ack before indirect probes; ~the 99th percentile RTT of a loaded LAN, with margin. */
-    probe_timeout_ms: 500,
+    // memberlist's LAN timings tuned to cluster.md's rule: a crashed node declared dead by every other within
+    // 5 s at up to 10 nodes (median < 3 s) with zero false positives. LAN defaults (1 s probes, suspicion
+    // 4 × log10(n) s up to 6×) take 5–25 s. These are the membership core's fastDetect profile
+    // (src/cluster/membership/config.ts, where the budget is worked out); a stock `serf agent` still
+    // interoperates, since timings are local to each node. Detection ≈ probe round + suspicion, where the
+    // suspicion timeout is suspicion_mult × max(1, log10(n)) × probe_interval, shrinking from
+    // suspicion_max_timeout_mult times that toward it with independent confirmations (Lifeguard).
+    /** Each node probes one random peer per interval: twice memberlist's rate, so a crash is noticed in ~0.5 s. */
+    probe_interval_ms: 500,
+    /** Time to wait for an ack before indirect probes: still ~100× a LAN round trip, and above GC pauses. */
+    probe_timeout_ms: 200,
     /** Peers asked to probe indirectly when a direct probe fails: a lost packet is not a dead node. */
     indirect_checks: 3,
     /** Gossip fan-out per round. */
     gossip_nodes: 3,
-    /** Rounds are frequent and small: updates spread in O(log n) rounds. */
-    gossip_interval_ms: 200,
+    /** Rounds are frequent and small: a death reaches 10 nodes in a few 100 ms rounds. */
+    gossip_interval_ms: 100,
     /** Full state sync over TCP, repairing whatever gossip missed; rare because it is costly at size. */
-    push_pull_interval_ms: 30 * SECOND,
-    /** Suspicion timeout multiplier (see above). */
-    suspicion_mult: 4,
-    /** Lifeguard: the unconfirmed suspicion timeout is at most this × the floor. */
-    suspicion_max_timeout_mult: 6,
+    push_pull_interval_ms: 15 * SECOND,
+    /** Suspicion timeout multiplier: 3 × 0.5 s = 1.5 s at ≤ 10 nodes, time enough for a live node to refute. */
+    suspicion_mult: 3,
+    /** Lifeguard: an unconfirmed (lone) accusation waits at most 3 × 1.5 s = 4.5 s, inside the 5 s rule. */
+    suspicion_max_timeout_mult: 3,
     /** A broadcast is retransmitted retransmit_mult × log10(n + 1) times. */
     retransmit_mult: 4,
     /** Lifeguard local health: probe intervals stretch up to this factor while the node itself is unhealthy. */
@@ -91,7 +94,7 @@ export const DEFAULTS = {
     /** TCP connect/read timeout for push-pull and streams. */
     tcp_timeout_ms: 10 * SECOND,
     /** Dead nodes still receive gossip this long, so they can learn they were declared dead and refute it. */
-    gossip_to_the_dead_time_ms: 30 * SECOND,
+    gossip_to_the_dead_time_ms: 15 * SECOND,
     /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
     udp_buffer_size: 1400,
   },
@@ -117,6 +120,27 @@ export const DEFAULTS = {
     mailbox: 1024,
     /** A module above this is refused at deploy (see MAX_MODULE_BYTES). */
     max_module_bytes: MAX_MODULE_BYTES,
+    // Structure limits checked at deploy, before anything is compiled: each bounds the compile time and
+    // memory one deploy can cost the node. Real agents are far below them (an AssemblyScript agent has ~100
+    // functions, a Rust one with its std a few thousand).
+    /** Defined functions: 10× a large Rust agent; V8 itself stops at 1,000,000. */
+    max_functions: 50_000,
+    /** Imports: the ABI offers 8 `caxton` functions and ~45 WASI ones; anything near this is not an agent. */
+    max_imports: 1_000,
+    /** Exports: the ABI needs 3 to 7; generous for toolchains that export every symbol. */
+    max_exports: 10_000,
+    /** Tables: one is what every toolchain emits; a few more with reference types. */
+    max_tables: 10,
+    /** Data segments: a linker emits one per section or per static object; V8 stops at 100,000. */
+    max_data_segments: 10_000,
+    /** Globals: a stack pointer and a few statics; V8 stops at 1,000,000. */
+    max_globals: 10_000,
+    /**
+     * Live instances before the oldest idle ones are shut down (their agents restart on the next message).
+     * V8 reserves ~10 GiB of address space per wasm memory and a process fails near 13,000 of them
+     * (docs/operations.md, Limits); 10,000 leaves margin. Raise it only with --disable-wasm-trap-handler.
+     */
+    max_live_instances: 10_000,
     /** agent-abi.md: 5 traps within 60 s and the agent becomes `failed`. */
     max_traps: 5,
     trap_window_ms: MINUTE,
@@ -128,6 +152,15 @@ export const DEFAULTS = {
     conversation_idle_ms: 30 * MINUTE,
     /** Tracked conversations held in memory (~300 B each for a request, ~1.4 KB for a 10-way contract net). */
     conversations_max: 100_000,
+  },
+  events: {
+    /**
+     * Message events on GET /api/v1/events per second, the first ones of each second (agent state and
+     * conversation changes are always sent). A quiet node shows every message, which is what someone watching
+     * wants; a busy one (340k msg/s) would otherwise send each listener ~80 MB/s of events and be dropped as a
+     * slow client. 100/s is ~25 KB/s, readable. 0 = no message events.
+     */
+    messages_per_second: 100,
   },
   state: {
     /** Dead letters kept (oldest dropped): enough to diagnose an incident, ~10 MiB at 1 KiB each. */

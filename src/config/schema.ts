@@ -108,6 +108,13 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     fuel: field('integer', positiveInt()),
     mailbox: field('integer', positiveInt()),
     max_module_bytes: field('integer', positiveInt()),
+    max_functions: field('integer', positiveInt()),
+    max_imports: field('integer', positiveInt()),
+    max_exports: field('integer', positiveInt()),
+    max_tables: field('integer', positiveInt()),
+    max_data_segments: field('integer', positiveInt()),
+    max_globals: field('integer', positiveInt()),
+    max_live_instances: field('integer', positiveInt()),
     max_traps: field('integer', positiveInt()),
     trap_window_ms: field('integer', positiveInt()),
   },
@@ -115,6 +122,9 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_bytes: field('integer', positiveInt()),
     conversation_idle_ms: field('integer', positiveInt()),
     conversations_max: field('integer', positiveInt()),
+  },
+  events: {
+    messages_per_second: field('integer', nonNegativeInt()),
   },
   state: {
     dead_letters_max: field('integer', positiveInt()),

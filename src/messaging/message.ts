@@ -90,8 +90,13 @@ export interface AclMessage extends MessageInput {
 
 export type ParseResult = { ok: true; message: MessageInput } | { ok: false; field: string; message: string };
 
-/** Validates an already-decoded JSON value; on failure names the first offending field. */
+/**
+ * Validates an already-decoded JSON value; on failure names the first offending field. A valid message
+ * is returned as the same object (callers may stamp it in place); zod runs only when the fast check is
+ * unsure, and is what words every error.
+ */
 export function parseMessage(value: unknown): ParseResult {
+  if (isPlainValidMessage(value)) return { ok: true, message: value };
   const result = messageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
   const issue = result.error.issues[0];
@@ -108,4 +113,84 @@ export function receiversOf(message: Pick<MessageInput, 'receiver'>): string[] {
 /** What a reply's `in_reply_to` should be: FIPA echoes `reply_with`; without it the message id stands in. */
 export function replyKeyOf(message: Pick<AclMessage, 'reply_with' | 'message_id'>): string {
   return message.reply_with ?? message.message_id;
+}
+
+// ---- The fast path of parseMessage ----
+// The hot path (every agent send) is a small object with a few known fields. Checking it by hand allocates
+// nothing, where zod builds a copy and an issue list. It accepts only what messageSchema accepts; anything
+// it is unsure of (an undefined value, reply_by, trace_context, an unknown key) is left to zod.
+
+const PERFORMATIVE_SET: ReadonlySet<string> = new Set(PERFORMATIVES);
+const MAX_FIELD_CHARS = 256;
+
+/** AGENT_NAME_PATTERN without the regex engine: 1–63 chars, [a-z0-9] then [a-z0-9._-]. */
+function isAgentName(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 63) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)) continue;
+    if (i > 0 && (c === 0x2e || c === 0x5f || c === 0x2d)) continue;
+    return false;
+  }
+  return true;
+}
+
+function isReceiverAddress(r: unknown): boolean {
+  if (typeof r !== 'string') return false;
+  if (r.length > MAX_FIELD_CHARS) return false;
+  return (
+    isAgentName(r) ||
+    (r.length > CAPABILITY_PREFIX.length && r.startsWith(CAPABILITY_PREFIX)) ||
+    (r.length > CLIENT_PREFIX.length && r.startsWith(CLIENT_PREFIX))
+  );
+}
+
+function isReceiver(r: unknown): boolean {
+  if (!Array.isArray(r)) return isReceiverAddress(r);
+  if (r.length === 0 || r.length > MAX_RECEIVERS) return false;
+  for (let i = 0; i < r.length; i++) if (!isReceiverAddress(r[i])) return false;
+  return true;
+}
+
+function isShortString(v: unknown, minChars: number): boolean {
+  return typeof v === 'string' && v.length >= minChars && v.length <= MAX_FIELD_CHARS;
+}
+
+/** True only when messageSchema would accept `value` unchanged. False means "ask zod", not "invalid". */
+function isPlainValidMessage(value: unknown): value is MessageInput {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const fields = value as Record<string, unknown>;
+  let required = 0;
+  for (const key in fields) {
+    const v = fields[key];
+    switch (key) {
+      case 'performative':
+        if (typeof v !== 'string' || !PERFORMATIVE_SET.has(v)) return false;
+        required++;
+        break;
+      case 'receiver':
+        if (!isReceiver(v)) return false;
+        required++;
+        break;
+      case 'content':
+        if (v === undefined) return false;
+        break;
+      case 'sender':
+      case 'conversation_id':
+        if (!isShortString(v, 1)) return false;
+        break;
+      case 'language':
+      case 'ontology':
+      case 'protocol':
+      case 'reply_with':
+      case 'in_reply_to':
+      case 'message_id':
+        if (!isShortString(v, 0)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 2;
 }

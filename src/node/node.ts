@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
 import { buildApi } from '../api/server.ts';
-import type { ClusterMemberView, ClusterServices, ClusterStatusView, PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
+import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
@@ -19,10 +20,12 @@ import { registerSystemAgents } from '../messaging/system-agents/register-system
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
+import { registerAgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { EventBus } from './event-bus.ts';
 import { wireObservers } from './observers.ts';
 import type {
+  AgentControlAction,
   AgentInfo,
   AgentLogLine,
   AgentSpecInput,
@@ -32,9 +35,9 @@ import type {
   NodeEvent,
   NodeServices,
   Principal,
-  SendOptions,
   SendResult,
 } from './services.ts';
+import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
 
 export interface StartNodeOptions {
@@ -43,6 +46,8 @@ export interface StartNodeOptions {
   logger?: Logger;
   /** Serve the REST API (default true); in-process benchmarks and tests may leave it off. */
   listen?: boolean;
+  /** Open the gossip port and join the cluster (default: as `listen`). */
+  gossip?: boolean;
 }
 
 export class CaxtonNode implements NodeServices, ClusterServices {
@@ -60,6 +65,8 @@ export class CaxtonNode implements NodeServices, ClusterServices {
   readonly conversations: ConversationTracker;
   readonly agents: AgentService;
   api: FastifyInstance | undefined;
+  /** The membership layer; absent when started without gossip (in-process benchmarks). */
+  cluster: ClusterService | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
@@ -78,6 +85,7 @@ export class CaxtonNode implements NodeServices, ClusterServices {
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
       limits: { maxMessageBytes: config.messages.max_bytes },
+      maxLiveInstances: config.agents.max_live_instances,
     });
     this.conversations = new ConversationTracker({
       idleMs: config.messages.conversation_idle_ms,
@@ -104,8 +112,17 @@ export class CaxtonNode implements NodeServices, ClusterServices {
       directory: this.directory,
       defaults: { memory_pages: config.agents.memory_pages, fuel: config.agents.fuel, mailbox: config.agents.mailbox },
       maxModuleBytes: config.agents.max_module_bytes,
+      structureLimits: {
+        max_functions: config.agents.max_functions,
+        max_imports: config.agents.max_imports,
+        max_exports: config.agents.max_exports,
+        max_tables: config.agents.max_tables,
+        max_data_segments: config.agents.max_data_segments,
+        max_globals: config.agents.max_globals,
+      },
       logger,
     });
+    registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
     this.metrics.setAgentCountSource(() => {
       const counts: Partial<Record<AgentInfo['state'], number>> = {};
@@ -133,6 +150,15 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     const node = new CaxtonNode(config, state, logger);
     try {
       await node.agents.restore();
+      if (options.gossip ?? options.listen ?? true) {
+        node.cluster = await ClusterService.start({
+          config,
+          nodeId: node.nodeId,
+          version: node.version,
+          logger: logger.child({ layer: 'cluster' }),
+          onMemberEvent: (event) => node.events.publish('member', { ...event }),
+        });
+      }
       if (options.listen ?? true) await node.#listen();
     } catch (error) {
       await node.stop();
@@ -164,9 +190,17 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     return this.#stopping !== undefined;
   }
 
-  /** Graceful stop: no new requests, current invocations finish, agents shut down, state flushed, ports closed. */
+  /**
+   * Graceful stop: leave the cluster (others see this node `left`, not dead), no new requests, current
+   * invocations finish, agents shut down, state flushed, ports closed.
+   */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      try {
+        await this.cluster?.stop();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'leaving the cluster failed');
+      }
       try {
         await this.api?.close();
       } catch (error) {
@@ -207,6 +241,10 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     return this.agents.delete(name);
   }
 
+  controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    return this.agents[action](name);
+  }
+
   agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] {
     this.getAgent(name);
     return this.runtime.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
@@ -217,7 +255,8 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     return this.runtime.followLogs(name, listener);
   }
 
-  async sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult> {
+  /** With StreamingSendOptions (a wider SendOptions), each reply is also handed over as it arrives. */
+  async sendMessage(input: MessageInput, options: StreamingSendOptions): Promise<SendResult> {
     const parsed = parseMessage(input);
     if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
     const messageId = randomUUID();
@@ -227,12 +266,16 @@ export class CaxtonNode implements NodeServices, ClusterServices {
       message_id: messageId,
       conversation_id: parsed.message.conversation_id ?? messageId,
     };
+    options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
       this.router.route(message);
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const replies = await routeAndWait(this.router, this.inbox, message, waitMs);
+    const replies = await routeAndWait(this.router, this.inbox, message, waitMs, {
+      onReply: options.onReply,
+      signal: options.signal,
+    });
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 
@@ -267,17 +310,43 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     return this.events.subscribe(listener);
   }
 
-  // ——— ClusterServices: a single node until the membership layer is wired in ———
+  // ——— ClusterServices ———
 
   clusterMembers(): ClusterMemberView[] {
-    return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
+    if (!this.cluster) {
+      return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
+    }
+    // Agents per remote node come with the agent registry gossip; until then only ours are known.
+    return this.cluster.members().map((m) => ({
+      id: m.id,
+      address: m.address,
+      state: m.state,
+      agents: m.isSelf ? this.runtime.list().length : 0,
+      version: m.tags.caxton ?? 'unknown',
+    }));
   }
 
   clusterStatus(): ClusterStatusView {
-    return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+    const { health, mode, alive, expected, quorum } = this.cluster.status();
+    return { health, mode, alive, expected, quorum };
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return [];
+    if (!this.cluster) return [];
+    const t = this.cluster.traffic();
+    const perSecond = (n: number): number => (t.seconds > 0 ? Math.round(n / t.seconds) : 0);
+    return [
+      { name: 'gossip_bytes_sent_per_second', value: perSecond(t.bytesSent), unit: 'B/s', target: 'n/a' },
+      { name: 'gossip_bytes_received_per_second', value: perSecond(t.bytesReceived), unit: 'B/s', target: 'n/a' },
+      { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
+      { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
+      { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
+    ];
+  }
+
+  gossipKeys(op: GossipKeyOp, key?: string): Promise<GossipKeyReport> {
+    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
+    return this.cluster.keyOperation(op, key);
   }
 }

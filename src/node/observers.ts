@@ -2,12 +2,14 @@
 // the audit log, live events, and remembering agent states across restarts. Hot-path callbacks look up
 // pre-bound counter cells and do no I/O; history rows are group-committed by the store.
 import type { RuntimeObserver } from '../agents/agent-runtime.ts';
+import { trapMetricLabel } from '../agents/trap-reason.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import { CLIENT_PREFIX } from '../messaging/message.ts';
 import type { RouterObserver } from '../messaging/router-ports.ts';
 import type { ConversationObserver } from '../messaging/conversations/conversation-events.ts';
 import type { CounterCell } from '../observability/metrics.ts';
+import { MessageSampler } from './message-sampler.ts';
 import type { CaxtonNode } from './node.ts';
 
 /** Conversations remembered as tracked; past this the oldest is forgotten (its rows stay in SQLite). */
@@ -27,21 +29,26 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     unavailable: metrics.messagesRouted.child('unavailable'),
     not_found: metrics.messagesRouted.child('not_found'),
   };
-  const invocations = new Map<string, CounterCell>();
+  // Cells by kind then outcome: no key string built per invocation.
+  const invocations = new Map<string, Map<string, CounterCell>>();
   const invocationCell = (kind: string, outcome: string): CounterCell => {
-    const key = kind + outcome;
-    let cell = invocations.get(key);
-    if (cell === undefined) invocations.set(key, (cell = metrics.agentInvocations.child(kind, outcome)));
+    let byOutcome = invocations.get(kind);
+    if (byOutcome === undefined) invocations.set(kind, (byOutcome = new Map()));
+    let cell = byOutcome.get(outcome);
+    if (cell === undefined) byOutcome.set(outcome, (cell = metrics.agentInvocations.child(kind, outcome)));
     return cell;
   };
   const history = conversationHistory(node);
+  const sampled = new MessageSampler(node.config.events.messages_per_second);
 
   const runtime: Partial<RuntimeObserver> = {
+    // Invocations are counted, not timed: the runtime skips the clock reads.
+    wantsDurations: false,
     onInvocation(_agent, kind, _durationNs, outcome) {
       invocationCell(kind, outcome).inc();
     },
     onTrap(agent, reason) {
-      metrics.agentTraps.child(reason).inc();
+      metrics.agentTraps.child(trapMetricLabel(reason)).inc();
       events.publish('agent.trap', { agent, reason });
     },
     onStateChange(agent, from, to) {
@@ -58,7 +65,7 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     onRouted(message, receiver, outcome) {
       routed[outcome].inc();
       history(message, receiver);
-      if (events.listening) events.publish('message', summarize(message, receiver, outcome));
+      if (events.listening && sampled.take()) events.publish('message', summarize(message, receiver, outcome));
     },
     onDeadLetter(_message, reason) {
       metrics.deadLetters.child(reason).inc();

@@ -37,6 +37,12 @@ export interface AgentSpec {
 export interface AgentStats {
   invocations: number;
   traps: number;
+  /** Traps by reason (fuel_exhausted, memory_exhausted, unreachable, out_of_bounds_memory, ...). */
+  traps_by_reason: Record<string, number>;
+  /** Fuel used by all invocations of the agent so far (instructions charged by the metering). */
+  fuel_used: number;
+  /** Current size of the live instance's memory in 64 KiB pages; 0 when no instance is live. */
+  memory_pages: number;
   messages_in: number;
   messages_out: number;
   mailbox_depth: number;
@@ -56,6 +62,8 @@ export interface AgentInfo {
   updated_at: string;
   stats: AgentStats;
 }
+
+export type AgentControlAction = 'stop' | 'start' | 'restart' | 'rollback';
 
 export interface AgentLogLine {
   seq: number;
@@ -128,6 +136,11 @@ export interface NodeServices {
   /** Replaces the module and spec of an existing agent; NOT_FOUND when there is none. */
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo>;
   deleteAgent(name: string): Promise<void>;
+  /**
+   * stop | start | restart | rollback (back one version) of an existing agent; NOT_FOUND when there is none,
+   * CONFLICT when there is no earlier version. Optional: a node without lifecycle control answers 501.
+   */
+  controlAgent?(name: string, action: AgentControlAction): Promise<AgentInfo>;
   agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[];
   /** Calls `listener` for each new log line of the agent; returns the unsubscribe function. */
   followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void;

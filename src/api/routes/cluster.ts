@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
 import type { ClusterServices } from '../cluster-services.ts';
+import { securityKeyRoutes } from './security-keys.ts';
 
 export interface ClusterRouteOptions {
   /** Absent until the node wires its cluster layer: the routes then answer 503 rather than vanish. */
@@ -15,6 +16,9 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     if (!cluster) throw new CaxtonError('UNAVAILABLE', 'this node has no cluster layer wired to its API');
     return cluster;
   };
+
+  // The gossip keyring belongs to the cluster layer: its routes ride on this plugin.
+  await app.register(securityKeyRoutes, { cluster });
 
   app.get(
     '/api/v1/cluster/members',

@@ -8,22 +8,29 @@ import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import { principalOf } from '../auth.ts';
 import type { RouteContext } from '../context.ts';
 import { API_DEFAULTS } from '../defaults.ts';
-import { jsonSchemaOf, parseOrThrow, queryInt } from '../validation.ts';
+import { streamReplies } from '../reply-stream.ts';
+import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
 
 const HOST_SET_FIELDS = ['sender', 'message_id'] as const;
 
 /** The message as a client may write it. */
 export const clientMessage = messageSchema.omit({ sender: true, message_id: true });
-const sendQuery = z.strictObject({ wait_ms: queryInt(0, API_DEFAULTS.maxWaitMs).optional() });
+const sendQuery = z.strictObject({
+  wait_ms: queryInt(0, API_DEFAULTS.maxWaitMs).optional(),
+  /** With wait_ms: answer text/event-stream, one event per reply as it arrives (see reply-stream.ts). */
+  stream: queryBool.optional(),
+});
 
-export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes }) => {
+export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes, sse }) => {
   app.post(
     '/api/v1/messages',
     {
       bodyLimit: maxMessageBytes,
       config: { permission: 'messages:send' },
       schema: {
-        summary: 'Send a message; with wait_ms, wait for every receiver to answer (or the time to pass)',
+        summary:
+          'Send a message; with wait_ms, wait for every receiver to answer (or the time to pass); with stream=true ' +
+          'as well, get each reply as a server-sent event as it arrives (events sent, reply…, end)',
         tags: ['messages'],
         querystring: jsonSchemaOf(sendQuery),
         body: jsonSchemaOf(clientMessage),
@@ -44,7 +51,8 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       },
     },
     async (request, reply) => {
-      const { wait_ms: waitMs } = parseOrThrow(sendQuery, request.query, 'query');
+      const { wait_ms: waitMs, stream } = parseOrThrow(sendQuery, request.query, 'query');
+      if (stream && waitMs === undefined) throw invalidArgument('stream', 'stream: needs wait_ms (how long to stream replies)');
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw invalidArgument('body', 'body: must be a JSON object (a message)');
@@ -54,6 +62,7 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       }
       const parsed = parseMessage(body);
       if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
+      if (stream && waitMs !== undefined) return streamReplies(request, reply, sse, services, parsed.message, waitMs);
 
       const result = await services.sendMessage(parsed.message, { principal: principalOf(request).id, waitMs });
       const ids = { message_id: result.message_id, conversation_id: result.conversation_id };

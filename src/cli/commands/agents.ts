@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { AgentInfo, AgentLogLine } from '../../node/services.ts';
 import { withExamples, sessionFor, type CliContext } from '../context.ts';
 import { renderTable } from '../output.ts';
+import { registerAgentControl } from './agent-control.ts';
 import { registerAgentDeploy } from './agent-deploy.ts';
 import { AGENT_COLUMNS, agentPath, describeAgent } from './agent-view.ts';
 
@@ -49,6 +50,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
   const agent = program.command('agent').description('deploy, inspect, delete one agent, or read its log');
   withExamples(agent, 'caxton agent inspect echo');
   registerAgentDeploy(agent, context);
+  registerAgentControl(agent, context);
 
   const inspect = agent
     .command('inspect')

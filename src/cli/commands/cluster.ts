@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
+import { registerSecurityCommands } from './security.ts';
 
 const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
   { header: 'ID', value: (m) => m.id },
@@ -19,6 +20,8 @@ const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
 ];
 
 export function registerClusterCommands(program: Command, context: CliContext): void {
+  // Gossip keys are the cluster layer's: registered with it (program.ts lists one register call per area).
+  registerSecurityCommands(program, context);
   const cluster = program.command('cluster').description('the cluster as the node you talk to sees it');
   withExamples(cluster, 'caxton cluster status');
 

@@ -3,8 +3,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { AclMessage } from '../../messaging/message.ts';
 import { PERFORMATIVES } from '../../messaging/message.ts';
 import type { SendResult } from '../../node/services.ts';
+import { ApiError, CliError } from '../cli-error.ts';
+import type { ApiClient } from '../client.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
-import { cell } from '../output.ts';
+import { cell, type Printer } from '../output.ts';
 
 interface SendOptions {
   to: string;
@@ -42,6 +44,31 @@ export function describeReply(reply: AclMessage): string {
   return `${reply.performative} from ${reply.sender}: ${reply.content === undefined ? '-' : cell(reply.content)}\n`;
 }
 
+/**
+ * `--wait`: streams the replies (POST …?wait_ms=N&stream=true) and prints each the moment it arrives; in
+ * json mode one JSON object per line: {"event":"sent",…}, {"event":"reply","message":{…}}…, {"event":"end",…}.
+ */
+async function sendAndFollow(client: ApiClient, print: Printer, body: Record<string, unknown>, waitMs: number): Promise<void> {
+  const events = client.eventStream('POST', '/api/v1/messages', { body, query: { wait_ms: waitMs, stream: true } });
+  let replies = 0;
+  for await (const { event, data } of events) {
+    const payload = JSON.parse(data) as Record<string, unknown>;
+    if (event === 'sent') {
+      print.item({ event, ...payload }, () => `sent ${payload.message_id} (conversation ${payload.conversation_id})\n`);
+    } else if (event === 'reply') {
+      replies++;
+      print.item({ event, message: payload }, () => describeReply(payload as unknown as AclMessage));
+    } else if (event === 'end') {
+      print.item({ event, ...payload }, () => (replies === 0 ? `no replies within ${waitMs} ms\n` : ''));
+      return;
+    } else if (event === 'error') {
+      const error = (payload as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(200, error?.code ?? 'INTERNAL', error?.message ?? 'the stream ended with an error');
+    }
+  }
+  throw new CliError('the server ended the reply stream early');
+}
+
 export function registerMessageCommands(program: Command, context: CliContext): void {
   const message = program.command('message').description('send FIPA-ACL messages as a client');
   withExamples(message, 'caxton message send --to echo --performative request --content \'"hi"\' --wait 1000');
@@ -56,7 +83,7 @@ export function registerMessageCommands(program: Command, context: CliContext): 
     .option('--protocol <p>', 'interaction protocol, e.g. fipa-request')
     .option('--conversation-id <id>', 'continue this conversation')
     .option('--reply-by <iso>', 'deadline for replies (RFC 3339)', isoArgument)
-    .option('--wait <ms>', 'wait up to this long for every receiver to answer, then print the answers', waitArgument)
+    .option('--wait <ms>', 'wait up to this long for every receiver to answer, printing each answer as it arrives', waitArgument)
     .action(async (options: SendOptions, command: Command) => {
       const receivers = options.to.split(',').map((r) => r.trim()).filter(Boolean);
       const body: Record<string, unknown> = {
@@ -68,17 +95,12 @@ export function registerMessageCommands(program: Command, context: CliContext): 
         ...(options.replyBy ? { reply_by: options.replyBy } : {}),
       };
       const { client, print } = await sessionFor(command, context);
-      const { body: result } = await client.request<SendResult>('POST', '/api/v1/messages', {
-        body,
-        query: { wait_ms: options.wait },
-      });
-      print.result(result, () => {
-        const header = `sent ${result.message_id} (conversation ${result.conversation_id})\n`;
-        if (options.wait === undefined) return header;
-        const replies = result.replies ?? [];
-        if (replies.length === 0) return `${header}no replies within ${options.wait} ms\n`;
-        return header + replies.map(describeReply).join('');
-      });
+      if (options.wait !== undefined) {
+        await sendAndFollow(client, print, body, options.wait);
+        return;
+      }
+      const { body: result } = await client.request<SendResult>('POST', '/api/v1/messages', { body });
+      print.result(result, () => `sent ${result.message_id} (conversation ${result.conversation_id})\n`);
     });
   withExamples(
     send,

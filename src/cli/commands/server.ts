@@ -21,6 +21,8 @@ export async function loadRunServer(): Promise<RunServer> {
 /** The flag keys runServer receives; only the flags given on the command line are present. */
 const SERVER_FLAGS = [
   'bootstrap',
+  'bootstrapExpect',
+  'advertiseAddr',
   'join',
   'nodeId',
   'bindAddr',
@@ -39,7 +41,9 @@ export function registerServerCommands(program: Command, context: CliContext): v
     .command('start')
     .description('run a node in the foreground; --join joins an existing cluster (--data-dir sets where it keeps its data)')
     .option('--bootstrap', 'start a new cluster with this node as its first member')
+    .option('--bootstrap-expect <n>', 'expected cluster size, for the quorum (default: the most members seen alive)')
     .option('--join <host:port[,host:port...]>', 'gossip address(es) of existing members to join')
+    .option('--advertise-addr <host:port>', 'gossip address told to peers (default: the bind address)')
     .option('--node-id <id>', 'this node\'s id (default: the host name)')
     .option('--bind-addr <host:port>', 'gossip address (default: 127.0.0.1:7946)')
     .option('--api-addr <host:port>', 'REST API address (default: 127.0.0.1:8080)')

@@ -77,9 +77,17 @@ export class BroadcastQueue {
       if (limit - used - overhead <= 0) break;
       if (limit - used - overhead < tier.minSize) continue;
       const items = tier.items;
-      for (let i = items.length - 1; i >= 0; i--) {
+      // The smallest item left behind, when the scan covers the whole tier: minSize becomes exact again,
+      // so later packets skip a tier whose small messages are all gone instead of rescanning it.
+      let leftMin = Infinity;
+      let i = items.length - 1;
+      for (; i >= 0; i--) {
         const item = items[i];
-        if (!item.live || item.transmits !== t || item.size > limit - used - overhead) continue;
+        if (!item.live || item.transmits !== t) continue;
+        if (item.size > limit - used - overhead) {
+          if (item.size < leftMin) leftMin = item.size;
+          continue;
+        }
         used += overhead + item.size;
         out.push(item.message);
         tier.stale += 1;
@@ -89,8 +97,11 @@ export class BroadcastQueue {
         } else {
           moved.push(item);
         }
-        if (limit - used - overhead <= 0) break;
+        // minSize bounds every size in this tier: once even that cannot fit, no later item can (this
+        // early exit keeps a full packet from scanning a join storm's thousand queued alives).
+        if (limit - used - overhead < tier.minSize) break;
       }
+      if (i < 0) tier.minSize = leftMin;
       this.compact(tier, t);
     }
     // Moved up a tier only now, so that one call never sends the same message twice.

@@ -81,6 +81,22 @@ export class SerfAgent {
     return found!;
   }
 
+  /** Graceful leave (`serf leave`): the agent broadcasts its leave and exits. */
+  async leave(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await run(SERF_BINARY!, ['leave', `-rpc-addr=${this.rpcAddr}`], { timeout: 10_000 });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  }
+
+  /** Crash: SIGKILL, no leave. */
+  kill(): Promise<void> {
+    return this.stop();
+  }
+
+  get gossipPort(): number {
+    return Number(this.bindAddr.split(':')[1]);
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));

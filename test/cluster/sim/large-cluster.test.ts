@@ -1,5 +1,6 @@
-// 100 nodes in the default suite; 1,000 nodes when CAXTON_SIM_LARGE=1 (about a minute of wall time on an
-// idle 2-core machine: the join storm alone is ~16 M alive messages, as memberlist would send).
+// 100 and 1,000 nodes, both in the default suite. The 1,000-node run costs ~45 s of CPU (~65 s wall on
+// this shared 2-core machine): the join storm alone is ~16 M alive transmissions, as memberlist sends them
+// (1,000 nodes x 1,000 alives x 16 retransmits); the broadcast queue's early exit keeps each one ~1 µs.
 import { describe, expect, it } from 'vitest';
 import { fastDetectConfig } from '../../../src/cluster/membership/config.ts';
 import { SimCluster } from '../../../src/cluster/sim/sim-cluster.ts';
@@ -22,11 +23,7 @@ describe('simulated membership, large clusters', () => {
     await convergeAndCrash(100, 11);
   }, 60_000);
 
-  it.runIf(process.env.CAXTON_SIM_LARGE === '1')(
-    '1,000 nodes: joins converge, a crash is detected everywhere',
-    async () => {
-      await convergeAndCrash(1000, 12);
-    },
-    600_000,
-  );
+  it('1,000 nodes: joins converge, a crash is detected everywhere', async () => {
+    await convergeAndCrash(1000, 12);
+  }, 240_000);
 });

@@ -1,0 +1,109 @@
+// The JSON text an agent receives for a message. Serializing the stamped message is the largest cost of a
+// local hop, so it is done at most once per message and, for a message an agent sent, usually not at all:
+// the agent's own text is kept and the host's fields are spliced in before its closing brace.
+//
+// The text is remembered in a private field attached to the message object itself: invisible to
+// Object.keys, spread, JSON.stringify, msgpack and test equality, so a copy made with `{...message}` (and
+// then changed) never carries a stale text. The field is attached with the constructor-return idiom, which
+// costs about one property store (a WeakMap or Object.defineProperty cost several times more here).
+import type { AclMessage, MessageInput } from '../messaging/message.ts';
+
+class ReturnsTarget {
+  constructor(target: object) {
+    return target;
+  }
+}
+
+class WireText extends ReturnsTarget {
+  #text: string;
+  /** Its UTF-8 length when known without asking (an ASCII splice), else -1. */
+  #bytes: number;
+
+  private constructor(message: AclMessage, text: string, bytes: number) {
+    super(message);
+    this.#text = text;
+    this.#bytes = bytes;
+  }
+
+  static attach(message: AclMessage, text: string, bytes: number): void {
+    new WireText(message, text, bytes);
+  }
+
+  static textOf(message: AclMessage): string | undefined {
+    return #text in message ? (message as unknown as WireText).#text : undefined;
+  }
+
+  static bytesOf(message: AclMessage): number {
+    return #bytes in message ? (message as unknown as WireText).#bytes : -1;
+  }
+}
+
+/**
+ * The text to deliver. `shared` (a message with several receivers) keeps a freshly serialized text for the
+ * next receiver; for a single receiver the store is not worth it.
+ */
+export function wireTextOf(message: AclMessage, shared: boolean): string {
+  const cached = WireText.textOf(message);
+  if (cached !== undefined) return cached;
+  const text = JSON.stringify(message);
+  if (shared) WireText.attach(message, text, -1);
+  return text;
+}
+
+/** The UTF-8 length of wireTextOf(message) when it is known already, else -1. */
+export function wireByteLengthOf(message: AclMessage): number {
+  return WireText.bytesOf(message);
+}
+
+/**
+ * Where the host's fields can be spliced into `text`, the JSON the agent sent, parsed (and validated) as
+ * `parsed`, before the host stamps it; -1 when they cannot. Splicing must not repeat a key nor change what
+ * the agent wrote, so it needs: no `sender` or `message_id` in the text (the host overwrites those; every
+ * top-level key of the text is a key of `parsed`), and as many top-level keys in the text as `parsed` has
+ * (a repeated key collapses into one when parsed). The answer is the index of the closing brace.
+ */
+export function spliceIndex(parsed: MessageInput, text: string): number {
+  if (parsed.sender !== undefined || parsed.message_id !== undefined) return -1;
+  // Without a backslash no string holds a quote, so the scan below can skip strings with indexOf.
+  if (text.indexOf('\\') !== -1) return -1;
+  let keys = 0;
+  for (const _ in parsed) keys++;
+  if (topLevelKeys(text) !== keys) return -1;
+  return text.lastIndexOf('}');
+}
+
+/** The number of top-level keys of `text`, a JSON object with no backslash; -1 if it is not one. */
+function topLevelKeys(text: string): number {
+  let depth = 0;
+  let keys = 0;
+  let keyNext = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      if (depth === 1 && keyNext) {
+        keys++;
+        keyNext = false;
+      }
+      i = text.indexOf('"', i + 1);
+      if (i === -1) return -1;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth === 1) keyNext = true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      keyNext = true;
+    }
+  }
+  return keys;
+}
+
+/**
+ * Remembers the text of a stamped agent send: the agent's text up to its closing brace, then `hostFields`
+ * (`,"sender":…,"message_id":…` and `,"conversation_id":…` if the host named the conversation), then the
+ * brace. `ascii`: both parts are ASCII, so the UTF-8 length is the length.
+ */
+export function rememberSpliced(message: AclMessage, text: string, closeIndex: number, hostFields: string, ascii: boolean): void {
+  WireText.attach(message, `${text.slice(0, closeIndex)}${hostFields}}`, ascii ? closeIndex + hostFields.length + 1 : -1);
+}

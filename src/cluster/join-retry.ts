@@ -1,0 +1,56 @@
+// `--join` in the background: the node starts at once and keeps trying its join addresses with capped,
+// jittered exponential backoff until one answers, so nodes of a new cluster may start in any order.
+import type { PeerAddress } from './membership/transport.ts';
+
+export interface JoinRetryOptions {
+  addresses: PeerAddress[];
+  join: (addresses: PeerAddress[]) => Promise<number>;
+  /** First retry after this long, doubling up to maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  random: () => number;
+  onJoined: (contacted: number, attempts: number) => void;
+  onRetry: (error: Error, attempt: number, nextDelayMs: number) => void;
+}
+
+export class JoinRetry {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private attempt = 0;
+  /** Resolves once a join succeeded (never, if stopped before). */
+  readonly joined: Promise<void>;
+  private resolveJoined!: () => void;
+
+  constructor(private readonly options: JoinRetryOptions) {
+    this.joined = new Promise((r) => (this.resolveJoined = r));
+  }
+
+  start(): void {
+    void this.tryOnce();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private async tryOnce(): Promise<void> {
+    if (this.stopped) return;
+    this.attempt += 1;
+    try {
+      const contacted = await this.options.join(this.options.addresses);
+      if (this.stopped) return;
+      this.options.onJoined(contacted, this.attempt);
+      this.resolveJoined();
+    } catch (error) {
+      if (this.stopped) return;
+      const { initialDelayMs, maxDelayMs, random } = this.options;
+      const base = Math.min(maxDelayMs, initialDelayMs * 2 ** (this.attempt - 1));
+      // ±25% jitter so that nodes started together do not retry in lock step.
+      const delay = Math.round(base * (0.75 + 0.5 * random()));
+      this.options.onRetry(error as Error, this.attempt, delay);
+      this.timer = setTimeout(() => void this.tryOnce(), delay);
+      this.timer.unref();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// Real Caxton processes forming a cluster on loopback, for the membership tests and bench/cluster-real.ts.
+// Membership changes are read from each node's own log lines ("member changed", with the node's clock
+// time), so a state that lasts only a moment (dead, then refuted) is never missed by a polling gap.
+import { freePort, startNode, type NodeProcess } from '../../helpers/node-process.ts';
+
+export interface ClusterNode extends NodeProcess {
+  id: string;
+}
+
+export interface MemberRow {
+  id: string;
+  address: string;
+  state: string;
+  agents: number;
+  version: string;
+}
+
+export interface MemberChange {
+  member: string;
+  state: string;
+  previous: string | null;
+  /** ms since the epoch, from the log line. */
+  at: number;
+}
+
+export async function startClusterNode(id: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClusterNode> {
+  const gossipPort = await freePort();
+  const node = await startNode({ nodeId: id, gossipPort, args, env: { CAXTON_LOG_LEVEL: 'info', ...env } });
+  return Object.assign(node, { id });
+}
+
+/** n nodes: the first bootstraps, the others join it (all started at once). */
+export async function startCluster(n: number, prefix: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClusterNode[]> {
+  const first = await startClusterNode(`${prefix}-0`, ['--bootstrap', ...args], env);
+  const rest = await Promise.all(
+    Array.from({ length: n - 1 }, (_, i) => startClusterNode(`${prefix}-${i + 1}`, ['--join', `127.0.0.1:${first.gossipPort}`, ...args], env)),
+  );
+  return [first, ...rest];
+}
+
+export async function api<T>(node: NodeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${node.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${node.apiKey()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export async function members(node: NodeProcess): Promise<MemberRow[]> {
+  return (await api<{ members: MemberRow[] }>(node, 'GET', '/api/v1/cluster/members')).body.members;
+}
+
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Waits until every node lists every id in `ids` as alive. */
+export async function waitAllAlive(nodes: ClusterNode[], ids: string[], timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  await waitUntil(`${ids.length} members alive on ${nodes.length} nodes`, timeoutMs, async () => {
+    const views = await Promise.all(nodes.map(members));
+    return views.every((rows) => ids.every((id) => rows.some((r) => r.id === id && r.state === 'alive')));
+  });
+  return Date.now() - started;
+}
+
+/** Every membership change this node logged. */
+export function memberChanges(node: NodeProcess): MemberChange[] {
+  const out: MemberChange[] = [];
+  for (const line of node.output().split('\n')) {
+    if (!line.includes('"member changed"')) continue;
+    try {
+      const entry = JSON.parse(line) as { member: string; state: string; previous: string | null; time: string };
+      out.push({ member: entry.member, state: entry.state, previous: entry.previous, at: Date.parse(entry.time) });
+    } catch {
+      /* a line cut by the reader: the next poll sees it whole */
+    }
+  }
+  return out;
+}
+
+/** When this node first logged `member` as `state` at or after `since`; undefined if it has not. */
+export function firstChange(node: NodeProcess, member: string, state: string, since: number): number | undefined {
+  return memberChanges(node).find((c) => c.member === member && c.state === state && c.at >= since)?.at;
+}
+
+export async function stopAll(nodes: NodeProcess[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+}
+
+/** Collects the `member` events of GET /api/v1/events until close() is called. */
+export function memberEventStream(node: NodeProcess): { events: Array<Record<string, unknown>>; close: () => void } {
+  const events: Array<Record<string, unknown>> = [];
+  const abort = new AbortController();
+  void (async () => {
+    const res = await fetch(`${node.url}/api/v1/events`, { headers: { authorization: `Bearer ${node.apiKey()}` }, signal: abort.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!/^event: member$/m.test(block)) continue;
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data) events.push((JSON.parse(data) as { data: Record<string, unknown> }).data);
+      }
+    }
+  })().catch(() => {});
+  return { events, close: () => abort.abort() };
+}

@@ -1,0 +1,79 @@
+// parseMessage checks the common message by hand and leaves the rest to zod: for every input it must give
+// the answer messageSchema gives, with the same error wording.
+import { describe, expect, it } from 'vitest';
+import { messageSchema, parseMessage } from '../../src/messaging/message.ts';
+
+const base = { performative: 'inform', receiver: 'b' };
+const long = (n: number) => 'x'.repeat(n);
+
+const inputs: unknown[] = [
+  base,
+  { ...base, content: { any: ['json', 1, null] }, language: 'json', ontology: '', protocol: 'fipa-request' },
+  { ...base, sender: 'a', message_id: 'm', conversation_id: 'c', reply_with: 'r', in_reply_to: 'i' },
+  { ...base, conversation_id: '' },
+  { ...base, sender: '' },
+  { ...base, message_id: '' },
+  { ...base, protocol: long(256) },
+  { ...base, protocol: long(257) },
+  { ...base, conversation_id: long(257) },
+  { ...base, content: undefined },
+  { ...base, sender: undefined },
+  { ...base, content: null },
+  { ...base, performative: 'INFORM' },
+  { ...base, performative: 'shout' },
+  { ...base, performative: 7 },
+  { receiver: 'b' },
+  { performative: 'inform' },
+  { ...base, bogus: 1 },
+  { ...base, bogus: 1, other: 2 },
+  { ...base, reply_by: '2030-01-01T00:00:00Z' },
+  { ...base, reply_by: 'tomorrow' },
+  { ...base, trace_context: { traceparent: '00-abc-def-01' } },
+  { ...base, trace_context: { traceparent: '00-abc-def-01', extra: 1 } },
+  { ...base, receiver: 'a'.repeat(63) },
+  { ...base, receiver: 'a'.repeat(64) },
+  { ...base, receiver: 'Bob' },
+  { ...base, receiver: '-b' },
+  { ...base, receiver: '.b' },
+  { ...base, receiver: '9b.c_d-e' },
+  { ...base, receiver: 'b\n' },
+  { ...base, receiver: '' },
+  { ...base, receiver: 'capability:' },
+  { ...base, receiver: 'capability:x' },
+  { ...base, receiver: `capability:${long(245)}` },
+  { ...base, receiver: `capability:${long(246)}` },
+  { ...base, receiver: 'client:' },
+  { ...base, receiver: 'client:alice' },
+  { ...base, receiver: [] },
+  { ...base, receiver: ['b'] },
+  { ...base, receiver: ['b', 'b', 'capability:y', 'client:z'] },
+  { ...base, receiver: Array.from({ length: 100 }, (_, i) => `a${i}`) },
+  { ...base, receiver: Array.from({ length: 101 }, (_, i) => `a${i}`) },
+  { ...base, receiver: ['b', 'NOPE'] },
+  { ...base, receiver: 5 },
+  { ...base, receiver: null },
+  null,
+  'inform',
+  [base],
+  JSON.parse('{"performative":"inform","receiver":"b","__proto__":{"x":1}}'),
+  Object.assign(Object.create(null), base),
+];
+
+describe('parseMessage', () => {
+  it('answers exactly as the zod schema does', () => {
+    for (const input of inputs) {
+      const expected = messageSchema.safeParse(input);
+      const actual = parseMessage(input);
+      expect(actual.ok, JSON.stringify(input)).toBe(expected.success);
+      if (actual.ok && expected.success) expect(actual.message).toEqual(expected.data);
+    }
+    expect(parseMessage({ ...base, bogus: 1 })).toEqual({ ok: false, field: 'bogus', message: 'bogus: Unrecognized key: "bogus"' });
+    expect(parseMessage({ ...base, receiver: 'Bob' })).toMatchObject({ ok: false, field: 'receiver' });
+  });
+
+  it('returns the valid message itself, so the host stamps it without a copy', () => {
+    const input = { ...base, content: 1 };
+    const parsed = parseMessage(input);
+    expect(parsed.ok && parsed.message).toBe(input);
+  });
+});
