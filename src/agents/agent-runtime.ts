@@ -6,7 +6,6 @@ import { CaxtonError } from '../errors.ts';
 import type { DeliveryOutcome, LocalAgents, MessageSink } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from '../node/services.ts';
-import { TRAP_WINDOW_MS, TRAPS_BEFORE_FAILED } from './abi.ts';
 import type { AgentInstance } from './agent-instance.ts';
 import type { Clock, MailboxItem, SlotOwner } from './agent-slot.ts';
 import { AgentSlot, FiredTimer } from './agent-slot.ts';
@@ -79,6 +78,8 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.cache = options.cache ?? new ModuleCache();
     this.timers = options.timers ?? realTimers;
     this.limits = {
+      maxTraps: RUNTIME_DEFAULTS.maxTraps,
+      trapWindowMs: RUNTIME_DEFAULTS.trapWindowMs,
       maxMessageBytes: RUNTIME_DEFAULTS.maxMessageBytes,
       maxOutboxPerInvocation: RUNTIME_DEFAULTS.maxOutboxPerInvocation,
       maxTimersPerAgent: RUNTIME_DEFAULTS.maxTimersPerAgent,
@@ -97,6 +98,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       (err, slot) => this.logger.error({ err, agent: slot.name }, 'agent runtime error while running an agent'),
     );
     this.invoker = new Invoker({
+      limits: this.limits,
       observer: this.observer,
       logger: this.logger,
       clock: this.clock,
@@ -325,7 +327,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   // ---- failure and stop ----
 
   private fail(slot: AgentSlot): void {
-    const reason = `agent "${slot.name}" failed: ${TRAPS_BEFORE_FAILED} traps within ${TRAP_WINDOW_MS / 1000} s`;
+    const reason = `agent "${slot.name}" failed: ${this.limits.maxTraps} traps within ${this.limits.trapWindowMs / 1000} s`;
     slot.instance?.host.dispose();
     slot.instance = null;
     this.setState(slot, 'failed');

@@ -56,7 +56,7 @@ export class AgentSlot {
     last_error: null,
   };
   readonly logs: LogRing;
-  /** Times (clock ms) of the most recent traps, at most TRAPS_BEFORE_FAILED of them. */
+  /** Times (clock ms) of the most recent traps, at most RuntimeLimits.maxTraps of them. */
   trapTimes: number[] = [];
   /** In the runtime's ready queue: keeps an agent from being queued twice. */
   scheduled = false;

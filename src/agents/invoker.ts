@@ -7,7 +7,6 @@ import { CAPABILITY_PREFIX, EXPECTS_REPLY } from '../messaging/message.ts';
 import type { HostErrorCode } from '../messaging/replies.ts';
 import { failureReply } from '../messaging/replies.ts';
 import type { AgentSpec } from '../node/services.ts';
-import { TRAP_WINDOW_MS, TRAPS_BEFORE_FAILED } from './abi.ts';
 import { AgentAllocError, AgentInstance } from './agent-instance.ts';
 import type { AgentSlot, Clock, FiredTimer } from './agent-slot.ts';
 import type { AgentLogLevel } from './host-imports.ts';
@@ -17,6 +16,7 @@ import type { InvocationKind, RuntimeLogger, RuntimeObserver } from './runtime-o
 import { StartFailure } from './start-failure.ts';
 import type { ToolCalls } from './tool-calls.ts';
 import type { TrapInfo } from './trap-reason.ts';
+import type { RuntimeLimits } from './runtime-defaults.ts';
 import { classifyTrap } from './trap-reason.ts';
 import { wireByteLengthOf, wireTextOf } from './wire-text.ts';
 
@@ -26,8 +26,9 @@ export interface InvocationServices {
   readonly clock: Clock;
   readonly sink: MessageSink;
   readonly tools: ToolCalls;
+  readonly limits: Pick<RuntimeLimits, 'maxTraps' | 'trapWindowMs'>;
   appendLog(slot: AgentSlot, level: AgentLogLevel, message: string): void;
-  /** The agent trapped TRAPS_BEFORE_FAILED times within TRAP_WINDOW_MS. */
+  /** The agent trapped limits.maxTraps times within limits.trapWindowMs. */
   failAgent(slot: AgentSlot): void;
   /** A fresh instance now serves the agent (after a trap, an eviction, or on its first message). */
   instanceStarted?(slot: AgentSlot): void;
@@ -175,7 +176,7 @@ export class Invoker {
     this.recordTrap(slot, info, kind);
   }
 
-  /** Counts a trap; the TRAPS_BEFORE_FAILED-th within TRAP_WINDOW_MS makes the agent `failed`. */
+  /** Counts a trap; the maxTraps-th within trapWindowMs makes the agent `failed`. */
   private recordTrap(slot: AgentSlot, info: TrapInfo, kind: InvocationKind): void {
     slot.stats.traps++;
     slot.stats.traps_by_reason[info.reason] = (slot.stats.traps_by_reason[info.reason] ?? 0) + 1;
@@ -184,9 +185,10 @@ export class Invoker {
     this.services.logger.warn({ agent: slot.name, reason: info.reason, kind }, 'agent trapped');
     this.services.observer.onTrap(slot.name, info.reason);
     const now = this.services.clock.now();
+    const { maxTraps, trapWindowMs } = this.services.limits;
     slot.trapTimes.push(now);
-    if (slot.trapTimes.length > TRAPS_BEFORE_FAILED) slot.trapTimes.shift();
-    if (slot.trapTimes.length === TRAPS_BEFORE_FAILED && now - slot.trapTimes[0] <= TRAP_WINDOW_MS) this.services.failAgent(slot);
+    if (slot.trapTimes.length > maxTraps) slot.trapTimes.shift();
+    if (slot.trapTimes.length === maxTraps && now - slot.trapTimes[0] <= trapWindowMs) this.services.failAgent(slot);
   }
 
   replyFailure(slot: AgentSlot, original: AclMessage, code: HostErrorCode, text: string, details?: Record<string, unknown>): void {

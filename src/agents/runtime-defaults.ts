@@ -1,7 +1,11 @@
 // Every default of the agent runtime in one place, each with the reason for its value.
+import { TRAP_WINDOW_MS, TRAPS_BEFORE_FAILED } from './abi.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
 
 export const RUNTIME_DEFAULTS = {
+  /** agent-abi.md: 5 traps within 60 s and the agent is `failed`. */
+  maxTraps: TRAPS_BEFORE_FAILED,
+  trapWindowMs: TRAP_WINDOW_MS,
   /**
    * Memory limit (pages) a module is compiled for when the caller names none: the agents.memory_pages
    * default (agent-abi.md, 16 MiB), so a module loaded ahead of a deploy is already compiled for it.
@@ -35,6 +39,9 @@ export const RUNTIME_DEFAULTS = {
 } as const;
 
 export type RuntimeLimits = {
+  /** agent-abi.md: this many traps within trapWindowMs and the agent is `failed` (5 in 60 s by default). */
+  maxTraps: number;
+  trapWindowMs: number;
   maxMessageBytes: number;
   maxOutboxPerInvocation: number;
   maxTimersPerAgent: number;

@@ -84,7 +84,11 @@ export class CaxtonNode implements NodeServices, ClusterServices {
       sink: { route: (message) => router!.route(message) },
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
-      limits: { maxMessageBytes: config.messages.max_bytes },
+      limits: {
+        maxMessageBytes: config.messages.max_bytes,
+        maxTraps: config.agents.max_traps,
+        trapWindowMs: config.agents.trap_window_ms,
+      },
       maxLiveInstances: config.agents.max_live_instances,
     });
     this.conversations = new ConversationTracker({

@@ -74,7 +74,7 @@ export class FakeNodeServices implements NodeServices {
       limits: { memory_pages: 16, fuel: 1_000_000, mailbox: 1024, ...spec.limits },
       created_at: now,
       updated_at: now,
-      stats: { invocations: 0, traps: 0, messages_in: 0, messages_out: 0, mailbox_depth: 0, last_error: null },
+      stats: { invocations: 0, traps: 0, traps_by_reason: {}, fuel_used: 0, memory_pages: 0, messages_in: 0, messages_out: 0, mailbox_depth: 0, last_error: null },
     };
     this.agents.set(agent.name, agent);
     return agent;

@@ -4,25 +4,14 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wasiClang } from '../../scripts/build-examples.ts';
 import { compileWat, exampleModule, exampleWasm } from '../helpers/modules.ts';
+import { apiClient } from '../helpers/api-client.ts';
 import { runCli, startNode, type NodeProcess } from '../helpers/node-process.ts';
 
 let node: NodeProcess;
 let key: string;
 
-async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  }
-  const response = await fetch(`${node.url}${path}`, { ...init, headers, body });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-}
+const { api, deploy } = apiClient(() => ({ url: node.url, key }));
 
-const deploy = (name: string, module: Uint8Array, extra: Record<string, unknown> = {}) =>
-  api('/api/v1/agents', { method: 'POST', json: { name, module: Buffer.from(module).toString('base64'), ...extra } });
 
 const request = (receiver: string, content: unknown = 'go') =>
   api('/api/v1/messages?wait_ms=3000', { method: 'POST', json: { performative: 'request', receiver, content } });

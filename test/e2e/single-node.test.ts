@@ -1,32 +1,14 @@
 // Issue 2's "done when", tried as a new user would: a real node process, the CLI, the REST API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../helpers/api-client.ts';
 import { startNode, runCli, type NodeProcess } from '../helpers/node-process.ts';
 import { exampleModule, exampleWasm, watFixture } from '../helpers/modules.ts';
 
 let node: NodeProcess;
 let key: string;
 
-async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) };
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  }
-  const response = await fetch(`${node.url}${path}`, { ...init, headers, body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: response.status, body: parsed };
-}
+const { api, deploy } = apiClient(() => ({ url: node.url, key }));
 
-function deploy(name: string, module: Uint8Array, extra: Record<string, unknown> = {}) {
-  return api('/api/v1/agents', { method: 'POST', json: { name, module: Buffer.from(module).toString('base64'), ...extra } });
-}
 
 beforeAll(async () => {
   node = await startNode();
