@@ -43,8 +43,9 @@ describe('agent isolation on a running node', () => {
     expect(metrics.body).toContain('caxton_agent_fuel_used{agent="spin"} 2000000');
     expect(metrics.body).toContain('caxton_agent_traps{agent="spin",reason="fuel_exhausted"} 1');
     const inspected = await runCli(['agent', 'inspect', 'spin'], { CAXTON_SERVER: node.url, CAXTON_API_KEY: key });
-    expect(inspected.stdout).toMatch(/fuel_used/);
-    expect(inspected.stdout).toMatch(/memory_pages/);
+    expect(inspected.stdout).toMatch(/fuel used:\s+2000000/);
+    expect(inspected.stdout).toMatch(/memory pages:/);
+    expect(inspected.stdout).toMatch(/traps:\s+1 \(fuel_exhausted 1\)/);
   });
 
   it('traps growth past the memory limit, refuses a huge declared minimum with the numbers', async () => {

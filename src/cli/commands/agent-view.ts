@@ -24,11 +24,26 @@ export function describeAgent(agent: AgentInfo): string {
     ['version', String(agent.version)],
     ['capabilities', agent.capabilities],
     ['tools', agent.tools && Object.keys(agent.tools).length ? agent.tools : undefined],
-    ['limits', agent.limits],
+    ['limits', agent.limits && `memory ${agent.limits.memory_pages} pages, fuel ${agent.limits.fuel}, mailbox ${agent.limits.mailbox}`],
     ['module sha256', agent.module_sha256],
     ['created', agent.created_at],
     ['updated', agent.updated_at],
-    ['stats', agent.stats],
+    ...statsFields(agent.stats),
   ]);
+}
+
+/** Accounting as one line per figure, so people can read it (scripts use --output json). */
+function statsFields(stats: AgentInfo['stats'] | undefined): [string, unknown][] {
+  if (!stats) return [];
+  const traps = Object.entries(stats.traps_by_reason ?? {}).map(([reason, n]) => `${reason} ${n}`).join(', ');
+  return [
+    ['invocations', String(stats.invocations)],
+    ['messages in/out', `${stats.messages_in} / ${stats.messages_out}`],
+    ['mailbox depth', String(stats.mailbox_depth)],
+    ['fuel used', String(stats.fuel_used ?? 0)],
+    ['memory pages', String(stats.memory_pages ?? 0)],
+    ['traps', traps ? `${stats.traps} (${traps})` : String(stats.traps)],
+    ['last error', stats.last_error ?? undefined],
+  ];
 }
 
