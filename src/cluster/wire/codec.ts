@@ -1,7 +1,7 @@
 // One memberlist message ⇄ its bytes: the messageType byte, then the Go struct as go-msgpack writes it
 // (net.go: encode/decode). Keys are written in the sorted order go-msgpack uses for struct maps, so our
 // bytes equal memberlist's byte for byte. A user message is the type byte and the raw payload.
-import { MessageType, type NodeState, NodeStateCode, type PacketMessage, type Vsn } from '../membership/messages.ts';
+import { type IndirectPing, MessageType, type NodeState, NodeStateCode, type PacketMessage, type Ping, type Vsn } from '../membership/messages.ts';
 import {
   fieldBool,
   fieldBytes,
@@ -102,6 +102,17 @@ export function nodeStateCode(state: NodeState): number {
   return NodeStateCode[state];
 }
 
+/** The optional SourceAddr/SourcePort/SourceNode of pings (memberlist omits them when empty). */
+function withSource<T extends Ping | IndirectPing>(message: T, m: MsgpackMap): T {
+  const sourceAddr = fieldBytes(m, 'SourceAddr');
+  if (sourceAddr.length > 0) message.sourceAddr = sourceAddr;
+  const sourcePort = fieldUint(m, 'SourcePort', U16);
+  if (sourcePort) message.sourcePort = sourcePort;
+  const sourceNode = fieldString(m, 'SourceNode');
+  if (sourceNode) message.sourceNode = sourceNode;
+  return message;
+}
+
 /** Decodes the msgpack body of a message of a known type; throws on malformed input. */
 export function decodeMessageBody(type: number, body: Uint8Array): PacketMessage | undefined {
   if (type === MessageType.user) return { type: 'user', payload: body.slice() };
@@ -109,18 +120,11 @@ export function decodeMessageBody(type: number, body: Uint8Array): PacketMessage
   switch (type) {
     case MessageType.ping: {
       const m = read();
-      const ping: PacketMessage = { type: 'ping', seqNo: fieldUint(m, 'SeqNo', U32), node: fieldString(m, 'Node') };
-      const sourceAddr = fieldBytes(m, 'SourceAddr');
-      if (sourceAddr.length > 0) ping.sourceAddr = sourceAddr;
-      const sourcePort = fieldUint(m, 'SourcePort', U16);
-      if (sourcePort) ping.sourcePort = sourcePort;
-      const sourceNode = fieldString(m, 'SourceNode');
-      if (sourceNode) ping.sourceNode = sourceNode;
-      return ping;
+      return withSource({ type: 'ping', seqNo: fieldUint(m, 'SeqNo', U32), node: fieldString(m, 'Node') }, m);
     }
     case MessageType.indirectPing: {
       const m = read();
-      const ind: PacketMessage = {
+      const ind: IndirectPing = {
         type: 'indirectPing',
         seqNo: fieldUint(m, 'SeqNo', U32),
         target: fieldBytes(m, 'Target'),
@@ -128,13 +132,7 @@ export function decodeMessageBody(type: number, body: Uint8Array): PacketMessage
         node: fieldString(m, 'Node'),
         nack: fieldBool(m, 'Nack'),
       };
-      const sourceAddr = fieldBytes(m, 'SourceAddr');
-      if (sourceAddr.length > 0) ind.sourceAddr = sourceAddr;
-      const sourcePort = fieldUint(m, 'SourcePort', U16);
-      if (sourcePort) ind.sourcePort = sourcePort;
-      const sourceNode = fieldString(m, 'SourceNode');
-      if (sourceNode) ind.sourceNode = sourceNode;
-      return ind;
+      return withSource(ind, m);
     }
     case MessageType.ackResp: {
       const m = read();
