@@ -3,6 +3,7 @@
 import type { InstanceHost } from './host-imports.ts';
 import { FuelMeter } from './metering/fuel-meter.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
+import { HOST_MEMORY_MODULE, HOST_MEMORY_NAME } from './metering/memory-import.ts';
 import { wasiImports } from './wasi-shim.ts';
 
 /** agent_alloc gave 0 or a range outside memory: the delivery fails as an agent error, not a trap. */
@@ -26,15 +27,25 @@ export class AgentInstance {
   private readonly agentShutdown: Export0 | undefined;
   /** Sets each invocation's fuel budget and tells fuel and memory traps apart; null when not instrumented. */
   readonly meter: FuelMeter | null;
+  /** The agent's linear memory (the one handed in, when the compiled module imports it). */
+  readonly memory: WebAssembly.Memory;
 
-  /** Instantiates (a start function may trap: the caller catches). `fuel` is the budget of each invocation. */
-  constructor(compiled: CompiledAgentModule, host: InstanceHost, fuel = Number.MAX_SAFE_INTEGER) {
+  /**
+   * Instantiates (a start function may trap: the caller catches). `fuel` is the budget of each invocation;
+   * `memory`, zeroed and of the module's initial size, is required when compiled.importedMemory is set.
+   */
+  constructor(compiled: CompiledAgentModule, host: InstanceHost, fuel = Number.MAX_SAFE_INTEGER, memory?: WebAssembly.Memory) {
     this.compiled = compiled;
     this.host = host;
     const imports: WebAssembly.Imports = { caxton: host.caxtonImports() };
     if (compiled.wasiImports.length > 0) imports.wasi_snapshot_preview1 = wasiImports(host, compiled.wasiImports);
+    if (compiled.importedMemory !== null) {
+      const { initialPages: initial, maximumPages: maximum } = compiled.importedMemory;
+      imports[HOST_MEMORY_MODULE] = { [HOST_MEMORY_NAME]: memory ?? new WebAssembly.Memory({ initial, maximum }) };
+    }
     const exports = new WebAssembly.Instance(compiled.module, imports).exports;
-    host.attachMemory(exports.memory as WebAssembly.Memory);
+    this.memory = exports.memory as WebAssembly.Memory;
+    host.attachMemory(this.memory);
     this.alloc = exports.agent_alloc as (len: number) => number;
     this.handle = exports.handle_message as (ptr: number, len: number) => number;
     this.initialize = exports._initialize as Export0 | undefined;

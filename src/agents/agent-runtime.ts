@@ -21,6 +21,7 @@ import type { RuntimeLimits } from './runtime-defaults.ts';
 import { RUNTIME_DEFAULTS } from './runtime-defaults.ts';
 import type { RuntimeLogger, RuntimeObserver } from './runtime-observer.ts';
 import { guardedObserver } from './runtime-observer.ts';
+import { SpareMemories } from './spare-memories.ts';
 import { StartFailure } from './start-failure.ts';
 import { ToolCalls } from './tool-calls.ts';
 import type { ToolGateway } from './tool-gateway.ts';
@@ -65,6 +66,8 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   private readonly invoker: Invoker;
   /** Live instances under a cap; agents without one are instantiated on their next message. */
   readonly live: LiveInstances;
+  /** Memories of evicted instances, handed to the next instances of their modules. */
+  readonly memories = new SpareMemories(RUNTIME_DEFAULTS.spareMemories);
   /** Modules whose agent_init has succeeded once: further agents of them start lazily, on first message. */
   private readonly proven = new WeakSet<CompiledAgentModule>();
   private closed = false;
@@ -107,11 +110,14 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       appendLog: (slot, level, message) => this.appendLog(slot, level, message),
       failAgent: (slot) => this.fail(slot),
       instanceStarted: (slot) => this.live.started(slot),
+      memories: this.memories,
     });
     this.live = new LiveInstances(options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances, (slot) => {
       const instance = slot.instance;
       slot.instance = null;
-      if (instance) this.invoker.runShutdown(slot, instance);
+      if (!instance) return;
+      this.invoker.runShutdown(slot, instance);
+      this.memories.give(instance.compiled, instance.memory);
     });
   }
 
@@ -380,6 +386,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   private evictIfUnused(sha256: string): void {
     for (const slot of this.agents.values()) if (slot.sha256 === sha256) return;
     this.cache.evict(sha256);
+    this.memories.forget(sha256);
   }
 
   private require(name: string): AgentSlot {

@@ -51,7 +51,6 @@ export interface HostBindings {
 /** Marks a timer that fired and waits in the mailbox: cancel still stops it being handled. */
 const FIRED = Symbol('fired');
 const MAX_I32 = 0x7fffffff;
-const textEncoder = new TextEncoder();
 
 export class InstanceHost {
   /** Sends of the current invocation, committed or discarded by the runtime. */
@@ -59,7 +58,8 @@ export class InstanceHost {
   /** Tool calls of the current invocation, issued or discarded by the runtime. */
   readonly toolCalls: ToolCallRequest[] = [];
   readonly bindings: HostBindings;
-  private readonly nameBytes: Uint8Array;
+  /** The agent's name in UTF-8, made when the agent first asks for it (most never do). */
+  private nameBytes: Buffer | undefined;
   /** `,"sender":"<name>","message_id":"`: the start of the host's fields spliced into an agent's send. */
   private readonly stampPrefix: string;
   private readonly stampPrefixAscii: boolean;
@@ -75,9 +75,10 @@ export class InstanceHost {
 
   constructor(bindings: HostBindings) {
     this.bindings = bindings;
-    this.nameBytes = textEncoder.encode(bindings.agentName);
     this.stampPrefix = `,"sender":${JSON.stringify(bindings.agentName)},"message_id":"`;
-    this.stampPrefixAscii = this.nameBytes.length === bindings.agentName.length;
+    // Measured, not encoded: a new instance per evicted agent made a TextEncoder array (its own ArrayBuffer)
+    // each, ~7% of the time of re-instantiating 100,000 agents.
+    this.stampPrefixAscii = Buffer.byteLength(bindings.agentName, 'utf8') === bindings.agentName.length;
   }
 
   /** Timers set and not yet handled: an instance with any cannot be evicted without losing them. */
@@ -261,8 +262,9 @@ export class InstanceHost {
 
   private agentName(ptr: number, cap: number): number {
     if (!this.inRange(ptr, cap)) return AbiError.INVALID_ARGUMENT;
-    if (this.nameBytes.length <= cap >>> 0) this.bytes().set(this.nameBytes, ptr >>> 0);
-    return this.nameBytes.length;
+    const name = (this.nameBytes ??= Buffer.from(this.bindings.agentName, 'utf8'));
+    if (name.length <= cap >>> 0) this.bytes().set(name, ptr >>> 0);
+    return name.length;
   }
 
   private callTool(ptr: number, len: number): number {

@@ -17,6 +17,7 @@ import { StartFailure } from './start-failure.ts';
 import type { ToolCalls } from './tool-calls.ts';
 import type { TrapInfo } from './trap-reason.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
+import type { SpareMemories } from './spare-memories.ts';
 import { classifyTrap } from './trap-reason.ts';
 import { wireByteLengthOf, wireTextOf } from './wire-text.ts';
 
@@ -32,6 +33,8 @@ export interface InvocationServices {
   failAgent(slot: AgentSlot): void;
   /** A fresh instance now serves the agent (after a trap, an eviction, or on its first message). */
   instanceStarted?(slot: AgentSlot): void;
+  /** Where new instances get their memory: an evicted instance's when there is one. */
+  readonly memories?: SpareMemories;
 }
 
 const NO_TRAP = Symbol('no trap');
@@ -118,7 +121,7 @@ export class Invoker {
     let instance: AgentInstance | null = null;
     const host = new InstanceHost(slot.bindingsFor(spec));
     try {
-      instance = new AgentInstance(compiled, host, spec.limits.fuel);
+      instance = new AgentInstance(compiled, host, spec.limits.fuel, this.services.memories?.take(compiled));
       const result = instance.init();
       if (result !== 0) {
         host.dispose();

@@ -9,6 +9,7 @@ import { RUNTIME_DEFAULTS } from './runtime-defaults.ts';
 import type { WasmInspection } from './wasm-inspect.ts';
 import { sharedFuelInstrumenter } from './metering/shared-instrumenter.ts';
 import { clampMemoryMaximum } from './metering/memory-clamp.ts';
+import { importDefinedMemory } from './metering/memory-import.ts';
 
 /**
  * Rewrites module bytes before compiling (for example fuel instrumentation). Applied once per sha256;
@@ -27,6 +28,11 @@ export interface CompiledAgentModule {
   byteLength: number;
   /** The memory maximum the compiled module declares (pages): the agent's limit or the module's own, lower one. */
   memoryMaxPages: number;
+  /**
+   * The limits of the memory each instance is handed (the compiled module imports the memory the deployed one
+   * defines: see memory-import.ts); null when the module still defines it.
+   */
+  importedMemory: { initialPages: number; maximumPages: number } | null;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -128,9 +134,10 @@ export class ModuleCache {
     const { inspection, bytes, byteLength } = await transformed;
     checkMemoryLimit(inspection, memoryPages);
     const clamped = clampMemoryMaximum(bytes, memoryPages);
+    const imported = importDefinedMemory(clamped.bytes);
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(clamped.bytes as Uint8Array<ArrayBuffer>);
+      module = await WebAssembly.compile((imported?.bytes ?? clamped.bytes) as Uint8Array<ArrayBuffer>);
     } catch (err) {
       throw new CaxtonError('INVALID_MODULE', `module does not compile: ${(err as Error).message}`);
     }
@@ -138,6 +145,7 @@ export class ModuleCache {
     const wasiImports = WebAssembly.Module.imports(module)
       .filter((i) => i.module === WASI_MODULE && i.kind === 'function')
       .map((i) => i.name);
-    return { sha256, module, inspection, wasiImports, byteLength, memoryMaxPages: clamped.maxPages };
+    const importedMemory = imported && { initialPages: imported.initialPages, maximumPages: imported.maximumPages };
+    return { sha256, module, inspection, wasiImports, byteLength, memoryMaxPages: clamped.maxPages, importedMemory };
   }
 }

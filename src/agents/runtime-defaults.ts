@@ -16,6 +16,12 @@ export const RUNTIME_DEFAULTS = {
    * per wasm memory and a process fails near 13,000 (see docs/operations.md, Limits); 10,000 leaves margin.
    */
   maxLiveInstances: 10_000,
+  /**
+   * Memories of evicted instances kept for the next instance of their module. Past the cap each instantiation
+   * evicts one instance, so steady churn needs one spare per module churning; 64 covers many modules at once
+   * and adds under 1% to the address space that maxLiveInstances budgets.
+   */
+  spareMemories: 64,
   /** Fuel per invocation when the caller names none: the agent-abi.md default. */
   fuel: 10_000_000,
   /** A message crossing the ABI: the size limit of a whole message in messages.md (1 MiB). */

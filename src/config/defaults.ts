@@ -152,6 +152,13 @@ export const DEFAULTS = {
     conversation_idle_ms: 30 * MINUTE,
     /** Tracked conversations held in memory (~300 B each for a request, ~1.4 KB for a 10-way contract net). */
     conversations_max: 100_000,
+    /**
+     * An ended conversation is held this long, so a late or duplicate reply is refused as "has ended" rather
+     * than taken for a new conversation, then forgotten. Such replies come out of the same round of handling
+     * (an invocation's sends, a hop to another node: milliseconds); 1 s covers that 100× over, yet at ~32k
+     * conversations/s holds ~32k ended ones, a third of conversations_max (held until idle, they filled it in 3 s).
+     */
+    conversation_ended_grace_ms: SECOND,
   },
   events: {
     /**

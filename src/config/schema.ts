@@ -122,6 +122,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_bytes: field('integer', positiveInt()),
     conversation_idle_ms: field('integer', positiveInt()),
     conversations_max: field('integer', positiveInt()),
+    conversation_ended_grace_ms: field('integer', positiveInt()),
   },
   events: {
     messages_per_second: field('integer', nonNegativeInt()),

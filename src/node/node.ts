@@ -94,6 +94,7 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     this.conversations = new ConversationTracker({
       idleMs: config.messages.conversation_idle_ms,
       maxConversations: config.messages.conversations_max,
+      endedGraceMs: config.messages.conversation_ended_grace_ms,
       observer: observers.conversations,
     });
     router = new Router({

@@ -20,6 +20,15 @@ export const CONVERSATION_DEFAULTS = {
   idleMs: 30 * MINUTE,
   /** How often idle conversations are swept: 1/30 of idleMs keeps the overshoot near 3% for one scan a minute. */
   sweepIntervalMs: MINUTE,
+  /**
+   * How long an ended conversation is still held, so that a late or duplicate message in it is refused as
+   * "has ended" (PROTOCOL_VIOLATION, or DEADLINE_PASSED for a participant that timed out) rather than opening a
+   * new conversation. Such a message comes out of the same round of handling: an agent's sends reach the router
+   * when its invocation ends (~10 ms of fuel at most), a forward to another node within a few ms even across GC
+   * pauses. 1 s covers that 100 times over, yet at ~32k conversations/s holds ~32k ended ones (~16 MB), a third
+   * of maxConversations, where holding them until idleMs filled the bound in 3 s and evicted continuously.
+   */
+  endedGraceMs: SECOND,
 } as const;
 
 /** setTimeout's ceiling (2^31 − 1 ms, ~24.8 days): a longer delay would fire at once, so longer waits re-arm. */

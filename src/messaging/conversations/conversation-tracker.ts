@@ -1,7 +1,7 @@
 // Tracks every conversation whose `protocol` the router knows and judges each of its messages against the
 // protocol's state machine before delivery (messages.md, "Interaction protocols the router knows").
-// Conversations are keyed by conversation_id, bounded in number (least recently active forgotten first) and
-// forgotten after idleMs without activity. Deadlines (`reply_by`) are enforced twice over: a reply checked
+// Conversations are keyed by conversation_id, bounded in number (ended ones forgotten first, then the least
+// recently active) and forgotten after idleMs without activity, or endedGraceMs after they ended. Deadlines (`reply_by`) are enforced twice over: a reply checked
 // after its deadline is refused with DEADLINE_PASSED, and when the deadline passes the initiator gets one
 // TIMEOUT failure per silent participant, from a timer or, if a message of the conversation comes first,
 // right before that message is judged, so the outcome never depends on timer lateness.
@@ -16,6 +16,7 @@ import { TIMED_OUT } from '../protocols/protocol-machine.ts';
 import type { ConversationGate, ProtocolRejection } from '../router-ports.ts';
 import { ActivityList } from './activity-list.ts';
 import { Conversation } from './conversation.ts';
+import { EndedGrace } from './ended-grace.ts';
 import type { Participant } from './conversation.ts';
 import { CONVERSATION_DEFAULTS, MAX_TIMER_MS } from './conversation-defaults.ts';
 import type { ConversationChange, ConversationObserver, ConversationStateView } from './conversation-events.ts';
@@ -31,6 +32,8 @@ export interface ConversationTrackerOptions {
   maxParticipants?: number;
   idleMs?: number;
   sweepIntervalMs?: number;
+  /** How long an ended conversation is still held, so a late or duplicate message is refused as "has ended". */
+  endedGraceMs?: number;
   observer?: ConversationObserver;
   /** The protocols enforced; KNOWN_PROTOCOLS unless a test narrows them. */
   protocols?: ReadonlyMap<string, ProtocolMachine>;
@@ -62,8 +65,10 @@ export class ConversationTracker implements ConversationGate {
   readonly #protocols: ReadonlyMap<string, ProtocolMachine>;
   readonly #newId: () => string;
   readonly #conversations = new Map<string, Conversation>();
-  /** The same conversations by last activity, oldest first: eviction and idle expiry take from the front. */
+  /** The conversations still going on by last activity, oldest first: eviction and idle expiry take from the front. */
   readonly #byActivity = new ActivityList<Conversation>();
+  /** The ended ones, in their grace; the first given up when the tracker is full. */
+  readonly #ended: EndedGrace;
   #hostRoute: ((message: AclMessage) => void) | undefined;
   #cancelSweep: (() => void) | undefined;
 
@@ -77,11 +82,18 @@ export class ConversationTracker implements ConversationGate {
     this.#observer = options.observer;
     this.#protocols = options.protocols ?? KNOWN_PROTOCOLS;
     this.#newId = options.newId ?? randomUUID;
+    const graceMs = options.endedGraceMs ?? CONVERSATION_DEFAULTS.endedGraceMs;
+    this.#ended = new EndedGrace(graceMs, this.#now, this.#setTimer, (conversation) => this.#drop(conversation));
   }
 
-  /** Conversations held in memory. */
+  /** Conversations held in memory, ended ones in their grace included. */
   get size(): number {
     return this.#conversations.size;
+  }
+
+  /** Ended conversations held for their grace. */
+  get endedSize(): number {
+    return this.#ended.size;
   }
 
   enforces(protocol: string): boolean {
@@ -117,23 +129,8 @@ export class ConversationTracker implements ConversationGate {
 
   /** Protocol, state and each participant's part, for GET /api/v1/conversations/{id}; undefined when not tracked. */
   view(id: string): ConversationStateView | undefined {
-    const conversation = this.#conversations.get(id);
-    if (conversation === undefined) return undefined;
-    const participants = [];
-    for (const [name, participant] of conversation.participants) {
-      const deadline = participant.deadline;
-      const replyBy = deadline !== Infinity ? { reply_by: new Date(deadline).toISOString() } : {};
-      participants.push({ name, state: participant.state, ...replyBy });
-    }
-    return {
-      conversation_id: id,
-      protocol: conversation.machine.name,
-      initiator: conversation.initiator,
-      state: conversation.state(),
-      participants,
-      created_at: new Date(conversation.createdAt).toISOString(),
-      last_activity_at: new Date(conversation.lastActivity).toISOString(),
-    };
+    const conversation = this.#tracked(id, this.#now());
+    return conversation?.view();
   }
 
   /** Forgets every conversation and cancels every timer (node shutdown). */
@@ -141,6 +138,7 @@ export class ConversationTracker implements ConversationGate {
     for (const conversation of this.#conversations.values()) this.#disarm(conversation);
     this.#conversations.clear();
     this.#byActivity.clear();
+    this.#ended.close();
     this.#participantCount = 0;
     this.#cancelSweep?.();
     this.#cancelSweep = undefined;
@@ -153,19 +151,21 @@ export class ConversationTracker implements ConversationGate {
     strict: boolean,
   ): ProtocolRejection | undefined {
     const now = this.#now();
-    const conversation = this.#conversations.get(message.conversation_id);
+    const conversation = this.#tracked(message.conversation_id, now);
     if (conversation === undefined) return this.#open(machine, message, receivers, now, strict);
     if (conversation.machine !== machine) {
       if (!strict) return undefined;
       const reason = `conversation "${conversation.id}" follows ${conversation.machine.name}, not ${machine.name}`;
       return violation(machine, conversation.state(), reason);
     }
+    // Nothing moves an ended conversation on: its messages are refused, or (from peers) ignored.
+    const wasEnded = conversation.ended;
     this.#expireDeadlines(conversation, now);
     const rejection =
       message.sender === conversation.initiator
         ? this.#fromInitiator(conversation, message, receivers, strict)
         : this.#fromParticipant(conversation, message, receivers, now, strict);
-    if (rejection !== undefined || !this.#conversations.has(conversation.id)) return rejection;
+    if (rejection !== undefined || wasEnded || !this.#conversations.has(conversation.id)) return rejection;
     this.#touch(conversation, now);
     this.#emit(conversation.ended ? 'ended' : 'advanced', conversation, message);
     return undefined;
@@ -199,16 +199,22 @@ export class ConversationTracker implements ConversationGate {
       this.#conversations.size > 0 &&
       (this.#conversations.size >= this.#maxConversations || this.#participantCount + participants.size > this.#maxParticipants)
     ) {
-      this.#forgetOldest('evicted');
+      const ended = this.#ended.oldest;
+      if (ended !== undefined) this.#forgetEnded(ended);
+      else this.#forgetOldest('evicted');
     }
     this.#participantCount += participants.size;
     const id = message.conversation_id;
     const conversation = new Conversation(id, machine, message.sender, openingState, participants, strict, now);
     conversation.nextDeadline = deadline;
     this.#conversations.set(conversation.id, conversation);
-    this.#byActivity.push(conversation);
-    this.#arm(conversation, now);
-    this.#armSweep();
+    if (conversation.ended) {
+      this.#ended.add(conversation);
+    } else {
+      this.#byActivity.push(conversation);
+      this.#arm(conversation, now);
+      this.#armSweep();
+    }
     this.#emit('opened', conversation, message);
     return undefined;
   }
@@ -337,18 +343,45 @@ export class ConversationTracker implements ConversationGate {
     conversation.cancelTimer = undefined;
   }
 
+  /** Every change of a conversation passes here, the one that ends it last: it moves it to its grace. */
   #touch(conversation: Conversation, now: number): void {
     conversation.lastActivity = now;
-    this.#byActivity.touch(conversation);
+    if (!conversation.ended) {
+      this.#byActivity.touch(conversation);
+    } else {
+      this.#byActivity.remove(conversation);
+      this.#ended.add(conversation);
+    }
+  }
+
+  /** The conversation under this id; one whose grace is over is forgotten now, whether or not the sweep ran. */
+  #tracked(id: string, now: number): Conversation | undefined {
+    const conversation = this.#conversations.get(id);
+    if (conversation === undefined || !conversation.ended || !this.#ended.isOver(conversation, now)) {
+      return conversation;
+    }
+    this.#forgetEnded(conversation);
+    return undefined;
   }
 
   #forgetOldest(reason: 'expired' | 'evicted'): void {
     const oldest = this.#byActivity.oldest!;
-    this.#disarm(oldest);
     this.#byActivity.remove(oldest);
-    this.#conversations.delete(oldest.id);
-    this.#participantCount -= oldest.participants.size;
+    this.#drop(oldest);
     this.#emit(reason, oldest);
+  }
+
+  /** Silently: its 'ended' event was the last word on it. */
+  #forgetEnded(conversation: Conversation): void {
+    this.#ended.remove(conversation);
+    this.#drop(conversation);
+  }
+
+  /** Forgets a conversation already out of its list. */
+  #drop(conversation: Conversation): void {
+    this.#disarm(conversation);
+    this.#conversations.delete(conversation.id);
+    this.#participantCount -= conversation.participants.size;
   }
 
   #armSweep(): void {
@@ -356,7 +389,7 @@ export class ConversationTracker implements ConversationGate {
     this.#cancelSweep = this.#setTimer(this.#sweepIntervalMs, () => {
       this.#cancelSweep = undefined;
       this.#sweep();
-      if (this.#conversations.size > 0) this.#armSweep();
+      if (this.#byActivity.oldest !== undefined) this.#armSweep();
     });
   }
 

@@ -2,6 +2,7 @@
 // ConversationTracker; kept small because up to maxConversations of them live at once.
 import type { ProtocolMachine } from '../protocols/protocol-machine.ts';
 import type { ActivityNode } from './activity-list.ts';
+import type { ConversationStateView } from './conversation-events.ts';
 
 /** One participant's part. */
 export interface Participant {
@@ -26,6 +27,7 @@ export class Conversation implements ActivityNode<Conversation> {
    */
   readonly sendsTimeouts: boolean;
   readonly createdAt: number;
+  /** Once ended: when it ended, which starts its grace (nothing moves an ended conversation on). */
   lastActivity: number;
   /** Participants still in openingState: the contract net decides only when none is. */
   openingPending: number;
@@ -35,7 +37,7 @@ export class Conversation implements ActivityNode<Conversation> {
   nextDeadline = Infinity;
   /** Cancels the armed deadline timer; undefined when none is armed. */
   cancelTimer: (() => void) | undefined = undefined;
-  /** Neighbours in the tracker's activity order. */
+  /** Neighbours in the tracker's activity order, or in the order of ending once it ended. */
   older: Conversation | undefined = undefined;
   newer: Conversation | undefined = undefined;
 
@@ -79,6 +81,25 @@ export class Conversation implements ActivityNode<Conversation> {
     let earliest = Infinity;
     for (const participant of this.participants.values()) if (participant.deadline < earliest) earliest = participant.deadline;
     this.nextDeadline = earliest;
+  }
+
+  /** Protocol, state and each participant's part, as GET /api/v1/conversations/{id} shows them. */
+  view(): ConversationStateView {
+    const participants = [];
+    for (const [name, participant] of this.participants) {
+      const deadline = participant.deadline;
+      const replyBy = deadline !== Infinity ? { reply_by: new Date(deadline).toISOString() } : {};
+      participants.push({ name, state: participant.state, ...replyBy });
+    }
+    return {
+      conversation_id: this.id,
+      protocol: this.machine.name,
+      initiator: this.initiator,
+      state: this.state(),
+      participants,
+      created_at: new Date(this.createdAt).toISOString(),
+      last_activity_at: new Date(this.lastActivity).toISOString(),
+    };
   }
 
   /** The conversation's state as GET /conversations shows it. */
