@@ -22,7 +22,9 @@ function actionOf(request: FastifyRequest): string {
 
 function targetOf(request: FastifyRequest): string | undefined {
   const params = request.params as Record<string, unknown> | undefined;
-  const target = params?.name ?? params?.id;
+  // A create names its target in the body (POST /api/v1/security/api-keys {"name"}, a JSON deploy).
+  const body = request.body as Record<string, unknown> | undefined;
+  const target = params?.name ?? params?.id ?? (typeof body === 'object' && body !== null ? body.name : undefined);
   return typeof target === 'string' ? target : undefined;
 }
 
@@ -55,7 +57,13 @@ export function registerAuth(app: FastifyInstance, services: NodeServices, insec
           new CaxtonError('UNAUTHENTICATED', 'missing credentials: send Authorization: Bearer <api key or JWT>'),
         );
       }
-      principal = await services.authenticate(match[1]);
+      try {
+        principal = await services.authenticate(match[1]);
+      } catch (error) {
+        // A refused JWT says why (expired, wrong issuer, ...); it is denied and audited as any bad credential.
+        if (error instanceof CaxtonError) return deny(request, 'unauthenticated', error);
+        throw error;
+      }
       if (!principal) {
         return deny(request, 'unauthenticated', new CaxtonError('UNAUTHENTICATED', 'invalid or expired credentials'));
       }

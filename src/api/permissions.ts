@@ -15,7 +15,12 @@ export type Permission =
   | 'metrics:read'
   | 'api:read'
   /** The gossip keyring: reading it lists key material, so it is admin's alone. */
-  | 'security:keys';
+  | 'security:keys'
+  /** API keys: whoever creates them can mint any role, so only admin may; listing shows who holds access. */
+  | 'security:api-keys';
+
+/** Every role, most powerful first: what a JWT's role claim and an API key's role may name. */
+export const ROLES: readonly Role[] = ['admin', 'operator', 'deployer', 'sender', 'viewer'];
 
 /** What viewer may see; every other role sees it too, since acting without seeing is not useful. */
 const READ: readonly Permission[] = [

@@ -7,11 +7,13 @@ import { register as defaultRegistry, type Histogram, type Registry } from 'prom
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices } from '../node/services.ts';
 import { registerAuth } from './auth.ts';
+import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
 import { toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -30,6 +32,8 @@ export interface ApiOptions {
   services: NodeServices;
   /** The cluster view for /api/v1/cluster/*; without it those routes answer 503 UNAVAILABLE. */
   cluster?: ClusterServices;
+  /** API key management for /api/v1/security/api-keys; without it those routes answer 503 UNAVAILABLE. */
+  apiKeys?: ApiKeyServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -119,6 +123,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(deadLetterRoutes, context);
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
+  app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   app.register(openApiRoutes);
   return app;
 }

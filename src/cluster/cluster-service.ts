@@ -15,7 +15,6 @@ import { systemClock, type MembershipLogger } from './membership/clock.ts';
 import type { Member } from './membership/member.ts';
 import { Membership } from './membership/memberlist.ts';
 import type { NodeState } from './membership/messages.ts';
-import type { PeerAddress } from './membership/transport.ts';
 import { decodeTags, encodeTags } from './node-tags.ts';
 import { QuorumTracker, type QuorumView } from './quorum.ts';
 import { serfLeaveIntent } from './serf-leave-intent.ts';
@@ -103,7 +102,7 @@ export class ClusterService {
     this.membership = new Membership({
       config: membershipConfigFrom(config.gossip),
       name: nodeId,
-      meta: encodeTags(tagsOf(config, options.version, transport.localAddress)),
+      meta: encodeTags(tagsOf(config, options.version)),
       transport: this.counting,
       clock: systemClock,
       random: Math.random,
@@ -273,10 +272,9 @@ export class ClusterService {
   }
 }
 
-function tagsOf(config: Config, version: string, gossip: PeerAddress): Record<string, string> {
-  // The routing channel's default (defaults.ts routing.addr): the gossip host, port + 1.
-  const route = config.routing.addr ?? formatHostPort({ host: gossip.host, port: gossip.port + 1 });
-  return { caxton: version, api: config.api.addr, route };
+function tagsOf(config: Config, version: string): Record<string, string> {
+  // No `route` tag until node-to-node routing exists: announcing an address nobody listens on would mislead.
+  return { caxton: version, api: config.api.addr };
 }
 
 /**

@@ -7,11 +7,10 @@ import { MsgpackReader, MsgpackWriter } from './wire/msgpack.ts';
 /** Serf's tagMagicByte. */
 const TAG_MAGIC = 0xff;
 
-/** What a Caxton node announces: its version, REST API address and node-to-node routing address. */
+/** What a Caxton node announces: its version and REST API address (node-to-node routing will add `route`). */
 export interface CaxtonTags {
   caxton: string;
   api: string;
-  route: string;
 }
 
 export function encodeTags(tags: Record<string, string>): Uint8Array {

@@ -174,9 +174,26 @@ function checkAcrossKeys(config: ConfigDefaults): void {
       'gossip.probe_timeout_ms',
     );
   }
-  const tls = [config.routing.ca_file, config.routing.cert_file, config.routing.key_file];
-  if (tls.some((f) => f !== undefined) && !tls.every((f) => f !== undefined)) {
-    throw new ConfigError('routing: ca_file, cert_file and key_file go together: set all three or none', 'routing.ca_file');
+  checkJwtKeys(config.auth);
+}
+
+/** JWT settings only act together: a key set without its partners would silently do nothing. */
+function checkJwtKeys(auth: ConfigDefaults['auth']): void {
+  if (auth.jwt_issuer === undefined) {
+    for (const key of ['jwt_secret', 'jwt_jwks_url', 'jwt_audience'] as const) {
+      if (auth[key] !== undefined) {
+        throw new ConfigError(`auth.${key}: JWTs are only accepted once auth.jwt_issuer is set; set it too, or remove this key`, `auth.${key}`);
+      }
+    }
+    return;
+  }
+  const secret = auth.jwt_secret !== undefined;
+  const jwks = auth.jwt_jwks_url !== undefined;
+  if (secret === jwks) {
+    throw new ConfigError(
+      `auth.jwt_issuer: set exactly one of auth.jwt_secret (HS256/384/512) and auth.jwt_jwks_url (the issuer's public keys), ${secret ? 'not both' : 'got neither'}`,
+      'auth.jwt_issuer',
+    );
   }
 }
 

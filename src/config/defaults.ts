@@ -43,11 +43,24 @@ export const DEFAULTS = {
   auth: {
     /** Off: authentication is on by default (interfaces.md); this only exists for local development. */
     insecure_no_auth: false,
-    /** JWT validation, off until an issuer is configured; keys are then taken from the JWKS URL or the secret. */
+    /**
+     * JWT bearer tokens are accepted only once an issuer is set (src/node/jwt-auth.ts): a token must carry this
+     * `iss`. Its signature is checked against exactly one of jwt_secret and jwt_jwks_url (start-up refuses
+     * both or neither), so an operator never wonders which one applied. API keys keep working beside JWTs.
+     */
     jwt_issuer: undefined as string | undefined,
+    /** Unset: `aud` is not checked. Set it whenever the issuer also mints tokens for other services. */
     jwt_audience: undefined as string | undefined,
+    /** The issuer's public keys (RS/PS/ES/EdDSA), fetched on first use and cached as jose does (10 min). */
     jwt_jwks_url: undefined as string | undefined,
+    /** Shared HMAC secret (HS256/384/512), at least 32 characters: RFC 7518 wants a key as long as the hash. */
     jwt_secret: undefined as string | undefined,
+    /**
+     * The claim holding the caller's role (admin, operator, deployer, sender, viewer). A name of Caxton's own
+     * rather than `role`/`roles`, which identity providers already fill with roles of their own meaning; set
+     * it to `role` when the issuer is yours. A token without it is refused: deny by default.
+     */
+    jwt_role_claim: 'caxton_role',
   },
   cluster: {
     /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */
@@ -97,14 +110,6 @@ export const DEFAULTS = {
     gossip_to_the_dead_time_ms: 15 * SECOND,
     /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
     udp_buffer_size: 1400,
-  },
-  routing: {
-    /** Unset: the bind host with the gossip port + 1. Node-to-node message channel (mTLS when certificates are set). */
-    addr: undefined as string | undefined,
-    /** PEM files of the cluster CA and this node's certificate and key; all three or none. */
-    ca_file: undefined as string | undefined,
-    cert_file: undefined as string | undefined,
-    key_file: undefined as string | undefined,
   },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */

@@ -70,8 +70,13 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     insecure_no_auth: field('boolean', bool()),
     jwt_issuer: field('string', optionalText()),
     jwt_audience: field('string', optionalText()),
-    jwt_jwks_url: field('string', z.url({ error: 'expected a URL' }).optional()),
-    jwt_secret: field('string', optionalText(), true),
+    jwt_jwks_url: field('string', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
+    jwt_secret: field(
+      'string',
+      z.string({ error: 'expected a string' }).min(32, { error: 'expected at least 32 characters (HS256 needs a key as long as its hash)' }).optional(),
+      true,
+    ),
+    jwt_role_claim: field('string', text()),
   },
   cluster: {
     bind_addr: field('string', hostPort()),
@@ -95,12 +100,6 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     tcp_timeout_ms: field('integer', positiveInt()),
     gossip_to_the_dead_time_ms: field('integer', nonNegativeInt()),
     udp_buffer_size: field('integer', z.int({ error: 'expected an integer from 512 to 65507' }).min(512).max(65507)),
-  },
-  routing: {
-    addr: field('string', hostPort().optional()),
-    ca_file: field('string', optionalText()),
-    cert_file: field('string', optionalText()),
-    key_file: field('string', optionalText()),
   },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.

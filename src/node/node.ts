@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
 import { buildApi } from '../api/server.ts';
+import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
@@ -19,10 +20,12 @@ import { ConversationTracker } from '../messaging/conversations/conversation-tra
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
+import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { EventBus } from './event-bus.ts';
+import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import type {
   AgentControlAction,
@@ -35,6 +38,7 @@ import type {
   NodeEvent,
   NodeServices,
   Principal,
+  Role,
   SendResult,
 } from './services.ts';
 import type { StreamingSendOptions } from './streaming-send.ts';
@@ -50,7 +54,7 @@ export interface StartNodeOptions {
   gossip?: boolean;
 }
 
-export class CaxtonNode implements NodeServices, ClusterServices {
+export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices {
   readonly version = CAXTON_VERSION;
   readonly nodeId: string;
   readonly config: Config;
@@ -67,6 +71,8 @@ export class CaxtonNode implements NodeServices, ClusterServices {
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
+  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
+  readonly jwt: JwtAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
@@ -75,6 +81,9 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     this.nodeId = state.identity.nodeId;
     this.logger = logger;
     this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
+    this.jwt = jwtAuthenticatorFor(config.auth, (error) =>
+      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url }, 'fetching the JWKS failed: JWTs cannot be verified'),
+    );
     this.directory = new LocalAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
@@ -180,6 +189,7 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     this.api = buildApi({
       services: this,
       cluster: this,
+      apiKeys: this,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
@@ -303,8 +313,11 @@ export class CaxtonNode implements NodeServices, ClusterServices {
     return this.state.deadLetters.purge();
   }
 
+  /** An API key, or a JWT when an issuer is configured; a refused JWT throws UNAUTHENTICATED with the reason. */
   async authenticate(token: string): Promise<Principal | null> {
-    return this.state.apiKeys.verify(token);
+    if (!looksLikeJwt(token)) return this.state.apiKeys.verify(token);
+    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set): use an API key');
+    return this.jwt.authenticate(token);
   }
 
   audit(entry: AuditEntry): void {
@@ -313,6 +326,29 @@ export class CaxtonNode implements NodeServices, ClusterServices {
 
   onEvent(listener: (event: NodeEvent) => void): () => void {
     return this.events.subscribe(listener);
+  }
+
+  // ——— ApiKeyServices ———
+
+  createApiKey(role: Role, name: string): CreatedApiKeyView {
+    const { key, role: created, created_at } = this.state.apiKeys.create(role, name);
+    return { name, role: created, created_at, key };
+  }
+
+  listApiKeys(): ApiKeyView[] {
+    return this.state.apiKeys.list().map(({ name, role, created_at }) => ({ name, role, created_at }));
+  }
+
+  revokeApiKey(name: string): void {
+    // ensureAdminKey registers admin.key again at every start: revoking it here would not last.
+    if (name === ADMIN_KEY_NAME) {
+      throw new CaxtonError(
+        'CONFLICT',
+        `the key '${ADMIN_KEY_NAME}' is this node's admin.key and is registered again at every start: to replace it, stop the node, delete admin.key in its data directory and start it (a new key is written)`,
+        { name },
+      );
+    }
+    if (!this.state.apiKeys.revoke(name)) throw new CaxtonError('NOT_FOUND', `no API key named '${name}'`, { name });
   }
 
   // ——— ClusterServices ———

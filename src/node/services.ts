@@ -153,7 +153,7 @@ export interface NodeServices {
   deadLetters(options?: { limit?: number }): DeadLetter[];
   purgeDeadLetters(): number;
 
-  /** Resolves a bearer token (API key or JWT) to a principal, or null when it is not valid. */
+  /** Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED (the reason), an unreachable JWKS UNAVAILABLE. */
   authenticate(token: string): Promise<Principal | null>;
   audit(entry: AuditEntry): void;
 

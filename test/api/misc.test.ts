@@ -85,6 +85,8 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/dead-letters',
       '/api/v1/events',
       '/api/v1/messages',
+      '/api/v1/security/api-keys',
+      '/api/v1/security/api-keys/{name}',
       '/api/v1/security/keys',
       '/api/v1/security/keys/{op}',
       '/health',

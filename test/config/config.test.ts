@@ -208,11 +208,41 @@ describe('loadConfig', () => {
 
   it('checks rules across keys', () => {
     expect(errorOf(() => loadConfig({ env: { CAXTON_GOSSIP_PROBE_TIMEOUT_MS: '1000' } })).key).toBe('gossip.probe_timeout_ms');
-    expect(errorOf(() => loadConfig({ env: { CAXTON_ROUTING_CA_FILE: '/ca.pem' } })).message).toMatch(/set all three or none/);
+  });
+
+  it('has no routing section until remote routing exists: its keys are unknown', () => {
+    expect(errorOf(() => loadConfig({ env: { CAXTON_ROUTING_CA_FILE: '/ca.pem' } })).message).toBe('unknown key routing.ca_file (env CAXTON_ROUTING_CA_FILE)');
+    expect(errorOf(() => loadConfig({ env: {}, file: yamlFile('routing:\n  addr: 127.0.0.1:7947\n') })).key).toBe('routing');
+  });
+
+  it('JWT keys: an issuer needs exactly one of secret and JWKS URL; the others need an issuer', () => {
+    const SECRET = 'x'.repeat(32);
+    const ok = loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'https://idp', CAXTON_AUTH_JWT_SECRET: SECRET } });
+    expect(ok.auth).toMatchObject({ jwt_issuer: 'https://idp', jwt_secret: SECRET, jwt_role_claim: 'caxton_role' });
+    const jwks = loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i', CAXTON_AUTH_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks', CAXTON_AUTH_JWT_ROLE_CLAIM: 'role' } });
+    expect(jwks.auth).toMatchObject({ jwt_jwks_url: 'http://127.0.0.1:9/jwks', jwt_role_claim: 'role' });
+
+    const neither = errorOf(() => loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i' } }));
+    expect(neither.key).toBe('auth.jwt_issuer');
+    expect(neither.message).toMatch(/exactly one of auth\.jwt_secret .* and auth\.jwt_jwks_url .*got neither/);
+    const both = errorOf(() => loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i', CAXTON_AUTH_JWT_SECRET: SECRET, CAXTON_AUTH_JWT_JWKS_URL: 'http://h/j' } }));
+    expect([both.key, both.message]).toEqual(['auth.jwt_issuer', expect.stringMatching(/not both$/)]);
+    for (const [env, key] of [
+      ['CAXTON_AUTH_JWT_SECRET', 'auth.jwt_secret'],
+      ['CAXTON_AUTH_JWT_JWKS_URL', 'auth.jwt_jwks_url'],
+      ['CAXTON_AUTH_JWT_AUDIENCE', 'auth.jwt_audience'],
+    ]) {
+      const error = errorOf(() => loadConfig({ env: { [env]: env.endsWith('URL') ? 'http://h/j' : SECRET } }));
+      expect([error.key, error.message]).toEqual([key, expect.stringContaining('only accepted once auth.jwt_issuer is set')]);
+    }
+    expect(errorOf(() => loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i', CAXTON_AUTH_JWT_SECRET: 'short' } })).message).toMatch(
+      /^auth\.jwt_secret: expected at least 32 characters/,
+    );
+    expect(errorOf(() => loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i', CAXTON_AUTH_JWT_JWKS_URL: 'file:///etc/keys' } })).key).toBe('auth.jwt_jwks_url');
   });
 
   it('redacts secrets for logging', () => {
-    const config = loadConfig({ env: { CAXTON_AUTH_JWT_SECRET: 's3cret' }, flags: { encrypt: KEY } });
+    const config = loadConfig({ env: { CAXTON_AUTH_JWT_ISSUER: 'i', CAXTON_AUTH_JWT_SECRET: 's3cret'.repeat(6) }, flags: { encrypt: KEY } });
     const safe = redactConfig(config);
     expect(safe.cluster.encrypt).toBe('<redacted>');
     expect(safe.auth.jwt_secret).toBe('<redacted>');

@@ -1,11 +1,13 @@
 // `caxton security keys list|install|use|remove|generate`: the gossip keyring, cluster-wide, as `serf keys`.
 // Rotation without downtime: install NEW, use NEW, remove OLD — each step applied by every live member.
+// `caxton security api-keys ...` (the API's keys) lives in api-keys.ts.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { GossipKeyReport } from '../../api/cluster-services.ts';
 import { CliError } from '../cli-error.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
+import { registerApiKeyCommands } from './api-keys.ts';
 
 type KeyRow = NonNullable<GossipKeyReport['keys']>[number];
 
@@ -26,7 +28,7 @@ function summary(report: GossipKeyReport): string {
 }
 
 export function registerSecurityCommands(program: Command, context: CliContext): void {
-  const security = program.command('security').description('cluster security: the gossip encryption keyring');
+  const security = program.command('security').description('security: the gossip encryption keyring and the API keys');
   const keys = security.command('keys').description('gossip keys on every live member (as `serf keys`)');
   withExamples(
     keys,
@@ -65,4 +67,6 @@ export function registerSecurityCommands(program: Command, context: CliContext):
     .action(() => {
       process.stdout.write(`${randomBytes(32).toString('base64')}\n`);
     });
+
+  registerApiKeyCommands(security, context);
 }
