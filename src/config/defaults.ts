@@ -78,14 +78,14 @@ export const DEFAULTS = {
   },
   gossip: {
     // memberlist's LAN timings tuned to cluster.md's rule: a crashed node declared dead by every other within
-    // 5 s at up to 10 nodes (median < 3 s) with zero false positives. LAN defaults (1 s probes, suspicion
-    // 4 × log10(n) s up to 6×) take 5–25 s. These are the membership core's fastDetect profile
+    // 5 s at up to 10 nodes (median < 3 s) with zero false positives, and a node paused for 2 s never declared
+    // dead. LAN defaults (1 s probes, suspicion 4 × log10(n) s up to 6×) take 5–25 s. These are the membership core's fastDetect profile
     // (src/cluster/membership/config.ts, where the budget is worked out); a stock `serf agent` still
     // interoperates, since timings are local to each node. Detection ≈ probe round + suspicion, where the
     // suspicion timeout is suspicion_mult × max(1, log10(n)) × probe_interval, shrinking from
     // suspicion_max_timeout_mult times that toward it with independent confirmations (Lifeguard).
-    /** Each node probes one random peer per interval: twice memberlist's rate, so a crash is noticed in ~0.5 s. */
-    probe_interval_ms: 500,
+    /** Each node probes one peer per interval (2.5× memberlist's rate): a crash is first probed within ~0.4 s. */
+    probe_interval_ms: 400,
     /** Time to wait for an ack before indirect probes: still ~100× a LAN round trip, and above GC pauses. */
     probe_timeout_ms: 200,
     /** Peers asked to probe indirectly when a direct probe fails: a lost packet is not a dead node. */
@@ -96,9 +96,9 @@ export const DEFAULTS = {
     gossip_interval_ms: 100,
     /** Full state sync over TCP, repairing whatever gossip missed; rare because it is costly at size. */
     push_pull_interval_ms: 15 * SECOND,
-    /** Suspicion timeout multiplier: 3 × 0.5 s = 1.5 s at ≤ 10 nodes, time enough for a live node to refute. */
-    suspicion_mult: 3,
-    /** Lifeguard: an unconfirmed (lone) accusation waits at most 3 × 1.5 s = 4.5 s, inside the 5 s rule. */
+    /** Suspicion timeout multiplier: 5 × 0.4 s = 2 s at ≤ 10 nodes, time enough for a node paused 2 s to refute. */
+    suspicion_mult: 5,
+    /** Lifeguard: an unconfirmed (lone) accusation waits at most 3 × 2 s = 6 s. */
     suspicion_max_timeout_mult: 3,
     /** A broadcast is retransmitted retransmit_mult × log10(n + 1) times. */
     retransmit_mult: 4,

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     expect(config.cluster.bind_addr).toBe('127.0.0.1:7946');
     expect(config.agents).toMatchObject({ memory_pages: 256, fuel: 10_000_000 });
     // memberlist's LAN timings tuned down so a crash is declared dead within 5 s (cluster.md): see defaults.ts.
-    expect(config.gossip).toMatchObject({ probe_interval_ms: 500, probe_timeout_ms: 200, indirect_checks: 3, gossip_interval_ms: 100, gossip_nodes: 3, push_pull_interval_ms: 15_000, suspicion_mult: 3 });
+    expect(config.gossip).toMatchObject({ probe_interval_ms: 400, probe_timeout_ms: 200, indirect_checks: 3, gossip_interval_ms: 100, gossip_nodes: 3, push_pull_interval_ms: 15_000, suspicion_mult: 5 });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.cluster.join)).toBe(true);
     expect(() => ((config.api as { addr: string }).addr = 'x')).toThrow(TypeError);

@@ -6,6 +6,7 @@ import type { Core } from './core.ts';
 import type { Alive, Dead, Suspect } from './messages.ts';
 import { isDeadOrLeft, toMember, type NodeRecord } from './node-table.ts';
 import { Suspicion } from './suspicion.ts';
+import type { PeerAddress } from './transport.ts';
 import { suspicionTimeout } from './timing.ts';
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -31,6 +32,21 @@ export function refute(core: Core, me: NodeRecord, accusedIncarnation: number): 
     vsn: me.vsn,
   };
   core.broadcast(me.name, alive);
+}
+
+/**
+ * Tells the peer that just sent us an accusation about ourselves (suspect or dead, fresh or stale) what our
+ * current alive is, straight back over UDP. The refutation broadcast alone goes out only a few times
+ * (retransmitLimit) to random members, so in a small cluster the one member still holding the suspicion
+ * can miss every copy and declare us dead although we answered; memberlist would leave it to push-pull.
+ * The peer that gossips the accusation to us is, by construction, one that holds it.
+ */
+export function answerAccuser(core: Core, to: PeerAddress, accusation: Suspect | Dead): void {
+  if (accusation.node !== core.name || core.left) return;
+  const me = core.table.get(core.name);
+  if (!me || me.state !== 'alive') return;
+  const alive: Alive = { type: 'alive', incarnation: me.incarnation, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: me.vsn };
+  core.send(to, alive);
 }
 
 /**

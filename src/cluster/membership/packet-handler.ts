@@ -1,7 +1,7 @@
 // Inbound messages to the part of the core that handles them (memberlist net.go handleCommand).
 import { invokeAckHandler, invokeNackHandler } from './ack-handlers.ts';
 import type { Core } from './core.ts';
-import { aliveNode, deadNode, suspectNode } from './member-updates.ts';
+import { aliveNode, answerAccuser, deadNode, suspectNode } from './member-updates.ts';
 import type { AckResp, PacketMessage } from './messages.ts';
 import type { Prober } from './probe.ts';
 import type { PeerAddress } from './transport.ts';
@@ -18,11 +18,13 @@ export function handlePacket(core: Core, prober: Prober, from: PeerAddress, mess
     case 'nackResp':
       return invokeNackHandler(core, message.seqNo);
     case 'suspect':
-      return suspectNode(core, message);
+      suspectNode(core, message);
+      return answerAccuser(core, from, message);
     case 'alive':
       return aliveNode(core, message, false);
     case 'dead':
-      return deadNode(core, message);
+      deadNode(core, message);
+      return answerAccuser(core, from, message);
     case 'user':
       return core.notify('notifyMessage', () => core.delegate.notifyMessage?.(message.payload));
     case 'err':
@@ -38,7 +40,10 @@ export function handleStreamMessage(core: Core, from: PeerAddress, message: Pack
     const ack: AckResp = { type: 'ackResp', seqNo: message.seqNo, payload: new Uint8Array(0) };
     return ack;
   }
-  handlePacket(core, noProber, from, message);
+  // A stream's source is an ephemeral TCP port: nothing to answer an accusation to.
+  if (message.type === 'suspect') suspectNode(core, message);
+  else if (message.type === 'dead') deadNode(core, message);
+  else handlePacket(core, noProber, from, message);
   return undefined;
 }
 

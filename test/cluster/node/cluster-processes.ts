@@ -25,7 +25,7 @@ export interface MemberChange {
 
 export async function startClusterNode(id: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClusterNode> {
   const gossipPort = await freePort();
-  const node = await startNode({ nodeId: id, gossipPort, args, env: { CAXTON_LOG_LEVEL: 'info', ...env } });
+  const node = await startNode({ nodeId: id, gossipPort, args, env: { CAXTON_LOG_LEVEL: process.env.CLUSTER_TEST_LOG ?? 'info', ...env } });
   return Object.assign(node, { id });
 }
 

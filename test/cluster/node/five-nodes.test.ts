@@ -27,7 +27,8 @@ describe('five real nodes', () => {
     await waitAllAlive(nodes, ids, 5000);
     await new Promise((r) => setTimeout(r, 1500));
     for (const n of nodes) {
-      expect(firstChange(n, paused.id, 'dead', pausedAt), `${n.id} declared the paused node dead`).toBeUndefined();
+      const timeline = memberChanges(n).filter((c) => c.member === paused.id && c.at >= pausedAt).map((c) => `${c.state}@${c.at - pausedAt}ms`);
+      expect(firstChange(n, paused.id, 'dead', pausedAt), `${n.id} declared the paused node dead: ${timeline.join(' ')}`).toBeUndefined();
     }
 
     // Crash one: every other node logs it dead within 5 s of the SIGKILL, and says so on its event stream.

@@ -57,7 +57,7 @@ describe('simulated membership, small clusters', () => {
     const c = await cluster(10, 3);
     const victim = c.nodes[5];
     const before = victim.membership.localNode.incarnation;
-    // Pause it long enough to be suspected but shorter than the 1.5 s minimum suspicion.
+    // Pause it long enough to be suspected but well inside the 2 s minimum suspicion.
     c.net.pause(victim.host, 900);
     const suspected = await c.runUntil(
       () => c.nodes.some((n) => n !== victim && n.membership.member(victim.name)?.state === 'suspect'),
@@ -68,6 +68,48 @@ describe('simulated membership, small clusters', () => {
     expect(c.seenDeadBy(victim.name)).toBe(0);
     expect(victim.membership.localNode.incarnation).toBeGreaterThan(before);
     for (const n of c.nodes) expect(n.membership.member(victim.name)?.state).toBe('alive');
+  });
+
+  for (const size of [5, 10]) {
+    it(`${size} nodes: a node paused for 2 s (a SIGSTOP) is suspected but never declared dead`, async () => {
+      let suspectedRuns = 0;
+      for (let seed = 1; seed <= 25; seed++) {
+        const c = await cluster(size, 300 + seed);
+        await c.net.runFor((seed % 5) * 97); // pause at different points of the probe rounds
+        const victim = c.nodes[seed % size];
+        const start = c.net.now();
+        c.net.pause(victim.host, 2000);
+        const suspected = await c.runUntil(() => c.nodes.some((n) => n.membership.member(victim.name)?.state === 'suspect'), 2000);
+        if (suspected !== undefined) suspectedRuns += 1;
+        await c.net.runFor(10_000);
+        expect(c.deaths.filter((d) => d.time >= start), `seed ${300 + seed}`).toEqual([]);
+        for (const n of c.nodes) expect(n.membership.member(victim.name)?.state, `seed ${300 + seed}, ${n.name}`).toBe('alive');
+      }
+      expect(suspectedRuns).toBeGreaterThan(20);
+    });
+  }
+
+  it('a node that hears an accusation about itself answers the accuser with its current alive', async () => {
+    const c = await cluster(3, 7);
+    const [accused, accuser] = c.nodes;
+    const incarnation = accused.membership.localNode.incarnation;
+    const sent: Array<{ to: string; first: string; incarnation?: number }> = [];
+    const transport = accused.host.transport;
+    const send = transport.sendPackets.bind(transport);
+    transport.sendPackets = (to, messages) => {
+      // The answer leads the packet; pending gossip may ride behind it.
+      const [first] = messages;
+      sent.push({ to: to.host, first: first.type, incarnation: first.type === 'alive' && first.node === accused.name ? first.incarnation : undefined });
+      send(to, messages);
+    };
+    // A stale accusation (an incarnation already refuted): nothing to refute, but the accuser still holds it.
+    transport.deliverPackets(accuser.host.address, [{ type: 'suspect', incarnation: incarnation - 1, node: accused.name, from: accuser.name }]);
+    expect(sent[0]).toEqual({ to: accuser.host.address.host, first: 'alive', incarnation });
+    expect(accused.membership.localNode.incarnation).toBe(incarnation);
+    // A fresh one is refuted with a higher incarnation, broadcast and answered straight back.
+    transport.deliverPackets(accuser.host.address, [{ type: 'suspect', incarnation, node: accused.name, from: accuser.name }]);
+    expect(accused.membership.localNode.incarnation).toBeGreaterThan(incarnation);
+    expect(sent[1]).toMatchObject({ to: accuser.host.address.host, incarnation: accused.membership.localNode.incarnation });
   });
 
   it('graceful leave: others mark the node left, not dead', async () => {
