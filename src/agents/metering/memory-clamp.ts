@@ -1,33 +1,10 @@
 // Rewrites a module's memory section so that its declared maximum is at most the agent's limit, also when
 // it declares none. With a maximum, growth past the limit fails in the engine itself, and V8 reserves
 // address space for the maximum rather than for 4 GiB (that reservation is what caps live instances).
+import { readU32, writeU32 } from './leb128.ts';
 
 const SECTION_MEMORY = 5;
 const HAS_MAX = 0x01;
-
-function readU32(bytes: Uint8Array, pos: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[pos++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return { value, next: pos };
-    shift += 7;
-    if (shift > 35) throw new Error('LEB128 too long');
-  }
-}
-
-function writeU32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
 
 export interface ClampedMemory {
   bytes: Uint8Array;

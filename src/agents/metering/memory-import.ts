@@ -5,6 +5,7 @@
 // under churn past agents.max_live_instances, new memories soon fail to reserve and every instantiation
 // waits for a full GC. Nothing the agent sees changes: the memory is still index 0 and still exported as
 // `memory`, and instantiation writes the active data segments into an imported memory as into a defined one.
+import { readU32, writeU32 } from './leb128.ts';
 
 /** The import module of the rewritten memory: not `caxton` nor WASI, so no agent import can name it. */
 export const HOST_MEMORY_MODULE = '__caxton_host';
@@ -22,30 +23,6 @@ export interface ImportedMemory {
   /** The memory's limits, in pages: a memory handed to an instance must be exactly this. */
   initialPages: number;
   maximumPages: number;
-}
-
-function readU32(bytes: Uint8Array, pos: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = bytes[pos++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return { value, next: pos };
-    shift += 7;
-    if (shift > 35) throw new Error('LEB128 too long');
-  }
-}
-
-function writeU32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
 }
 
 function writeName(name: string): number[] {
