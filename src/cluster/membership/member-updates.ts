@@ -46,7 +46,9 @@ export function answerAccuser(core: Core, to: PeerAddress, accusation: Suspect |
   const me = core.table.get(core.name);
   if (!me || me.state !== 'alive') return;
   const alive: Alive = { type: 'alive', incarnation: me.incarnation, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: me.vsn };
-  core.send(to, alive);
+  // Alone, not with piggybacked gossip: a transmit of the refutation spent on this peer would be one fewer
+  // for the members that have not heard it.
+  if (!core.stopped) core.transport.sendPackets(to, [alive]);
 }
 
 /**

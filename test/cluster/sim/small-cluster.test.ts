@@ -93,23 +93,22 @@ describe('simulated membership, small clusters', () => {
     const c = await cluster(3, 7);
     const [accused, accuser] = c.nodes;
     const incarnation = accused.membership.localNode.incarnation;
-    const sent: Array<{ to: string; first: string; incarnation?: number }> = [];
+    const sent: Array<{ to: string; first: string; count: number; incarnation?: number }> = [];
     const transport = accused.host.transport;
     const send = transport.sendPackets.bind(transport);
     transport.sendPackets = (to, messages) => {
-      // The answer leads the packet; pending gossip may ride behind it.
       const [first] = messages;
-      sent.push({ to: to.host, first: first.type, incarnation: first.type === 'alive' && first.node === accused.name ? first.incarnation : undefined });
+      sent.push({ to: to.host, first: first.type, count: messages.length, incarnation: first.type === 'alive' && first.node === accused.name ? first.incarnation : undefined });
       send(to, messages);
     };
     // A stale accusation (an incarnation already refuted): nothing to refute, but the accuser still holds it.
     transport.deliverPackets(accuser.host.address, [{ type: 'suspect', incarnation: incarnation - 1, node: accused.name, from: accuser.name }]);
-    expect(sent[0]).toEqual({ to: accuser.host.address.host, first: 'alive', incarnation });
+    expect(sent[0]).toEqual({ to: accuser.host.address.host, first: 'alive', count: 1, incarnation });
     expect(accused.membership.localNode.incarnation).toBe(incarnation);
     // A fresh one is refuted with a higher incarnation, broadcast and answered straight back.
     transport.deliverPackets(accuser.host.address, [{ type: 'suspect', incarnation, node: accused.name, from: accuser.name }]);
     expect(accused.membership.localNode.incarnation).toBeGreaterThan(incarnation);
-    expect(sent[1]).toMatchObject({ to: accuser.host.address.host, incarnation: accused.membership.localNode.incarnation });
+    expect(sent[1]).toEqual({ to: accuser.host.address.host, first: 'alive', count: 1, incarnation: accused.membership.localNode.incarnation });
   });
 
   it('graceful leave: others mark the node left, not dead', async () => {
