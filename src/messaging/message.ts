@@ -63,9 +63,20 @@ const traceContext = z.strictObject({
 
 /** Every field a message may carry; `strictObject` refuses unknown fields, as the spec requires. */
 export const messageSchema = z.strictObject({
-  performative: z.enum(PERFORMATIVES),
+  performative: z.enum(PERFORMATIVES, {
+    error: (issue) => `${issue.input === undefined ? 'required' : `unknown performative ${JSON.stringify(issue.input)}`}: one of ${PERFORMATIVES.join(', ')}`,
+  }),
   sender: z.string().min(1).max(256).optional(),
-  receiver: z.union([receiverAddress, z.array(receiverAddress).min(1).max(MAX_RECEIVERS)]),
+  receiver: z.union(
+    [
+      receiverAddress,
+      z
+        .array(receiverAddress)
+        .min(1, 'an empty list: name at least one receiver')
+        .max(MAX_RECEIVERS, `at most ${MAX_RECEIVERS} receivers`),
+    ],
+    { error: (issue) => `${issue.input === undefined ? 'required:' : 'must be'} an agent name, capability:<cap>, or a list of up to ${MAX_RECEIVERS} of them` },
+  ),
   content: z.unknown().optional(),
   language: z.string().max(256).optional(),
   ontology: z.string().max(256).optional(),
@@ -99,10 +110,15 @@ export function parseMessage(value: unknown): ParseResult {
   if (isPlainValidMessage(value)) return { ok: true, message: value };
   const result = messageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
-  const issue = result.error.issues[0];
-  let field = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') field = issue.keys.join(',');
-  return { ok: false, field: field || '(message)', message: `${field || 'message'}: ${issue.message}` };
+  // An unknown field first: `to` instead of `receiver` is better told as "to: unknown" than "receiver: required".
+  const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const field = issue.keys.join(',');
+    return { ok: false, field, message: `${field}: unknown field; a message has ${Object.keys(messageSchema.shape).join(', ')}` };
+  }
+  if (issue.path.length === 0) return { ok: false, field: '(message)', message: 'message: must be a JSON object' };
+  const field = issue.path.map(String).join('.');
+  return { ok: false, field, message: `${field}: ${issue.message}` };
 }
 
 /** The receivers of a message as a list, whichever form it was written in. */

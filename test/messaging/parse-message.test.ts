@@ -67,8 +67,24 @@ describe('parseMessage', () => {
       expect(actual.ok, JSON.stringify(input)).toBe(expected.success);
       if (actual.ok && expected.success) expect(actual.message).toEqual(expected.data);
     }
-    expect(parseMessage({ ...base, bogus: 1 })).toEqual({ ok: false, field: 'bogus', message: 'bogus: Unrecognized key: "bogus"' });
+    expect(parseMessage({ ...base, bogus: 1 })).toMatchObject({ ok: false, field: 'bogus', message: expect.stringMatching(/^bogus: unknown field; a message has performative, sender, receiver, /) });
     expect(parseMessage({ ...base, receiver: 'Bob' })).toMatchObject({ ok: false, field: 'receiver' });
+  });
+
+  it('words each error for the person who wrote the message, naming the field', () => {
+    const { receiver: _r, ...noReceiver } = base;
+    const { performative: _p, ...noPerformative } = base;
+    const cases: Array<[unknown, string, RegExp]> = [
+      [noReceiver, 'receiver', /^receiver: required: an agent name, capability:<cap>, or a list of up to 100 of them$/],
+      [{ ...base, receiver: 5 }, 'receiver', /^receiver: must be an agent name/],
+      [{ ...base, receiver: [] }, 'receiver', /^receiver: an empty list: name at least one receiver$/],
+      [{ ...noReceiver, to: 'echo' }, 'to', /^to: unknown field; a message has /],
+      [noPerformative, 'performative', /^performative: required: one of accept-proposal, agree, /],
+      [{ ...base, performative: 'shout' }, 'performative', /^performative: unknown performative "shout": one of /],
+      ['text', '(message)', /^message: must be a JSON object$/],
+      [[base], '(message)', /^message: must be a JSON object$/],
+    ];
+    for (const [input, field, message] of cases) expect(parseMessage(input), JSON.stringify(input)).toMatchObject({ ok: false, field, message: expect.stringMatching(message) });
   });
 
   it('returns the valid message itself, so the host stamps it without a copy', () => {
