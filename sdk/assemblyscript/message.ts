@@ -108,7 +108,8 @@ export class Message {
 
   /** The message read from `len` UTF-8 JSON bytes at `ptr`; null when malformed. */
   static fromBytes(ptr: usize, len: i32): Message | null {
-    const json = new JsonParser(ptr, <usize>len).parseDocument();
+    // Content stays unparsed until the agent reads it; the envelope's few fields are parsed now.
+    const json = new JsonParser(ptr, <usize>len).deferring("content").parseDocument();
     return json == null ? null : Message.fromJson(json);
   }
 

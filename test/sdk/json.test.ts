@@ -36,6 +36,12 @@ describe('JSON round trips inside wasm', () => {
     expect(roundtrip('[1.0,1E2,-0.0,12345678901234567890,0.1e-2]')).toEqual({ ok: true, out: '[1.0,1E2,-0.0,12345678901234567890,0.1e-2]' });
   });
 
+  it('reads integers of up to 15 digits on a short path that prints them back the same', () => {
+    const text = '[0,-0,7,-7,100,123456789012345,-123456789012345,1234567890123456,9007199254740993,[10,{"n":-20}]]';
+    expect(roundtrip(text)).toEqual({ ok: true, out: text });
+    expect(ask(host, { op: 'bits', numbers: [0, -7, 123456789012345, -999999999999999] })).toEqual([0, -7, 123456789012345, -999999999999999].map(bitsOf));
+  });
+
   it('keeps duplicate keys in order, and get() returns the last like JSON.parse', () => {
     expect(roundtrip('{"a":1,"a":2}')).toEqual({ ok: true, out: '{"a":1,"a":2}' });
     expect(ask(host, { op: 'inspect', value: JSON.parse('{"x":0}') })).toMatchObject({ keys: ['x'] });

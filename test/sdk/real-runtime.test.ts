@@ -23,6 +23,33 @@ describe('examples in the agent runtime', () => {
     }
   });
 
+  it('echo hands content back unchanged, however it is shaped, without parsing it', async () => {
+    const { runtime, sink, deploy } = setup();
+    await deploy('echo', readFileSync(built.echo));
+    const contents: unknown[] = [
+      'plain', '', 'brackets ] } [ { and "quotes" and \\ backslashes \\" inside', 'é 中文 😀 \u0000 \n',
+      { a: [1, { b: '}]' }], c: { d: [[[]]] }, 'k"ey': '"' }, [], {}, [1.5, -2.5, 1e300, true, null, 'x'], 0, false, null,
+      Array.from({ length: 600 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', ']'], ok: i % 2 === 0 })),
+    ];
+    contents.forEach((content, i) => runtime.deliver(message('echo', { content, message_id: `m${i}` }), 'echo'));
+    await runtime.whenIdle();
+    expect(sink.messages.map((m) => m.content)).toEqual(contents);
+  });
+
+  it('echo answers a 256 KiB request within the default fuel (content is copied, not parsed)', async () => {
+    const { runtime, sink, deploy } = setup();
+    await deploy('echo', readFileSync(built.echo)); // default limits: fuel 10,000,000
+    const objects = Array.from({ length: 6500 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true }));
+    const text = 'x'.repeat(256 * 1024);
+    runtime.deliver(message('echo', { content: objects, message_id: 'objects' }), 'echo');
+    runtime.deliver(message('echo', { content: text, message_id: 'text' }), 'echo');
+    await runtime.whenIdle();
+    expect(JSON.stringify(objects).length).toBeGreaterThan(256 * 1024);
+    expect(sink.messages.map((m) => m.performative)).toEqual(['inform', 'inform']);
+    expect(sink.messages.map((m) => m.content)).toEqual([objects, text]);
+    expect(runtime.stats('echo').traps_by_reason).toEqual({});
+  });
+
   it('counter keeps its count across messages', async () => {
     const { runtime, sink, deploy } = setup();
     await deploy('counter', readFileSync(built.counter));

@@ -31,11 +31,23 @@ export class JsonParser {
   private pos: usize;
   private end: usize;
   private depth: i32 = 0;
+  /** A key of the top-level object whose value is kept unparsed (JsonValue.lazy); "" for none. */
+  private deferredKey: string = "";
   failed: bool = false;
 
   constructor(ptr: usize, len: usize) {
     this.pos = ptr;
     this.end = ptr + len;
+  }
+
+  /**
+   * Keeps the value of `key` in the top-level object as unparsed text, parsed only if the agent looks at it.
+   * Its extent is found by a scan that checks strings and bracket nesting only: meant for text the host
+   * wrote (a message is valid JSON by then), where a full check would cost as much as parsing.
+   */
+  deferring(key: string): JsonParser {
+    this.deferredKey = key;
+    return this;
   }
 
   /** The one value filling the whole input, or null when the input is not exactly one JSON value. */
@@ -55,11 +67,14 @@ export class JsonParser {
   private peek(): u32 { return this.pos < this.end ? <u32>load<u8>(this.pos) : 0xFFFFFFFF; }
 
   private skipSpace(): void {
-    while (this.pos < this.end) {
-      const b = load<u8>(this.pos);
+    let p = this.pos;
+    const end = this.end;
+    while (p < end) {
+      const b = load<u8>(p);
       if (b != 0x20 && b != 0x0A && b != 0x0D && b != 0x09) break;
-      this.pos++;
+      p++;
     }
+    this.pos = p;
   }
 
   private value(): JsonValue {
@@ -95,6 +110,7 @@ export class JsonParser {
     } else {
       return this.fail();
     }
+    const intEnd = this.pos;
     if (this.peek() == 0x2E) {
       this.pos++;
       if (!isDigit(this.peek())) return this.fail();
@@ -108,27 +124,88 @@ export class JsonParser {
       if (!isDigit(this.peek())) return this.fail();
       while (isDigit(this.peek())) this.pos++;
     }
-    const text = String.UTF8.decodeUnsafe(start, this.pos - start);
+    const len = this.pos - start;
+    // Integers of up to 15 digits (the common case: counts, ids, prices in cents) are exact doubles that
+    // print back with the same digits, so neither their text nor the general conversion is needed.
+    if (intEnd == this.pos && len <= 16) {
+      const negative = load<u8>(start) == 0x2D;
+      let p = negative ? start + 1 : start;
+      if (this.pos - p <= 15 && !(negative && load<u8>(p) == 0x30)) {
+        let value: f64 = 0;
+        for (; p < this.pos; p++) value = value * 10 + <f64>(load<u8>(p) - 0x30);
+        return JsonValue.ofNumber(negative ? -value : value);
+      }
+    }
+    const text = String.UTF8.decodeUnsafe(start, len);
     return JsonValue.ofNumberText(parseJsonNumber(text), text);
   }
 
   /** A string literal at `pos` (the opening quote). */
   private string(): string {
-    this.pos++;
-    const start = this.pos;
+    // Loops keep the position in a local: a field is a load and a store per byte, and fuel counts them.
+    const start = this.pos + 1;
+    const end = this.end;
+    let p = start;
     // Fast path: no escape, so the bytes are the string.
-    while (this.pos < this.end) {
-      const b = load<u8>(this.pos);
+    while (p < end) {
+      const b = load<u8>(p);
       if (b == 0x22) {
-        const s = String.UTF8.decodeUnsafe(start, this.pos - start);
-        this.pos++;
-        return s;
+        this.pos = p + 1;
+        return String.UTF8.decodeUnsafe(start, p - start);
       }
       if (b == 0x5C || b < 0x20) break;
-      this.pos++;
+      p++;
     }
-    if (this.pos >= this.end || load<u8>(this.pos) < 0x20) { this.fail(); return ""; }
+    this.pos = p;
+    if (p >= end || load<u8>(p) < 0x20) { this.fail(); return ""; }
     return this.escapedString(start);
+  }
+
+  /** Moves past the string literal at `pos` (the opening quote) without decoding it. */
+  private skipString(): void {
+    const end = this.end;
+    let p = this.pos + 1;
+    while (p < end) {
+      const b = load<u8>(p);
+      if (b == 0x22) { this.pos = p + 1; return; }
+      if (b < 0x20) break;
+      p += b == 0x5C ? 2 : 1;
+    }
+    this.fail();
+  }
+
+  /** The value at `pos` kept unparsed (see `deferring`); scalars are parsed, being small. */
+  private deferredValue(): JsonValue {
+    this.skipSpace();
+    const start = this.pos;
+    const b = this.peek();
+    if (b == 0x22) {
+      this.skipString();
+    } else if (b == 0x7B || b == 0x5B) {
+      // Brackets nest; inside strings they do not count.
+      const end = this.end;
+      let p = start;
+      let open: i32 = 0;
+      while (p < end) {
+        const c = load<u8>(p);
+        if (c == 0x22) {
+          this.pos = p;
+          this.skipString();
+          if (this.failed) return new JsonValue(JsonKind.Null);
+          p = this.pos;
+          continue;
+        }
+        p++;
+        if (c == 0x7B || c == 0x5B) open++;
+        else if (c == 0x7D || c == 0x5D) { if (--open == 0) break; }
+      }
+      this.pos = p;
+      if (open != 0) this.fail();
+    } else {
+      return this.value();
+    }
+    if (this.failed) return new JsonValue(JsonKind.Null);
+    return JsonValue.lazy(start, this.pos - start);
   }
 
   /** Slow path: decode segment by segment into UTF-16 scratch. `pos` is at the first backslash. */
@@ -217,7 +294,7 @@ export class JsonParser {
         this.skipSpace();
         if (this.peek() != 0x3A) return this.fail();
         this.pos++;
-        obj.append(key, this.value());
+        obj.append(key, this.depth == 1 && this.deferredKey.length > 0 && key == this.deferredKey ? this.deferredValue() : this.value());
         if (this.failed) return obj;
         this.skipSpace();
         const b = this.peek();

@@ -19,6 +19,11 @@ export function writeNumber(w: ByteWriter, n: f64): void {
 }
 
 export function writeJson(w: ByteWriter, v: JsonValue): void {
+  const unparsed = v.unparsedText();
+  if (unparsed != null) {
+    w.bytes(changetype<usize>(unparsed), unparsed.byteLength);
+    return;
+  }
   switch (v.kind) {
     case JsonKind.Null: w.ascii("null"); break;
     case JsonKind.Bool: w.ascii(v.asBool() ? "true" : "false"); break;
