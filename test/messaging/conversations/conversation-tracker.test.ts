@@ -1,28 +1,8 @@
 // The tracker alone (no router): memory bound, idle expiry, what peers' messages do, the view.
 import { describe, expect, it } from 'vitest';
-import type { ConversationEvent } from '../../../src/messaging/conversations/conversation-events.ts';
-import { ConversationTracker } from '../../../src/messaging/conversations/conversation-tracker.ts';
-import type { AclMessage, MessageInput } from '../../../src/messaging/message.ts';
-import { FakeClock } from '../protocols/harness.ts';
+import { inform, msg, request, tracker } from './tracker-fixture.ts';
 
 const MINUTE = 60_000;
-
-function tracker(options: { maxConversations?: number; maxParticipants?: number; idleMs?: number } = {}) {
-  const clock = new FakeClock();
-  const events: ConversationEvent[] = [];
-  const sent: AclMessage[] = [];
-  const t = new ConversationTracker({ now: () => clock.now, setTimer: clock.setTimer, observer: { onUpdate: (e) => events.push(e) }, ...options });
-  t.bindHostRoute((m) => sent.push(m));
-  return { t, clock, events, sent };
-}
-
-let n = 0;
-function msg(input: MessageInput & { sender: string; conversation_id: string }): AclMessage {
-  return { message_id: `m${++n}`, ...input };
-}
-const request = (id: string, extra: Partial<MessageInput> = {}) =>
-  msg({ performative: 'request', sender: 'a', receiver: 'b', protocol: 'fipa-request', conversation_id: id, ...extra });
-const inform = (id: string) => msg({ performative: 'inform', sender: 'b', receiver: 'a', protocol: 'fipa-request', conversation_id: id });
 
 describe('ConversationTracker', () => {
   it('forgets the least recently active conversation beyond maxConversations', () => {

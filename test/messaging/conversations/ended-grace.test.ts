@@ -1,29 +1,11 @@
 // Ended conversations are held for a short grace (late and duplicate messages are refused as "has ended"),
 // then forgotten: memory follows the conversations going on, not the rate at which they end.
 import { describe, expect, it } from 'vitest';
-import type { ConversationEvent } from '../../../src/messaging/conversations/conversation-events.ts';
-import { ConversationTracker } from '../../../src/messaging/conversations/conversation-tracker.ts';
 import { CONVERSATION_DEFAULTS } from '../../../src/messaging/conversations/conversation-defaults.ts';
-import type { AclMessage, MessageInput } from '../../../src/messaging/message.ts';
-import { FakeClock } from '../protocols/harness.ts';
+import type { ConversationTracker } from '../../../src/messaging/conversations/conversation-tracker.ts';
+import { inform, request, tracker } from './tracker-fixture.ts';
 
 const GRACE = CONVERSATION_DEFAULTS.endedGraceMs;
-
-function tracker(options: { maxConversations?: number; endedGraceMs?: number } = {}) {
-  const clock = new FakeClock();
-  const events: ConversationEvent[] = [];
-  const t = new ConversationTracker({ now: () => clock.now, setTimer: clock.setTimer, observer: { onUpdate: (e) => events.push(e) }, ...options });
-  t.bindHostRoute(() => {});
-  return { t, clock, events };
-}
-
-let n = 0;
-function msg(input: MessageInput & { sender: string; conversation_id: string }): AclMessage {
-  return { message_id: `m${++n}`, ...input };
-}
-const request = (id: string, extra: Partial<MessageInput> = {}) =>
-  msg({ performative: 'request', sender: 'a', receiver: 'b', protocol: 'fipa-request', conversation_id: id, ...extra });
-const inform = (id: string) => msg({ performative: 'inform', sender: 'b', receiver: 'a', protocol: 'fipa-request', conversation_id: id });
 
 /** request → inform: the conversation ends at once. */
 function runToEnd(t: ConversationTracker, id: string): void {
