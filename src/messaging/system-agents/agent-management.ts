@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { MessageSink } from '../delivery.ts';
 import { failureReply } from '../replies.ts';
 import type { SystemAgentHandler } from '../router-ports.ts';
-import { contentObject, informReply, notUnderstoodReply, stringField } from './system-reply.ts';
+import { informReply, queryRefArgument } from './system-reply.ts';
 
 export const AMS_NAME = 'ams';
 
@@ -24,24 +24,12 @@ export interface AgentManagementOptions {
   newId?: () => string;
 }
 
-const USAGE = 'ams answers query-ref with content {"agent": "<name>"}';
-
 export function agentManagement(options: AgentManagementOptions): SystemAgentHandler {
   const { lookupAgent, sink } = options;
   const newId = options.newId ?? randomUUID;
   return (message) => {
-    if (message.performative !== 'query-ref') {
-      const text = `${USAGE}, not "${message.performative}"`;
-      const reply = notUnderstoodReply(message, AMS_NAME, text, { performative: message.performative });
-      if (reply !== undefined) sink.route(reply);
-      return;
-    }
-    const agent = stringField(contentObject(message.content), 'agent');
-    if (agent === undefined) {
-      const text = `${USAGE}: content.agent must be a non-empty string`;
-      sink.route(notUnderstoodReply(message, AMS_NAME, text, { field: 'content.agent' })!);
-      return;
-    }
+    const agent = queryRefArgument(message, AMS_NAME, 'agent', (reply) => sink.route(reply));
+    if (agent === undefined) return;
     const status = lookupAgent(agent);
     if (status === undefined) {
       sink.route(failureReply(message, AMS_NAME, 'AGENT_NOT_FOUND', `agent "${agent}" not found`, { agent }));

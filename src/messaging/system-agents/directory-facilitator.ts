@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentDirectory } from '../agent-directory.ts';
 import type { MessageSink } from '../delivery.ts';
 import type { SystemAgentHandler } from '../router-ports.ts';
-import { contentObject, informReply, notUnderstoodReply, stringField } from './system-reply.ts';
+import { informReply, queryRefArgument } from './system-reply.ts';
 
 export const DF_NAME = 'df';
 
@@ -17,24 +17,12 @@ export interface DirectoryFacilitatorOptions {
   newId?: () => string;
 }
 
-const USAGE = 'df answers query-ref with content {"capability": "<name>"}';
-
 export function directoryFacilitator(options: DirectoryFacilitatorOptions): SystemAgentHandler {
   const { directory, sink } = options;
   const newId = options.newId ?? randomUUID;
   return (message) => {
-    if (message.performative !== 'query-ref') {
-      const text = `${USAGE}, not "${message.performative}"`;
-      const reply = notUnderstoodReply(message, DF_NAME, text, { performative: message.performative });
-      if (reply !== undefined) sink.route(reply);
-      return;
-    }
-    const capability = stringField(contentObject(message.content), 'capability');
-    if (capability === undefined) {
-      const text = `${USAGE}: content.capability must be a non-empty string`;
-      sink.route(notUnderstoodReply(message, DF_NAME, text, { field: 'content.capability' })!);
-      return;
-    }
+    const capability = queryRefArgument(message, DF_NAME, 'capability', (reply) => sink.route(reply));
+    if (capability === undefined) return;
     sink.route(informReply(message, DF_NAME, { agents: [...directory.byCapability(capability)] }, newId()));
   };
 }

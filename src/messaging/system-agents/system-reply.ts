@@ -46,3 +46,23 @@ export function stringField(content: Record<string, unknown> | undefined, field:
   const value = content?.[field];
   return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
 }
+
+/**
+ * What the system agents accept: a query-ref whose content names one thing, `{"<field>": "<name>"}`. Returns
+ * that name; otherwise answers not-understood saying what the agent accepts (when the asker may be answered)
+ * and returns undefined.
+ */
+export function queryRefArgument(question: AclMessage, from: string, field: string, route: (reply: AclMessage) => void): string | undefined {
+  const usage = `${from} answers query-ref with content {"${field}": "<name>"}`;
+  if (question.performative !== 'query-ref') {
+    const reply = notUnderstoodReply(question, from, `${usage}, not "${question.performative}"`, { performative: question.performative });
+    if (reply !== undefined) route(reply);
+    return undefined;
+  }
+  const value = stringField(contentObject(question.content), field);
+  if (value === undefined) {
+    const reply = notUnderstoodReply(question, from, `${usage}: content.${field} must be a non-empty string`, { field: `content.${field}` });
+    if (reply !== undefined) route(reply);
+  }
+  return value;
+}
