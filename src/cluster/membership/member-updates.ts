@@ -9,6 +9,10 @@ import { Suspicion } from './suspicion.ts';
 import type { PeerAddress } from './transport.ts';
 import { suspicionTimeout } from './timing.ts';
 
+function isValidPort(port: number): boolean {
+  return Number.isInteger(port) && port > 0 && port <= 65535;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -59,6 +63,12 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   if (core.left && a.node === core.name) return;
   const [pMin, pMax] = a.vsn;
   if (!pMin || !pMax || pMin > pMax) return;
+  // A member nobody can send to would be probed, gossiped to and spread to every node: refuse it here,
+  // where it first arrives (memberlist leaves this to the socket's error, which Node throws synchronously).
+  if (!isValidPort(a.port) || a.addr.length === 0) {
+    core.logger.warn(`membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
+    return;
+  }
   let state = core.table.get(a.node);
   let updatesNode = false;
   const isNew = !state;

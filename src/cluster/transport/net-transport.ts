@@ -24,6 +24,8 @@ export interface NetTransportStats extends WireStats {
   streamErrors: number;
   /** Datagrams that could not be encoded or sent. */
   sendErrors: number;
+  /** Datagrams whose decoding or handling threw (caught by the last-resort guard). */
+  handlerErrors: number;
 }
 
 type PacketHandler = (from: PeerAddress, messages: PacketMessage[]) => void;
@@ -41,7 +43,7 @@ const peerOf = (host: string | undefined, port: number | undefined): PeerAddress
 export class NetTransport implements MessageTransport {
   readonly localAddress: PeerAddress;
   readonly maxPacketBytes: number;
-  readonly stats: NetTransportStats = { ...newWireStats(), packetsReceived: 0, packetsSent: 0, streamsAccepted: 0, streamErrors: 0, sendErrors: 0 };
+  readonly stats: NetTransportStats = { ...newWireStats(), packetsReceived: 0, packetsSent: 0, streamsAccepted: 0, streamErrors: 0, sendErrors: 0, handlerErrors: 0 };
   private packetHandler: PacketHandler | undefined;
   private pushPullHandler: PushPullHandler | undefined;
   private streamHandler: StreamHandler | undefined;
@@ -140,13 +142,20 @@ export class NetTransport implements MessageTransport {
       this.onError(e as Error);
       return;
     }
-    this.stats.packetsSent++;
-    this.udp.send(packet, to.port, to.host, (e) => {
-      if (e) {
-        this.stats.sendErrors++;
-        this.onError(e);
-      }
-    });
+    // dgram.send throws synchronously for a bad port or address; whatever a peer made us send to must
+    // never leave this method as an exception.
+    try {
+      this.udp.send(packet, to.port, to.host, (e) => {
+        if (e) {
+          this.stats.sendErrors++;
+          this.onError(e);
+        }
+      });
+      this.stats.packetsSent++;
+    } catch (e) {
+      this.stats.sendErrors++;
+      this.onError(e as Error);
+    }
   }
 
   onPackets(handler: PacketHandler): void {
@@ -193,11 +202,13 @@ export class NetTransport implements MessageTransport {
 
   private receivePacket(buf: Buffer, from: PeerAddress): void {
     this.stats.packetsReceived++;
-    const messages = decodePacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), this.keyring, this.stats);
-    if (messages.length === 0 || !this.packetHandler) return;
+    // The last-resort guard for anything a datagram provokes: counted and reported, never thrown.
     try {
+      const messages = decodePacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), this.keyring, this.stats);
+      if (messages.length === 0 || !this.packetHandler) return;
       this.packetHandler(from, messages);
     } catch (e) {
+      this.stats.handlerErrors++;
       this.onError(e as Error);
     }
   }
@@ -207,8 +218,14 @@ export class NetTransport implements MessageTransport {
   private exchange(to: PeerAddress, msg: Uint8Array, timeoutMs: number, awaitReply: false): Promise<void>;
   private exchange(to: PeerAddress, msg: Uint8Array, timeoutMs: number, awaitReply: boolean): Promise<StreamMessage | void> {
     if (this.closed) return Promise.reject(new Error('transport closed'));
-    const framed = frameStream(msg, this.streamOptions);
-    const socket = connect({ host: to.host, port: to.port, noDelay: true });
+    let framed: Uint8Array;
+    let socket: Socket;
+    try {
+      framed = frameStream(msg, this.streamOptions);
+      socket = connect({ host: to.host, port: to.port, noDelay: true });
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     this.openSockets.add(socket);
     socket.on('error', () => {}); // reported through the promises below; never an uncaught 'error'
     const started = Date.now();
