@@ -52,11 +52,11 @@ describe('a hostile gossip datagram', () => {
     running.push(a);
     const b = await startNode({ nodeId: 'b', args: ['--join', `127.0.0.1:${a.gossipPort}`] });
     running.push(b);
-    const packet = encodePacket([badAlive('evil', 0)], { compress: false, crc: false });
+    const packet = encodePacket([badAlive('evil', 0)], { encryptionVersion: 1, compress: false, crc: false });
     expect(packet.length).toBeLessThan(100);
     for (let i = 0; i < 5; i++) await sendDatagram(a.gossipPort, packet);
     // Also the other out-of-range port, through the other node.
-    await sendDatagram(b.gossipPort, encodePacket([badAlive('evil2', 65_536)], { compress: false, crc: false }));
+    await sendDatagram(b.gossipPort, encodePacket([badAlive('evil2', 65_536)], { encryptionVersion: 1, compress: false, crc: false }));
     await sleep(1500);
     for (const node of [a, b]) {
       expect(node.child.exitCode, node.output()).toBeNull();
