@@ -175,6 +175,20 @@ function checkAcrossKeys(config: ConfigDefaults): void {
     );
   }
   checkJwtKeys(config.auth);
+  checkAgentCeilings(config.agents);
+}
+
+/** A default above its ceiling would refuse every deploy that names no limits. */
+function checkAgentCeilings(agents: ConfigDefaults['agents']): void {
+  if (agents.fuel > agents.max_fuel) {
+    throw new ConfigError(`agents.fuel: must not exceed agents.max_fuel (${agents.fuel} > ${agents.max_fuel})`, 'agents.fuel');
+  }
+  if (agents.memory_pages > agents.max_memory_pages) {
+    throw new ConfigError(
+      `agents.memory_pages: must not exceed agents.max_memory_pages (${agents.memory_pages} > ${agents.max_memory_pages})`,
+      'agents.memory_pages',
+    );
+  }
 }
 
 /** JWT settings only act together: a key set without its partners would silently do nothing. */

@@ -149,6 +149,31 @@ export const DEFAULTS = {
     /** agent-abi.md: 5 traps within 60 s and the agent becomes `failed`. */
     max_traps: 5,
     trap_window_ms: MINUTE,
+    /**
+     * Ceiling on the `fuel` a deployer may ask for. Agents run on the node's main thread, so one invocation's
+     * fuel is time the node answers nothing: the tightest loop measured here burns ~0.35 ns per unit, so 10^9
+     * is ~0.35 s of it, under max_invocation_ms (2×10^10 froze /health for 7 s). 100× the default fuel.
+     */
+    max_fuel: 1_000_000_000,
+    /**
+     * Ceiling on `memory_pages` a deployer may ask for: 1024 pages = 64 MiB, 4× the default. One agent at the
+     * wasm32 maximum (65,536 pages) reached 1 GiB RSS in 16 messages; raise it on nodes sized for such agents.
+     */
+    max_memory_pages: 1024,
+    /**
+     * Wall-clock bound of one invocation (init, message, timer, shutdown), checked each time ~1M fuel is used
+     * (metering/fuel-meter.ts): stops code that is slow per unit of fuel (large memory.fill/copy, host calls)
+     * before it freezes the node. Reported as trap reason `wall_clock_exceeded`. Accurate to about one slice (~1 ms).
+     */
+    max_invocation_ms: SECOND,
+    /**
+     * Messages per second one agent may send (token bucket; beyond it send_message returns -3). Above what one
+     * agent of a ping-pong pair sends at the node's peak (~170k/s, bench/pingpong.ts), so no real workload is
+     * throttled, while a self-sending loop (~700k/s unchecked) is cut to under a third and told so.
+     */
+    send_rate: 200_000,
+    /** Sends an agent may make at once above send_rate: 20 full invocations' outboxes (maxOutboxPerInvocation 1000). */
+    send_burst: 20_000,
   },
   messages: {
     /** messages.md: default size limit of a whole message. */
@@ -177,6 +202,12 @@ export const DEFAULTS = {
   state: {
     /** Dead letters kept (oldest dropped): enough to diagnose an incident, ~10 MiB at 1 KiB each. */
     dead_letters_max: 10_000,
+    /**
+     * Dead letters kept per sender: past it a sender's own oldest go first, so one agent flooding a full mailbox
+     * (1.28 M MAILBOX_FULL in 8 s, measured) cannot evict the dead letters of every other sender. A tenth of
+     * dead_letters_max: the dead letters of at least ten senders survive any one flood.
+     */
+    dead_letters_per_sender: 1_000,
     /** Audit rows kept: months of API use for a small team, ~30 MiB. */
     audit_max_rows: 100_000,
     /** Conversation messages kept, and for how long: one second at full load, a day of a quiet system. */

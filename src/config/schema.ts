@@ -116,6 +116,11 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_live_instances: field('integer', positiveInt()),
     max_traps: field('integer', positiveInt()),
     trap_window_ms: field('integer', positiveInt()),
+    max_fuel: field('integer', positiveInt().pipe(z.int().max(Number.MAX_SAFE_INTEGER, { error: 'expected at most 2^53-1' }))),
+    max_memory_pages: field('integer', positiveInt().pipe(z.int().max(65536, { error: 'expected at most 65536 pages' }))),
+    max_invocation_ms: field('integer', positiveInt()),
+    send_rate: field('integer', positiveInt()),
+    send_burst: field('integer', positiveInt()),
   },
   messages: {
     max_bytes: field('integer', positiveInt()),
@@ -128,6 +133,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   },
   state: {
     dead_letters_max: field('integer', positiveInt()),
+    dead_letters_per_sender: field('integer', positiveInt()),
     audit_max_rows: field('integer', positiveInt()),
     conversation_max_messages: field('integer', positiveInt()),
     conversation_max_age_ms: field('integer', positiveInt()),

@@ -9,6 +9,7 @@ import { validateAgentModule } from '../agents/module-validator.ts';
 import type { LocalAgentDirectory } from '../messaging/agent-directory.ts';
 import type { NodeState } from '../state/node-state.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { AgentCeilings } from './agent-spec.ts';
 import { normalizeAgentSpec } from './agent-spec.ts';
 import type { AgentInfo, AgentLimits, AgentSpec, AgentSpecInput } from './services.ts';
 
@@ -18,6 +19,8 @@ export interface AgentServiceOptions {
   runtime: AgentRuntime;
   directory: LocalAgentDirectory;
   defaults: AgentLimits;
+  /** What a deployer may ask for (agents.max_fuel, agents.max_memory_pages) and the names kept for system agents. */
+  ceilings?: AgentCeilings;
   maxModuleBytes: number;
   /** Structure limits checked at deploy (config agents.max_functions ...); none checked when absent. */
   structureLimits?: ModuleStructureLimits;
@@ -214,7 +217,7 @@ export class AgentService {
   }
 
   #prepare(input: AgentSpecInput, module: Uint8Array): AgentSpec {
-    const spec = normalizeAgentSpec(input, this.#o.defaults);
+    const spec = normalizeAgentSpec(input, this.#o.defaults, this.#o.ceilings);
     if (spec.node !== undefined && spec.node !== this.#o.nodeId) {
       throw new CaxtonError('INVALID_ARGUMENT', `node: no member named "${spec.node}" (this node is "${this.#o.nodeId}")`, {
         field: 'node',

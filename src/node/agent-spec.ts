@@ -13,9 +13,22 @@ const MAX_MEMORY_PAGES = 65_536;
 const MAX_MAILBOX = 1_000_000;
 const MAX_CAPABILITIES = 64;
 
-export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits): AgentSpec {
+/** What this node lets a deployer ask for (config agents.max_fuel, agents.max_memory_pages), and names it keeps. */
+export interface AgentCeilings {
+  max_fuel: number;
+  max_memory_pages: number;
+  /** Names a deploy may not take: the system agents (`df`, `ams`), which shadow any agent of that name. */
+  reservedNames?: (name: string) => boolean;
+}
+
+const NO_CEILINGS: AgentCeilings = { max_fuel: Number.MAX_SAFE_INTEGER, max_memory_pages: MAX_MEMORY_PAGES };
+
+export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits, ceilings: AgentCeilings = NO_CEILINGS): AgentSpec {
   if (typeof input.name !== 'string' || !AGENT_NAME_PATTERN.test(input.name)) {
     throw invalidArgument('name', `name: "${String(input.name)}" is not a valid agent name (^[a-z0-9][a-z0-9._-]{0,62}$)`);
+  }
+  if (ceilings.reservedNames?.(input.name)) {
+    throw invalidArgument('name', `name: "${input.name}" is reserved for a system agent of this node; choose another name`);
   }
   const capabilities = input.capabilities ?? [];
   if (!Array.isArray(capabilities) || capabilities.length > MAX_CAPABILITIES) {
@@ -31,8 +44,13 @@ export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits)
     capabilities: [...new Set(capabilities)],
     tools: normalizeTools(input.tools ?? {}),
     limits: {
-      memory_pages: positiveInteger('limits.memory_pages', input.limits?.memory_pages ?? defaults.memory_pages, MAX_MEMORY_PAGES),
-      fuel: positiveInteger('limits.fuel', input.limits?.fuel ?? defaults.fuel, Number.MAX_SAFE_INTEGER),
+      memory_pages: positiveInteger(
+        'limits.memory_pages',
+        input.limits?.memory_pages ?? defaults.memory_pages,
+        Math.min(ceilings.max_memory_pages, MAX_MEMORY_PAGES),
+        'agents.max_memory_pages',
+      ),
+      fuel: positiveInteger('limits.fuel', input.limits?.fuel ?? defaults.fuel, Math.min(ceilings.max_fuel, Number.MAX_SAFE_INTEGER), 'agents.max_fuel'),
       mailbox: positiveInteger('limits.mailbox', input.limits?.mailbox ?? defaults.mailbox, MAX_MAILBOX),
     },
   };
@@ -43,9 +61,11 @@ export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits)
   return spec;
 }
 
-function positiveInteger(field: string, value: unknown, max: number): number {
+/** `ceilingKey`: the node setting that caps the field, named in the error so a deployer knows whom to ask. */
+function positiveInteger(field: string, value: unknown, max: number, ceilingKey?: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidArgument(field, `${field}: expected an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+    const cap = ceilingKey ? ` (this node's ${ceilingKey})` : '';
+    throw invalidArgument(field, `${field}: expected an integer from 1 to ${max}${cap}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

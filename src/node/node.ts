@@ -97,6 +97,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         maxMessageBytes: config.messages.max_bytes,
         maxTraps: config.agents.max_traps,
         trapWindowMs: config.agents.trap_window_ms,
+        maxInvocationMs: config.agents.max_invocation_ms,
+        sendRate: config.agents.send_rate,
+        sendBurst: config.agents.send_burst,
       },
       maxLiveInstances: config.agents.max_live_instances,
     });
@@ -125,6 +128,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       runtime: this.runtime,
       directory: this.directory,
       defaults: { memory_pages: config.agents.memory_pages, fuel: config.agents.fuel, mailbox: config.agents.mailbox },
+      ceilings: {
+        max_fuel: config.agents.max_fuel,
+        max_memory_pages: config.agents.max_memory_pages,
+        reservedNames: (name) => this.router.isSystemAgent(name),
+      },
       maxModuleBytes: config.agents.max_module_bytes,
       structureLimits: {
         max_functions: config.agents.max_functions,
