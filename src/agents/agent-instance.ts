@@ -1,7 +1,9 @@
 // One live instance of an agent module: the exports the runtime calls, with the message copy-in between
 // agent_alloc and handle_message. It does not catch traps: the runtime decides what a trap means.
 import type { InstanceHost } from './host-imports.ts';
+import type { MeteredTrapCause } from './metering/fuel-meter.ts';
 import { FuelMeter } from './metering/fuel-meter.ts';
+import { METER_MODULE } from './metering/metering-names.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { HOST_MEMORY_MODULE, HOST_MEMORY_NAME } from './metering/memory-import.ts';
 import { wasiImports } from './wasi-shim.ts';
@@ -14,7 +16,29 @@ export class AgentAllocError extends Error {
   }
 }
 
+/** Instantiation (a start function) trapped; `meterCause` says whether metering stopped it. */
+export class InstantiateError extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly meterCause: MeteredTrapCause,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'InstantiateError';
+  }
+}
+
 type Export0 = () => unknown;
+
+/** Whether the compiled module asks for the meter's refill import (it was instrumented). */
+const metered = new WeakMap<WebAssembly.Module, boolean>();
+function isMetered(module: WebAssembly.Module): boolean {
+  let answer = metered.get(module);
+  if (answer === undefined) {
+    answer = WebAssembly.Module.imports(module).some((i) => i.module === METER_MODULE);
+    metered.set(module, answer);
+  }
+  return answer;
+}
 
 export class AgentInstance {
   readonly host: InstanceHost;
@@ -31,19 +55,26 @@ export class AgentInstance {
   readonly memory: WebAssembly.Memory;
 
   /**
-   * Instantiates (a start function may trap: the caller catches). `fuel` is the budget of each invocation;
+   * Instantiates (a start function may trap: InstantiateError). `fuel` is the budget of each invocation;
    * `memory`, zeroed and of the module's initial size, is required when compiled.importedMemory is set.
    */
   constructor(compiled: CompiledAgentModule, host: InstanceHost, fuel = Number.MAX_SAFE_INTEGER, memory?: WebAssembly.Memory) {
     this.compiled = compiled;
     this.host = host;
     const imports: WebAssembly.Imports = { caxton: host.caxtonImports() };
+    const meter = isMetered(compiled.module) ? new FuelMeter(fuel, host.bindings.limits.maxInvocationMs) : null;
+    if (meter) imports[METER_MODULE] = meter.imports();
     if (compiled.wasiImports.length > 0) imports.wasi_snapshot_preview1 = wasiImports(host, compiled.wasiImports);
     if (compiled.importedMemory !== null) {
       const { initialPages: initial, maximumPages: maximum } = compiled.importedMemory;
       imports[HOST_MEMORY_MODULE] = { [HOST_MEMORY_NAME]: memory ?? new WebAssembly.Memory({ initial, maximum }) };
     }
-    const exports = new WebAssembly.Instance(compiled.module, imports).exports;
+    let exports: WebAssembly.Exports;
+    try {
+      exports = new WebAssembly.Instance(compiled.module, imports).exports;
+    } catch (err) {
+      throw new InstantiateError(err, meter?.cause() ?? null);
+    }
     this.memory = exports.memory as WebAssembly.Memory;
     host.attachMemory(this.memory);
     this.alloc = exports.agent_alloc as (len: number) => number;
@@ -52,7 +83,7 @@ export class AgentInstance {
     this.agentInit = exports.agent_init as (() => number) | undefined;
     this.timer = exports.handle_timer as ((id: number) => void) | undefined;
     this.agentShutdown = exports.agent_shutdown as Export0 | undefined;
-    this.meter = FuelMeter.attach(exports, fuel, compiled.memoryMaxPages);
+    this.meter = meter?.attach(exports, compiled.memoryMaxPages) ? meter : null;
   }
 
   /** `_initialize` then `agent_init`; returns agent_init's result (0 when the export is absent). */

@@ -88,6 +88,9 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       maxTimersPerAgent: RUNTIME_DEFAULTS.maxTimersPerAgent,
       maxPendingToolCalls: RUNTIME_DEFAULTS.maxPendingToolCalls,
       maxLogLineChars: RUNTIME_DEFAULTS.maxLogLineChars,
+      maxInvocationMs: RUNTIME_DEFAULTS.maxInvocationMs,
+      sendRate: RUNTIME_DEFAULTS.sendRate,
+      sendBurst: RUNTIME_DEFAULTS.sendBurst,
       ...options.limits,
     };
     this.logRingSize = options.logRingSize ?? RUNTIME_DEFAULTS.logRingSize;

@@ -24,6 +24,11 @@ export const RUNTIME_DEFAULTS = {
   spareMemories: 64,
   /** Fuel per invocation when the caller names none: the agent-abi.md default. */
   fuel: 10_000_000,
+  /** Wall-clock bound of one invocation (config agents.max_invocation_ms): the node answers nothing meanwhile. */
+  maxInvocationMs: 1_000,
+  /** Sends per second per agent (config agents.send_rate) and the burst above it (agents.send_burst). */
+  sendRate: 200_000,
+  sendBurst: 20_000,
   /** A message crossing the ABI: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   /** Sends of one invocation: a fan-out larger than this is a runaway loop, not a protocol (-3 beyond). */
@@ -53,4 +58,8 @@ export type RuntimeLimits = {
   maxTimersPerAgent: number;
   maxPendingToolCalls: number;
   maxLogLineChars: number;
+  maxInvocationMs: number;
+  /** Token bucket of each agent's sends: send_message returns -3 (QUOTA_EXCEEDED) when it is empty. */
+  sendRate: number;
+  sendBurst: number;
 };

@@ -1,4 +1,5 @@
 // Why an invocation trapped, as a short stable code for stats, logs and metrics labels.
+import { InstantiateError } from './agent-instance.ts';
 import { ProcExitError } from './wasi-shim.ts';
 
 export type TrapReason =
@@ -17,7 +18,9 @@ export type TrapReason =
   /** The invocation used up its fuel budget (agent limit `fuel`): FUEL_EXHAUSTED. */
   | 'fuel_exhausted'
   /** memory.grow past the agent's memory limit: MEMORY_EXHAUSTED. */
-  | 'memory_exhausted';
+  | 'memory_exhausted'
+  /** The invocation ran longer than agents.max_invocation_ms, fuel left or not: WALL_CLOCK_EXCEEDED. */
+  | 'wall_clock_exceeded';
 
 export interface TrapInfo {
   reason: TrapReason;
@@ -37,15 +40,22 @@ const RUNTIME_PATTERNS: [RegExp, TrapReason][] = [
 ];
 
 /** The `reason` label of caxton_agent_traps_total: fuel, memory, or trap for everything else. */
-export function trapMetricLabel(reason: TrapReason): 'fuel' | 'memory' | 'trap' {
-  return reason === 'fuel_exhausted' ? 'fuel' : reason === 'memory_exhausted' ? 'memory' : 'trap';
+export function trapMetricLabel(reason: TrapReason): 'fuel' | 'memory' | 'wall_clock' | 'trap' {
+  return reason === 'fuel_exhausted' ? 'fuel' : reason === 'memory_exhausted' ? 'memory' : reason === 'wall_clock_exceeded' ? 'wall_clock' : 'trap';
 }
 
 /**
  * @param cause what the instance's fuel meter says stopped it (metering/fuel-meter.ts): its own globals tell
  *   a fuel or memory trap from an `unreachable` the agent wrote.
  */
-export function classifyTrap(error: unknown, cause: 'fuel' | 'memory' | null = null): TrapInfo {
+export function classifyTrap(error: unknown, cause: 'fuel' | 'memory' | 'wall_clock' | null = null): TrapInfo {
+  if (error instanceof InstantiateError) return classifyTrap(error.error, cause ?? error.meterCause);
+  if (cause === 'wall_clock' && error instanceof WebAssembly.RuntimeError) {
+    return {
+      reason: 'wall_clock_exceeded',
+      detail: 'WALL_CLOCK_EXCEEDED: the invocation ran longer than this node allows (agents.max_invocation_ms)',
+    };
+  }
   if (cause === 'fuel' && error instanceof WebAssembly.RuntimeError) {
     return { reason: 'fuel_exhausted', detail: 'FUEL_EXHAUSTED: the invocation used up its fuel budget (agent limit fuel)' };
   }

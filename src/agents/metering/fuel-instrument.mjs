@@ -4,10 +4,14 @@
 // ~5 s instead of 0.3 s, and instrumenting (~2 s per MB) must not stall the node's event loop.
 //
 // What it adds (names under `__caxton_`, never imported from `caxton`, so the agent's ABI is unchanged):
-// - global `__caxton_fuel` (mut i64, exported): the remaining budget, set by the host before each invocation.
-//   Each function entry, loop header and `if` arm subtracts the instruction count of the code it starts
-//   (not descending into nested loops and arms, which charge for themselves) and traps with `unreachable`
-//   when the result is negative. A negative fuel global after a trap is how the host tells FUEL_EXHAUSTED.
+// - global `__caxton_fuel` (mut i64, exported): the fuel of the current slice, set by the host before each
+//   invocation. Each function entry, loop header and `if` arm subtracts the instruction count of the code it
+//   starts (not descending into nested loops and arms, which charge for themselves); when the result is
+//   negative it calls `__caxton_out_of_fuel`, which asks the host (import `__caxton_meter.refill`) for the
+//   next slice, and traps with `unreachable` when the host gives none: the invocation's budget is spent, or
+//   its wall-clock bound passed. A synchronous wasm call cannot be interrupted from JavaScript on the same
+//   thread; a slice at a time is how the host gets to look at the clock (metering/fuel-meter.ts). A start
+//   function runs on slices from the first charge (the fuel global starts at 0), so it is metered too.
 // - global `__caxton_memory_limit` (mut i32, exported): pages the memory may reach, set by the host;
 //   every memory.grow's delta goes through `__caxton_grow_check`, which traps (and sets `__caxton_trap` to
 //   TRAP_MEMORY) when the memory would pass it, so growth past the agent's limit is MEMORY_EXHAUSTED rather
@@ -23,6 +27,10 @@ export const BUDGET_GLOBAL = '__caxton_budget';
 export const REFUEL_EXPORT = '__caxton_refuel';
 export const USED_EXPORT = '__caxton_used';
 const GROW_CHECK = '__caxton_grow_check';
+const OUT_OF_FUEL = '__caxton_out_of_fuel';
+const REFILL = '__caxton_refill';
+export const METER_MODULE = '__caxton_meter';
+export const REFILL_IMPORT = 'refill';
 export const TRAP_MEMORY = 2;
 
 const F = binaryen.Features;
@@ -147,9 +155,10 @@ export function instrumentFuel(bytes) {
   try {
     mod.setFeatures(SUPPORTED_FEATURES);
     if (!mod.validate()) throw new InstrumentError('module uses WebAssembly features Caxton does not support (or is invalid)');
-    for (const name of [FUEL_GLOBAL, TRAP_GLOBAL, MEMORY_LIMIT_GLOBAL, BUDGET_GLOBAL, REFUEL_EXPORT, USED_EXPORT, GROW_CHECK]) {
+    for (const name of [FUEL_GLOBAL, TRAP_GLOBAL, MEMORY_LIMIT_GLOBAL, BUDGET_GLOBAL, REFUEL_EXPORT, USED_EXPORT, GROW_CHECK, OUT_OF_FUEL]) {
       if (mod.getExport(name)) throw new InstrumentError(`export ${name} is reserved by Caxton`);
     }
+    mod.addFunctionImport(REFILL, METER_MODULE, REFILL_IMPORT, binaryen.none, binaryen.i32);
     mod.addGlobal(FUEL_GLOBAL, binaryen.i64, true, mod.i64.const(0n));
     mod.addGlobal(TRAP_GLOBAL, binaryen.i32, true, mod.i32.const(0));
     mod.addGlobal(MEMORY_LIMIT_GLOBAL, binaryen.i32, true, mod.i32.const(65536));
@@ -161,7 +170,7 @@ export function instrumentFuel(bytes) {
     const charge = (cost) =>
       mod.block(null, [
         mod.global.set(FUEL_GLOBAL, mod.i64.sub(mod.global.get(FUEL_GLOBAL, binaryen.i64), mod.i64.const(BigInt(cost)))),
-        mod.if(mod.i64.lt_s(mod.global.get(FUEL_GLOBAL, binaryen.i64), mod.i64.const(0n)), mod.unreachable()),
+        mod.if(mod.i64.lt_s(mod.global.get(FUEL_GLOBAL, binaryen.i64), mod.i64.const(0n)), mod.call(OUT_OF_FUEL, [], binaryen.none)),
       ], binaryen.none);
     /** @param {number} cost @param {number} body */
     const charged = (cost, body) => mod.block(null, [charge(Math.max(cost, 1)), body], binaryen.getExpressionType(body));
@@ -203,6 +212,7 @@ export function instrumentFuel(bytes) {
     }
     // Added after the walk: Caxton's own functions are not charged.
     addBudgetFunctions(mod);
+    addOutOfFuel(mod);
     if (growCheckNeeded) addGrowCheck(mod);
     if (!mod.validate()) throw new InstrumentError('instrumented module does not validate (a bug in Caxton: report it)');
     return { bytes: mod.emitBinary(), functions: defined.length, chargePoints };
@@ -227,6 +237,22 @@ function addBudgetFunctions(/** @type {binaryen.Module} */ mod) {
   const used = mod.if(mod.i64.lt_s(fuel(), mod.i64.const(0n)), mod.f64.convert_s.i64(budget()), mod.f64.convert_s.i64(mod.i64.sub(budget(), fuel())));
   mod.addFunction(USED_EXPORT, binaryen.none, binaryen.f64, [], used);
   mod.addFunctionExport(USED_EXPORT, USED_EXPORT);
+}
+
+/**
+ * `__caxton_out_of_fuel`: adds slices from the host until the fuel is not negative (one region may cost more
+ * than a slice); traps when the host answers 0. Called only when a slice ran out: ~1 call per 10^6 fuel.
+ */
+function addOutOfFuel(/** @type {binaryen.Module} */ mod) {
+  const fuel = () => mod.global.get(FUEL_GLOBAL, binaryen.i64);
+  const slice = () => mod.local.get(0, binaryen.i32);
+  const body = mod.loop('refill', mod.block(null, [
+    mod.local.set(0, mod.call(REFILL, [], binaryen.i32)),
+    mod.if(mod.i32.eqz(slice()), mod.unreachable()),
+    mod.global.set(FUEL_GLOBAL, mod.i64.add(fuel(), mod.i64.extend_u(slice()))),
+    mod.break('refill', mod.i64.lt_s(fuel(), mod.i64.const(0n))),
+  ], binaryen.none));
+  mod.addFunction(OUT_OF_FUEL, binaryen.none, binaryen.none, [binaryen.i32], body);
 }
 
 /** `(func (param $delta i32) (result i32))`: traps when memory.size + delta would pass the limit. */

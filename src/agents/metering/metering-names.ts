@@ -8,3 +8,6 @@ export const REFUEL_EXPORT = '__caxton_refuel';
 export const USED_EXPORT = '__caxton_used';
 /** Value of TRAP_GLOBAL after memory.grow went past the limit. */
 export const TRAP_MEMORY = 2;
+/** The import module and function through which instrumented code asks the host for its next fuel slice. */
+export const METER_MODULE = '__caxton_meter';
+export const REFILL_IMPORT = 'refill';
