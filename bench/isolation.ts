@@ -94,7 +94,7 @@ async function pingPongOverhead(): Promise<void> {
 function bindings(): HostBindings {
   return {
     agentName: 'a', limits: { ...RUNTIME_DEFAULTS }, timers: realTimers, now: () => Date.now(), log() {},
-    toolGranted: () => false, permissionDenied() {}, nextToolCallId: () => 1, pendingToolCalls: () => 0, timerFired() {},
+    toolGranted: () => false, permissionDenied() {}, nextToolCallId: () => 1, pendingToolCalls: () => 0, timerFired() {}, takeSendToken: () => true,
   };
 }
 

@@ -7,6 +7,7 @@ import type { AgentLogLevel, HostBindings, InstanceHost, TimerScheduler } from '
 import { LogRing } from './log-ring.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { RingQueue } from './ring-queue.ts';
+import { SendBucket } from './send-bucket.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
 
 /** A timer that fired, waiting its turn in the mailbox behind the messages that arrived before it. */
@@ -67,6 +68,8 @@ export class AgentSlot {
   updatedAt: string;
   /** Tool calls issued and not yet answered (bounds call_tool). */
   pendingToolCalls = 0;
+  /** This agent's send rate: shared by its instances, so a trap or a restart does not refill it. */
+  readonly sends: SendBucket;
   private toolCallSeq = 0;
   private readonly owner: SlotOwner;
 
@@ -77,6 +80,7 @@ export class AgentSlot {
     this.sha256 = sha256;
     this.version = version;
     this.logs = new LogRing(logRingSize);
+    this.sends = new SendBucket(owner.limits.sendRate, owner.limits.sendBurst, () => owner.clock.now());
     this.createdAt = new Date(owner.clock.now()).toISOString();
     this.updatedAt = this.createdAt;
   }
@@ -109,6 +113,7 @@ export class AgentSlot {
       nextToolCallId: () => (this.toolCallSeq = this.toolCallSeq >= 0x7fffffff ? 1 : this.toolCallSeq + 1),
       pendingToolCalls: () => this.pendingToolCalls,
       timerFired: (host, timerId) => owner.timerFired(this, host, timerId),
+      takeSendToken: () => this.sends.take(),
     };
   }
 }

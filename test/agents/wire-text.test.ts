@@ -23,6 +23,7 @@ function hostFor(name: string): { host: InstanceHost; send: (text: string | Buff
     nextToolCallId: () => 1,
     pendingToolCalls: () => 0,
     timerFired() {},
+    takeSendToken: () => true,
   };
   const host = new InstanceHost(bindings);
   const memory = new WebAssembly.Memory({ initial: 1 });

@@ -1,0 +1,64 @@
+// Issue 10, findings 4, 6 and 8 in the agent runtime, with the hostile agents of test/fixtures/wat/hostile-*.wat
+// (kept there for the soak test): a start function that loops, an invocation cheap in fuel but slow in time,
+// an agent sending to itself for ever, one flooding a neighbour.
+import { describe, expect, it } from 'vitest';
+import { CaxtonError } from '../../src/errors.ts';
+import type { AclMessage } from '../../src/messaging/message.ts';
+import { watFixture } from '../helpers/modules.ts';
+import { message, setup } from '../agents/fixtures.ts';
+
+describe('hostile agents in the runtime', () => {
+  it('a start function that loops is FUEL_EXHAUSTED, not "instantiate trapped (unreachable)"', async () => {
+    const { deploy } = setup();
+    const bytes = await watFixture('hostile-start-spinner');
+    const error = await deploy('spin', bytes, { limits: { memory_pages: 16, fuel: 2_000_000, mailbox: 10 } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CaxtonError);
+    expect((error as CaxtonError).message).toMatch(/fuel_exhausted|FUEL_EXHAUSTED/);
+    expect((error as CaxtonError).message).not.toMatch(/unreachable/);
+  });
+
+  it('an invocation slower than agents.max_invocation_ms traps as wall_clock_exceeded though fuel is left', async () => {
+    const traps: string[] = [];
+    const { runtime, sink, deploy } = setup({ limits: { maxInvocationMs: 50 }, observer: { onTrap: (_a, reason) => traps.push(reason) } });
+    // 10^9 fuel of 32 KiB fills would run for minutes: fuel alone does not bound it.
+    await deploy('slow', await watFixture('hostile-slow-fill'), { limits: { memory_pages: 16, fuel: 1_000_000_000, mailbox: 10 } });
+    runtime.deliver(message('slow', { sender: 'client:alice' }), 'slow');
+    await runtime.whenIdle();
+    expect(traps).toEqual(['wall_clock_exceeded']);
+    const reply = sink.messages.find((m) => m.receiver === 'client:alice');
+    expect(reply?.content).toMatchObject({ error: { code: 'AGENT_TRAPPED', details: { reason: 'wall_clock_exceeded' } } });
+    expect(runtime.stats('slow').traps_by_reason).toEqual({ wall_clock_exceeded: 1 });
+  });
+
+  it('fuel used is still exact across slices (the spinner at 5 slices of budget)', async () => {
+    const { runtime, deploy } = setup();
+    const fuel = 5 * (1 << 20) + 12_345;
+    await deploy('spin', await watFixture('hostile-spinner'), { limits: { memory_pages: 16, fuel, mailbox: 10 } });
+    runtime.deliver(message('spin'), 'spin');
+    await runtime.whenIdle();
+    expect(runtime.stats('spin')).toMatchObject({ fuel_used: fuel, traps_by_reason: { fuel_exhausted: 1 } });
+  });
+
+  it('an agent sending to itself is stopped by its send rate: send_message returns -3', async () => {
+    // The sink hands every send back to the runtime, as the router does for a local receiver.
+    let sends = 0;
+    const { runtime, deploy, logText } = setup({
+      limits: { sendRate: 1_000, sendBurst: 500 },
+      sink: {
+        route: (m: AclMessage) => {
+          sends++;
+          if (m.receiver === 'flood') runtime.deliver(m, 'flood');
+        },
+      },
+    });
+    await deploy('flood', await watFixture('hostile-self-flood'), { limits: { memory_pages: 16, fuel: 1_000_000, mailbox: 10 } });
+    runtime.deliver(message('flood', { performative: 'inform' }), 'flood');
+    // The test clock does not move: the bucket never refills, so the loop ends after the burst.
+    await runtime.whenIdle();
+    expect(sends).toBe(500);
+    expect(logText('flood')).toContain('refused=-3');
+  });
+});
