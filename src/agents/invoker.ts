@@ -19,7 +19,7 @@ import type { TrapInfo } from './trap-reason.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
 import type { SpareMemories } from './spare-memories.ts';
 import { classifyTrap } from './trap-reason.ts';
-import { wireByteLengthOf, wireTextOf } from './wire-text.ts';
+import { WireTextError, wireByteLengthOf, wireTextOf } from './wire-text.ts';
 
 export interface InvocationServices {
   readonly observer: RuntimeObserver;
@@ -58,7 +58,14 @@ export class Invoker {
       this.replyFailure(slot, message, 'AGENT_ERROR', `agent "${slot.name}" could not start a fresh instance`);
       return;
     }
-    const json = wireTextOf(message, mayHaveSeveralReceivers(message));
+    let json: string;
+    try {
+      json = wireTextOf(message, mayHaveSeveralReceivers(message));
+    } catch (err) {
+      if (!(err instanceof WireTextError)) throw err;
+      this.replyFailure(slot, message, 'INVALID_MESSAGE', err.message, { field: err.field });
+      return;
+    }
     const started = this.timed ? performance.now() : 0;
     let trap: unknown = NO_TRAP;
     let result = 0;

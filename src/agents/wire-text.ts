@@ -7,6 +7,16 @@
 // then changed) never carries a stale text. The field is attached with the constructor-return idiom, which
 // costs about one property store (a WeakMap or Object.defineProperty cost several times more here).
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
+import { MAX_CONTENT_DEPTH, nestedDeeperThan } from '../messaging/message.ts';
+
+/** A message the host cannot turn into text (content nested too deep for the serializer): never delivered. */
+export class WireTextError extends Error {
+  readonly field = 'content';
+  constructor() {
+    super(`content: nested deeper than ${MAX_CONTENT_DEPTH} levels of objects and arrays`);
+    this.name = 'WireTextError';
+  }
+}
 
 class ReturnsTarget {
   constructor(target: object) {
@@ -45,7 +55,15 @@ class WireText extends ReturnsTarget {
 export function wireTextOf(message: AclMessage, shared: boolean): string {
   const cached = WireText.textOf(message);
   if (cached !== undefined) return cached;
-  const text = JSON.stringify(message);
+  // Every entry bounds the depth (parseMessage); this is the last guard for a message made some other way,
+  // so that a stack overflow never escapes as anything but a refusal the sender is told about.
+  if (nestedDeeperThan(message.content, MAX_CONTENT_DEPTH)) throw new WireTextError();
+  let text: string;
+  try {
+    text = JSON.stringify(message);
+  } catch {
+    throw new WireTextError();
+  }
   if (shared) WireText.attach(message, text, -1);
   return text;
 }

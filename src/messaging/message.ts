@@ -38,6 +38,12 @@ export const CLIENT_PREFIX = 'client:';
 export const TOOL_PREFIX = 'tool:';
 export const MAX_RECEIVERS = 100;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * How deep `content` may nest (objects and arrays). Far above any real document, far below the ~10,000
+ * levels where the recursive serializers of the host (JSON.stringify, msgpack) overflow the stack: content
+ * 10k–400k deep fits in 1 MiB, was accepted, and then broke delivery and the history writer (issue 10).
+ */
+export const MAX_CONTENT_DEPTH = 128;
 
 /** A receiver: an agent name, `capability:<cap>`, or `client:<principal>` (a reply to an API client). */
 const receiverAddress = z
@@ -107,9 +113,9 @@ export type ParseResult = { ok: true; message: MessageInput } | { ok: false; fie
  * unsure, and is what words every error.
  */
 export function parseMessage(value: unknown): ParseResult {
-  if (isPlainValidMessage(value)) return { ok: true, message: value };
+  if (isPlainValidMessage(value)) return contentDepthChecked(value);
   const result = messageSchema.safeParse(value);
-  if (result.success) return { ok: true, message: result.data };
+  if (result.success) return contentDepthChecked(result.data);
   // An unknown field first: `to` instead of `receiver` is better told as "to: unknown" than "receiver: required".
   const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
@@ -119,6 +125,43 @@ export function parseMessage(value: unknown): ParseResult {
   if (issue.path.length === 0) return { ok: false, field: '(message)', message: 'message: must be a JSON object' };
   const field = issue.path.map(String).join('.');
   return { ok: false, field, message: `${field}: ${issue.message}` };
+}
+
+function contentDepthChecked(message: MessageInput): ParseResult {
+  if (nestedDeeperThan(message.content, MAX_CONTENT_DEPTH)) {
+    return { ok: false, field: 'content', message: `content: nested deeper than ${MAX_CONTENT_DEPTH} levels of objects and arrays` };
+  }
+  return { ok: true, message };
+}
+
+/** Whether `value` nests objects and arrays more than `max` deep; iterative, so any depth is safe to ask about. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const values: object[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > max) return true;
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const child: unknown = current[i];
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in current) {
+        const child: unknown = (current as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return false;
 }
 
 /** The receivers of a message as a list, whichever form it was written in. */

@@ -86,15 +86,27 @@ export class ConversationStore {
 
     this.writer = new BatchWriter<PendingMessage>({
       transaction: (fn) => db.transaction(fn)(),
-      write: (batch) => {
+      write: (all) => {
+        // A message that cannot be serialized (content too deep for JSON.stringify) is left out alone: one
+        // bad row once took the whole batch, and 20 unrelated conversations, with it.
+        const batch: PendingMessage[] = [];
+        const lines: string[] = [];
+        for (const pending of all) {
+          const line = serializedOrNull(pending.message);
+          if (line === null) {
+            options.onError?.(new Error(`conversation ${pending.message.conversation_id}: a message could not be serialized; left out of the history`), 1);
+            continue;
+          }
+          batch.push(pending);
+          // JSON escapes newlines inside strings: one message per line, always.
+          lines.push(line);
+        }
+        if (batch.length === 0) return;
         const id = this.nextSegmentId++;
         const conversationIds = new Array<string>(batch.length);
         const byteLengths = new Array<number>(batch.length);
-        const lines = new Array<string>(batch.length);
         for (let i = 0; i < batch.length; i++) {
           conversationIds[i] = batch[i].message.conversation_id;
-          // JSON escapes newlines inside strings: one message per line, always.
-          lines[i] = JSON.stringify(batch[i].message);
           byteLengths[i] = Buffer.byteLength(lines[i]);
         }
         const lastTs = batch[batch.length - 1].ts;
@@ -179,5 +191,14 @@ export class ConversationStore {
       }
     }
     return lastDropped;
+  }
+}
+
+/** The message as one JSON line, or null when it cannot be serialized (a stack overflow on deep content). */
+function serializedOrNull(message: AclMessage): string | null {
+  try {
+    return JSON.stringify(message);
+  } catch {
+    return null;
   }
 }
