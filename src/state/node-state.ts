@@ -56,7 +56,11 @@ export function openNodeState(options: NodeStateOptions): NodeState {
       agents: new AgentStore(db),
       apiKeys,
       audit: new AuditLog(database, { maxRows: limits.audit_max_rows, ...batch('audit') }),
-      deadLetters: new DeadLetterStore(database, { maxRows: limits.dead_letters_max, ...batch('dead_letters') }),
+      deadLetters: new DeadLetterStore(database, {
+        maxRows: limits.dead_letters_max,
+        maxPerSender: limits.dead_letters_per_sender,
+        ...batch('dead_letters'),
+      }),
       conversations: new ConversationStore(database, {
         maxMessages: limits.conversation_max_messages,
         maxAgeMs: limits.conversation_max_age_ms,
