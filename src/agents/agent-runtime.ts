@@ -320,17 +320,29 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     if (slot.state !== 'deploying') this.scheduler.schedule(slot);
   }
 
-  /** One visit of the scheduler: a few of the agent's items, then the end of a stop once drained. */
+  /**
+   * One visit of the scheduler: a few of the agent's items, then the end of a stop once drained. Returns its
+   * cost to the turn: invocations, plus the sends beyond one per invocation, since routing a message costs
+   * about what an invocation does. A visit also ends after sendsPerAgentVisit sends: an agent sending to
+   * itself refills its own mailbox as it goes, and 32 invocations of 1,000 sends each (a flood of a
+   * neighbour) held every other agent behind 32,000 routings and their dead letters.
+   */
   private runSlot(slot: AgentSlot): number {
     let handled = 0;
-    while (handled < RUNTIME_DEFAULTS.itemsPerAgentVisit && slot.mailbox.length > 0 && slot.hasWork()) {
+    const sentBefore = slot.stats.messages_out;
+    while (
+      handled < RUNTIME_DEFAULTS.itemsPerAgentVisit &&
+      slot.stats.messages_out - sentBefore < RUNTIME_DEFAULTS.sendsPerAgentVisit &&
+      slot.mailbox.length > 0 &&
+      slot.hasWork()
+    ) {
       const item = slot.mailbox.shift()!;
       if (item instanceof FiredTimer) this.invoker.runTimer(slot, item);
       else this.invoker.runMessage(slot, item);
       handled++;
     }
     if (slot.stopping && slot.mailbox.length === 0 && slot.state === 'draining') this.finishStop(slot);
-    return handled;
+    return handled + Math.max(0, slot.stats.messages_out - sentBefore - handled);
   }
 
   // ---- failure and stop ----

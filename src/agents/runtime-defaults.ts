@@ -47,6 +47,8 @@ export const RUNTIME_DEFAULTS = {
   turnBudgetMs: 8,
   /** Items one agent handles before the next ready agent gets a turn: fairness between busy agents. */
   itemsPerAgentVisit: 32,
+  /** Sends one agent makes before the next ready agent gets a turn: one full outbox (maxOutboxPerInvocation). */
+  sendsPerAgentVisit: 1_000,
 } as const;
 
 export type RuntimeLimits = {

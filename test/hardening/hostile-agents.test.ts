@@ -62,3 +62,36 @@ describe('hostile agents in the runtime', () => {
     expect(logText('flood')).toContain('refused=-3');
   });
 });
+
+describe('fairness under a flood', () => {
+  it('an agent flooding a full neighbour lets an unrelated agent run after one outbox, not 32', async () => {
+    let floodSends = 0;
+    let floodSendsBeforeEcho = -1;
+    const { runtime, deploy } = setup({
+      sink: {
+        route: (m: AclMessage) => {
+          if (m.sender === 'flood') floodSends++;
+          if (m.sender === 'echo') floodSendsBeforeEcho = floodSends;
+          const to = m.receiver as string;
+          if (runtime.has(to)) runtime.deliver(m, to);
+        },
+      },
+    });
+    const { echoAgent } = await import('../agents/fixtures.ts');
+    await deploy('victim', await watFixture('hostile-trap-storm'), { limits: { memory_pages: 16, fuel: 1_000_000, mailbox: 1 } });
+    await runtime.stop('victim');
+    await deploy('flood', await watFixture('hostile-neighbour-flood'), { limits: { memory_pages: 16, fuel: 10_000_000, mailbox: 10 } });
+    await deploy('echo', await echoAgent());
+    runtime.deliver(message('flood', { performative: 'inform' }), 'flood');
+    runtime.deliver(message('echo', { sender: 'client:bob' }), 'echo');
+    await new Promise<void>((resolve) => {
+      const poll = () => (floodSendsBeforeEcho >= 0 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    await runtime.stop('flood');
+    // One visit of the flooder is bounded by sendsPerAgentVisit (1,000) plus the outbox of the invocation
+    // that crossed it; before, a visit ran 32 invocations of ~1,000 sends each.
+    expect(floodSendsBeforeEcho).toBeGreaterThan(0);
+    expect(floodSendsBeforeEcho).toBeLessThanOrEqual(2_002);
+  });
+});
