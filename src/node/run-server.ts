@@ -1,7 +1,9 @@
 // `caxton server start`: load the configuration, start a node in the foreground, stop it gracefully on
-// SIGINT/SIGTERM (a second signal forces the exit). A bad configuration is one clear line and exit code 2.
+// SIGINT/SIGTERM (a second signal forces the exit). A bad configuration, or data-dir files with modes the node
+// must not trust, is one clear line and exit code 2.
 import { loadConfig, type Config } from '../config/config.ts';
 import { ConfigError } from '../config/config-error.ts';
+import { FilePermissionError } from '../state/file-permissions.ts';
 import { CaxtonNode } from './node.ts';
 
 export async function runServer(flags: Record<string, unknown>): Promise<void> {
@@ -15,7 +17,17 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
     }
     throw error;
   }
-  const node = await CaxtonNode.start({ config });
+  let node: CaxtonNode;
+  try {
+    node = await CaxtonNode.start({ config });
+  } catch (error) {
+    // Files the node must not trust (a world-writable data dir, an admin.key others can read): one line, as ssh.
+    if (error instanceof FilePermissionError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
     if (signalled) {

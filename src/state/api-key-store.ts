@@ -2,11 +2,12 @@
 // database nor a backup yields a usable key. Keys are 256 random bits: a plain (unsalted) hash is enough,
 // nothing about them can be guessed from a dictionary.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaxtonError } from '../errors.ts';
 import type { Principal, Role } from '../node/services.ts';
 import type { SqliteDatabase } from './database.ts';
+import { checkPrivateFile } from './file-permissions.ts';
 
 export const API_KEY_PREFIX = 'cxk_';
 export const ADMIN_KEY_FILE = 'admin.key';
@@ -104,8 +105,8 @@ export interface AdminKeyResult {
 export function ensureAdminKey(dataDir: string, keys: ApiKeyStore): AdminKeyResult {
   const path = join(dataDir, ADMIN_KEY_FILE);
   if (existsSync(path)) {
+    checkPrivateFile(path);
     const key = readFileSync(path, 'utf8').trim();
-    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
     if (!keys.verify(key)) {
       if (!key.startsWith(API_KEY_PREFIX)) throw new Error(`${path} does not hold a Caxton API key; delete it to get a new one`);
       keys.revoke(ADMIN_KEY_NAME);

@@ -1,8 +1,8 @@
 // Opens a node's embedded SQLite and brings its schema up to date. One file per node, `<dataDir>/caxton.db`,
 // in WAL mode: readers never block the writer and a crash (even SIGKILL) loses no committed transaction.
-import { mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ensurePrivateDataDir, preparePrivateDatabaseFile } from './file-permissions.ts';
 import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts';
 
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -48,9 +48,10 @@ export interface OpenDatabaseOptions {
 }
 
 export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Database {
-  // 0700: the database holds key hashes, the audit log and every agent's module.
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // 0700 and 0600: the database holds key hashes, the audit log and every agent's module.
+  ensurePrivateDataDir(dataDir);
   const path = join(dataDir, DATABASE_FILE);
+  preparePrivateDatabaseFile(path);
   const db = new BetterSqlite3(path);
   try {
     db.pragma('journal_mode = WAL');
@@ -60,11 +61,6 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     const schemaVersion = migrate(db, path, options.migrations ?? MIGRATIONS);
-    try {
-      chmodSync(path, 0o600);
-    } catch {
-      /* a read-only or foreign-owned file: leave it as it is */
-    }
     return wrap(db, path, dataDir, schemaVersion);
   } catch (error) {
     db.close();

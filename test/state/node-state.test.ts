@@ -53,14 +53,13 @@ describe('admin key', () => {
     state.close();
   });
 
-  it('tightens the mode of an existing admin.key that is readable by others', () => {
+  it('refuses an existing admin.key that is readable by others, as ssh does a key (issue 10: it was accepted)', () => {
     dir = tempDir();
     openNodeState({ dataDir: dir.path }).close();
     const path = join(dir.path, 'admin.key');
     chmodSync(path, 0o644);
-    const state = openNodeState({ dataDir: dir.path });
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    state.close();
+    expect(() => openNodeState({ dataDir: dir!.path })).toThrow(`${path}: mode 0644 lets other users read or change the admin key; run: chmod 600 ${path}`);
+    expect(statSync(path).mode & 0o777).toBe(0o644);
   });
 });
 
