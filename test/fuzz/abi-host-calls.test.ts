@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProcExitError, wasiImports } from '../../src/agents/wasi-shim.ts';
+import { assertInChunks } from './chunked.ts';
 import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
 import { fuzzHost } from './host-fixture.ts';
 
@@ -41,12 +42,12 @@ const contents = fc.oneof(
 );
 
 describe('fuzz: ABI host calls', () => {
-  it('random pointers, lengths and contents never make a host call throw; results are documented', () => {
+  it('random pointers, lengths and contents never make a host call throw; results are documented', async () => {
     const { host, memory } = fuzzHost(2);
     const caxton = host.caxtonImports() as Record<string, (...args: number[]) => unknown>;
     const names = [...WASI_CALLS];
     const wasi = wasiImports(host, names) as Record<string, (...args: unknown[]) => unknown>;
-    fc.assert(
+    await assertInChunks(
       fc.property(fc.array(call, { minLength: 1, maxLength: 8 }), contents, i32, (calls, bytes, at) => {
         const view = new Uint8Array(memory.buffer);
         if (bytes) view.set(bytes.subarray(0, view.length), Math.min(Math.abs(at) % view.length, view.length - Math.min(bytes.length, view.length)));
@@ -75,10 +76,10 @@ describe('fuzz: ABI host calls', () => {
     );
   }, fuzzTimeoutMs());
 
-  it('a call given a range writes inside it and nowhere else', () => {
+  it('a call given a range writes inside it and nowhere else', async () => {
     const { host, memory } = fuzzHost(1);
     const caxton = host.caxtonImports() as Record<string, (...args: number[]) => number>;
-    fc.assert(
+    await assertInChunks(
       fc.property(fc.constantFrom('random_fill', 'agent_name'), i32, i32, (name, ptr, len) => {
         const view = new Uint8Array(memory.buffer);
         view.fill(0xaa);

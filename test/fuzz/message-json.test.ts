@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { wireTextOf } from '../../src/agents/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { MAX_CONTENT_DEPTH, PERFORMATIVES, parseMessage } from '../../src/messaging/message.ts';
+import { assertInChunks } from './chunked.ts';
 import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
 import { fuzzHost } from './host-fixture.ts';
 
@@ -57,8 +58,8 @@ const validish = fc.record(
 const fuzz = { ...fuzzParameters() };
 
 describe('fuzz: message JSON', () => {
-  it('parseMessage never throws; an accepted message is serializable and no deeper than the bound', () => {
-    fc.assert(
+  it('parseMessage never throws; an accepted message is serializable and no deeper than the bound', async () => {
+    await assertInChunks(
       fc.property(fc.oneof(message, validish, fc.jsonValue({ maxDepth: 4 })), (value) => {
         const result = parseMessage(value);
         if (!result.ok) {
@@ -72,8 +73,8 @@ describe('fuzz: message JSON', () => {
     );
   }, fuzzTimeoutMs());
 
-  it('content deeper than the bound is refused naming `content`, at or under it accepted', () => {
-    fc.assert(
+  it('content deeper than the bound is refused naming `content`, at or under it accepted', async () => {
+    await assertInChunks(
       fc.property(deepContent, ({ value, depth }) => {
         const result = parseMessage({ performative: 'inform', receiver: 'bob', content: value });
         if (depth > MAX_CONTENT_DEPTH) expect(result).toMatchObject({ ok: false, field: 'content' });
@@ -83,7 +84,7 @@ describe('fuzz: message JSON', () => {
     );
   }, fuzzTimeoutMs());
 
-  it('arbitrary text through send_message: a send is refused with a code, or delivered as exactly its stamped JSON', () => {
+  it('arbitrary text through send_message: a send is refused with a code, or delivered as exactly its stamped JSON', async () => {
     const { host, memory } = fuzzHost(2);
     const texts = fc.oneof(
       message.map((m) => JSON.stringify(m) ?? ''),
@@ -94,7 +95,7 @@ describe('fuzz: message JSON', () => {
       fc.string({ maxLength: 200 }),
       fc.string({ unit: 'binary', maxLength: 200 }),
     );
-    fc.assert(
+    await assertInChunks(
       fc.property(texts, (text) => {
         const bytes = Buffer.from(text, 'utf8');
         if (bytes.length > memory.buffer.byteLength) return;

@@ -15,6 +15,7 @@ import { CaxtonError } from '../../src/errors.ts';
 import { validateAgentModule } from '../../src/agents/module-validator.ts';
 import { message, setup } from '../agents/fixtures.ts';
 import { compileWat, exampleModule, watFixture } from '../helpers/modules.ts';
+import { assertInChunks } from './chunked.ts';
 import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from './fuzz-runs.ts';
 
 const SAMPLE_EVERY = 200;
@@ -140,9 +141,9 @@ const generated = fc.tuple(fc.array(statement, { minLength: 1, maxLength: 6 }), 
 );
 
 describe('fuzz: mutated wasm modules at deploy', () => {
-  it('validation refuses with a CaxtonError or accepts; it never throws anything else', () => {
+  it('validation refuses with a CaxtonError or accepts; it never throws anything else', async () => {
     let accepted = 0;
-    fc.assert(
+    await assertInChunks(
       fc.property(fc.oneof(mutated, codeMutated), (bytes) => {
         try {
           validateAgentModule(bytes);
@@ -164,7 +165,7 @@ describe('fuzz: mutated wasm modules at deploy', () => {
   it(`one input in ${SAMPLE_EVERY} (at least 20) goes through instrumentation, compile, instantiate and a message`, async () => {
     let n = 0;
     const outcomes: Record<string, number> = {};
-    await fc.assert(
+    await assertInChunks(
       fc.asyncProperty(
         fc.oneof({ arbitrary: mutated.map((b) => ({ b })), weight: 1 }, { arbitrary: codeMutated.map((b) => ({ b })), weight: 1 }, { arbitrary: generated.map((w) => ({ w })), weight: 2 }),
         async (input) => {
