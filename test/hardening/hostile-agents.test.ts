@@ -33,6 +33,25 @@ describe('hostile agents in the runtime', () => {
     expect(runtime.stats('slow').traps_by_reason).toEqual({ wall_clock_exceeded: 1 });
   });
 
+  it('a memory hog stops at its limit (memory_exhausted), which agents.max_memory_pages caps', async () => {
+    const { runtime, sink, deploy } = setup();
+    await deploy('hog', await watFixture('hostile-memory-hog'), { limits: { memory_pages: 1024, fuel: 1_000_000, mailbox: 10 } });
+    runtime.deliver(message('hog'), 'hog');
+    await runtime.whenIdle();
+    expect(runtime.stats('hog').traps_by_reason).toEqual({ memory_exhausted: 1 });
+    expect(sink.messages[0]?.content).toMatchObject({ error: { details: { reason: 'memory_exhausted' } } });
+  });
+
+  it('a trap storm makes the agent failed after 5 traps; later requests get failure', async () => {
+    const { runtime, sink, deploy } = setup();
+    await deploy('storm', await watFixture('hostile-trap-storm'), { limits: { memory_pages: 16, fuel: 1_000_000, mailbox: 100 } });
+    for (let i = 0; i < 8; i++) runtime.deliver(message('storm', { sender: 'client:alice' }), 'storm');
+    await runtime.whenIdle();
+    expect(runtime.state('storm')).toBe('failed');
+    expect(runtime.stats('storm').traps).toBe(5);
+    expect(sink.messages.filter((m) => m.performative === 'failure')).toHaveLength(8);
+  });
+
   it('fuel used is still exact across slices (the spinner at 5 slices of budget)', async () => {
     const { runtime, deploy } = setup();
     const fuel = 5 * (1 << 20) + 12_345;

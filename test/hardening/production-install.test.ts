@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/api-client.ts';
-import { exampleModule } from '../helpers/modules.ts';
+import { exampleModule, watFixture } from '../helpers/modules.ts';
 import { freePort } from '../helpers/node-process.ts';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
@@ -97,6 +97,19 @@ describe('a production-only install (npm ci --omit=dev)', () => {
       expect(reserved.status).toBe(400);
       expect(reserved.body.error.message).toMatch(/reserved for a system agent/);
     }
+  });
+
+  it('a spinner at the node\'s max fuel holds the node no longer than the wall-clock bound (2x10^10 froze /health 7 s)', async () => {
+    expect((await deploy('spinner', await watFixture('hostile-spinner'), { limits: { fuel: 1_000_000_000 } })).status).toBe(201);
+    const spun = api('/api/v1/messages?wait_ms=10000', { method: 'POST', json: { performative: 'request', receiver: 'spinner', content: 1 } });
+    await new Promise((r) => setTimeout(r, 50));
+    const asked = performance.now();
+    expect((await fetch(`${url}/health`)).ok).toBe(true);
+    // max_invocation_ms is 1 s; the margin covers a slice, a busy machine and the request itself.
+    expect(performance.now() - asked).toBeLessThan(3_000);
+    const reply = (await spun).body.replies[0];
+    expect(reply).toMatchObject({ performative: 'failure', content: { error: { code: 'AGENT_TRAPPED' } } });
+    expect(['fuel_exhausted', 'wall_clock_exceeded']).toContain(reply.content.error.details.reason);
   });
 
   it('refuses content nested 10,000 deep with 400 content: nested deeper than 128', async () => {
