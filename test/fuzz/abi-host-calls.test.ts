@@ -74,7 +74,7 @@ describe('fuzz: ABI host calls', () => {
       }),
       fuzzParameters(),
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 
   it('a call given a range writes inside it and nowhere else', async () => {
     const { host, memory } = fuzzHost(1);
@@ -96,5 +96,5 @@ describe('fuzz: ABI host calls', () => {
       }),
       fuzzParameters(),
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 });

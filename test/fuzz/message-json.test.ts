@@ -71,7 +71,7 @@ describe('fuzz: message JSON', () => {
       }),
       fuzz,
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 
   it('content deeper than the bound is refused naming `content`, at or under it accepted', async () => {
     await assertInChunks(
@@ -82,7 +82,7 @@ describe('fuzz: message JSON', () => {
       }),
       fuzz,
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 
   it('arbitrary text through send_message: a send is refused with a code, or delivered as exactly its stamped JSON', async () => {
     const { host, memory } = fuzzHost(2);
@@ -114,5 +114,5 @@ describe('fuzz: message JSON', () => {
       }),
       fuzz,
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 });

@@ -157,7 +157,7 @@ describe('fuzz: mutated wasm modules at deploy', () => {
       fuzzParameters(),
     );
     console.log(`wasm-modules validation: ${fuzzRuns()} inputs, ${accepted} accepted`);
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(3));
 
   const { runtime, deploy } = setup({ limits: { maxInvocationMs: 200 } });
   afterAll(() => runtime.shutdown());
