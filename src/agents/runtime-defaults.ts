@@ -27,8 +27,8 @@ export const RUNTIME_DEFAULTS = {
   /** Wall-clock bound of one invocation (config agents.max_invocation_ms): the node answers nothing meanwhile. */
   maxInvocationMs: 1_000,
   /** Sends per second per agent (config agents.send_rate) and the burst above it (agents.send_burst). */
-  sendRate: 200_000,
-  sendBurst: 20_000,
+  sendRate: 500_000,
+  sendBurst: 50_000,
   /** A message crossing the ABI: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   /** Sends of one invocation: a fan-out larger than this is a runaway loop, not a protocol (-3 beyond). */

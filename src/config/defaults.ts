@@ -168,12 +168,13 @@ export const DEFAULTS = {
     max_invocation_ms: SECOND,
     /**
      * Messages per second one agent may send (token bucket; beyond it send_message returns -3). Above what one
-     * agent of a ping-pong pair sends at the node's peak (~170k/s, bench/pingpong.ts), so no real workload is
-     * throttled, while a self-sending loop (~700k/s unchecked) is cut to under a third and told so.
+     * agent reaches in a ping-pong chain here (~330k/s unloaded, bench/pingpong.ts: at 200k/s the benchmark's
+     * agents, which drop a refused send, lost every message), below a self-sending loop (~350–650k/s measured,
+     * unchecked for ever before), which now gets -3. Lower it on nodes shared by tenants who must not flood.
      */
-    send_rate: 200_000,
-    /** Sends an agent may make at once above send_rate: 20 full invocations' outboxes (maxOutboxPerInvocation 1000). */
-    send_burst: 20_000,
+    send_rate: 500_000,
+    /** Sends an agent may make at once above send_rate: 50 full invocations' outboxes (maxOutboxPerInvocation 1000). */
+    send_burst: 50_000,
   },
   messages: {
     /** messages.md: default size limit of a whole message. */
