@@ -117,7 +117,7 @@ async function pingPongOverhead(): Promise<void> {
 function bindings(): HostBindings {
   return {
     agentName: 'a', limits: { ...RUNTIME_DEFAULTS }, timers: realTimers, now: () => Date.now(), log() {},
-    toolGranted: () => false, permissionDenied() {}, nextToolCallId: () => 1, pendingToolCalls: () => 0, timerFired() {}, takeSendToken: () => true,
+    toolGranted: () => false, permissionDenied() {}, nextToolCallId: () => 1, pendingToolCalls: () => 0, timerFired() {}, sends: { take: () => true },
   };
 }
 

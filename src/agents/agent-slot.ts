@@ -113,7 +113,7 @@ export class AgentSlot {
       nextToolCallId: () => (this.toolCallSeq = this.toolCallSeq >= 0x7fffffff ? 1 : this.toolCallSeq + 1),
       pendingToolCalls: () => this.pendingToolCalls,
       timerFired: (host, timerId) => owner.timerFired(this, host, timerId),
-      takeSendToken: () => this.sends.take(),
+      sends: this.sends,
     };
   }
 }

@@ -46,8 +46,8 @@ export interface HostBindings {
   /** Tool calls of this agent issued and not yet answered. */
   pendingToolCalls(): number;
   timerFired(host: InstanceHost, timerId: number): void;
-  /** One send of the agent's rate (agents.send_rate); false: over it, send_message returns -3. */
-  takeSendToken(): boolean;
+  /** The agent's send rate (agents.send_rate): take() false means over it, and send_message returns -3. */
+  readonly sends: { take(): boolean };
 }
 
 /** Marks a timer that fired and waits in the mailbox: cancel still stops it being handled. */
@@ -193,7 +193,7 @@ export class InstanceHost {
     if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
     if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
     if (this.outbox.length >= this.bindings.limits.maxOutboxPerInvocation) return AbiError.QUOTA_EXCEEDED;
-    if (!this.bindings.takeSendToken()) return AbiError.QUOTA_EXCEEDED;
+    if (!this.bindings.sends.take()) return AbiError.QUOTA_EXCEEDED;
     const text = this.readText(ptr, len);
     const value = parseJson(text);
     if (value === undefined) {

@@ -134,32 +134,26 @@ function contentDepthChecked(message: MessageInput): ParseResult {
   return { ok: true, message };
 }
 
-/** Whether `value` nests objects and arrays more than `max` deep; iterative, so any depth is safe to ask about. */
+/**
+ * Whether `value` nests objects and arrays more than `max` deep. Recursive, but never deeper than `max` + 1
+ * frames whatever the value's depth, so any depth is safe to ask about; no allocation on the send path.
+ */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const values: object[] = [value];
-  const depths: number[] = [1];
-  while (values.length > 0) {
-    const current = values.pop()!;
-    const depth = depths.pop()!;
-    if (depth > max) return true;
-    if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) {
-        const child: unknown = current[i];
-        if (typeof child === 'object' && child !== null) {
-          values.push(child);
-          depths.push(depth + 1);
-        }
-      }
-    } else {
-      for (const key in current) {
-        const child: unknown = (current as Record<string, unknown>)[key];
-        if (typeof child === 'object' && child !== null) {
-          values.push(child);
-          depths.push(depth + 1);
-        }
-      }
+  return typeof value === 'object' && value !== null && exceeds(value, max);
+}
+
+function exceeds(value: object, budget: number): boolean {
+  if (budget <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      if (typeof child === 'object' && child !== null && exceeds(child, budget - 1)) return true;
     }
+    return false;
+  }
+  for (const key in value) {
+    const child: unknown = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && exceeds(child, budget - 1)) return true;
   }
   return false;
 }

@@ -23,7 +23,7 @@ function hostFor(name: string): { host: InstanceHost; send: (text: string | Buff
     nextToolCallId: () => 1,
     pendingToolCalls: () => 0,
     timerFired() {},
-    takeSendToken: () => true,
+    sends: { take: () => true },
   };
   const host = new InstanceHost(bindings);
   const memory = new WebAssembly.Memory({ initial: 1 });

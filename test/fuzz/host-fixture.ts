@@ -17,7 +17,7 @@ export function fuzzHost(pages = 1, name = 'fuzz-agent'): { host: InstanceHost; 
     nextToolCallId: () => ++toolCallId,
     pendingToolCalls: () => 0,
     timerFired() {},
-    takeSendToken: () => true,
+    sends: { take: () => true },
   };
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const host = new InstanceHost(bindings);
