@@ -52,6 +52,14 @@ describe('hostile agents in the runtime', () => {
     expect(sink.messages.filter((m) => m.performative === 'failure')).toHaveLength(8);
   });
 
+  it('bulk memory is charged by size: a loop of 4 MiB fills runs out of fuel, not for hours', async () => {
+    const { runtime, deploy } = setup({ limits: { maxInvocationMs: 600_000 } });
+    await deploy('fill', await watFixture('hostile-big-fill'), { limits: { memory_pages: 128, fuel: 50_000_000, mailbox: 10 } });
+    runtime.deliver(message('fill'), 'fill');
+    await runtime.whenIdle();
+    expect(runtime.stats('fill').traps_by_reason).toEqual({ fuel_exhausted: 1 });
+  });
+
   it('fuel used is still exact across slices (the spinner at 5 slices of budget)', async () => {
     const { runtime, deploy } = setup();
     const fuel = 5 * (1 << 20) + 12_345;

@@ -28,6 +28,13 @@ export const REFUEL_EXPORT = '__caxton_refuel';
 export const USED_EXPORT = '__caxton_used';
 const GROW_CHECK = '__caxton_grow_check';
 const OUT_OF_FUEL = '__caxton_out_of_fuel';
+const CHARGE_BYTES = '__caxton_charge_bytes';
+/**
+ * memory.fill and memory.copy cost 1 fuel per 2^BYTES_PER_FUEL_SHIFT bytes on top of their instruction: one
+ * instruction may write 64 MiB (~10 ms), which a flat cost of 1 would let an agent repeat for minutes per
+ * slice of fuel. 4 bytes per unit keeps a fill's fuel about in step with its time (~0.35 ns per unit).
+ */
+const BYTES_PER_FUEL_SHIFT = 2n;
 const REFILL = '__caxton_refill';
 export const METER_MODULE = '__caxton_meter';
 export const REFILL_IMPORT = 'refill';
@@ -117,7 +124,7 @@ function inspect(expr) {
  * A region starts at a function entry, a loop header or an `if` arm. Returns its own cost and the regions
  * nested in it (loop bodies and arms), which are charged where they start.
  * @param {number} root
- * @returns {{ cost: number, nested: { kind: 'loop' | 'ifTrue' | 'ifFalse', expr: number, child: number }[], grows: number[] }}
+ * @returns {{ cost: number, nested: { kind: 'loop' | 'ifTrue' | 'ifFalse', expr: number, child: number }[], grows: number[], bulk: number[] }}
  */
 function region(root) {
   let cost = 0;
@@ -125,6 +132,8 @@ function region(root) {
   const nested = [];
   /** @type {number[]} */
   const grows = [];
+  /** @type {number[]} */
+  const bulk = [];
   const stack = [root];
   while (stack.length > 0) {
     const expr = /** @type {number} */ (stack.pop());
@@ -141,9 +150,10 @@ function region(root) {
       continue;
     }
     if (id === binaryen.MemoryGrowId) grows.push(expr);
+    if (id === binaryen.MemoryFillId || id === binaryen.MemoryCopyId) bulk.push(expr);
     for (const c of children) stack.push(c);
   }
-  return { cost, nested, grows };
+  return { cost, nested, grows, bulk };
 }
 
 /**
@@ -155,7 +165,7 @@ export function instrumentFuel(bytes) {
   try {
     mod.setFeatures(SUPPORTED_FEATURES);
     if (!mod.validate()) throw new InstrumentError('module uses WebAssembly features Caxton does not support (or is invalid)');
-    for (const name of [FUEL_GLOBAL, TRAP_GLOBAL, MEMORY_LIMIT_GLOBAL, BUDGET_GLOBAL, REFUEL_EXPORT, USED_EXPORT, GROW_CHECK, OUT_OF_FUEL]) {
+    for (const name of [FUEL_GLOBAL, TRAP_GLOBAL, MEMORY_LIMIT_GLOBAL, BUDGET_GLOBAL, REFUEL_EXPORT, USED_EXPORT, GROW_CHECK, OUT_OF_FUEL, CHARGE_BYTES]) {
       if (mod.getExport(name)) throw new InstrumentError(`export ${name} is reserved by Caxton`);
     }
     mod.addFunctionImport(REFILL, METER_MODULE, REFILL_IMPORT, binaryen.none, binaryen.i32);
@@ -177,6 +187,7 @@ export function instrumentFuel(bytes) {
 
     let chargePoints = 0;
     let growCheckNeeded = false;
+    let bulkChargeNeeded = false;
     const defined = [];
     for (let i = 0; i < mod.getNumFunctions(); i++) {
       const fn = mod.getFunctionByIndex(i);
@@ -198,6 +209,12 @@ export function instrumentFuel(bytes) {
         for (const grow of r.grows) {
           binaryen.MemoryGrow.setDelta(grow, mod.call(GROW_CHECK, [binaryen.MemoryGrow.getDelta(grow)], binaryen.i32));
         }
+        // The size operand is evaluated last, so charging inside it keeps the order of the operands' effects.
+        for (const op of r.bulk) {
+          const Op = binaryen.getExpressionId(op) === binaryen.MemoryFillId ? binaryen.MemoryFill : binaryen.MemoryCopy;
+          Op.setSize(op, mod.call(CHARGE_BYTES, [Op.getSize(op)], binaryen.i32));
+          bulkChargeNeeded = true;
+        }
         for (const n of r.nested) {
           const target = n.expr;
           const apply =
@@ -214,6 +231,7 @@ export function instrumentFuel(bytes) {
     addBudgetFunctions(mod);
     addOutOfFuel(mod);
     if (growCheckNeeded) addGrowCheck(mod);
+    if (bulkChargeNeeded) addChargeBytes(mod);
     if (!mod.validate()) throw new InstrumentError('instrumented module does not validate (a bug in Caxton: report it)');
     return { bytes: mod.emitBinary(), functions: defined.length, chargePoints };
   } finally {
@@ -253,6 +271,18 @@ function addOutOfFuel(/** @type {binaryen.Module} */ mod) {
     mod.break('refill', mod.i64.lt_s(fuel(), mod.i64.const(0n))),
   ], binaryen.none));
   mod.addFunction(OUT_OF_FUEL, binaryen.none, binaryen.none, [binaryen.i32], body);
+}
+
+/** `(func (param $size i32) (result i32))`: charges size >> BYTES_PER_FUEL_SHIFT fuel, answers size. */
+function addChargeBytes(/** @type {binaryen.Module} */ mod) {
+  const fuel = () => mod.global.get(FUEL_GLOBAL, binaryen.i64);
+  const size = () => mod.local.get(0, binaryen.i32);
+  const body = mod.block(null, [
+    mod.global.set(FUEL_GLOBAL, mod.i64.sub(fuel(), mod.i64.shr_u(mod.i64.extend_u(size()), mod.i64.const(BYTES_PER_FUEL_SHIFT)))),
+    mod.if(mod.i64.lt_s(fuel(), mod.i64.const(0n)), mod.call(OUT_OF_FUEL, [], binaryen.none)),
+    size(),
+  ], binaryen.i32);
+  mod.addFunction(CHARGE_BYTES, binaryen.i32, binaryen.i32, [], body);
 }
 
 /** `(func (param $delta i32) (result i32))`: traps when memory.size + delta would pass the limit. */
