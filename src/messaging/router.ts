@@ -125,6 +125,15 @@ export class Router implements MessageSink {
     this.#deliverTo(message, receiver);
   }
 
+  /**
+   * A message handed to the hop to another node that did not arrive (the link failed before the peer
+   * acknowledged it): dead-lettered, and its sender told, like any undeliverable message.
+   */
+  reportUndelivered(message: AclMessage, receiver: string, code: 'LINK_LOST' | 'NODE_UNREACHABLE', text: string): void {
+    this.#deadLetter(message, code, receiver);
+    this.#answerWithFailure(message, receiver, code, text, { receiver });
+  }
+
   /** Routes to receivers already resolved by `resolveReceivers` (so a client's wait and the routing agree). */
   routeResolved(message: AclMessage, receivers: readonly string[]): void {
     const conversations = this.#conversations;
