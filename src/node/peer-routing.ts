@@ -3,10 +3,12 @@
 // one of that peer's agents or clients, or a failure the peer's host wrote) and handed to its receiver here.
 // Replies for an API client go back to the node the client wrote from (ClientOrigins). Whatever the link
 // could not deliver comes back as undelivered and its senders get `failure` LINK_LOST: never silence.
+import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { ClientOrigins } from '../messaging/client-origins.ts';
 import { CLIENT_PREFIX, PERFORMATIVES, type AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute } from '../messaging/router-ports.ts';
+import { failureReply, mayAnswerWithFailure } from '../messaging/replies.ts';
 import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -22,6 +24,7 @@ export interface PeerRoutingOptions {
   links: PeerLinks;
   router: Router;
   origins: ClientOrigins;
+  deadLetters: DeadLetterSink;
   /** The node that runs `name` cluster-wide (the registry), or undefined. */
   nodeOf(name: string): string | undefined;
   logger: Logger;
@@ -61,9 +64,14 @@ export class PeerRouting implements RemoteRoute {
 
   #arrived(from: string, message: AclMessage, receiver: string): void {
     try {
-      const problem = wellFormed(message, receiver) ?? this.#senderProblem(from, message);
-      if (problem !== undefined) {
-        this.#refuse(from, problem);
+      const malformed = wellFormed(message, receiver);
+      if (malformed !== undefined) {
+        this.#refuse(from, malformed);
+        return;
+      }
+      const notTheirs = this.#senderProblem(from, message);
+      if (notTheirs !== undefined) {
+        this.#refuseSender(from, message, receiver, notTheirs);
         return;
       }
       if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, from);
@@ -82,6 +90,16 @@ export class PeerRouting implements RemoteRoute {
     const hostReply = (message.performative === 'failure' || message.performative === 'not-understood') && typeof content === 'object' && content !== null && content.error !== undefined;
     if (hostReply) return undefined;
     return `sender "${sender.slice(0, 80)}" is not an agent of node "${from}"`;
+  }
+
+  /** Kept as a dead letter here, and the peer's sender told, so even a refusal is not silence. */
+  #refuseSender(from: string, message: AclMessage, receiver: string, why: string): void {
+    this.#o.deadLetters.record(message, 'SENDER_REFUSED', receiver);
+    if (mayAnswerWithFailure(message)) {
+      const failure = failureReply(message, receiver, 'SENDER_REFUSED', `refused by node "${this.#o.nodeId}": ${why}`, { receiver });
+      this.#o.links.sendMessage(from, failure, message.sender);
+    }
+    this.#refuse(from, why);
   }
 
   #refuse(from: string, why: string): void {
