@@ -41,14 +41,12 @@ export function registerServerCommands(program: Command, context: CliContext): v
   withExamples(server, 'caxton server start --bootstrap');
   const start = server
     .command('start')
-    .description('run a node in the foreground; --join joins an existing cluster (--data-dir sets where it keeps its data)')
+    .description('run a node in the foreground; --join joins an existing cluster, --cluster finds one on the local network (--data-dir sets where it keeps its data)')
     .option('--bootstrap', 'start a new cluster with this node as its first member')
     .option('--bootstrap-expect <n>', 'expected cluster size, for the quorum (default: the most members seen alive)')
     .option('--join <host:port[,host:port...]>', 'gossip address(es) of existing members to join; a DNS name joins every address it resolves to')
     .addOption(
-      new Option('--cluster [name]', `find and join the members of cluster NAME on the local network by mDNS, as \`serf agent -discover\` (default name: ${DEFAULT_CLUSTER_NAME})`).preset(
-        DEFAULT_CLUSTER_NAME,
-      ),
+      new Option('--cluster [name]', 'find and join the members of cluster NAME on the local network by mDNS, as `serf agent -discover`').preset(DEFAULT_CLUSTER_NAME),
     )
     .option('--advertise-addr <host:port>', 'gossip address told to peers (default: the bind address)')
     .option('--node-id <id>', 'this node\'s id (default: the host name)')
