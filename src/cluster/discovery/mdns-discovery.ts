@@ -42,6 +42,8 @@ export const MDNS_DISCOVERY_DEFAULTS = {
   announceIntervalMs: 1000,
   /** A goodbye (TTL 0) on stop is best effort: the node does not wait longer than this to send it. */
   goodbyeTimeoutMs: 500,
+  /** The host's interfaces (for the on-link check) are read again at most this often, not per packet. */
+  interfacesRefreshMs: 1000,
   /** Malformed packets are counted and reported at debug level at most this often. */
   malformedReportMs: 10_000,
 };
@@ -90,6 +92,7 @@ export class MdnsDiscovery {
   private lastMulticastAnswer = -Infinity;
   private unicastWindow = { start: -Infinity, count: 0 };
   private malformed = { count: 0, reportedAt: -Infinity };
+  private link: { readAt: number; interfaces: Interfaces } = { readAt: -Infinity, interfaces: {} };
   private stopped: Promise<void> | undefined;
 
   private constructor(
@@ -161,7 +164,7 @@ export class MdnsDiscovery {
   }
 
   private onResponse(packet: unknown, rinfo: RemoteInfo): void {
-    if (this.stopped || !isOnLink(rinfo.address, this.interfaces())) return;
+    if (this.stopped || !this.onLink(rinfo.address)) return;
     const found = peersInAnswer(packet, this.options.cluster, MDNS_DISCOVERY_DEFAULTS.addressesPerAnswer);
     if (found.length === 0) return;
     const chosen = this.peers.toJoin(found, this.now(), (a) => this.isSelf(a) || this.options.isMember(a));
@@ -173,7 +176,7 @@ export class MdnsDiscovery {
   }
 
   private onQuery(packet: unknown, rinfo: RemoteInfo): void {
-    if (this.stopped || !isOnLink(rinfo.address, this.interfaces()) || !asksForUs(packet, this.ad)) return;
+    if (this.stopped || !this.onLink(rinfo.address) || !asksForUs(packet, this.ad)) return;
     const now = this.now();
     if (rinfo.port !== this.port) {
       // RFC 6762 §6.7 legacy unicast (hashicorp/mdns, hence Serf, queries from an ephemeral port): answer the
@@ -238,6 +241,12 @@ export class MdnsDiscovery {
       this.joining = false;
       if (this.pending.length > 0) this.scheduleFlush();
     }
+  }
+
+  private onLink(source: string): boolean {
+    const now = this.now();
+    if (now - this.link.readAt >= MDNS_DISCOVERY_DEFAULTS.interfacesRefreshMs) this.link = { readAt: now, interfaces: this.interfaces() };
+    return isOnLink(source, this.link.interfaces);
   }
 
   private isSelf(address: PeerAddress): boolean {
