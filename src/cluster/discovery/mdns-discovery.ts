@@ -92,6 +92,7 @@ export class MdnsDiscovery {
   private lastMulticastAnswer = -Infinity;
   private unicastWindow = { start: -Infinity, count: 0 };
   private malformed = { count: 0, reportedAt: -Infinity };
+  private readonly reported = new Set<string>();
   private link: { readAt: number; interfaces: Interfaces } = { readAt: -Infinity, interfaces: {} };
   private stopped: Promise<void> | undefined;
 
@@ -158,8 +159,12 @@ export class MdnsDiscovery {
     const { logger } = this.options;
     this.mdns.on('response', (packet, rinfo) => this.guard(() => this.onResponse(packet, rinfo)));
     this.mdns.on('query', (packet, rinfo) => this.guard(() => this.onQuery(packet, rinfo)));
+    // A warning with an errno code is the socket's (a multicast group it cannot join); without one,
     // dns-packet could not decode a datagram: garbage on the link, counted and reported now and then.
-    this.mdns.on('warning', () => this.countMalformed());
+    this.mdns.on('warning', (error: NodeJS.ErrnoException) => {
+      if (error.code) this.problem('socket', { err: error.message }, 'mDNS socket warning (discovery may not hear this network)');
+      else this.countMalformed();
+    });
     this.mdns.on('error', (error: Error) => logger.warn({ err: error.message }, 'mDNS socket error'));
   }
 
@@ -272,7 +277,14 @@ export class MdnsDiscovery {
   }
 
   private sendFailed(error: Error): void {
-    this.options.logger.debug({ err: error.message }, 'mDNS packet not sent');
+    this.problem('send', { err: error.message }, 'mDNS packet not sent (no multicast route? set --bind-addr to this network\'s address)');
+  }
+
+  /** A local problem (not a peer's packet) is a warning the first time, then debug: it repeats every few seconds. */
+  private problem(kind: string, data: Record<string, unknown>, message: string): void {
+    const first = !this.reported.has(kind);
+    this.reported.add(kind);
+    this.options.logger[first ? 'warn' : 'debug'](data, message);
   }
 
   /** Nothing a packet from the network causes may throw out of the socket's event handler. */
