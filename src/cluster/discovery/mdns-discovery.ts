@@ -113,10 +113,17 @@ export class MdnsDiscovery {
     // Bound to the wildcard address whatever the interface: a socket bound to a unicast address receives no multicast.
     const mdns = createMdns({ port, interface: options.multicastInterface, bind: '0.0.0.0', reuseAddr: true, loopback: true });
     await new Promise<void>((resolve, reject) => {
-      mdns.once('ready', resolve);
-      mdns.once('error', (error: Error) => {
+      let bound = false;
+      // Stays attached for the socket's life: multicast-dns may emit one bind failure twice, and an
+      // 'error' without a listener would throw out of the process.
+      mdns.on('error', (error: Error) => {
+        if (bound) return options.logger.warn({ err: error.message }, 'mDNS socket error');
         mdns.destroy();
         reject(new CaxtonError('UNAVAILABLE', `mDNS discovery cannot use UDP port ${port}: ${error.message}`));
+      });
+      mdns.once('ready', () => {
+        bound = true;
+        resolve();
       });
     });
     if (isIP(options.gossip.host) === 0) {
@@ -156,7 +163,6 @@ export class MdnsDiscovery {
   }
 
   private listen(): void {
-    const { logger } = this.options;
     this.mdns.on('response', (packet, rinfo) => this.guard(() => this.onResponse(packet, rinfo)));
     this.mdns.on('query', (packet, rinfo) => this.guard(() => this.onQuery(packet, rinfo)));
     // A warning with an errno code is the socket's (a multicast group it cannot join); without one,
@@ -165,7 +171,6 @@ export class MdnsDiscovery {
       if (error.code) this.problem('socket', { err: error.message }, 'mDNS socket warning (discovery may not hear this network)');
       else this.countMalformed();
     });
-    this.mdns.on('error', (error: Error) => logger.warn({ err: error.message }, 'mDNS socket error'));
   }
 
   private onResponse(packet: unknown, rinfo: RemoteInfo): void {

@@ -70,3 +70,26 @@ describe('MdnsDiscovery socket', () => {
     expect(replies).toEqual([]);
   });
 });
+
+describe('MdnsDiscovery start', () => {
+  it('rejects, naming the port, when the port is held without SO_REUSEADDR', async () => {
+    const holder = createSocket({ type: 'udp4', reuseAddr: false });
+    open.push(holder);
+    await new Promise<void>((r) => holder.bind(0, '0.0.0.0', r));
+    const port = holder.address().port;
+    await expect(
+      MdnsDiscovery.start({
+        cluster: 'sock',
+        node: 'me',
+        version: 'test',
+        gossip: { host: '127.0.0.1', port: 7946 },
+        multicastInterface: '127.0.0.1',
+        intervalMs: 60_000,
+        join: async () => 0,
+        isMember: () => false,
+        logger: { info: () => {}, warn: () => {}, debug: () => {} },
+        port,
+      }),
+    ).rejects.toThrow(new RegExp(`UDP port ${port}`));
+  });
+});
