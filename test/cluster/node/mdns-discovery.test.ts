@@ -198,4 +198,17 @@ describe.skipIf(unavailable !== null)('mDNS discovery (--cluster NAME) across ne
     // Serf found them through our answers to its query (it logs the mDNS join).
     expect(serf.output()).toMatch(/agent\.mdns: Joined \d+ hosts/);
   });
+
+  it.skipIf(!SERF_BINARY)('a Caxton node started after a lone `serf agent -discover` finds it by itself', { timeout: 60_000 }, async () => {
+    const serfNs = addHost('s6', 6, true);
+    await ipv6Settled(serfNs);
+    const serf = spawnInNs(serfNs, SERF_BINARY!, ['agent', '-node=serf-6', `-bind=${SUBNET}.6:7946`, '-rpc-addr=127.0.0.1:7373', '-discover=solo']);
+    await waitUntil('serf to answer its RPC', 15_000, () => serfMembers(serfNs).length === 1, () => serf.output());
+    const node = startCaxton('late-7', addHost('n7', 7), 7, ['--cluster', 'solo']);
+    nodes.push(node);
+    const explainAll = (): string => `--- late-7\n${node.output().slice(-3000)}\n--- serf\n${serf.output().slice(-3000)}`;
+    await waitUntil('late-7 to list serf-6 alive', 30_000, () => aliveIds(node).join() === 'late-7,serf-6', explainAll);
+    expect(node.output()).toMatch(new RegExp(`"addresses":\\["${SUBNET.replace(/\./g, '\\.')}\\.6:7946"\\].*joined peers found by mDNS`));
+    await waitUntil('serf to list late-7 alive', 15_000, () => serfMembers(serfNs).some((m) => m.name === 'late-7' && m.status === 'alive'), explainAll);
+  });
 });
