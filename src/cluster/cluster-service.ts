@@ -6,8 +6,10 @@ import type { Config } from '../config/config.ts';
 import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { formatHostPort, parseHostPort } from '../config/host-port.ts';
 import { CAXTON_MAGIC } from './caxton-payload.ts';
+import { MdnsDiscovery, multicastInterfaceFor } from './discovery/mdns-discovery.ts';
 import { CountingTransport, type GossipTraffic } from './gossip-traffic.ts';
 import { membershipConfigFrom } from './gossip-config.ts';
+import { addressesToJoin, systemLookupAll } from './join-addresses.ts';
 import { JoinRetry } from './join-retry.ts';
 import { KeyRotation, type KeyOp, type KeyOpReport } from './key-rotation.ts';
 import { KeyringStore } from './keyring-store.ts';
@@ -78,6 +80,8 @@ export class ClusterService {
   private readonly quorum: QuorumTracker;
   private readonly keys: KeyRotation | undefined;
   private readonly joinRetry: JoinRetry | undefined;
+  /** `--cluster NAME`: mDNS discovery, started once the gossip port is up. */
+  private discovery: MdnsDiscovery | undefined;
   /** The last state of every member ever seen, so dead and left members stay listed after the core reaps them. */
   private readonly lastSeen = new Map<string, { member: Member; at: number }>();
   private readonly startedAt = Date.now();
@@ -139,7 +143,7 @@ export class ClusterService {
     });
     if (joinAddresses.length > 0) {
       this.joinRetry = new JoinRetry({
-        addresses: joinAddresses,
+        addresses: () => addressesToJoin(joinAddresses, systemLookupAll, transport.localAddress),
         join: (addresses) => this.membership.join(addresses),
         initialDelayMs: CLUSTER_SERVICE_DEFAULTS.joinRetryInitialMs,
         maxDelayMs: CLUSTER_SERVICE_DEFAULTS.joinRetryMaxMs,
@@ -176,8 +180,26 @@ export class ClusterService {
     }
     service.membership.start();
     service.joinRetry?.start();
+    if (config.cluster.discover !== undefined) {
+      try {
+        service.discovery = await MdnsDiscovery.start({
+          cluster: config.cluster.discover,
+          node: options.nodeId,
+          version: options.version,
+          gossip: transport.localAddress,
+          multicastInterface: multicastInterfaceFor(bind.host),
+          intervalMs: config.cluster.discover_interval_ms,
+          join: (addresses) => service.membership.join(addresses),
+          isMember: (a) => service.membership.liveMembers().some((m) => m.address === a.host && m.port === a.port),
+          logger,
+        });
+      } catch (error) {
+        await service.stop(false);
+        throw error;
+      }
+    }
     logger.info(
-      { gossip: formatHostPort(transport.localAddress), encrypted: keyring !== undefined, join: config.cluster.join, bootstrap: config.cluster.bootstrap },
+      { gossip: formatHostPort(transport.localAddress), encrypted: keyring !== undefined, join: config.cluster.join, discover: config.cluster.discover, bootstrap: config.cluster.bootstrap },
       'gossip started',
     );
     return service;
@@ -237,6 +259,7 @@ export class ClusterService {
   stop(leave = true): Promise<void> {
     this.stopping ??= (async () => {
       this.joinRetry?.stop();
+      await this.discovery?.stop();
       if (leave) {
         // Serf agents in the pool need their leave intent first, or they list us as failed.
         this.membership.sendUser(serfLeaveIntent(this.membership.name));

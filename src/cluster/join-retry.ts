@@ -1,9 +1,11 @@
 // `--join` in the background: the node starts at once and keeps trying its join addresses with capped,
 // jittered exponential backoff until one answers, so nodes of a new cluster may start in any order.
+// The addresses are asked for again on every attempt: a DNS name may list other members by then.
 import type { PeerAddress } from './membership/transport.ts';
 
 export interface JoinRetryOptions {
-  addresses: PeerAddress[];
+  /** The addresses to try now; a rejection counts as a failed attempt. */
+  addresses: () => Promise<PeerAddress[]>;
   join: (addresses: PeerAddress[]) => Promise<number>;
   /** First retry after this long, doubling up to maxDelayMs. */
   initialDelayMs: number;
@@ -38,7 +40,7 @@ export class JoinRetry {
     if (this.stopped) return;
     this.attempt += 1;
     try {
-      const contacted = await this.options.join(this.options.addresses);
+      const contacted = await this.options.join(await this.options.addresses());
       if (this.stopped) return;
       this.options.onJoined(contacted, this.attempt);
       this.resolveJoined();

@@ -75,6 +75,18 @@ export const DEFAULTS = {
     bootstrap_expect: 0,
     /** Base64 gossip key of 16, 24 or 32 bytes (AES-128/192/256-GCM, as `serf agent -encrypt`); unset = clear text. */
     encrypt: undefined as string | undefined,
+    /**
+     * Name of the cluster to find on the local network by mDNS (`--cluster NAME`), as `serf agent -discover`
+     * does, under the same service name (`_serf_<name>._tcp.local`): Caxton and Serf agents of one name find
+     * each other. Unset = no multicast at all: a node only joins the addresses it is given.
+     */
+    discover: undefined as string | undefined,
+    /**
+     * Steady-state interval between mDNS queries once discovery has settled: Serf's 60 s. A node queries at
+     * start, then after 1 s, doubling to this (RFC 6762 §5.2), so a new cluster forms within seconds while a
+     * quiet network carries one small query per node per minute; a node that starts later announces itself.
+     */
+    discover_interval_ms: MINUTE,
   },
   gossip: {
     // memberlist's LAN timings tuned to cluster.md's rule: a crashed node declared dead by every other within

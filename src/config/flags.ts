@@ -1,6 +1,9 @@
 // The flags of `caxton server start` (interfaces.md) and the configuration key each one sets. The CLI declares
 // its options from this table and hands commander's parsed options to loadConfig unchanged.
 
+/** The cluster name `--cluster` without a name discovers (the seed's `caxton server start --cluster`). */
+export const DEFAULT_CLUSTER_NAME = 'caxton';
+
 export interface ServerFlag {
   /** As commander declares it. */
   flags: string;
@@ -24,6 +27,12 @@ export const SERVER_START_FLAGS: readonly ServerFlag[] = [
     option: 'join',
     key: 'cluster.join',
     description: 'join an existing cluster through these members',
+  },
+  {
+    flags: '--cluster [NAME]',
+    option: 'cluster',
+    key: 'cluster.discover',
+    description: 'find and join the members of cluster NAME (default caxton) on the local network by mDNS',
   },
   { flags: '--node-id <ID>', option: 'nodeId', key: 'node.id', description: 'node id (default: host name)' },
   {

@@ -51,6 +51,16 @@ const gossipKey = (): z.ZodType =>
     })
     .optional();
 
+/**
+ * A cluster name for mDNS discovery: it becomes the DNS label `_serf_<name>` (Serf's service name), so it
+ * must fit one label (63 bytes, 6 taken by `_serf_`) of letters, digits, `-` and `_`.
+ */
+const clusterName = (): z.ZodType =>
+  z
+    .string({ error: 'expected a cluster name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,56}$/, { error: 'expected a cluster name of 1 to 57 letters, digits, - or _ (starting with a letter or digit)' })
+    .optional();
+
 const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
 
 /** Every key of caxton.yaml, by section; the sections and keys mirror DEFAULTS exactly. */
@@ -85,6 +95,12 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     bootstrap: field('boolean', bool()),
     bootstrap_expect: field('integer', nonNegativeInt()),
     encrypt: field('string', gossipKey(), true),
+    discover: field('string', clusterName()),
+    // RFC 6762 §5.2: never more than one query per second.
+    discover_interval_ms: field(
+      'integer',
+      z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
+    ),
   },
   gossip: {
     probe_interval_ms: field('integer', positiveInt()),
