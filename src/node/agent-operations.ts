@@ -27,7 +27,7 @@ export interface ModuleStore {
   get(sha256: string): Uint8Array | undefined;
 }
 
-export interface ClusterAgentsOptions {
+export interface AgentOperationsOptions {
   nodeId: string;
   agents: AgentService;
   local: LocalAgentsView;
@@ -41,7 +41,7 @@ export interface ClusterAgentsOptions {
 }
 
 /** Defaults of cluster-wide agent operations, each with its reason. */
-export const CLUSTER_AGENTS_DEFAULTS = {
+export const AGENT_OPERATIONS_DEFAULTS = {
   /** A deploy on another node includes fetching a module of up to agents.max_module_bytes and instrumenting it (~2 s per MB). */
   deployTimeoutMs: 60_000,
   /** Inspect, logs, stop, delete: one round trip and local work. */
@@ -59,12 +59,12 @@ interface DeployRequest {
   origin: string;
 }
 
-export class ClusterAgents {
-  readonly #o: ClusterAgentsOptions;
+export class AgentOperations {
+  readonly #o: AgentOperationsOptions;
   /** Modules this node asked a peer to run: the peer fetches them from here (bounded by count and age). */
   readonly #offered = new Map<string, { bytes: Uint8Array; at: number }>();
 
-  constructor(options: ClusterAgentsOptions) {
+  constructor(options: AgentOperationsOptions) {
     this.#o = options;
     const rpc = options.rpc;
     if (!rpc) return;
@@ -111,7 +111,7 @@ export class ClusterAgents {
     const owner = this.placementOf(spec);
     if (owner === this.#o.nodeId) return this.#o.agents.deploy(spec, module);
     const sha256 = this.#offer(module);
-    return this.#call<AgentInfo>(owner, 'agent.deploy', { spec, sha256, origin: this.#o.nodeId }, CLUSTER_AGENTS_DEFAULTS.deployTimeoutMs);
+    return this.#call<AgentInfo>(owner, 'agent.deploy', { spec, sha256, origin: this.#o.nodeId }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
   }
 
   async upgrade(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
@@ -124,25 +124,25 @@ export class ClusterAgents {
     }
     if (node === this.#o.nodeId) return this.#o.agents.upgrade(name, spec, module);
     const sha256 = this.#offer(module);
-    return this.#call<AgentInfo>(node, 'agent.upgrade', { name, spec, sha256, origin: this.#o.nodeId }, CLUSTER_AGENTS_DEFAULTS.deployTimeoutMs);
+    return this.#call<AgentInfo>(node, 'agent.upgrade', { name, spec, sha256, origin: this.#o.nodeId }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
   }
 
   async delete(name: string): Promise<void> {
     const node = this.#ownerOfExisting(name);
     if (node === this.#o.nodeId) return this.#o.agents.delete(name);
-    await this.#call<boolean>(node, 'agent.delete', { name }, CLUSTER_AGENTS_DEFAULTS.requestTimeoutMs);
+    await this.#call<boolean>(node, 'agent.delete', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
   async control(name: string, action: AgentControlAction): Promise<AgentInfo> {
     const node = this.#ownerOfExisting(name);
     if (node === this.#o.nodeId) return this.#o.agents[action](name);
-    return this.#call<AgentInfo>(node, 'agent.control', { name, action }, CLUSTER_AGENTS_DEFAULTS.requestTimeoutMs);
+    return this.#call<AgentInfo>(node, 'agent.control', { name, action }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
   async get(name: string): Promise<AgentInfo> {
     const node = this.#ownerOfExisting(name);
     if (node === this.#o.nodeId) return this.#localInfo(name);
-    return this.#call<AgentInfo>(node, 'agent.get', { name }, CLUSTER_AGENTS_DEFAULTS.requestTimeoutMs);
+    return this.#call<AgentInfo>(node, 'agent.get', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
   async logs(name: string, afterSeq: number, limit: number): Promise<AgentLogLine[]> {
@@ -151,7 +151,7 @@ export class ClusterAgents {
       this.#localInfo(name);
       return this.#o.local.logs(name, afterSeq, limit);
     }
-    return this.#call<AgentLogLine[]>(node, 'agent.logs', { name, afterSeq, limit }, CLUSTER_AGENTS_DEFAULTS.requestTimeoutMs);
+    return this.#call<AgentLogLine[]>(node, 'agent.logs', { name, afterSeq, limit }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
   /** This node when it runs the agent (the runtime knows before the registry does), else the registry's answer. */
@@ -181,7 +181,7 @@ export class ClusterAgents {
   async #module(sha256: string, from: string): Promise<Uint8Array> {
     const stored = this.#o.modules.get(sha256) ?? this.#offered.get(sha256)?.bytes;
     if (stored) return stored;
-    const fetched = await this.#call<Uint8Array>(from, 'module.get', { sha256 }, CLUSTER_AGENTS_DEFAULTS.deployTimeoutMs);
+    const fetched = await this.#call<Uint8Array>(from, 'module.get', { sha256 }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
     if (!(fetched instanceof Uint8Array) || sha256Hex(fetched) !== sha256) {
       throw new CaxtonError('INVALID_MODULE', `module: the bytes node "${from}" sent do not match sha256 ${sha256}; refused`, { sha256, node: from });
     }
@@ -199,12 +199,12 @@ export class ClusterAgents {
   #offer(module: Uint8Array): string {
     const now = Date.now();
     for (const [sha, entry] of this.#offered) {
-      if (now - entry.at > CLUSTER_AGENTS_DEFAULTS.offeredModuleTtlMs) this.#offered.delete(sha);
+      if (now - entry.at > AGENT_OPERATIONS_DEFAULTS.offeredModuleTtlMs) this.#offered.delete(sha);
     }
     const sha256 = sha256Hex(module);
     this.#offered.delete(sha256);
     this.#offered.set(sha256, { bytes: module, at: now });
-    while (this.#offered.size > CLUSTER_AGENTS_DEFAULTS.maxOfferedModules) {
+    while (this.#offered.size > AGENT_OPERATIONS_DEFAULTS.maxOfferedModules) {
       const oldest = this.#offered.keys().next().value;
       if (oldest === undefined) break;
       this.#offered.delete(oldest);
