@@ -1,0 +1,75 @@
+// The agent registry on real processes (issue 9): an agent deployed on one node is listed by every other
+// with its node, the filters work, members count it, a remote agent answers GET by name, and a delete
+// removes it everywhere.
+import { afterAll, describe, expect, it } from 'vitest';
+import { exampleModule } from '../../helpers/modules.ts';
+import { runCli } from '../../helpers/node-process.ts';
+import { api, members, startCluster, stopAll, waitAllAlive, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
+
+const started: ClusterNode[] = [];
+afterAll(() => stopAll(started));
+
+interface AgentRow {
+  name: string;
+  node: string;
+  node_state?: string;
+  state: string;
+  version: number;
+  capabilities: string[];
+  module_sha256: string;
+}
+
+const listed = async (node: ClusterNode, query = ''): Promise<AgentRow[]> =>
+  (await api<{ agents: AgentRow[] }>(node, 'GET', `/api/v1/agents${query}`)).body.agents;
+
+describe('agent registry across three real nodes', () => {
+  it('deploy on one node is listed on all, filtered by node and capability, counted per member, deleted everywhere', async () => {
+    const nodes = await startCluster(3, 'reg');
+    started.push(...nodes);
+    const [n1, n2, n3] = nodes;
+    await waitAllAlive(nodes, nodes.map((n) => n.id));
+
+    const module = Buffer.from(exampleModule('echo')).toString('base64');
+    const deployed = await api<AgentRow>(n2, 'POST', '/api/v1/agents', { name: 'echo', module, capabilities: ['echo'] });
+    expect(deployed.status).toBe(201);
+    const deployedAt = Date.now();
+    await waitUntil('echo listed on every node', 10_000, async () => {
+      const views = await Promise.all([n1, n3].map((n) => listed(n)));
+      return views.every((rows) => rows.some((r) => r.name === 'echo' && r.node === n2.id));
+    }, 20);
+    const took = Date.now() - deployedAt;
+    console.log(JSON.stringify({ figure: 'registry_convergence_3_nodes_ms', value: took }));
+
+    for (const n of [n1, n3]) {
+      const [row] = await listed(n);
+      expect(row).toMatchObject({ name: 'echo', node: n2.id, node_state: 'alive', state: 'running', version: 1, capabilities: ['echo'], module_sha256: deployed.body.module_sha256 });
+      expect(await listed(n, `?node=${n2.id}`)).toHaveLength(1);
+      expect(await listed(n, `?node=${n.id}`)).toHaveLength(0);
+      expect(await listed(n, '?capability=echo')).toHaveLength(1);
+      expect(await listed(n, '?capability=other')).toHaveLength(0);
+      const one = await api<AgentRow>(n, 'GET', '/api/v1/agents/echo');
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({ name: 'echo', node: n2.id, state: 'running', version: 1 });
+      const rows = await members(n);
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.agents]))).toEqual({ [n1.id]: 0, [n2.id]: 1, [n3.id]: 0 });
+    }
+
+    // The CLI groups by node and shows the counts.
+    const cli = ['--server', n1.url, '--api-key', n1.apiKey()];
+    const byNode = await runCli(['agents', 'list', '--by-node', ...cli]);
+    expect(byNode.code, byNode.stderr).toBe(0);
+    expect(byNode.stdout).toContain(`${n2.id} (1 agent)`);
+    const memberTable = await runCli(['cluster', 'members', ...cli]);
+    expect(memberTable.stdout).toMatch(new RegExp(`${n2.id}\\s+127\\.0\\.0\\.1:${n2.gossipPort}\\s+alive\\s+1\\s`));
+
+    // A state change on n2 reaches the others.
+    expect((await api(n2, 'POST', '/api/v1/agents/echo/stop', {})).status).toBe(200);
+    await waitUntil('stopped seen everywhere', 10_000, async () => (await Promise.all([n1, n3].map((n) => listed(n)))).every((rows) => rows[0]?.state === 'stopped'));
+
+    const deleted = await fetch(`${n2.url}/api/v1/agents/echo`, { method: 'DELETE', headers: { authorization: `Bearer ${n2.apiKey()}` } });
+    expect(deleted.status).toBe(204);
+    await waitUntil('echo gone everywhere', 10_000, async () => (await Promise.all(nodes.map((n) => listed(n)))).every((rows) => rows.length === 0));
+    expect((await api(n1, 'GET', '/api/v1/agents/echo')).status).toBe(404);
+    expect((await members(n3)).every((r) => r.agents === 0)).toBe(true);
+  }, 60_000);
+});
