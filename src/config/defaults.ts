@@ -114,8 +114,8 @@ export const DEFAULTS = {
   registry: {
     /**
      * Entries of the cluster-wide agent registry a node holds, tombstones included. 150,000 covers the
-     * 100,000 agents measured on one node (performance-facts) plus their deletions; at ~110 bytes per entry
-     * on the wire the whole registry still fits one push-pull (16 MiB budget), and in memory it is ~60 MB.
+     * 100,000 agents measured on one node (performance-facts) plus their deletions; at ~80 bytes per entry
+     * on the wire (bench/registry-convergence.ts) the whole registry fits one push-pull (16 MiB budget).
      * Beyond it, new names from peers are refused (counted) and a local deploy cannot be published.
      */
     max_records: 150_000,

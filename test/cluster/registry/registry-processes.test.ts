@@ -54,6 +54,12 @@ describe('agent registry across three real nodes', () => {
       expect(Object.fromEntries(rows.map((r) => [r.id, r.agents]))).toEqual({ [n1.id]: 0, [n2.id]: 1, [n3.id]: 0 });
     }
 
+    // The system agents of n1 see the agent on n2: df by capability, ams with its node.
+    const ask = async (receiver: string, content: unknown) =>
+      (await api<{ replies: { performative: string; content: Record<string, unknown> }[] }>(n1, 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'query-ref', receiver, content })).body.replies[0];
+    expect(await ask('df', { capability: 'echo' })).toMatchObject({ performative: 'inform', content: { agents: ['echo'] } });
+    expect(await ask('ams', { agent: 'echo' })).toMatchObject({ performative: 'inform', content: { agent: 'echo', state: 'running', node: n2.id } });
+
     // The CLI groups by node and shows the counts.
     const cli = ['--server', n1.url, '--api-key', n1.apiKey()];
     const byNode = await runCli(['agents', 'list', '--by-node', ...cli]);
@@ -71,5 +77,12 @@ describe('agent registry across three real nodes', () => {
     await waitUntil('echo gone everywhere', 10_000, async () => (await Promise.all(nodes.map((n) => listed(n)))).every((rows) => rows.length === 0));
     expect((await api(n1, 'GET', '/api/v1/agents/echo')).status).toBe(404);
     expect((await members(n3)).every((r) => r.agents === 0)).toBe(true);
+
+    // A node that leaves keeps its agents listed (a later failover needs them), marked with its state.
+    expect((await api(n3, 'POST', '/api/v1/agents', { name: 'keeper', module })).status).toBe(201);
+    await waitUntil('keeper listed on n1', 10_000, async () => (await listed(n1)).some((r) => r.name === 'keeper'), 20);
+    expect(await n3.kill('SIGTERM')).toBe(0);
+    await waitUntil('n3 left, its agent kept', 10_000, async () => (await listed(n1)).some((r) => r.name === 'keeper' && r.node_state === 'left'));
+    expect((await members(n1)).find((r) => r.id === n3.id)).toMatchObject({ state: 'left', agents: 1 });
   }, 60_000);
 });
