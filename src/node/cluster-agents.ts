@@ -2,6 +2,8 @@
 // other node's from the cluster registry, each with the state of its node as the membership sees it.
 import type { AgentRecord } from '../cluster/registry/agent-record.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
+import type { PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterService } from '../cluster/cluster-service.ts';
 import { toolGrants } from './registry-binding.ts';
 import type { AgentInfo, AgentNodeState, AgentView, RemoteAgentInfo } from './services.ts';
 
@@ -62,4 +64,19 @@ function remoteView(record: AgentRecord, nodeState: AgentNodeState): RemoteAgent
   };
   if (record.pinned !== undefined) view.pinned = record.pinned;
   return view;
+}
+
+/** The registry's live figures for `caxton cluster performance`. */
+export function registryFigures(cluster: ClusterService): PerformanceFigure[] {
+  const r = cluster.registry.stats();
+  const g = cluster.registryGossip.stats;
+  return [
+    { name: 'registry_agents', value: r.records, unit: 'agents', target: 'n/a' },
+    { name: 'registry_tombstones', value: r.tombstones, unit: 'entries', target: 'n/a' },
+    { name: 'registry_lamport', value: r.lamport, unit: 'ticks', target: 'n/a' },
+    { name: 'registry_updates_received', value: g.received, unit: 'updates', target: 'n/a' },
+    { name: 'registry_updates_left_to_push_pull', value: g.skippedQueueFull + g.skippedTooLarge, unit: 'updates', target: '0' },
+    { name: 'registry_entries_refused_full', value: r.refusedFull, unit: 'entries', target: '0' },
+    { name: 'registry_stale_entries_refuted', value: r.refuted, unit: 'entries', target: 'n/a' },
+  ];
 }

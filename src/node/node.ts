@@ -23,7 +23,7 @@ import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
@@ -404,9 +404,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterStatus(): ClusterStatusView {
-    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+    const agents = [...agentCounts(this.#agentSources()).values()].reduce((sum, n) => sum + n, 0);
+    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1, agents };
     const { health, mode, alive, expected, quorum } = this.cluster.status();
-    return { health, mode, alive, expected, quorum };
+    return { health, mode, alive, expected, quorum, agents };
   }
 
   clusterPerformance(): PerformanceFigure[] {
@@ -419,6 +420,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
       { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
       { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
+      ...registryFigures(this.cluster),
     ];
   }
 

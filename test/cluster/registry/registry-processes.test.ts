@@ -3,8 +3,8 @@
 // removes it everywhere.
 import { afterAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../../helpers/modules.ts';
-import { runCli } from '../../helpers/node-process.ts';
-import { api, members, startCluster, stopAll, waitAllAlive, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
+import { runCli, startNode } from '../../helpers/node-process.ts';
+import { api, members, startCluster, startClusterNode, stopAll, waitAllAlive, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
 
 const started: ClusterNode[] = [];
 afterAll(() => stopAll(started));
@@ -54,6 +54,10 @@ describe('agent registry across three real nodes', () => {
       expect(Object.fromEntries(rows.map((r) => [r.id, r.agents]))).toEqual({ [n1.id]: 0, [n2.id]: 1, [n3.id]: 0 });
     }
 
+    expect((await api(n1, 'GET', '/api/v1/cluster/status')).body).toMatchObject({ alive: 3, agents: 1 });
+    const status = await runCli(['cluster', 'status', '--server', n3.url, '--api-key', n3.apiKey()]);
+    expect(status.stdout).toMatch(/agents:\s+1\n/);
+
     // The system agents of n1 see the agent on n2: df by capability, ams with its node.
     const ask = async (receiver: string, content: unknown) =>
       (await api<{ replies: { performative: string; content: Record<string, unknown> }[] }>(n1, 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'query-ref', receiver, content })).body.replies[0];
@@ -85,4 +89,36 @@ describe('agent registry across three real nodes', () => {
     await waitUntil('n3 left, its agent kept', 10_000, async () => (await listed(n1)).some((r) => r.name === 'keeper' && r.node_state === 'left'));
     expect((await members(n1)).find((r) => r.id === n3.id)).toMatchObject({ state: 'left', agents: 1 });
   }, 60_000);
+
+  it('a crashed node keeps its agents listed as dead; restarted, its new changes win over its old records', async () => {
+    const a = await startClusterNode('rs-a', ['--bootstrap']);
+    started.push(a);
+    const b = await startClusterNode('rs-b', ['--join', `127.0.0.1:${a.gossipPort}`]);
+    started.push(b);
+    await waitAllAlive([a, b], [a.id, b.id]);
+    const module = Buffer.from(exampleModule('echo')).toString('base64');
+    expect((await api(b, 'POST', '/api/v1/agents', { name: 'echo', module })).status).toBe(201);
+    // Several writes, so that b's old records carry Lamport times its restarted clock starts far below.
+    for (const action of ['stop', 'start', 'stop', 'start']) expect((await api(b, 'POST', `/api/v1/agents/echo/${action}`, {})).status).toBe(200);
+    await waitUntil('echo running on b, seen by a', 10_000, async () => (await listed(a))[0]?.state === 'running');
+
+    await b.kill('SIGKILL');
+    await waitUntil('b dead, echo kept', 15_000, async () => (await listed(a))[0]?.node_state === 'dead');
+
+    const again = Object.assign(
+      await startNode({ dataDir: b.dataDir, apiPort: b.apiPort, gossipPort: b.gossipPort, nodeId: b.id, args: ['--join', `127.0.0.1:${a.gossipPort}`], env: { CAXTON_LOG_LEVEL: 'info' } }),
+      { id: b.id },
+    );
+    started.push(again);
+    await waitAllAlive([a, again], [a.id, again.id], 15_000);
+    await waitUntil('echo alive again on a', 10_000, async () => (await listed(a))[0]?.node_state === 'alive');
+    // Its old records came back to it by push-pull, newer than its restarted clock: it refuted them.
+    const figures = (await api<{ figures: { name: string; value: number }[] }>(again, 'GET', '/api/v1/cluster/performance')).body.figures;
+    expect(figures.find((f) => f.name === 'registry_stale_entries_refuted')?.value).toBeGreaterThanOrEqual(1);
+    expect((await api(again, 'POST', '/api/v1/agents/echo/stop', {})).status).toBe(200);
+    await waitUntil('the restarted node’s stop seen on a', 10_000, async () => (await listed(a))[0]?.state === 'stopped');
+    // And it stays so: no old record of b comes back through push-pull.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await listed(a))[0]).toMatchObject({ name: 'echo', node: b.id, state: 'stopped', node_state: 'alive' });
+  }, 90_000);
 });
