@@ -281,6 +281,13 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    // Names are cluster-wide: one already running on another node is not deployed a second time here.
+    const elsewhere = this.cluster?.registry.get(spec.name);
+    if (elsewhere && elsewhere.node !== this.nodeId) {
+      return Promise.reject(
+        new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${elsewhere.node}"`, { name: spec.name, node: elsewhere.node }),
+      );
+    }
     return this.agents.deploy(spec, module);
   }
 

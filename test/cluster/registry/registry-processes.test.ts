@@ -58,6 +58,11 @@ describe('agent registry across three real nodes', () => {
     const status = await runCli(['cluster', 'status', '--server', n3.url, '--api-key', n3.apiKey()]);
     expect(status.stdout).toMatch(/agents:\s+1\n/);
 
+    // Names are cluster-wide: n1 refuses a second 'echo'.
+    const twice = await api<{ error: { code: string; details: { node: string } } }>(n1, 'POST', '/api/v1/agents', { name: 'echo', module });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.details.node).toBe(n2.id);
+
     // The system agents of n1 see the agent on n2: df by capability, ams with its node.
     const ask = async (receiver: string, content: unknown) =>
       (await api<{ replies: { performative: string; content: Record<string, unknown> }[] }>(n1, 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'query-ref', receiver, content })).body.replies[0];
