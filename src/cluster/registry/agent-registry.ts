@@ -137,7 +137,10 @@ export class AgentRegistry {
 
   /** Merges a peer's push-pull state; a foreign or malformed state is ignored. Never throws. */
   mergeState(payload: Uint8Array): { merged: number; invalid: number } {
-    const state = decodeState(payload);
+    const state = decodeState(payload, (name, lamport, writer) => {
+      const slot = typeof name === 'string' ? this.slots.get(name) : undefined;
+      return slot !== undefined && slot.lamport === lamport && slot.writer === writer;
+    });
     if (!state) return { merged: 0, invalid: 0 };
     let merged = 0;
     for (const entry of state.entries) if (this.merge(entry)) merged += 1;
