@@ -15,7 +15,7 @@ describe('keyed user broadcasts', () => {
     m.sendUser(Uint8Array.of(4));
     expect(m.pendingBroadcasts()).toBe(3);
     expect(finished).toEqual(['first']);
-    // A node named like a key does not collide with it: keys live apart from node names.
+    // What the registry checks an update against before queuing it: a packet minus framing.
     expect(m.maxUserPayloadBytes).toBeGreaterThan(1300);
     expect(m.maxUserPayloadBytes).toBeLessThan(host.transport.maxPacketBytes);
   });
