@@ -20,6 +20,8 @@ export interface ClusterStatusView {
   alive: number;
   expected: number;
   quorum: number;
+  /** Agents known cluster-wide (the agent registry; this node's alone without gossip). */
+  agents?: number;
 }
 
 /** One live figure next to its target, for `caxton cluster performance`. */

@@ -7,6 +7,8 @@ import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { formatHostPort, parseHostPort } from '../config/host-port.ts';
 import { CAXTON_MAGIC } from './caxton-payload.ts';
 import { MdnsDiscovery, multicastInterfaceFor } from './discovery/mdns-discovery.ts';
+import { AgentRegistry } from './registry/agent-registry.ts';
+import { RegistryGossip } from './registry/registry-gossip.ts';
 import { CountingTransport, type GossipTraffic } from './gossip-traffic.ts';
 import { membershipConfigFrom } from './gossip-config.ts';
 import { addressesToJoin, systemLookupAll } from './join-addresses.ts';
@@ -36,6 +38,8 @@ export const CLUSTER_SERVICE_DEFAULTS = {
   keyAnswerTimeoutMs: 5000,
   /** Members declared dead or left stay listed this long after the core forgets them (Serf: 24 h). */
   forgetAfterMs: 24 * 3600_000,
+  /** Expired registry tombstones are swept this often: a tombstone lives 24 h by default, a minute late is nothing. */
+  registryGcIntervalMs: 60_000,
 };
 
 export interface ClusterLogger {
@@ -76,6 +80,10 @@ export class ClusterService {
   readonly membership: Membership;
   readonly transport: NetTransport;
   readonly keyring: Keyring | undefined;
+  /** Every agent of the cluster (cluster.md "Agent registry"), spread through this membership's gossip. */
+  readonly registry: AgentRegistry;
+  readonly registryGossip: RegistryGossip;
+  private readonly registryGc: NodeJS.Timeout;
   private readonly counting: CountingTransport;
   private readonly quorum: QuorumTracker;
   private readonly keys: KeyRotation | undefined;
@@ -98,6 +106,15 @@ export class ClusterService {
     this.keyring = keyring;
     this.counting = new CountingTransport(transport, keyring ? encryptOverhead(1) : 0);
     this.quorum = new QuorumTracker(config.cluster.bootstrap_expect);
+    this.registry = new AgentRegistry({
+      nodeId,
+      now: () => Date.now(),
+      maxRecords: config.registry.max_records,
+      tombstoneTtlMs: config.registry.tombstone_ttl_ms,
+    });
+    this.registryGossip = new RegistryGossip(this.registry, () => this.membership);
+    this.registryGc = setInterval(() => this.registry.collectGarbage(), CLUSTER_SERVICE_DEFAULTS.registryGcIntervalMs);
+    this.registryGc.unref();
     const membershipLogger: MembershipLogger = {
       debug: (m) => logger.debug({ layer: 'gossip' }, m),
       info: (m) => logger.info({ layer: 'gossip' }, m),
@@ -114,11 +131,13 @@ export class ClusterService {
       events: { onStateChange: (member, previous) => this.memberChanged(member, previous) },
       delegate: {
         notifyMessage: (payload) => {
-          if (payload[0] === CAXTON_MAGIC) this.keys?.handle(payload);
+          if (payload[0] !== CAXTON_MAGIC) return;
+          if (!this.registryGossip.notifyMessage(payload)) this.keys?.handle(payload);
         },
-        // Serf sends its own state (first byte 2) on join; we send an empty one, which Serf accepts.
-        localState: () => new Uint8Array(0),
-        mergeRemoteState: () => {},
+        // Serf sends its own state (first byte 2), which the registry ignores; Serf logs ours as a bad
+        // type prefix and carries on (test/cluster/serf).
+        localState: () => this.registryGossip.localState(),
+        mergeRemoteState: (state) => this.registryGossip.mergeRemoteState(state),
       },
     });
     if (keyring) {
@@ -260,6 +279,7 @@ export class ClusterService {
     this.stopping ??= (async () => {
       this.joinRetry?.stop();
       await this.discovery?.stop();
+      clearInterval(this.registryGc);
       if (leave) {
         // Serf agents in the pool need their leave intent first, or they list us as failed.
         this.membership.sendUser(serfLeaveIntent(this.membership.name));

@@ -123,6 +123,21 @@ export const DEFAULTS = {
     /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
     udp_buffer_size: 1400,
   },
+  registry: {
+    /**
+     * Entries of the cluster-wide agent registry a node holds, tombstones included. 150,000 covers the
+     * 100,000 agents measured on one node (performance-facts) plus their deletions; at ~80 bytes per entry
+     * on the wire (bench/registry-convergence.ts) the whole registry fits one push-pull (16 MiB budget), and
+     * it holds ~80 MB of heap per 100,000 entries (measured).
+     * Beyond it, new names from peers are refused (counted) and a local deploy cannot be published.
+     */
+    max_records: 150_000,
+    /**
+     * A deleted agent's tombstone is kept this long, so a node that missed the deletion (partitioned, or
+     * down) cannot bring the agent back through push-pull; Serf keeps left members' tombstones as long (24 h).
+     */
+    tombstone_ttl_ms: 24 * HOUR,
+  },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */
     memory_pages: 256,

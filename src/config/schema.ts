@@ -117,6 +117,10 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     gossip_to_the_dead_time_ms: field('integer', nonNegativeInt()),
     udp_buffer_size: field('integer', z.int({ error: 'expected an integer from 512 to 65507' }).min(512).max(65507)),
   },
+  registry: {
+    max_records: field('integer', positiveInt()),
+    tombstone_ttl_ms: field('integer', positiveInt()),
+  },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.
     memory_pages: field('integer', positiveInt().pipe(z.int().max(65536, { error: 'expected at most 65536 pages' }))),

@@ -10,7 +10,6 @@ import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
-import { LocalAgentDirectory } from '../messaging/agent-directory.ts';
 import { ClientInbox } from '../messaging/client-inbox.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
@@ -24,14 +23,18 @@ import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
   AgentInfo,
   AgentLogLine,
+  AgentNodeState,
   AgentSpecInput,
+  AgentView,
   AuditEntry,
   ConversationView,
   DeadLetter,
@@ -63,7 +66,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly metrics: CaxtonMetrics;
   readonly runtime: AgentRuntime;
   readonly router: Router;
-  readonly directory: LocalAgentDirectory;
+  readonly directory: ObservedAgentDirectory;
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
@@ -71,6 +74,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
+  /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
+  registryBinding: RegistryBinding | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
   readonly jwt: JwtAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
@@ -84,7 +89,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.jwt = jwtAuthenticatorFor(config.auth, (error) =>
       logger.warn({ err: error, jwks: config.auth.jwt_jwks_url }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
-    this.directory = new LocalAgentDirectory(this.nodeId);
+    this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
@@ -117,7 +122,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.router = router;
     registerSystemAgents(router, {
       directory: this.directory,
-      lookupAgent: (name) => (this.runtime.has(name) ? { state: this.runtime.state(name)!, node: this.nodeId } : undefined),
+      lookupAgent: (name) => {
+        const agent = findClusterAgent(this.#agentSources(), name);
+        return agent && { state: agent.state, node: agent.node };
+      },
     });
     this.agents = new AgentService({
       nodeId: this.nodeId,
@@ -172,6 +180,16 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger: logger.child({ layer: 'cluster' }),
           onMemberEvent: (event) => node.events.publish('member', { ...event }),
         });
+        node.registryBinding = new RegistryBinding({
+          registry: node.cluster.registry,
+          directory: node.directory,
+          localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
+          localAgents: () => node.runtime.list(),
+          pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          events: node.events,
+          logger: logger.child({ layer: 'registry' }),
+        });
+        node.registryBinding.start();
       }
       if (options.listen ?? true) await node.#listen();
     } catch (error) {
@@ -211,6 +229,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.registryBinding?.close();
       try {
         await this.cluster?.stop();
       } catch (error) {
@@ -232,19 +251,43 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   // ——— NodeServices ———
 
-  listAgents(filter: { node?: string; capability?: string } = {}): AgentInfo[] {
-    return this.runtime
-      .list()
-      .filter((a) => (filter.node === undefined || a.node === filter.node) && (filter.capability === undefined || a.capabilities.includes(filter.capability)))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  listAgents(filter: { node?: string; capability?: string } = {}): AgentView[] {
+    return listClusterAgents(this.#agentSources(), filter);
   }
 
-  getAgent(name: string): AgentInfo {
-    if (!this.runtime.has(name)) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
-    return this.runtime.info(name);
+  getAgent(name: string): AgentView {
+    const agent = findClusterAgent(this.#agentSources(), name);
+    if (!agent) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
+    return agent;
+  }
+
+  /** A local agent; a remote one's logs and controls stay on its node. */
+  #localAgent(name: string): AgentInfo {
+    const agent = this.getAgent(name);
+    if (agent.node !== this.nodeId) {
+      throw new CaxtonError('AGENT_NOT_FOUND', `agent "${name}" runs on node "${agent.node}": ask that node`, { name, node: agent.node });
+    }
+    return agent as AgentInfo;
+  }
+
+  #agentSources(): ClusterAgentSources {
+    return {
+      nodeId: this.nodeId,
+      local: () => this.runtime.list(),
+      localAgent: (name) => (this.runtime.has(name) ? this.runtime.info(name) : undefined),
+      registry: this.cluster?.registry,
+      nodeStates: () => new Map<string, AgentNodeState>((this.cluster?.members() ?? []).map((m) => [m.id, m.state])),
+    };
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    // Names are cluster-wide: one already running on another node is not deployed a second time here.
+    const elsewhere = this.cluster?.registry.get(spec.name);
+    if (elsewhere && elsewhere.node !== this.nodeId) {
+      return Promise.reject(
+        new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${elsewhere.node}"`, { name: spec.name, node: elsewhere.node }),
+      );
+    }
     return this.agents.deploy(spec, module);
   }
 
@@ -261,12 +304,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] {
-    this.getAgent(name);
+    this.#localAgent(name);
     return this.runtime.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
   }
 
   followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void {
-    this.getAgent(name);
+    this.#localAgent(name);
     return this.runtime.followLogs(name, listener);
   }
 
@@ -357,20 +400,21 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     if (!this.cluster) {
       return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
     }
-    // Agents per remote node come with the agent registry gossip; until then only ours are known.
+    const counts = agentCounts(this.#agentSources());
     return this.cluster.members().map((m) => ({
       id: m.id,
       address: m.address,
       state: m.state,
-      agents: m.isSelf ? this.runtime.list().length : 0,
+      agents: counts.get(m.id) ?? 0,
       version: m.tags.caxton ?? 'unknown',
     }));
   }
 
   clusterStatus(): ClusterStatusView {
-    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+    const agents = [...agentCounts(this.#agentSources()).values()].reduce((sum, n) => sum + n, 0);
+    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1, agents };
     const { health, mode, alive, expected, quorum } = this.cluster.status();
-    return { health, mode, alive, expected, quorum };
+    return { health, mode, alive, expected, quorum, agents };
   }
 
   clusterPerformance(): PerformanceFigure[] {
@@ -383,6 +427,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
       { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
       { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
+      ...registryFigures(this.cluster),
     ];
   }
 

@@ -63,6 +63,29 @@ export interface AgentInfo {
   stats: AgentStats;
 }
 
+/** The state of the node an agent runs on, as this node's membership sees it ('unknown': not a member it knows). */
+export type AgentNodeState = 'alive' | 'suspect' | 'dead' | 'left' | 'unknown';
+
+/**
+ * An agent of another node, as the cluster registry knows it: no statistics or timestamps, which stay on
+ * its node. Its records are kept when that node dies or leaves; `node_state` says so.
+ */
+export interface RemoteAgentInfo {
+  name: string;
+  node: string;
+  node_state: AgentNodeState;
+  state: AgentState;
+  version: number;
+  capabilities: string[];
+  module_sha256: string;
+  tools: ToolGrants;
+  limits: AgentLimits;
+  pinned?: string;
+}
+
+/** One agent as the API lists it: the full AgentInfo of a local one, the registry's view of a remote one. */
+export type AgentView = (AgentInfo & { node_state?: AgentNodeState }) | RemoteAgentInfo;
+
 export type AgentControlAction = 'stop' | 'start' | 'restart' | 'rollback';
 
 export interface AgentLogLine {
@@ -128,9 +151,10 @@ export interface NodeServices {
   readonly nodeId: string;
   readonly version: string;
 
-  listAgents(filter?: { node?: string; capability?: string }): AgentInfo[];
-  /** Throws CaxtonError NOT_FOUND. */
-  getAgent(name: string): AgentInfo;
+  /** Agents of the whole cluster (local ones in full, remote ones from the registry). */
+  listAgents(filter?: { node?: string; capability?: string }): AgentView[];
+  /** A local agent, or a remote one from the registry. Throws CaxtonError NOT_FOUND. */
+  getAgent(name: string): AgentView;
   /** Throws CONFLICT when the name exists, INVALID_MODULE / INVALID_ARGUMENT naming what is wrong. */
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo>;
   /** Replaces the module and spec of an existing agent; NOT_FOUND when there is none. */

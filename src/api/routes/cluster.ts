@@ -38,7 +38,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     {
       config: { permission: 'cluster:read' },
       schema: {
-        summary: 'Health (healthy/degraded), mode (read-write/read-only), alive and expected nodes, quorum',
+        summary: 'Health (healthy/degraded), mode (read-write/read-only), alive and expected nodes, quorum, agents cluster-wide',
         tags: ['cluster'],
         response: {
           200: {
@@ -49,6 +49,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
               alive: { type: 'integer' },
               expected: { type: 'integer' },
               quorum: { type: 'integer' },
+              agents: { type: 'integer' },
             },
           },
         },

@@ -37,6 +37,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
           ['mode', body.mode],
           ['alive', `${body.alive} of ${body.expected} expected`],
           ['quorum', String(body.quorum)],
+          ...(body.agents === undefined ? [] : [['agents', String(body.agents)] as [string, string]]),
         ]),
       );
     });

@@ -5,7 +5,7 @@ import { clearAckHandlers } from './ack-handlers.ts';
 import { hostToBytes } from './address.ts';
 import { silentLogger, type Clock, type MembershipLogger, type Random, type TimerHandle } from './clock.ts';
 import { fastDetectConfig, type MembershipConfig } from './config.ts';
-import { Core } from './core.ts';
+import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, Core } from './core.ts';
 import type { Delegate } from './delegate.ts';
 import type { EventDelegate } from './event-delegate.ts';
 import { gossipRound } from './gossip.ts';
@@ -205,10 +205,22 @@ export class Membership {
     aliveNode(core, alive, true);
   }
 
-  /** Queues a user message for gossip (sent retransmitLimit times to random members, never relayed by us). */
-  sendUser(payload: Uint8Array): void {
+  /**
+   * Queues a user message for gossip (sent retransmitLimit times to random members, never relayed by us).
+   * With a `key` (memberlist NamedBroadcast), a newer message with the same key replaces this one while
+   * queued. `onFinished` is called once, when it was sent enough times or was replaced.
+   */
+  sendUser(payload: Uint8Array, key?: string, onFinished?: () => void): void {
     const message: UserMsg = { type: 'user', payload };
-    this.core.broadcast(undefined, message);
+    // Keys live apart from node names (which name the queue's SWIM messages): NUL is in no host name.
+    const name = key === undefined ? undefined : `\u0000user:${key}`;
+    this.core.queue.queue({ message, size: this.core.transport.messageSize(message), name, onFinished });
+  }
+
+  /** The largest user payload one gossip packet carries: a larger one would never leave the queue. */
+  get maxUserPayloadBytes(): number {
+    const empty = this.core.transport.messageSize({ type: 'user', payload: new Uint8Array(0) });
+    return this.core.transport.maxPacketBytes - COMPOUND_HEADER_OVERHEAD - COMPOUND_OVERHEAD - empty;
   }
 
   /** Broadcasts still waiting in the gossip queue. */
