@@ -37,7 +37,7 @@ export function decodeValues(bytes: Uint8Array): unknown[] {
 }
 
 /** One frame with the given payload parts (written back to back), deflated when `compress` says so. */
-export function encodeFrame(type: FrameTypeCode, parts: readonly Uint8Array[], payloadBytes: number, compressAbove = Infinity): Buffer {
+export function encodeFrame(type: number, parts: readonly Uint8Array[], payloadBytes: number, compressAbove = Infinity): Buffer {
   let payload: Buffer | undefined;
   let flags = 0;
   if (payloadBytes > compressAbove) {
@@ -64,7 +64,7 @@ export function encodeFrame(type: FrameTypeCode, parts: readonly Uint8Array[], p
   return frame;
 }
 
-export function encodeValueFrame(type: FrameTypeCode, value: unknown, compressAbove = Infinity): Buffer {
+export function encodeValueFrame(type: number, value: unknown, compressAbove = Infinity): Buffer {
   const body = encodeValue(value);
   return encodeFrame(type, [body], body.length, compressAbove);
 }
