@@ -185,8 +185,8 @@ export class ClusterService {
         tls.dir,
         config.routing.tls_reload_interval_ms,
         (material) => {
+          routing.updateTls(material); // throws on a key that does not match: the current material stays
           tls.material = material;
-          routing.updateTls(material);
         },
         (error) => logger.warn({ dir: tls.dir, err: error.message }, 'routing: TLS material changed but cannot be loaded; keeping the current one'),
       );
