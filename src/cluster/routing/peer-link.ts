@@ -6,7 +6,6 @@ import type { AclMessage } from '../../messaging/message.ts';
 import { parseMessage } from '../../messaging/message.ts';
 import {
   decodeValue,
-  decodeValues,
   encodeFrame,
   encodeValue,
   encodeValueFrame,
@@ -16,6 +15,7 @@ import {
   FrameType,
   type Frame,
 } from './frames.ts';
+import { decodeAclMessages, encodeAclMessage } from './message-codec.ts';
 import type { RoutingLinkSettings } from './routing-options.ts';
 
 export type SendResult = 'queued' | 'full' | 'unreachable';
@@ -130,7 +130,12 @@ export class PeerLink {
     if (this.closed || this.inBackoff()) return 'unreachable';
     const { settings } = this.host;
     if (this.heldMessages >= settings.queueMaxMessages) return 'full';
-    const bytes = encodeValue(message);
+    let bytes: Buffer;
+    try {
+      bytes = encodeAclMessage(message);
+    } catch {
+      return 'full'; // not encodable (a BigInt, a cycle, nesting beyond the stack): refused, never thrown
+    }
     if (this.heldBytes + bytes.length > settings.queueMaxBytes || bytes.length + FRAME_HEADER_BYTES > settings.maxFrameBytes) return 'full';
     this.pending.push({ type: FrameType.messages, bytes, message });
     this.heldMessages++;
@@ -313,7 +318,7 @@ export class PeerLink {
   private handle(frame: Frame): void {
     switch (frame.type) {
       case FrameType.messages: {
-        const values = decodeValues(frame.payload);
+        const values = decodeAclMessages(frame.payload);
         const messages: AclMessage[] = [];
         for (const v of values) {
           if (!isAclMessage(v)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');

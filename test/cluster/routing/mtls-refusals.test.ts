@@ -87,3 +87,40 @@ describe('mTLS on the routing port', () => {
     fooled.close();
   });
 });
+
+describe('bad input from an authenticated peer', () => {
+  it('a malformed or oversized frame closes that link, is logged once per peer per minute, and the node carries on', async () => {
+    const lines: string[] = [];
+    const log = (_d: Record<string, unknown>, m: string) => void lines.push(m);
+    const { ca, nodes: started } = await startNodes(['node-a', 'node-b'], { logger: { info: log, warn: log, debug() {} }, settings: { maxFrameBytes: 65536 } });
+    nodes = started;
+    const a = nodes.get('node-a') as TestNode;
+    const peer = await nodeTls(ca, 'node-c');
+    const attack = (garbage: Buffer): Promise<void> =>
+      new Promise((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: a.port, ca: peer.caPem, key: peer.keyPem, cert: peer.certPem, checkServerIdentity: () => undefined });
+        socket.on('secureConnect', () => socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: 'node-c' })));
+        socket.once('data', () => socket.write(garbage));
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      });
+    const oversized = Buffer.from([0xff, 0xff, 0xff, 0xff, FrameType.messages, 0]);
+    const notMessages = encodeFrameOf(FrameType.messages, Buffer.from([0xc1, 0xc1]));
+    await attack(oversized);
+    await attack(notMessages);
+    expect(lines.filter((l) => l.startsWith('routing: closed the link'))).toHaveLength(1);
+    expect(a.links.stats.malformed).toBe(2);
+    // The node still routes.
+    let got = 0;
+    a.links.onMessage(() => got++);
+    nodes.get('node-b')!.links.sendMessage('node-a', message('x', 'y'));
+    await until(() => got === 1);
+  });
+});
+
+function encodeFrameOf(type: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(6);
+  head.writeUInt32BE(payload.length, 0);
+  head[4] = type;
+  return Buffer.concat([head, payload]);
+}

@@ -39,6 +39,8 @@ describe('RoutingLinks over real TLS on loopback', () => {
     expect(results.filter((r) => r === 'queued')).toHaveLength(100);
     expect(results.slice(100).every((r) => r === 'full')).toBe(true);
     expect(a.links.sendMessage('node-z', message('alice', 'bob'))).toBe('unreachable');
+    // What cannot be encoded is refused, never thrown at the router.
+    expect(() => a.links.sendMessage('node-b', message('alice', 'bob', { n: 10n }))).not.toThrow();
   });
 
   it('request/reply, remote errors and timeouts', async () => {
