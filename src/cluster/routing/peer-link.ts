@@ -159,12 +159,14 @@ export class PeerLink {
     if (bytes.length + FRAME_HEADER_BYTES > this.host.settings.maxFrameBytes) {
       return Promise.reject(new RoutingLinkError('QUEUE_FULL', `request of ${bytes.length} bytes is above routing.max_frame_bytes`));
     }
+    if (!this.fitsBytes(bytes.length)) return Promise.reject(new RoutingLinkError('QUEUE_FULL', `the queue to ${this.peer} holds ${this.heldBytes} bytes`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(id);
         reject(new RoutingLinkError('TIMEOUT', `${method} to ${this.peer}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.requests.set(id, { resolve, reject, timer });
+      this.heldBytes += bytes.length;
       this.pending.push({ type: FrameType.request, bytes });
       this.kick();
     });
@@ -226,6 +228,11 @@ export class PeerLink {
       r.reject(new RoutingLinkError(reason, `link to ${this.peer} lost before the answer`));
       this.requests.delete(id);
     }
+    // Requests just failed and answers to a lost connection's requests mean nothing on a new one.
+    for (const item of this.pending.drain()) {
+      if (item.message) this.pending.push(item);
+      else this.heldBytes -= item.bytes.length;
+    }
     if (this.closed) this.failPending('LINK_CLOSED');
     else if (this.pending.length > 0) this.kick();
   }
@@ -236,6 +243,14 @@ export class PeerLink {
     this.failPending('LINK_CLOSED');
   }
 
+  /**
+   * Requests and answers count against queueMaxBytes until written; one is always let through when nothing
+   * else is held, so a module as large as a frame can still travel (the bound is then one frame).
+   */
+  private fitsBytes(bytes: number): boolean {
+    return this.heldBytes === 0 || this.heldBytes + bytes <= this.host.settings.queueMaxBytes;
+  }
+
   private inBackoff(): boolean {
     return this.backoffUntil > 0 && !this.socket && Date.now() < this.backoffUntil;
   }
@@ -244,10 +259,10 @@ export class PeerLink {
     const items = this.pending.drain();
     const messages: AclMessage[] = [];
     for (const item of items) {
+      this.heldBytes -= item.bytes.length;
       if (item.message) {
         messages.push(item.message);
         this.heldMessages--;
-        this.heldBytes -= item.bytes.length;
       }
     }
     if (messages.length > 0) this.host.undelivered(this.peer, messages, reason);
@@ -296,6 +311,7 @@ export class PeerLink {
         this.written++;
       } else {
         closeBatch();
+        this.heldBytes -= item.bytes.length;
         frames.push(encodeFrame(item.type, [item.bytes], item.bytes.length, compressAboveBytes));
       }
     }
@@ -376,6 +392,8 @@ export class PeerLink {
         bytes = encodeValue([id, false, `answer not encodable: ${(error as Error).message}`]);
       }
       if (bytes.length + FRAME_HEADER_BYTES > this.host.settings.maxFrameBytes) bytes = encodeValue([id, false, 'answer above routing.max_frame_bytes']);
+      else if (!this.fitsBytes(bytes.length)) bytes = encodeValue([id, false, 'BUSY: the answering node\'s queue to you is full; retry']);
+      this.heldBytes += bytes.length;
       this.pending.push({ type: FrameType.response, bytes });
       this.scheduleFlush();
     };

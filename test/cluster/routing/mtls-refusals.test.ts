@@ -124,3 +124,25 @@ function encodeFrameOf(type: number, payload: Buffer): Buffer {
   head[4] = type;
   return Buffer.concat([head, payload]);
 }
+
+describe('protocol version', () => {
+  it('a peer speaking another routing protocol version is refused with a clear line', async () => {
+    const lines: string[] = [];
+    const log = (_d: Record<string, unknown>, m: string) => void lines.push(m);
+    const { ca, nodes: started } = await startNodes(['node-a'], { logger: { info: log, warn: log, debug() {} } });
+    nodes = started;
+    const a = nodes.get('node-a') as TestNode;
+    const peer = await nodeTls(ca, 'node-c');
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: a.port, ca: peer.caPem, key: peer.keyPem, cert: peer.certPem, checkServerIdentity: () => undefined });
+      const reader = new FrameReader(1 << 16);
+      socket.on('secureConnect', () => socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION + 1, node: 'node-c' })));
+      socket.on('data', (chunk) => {
+        for (const f of reader.push(chunk)) resolve(String((decodeValue(f.payload) as { refused?: string }).refused));
+      });
+      socket.on('error', () => {});
+    });
+    expect(outcome).toBe(`routing protocol v${ROUTING_PROTOCOL_VERSION + 1} is not v${ROUTING_PROTOCOL_VERSION}`);
+    expect(lines).toContain(`routing: refused: routing protocol v${ROUTING_PROTOCOL_VERSION + 1} is not v${ROUTING_PROTOCOL_VERSION}`);
+  });
+});

@@ -43,6 +43,17 @@ describe('RoutingLinks over real TLS on loopback', () => {
     expect(() => a.links.sendMessage('node-b', message('alice', 'bob', { n: 10n }))).not.toThrow();
   });
 
+  it('requests count against the byte bound until written; one always fits when nothing is held', async () => {
+    ({ nodes } = await startNodes(['node-a', 'node-b'], { settings: { queueMaxBytes: 1000 } }));
+    const a = nodes.get('node-a') as TestNode;
+    nodes.get('node-b')!.links.onRequest('echo', (_f, body) => body);
+    const big = 'x'.repeat(5000); // larger than the whole bound: still goes, alone
+    const first = a.links.request('node-b', 'echo', big, 5000);
+    await expect(a.links.request('node-b', 'echo', 'y'.repeat(800), 5000)).rejects.toMatchObject({ code: 'QUEUE_FULL' });
+    expect(await first).toBe(big);
+    expect(await a.links.request('node-b', 'echo', 'y'.repeat(800), 5000)).toHaveLength(800);
+  });
+
   it('request/reply, remote errors and timeouts', async () => {
     ({ nodes } = await startNodes(['node-a', 'node-b']));
     const a = nodes.get('node-a') as TestNode;
