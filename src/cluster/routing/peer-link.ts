@@ -93,6 +93,8 @@ export class PeerLink {
   ready = false;
   /** We dialled `socket` (false: the peer did). */
   outbound = false;
+  /** The peer process's instance id from its hello on `socket`. */
+  peerInstance = '';
   private readonly pending = new Fifo<Item>();
   private readonly unacked = new Fifo<AclMessage>();
   private readonly unackedBytes = new Fifo<number>();
@@ -173,10 +175,11 @@ export class PeerLink {
   }
 
   /** Takes `socket`, already through TLS and hello, as this link's connection. */
-  adopt(socket: TLSSocket, outbound: boolean): void {
-    if (this.socket && this.socket !== socket) this.lose('LINK_LOST');
+  adopt(socket: TLSSocket, outbound: boolean, peerInstance: string): void {
+    if (this.socket && this.socket !== socket) this.lose('LINK_LOST', false);
     this.socket = socket;
     this.outbound = outbound;
+    this.peerInstance = peerInstance;
     this.ready = true;
     this.failedDials = 0;
     this.backoffUntil = 0;
@@ -212,7 +215,7 @@ export class PeerLink {
   }
 
   /** The connection failed or was replaced: written-but-unacknowledged messages are reported; the rest waits. */
-  lose(reason: UndeliveredReason): void {
+  lose(reason: UndeliveredReason, redial = true): void {
     const socket = this.socket;
     this.socket = undefined;
     this.ready = false;
@@ -234,7 +237,7 @@ export class PeerLink {
       else this.heldBytes -= item.bytes.length;
     }
     if (this.closed) this.failPending('LINK_CLOSED');
-    else if (this.pending.length > 0) this.kick();
+    else if (redial && this.pending.length > 0) this.kick();
   }
 
   close(): void {

@@ -2,6 +2,7 @@
 // peer pair, both sides authenticated by certificates of the cluster CA naming their node id, carrying
 // MessagePack frames. Server side: the gossip transport hands over TCP connections whose first byte is a TLS
 // record (acceptSocket). Client side: dials the peer's routing address (its gossip address) on demand.
+import { randomBytes } from 'node:crypto';
 import { type Socket } from 'node:net';
 import { connect, createSecureContext, Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { AclMessage } from '../../messaging/message.ts';
@@ -39,6 +40,8 @@ const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
 /** Per-peer problems are logged once per minute per peer: a hostile or broken peer cannot flood the log. */
 const BAD_PEER_LOG_INTERVAL_MS = 60_000;
 const BAD_PEER_LOG_KEYS = 1024;
+/** TCP keepalive on idle links: a peer that vanished without a FIN is noticed even when nothing is sent. */
+const KEEPALIVE_MS = 10_000;
 
 export interface RoutingLinkStats {
   linksUp: number;
@@ -49,6 +52,8 @@ export interface RoutingLinkStats {
 
 export class RoutingLinks {
   readonly nodeId: string;
+  /** Random per process: tells a peer's restart (a new instance) from a crossing dial of the same one. */
+  readonly instance = randomBytes(8).toString('hex');
   readonly settings: RoutingLinkSettings;
   readonly stats = { refused: 0, malformed: 0, handshakesRefusedForLoad: 0 };
   private readonly links = new Map<string, PeerLink>();
@@ -128,6 +133,7 @@ export class RoutingLinks {
     if (head && head.length > 0) socket.unshift(head);
     socket.on('error', () => {});
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     this.handshaking.add(socket);
     socket.once('close', () => this.handshaking.delete(socket));
     // The TLS handshake is bounded by the server's handshakeTimeout; hello by serverSecure's timer.
@@ -224,6 +230,7 @@ export class RoutingLinks {
       return;
     }
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     link.dialing(socket);
     let settled = false;
     const fail = (why: string): void => {
@@ -239,7 +246,7 @@ export class RoutingLinks {
     const onClose = (): void => fail('connection closed during hello');
     socket.once('close', onClose);
     socket.once('secureConnect', () => {
-      socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId }));
+      socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
     });
     const reader = new FrameReader(64 * 1024);
     const onHello = (chunk: Buffer): void => {
@@ -255,7 +262,7 @@ export class RoutingLinks {
         clearTimeout(timer);
         socket.off('data', onHello);
         socket.off('close', onClose);
-        link.adopt(socket, true);
+        link.adopt(socket, true, hello.i);
         const rest = reader.rest();
         if (frames.length > 1 || rest.length > 0) fail('frames before hello completed');
       } catch (error) {
@@ -301,8 +308,10 @@ export class RoutingLinks {
         if (this.options.isMember && !this.options.isMember(peer)) return refuse(`'${peer}' is not a member of this cluster`);
         if (this.closed) return refuse('node closing');
         let link = this.links.get(peer);
-        if (link?.socket && link.outbound && this.nodeId < peer) {
-          // Both dialled at once: the lower node id's outgoing connection is the one kept, on both sides.
+        if (link?.socket && link.outbound && this.nodeId < peer && (!link.ready || link.peerInstance === hello.i)) {
+          // Both dialled at once: the lower node id's outgoing connection is the one kept, on both sides. Not
+          // when the peer is another process than the one ours reached (it restarted): ours is half-open then,
+          // and refusing would shut the peer out until we next write.
           return refuse('crossing connection: the lower node id\'s connection is kept');
         }
         if (!link) {
@@ -310,8 +319,8 @@ export class RoutingLinks {
           this.links.set(peer, link);
         }
         clearTimeout(helloTimer);
-        socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId }));
-        link.adopt(socket, false);
+        socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
+        link.adopt(socket, false, hello.i);
       } catch (error) {
         refuse((error as Error).message);
       }
@@ -334,11 +343,11 @@ function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: str
   return { key: material.keyPem, cert: material.certPem, ca: material.caPem, minVersion: 'TLSv1.3' };
 }
 
-function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; refused?: string } {
+function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; refused?: string } {
   if (frame.type !== FrameType.hello) throw new Error(`expected hello, got frame type ${frame.type}`);
   const value = decodeValue(frame.payload) as Record<string, unknown> | null;
   if (typeof value !== 'object' || value === null || typeof value.v !== 'number' || typeof value.node !== 'string') {
     throw new Error('malformed hello');
   }
-  return { v: value.v, node: value.node, ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 200) } : {}) };
+  return { v: value.v, node: value.node, i: typeof value.i === 'string' ? value.i.slice(0, 64) : '', ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 200) } : {}) };
 }

@@ -135,3 +135,23 @@ describe('RoutingLinks over real TLS on loopback', () => {
     await until(() => atB + failed >= 10);
   });
 });
+
+describe('a peer that restarts while the other side still holds its old connection', () => {
+  it('the restarted (higher id) node is let in, not shut out by the half-open link', async () => {
+    ({ nodes } = await startNodes(['node-a', 'node-b']));
+    const a = nodes.get('node-a') as TestNode;
+    const b = nodes.get('node-b') as TestNode;
+    let atB = 0;
+    b.links.onMessage(() => atB++);
+    a.links.sendMessage('node-b', message('x', 'y')); // a's outbound link is up
+    await until(() => atB === 1);
+    // b "restarts": a new RoutingLinks for node-b behind the same port, a not told (no FIN reaches it yet).
+    const { RoutingLinks } = await import('../../../src/cluster/routing/routing-links.ts');
+    const b2 = new RoutingLinks({ nodeId: 'node-b', tls: b.tls, addressOf: () => ({ host: '127.0.0.1', port: a.port }) });
+    let atA = 0;
+    a.links.onMessage(() => atA++);
+    expect(b2.sendMessage('node-a', message('y', 'x'))).toBe('queued');
+    await until(() => atA === 1);
+    b2.close();
+  });
+});
