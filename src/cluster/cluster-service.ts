@@ -170,22 +170,25 @@ export class ClusterService {
       });
       const routing = this.routing;
       transport.onForeignStream(0x16, (socket, head) => routing.acceptSocket(socket, head));
+      let enrollment: EnrollmentServer | undefined;
       if (tls.holdsCa) {
         this.joinTokens = new JoinTokenStore(tls.dir);
-        const enrollment = new EnrollmentServer({
+        enrollment = new EnrollmentServer({
           ca: () => loadCa(tls.dir),
           tls: () => tls.material,
           tokens: this.joinTokens,
           timeoutMs: config.routing.connect_timeout_ms,
           logger,
         });
-        transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => enrollment.acceptSocket(socket, head));
+        const server = enrollment;
+        transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => server.acceptSocket(socket, head));
       }
       this.stopTlsWatch = watchTlsMaterial(
         tls.dir,
         config.routing.tls_reload_interval_ms,
         (material) => {
           routing.updateTls(material); // throws on a key that does not match: the current material stays
+          enrollment?.updateTls(material);
           tls.material = material;
         },
         (error) => logger.warn({ dir: tls.dir, err: error.message }, 'routing: TLS material changed but cannot be loaded; keeping the current one'),

@@ -44,6 +44,11 @@ export class EnrollmentServer {
     this.server.on('tlsClientError', () => {});
   }
 
+  /** A renewed node certificate: presented to joining nodes from now on. */
+  updateTls(material: TlsMaterial): void {
+    this.server.setSecureContext({ key: material.keyPem, cert: material.certPem + material.caPem, minVersion: 'TLSv1.3' });
+  }
+
   /** A connection from the gossip port that started with ENROLLMENT_MARKER (`head` includes it). */
   acceptSocket(socket: Socket, head: Buffer): void {
     if (this.active >= MAX_CONCURRENT) {
