@@ -263,6 +263,7 @@ export class RoutingLinks {
         socket.off('data', onHello);
         socket.off('close', onClose);
         link.adopt(socket, true, hello.i);
+        this.logger.info({ peer: link.peer, outbound: true }, 'routing: link up');
         const rest = reader.rest();
         if (frames.length > 1 || rest.length > 0) fail('frames before hello completed');
       } catch (error) {
@@ -321,6 +322,7 @@ export class RoutingLinks {
         clearTimeout(helloTimer);
         socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
         link.adopt(socket, false, hello.i);
+        this.logger.info({ peer, outbound: false }, 'routing: link up');
       } catch (error) {
         refuse((error as Error).message);
       }
