@@ -155,3 +155,54 @@ describe('a peer that restarts while the other side still holds its old connecti
     b2.close();
   });
 });
+
+describe('a peer that stops reading', () => {
+  it('never grows the sender past its bound: sends turn full, and nothing is lost silently when it dies', async () => {
+    const { createServer } = await import('node:tls');
+    const { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } = await import('../../../src/cluster/routing/frames.ts');
+    const { createCa } = await import('../../../src/cluster/pki/certificates.ts');
+    const { nodeTls } = await import('./link-fixture.ts');
+    const { RoutingLinks } = await import('../../../src/cluster/routing/routing-links.ts');
+    const ca = await createCa();
+    const b = await nodeTls(ca, 'node-b');
+    const a = await nodeTls(ca, 'node-a');
+    const sockets: import('node:tls').TLSSocket[] = [];
+    // node-b says hello, then never reads again (a stalled process, a full disk, a GC storm).
+    const server = createServer({ key: b.keyPem, cert: b.certPem, ca: b.caPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => {
+      sockets.push(socket);
+      const reader = new FrameReader(1 << 16);
+      socket.once('data', (chunk) => {
+        const hello = decodeValue(reader.push(chunk)[0].payload) as { node: string };
+        expect(hello.node).toBe('node-a');
+        socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: 'node-b', i: 'stalled' }));
+        socket.pause();
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const links = new RoutingLinks({ nodeId: 'node-a', tls: a, addressOf: () => ({ host: '127.0.0.1', port }), settings: { queueMaxMessages: 5000, queueMaxBytes: 1 << 20 } });
+    const undelivered: number[] = [];
+    links.onUndelivered((_n, ms) => undelivered.push(ms.length));
+    let queued = 0;
+    let full = 0;
+    const payload = 'p'.repeat(400);
+    while (full === 0) {
+      for (let i = 0; i < 500; i++) {
+        const r = links.sendMessage('node-b', message('alice', 'bob', { payload }));
+        if (r === 'queued') queued++;
+        else if (r === 'full') full++;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const [state] = links.linkStates();
+    expect(state.queuedMessages).toBeLessThanOrEqual(5000);
+    expect(state.queuedBytes).toBeLessThanOrEqual(1 << 20);
+    expect(queued).toBeGreaterThan(0);
+    // node-b dies: every message accepted and not acknowledged is reported, none silently dropped.
+    for (const s of sockets) s.destroy();
+    await until(() => undelivered.reduce((n, k) => n + k, 0) === queued);
+    links.close();
+    await new Promise((r) => server.close(r));
+  });
+});
