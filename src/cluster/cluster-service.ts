@@ -26,6 +26,13 @@ import { NetTransport } from './transport/net-transport.ts';
 import { Keyring } from './wire/keyring.ts';
 import { decodeGossipKey } from '../config/schema.ts';
 import { encryptOverhead } from './wire/security.ts';
+import { certificateFingerprint } from './pki/certificates.ts';
+import { ENROLLMENT_MARKER, EnrollmentServer } from './pki/enrollment.ts';
+import { formatJoinToken, JoinTokenStore } from './pki/join-token.ts';
+import { ensureNodeTls, type NodeTls } from './pki/node-tls.ts';
+import { loadCa, watchTlsMaterial } from './pki/tls-files.ts';
+import { RoutingLinks } from './routing/routing-links.ts';
+import { routingSettingsFrom } from './routing/routing-settings.ts';
 
 /** Defaults of the cluster layer that are not operator settings, each with its reason. */
 export const CLUSTER_SERVICE_DEFAULTS = {
@@ -84,6 +91,15 @@ export class ClusterService {
   readonly registry: AgentRegistry;
   readonly registryGossip: RegistryGossip;
   private readonly registryGc: NodeJS.Timeout;
+  /**
+   * Node-to-node links (TLS 1.3 mTLS on the gossip port); undefined when this node has no routing TLS
+   * material (a --join without --token or --tls-dir: logged at start with how to fix it).
+   */
+  readonly routing: RoutingLinks | undefined;
+  /** Where the routing TLS material came from; undefined as routing is. */
+  readonly tls: NodeTls | undefined;
+  private readonly joinTokens: JoinTokenStore | undefined;
+  private readonly stopTlsWatch: (() => void) | undefined;
   private readonly counting: CountingTransport;
   private readonly quorum: QuorumTracker;
   private readonly keys: KeyRotation | undefined;
@@ -100,10 +116,12 @@ export class ClusterService {
     transport: NetTransport,
     keyring: Keyring | undefined,
     store: KeyringStore,
+    tls: NodeTls | undefined,
   ) {
     const { config, nodeId, logger } = options;
     this.transport = transport;
     this.keyring = keyring;
+    this.tls = tls;
     this.counting = new CountingTransport(transport, keyring ? encryptOverhead(1) : 0);
     this.quorum = new QuorumTracker(config.cluster.bootstrap_expect);
     this.registry = new AgentRegistry({
@@ -123,7 +141,7 @@ export class ClusterService {
     this.membership = new Membership({
       config: membershipConfigFrom(config.gossip),
       name: nodeId,
-      meta: encodeTags(tagsOf(config, options.version)),
+      meta: encodeTags(tagsOf(config, options.version, tls ? formatHostPort(transport.localAddress) : undefined)),
       transport: this.counting,
       clock: systemClock,
       random: Math.random,
@@ -155,6 +173,50 @@ export class ClusterService {
         log: (m) => logger.info({ layer: 'gossip' }, m),
       });
     }
+    if (tls) {
+      const routingLogger = logger;
+      this.routing = new RoutingLinks({
+        nodeId,
+        tls: tls.material,
+        addressOf: (node) => {
+          const m = this.membership.member(node);
+          if (!m || (m.state !== 'alive' && m.state !== 'suspect')) return undefined;
+          const route = decodeTags(m.meta).route;
+          return route ? parseHostPort(route) ?? undefined : undefined;
+        },
+        isMember: (node) => {
+          const m = this.membership.member(node);
+          return m !== undefined && (m.state === 'alive' || m.state === 'suspect');
+        },
+        settings: routingSettingsFrom(config.routing),
+        logger: routingLogger,
+      });
+      const routing = this.routing;
+      transport.onForeignStream(0x16, (socket, head) => routing.acceptSocket(socket, head));
+      let enrollment: EnrollmentServer | undefined;
+      if (tls.holdsCa) {
+        this.joinTokens = new JoinTokenStore(tls.dir);
+        enrollment = new EnrollmentServer({
+          ca: () => loadCa(tls.dir),
+          tls: () => tls.material,
+          tokens: this.joinTokens,
+          timeoutMs: config.routing.connect_timeout_ms,
+          logger,
+        });
+        const server = enrollment;
+        transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => server.acceptSocket(socket, head));
+      }
+      this.stopTlsWatch = watchTlsMaterial(
+        tls.dir,
+        config.routing.tls_reload_interval_ms,
+        (material) => {
+          routing.updateTls(material); // throws on a key that does not match: the current material stays
+          enrollment?.updateTls(material);
+          tls.material = material;
+        },
+        (error) => logger.warn({ dir: tls.dir, err: error.message }, 'routing: TLS material changed but cannot be loaded; keeping the current one'),
+      );
+    }
     const joinAddresses = config.cluster.join.map((a) => {
       const parsed = parseHostPort(a, DEFAULT_GOSSIP_PORT);
       if (!parsed) throw new CaxtonError('INVALID_ARGUMENT', `cluster.join: expected HOST:PORT, got '${a}'`);
@@ -181,6 +243,15 @@ export class ClusterService {
     const bind = parseHostPort(config.cluster.bind_addr);
     if (!bind) throw new CaxtonError('INVALID_ARGUMENT', `cluster.bind_addr: expected HOST:PORT, got '${config.cluster.bind_addr}'`);
     const advertise = config.cluster.advertise_addr ? parseHostPort(config.cluster.advertise_addr) ?? undefined : undefined;
+    let tls: NodeTls | undefined;
+    try {
+      tls = await ensureNodeTls(config, options.nodeId, logger);
+    } catch (error) {
+      // Material the operator named must work; otherwise gossip alone still runs (joining a Serf pool, say)
+      // and routing between nodes waits until this line is acted on.
+      if (config.cluster.token !== undefined || config.routing.tls_dir !== undefined) throw error;
+      logger.warn({}, `routing disabled: ${(error as Error).message}`);
+    }
     const transport = await NetTransport.listen({
       bindHost: bind.host,
       bindPort: bind.port,
@@ -192,7 +263,7 @@ export class ClusterService {
     });
     let service: ClusterService;
     try {
-      service = new ClusterService(options, transport, keyring, store);
+      service = new ClusterService(options, transport, keyring, store, tls);
     } catch (error) {
       await transport.close();
       throw error;
@@ -274,6 +345,18 @@ export class ClusterService {
     return this.keys.run(op, key);
   }
 
+  /**
+   * A one-line join token (`caxton cluster token`): another node started with `--join <this node> --token T`
+   * gets its routing certificate from this node. Only a node holding the cluster CA's key can make one.
+   */
+  createJoinToken(): string {
+    if (!this.tls || !this.joinTokens) {
+      throw new CaxtonError('CONFLICT', 'this node does not hold the cluster CA: run `caxton cluster token` against the node that created it (the --bootstrap node)');
+    }
+    const secret = this.joinTokens.create(this.options.config.routing.join_token_ttl_ms);
+    return formatJoinToken({ caFingerprint: certificateFingerprint(this.tls.material.caPem), secret });
+  }
+
   /** Graceful leave (others see us `left`), then the gossip port closes. Idempotent. */
   stop(leave = true): Promise<void> {
     this.stopping ??= (async () => {
@@ -289,6 +372,8 @@ export class ClusterService {
           this.options.logger.warn({ err: (error as Error).message }, 'leave broadcast not confirmed; stopping anyway');
         }
       }
+      this.stopTlsWatch?.();
+      this.routing?.close();
       await this.membership.shutdown();
     })();
     return this.stopping;
@@ -297,6 +382,7 @@ export class ClusterService {
   private memberChanged(member: Member, previous: NodeState | undefined): void {
     this.lastSeen.set(member.name, { member, at: Date.now() });
     const alive = this.membership.liveMembers().length;
+    if ((member.state === 'dead' || member.state === 'left') && member.name !== this.membership.name) this.routing?.forget(member.name);
     if (member.state === 'left' && member.name !== this.membership.name) this.quorum.gracefulLeave(alive);
     else this.quorum.observe(alive);
     const tags = decodeTags(member.meta);
@@ -315,9 +401,9 @@ export class ClusterService {
   }
 }
 
-function tagsOf(config: Config, version: string): Record<string, string> {
-  // No `route` tag until node-to-node routing exists: announcing an address nobody listens on would mislead.
-  return { caxton: version, api: config.api.addr };
+function tagsOf(config: Config, version: string, route: string | undefined): Record<string, string> {
+  // `route`: routing links are accepted on the gossip port; announced only when this node can accept them.
+  return { caxton: version, api: config.api.addr, ...(route ? { route } : {}) };
 }
 
 /**

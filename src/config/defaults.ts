@@ -87,6 +87,37 @@ export const DEFAULTS = {
      * quiet network carries one small query per node per minute; a node that starts later announces itself.
      */
     discover_interval_ms: MINUTE,
+    /**
+     * Join token from `caxton cluster token` (on a node holding the cluster CA): with --join, this node gets
+     * its routing certificate from the node it joins through. Used once, when the data dir has no TLS material.
+     */
+    token: undefined as string | undefined,
+  },
+  routing: {
+    /**
+     * Directory with ca.pem, node.pem, node.key (an operator's own PKI: `caxton security init-ca`/`gen-cert`).
+     * Unset: <data_dir>/tls, created on the first start (bootstrap or lone node) or filled by a join token.
+     */
+    tls_dir: undefined as string | undefined,
+    /** Largest frame between nodes: a module fetched by sha256 (agents.max_module_bytes, 16 MiB) plus headroom. */
+    max_frame_bytes: 20 * MiB,
+    /**
+     * Messages held per peer (queued, or sent and not yet acknowledged) before senders get `failure`: ~30 ms of
+     * traffic at 330k msg/s, enough for a burst or a GC pause of the peer; a dead peer holds no more than this.
+     */
+    queue_max_messages: 10_000,
+    /** Encoded bytes held per peer, same rule: 10 peers stay under 160 MiB even with large messages. */
+    queue_max_bytes: 16 * MiB,
+    /** Deflate frames above compress_threshold_bytes: off, as on a LAN it costs more CPU than it saves (docs/operations.md); on for WAN links. */
+    compress: false,
+    /** Below ~1 KiB deflate saves little and its per-call cost dominates. */
+    compress_threshold_bytes: 1 * KiB,
+    /** A dial (TCP, TLS, hello) slower than this fails and its messages get `failure`: LAN handshakes take ~3 ms. */
+    connect_timeout_ms: 5 * SECOND,
+    /** How often node.pem/node.key/ca.pem are checked for a change (one stat each): renewal needs no restart. */
+    tls_reload_interval_ms: 10 * SECOND,
+    /** A join token is accepted this long after `caxton cluster token` made it: a join is a deliberate, near act. */
+    join_token_ttl_ms: 24 * HOUR,
   },
   gossip: {
     // memberlist's LAN timings tuned to cluster.md's rule: a crashed node declared dead by every other within

@@ -55,6 +55,18 @@ export const SERVER_START_FLAGS: readonly ServerFlag[] = [
     key: 'cluster.encrypt',
     description: 'base64 gossip encryption key of 16, 24 or 32 bytes',
   },
+  {
+    flags: '--token <TOKEN>',
+    option: 'token',
+    key: 'cluster.token',
+    description: 'join token from `caxton cluster token`: with --join, get this node\'s routing certificate',
+  },
+  {
+    flags: '--tls-dir <DIR>',
+    option: 'tlsDir',
+    key: 'routing.tls_dir',
+    description: 'routing TLS material (ca.pem, node.pem, node.key) of your own PKI (default: <data-dir>/tls)',
+  },
   { flags: '--config <FILE>', option: 'config', key: null, description: 'caxton.yaml to read' },
   {
     flags: '--insecure-no-auth',

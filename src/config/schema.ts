@@ -101,6 +101,18 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       'integer',
       z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
     ),
+    token: field('string', optionalText(), true),
+  },
+  routing: {
+    tls_dir: field('string', optionalText()),
+    max_frame_bytes: field('integer', z.int({ error: 'expected an integer of at least 65536' }).min(65536, { error: 'expected an integer of at least 65536' })),
+    queue_max_messages: field('integer', positiveInt()),
+    queue_max_bytes: field('integer', positiveInt()),
+    compress: field('boolean', bool()),
+    compress_threshold_bytes: field('integer', nonNegativeInt()),
+    connect_timeout_ms: field('integer', positiveInt()),
+    tls_reload_interval_ms: field('integer', positiveInt()),
+    join_token_ttl_ms: field('integer', positiveInt()),
   },
   gossip: {
     probe_interval_ms: field('integer', positiveInt()),

@@ -410,6 +410,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     }));
   }
 
+  clusterJoinToken(): string {
+    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
+    return this.cluster.createJoinToken();
+  }
+
   clusterStatus(): ClusterStatusView {
     const agents = [...agentCounts(this.#agentSources()).values()].reduce((sum, n) => sum + n, 0);
     if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1, agents };

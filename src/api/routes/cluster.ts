@@ -70,4 +70,21 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     },
     async () => ({ figures: need().clusterPerformance() }),
   );
+
+  app.post(
+    '/api/v1/cluster/token',
+    {
+      config: { permission: 'security:join-tokens' },
+      schema: {
+        summary: 'A join token: `caxton server start --join THIS_NODE --token T` gets a routing certificate from this node (it must hold the cluster CA)',
+        tags: ['cluster'],
+        response: { 200: { type: 'object', properties: { token: { type: 'string' } } } },
+      },
+    },
+    async () => {
+      const services = need();
+      if (!services.clusterJoinToken) throw new CaxtonError('UNAVAILABLE', 'this node has no routing layer wired to its API');
+      return { token: services.clusterJoinToken() };
+    },
+  );
 };

@@ -31,6 +31,8 @@ const SERVER_FLAGS = [
   'apiAddr',
   'dataDir',
   'encrypt',
+  'token',
+  'tlsDir',
   'config',
   'insecureNoAuth',
   'logLevel',
@@ -53,6 +55,8 @@ export function registerServerCommands(program: Command, context: CliContext): v
     .option('--bind-addr <host:port>', 'gossip address (default: 127.0.0.1:7946)')
     .option('--api-addr <host:port>', 'REST API address (default: 127.0.0.1:8080)')
     .option('--encrypt <key>', 'base64 gossip key of 16, 24 or 32 bytes, as `serf agent -encrypt`')
+    .option('--token <token>', 'join token from `caxton cluster token`: with --join, gets this node\'s routing certificate')
+    .option('--tls-dir <dir>', 'routing TLS material of your own PKI: ca.pem, node.pem, node.key (default: <data-dir>/tls)')
     .option('--config <file>', 'caxton.yaml to read (flags win over env, env over the file)')
     .option('--insecure-no-auth', 'no authentication, for local development (refused unless the API binds to loopback)')
     .addOption(
@@ -69,8 +73,8 @@ export function registerServerCommands(program: Command, context: CliContext): v
     start,
     'caxton server start',
     'caxton server start --bootstrap --node-id n1 --api-addr 0.0.0.0:8080',
-    'caxton server start --join 10.0.0.1:7946 --data-dir /var/lib/caxton',
     'caxton server start --cluster prod --bind-addr 10.0.0.5:7946',
     'caxton server start --join caxton-headless.default.svc.cluster.local',
+    'caxton server start --join 10.0.0.1:7946 --token "$TOKEN" --data-dir /var/lib/caxton',
   );
 }

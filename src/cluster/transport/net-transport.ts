@@ -31,6 +31,8 @@ export interface NetTransportStats extends WireStats {
 type PacketHandler = (from: PeerAddress, messages: PacketMessage[]) => void;
 type PushPullHandler = (from: PeerAddress, remote: PushPull) => PushPull;
 type StreamHandler = (from: PeerAddress, message: PacketMessage) => PacketMessage | undefined;
+/** Takes over a TCP connection on the gossip port whose first bytes (`head`) belong to another protocol. */
+export type ForeignStreamHandler = (socket: Socket, head: Buffer) => void;
 
 /** How often listen() retries when the UDP half of a random port (bindPort 0) is taken. */
 const BIND_ATTEMPTS = 10;
@@ -47,6 +49,8 @@ export class NetTransport implements MessageTransport {
   private packetHandler: PacketHandler | undefined;
   private pushPullHandler: PushPullHandler | undefined;
   private streamHandler: StreamHandler | undefined;
+  /** By first byte: protocols sharing the gossip TCP port (routing TLS 0x16, enrollment 0xCE). */
+  private readonly foreignStreams = new Map<number, ForeignStreamHandler>();
   private readonly streamOptions: StreamOptions;
   private readonly openSockets = new Set<Socket>();
   private closed = false;
@@ -193,6 +197,14 @@ export class NetTransport implements MessageTransport {
     this.streamHandler = handler;
   }
 
+  /**
+   * Connections whose first byte is `marker` go to `handler` instead of memberlist. The marker must not be a
+   * memberlist message type nor its label byte: 0x16 (a TLS handshake record) and 0xCE are neither.
+   */
+  onForeignStream(marker: number, handler: ForeignStreamHandler): void {
+    this.foreignStreams.set(marker, handler);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -268,6 +280,34 @@ export class NetTransport implements MessageTransport {
     const from = peerOf(socket.remoteAddress, socket.remotePort);
     socket.on('error', () => {});
     socket.once('close', () => this.openSockets.delete(socket));
+    if (this.foreignStreams.size > 0) {
+      // One byte tells the protocol: memberlist, or one handed over (it then owns the socket and its bounds).
+      const peekTimer = setTimeout(() => socket.destroy(), this.tcpTimeoutMs);
+      socket.once('close', () => clearTimeout(peekTimer));
+      socket.once('data', (head: Buffer) => {
+        clearTimeout(peekTimer);
+        socket.pause();
+        const foreign = this.foreignStreams.get(head[0]);
+        if (!foreign) {
+          socket.unshift(head);
+          this.readGossipStream(socket, from);
+          socket.resume(); // pause() above made flowing explicit: a new 'data' listener alone would not restart it
+          return;
+        }
+        this.openSockets.delete(socket);
+        try {
+          foreign(socket, head);
+        } catch (e) {
+          socket.destroy();
+          this.onError(e as Error);
+        }
+      });
+      return;
+    }
+    this.readGossipStream(socket, from);
+  }
+
+  private readGossipStream(socket: Socket, from: PeerAddress): void {
     readStreamMessage(socket, this.keyring, this.tcpTimeoutMs).then(
       (message) => this.answerStream(socket, from, message),
       (e: Error) => {
