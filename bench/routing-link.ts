@@ -53,7 +53,7 @@ async function linkThroughput(make: (i: number) => AclMessage, compress: boolean
     if (++got === MESSAGES) resolveDone();
   });
   // Warm the link (dial, TLS, hello) before timing.
-  a.links.sendMessage('node-b', make(-1));
+  a.links.sendMessage('node-b', make(-1), 'receiver');
   while (got < 1) await new Promise((r) => setTimeout(r, 1));
   got = 0;
   const messages = Array.from({ length: MESSAGES }, (_, i) => make(i));
@@ -61,7 +61,7 @@ async function linkThroughput(make: (i: number) => AclMessage, compress: boolean
   let i = 0;
   const pump = (): void => {
     while (i < MESSAGES) {
-      const r = a.links.sendMessage('node-b', messages[i]);
+      const r = a.links.sendMessage('node-b', messages[i], 'receiver');
       if (r === 'full') break;
       i++;
     }
@@ -101,7 +101,7 @@ async function rawTlsThroughput(make: (i: number) => AclMessage): Promise<number
     let bytes = 0;
     // As much as the link would hold at once (its queue bound), then one write per turn.
     for (let n = 0; n < 10_000 && i < MESSAGES; n++, i++) {
-      const p = encodeAclMessage(messages[i]);
+      const p = encodeAclMessage(messages[i], 'receiver');
       parts.push(p);
       bytes += p.length;
     }
@@ -152,7 +152,7 @@ async function requestFigures(): Promise<{ p50_us: number; p99_us: number; per_s
 }
 
 function compressionFigures(): { frame_messages: number; raw_bytes: number; deflated_bytes: number; saved_pct: number; deflate_us_per_frame: number; deflate_us_per_message: number } {
-  const parts = Array.from({ length: 200 }, (_, i) => encodeAclMessage(oneKib(i)));
+  const parts = Array.from({ length: 200 }, (_, i) => encodeAclMessage(oneKib(i), 'receiver'));
   const raw = Buffer.concat(parts);
   const reps = 200;
   const t = process.hrtime.bigint();
@@ -178,7 +178,7 @@ async function idleLinkMemory(): Promise<{ links: number; rss_kib_per_link: numb
   const hub = nodes.get('hub')!;
   let got = 0;
   hub.links.onMessage(() => got++);
-  for (let i = 0; i < peers; i++) nodes.get(`peer-${i}`)!.links.sendMessage('hub', small(i));
+  for (let i = 0; i < peers; i++) nodes.get(`peer-${i}`)!.links.sendMessage('hub', small(i), 'receiver');
   while (got < peers) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, 200));
   global.gc?.();

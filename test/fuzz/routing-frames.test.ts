@@ -68,7 +68,7 @@ describe('routing frames (fuzz)', () => {
   it('messages round-trip as JSON sees them, plain and deflated, whatever the split', { timeout: fuzzTimeoutMs() }, () => {
     fc.assert(
       fc.property(fc.array(aclMessage, { minLength: 1, maxLength: 5 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 4 }), (messages, deflate, cuts) => {
-        const parts = messages.map((m) => encodeAclMessage(m));
+        const parts = messages.map((m) => encodeAclMessage(m, 'receiver'));
         const bytes = parts.reduce((n, p) => n + p.length, 0);
         const frame = encodeFrame(FrameType.messages, parts, bytes, deflate ? 0 : Infinity);
         const reader = new FrameReader(MAX_FRAME);
@@ -76,7 +76,7 @@ describe('routing frames (fuzz)', () => {
         const got: unknown[] = [];
         let at = 0;
         for (const p of [...points, frame.length]) {
-          for (const f of reader.push(frame.subarray(at, p))) got.push(...decodeAclMessages(f.payload));
+          for (const f of reader.push(frame.subarray(at, p))) got.push(...decodeAclMessages(f.payload).map((r) => r.message));
           at = p;
         }
         expect(JSON.stringify(got)).toBe(JSON.stringify(messages));
@@ -88,8 +88,8 @@ describe('routing frames (fuzz)', () => {
 
 describe('routing frames: regressions found while fuzzing', () => {
   const roundTrip = (m: AclMessage): unknown[] => {
-    const bytes = encodeAclMessage(m);
-    return new FrameReader(1 << 24).push(encodeFrame(FrameType.messages, [bytes], bytes.length)).flatMap((f) => decodeAclMessages(f.payload));
+    const bytes = encodeAclMessage(m, 'receiver');
+    return new FrameReader(1 << 24).push(encodeFrame(FrameType.messages, [bytes], bytes.length)).flatMap((f) => decodeAclMessages(f.payload).map((r) => r.message));
   };
   const base = { performative: 'inform', sender: 'a', receiver: 'b', message_id: 'm', conversation_id: 'c' } as const;
 

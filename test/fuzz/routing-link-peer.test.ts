@@ -77,7 +77,7 @@ describe('routing link under an authenticated hostile peer (fuzz)', () => {
       fuzzParameters(),
     );
     const before = delivered;
-    nodes.get('node-b')!.links.sendMessage('node-a', message('x', 'y'));
+    nodes.get('node-b')!.links.sendMessage('node-a', message('x', 'y'), 'receiver');
     await until(() => delivered === before + 1);
     expect(a.links.stats.malformed).toBeGreaterThan(0);
   });

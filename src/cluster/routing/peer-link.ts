@@ -15,7 +15,7 @@ import {
   FrameType,
   type Frame,
 } from './frames.ts';
-import { decodeAclMessages, encodeAclMessage } from './message-codec.ts';
+import { decodeAclMessages, encodeAclMessage, type RoutedMessage } from './message-codec.ts';
 import type { RoutingLinkSettings } from './routing-options.ts';
 
 export type SendResult = 'queued' | 'full' | 'unreachable';
@@ -26,9 +26,9 @@ export type UndeliveredReason = 'LINK_LOST' | 'PEER_UNREACHABLE' | 'LINK_CLOSED'
 export interface PeerLinkHost {
   settings: RoutingLinkSettings;
   random: () => number;
-  deliver(from: string, message: AclMessage): void;
+  deliver(from: string, message: AclMessage, receiver: string): void;
   serve(from: string, method: string, body: unknown): Promise<unknown>;
-  undelivered(peer: string, messages: AclMessage[], reason: UndeliveredReason): void;
+  undelivered(peer: string, messages: RoutedMessage[], reason: UndeliveredReason): void;
   /** Starts a dial to the peer; the link is told through adopt() or dialFailed(). */
   dial(link: PeerLink): void;
   /** Logged at most once per peer and minute. */
@@ -38,7 +38,7 @@ export interface PeerLinkHost {
 interface Item {
   type: typeof FrameType.messages | typeof FrameType.request | typeof FrameType.response;
   bytes: Buffer;
-  message?: AclMessage;
+  message?: RoutedMessage;
 }
 
 interface PendingRequest {
@@ -96,7 +96,7 @@ export class PeerLink {
   /** The peer process's instance id from its hello on `socket`. */
   peerInstance = '';
   private readonly pending = new Fifo<Item>();
-  private readonly unacked = new Fifo<AclMessage>();
+  private readonly unacked = new Fifo<RoutedMessage>();
   private readonly unackedBytes = new Fifo<number>();
   private heldMessages = 0;
   private heldBytes = 0;
@@ -128,18 +128,18 @@ export class PeerLink {
     return this.heldBytes;
   }
 
-  send(message: AclMessage): SendResult {
+  send(message: AclMessage, receiver: string): SendResult {
     if (this.closed || this.inBackoff()) return 'unreachable';
     const { settings } = this.host;
     if (this.heldMessages >= settings.queueMaxMessages) return 'full';
     let bytes: Buffer;
     try {
-      bytes = encodeAclMessage(message);
+      bytes = encodeAclMessage(message, receiver);
     } catch {
       return 'full'; // not encodable (a BigInt, a cycle, nesting beyond the stack): refused, never thrown
     }
     if (this.heldBytes + bytes.length > settings.queueMaxBytes || bytes.length + FRAME_HEADER_BYTES > settings.maxFrameBytes) return 'full';
-    this.pending.push({ type: FrameType.messages, bytes, message });
+    this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver } });
     this.heldMessages++;
     this.heldBytes += bytes.length;
     this.kick();
@@ -260,7 +260,7 @@ export class PeerLink {
 
   private failPending(reason: UndeliveredReason): void {
     const items = this.pending.drain();
-    const messages: AclMessage[] = [];
+    const messages: RoutedMessage[] = [];
     for (const item of items) {
       this.heldBytes -= item.bytes.length;
       if (item.message) {
@@ -309,7 +309,7 @@ export class PeerLink {
         if (partBytes + item.bytes.length > batchBytes) closeBatch();
         parts.push(item.bytes);
         partBytes += item.bytes.length;
-        this.unacked.push(item.message as AclMessage);
+        this.unacked.push(item.message as RoutedMessage);
         this.unackedBytes.push(item.bytes.length);
         this.written++;
       } else {
@@ -338,14 +338,12 @@ export class PeerLink {
     switch (frame.type) {
       case FrameType.messages: {
         const values = decodeAclMessages(frame.payload);
-        const messages: AclMessage[] = [];
         for (const v of values) {
-          if (!isAclMessage(v)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
-          messages.push(v);
+          if (!isAclMessage(v.message)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
         }
-        this.received += messages.length;
+        this.received += values.length;
         this.scheduleAck();
-        for (const m of messages) this.host.deliver(this.peer, m);
+        for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver);
         return;
       }
       case FrameType.ack: {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Socket } from 'node:net';
 import { connect, createSecureContext, Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { AclMessage } from '../../messaging/message.ts';
+import type { RoutedMessage } from './message-codec.ts';
 import type { TlsMaterial } from '../pki/tls-files.ts';
 import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } from './frames.ts';
 import { PeerLink, RoutingLinkError, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
@@ -32,9 +33,9 @@ export interface RoutingLinksOptions {
   random?: () => number;
 }
 
-type MessageHandler = (fromNode: string, message: AclMessage) => void;
+type MessageHandler = (fromNode: string, message: AclMessage, receiver: string) => void;
 type RequestHandler = (fromNode: string, body: unknown) => unknown | Promise<unknown>;
-type UndeliveredHandler = (node: string, messages: AclMessage[], reason: UndeliveredReason) => void;
+type UndeliveredHandler = (node: string, messages: RoutedMessage[], reason: UndeliveredReason) => void;
 
 const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
 /** Per-peer problems are logged once per minute per peer: a hostile or broken peer cannot flood the log. */
@@ -94,9 +95,9 @@ export class RoutingLinks {
     this.host = {
       settings: this.settings,
       random: this.random,
-      deliver: (from, message) => {
+      deliver: (from, message, receiver) => {
         try {
-          links.messageHandler?.(from, message);
+          links.messageHandler?.(from, message, receiver);
         } catch (error) {
           links.logger.warn({ peer: from, err: (error as Error).message }, 'routing: the message handler threw');
         }
@@ -140,9 +141,10 @@ export class RoutingLinks {
     this.server.emit('connection', socket);
   }
 
-  sendMessage(node: string, message: AclMessage): SendResult {
+  /** `receiver`: the one receiver on `node` the message is for; the peer hands it to that receiver alone. */
+  sendMessage(node: string, message: AclMessage, receiver: string): SendResult {
     const link = this.linkFor(node);
-    return link ? link.send(message) : 'unreachable';
+    return link ? link.send(message, receiver) : 'unreachable';
   }
 
   request(node: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {

@@ -45,10 +45,10 @@ describe('routing in the cluster layer', () => {
     b.routing!.onMessage((from, m) => atB.push([from, m]));
     a.routing!.onMessage((from, m) => atA.push([from, m]));
     const m1 = message('alice', 'bob');
-    expect(a.routing!.sendMessage('node-b', m1)).toBe('queued');
+    expect(a.routing!.sendMessage('node-b', m1, 'receiver')).toBe('queued');
     await until(() => atB.length === 1);
     expect(atB[0]).toEqual(['node-a', m1]);
-    expect(b.routing!.sendMessage('node-a', message('bob', 'alice'))).toBe('queued');
+    expect(b.routing!.sendMessage('node-a', message('bob', 'alice'), 'receiver')).toBe('queued');
     await until(() => atA.length === 1);
     expect(atA[0][0]).toBe('node-b');
     // Gossip still works beside routing on the same port (push-pull and streams went through the peek).

@@ -80,10 +80,10 @@ describe('mTLS on the routing port', () => {
     const fooled = new RoutingLinks({ nodeId: 'node-a', tls: a.tls, addressOf: () => ({ host: '127.0.0.1', port: c.port }) });
     const undelivered: string[] = [];
     fooled.onUndelivered((_node, _messages, reason) => undelivered.push(reason));
-    expect(fooled.sendMessage('node-b', message('alice', 'bob'))).toBe('queued');
+    expect(fooled.sendMessage('node-b', message('alice', 'bob'), 'receiver')).toBe('queued');
     await until(() => undelivered.length === 1);
     expect(undelivered).toEqual(['PEER_UNREACHABLE']);
-    expect(fooled.sendMessage('node-b', message('alice', 'bob'))).toBe('unreachable'); // backing off
+    expect(fooled.sendMessage('node-b', message('alice', 'bob'), 'receiver')).toBe('unreachable'); // backing off
     fooled.close();
   });
 });
@@ -113,7 +113,7 @@ describe('bad input from an authenticated peer', () => {
     // The node still routes.
     let got = 0;
     a.links.onMessage(() => got++);
-    nodes.get('node-b')!.links.sendMessage('node-a', message('x', 'y'));
+    nodes.get('node-b')!.links.sendMessage('node-a', message('x', 'y'), 'receiver');
     await until(() => got === 1);
   });
 });

@@ -40,7 +40,7 @@ describe('caxton security init-ca / gen-cert', () => {
     }
     let got = '';
     links[1].onMessage((from) => (got = from));
-    links[0].sendMessage('n2', message('a', 'b'));
+    links[0].sendMessage('n2', message('a', 'b'), 'receiver');
     await until(() => got === 'n1');
   });
 });

@@ -23,7 +23,7 @@ describe('RoutingLinks over real TLS on loopback', () => {
         const m = message('alice', 'bob', { i, text: 'x'.repeat(i % 50) });
         if (i === 7) m.trace_context = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
         sent.push(m);
-        expect(a.links.sendMessage('node-b', m)).toBe('queued');
+        expect(a.links.sendMessage('node-b', m, 'receiver')).toBe('queued');
       }
       await until(() => got.length === i);
     }
@@ -35,12 +35,12 @@ describe('RoutingLinks over real TLS on loopback', () => {
   it('answers full past the per-peer bound, and unreachable for an unknown node', async () => {
     ({ nodes } = await startNodes(['node-a', 'node-b'], { settings: { queueMaxMessages: 100 } }));
     const a = nodes.get('node-a') as TestNode;
-    const results = Array.from({ length: 150 }, () => a.links.sendMessage('node-b', message('alice', 'bob')));
+    const results = Array.from({ length: 150 }, () => a.links.sendMessage('node-b', message('alice', 'bob'), 'receiver'));
     expect(results.filter((r) => r === 'queued')).toHaveLength(100);
     expect(results.slice(100).every((r) => r === 'full')).toBe(true);
-    expect(a.links.sendMessage('node-z', message('alice', 'bob'))).toBe('unreachable');
+    expect(a.links.sendMessage('node-z', message('alice', 'bob'), 'receiver')).toBe('unreachable');
     // What cannot be encoded is refused, never thrown at the router.
-    expect(() => a.links.sendMessage('node-b', message('alice', 'bob', { n: 10n }))).not.toThrow();
+    expect(() => a.links.sendMessage('node-b', message('alice', 'bob', { n: 10n }), 'receiver')).not.toThrow();
   });
 
   it('requests count against the byte bound until written; one always fits when nothing is held', async () => {
@@ -82,18 +82,18 @@ describe('RoutingLinks over real TLS on loopback', () => {
     const b = nodes.get('node-b') as TestNode;
     let delivered = 0;
     b.links.onMessage(() => delivered++);
-    expect(a.links.sendMessage('node-b', message('alice', 'bob'))).toBe('queued');
+    expect(a.links.sendMessage('node-b', message('alice', 'bob'), 'receiver')).toBe('queued');
     await until(() => delivered === 1 && a.links.linkStates()[0].queuedMessages === 0);
     // b stops handling (its process freezes: no acks), then dies.
     const undelivered: AclMessage[] = [];
     a.links.onUndelivered((node, messages, reason) => {
       expect(node).toBe('node-b');
       expect(['LINK_LOST', 'PEER_UNREACHABLE']).toContain(reason);
-      undelivered.push(...messages);
+      undelivered.push(...messages.map((r) => r.message));
     });
     const stuck = [message('alice', 'bob'), message('alice', 'bob'), message('alice', 'bob')];
     b.links.close();
-    for (const m of stuck) a.links.sendMessage('node-b', m);
+    for (const m of stuck) a.links.sendMessage('node-b', m, 'receiver');
     await until(() => undelivered.length === 3);
     expect(undelivered).toEqual(stuck);
     // b comes back on the same port with fresh links.
@@ -108,7 +108,7 @@ describe('RoutingLinks over real TLS on loopback', () => {
     b2.onMessage(() => got2++);
     await until(() => {
       if (got2 > 0) return true;
-      a.links.sendMessage('node-b', message('alice', 'bob'));
+      a.links.sendMessage('node-b', message('alice', 'bob'), 'receiver');
       return false;
     }, 20_000);
     b2.close();
@@ -125,12 +125,12 @@ describe('RoutingLinks over real TLS on loopback', () => {
     let failed = 0;
     a.links.onUndelivered((_n, ms) => (failed += ms.length));
     b.links.onUndelivered((_n, ms) => (failed += ms.length));
-    a.links.sendMessage('node-b', message('x', 'y'));
-    b.links.sendMessage('node-a', message('y', 'x'));
+    a.links.sendMessage('node-b', message('x', 'y'), 'receiver');
+    b.links.sendMessage('node-a', message('y', 'x'), 'receiver');
     await until(() => atA + atB + failed === 2);
     await until(() => a.links.linkStates()[0]?.up === true || b.links.linkStates()[0]?.up === true);
     for (let i = 0; i < 10; i++) {
-      if (a.links.sendMessage('node-b', message('x', 'y')) === 'unreachable') await new Promise((r) => setTimeout(r, 500));
+      if (a.links.sendMessage('node-b', message('x', 'y'), 'receiver') === 'unreachable') await new Promise((r) => setTimeout(r, 500));
     }
     await until(() => atB + failed >= 10);
   });
@@ -143,14 +143,14 @@ describe('a peer that restarts while the other side still holds its old connecti
     const b = nodes.get('node-b') as TestNode;
     let atB = 0;
     b.links.onMessage(() => atB++);
-    a.links.sendMessage('node-b', message('x', 'y')); // a's outbound link is up
+    a.links.sendMessage('node-b', message('x', 'y'), 'receiver'); // a's outbound link is up
     await until(() => atB === 1);
     // b "restarts": a new RoutingLinks for node-b behind the same port, a not told (no FIN reaches it yet).
     const { RoutingLinks } = await import('../../../src/cluster/routing/routing-links.ts');
     const b2 = new RoutingLinks({ nodeId: 'node-b', tls: b.tls, addressOf: () => ({ host: '127.0.0.1', port: a.port }) });
     let atA = 0;
     a.links.onMessage(() => atA++);
-    expect(b2.sendMessage('node-a', message('y', 'x'))).toBe('queued');
+    expect(b2.sendMessage('node-a', message('y', 'x'), 'receiver')).toBe('queued');
     await until(() => atA === 1);
     b2.close();
   });
@@ -189,7 +189,7 @@ describe('a peer that stops reading', () => {
     const payload = 'p'.repeat(400);
     while (full === 0) {
       for (let i = 0; i < 500; i++) {
-        const r = links.sendMessage('node-b', message('alice', 'bob', { payload }));
+        const r = links.sendMessage('node-b', message('alice', 'bob', { payload }), 'receiver');
         if (r === 'queued') queued++;
         else if (r === 'full') full++;
       }
