@@ -165,7 +165,13 @@ export class ClusterService {
       keyring,
       tcpTimeoutMs: config.gossip.tcp_timeout_ms,
       udpBufferBytes: config.gossip.udp_buffer_size,
+      maxIncomingStreams: config.gossip.tcp_max_connections,
+      maxStreamBytes: config.gossip.tcp_max_stream_bytes,
+      streamBudgetBytes: config.gossip.tcp_stream_budget_bytes,
+      streamHeaderTimeoutMs: config.gossip.tcp_header_timeout_ms,
       onError: (error) => logger.debug({ layer: 'gossip', err: error.message }, 'gossip transport error'),
+      onRefused: ({ source, transport: via, cause, detail, suppressed }) =>
+        logger.warn({ layer: 'gossip', source, transport: via, cause, detail, suppressed }, 'gossip input refused'),
     });
     let service: ClusterService;
     try {

@@ -113,7 +113,8 @@ export class Membership {
       }
     }
     if (ok === 0 && addresses.length > 0) {
-      throw new CaxtonError('UNAVAILABLE', `could not join any of ${addresses.length} address(es)`, { errors });
+      // The peer's reason (versions, key, label) belongs in the one line an operator reads.
+      throw new CaxtonError('UNAVAILABLE', `could not join any of ${addresses.length} address(es): ${errors.join('; ')}`, { errors });
     }
     return ok;
   }
