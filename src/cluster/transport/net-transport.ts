@@ -190,7 +190,9 @@ export class NetTransport implements MessageTransport {
   }
 
   async pushPull(to: PeerAddress, local: PushPull, timeoutMs: number): Promise<PushPull> {
-    const reply = await this.exchange(to, encodePushPull(local), timeoutMs, true);
+    const reply = await this.exchange(to, encodePushPull(local), timeoutMs, true).catch((e: Error) => {
+      throw new Error(withLikelyCause(e.message));
+    });
     if (reply.kind === 'pushPull') return reply.pushPull;
     if (reply.kind === 'message' && reply.message.type === 'err') throw new Error(`remote error: ${reply.message.error}`);
     throw new Error(`push-pull with ${to.host}:${to.port}: unexpected reply ${reply.kind === 'unknown' ? reply.messageType : reply.kind}`);
@@ -404,6 +406,17 @@ function wireDrops(stats: WireStats): number[] {
 /** The counter a datagram moved (the first, when a compound moved several), or undefined. */
 function wireDropCause(stats: WireStats, before: number[]): string | undefined {
   return WIRE_DROP_CAUSES.find((k, i) => stats[k] !== before[i]);
+}
+
+/** A join that fails on the peer's answer: the probable misconfiguration, for the operator's one log line. */
+function withLikelyCause(message: string): string {
+  if (/could not decrypt|No installed keys/i.test(message)) return `${message} (the peer uses a different gossip key)`;
+  if (/Remote state is encrypted/.test(message)) return `${message} (the peer encrypts gossip: set cluster.encrypt)`;
+  if (/remote state is not encrypted/.test(message)) return `${message} (the peer does not encrypt gossip)`;
+  if (/closed before a complete message/.test(message)) {
+    return `${message} (the peer hung up without answering: a memberlist label it requires, a key it refuses, or not a gossip port)`;
+  }
+  return message;
 }
 
 function always(): boolean {
