@@ -73,7 +73,7 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   // A member nobody can send to would be probed, gossiped to and spread to every node: refuse it here,
   // where it first arrives (memberlist leaves this to the socket's error, which Node throws synchronously).
   if (!isValidPort(a.port) || a.addr.length === 0) {
-    core.logger.warn(`membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
+    core.warnLimited('alive-unusable-address', `membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
     return;
   }
   // A member we cannot speak with would fail memberlist's version rule in every later push-pull: one
@@ -103,7 +103,7 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   } else if (!sameBytes(state.addr, a.addr) || state.port !== a.port) {
     // A name now claimed from another address: only a member that left may be replaced.
     if (state.state !== 'left') {
-      core.logger.warn(`membership: conflicting address for ${a.node}: ${state.host}:${state.port} vs ${bytesToHost(a.addr)}:${a.port}`);
+      core.warnLimited('alive-conflicting-address', `membership: conflicting address for ${JSON.stringify(a.node).slice(0, 80)}: ${state.host}:${state.port} vs ${bytesToHost(a.addr)}:${a.port}`);
       return;
     }
     updatesNode = true;

@@ -227,6 +227,11 @@ export class Membership {
     this.core.broadcast(undefined, message);
   }
 
+  /** Handlers of the layer above (delegate, events) that threw on input and were caught. */
+  get handlerErrors(): number {
+    return this.core.handlerErrors;
+  }
+
   /** Broadcasts still waiting in the gossip queue. */
   pendingBroadcasts(): number {
     return this.core.queue.length;
