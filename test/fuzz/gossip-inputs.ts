@@ -110,3 +110,12 @@ export function handlerMembership(onUser: (payload: Uint8Array) => void = () => 
 }
 
 export const FROM: PeerAddress = { host: '127.0.0.1', port: 40000 };
+
+let sinceYield = 0;
+/**
+ * Lets the event loop run every few hundred inputs: a synchronous 100,000-input property would starve
+ * vitest's worker heartbeat ("Timeout calling onTaskUpdate").
+ */
+export async function breathe(): Promise<void> {
+  if (++sinceYield % 500 === 0) await new Promise((r) => setImmediate(r));
+}

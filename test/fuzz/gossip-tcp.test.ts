@@ -14,7 +14,7 @@ import { encodeMessage } from '../../src/cluster/wire/codec.ts';
 import { encodePushPull, encodeUserStream } from '../../src/cluster/wire/pushpull.ts';
 import { frameStream, parseStream, StreamError } from '../../src/cluster/wire/stream.ts';
 import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from './fuzz-runs.ts';
-import { FROM, fuzzKeyring, handlerMembership, mutated, packetMessage, pushPull } from './gossip-inputs.ts';
+import { breathe, FROM, fuzzKeyring, handlerMembership, mutated, packetMessage, pushPull } from './gossip-inputs.ts';
 
 const keyring = fuzzKeyring();
 const validBody = fc.oneof(
@@ -47,9 +47,10 @@ describe('fuzz: gossip TCP streams', () => {
   ] as const) {
     it(
       `${label}: the stream parser throws only StreamError, on every prefix as on the whole`,
-      () => {
-        fc.assert(
-          fc.property(stream, fc.nat(), (bytes, cut) => {
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(stream, fc.nat(), async (bytes, cut) => {
+            await breathe();
             for (const input of [bytes, bytes.subarray(0, cut % (bytes.length + 1))]) {
               try {
                 const result = parseStream(input, ring, MAX_BYTES);
@@ -69,11 +70,12 @@ describe('fuzz: gossip TCP streams', () => {
 
   it(
     'the push-pull merge and the stream message handler never throw',
-    () => {
+    async () => {
       let fed = 0;
       let target = handlerMembership();
-      fc.assert(
-        fc.property(pushPull, fc.array(packetMessage, { maxLength: 3 }), (remote, messages) => {
+      await fc.assert(
+        fc.asyncProperty(pushPull, fc.array(packetMessage, { maxLength: 3 }), async (remote, messages) => {
+          await breathe();
           if (++fed % 500 === 0) target = handlerMembership();
           const reply = target.transport.pushPullHandler!(FROM, remote);
           expect(reply.nodes.length).toBeGreaterThan(0);

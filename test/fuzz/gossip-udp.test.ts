@@ -16,7 +16,7 @@ import { decodePacket, encodePacket } from '../../src/cluster/wire/packet.ts';
 import { encryptPayload } from '../../src/cluster/wire/security.ts';
 import { newWireStats, type WireStats } from '../../src/cluster/wire/wire-stats.ts';
 import { fuzzParameters, fuzzRuns, fuzzTimeoutMs } from './fuzz-runs.ts';
-import { FROM, FUZZ_KEY, fuzzKeyring, handlerMembership, mutated, packetMessage } from './gossip-inputs.ts';
+import { breathe, FROM, FUZZ_KEY, fuzzKeyring, handlerMembership, mutated, packetMessage } from './gossip-inputs.ts';
 
 const framings = fc.record({ compress: fc.boolean(), crc: fc.boolean() });
 const validPacket = fc.tuple(fc.array(packetMessage, { minLength: 1, maxLength: 4 }), framings).map(([messages, f]) => encodePacket(messages, { encryptionVersion: 1, ...f }));
@@ -45,12 +45,13 @@ describe('fuzz: gossip UDP datagrams', () => {
   ] as const) {
     it(
       `${label}: the decoder and the membership's handlers never throw`,
-      () => {
+      async () => {
         const stats = newWireStats();
         let fed = 0;
         let target = handlerMembership();
-        fc.assert(
-          fc.property(datagram, (bytes) => {
+        await fc.assert(
+          fc.asyncProperty(datagram, async (bytes) => {
+            await breathe();
             // A fresh membership now and then, so state built by earlier inputs does not grow without end.
             if (++fed % 500 === 0) target = handlerMembership();
             const messages = decodePacket(bytes, keyring, stats);
@@ -67,7 +68,7 @@ describe('fuzz: gossip UDP datagrams', () => {
 
   it(
     'key-rotation payloads (user messages starting 0xCA) never throw out of the handler',
-    () => {
+    async () => {
       const keyring = new Keyring(new Uint8Array(16).fill(1));
       const rotation = new KeyRotation({
         nodeName: 'self',
@@ -85,8 +86,9 @@ describe('fuzz: gossip UDP datagrams', () => {
         fc.record({ id: fc.string(), from: fc.constantFrom('peer', 'x'), op: fc.constantFrom('list', 'install', 'use', 'remove', 'nope'), key: fc.oneof(fc.string(), fc.constant(Buffer.alloc(16, 3).toString('base64'))) }).map((r) => new TextEncoder().encode(JSON.stringify(r))),
         fc.uint8Array({ maxLength: 60 }),
       );
-      fc.assert(
-        fc.property(fc.nat(4), body, (kind, bytes) => {
+      await fc.assert(
+        fc.asyncProperty(fc.nat(4), body, async (kind, bytes) => {
+          await breathe();
           rotation.handle(Uint8Array.from([0xca, kind, ...bytes]));
         }),
         fuzzParameters(),
@@ -112,13 +114,16 @@ describe('fuzz: gossip UDP datagrams', () => {
             if (bytes.length === 0) return; // the kernel delivers an empty datagram; counted as malformed
             await new Promise((r) => sender.send(bytes, transport.localAddress.port, '127.0.0.1', r));
             sent++;
-            // Let the receiver keep up, so the kernel drops nothing we then cannot account for.
-            if (sent % 50 === 0) await new Promise((r) => setImmediate(r));
+            // Let the receiver catch up now and then, so the kernel's buffer never overflows.
+            if (sent % 20 === 0) {
+              const until = Date.now() + 1000;
+              while (transport.stats.packetsReceived < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+            }
           }),
           { ...fuzzParameters(), numRuns: socketRuns() },
         );
         await new Promise((r) => setTimeout(r, 300));
-        expect(transport.stats.packetsReceived).toBeGreaterThanOrEqual(Math.floor(sent * 0.9));
+        expect(transport.stats.packetsReceived).toBeGreaterThanOrEqual(Math.floor(sent * 0.98));
         expect(dropCount(transport.stats)).toBeGreaterThan(0);
         expect(transport.stats.handlerErrors).toBe(0);
         // A legitimate peer still joins.
