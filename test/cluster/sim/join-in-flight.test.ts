@@ -35,6 +35,7 @@ describe('a node joined while its own join is in flight', () => {
       const joinedAt = c.net.now();
       const took = await c.runUntil(() => c.converged(4), 14_000, 10);
       const after = took === undefined ? undefined : c.net.now() - joinedAt;
+      console.log(JSON.stringify({ test: 'join-in-flight', seed, view_complete_after_join_ms: after }));
       // Within two crossings of the slow link after B's join completes, not at the next push-pull.
       expect(after, `views: ${c.nodes.map((n) => `${n.name}=${n.live}`).join(' ')}`).toBeLessThan(2 * SLOW_LINK_MS + 500);
     });
