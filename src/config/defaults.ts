@@ -153,6 +153,23 @@ export const DEFAULTS = {
     gossip_to_the_dead_time_ms: 15 * SECOND,
     /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
     udp_buffer_size: 1400,
+    // Bounds of the gossip TCP port, which anyone who reaches it can use before any key is checked (issue 10):
+    // together they cap what hostile connections can make a node buffer at ~64 MiB + 64 × 64 KiB.
+    /** Incoming TCP connections at once: push-pulls last milliseconds, so even 100 nodes rarely hold 10; a refused one retries. */
+    tcp_max_connections: 64,
+    /** Largest stream message (push-pull, user message), as received. Push-pull user state will carry the agent
+     * registry (~150 B per agent: 50,000 agents ≈ 7.5 MiB); 16 MiB leaves twice that (memberlist's own limit: 20 MiB). */
+    tcp_max_stream_bytes: 16 * 1024 * 1024,
+    /** Bytes all incoming streams may buffer together beyond 64 KiB each: four full-size push-pulls at once. */
+    tcp_stream_budget_bytes: 64 * 1024 * 1024,
+    /** The first bytes of an incoming stream must arrive within this: peers write a message at once; a slowloris is cut 5× sooner than tcp_timeout_ms. */
+    tcp_header_timeout_ms: 2 * SECOND,
+    /**
+     * Delegate protocol versions presented in alive messages: `serf` (2..5, speaking 4) lets stock Serf agents
+     * join; `memberlist` (0/0/0) lets plain memberlist nodes (no delegate versions) join instead. memberlist's
+     * version rule refuses a cluster holding both, so one cluster picks one.
+     */
+    delegate_versions: 'serf' as 'serf' | 'memberlist',
   },
   registry: {
     /**

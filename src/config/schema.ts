@@ -128,6 +128,12 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     tcp_timeout_ms: field('integer', positiveInt()),
     gossip_to_the_dead_time_ms: field('integer', nonNegativeInt()),
     udp_buffer_size: field('integer', z.int({ error: 'expected an integer from 512 to 65507' }).min(512).max(65507)),
+    tcp_max_connections: field('integer', positiveInt()),
+    // Below 64 KiB not even a small push-pull fits.
+    tcp_max_stream_bytes: field('integer', z.int({ error: 'expected an integer of at least 65536' }).min(65536, { error: 'expected an integer of at least 65536' })),
+    tcp_stream_budget_bytes: field('integer', nonNegativeInt()),
+    tcp_header_timeout_ms: field('integer', positiveInt()),
+    delegate_versions: field('string', z.enum(['serf', 'memberlist'], { error: "expected 'serf' or 'memberlist'" })),
   },
   registry: {
     max_records: field('integer', positiveInt()),

@@ -78,6 +78,8 @@ describe('JoinRetry', () => {
       },
       initialDelayMs: 1,
       maxDelayMs: 2,
+      fastDelayMs: 1,
+      fastPhaseMs: 0,
       random: () => 0.5,
       onJoined: () => {},
       onRetry: (error) => {
