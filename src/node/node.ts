@@ -11,6 +11,7 @@ import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
 import { ClientInbox } from '../messaging/client-inbox.ts';
+import { ClientOrigins } from '../messaging/client-origins.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
@@ -22,7 +23,9 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
+import { PeerRouting } from './peer-routing.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
@@ -46,6 +49,14 @@ import type {
 } from './services.ts';
 import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
+
+/** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
+const CLIENT_ORIGINS = {
+  /** One entry per (client, conversation) crossing nodes: ~150 B each, so 100,000 is ~15 MB at most. */
+  maxEntries: 100_000,
+  /** At least api.max_wait_ms: a reply later than the longest wait finds nobody anyway. */
+  minTtlMs: 120_000,
+} as const;
 
 export interface StartNodeOptions {
   config: Config;
@@ -74,6 +85,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
+  /** The router's hop to other nodes over the routing links; absent without routing TLS material. */
+  peerRouting: PeerRouting | undefined;
+  /** Deploy, upgrade, delete and control of any agent from this node; absent without routing links. */
+  agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
@@ -114,7 +129,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     router = new Router({
       directory: this.directory,
       localAgents: this.runtime,
-      clients: this.inbox,
+      // A reply for a client waiting here, else for one that wrote from another node (sent back there).
+      clients: { deliver: (reply, client) => this.inbox.deliver(reply, client) || (this.peerRouting?.forwardClientReply(reply, client) ?? false) },
       deadLetters: state.deadLetters,
       observer: observers.router,
       conversations: this.conversations,
@@ -190,6 +206,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger: logger.child({ layer: 'registry' }),
         });
         node.registryBinding.start();
+        node.#wireRouting(node.cluster, logger);
       }
       if (options.listen ?? true) await node.#listen();
     } catch (error) {
@@ -249,6 +266,37 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return this.#stopping;
   }
 
+  /** With routing links: messages to agents on other nodes cross them, and agent operations reach any node. */
+  #wireRouting(cluster: ClusterService, logger: Logger): void {
+    const links = cluster.routing;
+    if (!links) return;
+    const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
+    this.peerRouting = new PeerRouting({
+      nodeId: this.nodeId,
+      links,
+      router: this.router,
+      origins: new ClientOrigins({ maxEntries: CLIENT_ORIGINS.maxEntries, ttlMs: Math.max(CLIENT_ORIGINS.minTtlMs, this.config.api.max_wait_ms) }),
+      deadLetters: this.state.deadLetters,
+      nodeOf,
+      logger: logger.child({ layer: 'routing' }),
+    });
+    this.router.setRemoteRoute(this.peerRouting);
+    this.agentOperations = new AgentOperations({
+      nodeId: this.nodeId,
+      agents: this.agents,
+      local: { has: (n) => this.runtime.has(n), info: (n) => this.runtime.info(n), logs: (n, after, limit) => this.runtime.logs(n, after, limit) },
+      modules: { get: (sha) => this.state.modules.get(sha) },
+      nodeOf,
+      liveNodes: () =>
+        cluster
+          .members()
+          .filter((m) => m.state === 'alive' && m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined))
+          .map((m) => m.id),
+      rpc: links,
+      logger: logger.child({ layer: 'placement' }),
+    });
+  }
+
   // ——— NodeServices ———
 
   listAgents(filter: { node?: string; capability?: string } = {}): AgentView[] {
@@ -281,6 +329,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    if (this.agentOperations) return this.agentOperations.deploy(spec, module);
     // Names are cluster-wide: one already running on another node is not deployed a second time here.
     const elsewhere = this.cluster?.registry.get(spec.name);
     if (elsewhere && elsewhere.node !== this.nodeId) {
@@ -292,18 +341,20 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
-    return this.agents.upgrade(name, spec, module);
+    return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
-    return this.agents.delete(name);
+    return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
-    return this.agents[action](name);
+    return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 
-  agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] {
+  /** A remote agent's logs come from its node; following them live stays local (the stream is this node's). */
+  agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] | Promise<AgentLogLine[]> {
+    if (this.agentOperations && !this.runtime.has(name)) return this.agentOperations.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
     this.#localAgent(name);
     return this.runtime.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
   }

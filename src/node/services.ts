@@ -165,7 +165,7 @@ export interface NodeServices {
    * CONFLICT when there is no earlier version. Optional: a node without lifecycle control answers 501.
    */
   controlAgent?(name: string, action: AgentControlAction): Promise<AgentInfo>;
-  agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[];
+  agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[] | Promise<AgentLogLine[]>;
   /** Calls `listener` for each new log line of the agent; returns the unsubscribe function. */
   followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void;
 
