@@ -1,17 +1,16 @@
 // The REST API as a Fastify instance, not yet listening: the node (or a test) decides where it listens.
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices } from '../node/services.ts';
-import { registerAuth } from './auth.ts';
+import { registerAuth, type AuditAggregation, type AuthLimits, type CertificatePrincipal } from './auth.ts';
 import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
-import { toApiError } from './error-reply.ts';
+import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
@@ -46,17 +45,37 @@ export interface ApiOptions {
   maxMessageBytes?: number;
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
-  /** Requests per client address per window. */
-  rateLimit?: { max: number; timeWindowMs: number };
+  /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
+  authLimits?: AuthLimits;
+  /** How denials and routine sends are aggregated in the audit log; see API_DEFAULTS.auditAggregation. */
+  auditAggregation?: AuditAggregation;
+  /** Maps a verified client certificate to a principal (API over TLS with api.tls_client_ca). */
+  certificatePrincipal?: CertificatePrincipal;
+  /** Node's https server options (key, cert, ca, requestCert) when the API is served over TLS. */
+  https?: Record<string, unknown>;
 }
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const bodyLimitBytes = options.bodyLimitBytes ?? API_DEFAULTS.bodyLimitBytes;
-  const limits = options.rateLimit ?? API_DEFAULTS.rateLimit;
   const registry = options.metricsRegistry ?? defaultRegistry;
 
+  const base = {
+    bodyLimit: bodyLimitBytes,
+    ...(options.https ? { https: options.https } : {}),
+    // Refused by the router before any hook runs (a bad %-escape, an over-long path segment): same shape as the rest.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const mapped = toApiError(error);
+      void reply.code(mapped.status).send(mapped.body);
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket: import('node:net').Socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(error.code));
+      else socket.destroy();
+    },
+  };
   const app = (
-    options.logger ? Fastify({ loggerInstance: options.logger, bodyLimit: bodyLimitBytes, disableRequestLogging: true }) : Fastify({ logger: false, bodyLimit: bodyLimitBytes })
+    options.logger
+      ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
+      : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document.
@@ -66,6 +85,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toApiError(error);
     if (!mapped.expected) request.log.error({ err: error }, 'request failed');
+    const retryAfter = mapped.body.error.details?.retry_after_seconds;
+    if (mapped.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     reply.code(mapped.status).send(mapped.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -95,17 +116,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       security: [{ bearer: [] }],
     },
   });
-  // Before auth, so that a flood of bad credentials is cut off without asking services.authenticate.
-  app.register(rateLimit, {
-    global: true,
-    max: limits.max,
-    timeWindow: limits.timeWindowMs,
-    errorResponseBuilder: (_request, context) =>
-      new CaxtonError('RATE_LIMITED', `rate limit of ${context.max} requests exceeded; retry in ${context.after}`, {
-        retry_after_seconds: Math.ceil(context.ttl / 1000),
-      }),
+  registerAuth(app, {
+    services: options.services,
+    insecureNoAuth: options.insecureNoAuth ?? false,
+    limits: options.authLimits,
+    audit: options.auditAggregation,
+    certificatePrincipal: options.certificatePrincipal,
   });
-  registerAuth(app, options.services, options.insecureNoAuth ?? false);
 
   const context: RouteContext = {
     services: options.services,

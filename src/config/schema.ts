@@ -51,6 +51,21 @@ const gossipKey = (): z.ZodType =>
     })
     .optional();
 
+/** The roles of interfaces.md; the config layer sits below the API, so it names them rather than importing them. */
+export const RATE_LIMIT_ROLES = ['admin', 'operator', 'deployer', 'sender', 'viewer'] as const;
+
+/** `ROLE=N`: a role's requests per window per principal (api.rate_limit_roles). */
+export function parseRoleBudget(text: string): { role: (typeof RATE_LIMIT_ROLES)[number]; max: number } | null {
+  const match = /^(\w+)=(\d{1,9})$/.exec(text);
+  if (!match || !(RATE_LIMIT_ROLES as readonly string[]).includes(match[1]) || Number(match[2]) < 1) return null;
+  return { role: match[1] as (typeof RATE_LIMIT_ROLES)[number], max: Number(match[2]) };
+}
+
+const roleBudget = (): z.ZodType =>
+  z.string({ error: 'expected ROLE=N' }).refine((s) => parseRoleBudget(s) !== null, {
+    error: (issue) => `expected ROLE=N with ROLE one of ${RATE_LIMIT_ROLES.join(', ')} and N a positive integer, got '${String(issue.input)}'`,
+  });
+
 const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
 
 /** Every key of caxton.yaml, by section; the sections and keys mirror DEFAULTS exactly. */
@@ -64,6 +79,13 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     body_limit_bytes: field('integer', positiveInt()),
     rate_limit_max: field('integer', positiveInt()),
     rate_limit_window_ms: field('integer', positiveInt()),
+    rate_limit_roles: field('list', z.array(roleBudget(), { error: 'expected a list of ROLE=N' })),
+    rate_limit_keys_max: field('integer', positiveInt()),
+    auth_failures_max: field('integer', positiveInt()),
+    auth_failure_window_ms: field('integer', positiveInt()),
+    audit_window_ms: field('integer', positiveInt()),
+    audit_denials_per_window: field('integer', nonNegativeInt()),
+    audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
   },
   auth: {
@@ -129,6 +151,10 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   state: {
     dead_letters_max: field('integer', positiveInt()),
     audit_max_rows: field('integer', positiveInt()),
+    audit_denial_max_rows: field('integer', positiveInt()),
+    audit_security_max_rows: field('integer', positiveInt()),
+    audit_max_age_ms: field('integer', positiveInt()),
+    audit_security_max_age_ms: field('integer', positiveInt()),
     conversation_max_messages: field('integer', positiveInt()),
     conversation_max_age_ms: field('integer', positiveInt()),
     flush_interval_ms: field('integer', positiveInt()),

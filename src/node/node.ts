@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
+import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
@@ -48,8 +49,11 @@ export interface StartNodeOptions {
   config: Config;
   /** Defaults to a pino logger on stdout at config.log.level. */
   logger?: Logger;
-  /** Serve the REST API (default true); in-process benchmarks and tests may leave it off. */
-  listen?: boolean;
+  /**
+   * Serve the REST API (default true); in-process benchmarks and tests may leave it off, or ask for 'inject':
+   * the API is built and ready (node.api.inject) but bound to no port.
+   */
+  listen?: boolean | 'inject';
   /** Open the gossip port and join the cluster (default: as `listen`). */
   gossip?: boolean;
 }
@@ -164,7 +168,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const node = new CaxtonNode(config, state, logger);
     try {
       await node.agents.restore();
-      if (options.gossip ?? options.listen ?? true) {
+      if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
         node.cluster = await ClusterService.start({
           config,
           nodeId: node.nodeId,
@@ -173,7 +177,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           onMemberEvent: (event) => node.events.publish('member', { ...event }),
         });
       }
-      if (options.listen ?? true) await node.#listen();
+      if (options.listen === 'inject') await node.#buildApi().ready();
+      else if (options.listen ?? true) await node.#listen();
     } catch (error) {
       await node.stop();
       throw error;
@@ -186,6 +191,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const address = parseHostPort(this.config.api.addr);
     if (!address) throw invalidArgument('api.addr', `api.addr: expected HOST:PORT, got '${this.config.api.addr}'`);
     const { host, port } = address;
+    await this.#buildApi().listen({ host, port });
+  }
+
+  #buildApi(): FastifyInstance {
     this.api = buildApi({
       services: this,
       cluster: this,
@@ -196,9 +205,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
       insecureNoAuth: this.config.auth.insecure_no_auth,
-      rateLimit: { max: this.config.api.rate_limit_max, timeWindowMs: this.config.api.rate_limit_window_ms },
+      authLimits: authLimitsOf(this.config.api),
+      auditAggregation: {
+        windowMs: this.config.api.audit_window_ms,
+        denialsPerWindow: this.config.api.audit_denials_per_window,
+        maxGroups: this.config.api.audit_groups_max,
+      },
     });
-    await this.api.listen({ host, port });
+    return this.api;
   }
 
   get isStopping(): boolean {

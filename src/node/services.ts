@@ -105,10 +105,16 @@ export interface DeadLetter {
 
 export type Role = 'admin' | 'operator' | 'deployer' | 'sender' | 'viewer';
 
+/** How a caller proved who it is: rate limits are per (via, id), so a JWT subject never shares an API key's budget. */
+export type CredentialKind = 'api-key' | 'jwt' | 'certificate' | 'none';
+
 export interface Principal {
   id: string;
   role: Role;
+  via?: CredentialKind;
 }
+
+export type AuditCategory = 'security' | 'denial' | 'request';
 
 export interface AuditEntry {
   principal: string;
@@ -116,6 +122,12 @@ export interface AuditEntry {
   target?: string;
   outcome: 'ok' | 'denied' | 'error';
   details?: Record<string, unknown>;
+  /**
+   * Each category has its own retention budget (state.audit_*), so one kind of event never pushes out another:
+   * `security` is key creation and revocation and keyring changes (who holds access), `denial` a refused call
+   * (401/403/429, aggregated when they flood), `request` every other call. Absent means `request`.
+   */
+  category?: AuditCategory;
 }
 
 export interface NodeEvent {

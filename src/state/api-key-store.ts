@@ -76,7 +76,7 @@ export class ApiKeyStore {
     if (!row) return null;
     // The lookup is by hash, which leaks nothing about the key; the compare is constant-time all the same.
     if (!timingSafeEqual(Buffer.from(row.key_sha256, 'hex'), hash)) return null;
-    return { id: row.name, role: row.role };
+    return { id: row.name, role: row.role, via: 'api-key' };
   }
 
   /** Every key, without secrets. */

@@ -33,7 +33,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.post(
     '/api/v1/security/api-keys',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Create an API key for a role; the answer holds the key, shown this once',
         tags: ['security'],
@@ -51,7 +51,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.get(
     '/api/v1/security/api-keys',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Every API key: name, role, creation time (never the key)',
         tags: ['security'],
@@ -64,7 +64,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.delete<{ Params: { name: string } }>(
     '/api/v1/security/api-keys/:name',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Revoke an API key: the next request with it is refused',
         tags: ['security'],

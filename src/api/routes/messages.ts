@@ -26,7 +26,7 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
     '/api/v1/messages',
     {
       bodyLimit: maxMessageBytes,
-      config: { permission: 'messages:send' },
+      config: { permission: 'messages:send', audit: 'count' },
       schema: {
         summary:
           'Send a message; with wait_ms, wait for every receiver to answer (or the time to pass); with stream=true ' +
