@@ -70,7 +70,7 @@ export class JwtAuthenticator {
     } catch (error) {
       throw refusal(error);
     }
-    return { id: payload.sub!, role: this.#roleOf(payload) };
+    return { id: subjectOf(payload.sub!), role: this.#roleOf(payload), via: 'jwt' };
   }
 
   #roleOf(payload: JWTPayload): Role {
@@ -84,6 +84,25 @@ export class JwtAuthenticator {
     }
     return value as Role;
   }
+}
+
+/**
+ * Principal ids the audit log already gives a meaning (the admin.key, auth switched off, a refused caller): a
+ * token naming one of them would pass for it in the audit log.
+ */
+const RESERVED_SUBJECTS = new Set(['admin', 'anonymous', 'unauthenticated', '*']);
+/** A subject is an id in the audit log and a rate-limit key: bounded, printable. */
+const MAX_SUBJECT_LENGTH = 256;
+
+function subjectOf(sub: string): string {
+  if (sub.trim() === '') throw unauthenticated('its "sub" claim is empty: a caller needs a name in the audit log');
+  if (sub.length > MAX_SUBJECT_LENGTH) throw unauthenticated(`its "sub" claim is longer than ${MAX_SUBJECT_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(sub)) throw unauthenticated('its "sub" claim holds control characters');
+  if (RESERVED_SUBJECTS.has(sub.toLowerCase())) {
+    throw unauthenticated(`its "sub" claim ${quote(sub)} is reserved (it would pass for this node's own principal in the audit log)`);
+  }
+  return sub;
 }
 
 /** The node's authenticator from its `auth` settings; none until auth.jwt_issuer is set. */
