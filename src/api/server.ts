@@ -43,6 +43,8 @@ export interface ApiOptions {
   bodyLimitBytes?: number;
   /** Largest message body for POST /api/v1/messages; see API_DEFAULTS.maxMessageBytes. */
   maxMessageBytes?: number;
+  /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
+  maxWaitMs?: number;
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
   /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
@@ -127,6 +129,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const context: RouteContext = {
     services: options.services,
     maxMessageBytes: options.maxMessageBytes ?? API_DEFAULTS.maxMessageBytes,
+    maxWaitMs: options.maxWaitMs ?? API_DEFAULTS.maxWaitMs,
     bodyLimitBytes,
     sse,
   };

@@ -22,7 +22,12 @@ export const ENV_PREFIX = 'CAXTON_';
 /** Names the configuration file when --config is absent. */
 export const CONFIG_FILE_ENV = 'CAXTON_CONFIG';
 /** CAXTON_ variables of the CLI client (interfaces.md): not node settings, so not "unknown keys". */
-const CLIENT_ENV = new Set(['CAXTON_SERVER', 'CAXTON_API_KEY', CONFIG_FILE_ENV]);
+const CLIENT_ENV = new Set(['CAXTON_SERVER', 'CAXTON_API_KEY', 'CAXTON_CACERT', 'CAXTON_CERT', 'CAXTON_KEY', CONFIG_FILE_ENV]);
+/**
+ * Variables the CLI documents that also name a node setting: CAXTON_DATA_DIR is the data dir the CLI reads
+ * admin.key from, so the node started beside it uses the same one. CAXTON_NODE_DATA_DIR, when also set, wins.
+ */
+const ENV_ALIASES: ReadonlyMap<string, string> = new Map([['CAXTON_DATA_DIR', 'CAXTON_NODE_DATA_DIR']]);
 
 export interface LoadConfigInput {
   /**
@@ -102,7 +107,12 @@ function fileSettings(path: string): Setting[] {
 
 function envSettings(env: Record<string, string | undefined>): Setting[] {
   const settings: Setting[] = [];
-  for (const [name, raw] of Object.entries(env)) {
+  const entries = Object.entries(env).flatMap(([name, raw]): [string, string | undefined][] => {
+    const target = ENV_ALIASES.get(name);
+    if (target === undefined) return [[name, raw]];
+    return env[target] ? [] : [[target, raw]];
+  });
+  for (const [name, raw] of entries) {
     if (!name.startsWith(ENV_PREFIX) || CLIENT_ENV.has(name) || raw === undefined || raw === '') continue;
     const rest = name.slice(ENV_PREFIX.length).toLowerCase();
     const split = rest.indexOf('_');

@@ -204,6 +204,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
+      maxWaitMs: this.config.api.max_wait_ms,
       insecureNoAuth: this.config.auth.insecure_no_auth,
       authLimits: authLimitsOf(this.config.api),
       auditAggregation: {

@@ -78,6 +78,8 @@ export interface SendOptions {
   principal: string;
   /** Wait up to this long for every receiver's answer (see interfaces.md for what counts as one). */
   waitMs?: number;
+  /** Ends the wait early with what has arrived (the client went away). */
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
