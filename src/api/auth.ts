@@ -7,7 +7,7 @@
 //  4. the role must hold the route's permission: 403.
 // Denials are audited through the aggregator ('flood'), routine message sends are counted ('count'), other
 // mutating calls written one by one ('each').
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CaxtonError } from '../errors.ts';
 import type { AuditEntry, NodeServices, Principal, Role } from '../node/services.ts';
 import { AuditAggregator, type AuditMode } from './audit-aggregator.ts';
@@ -88,15 +88,17 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onClose', async () => audit.flush());
   app.decorateRequest('principal', null);
 
-  const deny = (request: FastifyRequest, principal: string, error: CaxtonError): never => {
+  /** Audits a refusal (aggregated when they flood) and hands back the error to answer with. */
+  const deny = (request: FastifyRequest, principal: string, error: CaxtonError): CaxtonError => {
     audit.record(
       { principal, action: actionOf(request), outcome: 'denied', details: { code: error.code, ip: request.ip }, category: 'denial' },
       'flood',
     );
-    throw error;
+    return error;
   };
 
-  const authenticate = async (request: FastifyRequest): Promise<Principal> => {
+  /** The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap). */
+  const authenticate = async (request: FastifyRequest): Promise<Principal | CaxtonError> => {
     if (insecureNoAuth) return ANONYMOUS_ADMIN;
     const source = request.ip;
     const blockedMs = failures.blocked(source, limits.authFailuresMax);
@@ -109,7 +111,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const certified = options.certificatePrincipal?.(request);
     if (certified) return certified;
-    const failed = (error: CaxtonError): never => {
+    const failed = (error: CaxtonError): CaxtonError => {
       failures.take(source, limits.authFailuresMax);
       return deny(request, 'unauthenticated', error);
     };
@@ -127,18 +129,25 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     return principal ?? failed(new CaxtonError('UNAUTHENTICATED', 'invalid or expired credentials'));
   };
 
-  app.addHook('onRequest', async (request) => {
+  const refuse = (reply: FastifyReply, error: CaxtonError): FastifyReply => {
+    const retryAfter = error.details?.retry_after_seconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    return reply.code(error.status).send(error.toJSON());
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
     const access = (request.routeOptions.config ?? {}) as RouteAccess;
     if (access.public) return;
     if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return;
 
     const principal = await authenticate(request);
-    const overMs = budgets.take(`${principal.via ?? 'api-key'}:${principal.id}`, limits.perRole[principal.role] ?? 0);
+    if (principal instanceof CaxtonError) return refuse(reply, principal);
+    const budget = limits.perRole[principal.role] ?? 0;
+    const overMs = budgets.take(`${principal.via ?? 'api-key'}:${principal.id}`, budget);
     if (overMs > 0) {
-      deny(
-        request,
-        principal.id,
-        rateLimited(overMs, `rate limit of ${limits.perRole[principal.role] ?? 0} requests per ${limits.windowMs} ms for role '${principal.role}' exceeded`),
+      return refuse(
+        reply,
+        deny(request, principal.id, rateLimited(overMs, `rate limit of ${budget} requests per ${limits.windowMs} ms for role '${principal.role}' exceeded`)),
       );
     }
     // An unknown route: any authenticated caller learns it does not exist; nobody else does.
@@ -147,15 +156,18 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       return;
     }
     if (!access.permission || !roleAllows(principal.role, access.permission)) {
-      deny(
-        request,
-        principal.id,
-        new CaxtonError(
-          'PERMISSION_DENIED',
-          access.permission
-            ? `role '${principal.role}' lacks the permission '${access.permission}'`
-            : 'this route declares no permission and is refused',
-          { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
+      return refuse(
+        reply,
+        deny(
+          request,
+          principal.id,
+          new CaxtonError(
+            'PERMISSION_DENIED',
+            access.permission
+              ? `role '${principal.role}' lacks the permission '${access.permission}'`
+              : 'this route declares no permission and is refused',
+            { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
+          ),
         ),
       );
     }

@@ -67,16 +67,21 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       if (stream && waitMs !== undefined) return streamReplies(request, reply, sse, services, parsed.message, waitMs);
 
       // A client that goes away while waiting ends the wait: its replies would have no one to go to.
-      const gone = new AbortController();
-      const onClose = (): void => {
-        if (!reply.raw.writableFinished) gone.abort();
-      };
-      if (waitMs !== undefined) reply.raw.once('close', onClose);
+      const principal = principalOf(request).id;
       let result;
-      try {
-        result = await services.sendMessage(parsed.message, { principal: principalOf(request).id, waitMs, signal: gone.signal });
-      } finally {
-        reply.raw.off('close', onClose);
+      if (waitMs === undefined) {
+        result = await services.sendMessage(parsed.message, { principal });
+      } else {
+        const gone = new AbortController();
+        const onClose = (): void => {
+          if (!reply.raw.writableFinished) gone.abort();
+        };
+        reply.raw.once('close', onClose);
+        try {
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal });
+        } finally {
+          reply.raw.off('close', onClose);
+        }
       }
       const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
       if (waitMs === undefined) {
