@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices } from '../node/services.ts';
-import { registerAuth, type AuditAggregation, type AuthLimits, type CertificatePrincipal } from './auth.ts';
+import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
+import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
 import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
@@ -51,10 +52,8 @@ export interface ApiOptions {
   authLimits?: AuthLimits;
   /** How denials and routine sends are aggregated in the audit log; see API_DEFAULTS.auditAggregation. */
   auditAggregation?: AuditAggregation;
-  /** Maps a verified client certificate to a principal (API over TLS with api.tls_client_ca). */
-  certificatePrincipal?: CertificatePrincipal;
-  /** Node's https server options (key, cert, ca, requestCert) when the API is served over TLS. */
-  https?: Record<string, unknown>;
+  /** Serve over TLS from these files (reloaded when they change), with client certificates mapped by `clientRoles`. */
+  tls?: { files: ApiTlsFiles; clientRoles: readonly ClientCertificateRule[] };
 }
 
 export function buildApi(options: ApiOptions): FastifyInstance {
@@ -63,7 +62,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   const base = {
     bodyLimit: bodyLimitBytes,
-    ...(options.https ? { https: options.https } : {}),
+    ...(options.tls ? { https: readHttpsOptions(options.tls.files) } : {}),
     // Refused by the router before any hook runs (a bad %-escape, an over-long path segment): same shape as the rest.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const mapped = toApiError(error);
@@ -123,8 +122,15 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     insecureNoAuth: options.insecureNoAuth ?? false,
     limits: options.authLimits,
     audit: options.auditAggregation,
-    certificatePrincipal: options.certificatePrincipal,
+    certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
   });
+  if (options.tls) {
+    const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
+      loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),
+      failed: (error) => app.log.warn({ err: error }, 'API TLS files changed but do not load; the current ones stay'),
+    });
+    app.addHook('onClose', async () => stopWatching());
+  }
 
   const context: RouteContext = {
     services: options.services,

@@ -185,6 +185,21 @@ function checkAcrossKeys(config: ConfigDefaults): void {
     );
   }
   checkJwtKeys(config.auth);
+  checkTlsKeys(config.api);
+}
+
+/** TLS settings only act together, like the JWT ones. */
+function checkTlsKeys(api: ConfigDefaults['api']): void {
+  if ((api.tls_cert === undefined) !== (api.tls_key === undefined)) {
+    const missing = api.tls_cert === undefined ? 'tls_cert' : 'tls_key';
+    throw new ConfigError(`api.${missing}: api.tls_cert and api.tls_key go together (the certificate and its key); set both or neither`, `api.${missing}`);
+  }
+  if (api.tls_client_ca !== undefined && api.tls_cert === undefined) {
+    throw new ConfigError('api.tls_client_ca: client certificates need the API served over TLS; set api.tls_cert and api.tls_key too', 'api.tls_client_ca');
+  }
+  if (api.tls_client_roles.length > 0 && api.tls_client_ca === undefined) {
+    throw new ConfigError('api.tls_client_roles: no client certificate is verified without api.tls_client_ca; set it too, or remove this key', 'api.tls_client_roles');
+  }
 }
 
 /** JWT settings only act together: a key set without its partners would silently do nothing. */

@@ -76,6 +76,23 @@ export const DEFAULTS = {
     audit_groups_max: 10_000,
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
+    /**
+     * PEM certificate (chain) and private key: set both to serve the API over HTTPS. Unset: plain HTTP, which is
+     * what a loopback-only node needs. Both files are watched: a renewed pair applies to new connections
+     * without a restart.
+     */
+    tls_cert: undefined as string | undefined,
+    tls_key: undefined as string | undefined,
+    /**
+     * PEM bundle of the CAs whose client certificates authenticate (the third way, beside API keys and JWTs).
+     * A certificate is asked for but not required, so keys and tokens keep working on the same port.
+     */
+    tls_client_ca: undefined as string | undefined,
+    /**
+     * Which verified client certificates are principals: `CN=ROLE` (the principal is the subject's CN) or
+     * `CN=PRINCIPAL:ROLE`. Empty: none, deny by default; a CN not listed authenticates nothing.
+     */
+    tls_client_roles: [] as string[],
   },
   auth: {
     /** Off: authentication is on by default (interfaces.md); this only exists for local development. */

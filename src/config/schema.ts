@@ -66,6 +66,16 @@ const roleBudget = (): z.ZodType =>
     error: (issue) => `expected ROLE=N with ROLE one of ${RATE_LIMIT_ROLES.join(', ')} and N a positive integer, got '${String(issue.input)}'`,
   });
 
+/** `CN=ROLE` or `CN=PRINCIPAL:ROLE` (api.tls_client_roles); the principal may not be one the audit log reserves. */
+const clientCertificateRole = (): z.ZodType =>
+  z.string({ error: 'expected CN=ROLE' }).refine(
+    (s) => {
+      const match = /^(.+)=(?:([^:=]+):)?(admin|operator|deployer|sender|viewer)$/.exec(s);
+      return match !== null && !['admin', 'anonymous', 'unauthenticated', '*'].includes((match[2] ?? match[1]).toLowerCase());
+    },
+    { error: (issue) => `expected CN=ROLE or CN=PRINCIPAL:ROLE with a known role and a principal other than admin/anonymous/unauthenticated, got '${String(issue.input)}'` },
+  );
+
 const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
 
 /** Every key of caxton.yaml, by section; the sections and keys mirror DEFAULTS exactly. */
@@ -87,6 +97,10 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_denials_per_window: field('integer', nonNegativeInt()),
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    tls_cert: field('string', optionalText()),
+    tls_key: field('string', optionalText()),
+    tls_client_ca: field('string', optionalText()),
+    tls_client_roles: field('list', z.array(clientCertificateRole(), { error: 'expected a list of CN=ROLE or CN=PRINCIPAL:ROLE' })),
   },
   auth: {
     insecure_no_auth: field('boolean', bool()),

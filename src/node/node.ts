@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
+import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
@@ -212,6 +213,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         denialsPerWindow: this.config.api.audit_denials_per_window,
         maxGroups: this.config.api.audit_groups_max,
       },
+      ...(this.config.api.tls_cert !== undefined && this.config.api.tls_key !== undefined
+        ? {
+            tls: {
+              files: { cert: this.config.api.tls_cert, key: this.config.api.tls_key, clientCa: this.config.api.tls_client_ca },
+              clientRoles: this.config.api.tls_client_roles.map((entry) => parseClientCertificateRule(entry)!),
+            },
+          }
+        : {}),
     });
     return this.api;
   }
