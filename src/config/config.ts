@@ -185,7 +185,27 @@ function checkAcrossKeys(config: ConfigDefaults): void {
     );
   }
   checkJwtKeys(config.auth);
+  checkOidcKeys(config.auth);
   checkTlsKeys(config.api);
+}
+
+/** An OpenID provider issues tokens for many services: its audience must be named. */
+function checkOidcKeys(auth: ConfigDefaults['auth']): void {
+  if (auth.oidc_issuer === undefined) {
+    if (auth.oidc_audience !== undefined) {
+      throw new ConfigError('auth.oidc_audience: OIDC tokens are only accepted once auth.oidc_issuer is set; set it too, or remove this key', 'auth.oidc_audience');
+    }
+    return;
+  }
+  if (auth.oidc_audience === undefined) {
+    throw new ConfigError(
+      'auth.oidc_issuer: set auth.oidc_audience too (the audience of the tokens meant for this node), or the provider\'s tokens for any other service would open it',
+      'auth.oidc_audience',
+    );
+  }
+  if (auth.oidc_issuer === auth.jwt_issuer) {
+    throw new ConfigError('auth.oidc_issuer: the same issuer as auth.jwt_issuer; configure it once', 'auth.oidc_issuer');
+  }
 }
 
 /** TLS settings only act together, like the JWT ones. */

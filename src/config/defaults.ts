@@ -115,6 +115,23 @@ export const DEFAULTS = {
      * it to `role` when the issuer is yours. A token without it is refused: deny by default.
      */
     jwt_role_claim: 'caxton_role',
+    /**
+     * An OpenID provider (OAuth2/OIDC) whose access tokens are accepted: its keys are found through
+     * `<issuer>/.well-known/openid-configuration` (whose `issuer` must be exactly this), so key rotation at the
+     * provider needs nothing here. Beside auth.jwt_issuer or instead of it; the role comes from the claim named
+     * by auth.jwt_role_claim, and `sub` must be a usable name, as for any JWT.
+     */
+    oidc_issuer: undefined as string | undefined,
+    /**
+     * Required with oidc_issuer: a provider mints tokens for many services, and one meant for another must not
+     * open this one.
+     */
+    oidc_audience: undefined as string | undefined,
+    /**
+     * A token whose `exp` is further ahead than this is refused: client-credentials tokens live minutes to an
+     * hour, so one valid for days was minted by mistake and would be a password nobody can revoke. 24 h.
+     */
+    oidc_max_token_lifetime_ms: 24 * HOUR,
   },
   cluster: {
     /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */

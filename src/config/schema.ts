@@ -113,6 +113,9 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       true,
     ),
     jwt_role_claim: field('string', text()),
+    oidc_issuer: field('string', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
+    oidc_audience: field('string', optionalText()),
+    oidc_max_token_lifetime_ms: field('integer', positiveInt()),
   },
   cluster: {
     bind_addr: field('string', hostPort()),

@@ -1,7 +1,7 @@
 // JWT bearer tokens (interfaces.md "Authentication and roles"): verified with jose against one issuer, either
 // with a shared HMAC secret or with the issuer's JWKS, then mapped to a Principal (id = `sub`, role from a
 // claim). A refused token says why (expired, wrong issuer, bad signature, ...) and never what the node holds.
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ROLES } from '../api/permissions.ts';
 import type { Config } from '../config/config.ts';
 import { CaxtonError } from '../errors.ts';
@@ -24,9 +24,15 @@ export interface JwtAuthOptions {
   issuer: string;
   /** When set, `aud` must be or contain it. */
   audience?: string;
-  /** Exactly one of secret and jwksUrl (the config check guarantees it). */
+  /**
+   * Exactly one of secret, jwksUrl and discover (the config check guarantees it). `discover`: OpenID Connect
+   * discovery, the JWKS named by `<issuer>/.well-known/openid-configuration`, whose `issuer` must be ours.
+   */
   secret?: string;
   jwksUrl?: string;
+  discover?: boolean;
+  /** Refuse a token whose `exp` is further ahead than this: a leaked long-lived token is a password. */
+  maxLifetimeMs?: number;
   /** The claim holding the role. */
   roleClaim: string;
   /** Told when the JWKS cannot be fetched (the caller gets 503 without the URL; the operator needs it). */
@@ -41,15 +47,18 @@ export class JwtAuthenticator {
   readonly #algorithms: string[];
 
   constructor(options: JwtAuthOptions) {
-    if ((options.secret === undefined) === (options.jwksUrl === undefined)) {
-      throw new Error('JwtAuthenticator: give exactly one of secret and jwksUrl');
+    if ([options.secret, options.jwksUrl, options.discover || undefined].filter((o) => o !== undefined).length !== 1) {
+      throw new Error('JwtAuthenticator: give exactly one of secret, jwksUrl and discover');
     }
     this.#options = options;
     if (options.secret !== undefined) {
       this.#key = new TextEncoder().encode(options.secret);
       this.#algorithms = HMAC_ALGORITHMS;
+    } else if (options.jwksUrl !== undefined) {
+      this.#key = jwksKeys(new URL(options.jwksUrl), options.onJwksError);
+      this.#algorithms = PUBLIC_KEY_ALGORITHMS;
     } else {
-      this.#key = jwksKeys(new URL(options.jwksUrl!), options.onJwksError);
+      this.#key = discoveredKeys(options.issuer, options.onJwksError);
       this.#algorithms = PUBLIC_KEY_ALGORITHMS;
     }
   }
@@ -69,6 +78,13 @@ export class JwtAuthenticator {
       payload = result.payload;
     } catch (error) {
       throw refusal(error);
+    }
+    const maxLifetimeMs = this.#options.maxLifetimeMs;
+    if (maxLifetimeMs !== undefined) {
+      const now = (this.#options.now?.() ?? new Date()).getTime();
+      if (typeof payload.exp === 'number' && payload.exp * 1000 - now > maxLifetimeMs) {
+        throw unauthenticated(`it expires at ${new Date(payload.exp * 1000).toISOString()}, more than ${Math.round(maxLifetimeMs / 1000)} s ahead (auth.oidc_max_token_lifetime_ms)`);
+      }
     }
     return { id: subjectOf(payload.sub!), role: this.#roleOf(payload), via: 'jwt' };
   }
@@ -105,17 +121,93 @@ function subjectOf(sub: string): string {
   return sub;
 }
 
-/** The node's authenticator from its `auth` settings; none until auth.jwt_issuer is set. */
-export function jwtAuthenticatorFor(auth: Config['auth'], onJwksError?: (error: unknown) => void): JwtAuthenticator | undefined {
-  if (auth.jwt_issuer === undefined) return undefined;
-  return new JwtAuthenticator({
-    issuer: auth.jwt_issuer,
-    audience: auth.jwt_audience,
-    secret: auth.jwt_secret,
-    jwksUrl: auth.jwt_jwks_url,
-    roleClaim: auth.jwt_role_claim,
-    onJwksError,
-  });
+/** What verifies bearer JWTs for the node: one issuer's authenticator, or several picked by the token's `iss`. */
+export interface TokenAuthenticator {
+  authenticate(token: string): Promise<Principal>;
+}
+
+/**
+ * The node's JWT authenticators from its `auth` settings: auth.jwt_issuer (shared secret or JWKS URL) and
+ * auth.oidc_issuer (discovery), either or both; none until one is set. With both, a token goes to the one its
+ * (not yet verified) `iss` names; it is then verified against that issuer only.
+ */
+export function jwtAuthenticatorFor(auth: Config['auth'], onJwksError?: (error: unknown) => void): TokenAuthenticator | undefined {
+  const byIssuer = new Map<string, JwtAuthenticator>();
+  if (auth.jwt_issuer !== undefined) {
+    byIssuer.set(
+      auth.jwt_issuer,
+      new JwtAuthenticator({
+        issuer: auth.jwt_issuer,
+        audience: auth.jwt_audience,
+        secret: auth.jwt_secret,
+        jwksUrl: auth.jwt_jwks_url,
+        roleClaim: auth.jwt_role_claim,
+        onJwksError,
+      }),
+    );
+  }
+  if (auth.oidc_issuer !== undefined) {
+    byIssuer.set(
+      auth.oidc_issuer,
+      new JwtAuthenticator({
+        issuer: auth.oidc_issuer,
+        audience: auth.oidc_audience,
+        discover: true,
+        maxLifetimeMs: auth.oidc_max_token_lifetime_ms,
+        roleClaim: auth.jwt_role_claim,
+        onJwksError,
+      }),
+    );
+  }
+  if (byIssuer.size === 0) return undefined;
+  if (byIssuer.size === 1) return [...byIssuer.values()][0];
+  const fallback = byIssuer.get(auth.jwt_issuer!)!;
+  return {
+    authenticate(token) {
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        issuer = undefined;
+      }
+      // A token naming no configured issuer still gets the full check (and its precise refusal) from one of them.
+      return (typeof issuer === 'string' ? byIssuer.get(issuer) : undefined)?.authenticate(token) ?? fallback.authenticate(token);
+    },
+  };
+}
+
+/** Longest wait for the discovery document: an issuer that hangs must not hold requests for long. */
+const DISCOVERY_TIMEOUT_MS = 5000;
+
+/**
+ * The key set of an OpenID provider, found through its discovery document (fetched on first use and kept once
+ * it is valid; a failed fetch is retried by the next request). The document's `issuer` must be exactly the
+ * configured one (OpenID Connect Discovery 1.0 §4.3), so a redirect or a proxy cannot substitute another
+ * provider's keys.
+ */
+function discoveredKeys(issuer: string, onError?: (error: unknown) => void): JWTVerifyGetKey {
+  let keys: Promise<JWTVerifyGetKey> | undefined;
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    const url = new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`);
+    const response = await fetch(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), redirect: 'error' });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    if (document.issuer !== issuer) throw new Error(`${url}: names issuer ${JSON.stringify(document.issuer)}, not ${issuer}`);
+    if (typeof document.jwks_uri !== 'string') throw new Error(`${url}: no jwks_uri`);
+    return jwksKeys(new URL(document.jwks_uri), onError);
+  };
+  return async (header, token) => {
+    keys ??= discover();
+    let getKey: JWTVerifyGetKey;
+    try {
+      getKey = await keys;
+    } catch (error) {
+      keys = undefined;
+      onError?.(error);
+      throw new JwksUnavailable('the OpenID discovery document could not be fetched', { cause: error });
+    }
+    return getKey(header, token);
+  };
 }
 
 /** Marks a JWKS that could not be fetched, as opposed to a token it does not match. */

@@ -27,7 +27,7 @@ import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { AgentService } from './agent-service.ts';
 import { EventBus } from './event-bus.ts';
-import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
+import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import type {
   AgentControlAction,
@@ -76,8 +76,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
-  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
-  readonly jwt: JwtAuthenticator | undefined;
+  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
+  readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
@@ -87,7 +87,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.logger = logger;
     this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
     this.jwt = jwtAuthenticatorFor(config.auth, (error) =>
-      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url }, 'fetching the JWKS failed: JWTs cannot be verified'),
+      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new LocalAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
@@ -340,7 +340,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   /** An API key, or a JWT when an issuer is configured; a refused JWT throws UNAUTHENTICATED with the reason. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeJwt(token)) return this.state.apiKeys.verify(token);
-    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set): use an API key');
+    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (neither auth.jwt_issuer nor auth.oidc_issuer is set): use an API key');
     return this.jwt.authenticate(token);
   }
 
