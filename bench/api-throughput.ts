@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   // A second node whose budgets are lifted: refused logins are measured as 401s (not 429s), and the
   // authenticated baseline is not cut at the admin's 20,000/s.
   const lifted = await startNode({
-    env: { CAXTON_API_AUTH_FAILURES_MAX: '1000000000', CAXTON_API_RATE_LIMIT_ROLES: 'admin=1000000000' },
+    env: { CAXTON_API_AUTH_FAILURES_MAX: '1000000000', CAXTON_API_RATE_LIMIT_ROLES: 'admin=100000000' },
   });
   try {
     const admin = { authorization: `Bearer ${standard.apiKey()}` };

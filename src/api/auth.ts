@@ -1,7 +1,8 @@
 // Authentication, rate limits and role checks for every route, plus the audit trail. Order matters, cheapest
 // refusal first, all in onRequest (before any body is read or parsed):
 //  1. a source address over its budget of failed authentications gets 429 without its credentials being
-//     looked at, and without an audit row of its own (the aggregator counts it);
+//     looked up (only a key verified before, held in memory, still passes), and without an audit row of its
+//     own (the aggregator counts it);
 //  2. credentials are checked; a failure counts against the source;
 //  3. the principal (API key, JWT subject, certificate) spends one of its role's budget: 429 beyond it;
 //  4. the role must hold the route's permission: 403.
@@ -103,6 +104,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     const source = request.ip;
     const blockedMs = failures.blocked(source, limits.authFailuresMax);
     if (blockedMs > 0) {
+      // A client whose key was verified before keeps working (a memory lookup): the block is for guessers, and
+      // an address may be shared (NAT) with one.
+      const known = services.authenticateKnown?.(BEARER.exec(request.headers.authorization ?? '')?.[1] ?? '');
+      if (known) return known;
       return deny(
         request,
         'unauthenticated',

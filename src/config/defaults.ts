@@ -59,7 +59,8 @@ export const DEFAULTS = {
      * Failed authentications per source address per auth_failure_window_ms; beyond, that address gets 429
      * before its credentials are even looked at (no key lookup, no JWT check, no audit row of its own). 10 a
      * minute is enough for a person mistyping or a script with a stale key, and makes guessing hopeless.
-     * Addresses behind one NAT share it: a client with valid credentials there waits at most a window.
+     * Addresses behind one NAT share it: a client there whose API key was verified before keeps working (a memory
+     * lookup); a new key or a JWT from a blocked address waits at most a window.
      */
     auth_failures_max: 10,
     auth_failure_window_ms: MINUTE,

@@ -344,6 +344,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return this.jwt.authenticate(token);
   }
 
+  authenticateKnown(token: string): Principal | undefined {
+    return looksLikeJwt(token) ? undefined : this.state.apiKeys.cached(token);
+  }
+
   audit(entry: AuditEntry): void {
     this.state.audit.append(entry);
   }

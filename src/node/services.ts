@@ -169,6 +169,11 @@ export interface NodeServices {
 
   /** Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED (the reason), an unreachable JWKS UNAVAILABLE. */
   authenticate(token: string): Promise<Principal | null>;
+  /**
+   * The principal of a credential already verified and held in memory, without any I/O; undefined otherwise.
+   * Lets a known client through from an address that someone else's failed logins have blocked.
+   */
+  authenticateKnown?(token: string): Principal | undefined;
   audit(entry: AuditEntry): void;
 
   /** Live events (agent state changes, sampled messages, membership); returns the unsubscribe function. */

@@ -59,6 +59,9 @@ describe('failed authentication', () => {
 
   it('past its budget of failures a source gets 429 with Retry-After, before its credentials are looked up', async () => {
     const node = await startNode({ 'api.auth_failures_max': 5 });
+    const admin = bearer(node.state.adminKey.key);
+    // A client that shares the address with the guesser, and has used its key before.
+    expect((await node.api!.inject({ url: '/api/v1/agents', headers: admin, remoteAddress: '10.0.0.7' })).statusCode).toBe(200);
     const lookups = vi.spyOn(node, 'authenticate');
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -72,9 +75,13 @@ describe('failed authentication', () => {
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(new Set(statuses.slice(5))).toEqual(new Set([429]));
     expect(lookups).toHaveBeenCalledTimes(5);
-    // Another address is not held responsible.
-    const other = await node.api!.inject({ url: '/api/v1/agents', headers: bearer(node.state.adminKey.key), remoteAddress: '10.0.0.8' });
+    // Another address is not held responsible, and the known client on the blocked one keeps working.
+    const other = await node.api!.inject({ url: '/api/v1/agents', headers: admin, remoteAddress: '10.0.0.8' });
     expect(other.statusCode).toBe(200);
+    expect((await node.api!.inject({ url: '/api/v1/agents', headers: admin, remoteAddress: '10.0.0.7' })).statusCode).toBe(200);
+    // A key never seen before from the blocked address waits like the guesser.
+    const { key } = node.createApiKey('viewer', 'new-dash');
+    expect((await node.api!.inject({ url: '/api/v1/agents', headers: bearer(key), remoteAddress: '10.0.0.7' })).statusCode).toBe(429);
   });
 });
 
