@@ -67,7 +67,9 @@ export class AuditAggregator {
 
   #tallyOf(entry: AuditEntry): Tally {
     const details = entry.details ?? {};
-    const key = `${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${String(details.code ?? '')}\u0000${String(details.ip ?? '')}`;
+    // A count stands for entries alike in all but time: the same caller, action, outcome, reason (code or status) and address.
+    const reason = String(details.code ?? details.status ?? '');
+    const key = `${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${reason}\u0000${String(details.ip ?? '')}`;
     let tally = this.#tallies.get(key);
     if (tally) return tally;
     if (this.#tallies.size >= this.#options.maxGroups) {

@@ -76,10 +76,13 @@ export class AuditLog {
     );
     const pruneOlderThan = db.prepare('DELETE FROM audit_log WHERE category = ? AND ts < ?');
     this.selectRecent = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
-    for (const category of CATEGORIES) this.counts.set(category, 0);
-    for (const row of db.prepare('SELECT category, count(*) AS n FROM audit_log GROUP BY category').all() as { category: AuditCategory; n: number }[]) {
-      this.counts.set(row.category, row.n);
-    }
+    const countByCategory = db.prepare('SELECT category, count(*) AS n FROM audit_log GROUP BY category');
+    // From the table, not from what was written: a failed (rolled back) batch must not leave the counts off.
+    const recount = (): void => {
+      for (const category of CATEGORIES) this.counts.set(category, 0);
+      for (const row of countByCategory.all() as { category: AuditCategory; n: number }[]) this.counts.set(row.category, row.n);
+    };
+    recount();
     const maxRows: Record<AuditCategory, number> = {
       request: options.maxRows,
       denial: options.maxDenialRows ?? options.maxRows,
@@ -119,7 +122,14 @@ export class AuditLog {
       },
       flushIntervalMs: options.flushIntervalMs,
       maxBatch: options.maxBatch,
-      onError: options.onError,
+      onError: (error, dropped) => {
+        try {
+          recount();
+        } catch {
+          // The database is failing as a whole; the next start counts again.
+        }
+        options.onError?.(error, dropped);
+      },
     });
     db.transaction(pruneByAge)();
     database.onClose(() => this.writer.flush());
