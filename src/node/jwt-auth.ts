@@ -12,6 +12,9 @@ const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 /** With a JWKS only public-key algorithms: an HS token must not be "verified" with a public key as its secret. */
 const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
+/** Verified tokens remembered per issuer (~1 KB each with the token). */
+const VERIFIED_TOKENS_MAX = 10_000;
+
 /** Three base64url parts: what a compact JWS looks like (an API key `cxk_...` never does). */
 const COMPACT_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
@@ -45,6 +48,12 @@ export class JwtAuthenticator {
   readonly #options: JwtAuthOptions;
   readonly #key: Uint8Array | JWTVerifyGetKey;
   readonly #algorithms: string[];
+  /**
+   * Tokens verified before, until their `exp`: a client sends the same token for minutes, and a signature check
+   * (~50-100 µs for ES/RS) per request would make every call of a JWT client cost more than the call itself.
+   * Only valid tokens enter; bounded, emptied when full.
+   */
+  readonly #verified = new Map<string, { principal: Principal; expiresMs: number }>();
 
   constructor(options: JwtAuthOptions) {
     if ([options.secret, options.jwksUrl, options.discover || undefined].filter((o) => o !== undefined).length !== 1) {
@@ -64,7 +73,18 @@ export class JwtAuthenticator {
   }
 
   /** The principal of a valid token; throws UNAUTHENTICATED with the reason, or UNAVAILABLE when the JWKS is unreachable. */
+  /** The principal of a token verified before and not expired since, from memory only. */
+  known(token: string): Principal | undefined {
+    const hit = this.#verified.get(token);
+    if (!hit) return undefined;
+    if (hit.expiresMs > (this.#options.now?.() ?? new Date()).getTime()) return hit.principal;
+    this.#verified.delete(token);
+    return undefined;
+  }
+
   async authenticate(token: string): Promise<Principal> {
+    const known = this.known(token);
+    if (known) return known;
     let payload: JWTPayload;
     try {
       const result = await jwtVerify(token, this.#key as JWTVerifyGetKey, {
@@ -86,7 +106,10 @@ export class JwtAuthenticator {
         throw unauthenticated(`it expires at ${new Date(payload.exp * 1000).toISOString()}, more than ${Math.round(maxLifetimeMs / 1000)} s ahead (auth.oidc_max_token_lifetime_ms)`);
       }
     }
-    return { id: subjectOf(payload.sub!), role: this.#roleOf(payload), via: 'jwt' };
+    const principal: Principal = Object.freeze({ id: subjectOf(payload.sub!), role: this.#roleOf(payload), via: 'jwt' as const });
+    if (this.#verified.size >= VERIFIED_TOKENS_MAX) this.#verified.clear();
+    this.#verified.set(token, { principal, expiresMs: payload.exp! * 1000 });
+    return principal;
   }
 
   #roleOf(payload: JWTPayload): Role {
@@ -124,6 +147,8 @@ function subjectOf(sub: string): string {
 /** What verifies bearer JWTs for the node: one issuer's authenticator, or several picked by the token's `iss`. */
 export interface TokenAuthenticator {
   authenticate(token: string): Promise<Principal>;
+  /** A token verified before and not expired, from memory only (no signature check, no key fetch). */
+  known(token: string): Principal | undefined;
 }
 
 /**
@@ -163,6 +188,13 @@ export function jwtAuthenticatorFor(auth: Config['auth'], onJwksError?: (error: 
   if (byIssuer.size === 1) return [...byIssuer.values()][0];
   const fallback = byIssuer.get(auth.jwt_issuer!)!;
   return {
+    known(token) {
+      for (const authenticator of byIssuer.values()) {
+        const principal = authenticator.known(token);
+        if (principal) return principal;
+      }
+      return undefined;
+    },
     authenticate(token) {
       let issuer: unknown;
       try {

@@ -345,7 +345,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   authenticateKnown(token: string): Principal | undefined {
-    return looksLikeJwt(token) ? undefined : this.state.apiKeys.cached(token);
+    return looksLikeJwt(token) ? this.jwt?.known(token) : this.state.apiKeys.cached(token);
   }
 
   audit(entry: AuditEntry): void {
