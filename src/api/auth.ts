@@ -53,6 +53,10 @@ export interface AuthOptions {
   certificatePrincipal?: CertificatePrincipal;
 }
 
+function isPrincipal(value: Principal | Refusal): value is Principal {
+  return (value as Refusal).status === undefined;
+}
+
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
@@ -70,9 +74,29 @@ function targetOf(request: FastifyRequest): string | undefined {
   return typeof target === 'string' ? target : undefined;
 }
 
-function rateLimited(retryAfterMs: number, message: string): CaxtonError {
-  return new CaxtonError('RATE_LIMITED', message, { retry_after_seconds: Math.ceil(retryAfterMs / 1000) });
+/**
+ * A refused request: a plain object rather than an Error, since capturing a stack for each of a flood of
+ * refusals would make refusing cost more than serving.
+ */
+interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
 }
+
+const MISSING_CREDENTIALS: Refusal = Object.freeze({
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  message: 'missing credentials: send Authorization: Bearer <api key or JWT>',
+});
+const INVALID_CREDENTIALS: Refusal = Object.freeze({ status: 401, code: 'UNAUTHENTICATED', message: 'invalid or expired credentials' });
+
+function rateLimited(retryAfterMs: number, message: string): Refusal {
+  return { status: 429, code: 'RATE_LIMITED', message, details: { retry_after_seconds: Math.ceil(retryAfterMs / 1000) } };
+}
+
+const refusalOf = (error: CaxtonError): Refusal => ({ status: error.status, code: error.code, message: error.message, details: error.details });
 
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const { services, insecureNoAuth } = options;
@@ -90,7 +114,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('principal', null);
 
   /** Audits a refusal (aggregated when they flood) and hands back the error to answer with. */
-  const deny = (request: FastifyRequest, principal: string, error: CaxtonError): CaxtonError => {
+  const deny = (request: FastifyRequest, principal: string, error: Refusal): Refusal => {
     audit.record(
       { principal, action: actionOf(request), outcome: 'denied', details: { code: error.code, ip: request.ip }, category: 'denial' },
       'flood',
@@ -99,7 +123,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   };
 
   /** The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap). */
-  const authenticate = async (request: FastifyRequest): Promise<Principal | CaxtonError> => {
+  const authenticate = async (request: FastifyRequest): Promise<Principal | Refusal> => {
     if (insecureNoAuth) return ANONYMOUS_ADMIN;
     const source = request.ip;
     const blockedMs = failures.blocked(source, limits.authFailuresMax);
@@ -116,28 +140,29 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const certified = options.certificatePrincipal?.(request);
     if (certified) return certified;
-    const failed = (error: CaxtonError): CaxtonError => {
+    const failed = (error: Refusal): Refusal => {
       failures.take(source, limits.authFailuresMax);
       return deny(request, 'unauthenticated', error);
     };
     const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match) return failed(new CaxtonError('UNAUTHENTICATED', 'missing credentials: send Authorization: Bearer <api key or JWT>'));
+    if (!match) return failed(MISSING_CREDENTIALS);
     let principal: Principal | null;
     try {
       principal = await services.authenticate(match[1]);
     } catch (error) {
       // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
-      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(error);
-      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', error);
+      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(refusalOf(error));
+      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
       throw error;
     }
-    return principal ?? failed(new CaxtonError('UNAUTHENTICATED', 'invalid or expired credentials'));
+    return principal ?? failed(INVALID_CREDENTIALS);
   };
 
-  const refuse = (reply: FastifyReply, error: CaxtonError): FastifyReply => {
-    const retryAfter = error.details?.retry_after_seconds;
+  const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {
+    const retryAfter = refusal.details?.retry_after_seconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-    return reply.code(error.status).send(error.toJSON());
+    const { code, message, details } = refusal;
+    return reply.code(refusal.status).send({ error: details ? { code, message, details } : { code, message } });
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -146,7 +171,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return;
 
     const principal = await authenticate(request);
-    if (principal instanceof CaxtonError) return refuse(reply, principal);
+    if (!isPrincipal(principal)) return refuse(reply, principal);
     const budget = limits.perRole[principal.role] ?? 0;
     const overMs = budgets.take(`${principal.via ?? 'api-key'}:${principal.id}`, budget);
     if (overMs > 0) {
@@ -166,13 +191,14 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         deny(
           request,
           principal.id,
-          new CaxtonError(
-            'PERMISSION_DENIED',
-            access.permission
+          {
+            status: 403,
+            code: 'PERMISSION_DENIED',
+            message: access.permission
               ? `role '${principal.role}' lacks the permission '${access.permission}'`
               : 'this route declares no permission and is refused',
-            { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
-          ),
+            details: { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
+          },
         ),
       );
     }
