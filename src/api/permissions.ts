@@ -57,4 +57,10 @@ export interface RouteAccess {
   public?: boolean;
   /** Reachable with no credentials from a loopback address (a local Prometheus scraper). */
   publicFromLoopback?: boolean;
+  /**
+   * How a mutating call is audited (auth.ts): `security` for calls that change who holds access (kept apart
+   * from request noise), `count` for the routine message path (one row per caller per window with a count).
+   * Absent: one row per call.
+   */
+  audit?: 'security' | 'count';
 }

@@ -34,11 +34,66 @@ export const DEFAULTS = {
      * largest accepted module through and refuses anything that could not be one with a 413.
      */
     body_limit_bytes: 22 * MiB,
-    /** Per client address and window: generous for scripts and the CLI, low enough to stop a runaway loop. */
+    /**
+     * Requests per window per principal (an API key, a JWT subject, a client certificate) whose role
+     * api.rate_limit_roles does not name: the control plane and dashboards (operator, deployer, viewer).
+     * 1,000/s is far above any person, script or dashboard, and keeps one such principal to a fraction of a
+     * node (~60k cheap requests/s). Per principal, not per address: one key from many addresses is one budget,
+     * and many clients behind one NAT are not one.
+     */
     rate_limit_max: 1000,
-    rate_limit_window_ms: MINUTE,
+    /** One second: a burst can spend at most one second's budget, and Retry-After is at most 1 s. */
+    rate_limit_window_ms: SECOND,
+    /**
+     * ROLE=N per window for the roles on the message path. One node serves ~15k POST /api/v1/messages per second
+     * (measured): 20,000/s lets one client system use all of it (a messaging server's normal case) and stops only
+     * a runaway loop beyond what the node can serve. admin is here because the CLI and scripts use admin.key.
+     */
+    rate_limit_roles: ['admin=20000', 'sender=20000'] as string[],
+    /**
+     * Principals and source addresses tracked per window (~100 B each, ~10 MiB at most). Beyond it, new ones
+     * share one overflow budget: a flood of new addresses or JWT subjects is limited as one caller.
+     */
+    rate_limit_keys_max: 100_000,
+    /**
+     * Failed authentications per source address per auth_failure_window_ms; beyond, that address gets 429
+     * before its credentials are even looked at (no key lookup, no JWT check, no audit row of its own). 10 a
+     * minute is enough for a person mistyping or a script with a stale key, and makes guessing hopeless.
+     * Addresses behind one NAT share it: a client there whose API key was verified before keeps working (a memory
+     * lookup); a new key or a JWT from a blocked address waits at most a window.
+     */
+    auth_failures_max: 10,
+    auth_failure_window_ms: MINUTE,
+    /**
+     * Audit aggregation window: routine message sends are one row per (principal, outcome) per window with
+     * their count, and a flood of denials of one (caller, action, reason) one row per window after the first
+     * audit_denials_per_window. 10 s: the log stays readable at any rate, and loses at most 10 s of counts
+     * on a crash.
+     */
+    audit_window_ms: 10 * SECOND,
+    /** Denials of one (caller, action, reason) written one by one per window: enough to see what was tried. */
+    audit_denials_per_window: 10,
+    /** Groups counted per audit window (~200 B each); beyond, they share one overflow row. */
+    audit_groups_max: 10_000,
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
+    /**
+     * PEM certificate (chain) and private key: set both to serve the API over HTTPS. Unset: plain HTTP, which is
+     * what a loopback-only node needs. Both files are watched: a renewed pair applies to new connections
+     * without a restart.
+     */
+    tls_cert: undefined as string | undefined,
+    tls_key: undefined as string | undefined,
+    /**
+     * PEM bundle of the CAs whose client certificates authenticate (the third way, beside API keys and JWTs).
+     * A certificate is asked for but not required, so keys and tokens keep working on the same port.
+     */
+    tls_client_ca: undefined as string | undefined,
+    /**
+     * Which verified client certificates are principals: `CN=ROLE` (the principal is the subject's CN) or
+     * `CN=PRINCIPAL:ROLE`. Empty: none, deny by default; a CN not listed authenticates nothing.
+     */
+    tls_client_roles: [] as string[],
   },
   auth: {
     /** Off: authentication is on by default (interfaces.md); this only exists for local development. */
@@ -61,6 +116,23 @@ export const DEFAULTS = {
      * it to `role` when the issuer is yours. A token without it is refused: deny by default.
      */
     jwt_role_claim: 'caxton_role',
+    /**
+     * An OpenID provider (OAuth2/OIDC) whose access tokens are accepted: its keys are found through
+     * `<issuer>/.well-known/openid-configuration` (whose `issuer` must be exactly this), so key rotation at the
+     * provider needs nothing here. Beside auth.jwt_issuer or instead of it; the role comes from the claim named
+     * by auth.jwt_role_claim, and `sub` must be a usable name, as for any JWT.
+     */
+    oidc_issuer: undefined as string | undefined,
+    /**
+     * Required with oidc_issuer: a provider mints tokens for many services, and one meant for another must not
+     * open this one.
+     */
+    oidc_audience: undefined as string | undefined,
+    /**
+     * A token whose `exp` is further ahead than this is refused: client-credentials tokens live minutes to an
+     * hour, so one valid for days was minted by mistake and would be a password nobody can revoke. 24 h.
+     */
+    oidc_max_token_lifetime_ms: 24 * HOUR,
   },
   cluster: {
     /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */
@@ -252,8 +324,19 @@ export const DEFAULTS = {
   state: {
     /** Dead letters kept (oldest dropped): enough to diagnose an incident, ~10 MiB at 1 KiB each. */
     dead_letters_max: 10_000,
-    /** Audit rows kept: months of API use for a small team, ~30 MiB. */
+    /**
+     * Audit rows of ordinary requests kept (oldest dropped): months of API use for a small team, ~30 MiB. Denials
+     * and security events have budgets of their own (below), so no category can push another out.
+     */
     audit_max_rows: 100_000,
+    /** Denial rows kept (401/403/429; floods are aggregated, see api.audit_window_ms). */
+    audit_denial_max_rows: 100_000,
+    /** Security rows kept (API keys created and revoked, keyring changes): rare, and what an incident review needs. */
+    audit_security_max_rows: 100_000,
+    /** Request and denial rows older than this go: 90 days covers a quarterly review. */
+    audit_max_age_ms: 90 * 24 * HOUR,
+    /** Security rows older than this go: about two years, since who had access matters long after the fact. */
+    audit_security_max_age_ms: 730 * 24 * HOUR,
     /** Conversation messages kept, and for how long: one second at full load, a day of a quiet system. */
     conversation_max_messages: 100_000,
     conversation_max_age_ms: 24 * HOUR,

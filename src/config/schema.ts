@@ -60,6 +60,30 @@ const clusterName = (): z.ZodType =>
     .string({ error: 'expected a cluster name' })
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,56}$/, { error: 'expected a cluster name of 1 to 57 letters, digits, - or _ (starting with a letter or digit)' })
     .optional();
+/** The roles of interfaces.md; the config layer sits below the API, so it names them rather than importing them. */
+export const RATE_LIMIT_ROLES = ['admin', 'operator', 'deployer', 'sender', 'viewer'] as const;
+
+/** `ROLE=N`: a role's requests per window per principal (api.rate_limit_roles). */
+export function parseRoleBudget(text: string): { role: (typeof RATE_LIMIT_ROLES)[number]; max: number } | null {
+  const match = /^(\w+)=(\d{1,9})$/.exec(text);
+  if (!match || !(RATE_LIMIT_ROLES as readonly string[]).includes(match[1]) || Number(match[2]) < 1) return null;
+  return { role: match[1] as (typeof RATE_LIMIT_ROLES)[number], max: Number(match[2]) };
+}
+
+const roleBudget = (): z.ZodType =>
+  z.string({ error: 'expected ROLE=N' }).refine((s) => parseRoleBudget(s) !== null, {
+    error: (issue) => `expected ROLE=N with ROLE one of ${RATE_LIMIT_ROLES.join(', ')} and N a positive integer, got '${String(issue.input)}'`,
+  });
+
+/** `CN=ROLE` or `CN=PRINCIPAL:ROLE` (api.tls_client_roles); the principal may not be one the audit log reserves. */
+const clientCertificateRole = (): z.ZodType =>
+  z.string({ error: 'expected CN=ROLE' }).refine(
+    (s) => {
+      const match = /^(.+)=(?:([^:=]+):)?(admin|operator|deployer|sender|viewer)$/.exec(s);
+      return match !== null && !['admin', 'anonymous', 'unauthenticated', '*'].includes((match[2] ?? match[1]).toLowerCase());
+    },
+    { error: (issue) => `expected CN=ROLE or CN=PRINCIPAL:ROLE with a known role and a principal other than admin/anonymous/unauthenticated, got '${String(issue.input)}'` },
+  );
 
 const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
 
@@ -74,7 +98,18 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     body_limit_bytes: field('integer', positiveInt()),
     rate_limit_max: field('integer', positiveInt()),
     rate_limit_window_ms: field('integer', positiveInt()),
+    rate_limit_roles: field('list', z.array(roleBudget(), { error: 'expected a list of ROLE=N' })),
+    rate_limit_keys_max: field('integer', positiveInt()),
+    auth_failures_max: field('integer', positiveInt()),
+    auth_failure_window_ms: field('integer', positiveInt()),
+    audit_window_ms: field('integer', positiveInt()),
+    audit_denials_per_window: field('integer', nonNegativeInt()),
+    audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    tls_cert: field('string', optionalText()),
+    tls_key: field('string', optionalText()),
+    tls_client_ca: field('string', optionalText()),
+    tls_client_roles: field('list', z.array(clientCertificateRole(), { error: 'expected a list of CN=ROLE or CN=PRINCIPAL:ROLE' })),
   },
   auth: {
     insecure_no_auth: field('boolean', bool()),
@@ -87,6 +122,9 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       true,
     ),
     jwt_role_claim: field('string', text()),
+    oidc_issuer: field('string', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
+    oidc_audience: field('string', optionalText()),
+    oidc_max_token_lifetime_ms: field('integer', positiveInt()),
   },
   cluster: {
     bind_addr: field('string', hostPort()),
@@ -167,6 +205,10 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   state: {
     dead_letters_max: field('integer', positiveInt()),
     audit_max_rows: field('integer', positiveInt()),
+    audit_denial_max_rows: field('integer', positiveInt()),
+    audit_security_max_rows: field('integer', positiveInt()),
+    audit_max_age_ms: field('integer', positiveInt()),
+    audit_security_max_age_ms: field('integer', positiveInt()),
     conversation_max_messages: field('integer', positiveInt()),
     conversation_max_age_ms: field('integer', positiveInt()),
     flush_interval_ms: field('integer', positiveInt()),

@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
+import { parseClientCertificateRule } from '../api/api-tls.ts';
+import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
@@ -28,7 +30,7 @@ import { AgentService } from './agent-service.ts';
 import { PeerRouting } from './peer-routing.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
-import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
+import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
@@ -62,8 +64,11 @@ export interface StartNodeOptions {
   config: Config;
   /** Defaults to a pino logger on stdout at config.log.level. */
   logger?: Logger;
-  /** Serve the REST API (default true); in-process benchmarks and tests may leave it off. */
-  listen?: boolean;
+  /**
+   * Serve the REST API (default true); in-process benchmarks and tests may leave it off, or ask for 'inject':
+   * the API is built and ready (node.api.inject) but bound to no port.
+   */
+  listen?: boolean | 'inject';
   /** Open the gossip port and join the cluster (default: as `listen`). */
   gossip?: boolean;
 }
@@ -91,8 +96,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
-  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
-  readonly jwt: JwtAuthenticator | undefined;
+  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
+  readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
@@ -102,7 +107,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.logger = logger;
     this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
     this.jwt = jwtAuthenticatorFor(config.auth, (error) =>
-      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url }, 'fetching the JWKS failed: JWTs cannot be verified'),
+      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
@@ -188,7 +193,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const node = new CaxtonNode(config, state, logger);
     try {
       await node.agents.restore();
-      if (options.gossip ?? options.listen ?? true) {
+      if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
         node.cluster = await ClusterService.start({
           config,
           nodeId: node.nodeId,
@@ -208,7 +213,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.registryBinding.start();
         node.#wireRouting(node.cluster, logger);
       }
-      if (options.listen ?? true) await node.#listen();
+      if (options.listen === 'inject') await node.#buildApi().ready();
+      else if (options.listen ?? true) await node.#listen();
     } catch (error) {
       await node.stop();
       throw error;
@@ -221,6 +227,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const address = parseHostPort(this.config.api.addr);
     if (!address) throw invalidArgument('api.addr', `api.addr: expected HOST:PORT, got '${this.config.api.addr}'`);
     const { host, port } = address;
+    await this.#buildApi().listen({ host, port });
+  }
+
+  #buildApi(): FastifyInstance {
     this.api = buildApi({
       services: this,
       cluster: this,
@@ -230,10 +240,24 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
+      maxWaitMs: this.config.api.max_wait_ms,
       insecureNoAuth: this.config.auth.insecure_no_auth,
-      rateLimit: { max: this.config.api.rate_limit_max, timeWindowMs: this.config.api.rate_limit_window_ms },
+      authLimits: authLimitsOf(this.config.api),
+      auditAggregation: {
+        windowMs: this.config.api.audit_window_ms,
+        denialsPerWindow: this.config.api.audit_denials_per_window,
+        maxGroups: this.config.api.audit_groups_max,
+      },
+      ...(this.config.api.tls_cert !== undefined && this.config.api.tls_key !== undefined
+        ? {
+            tls: {
+              files: { cert: this.config.api.tls_cert, key: this.config.api.tls_key, clientCa: this.config.api.tls_client_ca },
+              clientRoles: this.config.api.tls_client_roles.map((entry) => parseClientCertificateRule(entry)!),
+            },
+          }
+        : {}),
     });
-    await this.api.listen({ host, port });
+    return this.api;
   }
 
   get isStopping(): boolean {
@@ -410,8 +434,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   /** An API key, or a JWT when an issuer is configured; a refused JWT throws UNAUTHENTICATED with the reason. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeJwt(token)) return this.state.apiKeys.verify(token);
-    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set): use an API key');
+    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set) and no OIDC tokens (auth.oidc_issuer is not set): use an API key');
     return this.jwt.authenticate(token);
+  }
+
+  authenticateKnown(token: string): Principal | undefined {
+    return looksLikeJwt(token) ? this.jwt?.known(token) : this.state.apiKeys.cached(token);
   }
 
   audit(entry: AuditEntry): void {

@@ -101,6 +101,8 @@ export interface SendOptions {
   principal: string;
   /** Wait up to this long for every receiver's answer (see interfaces.md for what counts as one). */
   waitMs?: number;
+  /** Ends the wait early with what has arrived (the client went away). */
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
@@ -128,10 +130,16 @@ export interface DeadLetter {
 
 export type Role = 'admin' | 'operator' | 'deployer' | 'sender' | 'viewer';
 
+/** How a caller proved who it is: rate limits are per (via, id), so a JWT subject never shares an API key's budget. */
+export type CredentialKind = 'api-key' | 'jwt' | 'certificate' | 'none';
+
 export interface Principal {
   id: string;
   role: Role;
+  via?: CredentialKind;
 }
+
+export type AuditCategory = 'security' | 'denial' | 'request';
 
 export interface AuditEntry {
   principal: string;
@@ -139,6 +147,12 @@ export interface AuditEntry {
   target?: string;
   outcome: 'ok' | 'denied' | 'error';
   details?: Record<string, unknown>;
+  /**
+   * Each category has its own retention budget (state.audit_*), so one kind of event never pushes out another:
+   * `security` is key creation and revocation and keyring changes (who holds access), `denial` a refused call
+   * (401/403/429, aggregated when they flood), `request` every other call. Absent means `request`.
+   */
+  category?: AuditCategory;
 }
 
 export interface NodeEvent {
@@ -179,6 +193,11 @@ export interface NodeServices {
 
   /** Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED (the reason), an unreachable JWKS UNAVAILABLE. */
   authenticate(token: string): Promise<Principal | null>;
+  /**
+   * The principal of a credential already verified and held in memory, without any I/O; undefined otherwise.
+   * Lets a known client through from an address that someone else's failed logins have blocked.
+   */
+  authenticateKnown?(token: string): Principal | undefined;
   audit(entry: AuditEntry): void;
 
   /** Live events (agent state changes, sampled messages, membership); returns the unsubscribe function. */

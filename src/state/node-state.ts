@@ -55,7 +55,14 @@ export function openNodeState(options: NodeStateOptions): NodeState {
       modules: new ModuleStore(db),
       agents: new AgentStore(db),
       apiKeys,
-      audit: new AuditLog(database, { maxRows: limits.audit_max_rows, ...batch('audit') }),
+      audit: new AuditLog(database, {
+        maxRows: limits.audit_max_rows,
+        maxDenialRows: limits.audit_denial_max_rows,
+        maxSecurityRows: limits.audit_security_max_rows,
+        maxAgeMs: limits.audit_max_age_ms,
+        maxSecurityAgeMs: limits.audit_security_max_age_ms,
+        ...batch('audit'),
+      }),
       deadLetters: new DeadLetterStore(database, { maxRows: limits.dead_letters_max, ...batch('dead_letters') }),
       conversations: new ConversationStore(database, {
         maxMessages: limits.conversation_max_messages,

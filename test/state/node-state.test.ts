@@ -17,7 +17,7 @@ describe('admin key', () => {
     expect(first.adminKey.path).toBe(join(dir.path, 'admin.key'));
     expect(statSync(first.adminKey.path).mode & 0o777).toBe(0o600);
     const key = readFileSync(first.adminKey.path, 'utf8').trim();
-    expect(first.apiKeys.verify(key)).toEqual({ id: 'admin', role: 'admin' });
+    expect(first.apiKeys.verify(key)).toEqual({ id: 'admin', role: 'admin', via: 'api-key' });
     first.close();
 
     const second = openNodeState({ dataDir: dir.path, nodeId: 'n1' });
