@@ -81,6 +81,7 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/cluster/members',
       '/api/v1/cluster/performance',
       '/api/v1/cluster/status',
+      '/api/v1/cluster/token',
       '/api/v1/conversations/{id}',
       '/api/v1/dead-letters',
       '/api/v1/events',
