@@ -1,6 +1,7 @@
 // The composition root: opens the node's state, wires runtime ⇄ router, restores the agents, serves the API.
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
 import { parseClientCertificateRule } from '../api/api-tls.ts';
@@ -10,6 +11,7 @@ import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-k
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
+import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
 import { ClientInbox } from '../messaging/client-inbox.ts';
@@ -51,6 +53,16 @@ import type {
 } from './services.ts';
 import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
+
+/**
+ * The id of a new data dir when no --node-id is given: the host name (interfaces.md), with the gossip port
+ * added when it is not the default one, so nodes started on one host with only distinct ports and data
+ * dirs do not all claim the same name (gossip would refuse the second as a conflict).
+ */
+function defaultNodeId(config: Config): string {
+  const port = parseHostPort(config.cluster.bind_addr)?.port;
+  return port === undefined || port === DEFAULT_GOSSIP_PORT ? hostname() : `${hostname()}-${port}`;
+}
 
 /** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
 const CLIENT_ORIGINS = {
@@ -180,6 +192,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const state = openNodeState({
       dataDir: config.node.data_dir,
       nodeId: config.node.id,
+      defaultNodeId: () => defaultNodeId(config),
       limits: config.state,
       onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
     });

@@ -102,3 +102,15 @@ describe('a node killed with SIGKILL', () => {
     state.close();
   });
 });
+
+describe('node identity default', () => {
+  it('a new data dir takes the default id given when no id is asked for, and keeps it afterwards', () => {
+    dir = tempDir();
+    const first = openNodeState({ dataDir: dir.path, defaultNodeId: () => 'host-7947' });
+    expect(first.identity).toMatchObject({ nodeId: 'host-7947', created: true });
+    first.close();
+    const second = openNodeState({ dataDir: dir.path, defaultNodeId: () => 'host-7999' });
+    expect(second.identity).toMatchObject({ nodeId: 'host-7947', created: false });
+    second.close();
+  });
+});
