@@ -1,6 +1,7 @@
 // The router's hop to other nodes, over the routing links: a message for an agent on node N crosses the
 // link to N with the one receiver it is for; a message arriving from a peer is checked (its sender must be
-// one of that peer's agents or clients, or a failure the peer's host wrote) and handed to its receiver here.
+// one of that peer's agents or clients, or a failure the peer's host wrote; else it is dead-lettered here)
+// and handed to its receiver here.
 // Replies for an API client go back to the node the client wrote from (ClientOrigins). Whatever the link
 // could not deliver comes back as undelivered and its senders get `failure` LINK_LOST: never silence.
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
@@ -8,7 +9,6 @@ import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { ClientOrigins } from '../messaging/client-origins.ts';
 import { CLIENT_PREFIX, PERFORMATIVES, type AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute } from '../messaging/router-ports.ts';
-import { failureReply, mayAnswerWithFailure } from '../messaging/replies.ts';
 import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -92,13 +92,12 @@ export class PeerRouting implements RemoteRoute {
     return `sender "${sender.slice(0, 80)}" is not an agent of node "${from}"`;
   }
 
-  /** Kept as a dead letter here, and the peer's sender told, so even a refusal is not silence. */
+  /**
+   * Kept as a dead letter here. No failure goes back: it would be addressed to the sender the peer claimed,
+   * an agent of another node that sent nothing, and reach it through that node.
+   */
   #refuseSender(from: string, message: AclMessage, receiver: string, why: string): void {
     this.#o.deadLetters.record(message, 'SENDER_REFUSED', receiver);
-    if (mayAnswerWithFailure(message)) {
-      const failure = failureReply(message, receiver, 'SENDER_REFUSED', `refused by node "${this.#o.nodeId}": ${why}`, { receiver });
-      this.#o.links.sendMessage(from, failure, message.sender);
-    }
     this.#refuse(from, why);
   }
 
