@@ -1,15 +1,61 @@
-// Bearer-token authentication and role checks for every route, plus the audit trail: every denied call
-// and every mutating call is written through services.audit.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Authentication, rate limits and role checks for every route, plus the audit trail. Order matters, cheapest
+// refusal first, all in onRequest (before any body is read or parsed):
+//  1. a source address over its budget of failed authentications gets 429 without its credentials being
+//     looked up (only a key verified before, held in memory, still passes), and without an audit row of its
+//     own (the aggregator counts it);
+//  2. credentials are checked; a failure counts against the source;
+//  3. the principal (API key, JWT subject, certificate) spends one of its role's budget: 429 beyond it;
+//  4. the role must hold the route's permission: 403.
+// Denials are audited through the aggregator ('flood'), routine message sends are counted ('count'), other
+// mutating calls written one by one ('each').
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CaxtonError } from '../errors.ts';
-import type { NodeServices, Principal } from '../node/services.ts';
+import type { AuditEntry, NodeServices, Principal, Role } from '../node/services.ts';
+import { AuditAggregator, type AuditMode } from './audit-aggregator.ts';
+import { API_DEFAULTS } from './defaults.ts';
+import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import { roleAllows, type RouteAccess } from './permissions.ts';
 
 /** The principal of every request when auth is switched off for local development. */
-export const ANONYMOUS_ADMIN: Principal = Object.freeze({ id: 'anonymous', role: 'admin' });
+export const ANONYMOUS_ADMIN: Principal = Object.freeze({ id: 'anonymous', role: 'admin', via: 'none' });
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+export interface AuthLimits {
+  /** Window of the per-principal budgets. */
+  windowMs: number;
+  /** Requests per window per principal, by role. */
+  perRole: Readonly<Record<Role, number>>;
+  /** Failed authentications per source address per `authFailureWindowMs`. */
+  authFailuresMax: number;
+  authFailureWindowMs: number;
+  /** Principals and sources tracked per window (each limiter); the rest share one overflow budget. */
+  maxKeys: number;
+}
+
+export interface AuditAggregation {
+  windowMs: number;
+  /** Denials of one (caller, action, reason) written one by one per window before they are only counted. */
+  denialsPerWindow: number;
+  /** Groups counted per window; the rest share one overflow row. */
+  maxGroups: number;
+}
+
+/** A client-certificate principal for this request, or null (the TLS layer maps subjects by config). */
+export type CertificatePrincipal = (request: FastifyRequest) => Principal | null;
+
+export interface AuthOptions {
+  services: NodeServices;
+  insecureNoAuth: boolean;
+  limits?: AuthLimits;
+  audit?: AuditAggregation;
+  certificatePrincipal?: CertificatePrincipal;
+}
+
+function isPrincipal(value: Principal | Refusal): value is Principal {
+  return (value as Refusal).status === undefined;
+}
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
@@ -28,45 +74,111 @@ function targetOf(request: FastifyRequest): string | undefined {
   return typeof target === 'string' ? target : undefined;
 }
 
-export function registerAuth(app: FastifyInstance, services: NodeServices, insecureNoAuth: boolean): void {
+/**
+ * A refused request: a plain object rather than an Error, since capturing a stack for each of a flood of
+ * refusals would make refusing cost more than serving.
+ */
+interface Refusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+const MISSING_CREDENTIALS: Refusal = Object.freeze({
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  message: 'missing credentials: send Authorization: Bearer <api key or JWT>',
+});
+const INVALID_CREDENTIALS: Refusal = Object.freeze({ status: 401, code: 'UNAUTHENTICATED', message: 'invalid or expired credentials' });
+
+function rateLimited(retryAfterMs: number, message: string): Refusal {
+  return { status: 429, code: 'RATE_LIMITED', message, details: { retry_after_seconds: Math.ceil(retryAfterMs / 1000) } };
+}
+
+const refusalOf = (error: CaxtonError): Refusal => ({ status: error.status, code: error.code, message: error.message, details: error.details });
+
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  const { services, insecureNoAuth } = options;
+  const limits = options.limits ?? API_DEFAULTS.authLimits;
+  const aggregation = options.audit ?? API_DEFAULTS.auditAggregation;
+  const failures = new FixedWindowLimiter({ windowMs: limits.authFailureWindowMs, maxKeys: limits.maxKeys });
+  const budgets = new FixedWindowLimiter({ windowMs: limits.windowMs, maxKeys: limits.maxKeys });
+  const audit = new AuditAggregator({
+    write: (entry) => services.audit(entry),
+    windowMs: aggregation.windowMs,
+    eachPerWindow: aggregation.denialsPerWindow,
+    maxGroups: aggregation.maxGroups,
+  });
+  app.addHook('onClose', async () => audit.flush());
   app.decorateRequest('principal', null);
 
-  const deny = (request: FastifyRequest, principal: string, error: CaxtonError): never => {
-    services.audit({
-      principal,
-      action: actionOf(request),
-      target: targetOf(request),
-      outcome: 'denied',
-      details: { code: error.code, ip: request.ip },
-    });
-    throw error;
+  /** Audits a refusal (aggregated when they flood) and hands back the error to answer with. */
+  const deny = (request: FastifyRequest, principal: string, error: Refusal): Refusal => {
+    audit.record(
+      { principal, action: actionOf(request), outcome: 'denied', details: { code: error.code, ip: request.ip }, category: 'denial' },
+      'flood',
+    );
+    return error;
   };
 
-  app.addHook('onRequest', async (request) => {
+  /** The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap). */
+  const authenticate = async (request: FastifyRequest): Promise<Principal | Refusal> => {
+    if (insecureNoAuth) return ANONYMOUS_ADMIN;
+    const source = request.ip;
+    const blockedMs = failures.blocked(source, limits.authFailuresMax);
+    if (blockedMs > 0) {
+      // A client whose key was verified before keeps working (a memory lookup): the block is for guessers, and
+      // an address may be shared (NAT) with one.
+      const known = services.authenticateKnown?.(BEARER.exec(request.headers.authorization ?? '')?.[1] ?? '');
+      if (known) return known;
+      return deny(
+        request,
+        'unauthenticated',
+        rateLimited(blockedMs, `too many failed authentications from ${source}; retry in ${Math.ceil(blockedMs / 1000)} s`),
+      );
+    }
+    const certified = options.certificatePrincipal?.(request);
+    if (certified) return certified;
+    const failed = (error: Refusal): Refusal => {
+      failures.take(source, limits.authFailuresMax);
+      return deny(request, 'unauthenticated', error);
+    };
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (!match) return failed(MISSING_CREDENTIALS);
+    let principal: Principal | null;
+    try {
+      principal = await services.authenticate(match[1]);
+    } catch (error) {
+      // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
+      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(refusalOf(error));
+      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
+      throw error;
+    }
+    return principal ?? failed(INVALID_CREDENTIALS);
+  };
+
+  const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {
+    const retryAfter = refusal.details?.retry_after_seconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    const { code, message, details } = refusal;
+    return reply.code(refusal.status).send({ error: details ? { code, message, details } : { code, message } });
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
     const access = (request.routeOptions.config ?? {}) as RouteAccess;
     if (access.public) return;
     if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return;
 
-    let principal: Principal | null = ANONYMOUS_ADMIN;
-    if (!insecureNoAuth) {
-      const match = BEARER.exec(request.headers.authorization ?? '');
-      if (!match) {
-        return deny(
-          request,
-          'unauthenticated',
-          new CaxtonError('UNAUTHENTICATED', 'missing credentials: send Authorization: Bearer <api key or JWT>'),
-        );
-      }
-      try {
-        principal = await services.authenticate(match[1]);
-      } catch (error) {
-        // A refused JWT says why (expired, wrong issuer, ...); it is denied and audited as any bad credential.
-        if (error instanceof CaxtonError) return deny(request, 'unauthenticated', error);
-        throw error;
-      }
-      if (!principal) {
-        return deny(request, 'unauthenticated', new CaxtonError('UNAUTHENTICATED', 'invalid or expired credentials'));
-      }
+    const principal = await authenticate(request);
+    if (!isPrincipal(principal)) return refuse(reply, principal);
+    const budget = limits.perRole[principal.role] ?? 0;
+    const overMs = budgets.take(`${principal.via ?? 'api-key'}:${principal.id}`, budget);
+    if (overMs > 0) {
+      return refuse(
+        reply,
+        deny(request, principal.id, rateLimited(overMs, `rate limit of ${budget} requests per ${limits.windowMs} ms for role '${principal.role}' exceeded`)),
+      );
     }
     // An unknown route: any authenticated caller learns it does not exist; nobody else does.
     if (request.is404) {
@@ -74,15 +186,19 @@ export function registerAuth(app: FastifyInstance, services: NodeServices, insec
       return;
     }
     if (!access.permission || !roleAllows(principal.role, access.permission)) {
-      deny(
-        request,
-        principal.id,
-        new CaxtonError(
-          'PERMISSION_DENIED',
-          access.permission
-            ? `role '${principal.role}' lacks the permission '${access.permission}'`
-            : 'this route declares no permission and is refused',
-          { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
+      return refuse(
+        reply,
+        deny(
+          request,
+          principal.id,
+          {
+            status: 403,
+            code: 'PERMISSION_DENIED',
+            message: access.permission
+              ? `role '${principal.role}' lacks the permission '${access.permission}'`
+              : 'this route declares no permission and is refused',
+            details: { role: principal.role, ...(access.permission ? { permission: access.permission } : {}) },
+          },
         ),
       );
     }
@@ -93,14 +209,18 @@ export function registerAuth(app: FastifyInstance, services: NodeServices, insec
   // Mutating calls are audited once they are answered, with their outcome.
   app.addHook('onResponse', async (request, reply) => {
     if (!MUTATING.has(request.method) || !request.principal) return;
+    const access = (request.routeOptions.config ?? {}) as RouteAccess;
     const status = reply.statusCode;
-    services.audit({
+    const entry: AuditEntry = {
       principal: request.principal.id,
       action: actionOf(request),
-      target: targetOf(request),
+      target: access.audit === 'count' ? undefined : targetOf(request),
       outcome: status < 400 ? 'ok' : status === 403 ? 'denied' : 'error',
       details: { status },
-    });
+      ...(access.audit === 'security' ? { category: 'security' as const } : {}),
+    };
+    const mode: AuditMode = access.audit === 'count' ? 'count' : 'each';
+    audit.record(entry, mode);
   });
 }
 

@@ -20,6 +20,8 @@ export interface ClusterStatusView {
   alive: number;
   expected: number;
   quorum: number;
+  /** Agents known cluster-wide (the agent registry; this node's alone without gossip). */
+  agents?: number;
 }
 
 /** One live figure next to its target, for `caxton cluster performance`. */
@@ -56,4 +58,6 @@ export interface ClusterServices {
   clusterPerformance(): PerformanceFigure[];
   /** Gossip keyring management; absent on a node without gossip (routes answer 503). */
   gossipKeys?(op: GossipKeyOp, key?: string): Promise<GossipKeyReport>;
+  /** A one-line join token (`caxton cluster token`); only a node holding the cluster CA makes one. */
+  clusterJoinToken?(): string;
 }

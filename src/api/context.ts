@@ -7,6 +7,8 @@ export interface RouteContext {
   services: NodeServices;
   /** Largest message body accepted by POST /api/v1/messages. */
   maxMessageBytes: number;
+  /** Ceiling of `wait_ms` on POST /api/v1/messages (api.max_wait_ms). */
+  maxWaitMs: number;
   /** Largest multipart module file and JSON body accepted for agents. */
   bodyLimitBytes: number;
   /** Every open server-sent-events stream, closed when the server closes. */

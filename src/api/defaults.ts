@@ -6,8 +6,15 @@ export const API_DEFAULTS = {
   bodyLimitBytes: 8 * 1024 * 1024,
   /** A message body: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  /** Per client address: generous for scripts and the CLI, low enough to stop a runaway loop. */
-  rateLimit: { max: 1000, timeWindowMs: 60_000 },
+  /** The node's defaults (config/defaults.ts explains each): per principal and role, failed logins per source. */
+  authLimits: {
+    windowMs: 1000,
+    perRole: { admin: 20_000, sender: 20_000, operator: 1000, deployer: 1000, viewer: 1000 },
+    authFailuresMax: 10,
+    authFailureWindowMs: 60_000,
+    maxKeys: 100_000,
+  },
+  auditAggregation: { windowMs: 10_000, denialsPerWindow: 10, maxGroups: 10_000 },
   /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
   maxWaitMs: 60_000,
   /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */

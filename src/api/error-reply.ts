@@ -43,6 +43,10 @@ function fromFrameworkCode(code: string, message: string): ApiErrorReply | null 
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return reply(413, 'TOO_LARGE', `body: too large (${message})`, { field: 'body' });
+    case 'FST_ERR_BAD_URL':
+      return reply(400, 'INVALID_ARGUMENT', 'path: not a valid URL (a malformed %-escape?)', { field: 'path' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return reply(414, 'INVALID_ARGUMENT', 'path: a path segment is longer than this API accepts', { field: 'path' });
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_PROTO_VIOLATION':
       return reply(400, 'INVALID_ARGUMENT', `body: ${message}`, { field: 'body' });
@@ -78,4 +82,19 @@ export function toApiError(err: unknown): ApiErrorReply {
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) return reply(status, CODE_BY_STATUS[status] ?? 'INVALID_ARGUMENT', message);
   return reply(500, 'INTERNAL', 'internal error; see the node log');
+}
+
+/**
+ * The raw HTTP answer to a request Node's parser refused before Fastify saw it (headers too large, garbage):
+ * the same error shape as every other answer, and the connection closed.
+ */
+export function clientErrorResponse(errorCode: string | undefined): string {
+  const [status, reason, code, message] =
+    errorCode === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'TOO_LARGE', 'headers: larger than this API accepts']
+      : errorCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'INVALID_ARGUMENT', 'request: not received in time']
+        : [400, 'Bad Request', 'INVALID_ARGUMENT', 'request: not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -17,7 +17,9 @@ export type Permission =
   /** The gossip keyring: reading it lists key material, so it is admin's alone. */
   | 'security:keys'
   /** API keys: whoever creates them can mint any role, so only admin may; listing shows who holds access. */
-  | 'security:api-keys';
+  | 'security:api-keys'
+  /** Join tokens: a token lets a machine become a cluster node, so only admin may make one. */
+  | 'security:join-tokens';
 
 /** Every role, most powerful first: what a JWT's role claim and an API key's role may name. */
 export const ROLES: readonly Role[] = ['admin', 'operator', 'deployer', 'sender', 'viewer'];
@@ -55,4 +57,10 @@ export interface RouteAccess {
   public?: boolean;
   /** Reachable with no credentials from a loopback address (a local Prometheus scraper). */
   publicFromLoopback?: boolean;
+  /**
+   * How a mutating call is audited (auth.ts): `security` for calls that change who holds access (kept apart
+   * from request noise), `count` for the routine message path (one row per caller per window with a count).
+   * Absent: one row per call.
+   */
+  audit?: 'security' | 'count';
 }

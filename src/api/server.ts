@@ -1,17 +1,17 @@
 // The REST API as a Fastify instance, not yet listening: the node (or a test) decides where it listens.
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices } from '../node/services.ts';
-import { registerAuth } from './auth.ts';
+import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
+import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
 import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
-import { toApiError } from './error-reply.ts';
+import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
@@ -44,19 +44,39 @@ export interface ApiOptions {
   bodyLimitBytes?: number;
   /** Largest message body for POST /api/v1/messages; see API_DEFAULTS.maxMessageBytes. */
   maxMessageBytes?: number;
+  /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
+  maxWaitMs?: number;
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
-  /** Requests per client address per window. */
-  rateLimit?: { max: number; timeWindowMs: number };
+  /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
+  authLimits?: AuthLimits;
+  /** How denials and routine sends are aggregated in the audit log; see API_DEFAULTS.auditAggregation. */
+  auditAggregation?: AuditAggregation;
+  /** Serve over TLS from these files (reloaded when they change), with client certificates mapped by `clientRoles`. */
+  tls?: { files: ApiTlsFiles; clientRoles: readonly ClientCertificateRule[] };
 }
 
 export function buildApi(options: ApiOptions): FastifyInstance {
   const bodyLimitBytes = options.bodyLimitBytes ?? API_DEFAULTS.bodyLimitBytes;
-  const limits = options.rateLimit ?? API_DEFAULTS.rateLimit;
   const registry = options.metricsRegistry ?? defaultRegistry;
 
+  const base = {
+    bodyLimit: bodyLimitBytes,
+    ...(options.tls ? { https: readHttpsOptions(options.tls.files) } : {}),
+    // Refused by the router before any hook runs (a bad %-escape, an over-long path segment): same shape as the rest.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const mapped = toApiError(error);
+      void reply.code(mapped.status).send(mapped.body);
+    },
+    clientErrorHandler: (error: Error & { code?: string }, socket: import('node:net').Socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(error.code));
+      else socket.destroy();
+    },
+  };
   const app = (
-    options.logger ? Fastify({ loggerInstance: options.logger, bodyLimit: bodyLimitBytes, disableRequestLogging: true }) : Fastify({ logger: false, bodyLimit: bodyLimitBytes })
+    options.logger
+      ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
+      : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document.
@@ -66,6 +86,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const mapped = toApiError(error);
     if (!mapped.expected) request.log.error({ err: error }, 'request failed');
+    const retryAfter = mapped.body.error.details?.retry_after_seconds;
+    if (mapped.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     reply.code(mapped.status).send(mapped.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -95,21 +117,25 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       security: [{ bearer: [] }],
     },
   });
-  // Before auth, so that a flood of bad credentials is cut off without asking services.authenticate.
-  app.register(rateLimit, {
-    global: true,
-    max: limits.max,
-    timeWindow: limits.timeWindowMs,
-    errorResponseBuilder: (_request, context) =>
-      new CaxtonError('RATE_LIMITED', `rate limit of ${context.max} requests exceeded; retry in ${context.after}`, {
-        retry_after_seconds: Math.ceil(context.ttl / 1000),
-      }),
+  registerAuth(app, {
+    services: options.services,
+    insecureNoAuth: options.insecureNoAuth ?? false,
+    limits: options.authLimits,
+    audit: options.auditAggregation,
+    certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
   });
-  registerAuth(app, options.services, options.insecureNoAuth ?? false);
+  if (options.tls) {
+    const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
+      loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),
+      failed: (error) => app.log.warn({ err: error }, 'API TLS files changed but do not load; the current ones stay'),
+    });
+    app.addHook('onClose', async () => stopWatching());
+  }
 
   const context: RouteContext = {
     services: options.services,
     maxMessageBytes: options.maxMessageBytes ?? API_DEFAULTS.maxMessageBytes,
+    maxWaitMs: options.maxWaitMs ?? API_DEFAULTS.maxWaitMs,
     bodyLimitBytes,
     sse,
   };

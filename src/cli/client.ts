@@ -1,5 +1,7 @@
 // The CLI's HTTP client for the REST API: JSON in and out, the API's error shape turned into ApiError,
 // and a connection failure turned into one line that says what to do about it.
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { ApiError, CliError } from './cli-error.ts';
 import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
@@ -14,10 +16,18 @@ export interface ApiResponse<T> {
   body: T;
 }
 
+/** PEM bytes for an https server: a CA to trust, and a client certificate with its key (mTLS). */
+export interface ClientTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 export class ApiClient {
   constructor(
     readonly server: string,
     private readonly apiKey: string | undefined,
+    private readonly tls?: ClientTls,
   ) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -64,7 +74,7 @@ export class ApiClient {
 
   /** A 401 when we sent no key at all is most often a missing key, not a wrong one: say where keys come from. */
   private explain(error: ApiError): ApiError {
-    if (error.status !== 401 || this.apiKey) return error;
+    if (error.status !== 401 || this.apiKey || this.tls?.cert) return error;
     return new ApiError(
       error.status,
       error.code,
@@ -81,15 +91,17 @@ export class ApiClient {
     const headers: Record<string, string> = { accept };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
-      return await fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: options.signal,
-      });
+      // Node 20's fetch takes no CA or client certificate without the undici package: node:https does.
+      if (this.tls && url.protocol === 'https:') return await httpsFetch(url, { method, headers, body, signal: options.signal }, this.tls);
+      return await fetch(url, { method, headers, body, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+      if (code && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|EPROTO/.test(code)) {
+        throw new CliError(`TLS with ${this.server} failed (${code}): pass the CA that signed its certificate with --cacert`);
+      }
       throw new CliError(`cannot reach the server at ${this.server} (is a node running? start one with: npm start)`);
     }
   }
@@ -106,4 +118,25 @@ function toApiError(status: number, body: unknown): ApiError {
     );
   }
   return new ApiError(status, `HTTP_${status}`, 'the server answered without an error body');
+}
+
+/** One request over node:https with the given CA and client certificate, answered as a fetch Response. */
+function httpsFetch(
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  tls: ClientTls,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method: init.method, headers: init.headers, ca: tls.ca, cert: tls.cert, key: tls.key, signal: init.signal }, (res) => {
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const status = res.statusCode ?? 502;
+      const body = status === 204 || status === 304 ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+      resolve(new Response(body, { status, headers }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }

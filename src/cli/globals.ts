@@ -2,7 +2,8 @@
 // a local node's data directory when none is given.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiClient } from './client.ts';
+import { CliError } from './cli-error.ts';
+import { ApiClient, type ClientTls } from './client.ts';
 import type { CliIo, OutputFormat } from './output.ts';
 import { Printer } from './output.ts';
 
@@ -19,6 +20,10 @@ export interface GlobalFlags {
   apiKey?: string;
   dataDir?: string;
   output?: OutputFormat;
+  /** PEM files: the CA that signed the node's certificate, and this client's certificate and key (mTLS). */
+  cacert?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface Session {
@@ -43,7 +48,24 @@ export async function resolveApiKey(flags: GlobalFlags, env: NodeJS.ProcessEnv):
   }
 }
 
+/** --cacert/--cert/--key, else CAXTON_CACERT/CAXTON_CERT/CAXTON_KEY, read now so a bad path is one clear error. */
+export async function resolveTls(flags: GlobalFlags, env: NodeJS.ProcessEnv): Promise<ClientTls | undefined> {
+  const paths = { ca: flags.cacert ?? env.CAXTON_CACERT, cert: flags.cert ?? env.CAXTON_CERT, key: flags.key ?? env.CAXTON_KEY };
+  if (!paths.ca && !paths.cert && !paths.key) return undefined;
+  if (!paths.cert !== !paths.key) throw new CliError('--cert and --key go together (a client certificate and its key)', 2);
+  const tls: ClientTls = {};
+  for (const [name, path] of Object.entries(paths) as [keyof ClientTls, string | undefined][]) {
+    if (!path) continue;
+    try {
+      tls[name] = await readFile(path);
+    } catch (error) {
+      throw new CliError(`cannot read --${name === 'ca' ? 'cacert' : name} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  return tls;
+}
+
 export async function openSession(flags: GlobalFlags, env: NodeJS.ProcessEnv, io: CliIo): Promise<Session> {
-  const client = new ApiClient(resolveServer(flags, env), await resolveApiKey(flags, env));
+  const client = new ApiClient(resolveServer(flags, env), await resolveApiKey(flags, env), await resolveTls(flags, env));
   return { client, print: new Printer(io, flags.output ?? CLI_DEFAULTS.output) };
 }

@@ -11,6 +11,10 @@ export const PayloadKind = {
   keyRequest: 1,
   /** A member's answer to a keyRequest. */
   keyResult: 2,
+  /** One agent registry entry, spread by gossip (registry/registry-codec.ts). */
+  registryUpdate: 3,
+  /** The whole agent registry, in push-pull user state (registry/registry-codec.ts). */
+  registryState: 4,
 } as const;
 export type PayloadKindCode = (typeof PayloadKind)[keyof typeof PayloadKind];
 

@@ -6,8 +6,12 @@ import type { Config } from '../config/config.ts';
 import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { formatHostPort, parseHostPort } from '../config/host-port.ts';
 import { CAXTON_MAGIC } from './caxton-payload.ts';
+import { MdnsDiscovery, multicastInterfaceFor } from './discovery/mdns-discovery.ts';
+import { AgentRegistry } from './registry/agent-registry.ts';
+import { RegistryGossip } from './registry/registry-gossip.ts';
 import { CountingTransport, type GossipTraffic } from './gossip-traffic.ts';
 import { membershipConfigFrom } from './gossip-config.ts';
+import { addressesToJoin, systemLookupAll } from './join-addresses.ts';
 import { JoinRetry } from './join-retry.ts';
 import { KeyRotation, type KeyOp, type KeyOpReport } from './key-rotation.ts';
 import { KeyringStore } from './keyring-store.ts';
@@ -22,10 +26,23 @@ import { NetTransport } from './transport/net-transport.ts';
 import { Keyring } from './wire/keyring.ts';
 import { decodeGossipKey } from '../config/schema.ts';
 import { encryptOverhead } from './wire/security.ts';
+import { certificateFingerprint } from './pki/certificates.ts';
+import { ENROLLMENT_MARKER, EnrollmentServer } from './pki/enrollment.ts';
+import { formatJoinToken, JoinTokenStore } from './pki/join-token.ts';
+import { ensureNodeTls, type NodeTls } from './pki/node-tls.ts';
+import { loadCa, watchTlsMaterial } from './pki/tls-files.ts';
+import { RoutingLinks } from './routing/routing-links.ts';
+import { routingSettingsFrom } from './routing/routing-settings.ts';
 
 /** Defaults of the cluster layer that are not operator settings, each with its reason. */
 export const CLUSTER_SERVICE_DEFAULTS = {
-  /** First --join retry after 1 s, doubling to 30 s (Serf's retry_interval): cheap, yet a late peer is found fast. */
+  /**
+   * A --join target that is not up yet is retried every 400 ms for the first minute, so a cluster whose nodes
+   * start in any order is complete within ~1 s of the last start (issue 9, finding a); one TCP connect per
+   * 400 ms costs nothing. Then 1 s doubling to 30 s (Serf's retry_interval).
+   */
+  joinRetryFastMs: 400,
+  joinRetryFastPhaseMs: 60_000,
   joinRetryInitialMs: 1000,
   joinRetryMaxMs: 30_000,
   /** A graceful leave waits this long for its broadcast to go out before stopping anyway. */
@@ -34,6 +51,8 @@ export const CLUSTER_SERVICE_DEFAULTS = {
   keyAnswerTimeoutMs: 5000,
   /** Members declared dead or left stay listed this long after the core forgets them (Serf: 24 h). */
   forgetAfterMs: 24 * 3600_000,
+  /** Expired registry tombstones are swept this often: a tombstone lives 24 h by default, a minute late is nothing. */
+  registryGcIntervalMs: 60_000,
 };
 
 export interface ClusterLogger {
@@ -74,10 +93,25 @@ export class ClusterService {
   readonly membership: Membership;
   readonly transport: NetTransport;
   readonly keyring: Keyring | undefined;
+  /** Every agent of the cluster (cluster.md "Agent registry"), spread through this membership's gossip. */
+  readonly registry: AgentRegistry;
+  readonly registryGossip: RegistryGossip;
+  private readonly registryGc: NodeJS.Timeout;
+  /**
+   * Node-to-node links (TLS 1.3 mTLS on the gossip port); undefined when this node has no routing TLS
+   * material (a --join without --token or --tls-dir: logged at start with how to fix it).
+   */
+  readonly routing: RoutingLinks | undefined;
+  /** Where the routing TLS material came from; undefined as routing is. */
+  readonly tls: NodeTls | undefined;
+  private readonly joinTokens: JoinTokenStore | undefined;
+  private readonly stopTlsWatch: (() => void) | undefined;
   private readonly counting: CountingTransport;
   private readonly quorum: QuorumTracker;
   private readonly keys: KeyRotation | undefined;
   private readonly joinRetry: JoinRetry | undefined;
+  /** `--cluster NAME`: mDNS discovery, started once the gossip port is up. */
+  private discovery: MdnsDiscovery | undefined;
   /** The last state of every member ever seen, so dead and left members stay listed after the core reaps them. */
   private readonly lastSeen = new Map<string, { member: Member; at: number }>();
   private readonly startedAt = Date.now();
@@ -88,12 +122,23 @@ export class ClusterService {
     transport: NetTransport,
     keyring: Keyring | undefined,
     store: KeyringStore,
+    tls: NodeTls | undefined,
   ) {
     const { config, nodeId, logger } = options;
     this.transport = transport;
     this.keyring = keyring;
+    this.tls = tls;
     this.counting = new CountingTransport(transport, keyring ? encryptOverhead(1) : 0);
     this.quorum = new QuorumTracker(config.cluster.bootstrap_expect);
+    this.registry = new AgentRegistry({
+      nodeId,
+      now: () => Date.now(),
+      maxRecords: config.registry.max_records,
+      tombstoneTtlMs: config.registry.tombstone_ttl_ms,
+    });
+    this.registryGossip = new RegistryGossip(this.registry, () => this.membership);
+    this.registryGc = setInterval(() => this.registry.collectGarbage(), CLUSTER_SERVICE_DEFAULTS.registryGcIntervalMs);
+    this.registryGc.unref();
     const membershipLogger: MembershipLogger = {
       debug: (m) => logger.debug({ layer: 'gossip' }, m),
       info: (m) => logger.info({ layer: 'gossip' }, m),
@@ -102,7 +147,7 @@ export class ClusterService {
     this.membership = new Membership({
       config: membershipConfigFrom(config.gossip),
       name: nodeId,
-      meta: encodeTags(tagsOf(config, options.version)),
+      meta: encodeTags(tagsOf(config, options.version, tls ? formatHostPort(transport.localAddress) : undefined)),
       transport: this.counting,
       clock: systemClock,
       random: Math.random,
@@ -110,11 +155,13 @@ export class ClusterService {
       events: { onStateChange: (member, previous) => this.memberChanged(member, previous) },
       delegate: {
         notifyMessage: (payload) => {
-          if (payload[0] === CAXTON_MAGIC) this.keys?.handle(payload);
+          if (payload[0] !== CAXTON_MAGIC) return;
+          if (!this.registryGossip.notifyMessage(payload)) this.keys?.handle(payload);
         },
-        // Serf sends its own state (first byte 2) on join; we send an empty one, which Serf accepts.
-        localState: () => new Uint8Array(0),
-        mergeRemoteState: () => {},
+        // Serf sends its own state (first byte 2), which the registry ignores; Serf logs ours as a bad
+        // type prefix and carries on (test/cluster/serf).
+        localState: () => this.registryGossip.localState(),
+        mergeRemoteState: (state) => this.registryGossip.mergeRemoteState(state),
       },
     });
     if (keyring) {
@@ -132,6 +179,50 @@ export class ClusterService {
         log: (m) => logger.info({ layer: 'gossip' }, m),
       });
     }
+    if (tls) {
+      const routingLogger = logger;
+      this.routing = new RoutingLinks({
+        nodeId,
+        tls: tls.material,
+        addressOf: (node) => {
+          const m = this.membership.member(node);
+          if (!m || (m.state !== 'alive' && m.state !== 'suspect')) return undefined;
+          const route = decodeTags(m.meta).route;
+          return route ? parseHostPort(route) ?? undefined : undefined;
+        },
+        isMember: (node) => {
+          const m = this.membership.member(node);
+          return m !== undefined && (m.state === 'alive' || m.state === 'suspect');
+        },
+        settings: routingSettingsFrom(config.routing),
+        logger: routingLogger,
+      });
+      const routing = this.routing;
+      transport.onForeignStream(0x16, (socket, head) => routing.acceptSocket(socket, head));
+      let enrollment: EnrollmentServer | undefined;
+      if (tls.holdsCa) {
+        this.joinTokens = new JoinTokenStore(tls.dir);
+        enrollment = new EnrollmentServer({
+          ca: () => loadCa(tls.dir),
+          tls: () => tls.material,
+          tokens: this.joinTokens,
+          timeoutMs: config.routing.connect_timeout_ms,
+          logger,
+        });
+        const server = enrollment;
+        transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => server.acceptSocket(socket, head));
+      }
+      this.stopTlsWatch = watchTlsMaterial(
+        tls.dir,
+        config.routing.tls_reload_interval_ms,
+        (material) => {
+          routing.updateTls(material); // throws on a key that does not match: the current material stays
+          enrollment?.updateTls(material);
+          tls.material = material;
+        },
+        (error) => logger.warn({ dir: tls.dir, err: error.message }, 'routing: TLS material changed but cannot be loaded; keeping the current one'),
+      );
+    }
     const joinAddresses = config.cluster.join.map((a) => {
       const parsed = parseHostPort(a, DEFAULT_GOSSIP_PORT);
       if (!parsed) throw new CaxtonError('INVALID_ARGUMENT', `cluster.join: expected HOST:PORT, got '${a}'`);
@@ -139,8 +230,10 @@ export class ClusterService {
     });
     if (joinAddresses.length > 0) {
       this.joinRetry = new JoinRetry({
-        addresses: joinAddresses,
+        addresses: () => addressesToJoin(joinAddresses, systemLookupAll, transport.localAddress),
         join: (addresses) => this.membership.join(addresses),
+        fastDelayMs: CLUSTER_SERVICE_DEFAULTS.joinRetryFastMs,
+        fastPhaseMs: CLUSTER_SERVICE_DEFAULTS.joinRetryFastPhaseMs,
         initialDelayMs: CLUSTER_SERVICE_DEFAULTS.joinRetryInitialMs,
         maxDelayMs: CLUSTER_SERVICE_DEFAULTS.joinRetryMaxMs,
         random: Math.random,
@@ -158,6 +251,15 @@ export class ClusterService {
     const bind = parseHostPort(config.cluster.bind_addr);
     if (!bind) throw new CaxtonError('INVALID_ARGUMENT', `cluster.bind_addr: expected HOST:PORT, got '${config.cluster.bind_addr}'`);
     const advertise = config.cluster.advertise_addr ? parseHostPort(config.cluster.advertise_addr) ?? undefined : undefined;
+    let tls: NodeTls | undefined;
+    try {
+      tls = await ensureNodeTls(config, options.nodeId, logger);
+    } catch (error) {
+      // Material the operator named must work; otherwise gossip alone still runs (joining a Serf pool, say)
+      // and routing between nodes waits until this line is acted on.
+      if (config.cluster.token !== undefined || config.routing.tls_dir !== undefined) throw error;
+      logger.warn({}, `routing disabled: ${(error as Error).message}`);
+    }
     const transport = await NetTransport.listen({
       bindHost: bind.host,
       bindPort: bind.port,
@@ -165,19 +267,43 @@ export class ClusterService {
       keyring,
       tcpTimeoutMs: config.gossip.tcp_timeout_ms,
       udpBufferBytes: config.gossip.udp_buffer_size,
+      maxIncomingStreams: config.gossip.tcp_max_connections,
+      maxStreamBytes: config.gossip.tcp_max_stream_bytes,
+      streamBudgetBytes: config.gossip.tcp_stream_budget_bytes,
+      streamHeaderTimeoutMs: config.gossip.tcp_header_timeout_ms,
       onError: (error) => logger.debug({ layer: 'gossip', err: error.message }, 'gossip transport error'),
+      onRefused: ({ source, transport: via, cause, detail, suppressed }) =>
+        logger.warn({ layer: 'gossip', source, transport: via, cause, detail, suppressed }, 'gossip input refused'),
     });
     let service: ClusterService;
     try {
-      service = new ClusterService(options, transport, keyring, store);
+      service = new ClusterService(options, transport, keyring, store, tls);
     } catch (error) {
       await transport.close();
       throw error;
     }
     service.membership.start();
     service.joinRetry?.start();
+    if (config.cluster.discover !== undefined) {
+      try {
+        service.discovery = await MdnsDiscovery.start({
+          cluster: config.cluster.discover,
+          node: options.nodeId,
+          version: options.version,
+          gossip: transport.localAddress,
+          multicastInterface: multicastInterfaceFor(bind.host),
+          intervalMs: config.cluster.discover_interval_ms,
+          join: (addresses) => service.membership.join(addresses),
+          isMember: (a) => service.membership.liveMembers().some((m) => m.address === a.host && m.port === a.port),
+          logger,
+        });
+      } catch (error) {
+        await service.stop(false);
+        throw error;
+      }
+    }
     logger.info(
-      { gossip: formatHostPort(transport.localAddress), encrypted: keyring !== undefined, join: config.cluster.join, bootstrap: config.cluster.bootstrap },
+      { gossip: formatHostPort(transport.localAddress), encrypted: keyring !== undefined, join: config.cluster.join, discover: config.cluster.discover, bootstrap: config.cluster.bootstrap },
       'gossip started',
     );
     return service;
@@ -233,10 +359,24 @@ export class ClusterService {
     return this.keys.run(op, key);
   }
 
+  /**
+   * A one-line join token (`caxton cluster token`): another node started with `--join <this node> --token T`
+   * gets its routing certificate from this node. Only a node holding the cluster CA's key can make one.
+   */
+  createJoinToken(): string {
+    if (!this.tls || !this.joinTokens) {
+      throw new CaxtonError('CONFLICT', 'this node does not hold the cluster CA: run `caxton cluster token` against the node that created it (the --bootstrap node)');
+    }
+    const secret = this.joinTokens.create(this.options.config.routing.join_token_ttl_ms);
+    return formatJoinToken({ caFingerprint: certificateFingerprint(this.tls.material.caPem), secret });
+  }
+
   /** Graceful leave (others see us `left`), then the gossip port closes. Idempotent. */
   stop(leave = true): Promise<void> {
     this.stopping ??= (async () => {
       this.joinRetry?.stop();
+      await this.discovery?.stop();
+      clearInterval(this.registryGc);
       if (leave) {
         // Serf agents in the pool need their leave intent first, or they list us as failed.
         this.membership.sendUser(serfLeaveIntent(this.membership.name));
@@ -246,6 +386,8 @@ export class ClusterService {
           this.options.logger.warn({ err: (error as Error).message }, 'leave broadcast not confirmed; stopping anyway');
         }
       }
+      this.stopTlsWatch?.();
+      this.routing?.close();
       await this.membership.shutdown();
     })();
     return this.stopping;
@@ -254,6 +396,7 @@ export class ClusterService {
   private memberChanged(member: Member, previous: NodeState | undefined): void {
     this.lastSeen.set(member.name, { member, at: Date.now() });
     const alive = this.membership.liveMembers().length;
+    if ((member.state === 'dead' || member.state === 'left') && member.name !== this.membership.name) this.routing?.forget(member.name);
     if (member.state === 'left' && member.name !== this.membership.name) this.quorum.gracefulLeave(alive);
     else this.quorum.observe(alive);
     const tags = decodeTags(member.meta);
@@ -272,9 +415,9 @@ export class ClusterService {
   }
 }
 
-function tagsOf(config: Config, version: string): Record<string, string> {
-  // No `route` tag until node-to-node routing exists: announcing an address nobody listens on would mislead.
-  return { caxton: version, api: config.api.addr };
+function tagsOf(config: Config, version: string, route: string | undefined): Record<string, string> {
+  // `route`: routing links are accepted on the gossip port; announced only when this node can accept them.
+  return { caxton: version, api: config.api.addr, ...(route ? { route } : {}) };
 }
 
 /**

@@ -2,7 +2,7 @@
 // not expose (reconnect timing, TCP pings, Lifeguard switches) keep the fastDetect profile's values, the
 // profile the defaults in src/config/defaults.ts follow.
 import type { Config } from '../config/config.ts';
-import { fastDetectConfig, type MembershipConfig } from './membership/config.ts';
+import { DEFAULT_VSN, fastDetectConfig, MEMBERLIST_VSN, type MembershipConfig } from './membership/config.ts';
 
 export function membershipConfigFrom(gossip: Config['gossip']): MembershipConfig {
   const base = fastDetectConfig();
@@ -20,5 +20,6 @@ export function membershipConfigFrom(gossip: Config['gossip']): MembershipConfig
     awarenessMaxMultiplier: gossip.awareness_max_multiplier,
     tcpTimeoutMs: gossip.tcp_timeout_ms,
     gossipToTheDeadTimeMs: gossip.gossip_to_the_dead_time_ms,
+    vsn: [...(gossip.delegate_versions === 'memberlist' ? MEMBERLIST_VSN : DEFAULT_VSN)],
   };
 }

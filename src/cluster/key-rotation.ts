@@ -139,7 +139,9 @@ export class KeyRotation {
     }
     if (decoded.kind === PayloadKind.keyResult) {
       const result = decoded.body as KeyResult;
-      const waiting = typeof result?.id === 'string' ? this.pending.get(result.id) : undefined;
+      // A member's answer is counted later (countKeys): one of another shape would throw out of run().
+      if (!isKeyResult(result)) return true;
+      const waiting = this.pending.get(result.id);
       if (waiting && waiting.expected.has(result.node)) {
         waiting.results.set(result.node, result);
         if ([...waiting.expected].every((n) => waiting.results.has(n))) waiting.done();
@@ -170,6 +172,12 @@ export class KeyRotation {
       return answer((error as Error).message);
     }
   }
+}
+
+function isKeyResult(r: unknown): r is KeyResult {
+  if (typeof r !== 'object' || r === null) return false;
+  const { id, node, error, keys } = r as Record<string, unknown>;
+  return typeof id === 'string' && typeof node === 'string' && (error === undefined || typeof error === 'string') && Array.isArray(keys) && keys.every((k) => typeof k === 'string');
 }
 
 function decodeKey(text: string | undefined): Uint8Array {

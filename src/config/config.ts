@@ -22,7 +22,12 @@ export const ENV_PREFIX = 'CAXTON_';
 /** Names the configuration file when --config is absent. */
 export const CONFIG_FILE_ENV = 'CAXTON_CONFIG';
 /** CAXTON_ variables of the CLI client (interfaces.md): not node settings, so not "unknown keys". */
-const CLIENT_ENV = new Set(['CAXTON_SERVER', 'CAXTON_API_KEY', CONFIG_FILE_ENV]);
+const CLIENT_ENV = new Set(['CAXTON_SERVER', 'CAXTON_API_KEY', 'CAXTON_CACERT', 'CAXTON_CERT', 'CAXTON_KEY', CONFIG_FILE_ENV]);
+/**
+ * Variables the CLI documents that also name a node setting: CAXTON_DATA_DIR is the data dir the CLI reads
+ * admin.key from, so the node started beside it uses the same one. CAXTON_NODE_DATA_DIR, when also set, wins.
+ */
+const ENV_ALIASES: ReadonlyMap<string, string> = new Map([['CAXTON_DATA_DIR', 'CAXTON_NODE_DATA_DIR']]);
 
 export interface LoadConfigInput {
   /**
@@ -102,7 +107,12 @@ function fileSettings(path: string): Setting[] {
 
 function envSettings(env: Record<string, string | undefined>): Setting[] {
   const settings: Setting[] = [];
-  for (const [name, raw] of Object.entries(env)) {
+  const entries = Object.entries(env).flatMap(([name, raw]): [string, string | undefined][] => {
+    const target = ENV_ALIASES.get(name);
+    if (target === undefined) return [[name, raw]];
+    return env[target] ? [] : [[target, raw]];
+  });
+  for (const [name, raw] of entries) {
     if (!name.startsWith(ENV_PREFIX) || CLIENT_ENV.has(name) || raw === undefined || raw === '') continue;
     const rest = name.slice(ENV_PREFIX.length).toLowerCase();
     const split = rest.indexOf('_');
@@ -175,6 +185,8 @@ function checkAcrossKeys(config: ConfigDefaults): void {
     );
   }
   checkJwtKeys(config.auth);
+  checkOidcKeys(config.auth);
+  checkTlsKeys(config.api);
   checkAgentCeilings(config.agents);
 }
 
@@ -188,6 +200,39 @@ function checkAgentCeilings(agents: ConfigDefaults['agents']): void {
       `agents.memory_pages: must not exceed agents.max_memory_pages (${agents.memory_pages} > ${agents.max_memory_pages})`,
       'agents.memory_pages',
     );
+  }
+}
+
+/** An OpenID provider issues tokens for many services: its audience must be named. */
+function checkOidcKeys(auth: ConfigDefaults['auth']): void {
+  if (auth.oidc_issuer === undefined) {
+    if (auth.oidc_audience !== undefined) {
+      throw new ConfigError('auth.oidc_audience: OIDC tokens are only accepted once auth.oidc_issuer is set; set it too, or remove this key', 'auth.oidc_audience');
+    }
+    return;
+  }
+  if (auth.oidc_audience === undefined) {
+    throw new ConfigError(
+      'auth.oidc_issuer: set auth.oidc_audience too (the audience of the tokens meant for this node), or the provider\'s tokens for any other service would open it',
+      'auth.oidc_audience',
+    );
+  }
+  if (auth.oidc_issuer === auth.jwt_issuer) {
+    throw new ConfigError('auth.oidc_issuer: the same issuer as auth.jwt_issuer; configure it once', 'auth.oidc_issuer');
+  }
+}
+
+/** TLS settings only act together, like the JWT ones. */
+function checkTlsKeys(api: ConfigDefaults['api']): void {
+  if ((api.tls_cert === undefined) !== (api.tls_key === undefined)) {
+    const missing = api.tls_cert === undefined ? 'tls_cert' : 'tls_key';
+    throw new ConfigError(`api.${missing}: api.tls_cert and api.tls_key go together (the certificate and its key); set both or neither`, `api.${missing}`);
+  }
+  if (api.tls_client_ca !== undefined && api.tls_cert === undefined) {
+    throw new ConfigError('api.tls_client_ca: client certificates need the API served over TLS; set api.tls_cert and api.tls_key too', 'api.tls_client_ca');
+  }
+  if (api.tls_client_roles.length > 0 && api.tls_client_ca === undefined) {
+    throw new ConfigError('api.tls_client_roles: no client certificate is verified without api.tls_client_ca; set it too, or remove this key', 'api.tls_client_roles');
   }
 }
 

@@ -34,11 +34,66 @@ export const DEFAULTS = {
      * largest accepted module through and refuses anything that could not be one with a 413.
      */
     body_limit_bytes: 22 * MiB,
-    /** Per client address and window: generous for scripts and the CLI, low enough to stop a runaway loop. */
+    /**
+     * Requests per window per principal (an API key, a JWT subject, a client certificate) whose role
+     * api.rate_limit_roles does not name: the control plane and dashboards (operator, deployer, viewer).
+     * 1,000/s is far above any person, script or dashboard, and keeps one such principal to a fraction of a
+     * node (~60k cheap requests/s). Per principal, not per address: one key from many addresses is one budget,
+     * and many clients behind one NAT are not one.
+     */
     rate_limit_max: 1000,
-    rate_limit_window_ms: MINUTE,
+    /** One second: a burst can spend at most one second's budget, and Retry-After is at most 1 s. */
+    rate_limit_window_ms: SECOND,
+    /**
+     * ROLE=N per window for the roles on the message path. One node serves ~15k POST /api/v1/messages per second
+     * (measured): 20,000/s lets one client system use all of it (a messaging server's normal case) and stops only
+     * a runaway loop beyond what the node can serve. admin is here because the CLI and scripts use admin.key.
+     */
+    rate_limit_roles: ['admin=20000', 'sender=20000'] as string[],
+    /**
+     * Principals and source addresses tracked per window (~100 B each, ~10 MiB at most). Beyond it, new ones
+     * share one overflow budget: a flood of new addresses or JWT subjects is limited as one caller.
+     */
+    rate_limit_keys_max: 100_000,
+    /**
+     * Failed authentications per source address per auth_failure_window_ms; beyond, that address gets 429
+     * before its credentials are even looked at (no key lookup, no JWT check, no audit row of its own). 10 a
+     * minute is enough for a person mistyping or a script with a stale key, and makes guessing hopeless.
+     * Addresses behind one NAT share it: a client there whose API key was verified before keeps working (a memory
+     * lookup); a new key or a JWT from a blocked address waits at most a window.
+     */
+    auth_failures_max: 10,
+    auth_failure_window_ms: MINUTE,
+    /**
+     * Audit aggregation window: routine message sends are one row per (principal, outcome) per window with
+     * their count, and a flood of denials of one (caller, action, reason) one row per window after the first
+     * audit_denials_per_window. 10 s: the log stays readable at any rate, and loses at most 10 s of counts
+     * on a crash.
+     */
+    audit_window_ms: 10 * SECOND,
+    /** Denials of one (caller, action, reason) written one by one per window: enough to see what was tried. */
+    audit_denials_per_window: 10,
+    /** Groups counted per audit window (~200 B each); beyond, they share one overflow row. */
+    audit_groups_max: 10_000,
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
+    /**
+     * PEM certificate (chain) and private key: set both to serve the API over HTTPS. Unset: plain HTTP, which is
+     * what a loopback-only node needs. Both files are watched: a renewed pair applies to new connections
+     * without a restart.
+     */
+    tls_cert: undefined as string | undefined,
+    tls_key: undefined as string | undefined,
+    /**
+     * PEM bundle of the CAs whose client certificates authenticate (the third way, beside API keys and JWTs).
+     * A certificate is asked for but not required, so keys and tokens keep working on the same port.
+     */
+    tls_client_ca: undefined as string | undefined,
+    /**
+     * Which verified client certificates are principals: `CN=ROLE` (the principal is the subject's CN) or
+     * `CN=PRINCIPAL:ROLE`. Empty: none, deny by default; a CN not listed authenticates nothing.
+     */
+    tls_client_roles: [] as string[],
   },
   auth: {
     /** Off: authentication is on by default (interfaces.md); this only exists for local development. */
@@ -61,6 +116,23 @@ export const DEFAULTS = {
      * it to `role` when the issuer is yours. A token without it is refused: deny by default.
      */
     jwt_role_claim: 'caxton_role',
+    /**
+     * An OpenID provider (OAuth2/OIDC) whose access tokens are accepted: its keys are found through
+     * `<issuer>/.well-known/openid-configuration` (whose `issuer` must be exactly this), so key rotation at the
+     * provider needs nothing here. Beside auth.jwt_issuer or instead of it; the role comes from the claim named
+     * by auth.jwt_role_claim, and `sub` must be a usable name, as for any JWT.
+     */
+    oidc_issuer: undefined as string | undefined,
+    /**
+     * Required with oidc_issuer: a provider mints tokens for many services, and one meant for another must not
+     * open this one.
+     */
+    oidc_audience: undefined as string | undefined,
+    /**
+     * A token whose `exp` is further ahead than this is refused: client-credentials tokens live minutes to an
+     * hour, so one valid for days was minted by mistake and would be a password nobody can revoke. 24 h.
+     */
+    oidc_max_token_lifetime_ms: 24 * HOUR,
   },
   cluster: {
     /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */
@@ -75,6 +147,49 @@ export const DEFAULTS = {
     bootstrap_expect: 0,
     /** Base64 gossip key of 16, 24 or 32 bytes (AES-128/192/256-GCM, as `serf agent -encrypt`); unset = clear text. */
     encrypt: undefined as string | undefined,
+    /**
+     * Name of the cluster to find on the local network by mDNS (`--cluster NAME`), as `serf agent -discover`
+     * does, under the same service name (`_serf_<name>._tcp.local`): Caxton and Serf agents of one name find
+     * each other. Unset = no multicast at all: a node only joins the addresses it is given.
+     */
+    discover: undefined as string | undefined,
+    /**
+     * Steady-state interval between mDNS queries once discovery has settled: Serf's 60 s. A node queries at
+     * start, then after 1 s, doubling to this (RFC 6762 §5.2), so a new cluster forms within seconds while a
+     * quiet network carries one small query per node per minute; a node that starts later announces itself.
+     */
+    discover_interval_ms: MINUTE,
+    /**
+     * Join token from `caxton cluster token` (on a node holding the cluster CA): with --join, this node gets
+     * its routing certificate from the node it joins through. Used once, when the data dir has no TLS material.
+     */
+    token: undefined as string | undefined,
+  },
+  routing: {
+    /**
+     * Directory with ca.pem, node.pem, node.key (an operator's own PKI: `caxton security init-ca`/`gen-cert`).
+     * Unset: <data_dir>/tls, created on the first start (bootstrap or lone node) or filled by a join token.
+     */
+    tls_dir: undefined as string | undefined,
+    /** Largest frame between nodes: a module fetched by sha256 (agents.max_module_bytes, 16 MiB) plus headroom. */
+    max_frame_bytes: 20 * MiB,
+    /**
+     * Messages held per peer (queued, or sent and not yet acknowledged) before senders get `failure`: ~30 ms of
+     * traffic at 330k msg/s, enough for a burst or a GC pause of the peer; a dead peer holds no more than this.
+     */
+    queue_max_messages: 10_000,
+    /** Encoded bytes held per peer, same rule: 10 peers stay under 160 MiB even with large messages. */
+    queue_max_bytes: 16 * MiB,
+    /** Deflate frames above compress_threshold_bytes: off, as on a LAN it costs more CPU than it saves (docs/operations.md); on for WAN links. */
+    compress: false,
+    /** Below ~1 KiB deflate saves little and its per-call cost dominates. */
+    compress_threshold_bytes: 1 * KiB,
+    /** A dial (TCP, TLS, hello) slower than this fails and its messages get `failure`: LAN handshakes take ~3 ms. */
+    connect_timeout_ms: 5 * SECOND,
+    /** How often node.pem/node.key/ca.pem are checked for a change (one stat each): renewal needs no restart. */
+    tls_reload_interval_ms: 10 * SECOND,
+    /** A join token is accepted this long after `caxton cluster token` made it: a join is a deliberate, near act. */
+    join_token_ttl_ms: 24 * HOUR,
   },
   gossip: {
     // memberlist's LAN timings tuned to cluster.md's rule: a crashed node declared dead by every other within
@@ -110,6 +225,38 @@ export const DEFAULTS = {
     gossip_to_the_dead_time_ms: 15 * SECOND,
     /** Largest UDP payload: fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
     udp_buffer_size: 1400,
+    // Bounds of the gossip TCP port, which anyone who reaches it can use before any key is checked (issue 10):
+    // together they cap what hostile connections can make a node buffer at ~64 MiB + 64 × 64 KiB.
+    /** Incoming TCP connections at once: push-pulls last milliseconds, so even 100 nodes rarely hold 10; a refused one retries. */
+    tcp_max_connections: 64,
+    /** Largest stream message (push-pull, user message), as received. Push-pull user state will carry the agent
+     * registry (~150 B per agent: 50,000 agents ≈ 7.5 MiB); 16 MiB leaves twice that (memberlist's own limit: 20 MiB). */
+    tcp_max_stream_bytes: 16 * 1024 * 1024,
+    /** Bytes all incoming streams may buffer together beyond 64 KiB each: four full-size push-pulls at once. */
+    tcp_stream_budget_bytes: 64 * 1024 * 1024,
+    /** The first bytes of an incoming stream must arrive within this: peers write a message at once; a slowloris is cut 5× sooner than tcp_timeout_ms. */
+    tcp_header_timeout_ms: 2 * SECOND,
+    /**
+     * Delegate protocol versions presented in alive messages: `serf` (2..5, speaking 4) lets stock Serf agents
+     * join; `memberlist` (0/0/0) lets plain memberlist nodes (no delegate versions) join instead. memberlist's
+     * version rule refuses a cluster holding both, so one cluster picks one.
+     */
+    delegate_versions: 'serf' as 'serf' | 'memberlist',
+  },
+  registry: {
+    /**
+     * Entries of the cluster-wide agent registry a node holds, tombstones included. 150,000 covers the
+     * 100,000 agents measured on one node (performance-facts) plus their deletions; at ~80 bytes per entry
+     * on the wire (bench/registry-convergence.ts) the whole registry fits one push-pull (16 MiB budget), and
+     * it holds ~80 MB of heap per 100,000 entries (measured).
+     * Beyond it, new names from peers are refused (counted) and a local deploy cannot be published.
+     */
+    max_records: 150_000,
+    /**
+     * A deleted agent's tombstone is kept this long, so a node that missed the deletion (partitioned, or
+     * down) cannot bring the agent back through push-pull; Serf keeps left members' tombstones as long (24 h).
+     */
+    tombstone_ttl_ms: 24 * HOUR,
   },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */
@@ -209,8 +356,19 @@ export const DEFAULTS = {
      * dead_letters_max: the dead letters of at least ten senders survive any one flood.
      */
     dead_letters_per_sender: 1_000,
-    /** Audit rows kept: months of API use for a small team, ~30 MiB. */
+    /**
+     * Audit rows of ordinary requests kept (oldest dropped): months of API use for a small team, ~30 MiB. Denials
+     * and security events have budgets of their own (below), so no category can push another out.
+     */
     audit_max_rows: 100_000,
+    /** Denial rows kept (401/403/429; floods are aggregated, see api.audit_window_ms). */
+    audit_denial_max_rows: 100_000,
+    /** Security rows kept (API keys created and revoked, keyring changes): rare, and what an incident review needs. */
+    audit_security_max_rows: 100_000,
+    /** Request and denial rows older than this go: 90 days covers a quarterly review. */
+    audit_max_age_ms: 90 * 24 * HOUR,
+    /** Security rows older than this go: about two years, since who had access matters long after the fact. */
+    audit_security_max_age_ms: 730 * 24 * HOUR,
     /** Conversation messages kept, and for how long: one second at full load, a day of a quiet system. */
     conversation_max_messages: 100_000,
     conversation_max_age_ms: 24 * HOUR,

@@ -1,6 +1,9 @@
 // The flags of `caxton server start` (interfaces.md) and the configuration key each one sets. The CLI declares
 // its options from this table and hands commander's parsed options to loadConfig unchanged.
 
+/** The cluster name `--cluster` without a name discovers (the seed's `caxton server start --cluster`). */
+export const DEFAULT_CLUSTER_NAME = 'caxton';
+
 export interface ServerFlag {
   /** As commander declares it. */
   flags: string;
@@ -25,6 +28,12 @@ export const SERVER_START_FLAGS: readonly ServerFlag[] = [
     key: 'cluster.join',
     description: 'join an existing cluster through these members',
   },
+  {
+    flags: '--cluster [NAME]',
+    option: 'cluster',
+    key: 'cluster.discover',
+    description: 'find and join the members of cluster NAME (default caxton) on the local network by mDNS',
+  },
   { flags: '--node-id <ID>', option: 'nodeId', key: 'node.id', description: 'node id (default: host name)' },
   {
     flags: '--bind-addr <HOST:PORT>',
@@ -45,6 +54,18 @@ export const SERVER_START_FLAGS: readonly ServerFlag[] = [
     option: 'encrypt',
     key: 'cluster.encrypt',
     description: 'base64 gossip encryption key of 16, 24 or 32 bytes',
+  },
+  {
+    flags: '--token <TOKEN>',
+    option: 'token',
+    key: 'cluster.token',
+    description: 'join token from `caxton cluster token`: with --join, get this node\'s routing certificate',
+  },
+  {
+    flags: '--tls-dir <DIR>',
+    option: 'tlsDir',
+    key: 'routing.tls_dir',
+    description: 'routing TLS material (ca.pem, node.pem, node.key) of your own PKI (default: <data-dir>/tls)',
   },
   { flags: '--config <FILE>', option: 'config', key: null, description: 'caxton.yaml to read' },
   {

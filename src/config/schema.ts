@@ -51,6 +51,40 @@ const gossipKey = (): z.ZodType =>
     })
     .optional();
 
+/**
+ * A cluster name for mDNS discovery: it becomes the DNS label `_serf_<name>` (Serf's service name), so it
+ * must fit one label (63 bytes, 6 taken by `_serf_`) of letters, digits, `-` and `_`.
+ */
+const clusterName = (): z.ZodType =>
+  z
+    .string({ error: 'expected a cluster name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,56}$/, { error: 'expected a cluster name of 1 to 57 letters, digits, - or _ (starting with a letter or digit)' })
+    .optional();
+/** The roles of interfaces.md; the config layer sits below the API, so it names them rather than importing them. */
+export const RATE_LIMIT_ROLES = ['admin', 'operator', 'deployer', 'sender', 'viewer'] as const;
+
+/** `ROLE=N`: a role's requests per window per principal (api.rate_limit_roles). */
+export function parseRoleBudget(text: string): { role: (typeof RATE_LIMIT_ROLES)[number]; max: number } | null {
+  const match = /^(\w+)=(\d{1,9})$/.exec(text);
+  if (!match || !(RATE_LIMIT_ROLES as readonly string[]).includes(match[1]) || Number(match[2]) < 1) return null;
+  return { role: match[1] as (typeof RATE_LIMIT_ROLES)[number], max: Number(match[2]) };
+}
+
+const roleBudget = (): z.ZodType =>
+  z.string({ error: 'expected ROLE=N' }).refine((s) => parseRoleBudget(s) !== null, {
+    error: (issue) => `expected ROLE=N with ROLE one of ${RATE_LIMIT_ROLES.join(', ')} and N a positive integer, got '${String(issue.input)}'`,
+  });
+
+/** `CN=ROLE` or `CN=PRINCIPAL:ROLE` (api.tls_client_roles); the principal may not be one the audit log reserves. */
+const clientCertificateRole = (): z.ZodType =>
+  z.string({ error: 'expected CN=ROLE' }).refine(
+    (s) => {
+      const match = /^(.+)=(?:([^:=]+):)?(admin|operator|deployer|sender|viewer)$/.exec(s);
+      return match !== null && !['admin', 'anonymous', 'unauthenticated', '*'].includes((match[2] ?? match[1]).toLowerCase());
+    },
+    { error: (issue) => `expected CN=ROLE or CN=PRINCIPAL:ROLE with a known role and a principal other than admin/anonymous/unauthenticated, got '${String(issue.input)}'` },
+  );
+
 const field = (kind: FieldKind, schema: z.ZodType, secret = false): Field => ({ kind, schema, ...(secret ? { secret } : {}) });
 
 /** Every key of caxton.yaml, by section; the sections and keys mirror DEFAULTS exactly. */
@@ -64,7 +98,18 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     body_limit_bytes: field('integer', positiveInt()),
     rate_limit_max: field('integer', positiveInt()),
     rate_limit_window_ms: field('integer', positiveInt()),
+    rate_limit_roles: field('list', z.array(roleBudget(), { error: 'expected a list of ROLE=N' })),
+    rate_limit_keys_max: field('integer', positiveInt()),
+    auth_failures_max: field('integer', positiveInt()),
+    auth_failure_window_ms: field('integer', positiveInt()),
+    audit_window_ms: field('integer', positiveInt()),
+    audit_denials_per_window: field('integer', nonNegativeInt()),
+    audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    tls_cert: field('string', optionalText()),
+    tls_key: field('string', optionalText()),
+    tls_client_ca: field('string', optionalText()),
+    tls_client_roles: field('list', z.array(clientCertificateRole(), { error: 'expected a list of CN=ROLE or CN=PRINCIPAL:ROLE' })),
   },
   auth: {
     insecure_no_auth: field('boolean', bool()),
@@ -77,6 +122,9 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       true,
     ),
     jwt_role_claim: field('string', text()),
+    oidc_issuer: field('string', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
+    oidc_audience: field('string', optionalText()),
+    oidc_max_token_lifetime_ms: field('integer', positiveInt()),
   },
   cluster: {
     bind_addr: field('string', hostPort()),
@@ -85,6 +133,24 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     bootstrap: field('boolean', bool()),
     bootstrap_expect: field('integer', nonNegativeInt()),
     encrypt: field('string', gossipKey(), true),
+    discover: field('string', clusterName()),
+    // RFC 6762 §5.2: never more than one query per second.
+    discover_interval_ms: field(
+      'integer',
+      z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
+    ),
+    token: field('string', optionalText(), true),
+  },
+  routing: {
+    tls_dir: field('string', optionalText()),
+    max_frame_bytes: field('integer', z.int({ error: 'expected an integer of at least 65536' }).min(65536, { error: 'expected an integer of at least 65536' })),
+    queue_max_messages: field('integer', positiveInt()),
+    queue_max_bytes: field('integer', positiveInt()),
+    compress: field('boolean', bool()),
+    compress_threshold_bytes: field('integer', nonNegativeInt()),
+    connect_timeout_ms: field('integer', positiveInt()),
+    tls_reload_interval_ms: field('integer', positiveInt()),
+    join_token_ttl_ms: field('integer', positiveInt()),
   },
   gossip: {
     probe_interval_ms: field('integer', positiveInt()),
@@ -100,6 +166,16 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     tcp_timeout_ms: field('integer', positiveInt()),
     gossip_to_the_dead_time_ms: field('integer', nonNegativeInt()),
     udp_buffer_size: field('integer', z.int({ error: 'expected an integer from 512 to 65507' }).min(512).max(65507)),
+    tcp_max_connections: field('integer', positiveInt()),
+    // Below 64 KiB not even a small push-pull fits.
+    tcp_max_stream_bytes: field('integer', z.int({ error: 'expected an integer of at least 65536' }).min(65536, { error: 'expected an integer of at least 65536' })),
+    tcp_stream_budget_bytes: field('integer', nonNegativeInt()),
+    tcp_header_timeout_ms: field('integer', positiveInt()),
+    delegate_versions: field('string', z.enum(['serf', 'memberlist'], { error: "expected 'serf' or 'memberlist'" })),
+  },
+  registry: {
+    max_records: field('integer', positiveInt()),
+    tombstone_ttl_ms: field('integer', positiveInt()),
   },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.
@@ -135,6 +211,10 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     dead_letters_max: field('integer', positiveInt()),
     dead_letters_per_sender: field('integer', positiveInt()),
     audit_max_rows: field('integer', positiveInt()),
+    audit_denial_max_rows: field('integer', positiveInt()),
+    audit_security_max_rows: field('integer', positiveInt()),
+    audit_max_age_ms: field('integer', positiveInt()),
+    audit_security_max_age_ms: field('integer', positiveInt()),
     conversation_max_messages: field('integer', positiveInt()),
     conversation_max_age_ms: field('integer', positiveInt()),
     flush_interval_ms: field('integer', positiveInt()),

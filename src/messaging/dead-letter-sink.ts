@@ -8,7 +8,11 @@ export type DeadLetterReason =
   | 'MAILBOX_FULL'
   | 'AGENT_UNAVAILABLE'
   | 'AGENT_ERROR'
-  | 'NO_CLIENT_WAITING';
+  | 'NO_CLIENT_WAITING'
+  | 'NODE_UNREACHABLE'
+  | 'LINK_FULL'
+  | 'LINK_LOST'
+  | 'SENDER_REFUSED';
 
 export interface DeadLetterSink {
   /**

@@ -12,7 +12,11 @@ export type DeliveryOutcome =
   /** The agent exists but does not take messages (stopped, failed, being deleted). */
   | 'unavailable'
   /** No such agent here. */
-  | 'not_found';
+  | 'not_found'
+  /** The agent's node cannot be reached (no link, or the link is down): NODE_UNREACHABLE. */
+  | 'node_unreachable'
+  /** The link to the agent's node is at its bound (a slow or stuck peer): LINK_FULL, backpressure. */
+  | 'link_full';
 
 /** The agents that run on this node, as the router sees them. */
 export interface LocalAgents {

@@ -14,7 +14,15 @@ export type HostErrorCode =
   | 'PROTOCOL_VIOLATION'
   | 'DEADLINE_PASSED'
   | 'TIMEOUT'
-  | 'INVALID_MESSAGE';
+  | 'INVALID_MESSAGE'
+  /** The receiver's node cannot be reached. */
+  | 'NODE_UNREACHABLE'
+  /** The link to the receiver's node is full: the peer is slow or stuck. */
+  | 'LINK_FULL'
+  /** The link failed after the message was handed to it and before the peer acknowledged it. */
+  | 'LINK_LOST'
+  /** A peer sent a message whose sender is not one of its agents or clients. */
+  | 'SENDER_REFUSED';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(

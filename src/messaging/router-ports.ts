@@ -4,9 +4,13 @@
 import type { DeliveryOutcome } from './delivery.ts';
 import type { AclMessage } from './message.ts';
 
-/** The hop to another node. Its outcome is read like a local one ('queued' = handed to the connection). */
+/**
+ * The hop to another node. Its outcome is read like a local one ('queued' = handed to the connection).
+ * `receiver` is the one resolved receiver on that node the message is for: a message written to several
+ * receivers crosses once per receiver, and the peer hands it to that receiver only.
+ */
 export interface RemoteRoute {
-  send(node: string, message: AclMessage): DeliveryOutcome;
+  send(node: string, message: AclMessage, receiver: string): DeliveryOutcome;
 }
 
 /**

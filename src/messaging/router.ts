@@ -112,6 +112,28 @@ export class Router implements MessageSink {
     }
   }
 
+  /**
+   * A message another node routed to `receiver` here (an agent of this node, or a client waiting here). It
+   * was judged by the protocols on the sending node: here it is only observed, so the conversation is known
+   * when the receiver answers, and delivered to that one receiver.
+   */
+  deliverFromPeer(message: AclMessage, receiver: string): void {
+    const conversations = this.#conversations;
+    if (conversations !== undefined && message.protocol !== undefined && conversations.enforces(message.protocol)) {
+      conversations.observe(message, [receiver]);
+    }
+    this.#deliverTo(message, receiver);
+  }
+
+  /**
+   * A message handed to the hop to another node that did not arrive (the link failed before the peer
+   * acknowledged it): dead-lettered, and its sender told, like any undeliverable message.
+   */
+  reportUndelivered(message: AclMessage, receiver: string, code: 'LINK_LOST' | 'NODE_UNREACHABLE', text: string): void {
+    this.#deadLetter(message, code, receiver);
+    this.#answerWithFailure(message, receiver, code, text, { receiver });
+  }
+
   /** Routes to receivers already resolved by `resolveReceivers` (so a client's wait and the routing agree). */
   routeResolved(message: AclMessage, receivers: readonly string[]): void {
     const conversations = this.#conversations;
@@ -192,7 +214,7 @@ export class Router implements MessageSink {
         outcome = this.#local.deliver(message, receiver);
       } else {
         const remote = this.#remote;
-        outcome = remote === undefined ? 'unavailable' : remote.send(location.node, message);
+        outcome = remote === undefined ? 'node_unreachable' : remote.send(location.node, message, receiver);
       }
     }
     this.#observer.onRouted(message, receiver, outcome);
@@ -241,6 +263,16 @@ export class Router implements MessageSink {
       case 'unavailable':
         this.#deadLetter(message, 'AGENT_UNAVAILABLE', receiver);
         this.#answerWithFailure(message, receiver, 'AGENT_UNAVAILABLE', `agent "${receiver}" is not available`, {
+          receiver,
+        });
+        return;
+      case 'node_unreachable':
+        this.#deadLetter(message, 'NODE_UNREACHABLE', receiver);
+        this.#answerWithFailure(message, receiver, 'NODE_UNREACHABLE', `the node of agent "${receiver}" cannot be reached`, { receiver });
+        return;
+      case 'link_full':
+        this.#deadLetter(message, 'LINK_FULL', receiver);
+        this.#answerWithFailure(message, receiver, 'LINK_FULL', `the link to the node of agent "${receiver}" is full; try again later`, {
           receiver,
         });
         return;

@@ -42,6 +42,7 @@ export class AgentService {
       if (this.#o.state.agents.get(spec.name) || this.#o.runtime.has(spec.name)) {
         throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists (upgrade it with PUT /api/v1/agents/${spec.name})`, {
           name: spec.name,
+          reason: 'exists',
         });
       }
       const sha256 = this.#o.state.modules.put(module);
@@ -236,7 +237,7 @@ export class AgentService {
 
   async #exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
     if (this.#busy.has(name)) {
-      throw new CaxtonError('CONFLICT', `agent "${name}" is being changed by another request; try again`, { name });
+      throw new CaxtonError('CONFLICT', `agent "${name}" is being changed by another request; try again`, { name, reason: 'busy' });
     }
     this.#busy.add(name);
     try {

@@ -1,17 +1,21 @@
 // The composition root: opens the node's state, wires runtime ⇄ router, restores the agents, serves the API.
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
+import { parseClientCertificateRule } from '../api/api-tls.ts';
+import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
+import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
-import { LocalAgentDirectory } from '../messaging/agent-directory.ts';
 import { ClientInbox } from '../messaging/client-inbox.ts';
+import { ClientOrigins } from '../messaging/client-origins.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
@@ -23,15 +27,21 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
+import { PeerRouting } from './peer-routing.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
-import { jwtAuthenticatorFor, looksLikeJwt, type JwtAuthenticator } from './jwt-auth.ts';
+import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
   AgentInfo,
   AgentLogLine,
+  AgentNodeState,
   AgentSpecInput,
+  AgentView,
   AuditEntry,
   ConversationView,
   DeadLetter,
@@ -44,12 +54,33 @@ import type {
 import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
 
+/**
+ * The id of a new data dir when no --node-id is given: the host name (interfaces.md), with the gossip port
+ * added when it is not the default one, so nodes started on one host with only distinct ports and data
+ * dirs do not all claim the same name (gossip would refuse the second as a conflict).
+ */
+function defaultNodeId(config: Config): string {
+  const port = parseHostPort(config.cluster.bind_addr)?.port;
+  return port === undefined || port === DEFAULT_GOSSIP_PORT ? hostname() : `${hostname()}-${port}`;
+}
+
+/** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
+const CLIENT_ORIGINS = {
+  /** One entry per (client, conversation) crossing nodes: ~150 B each, so 100,000 is ~15 MB at most. */
+  maxEntries: 100_000,
+  /** At least api.max_wait_ms: a reply later than the longest wait finds nobody anyway. */
+  minTtlMs: 120_000,
+} as const;
+
 export interface StartNodeOptions {
   config: Config;
   /** Defaults to a pino logger on stdout at config.log.level. */
   logger?: Logger;
-  /** Serve the REST API (default true); in-process benchmarks and tests may leave it off. */
-  listen?: boolean;
+  /**
+   * Serve the REST API (default true); in-process benchmarks and tests may leave it off, or ask for 'inject':
+   * the API is built and ready (node.api.inject) but bound to no port.
+   */
+  listen?: boolean | 'inject';
   /** Open the gossip port and join the cluster (default: as `listen`). */
   gossip?: boolean;
 }
@@ -63,7 +94,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly metrics: CaxtonMetrics;
   readonly runtime: AgentRuntime;
   readonly router: Router;
-  readonly directory: LocalAgentDirectory;
+  readonly directory: ObservedAgentDirectory;
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
@@ -71,8 +102,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
-  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer is set. */
-  readonly jwt: JwtAuthenticator | undefined;
+  /** The router's hop to other nodes over the routing links; absent without routing TLS material. */
+  peerRouting: PeerRouting | undefined;
+  /** Deploy, upgrade, delete and control of any agent from this node; absent without routing links. */
+  agentOperations: AgentOperations | undefined;
+  /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
+  registryBinding: RegistryBinding | undefined;
+  /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
+  readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
@@ -82,9 +119,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.logger = logger;
     this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
     this.jwt = jwtAuthenticatorFor(config.auth, (error) =>
-      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url }, 'fetching the JWKS failed: JWTs cannot be verified'),
+      logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
-    this.directory = new LocalAgentDirectory(this.nodeId);
+    this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
@@ -112,7 +149,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     router = new Router({
       directory: this.directory,
       localAgents: this.runtime,
-      clients: this.inbox,
+      // A reply for a client waiting here, else for one that wrote from another node (sent back there).
+      clients: { deliver: (reply, client) => this.inbox.deliver(reply, client) || (this.peerRouting?.forwardClientReply(reply, client) ?? false) },
       deadLetters: state.deadLetters,
       observer: observers.router,
       conversations: this.conversations,
@@ -120,7 +158,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.router = router;
     registerSystemAgents(router, {
       directory: this.directory,
-      lookupAgent: (name) => (this.runtime.has(name) ? { state: this.runtime.state(name)!, node: this.nodeId } : undefined),
+      lookupAgent: (name) => {
+        const agent = findClusterAgent(this.#agentSources(), name);
+        return agent && { state: agent.state, node: agent.node };
+      },
     });
     this.agents = new AgentService({
       nodeId: this.nodeId,
@@ -159,6 +200,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const state = openNodeState({
       dataDir: config.node.data_dir,
       nodeId: config.node.id,
+      defaultNodeId: () => defaultNodeId(config),
       limits: config.state,
       onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
     });
@@ -172,7 +214,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const node = new CaxtonNode(config, state, logger);
     try {
       await node.agents.restore();
-      if (options.gossip ?? options.listen ?? true) {
+      if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
         node.cluster = await ClusterService.start({
           config,
           nodeId: node.nodeId,
@@ -180,8 +222,20 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger: logger.child({ layer: 'cluster' }),
           onMemberEvent: (event) => node.events.publish('member', { ...event }),
         });
+        node.registryBinding = new RegistryBinding({
+          registry: node.cluster.registry,
+          directory: node.directory,
+          localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
+          localAgents: () => node.runtime.list(),
+          pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          events: node.events,
+          logger: logger.child({ layer: 'registry' }),
+        });
+        node.registryBinding.start();
+        node.#wireRouting(node.cluster, logger);
       }
-      if (options.listen ?? true) await node.#listen();
+      if (options.listen === 'inject') await node.#buildApi().ready();
+      else if (options.listen ?? true) await node.#listen();
     } catch (error) {
       await node.stop();
       throw error;
@@ -194,6 +248,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const address = parseHostPort(this.config.api.addr);
     if (!address) throw invalidArgument('api.addr', `api.addr: expected HOST:PORT, got '${this.config.api.addr}'`);
     const { host, port } = address;
+    await this.#buildApi().listen({ host, port });
+  }
+
+  #buildApi(): FastifyInstance {
     this.api = buildApi({
       services: this,
       cluster: this,
@@ -203,10 +261,24 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
+      maxWaitMs: this.config.api.max_wait_ms,
       insecureNoAuth: this.config.auth.insecure_no_auth,
-      rateLimit: { max: this.config.api.rate_limit_max, timeWindowMs: this.config.api.rate_limit_window_ms },
+      authLimits: authLimitsOf(this.config.api),
+      auditAggregation: {
+        windowMs: this.config.api.audit_window_ms,
+        denialsPerWindow: this.config.api.audit_denials_per_window,
+        maxGroups: this.config.api.audit_groups_max,
+      },
+      ...(this.config.api.tls_cert !== undefined && this.config.api.tls_key !== undefined
+        ? {
+            tls: {
+              files: { cert: this.config.api.tls_cert, key: this.config.api.tls_key, clientCa: this.config.api.tls_client_ca },
+              clientRoles: this.config.api.tls_client_roles.map((entry) => parseClientCertificateRule(entry)!),
+            },
+          }
+        : {}),
     });
-    await this.api.listen({ host, port });
+    return this.api;
   }
 
   get isStopping(): boolean {
@@ -219,6 +291,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.registryBinding?.close();
       try {
         await this.cluster?.stop();
       } catch (error) {
@@ -238,43 +311,101 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return this.#stopping;
   }
 
-  // ——— NodeServices ———
-
-  listAgents(filter: { node?: string; capability?: string } = {}): AgentInfo[] {
-    return this.runtime
-      .list()
-      .filter((a) => (filter.node === undefined || a.node === filter.node) && (filter.capability === undefined || a.capabilities.includes(filter.capability)))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  /** With routing links: messages to agents on other nodes cross them, and agent operations reach any node. */
+  #wireRouting(cluster: ClusterService, logger: Logger): void {
+    const links = cluster.routing;
+    if (!links) return;
+    const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
+    this.peerRouting = new PeerRouting({
+      nodeId: this.nodeId,
+      links,
+      router: this.router,
+      origins: new ClientOrigins({ maxEntries: CLIENT_ORIGINS.maxEntries, ttlMs: Math.max(CLIENT_ORIGINS.minTtlMs, this.config.api.max_wait_ms) }),
+      deadLetters: this.state.deadLetters,
+      nodeOf,
+      logger: logger.child({ layer: 'routing' }),
+    });
+    this.router.setRemoteRoute(this.peerRouting);
+    this.agentOperations = new AgentOperations({
+      nodeId: this.nodeId,
+      agents: this.agents,
+      local: { has: (n) => this.runtime.has(n), info: (n) => this.runtime.info(n), logs: (n, after, limit) => this.runtime.logs(n, after, limit) },
+      modules: { get: (sha) => this.state.modules.get(sha) },
+      nodeOf,
+      liveNodes: () =>
+        cluster
+          .members()
+          .filter((m) => m.state === 'alive' && m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined))
+          .map((m) => m.id),
+      rpc: links,
+      logger: logger.child({ layer: 'placement' }),
+    });
   }
 
-  getAgent(name: string): AgentInfo {
-    if (!this.runtime.has(name)) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
-    return this.runtime.info(name);
+  // ——— NodeServices ———
+
+  listAgents(filter: { node?: string; capability?: string } = {}): AgentView[] {
+    return listClusterAgents(this.#agentSources(), filter);
+  }
+
+  getAgent(name: string): AgentView {
+    const agent = findClusterAgent(this.#agentSources(), name);
+    if (!agent) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
+    return agent;
+  }
+
+  /** A local agent; a remote one's logs and controls stay on its node. */
+  #localAgent(name: string): AgentInfo {
+    const agent = this.getAgent(name);
+    if (agent.node !== this.nodeId) {
+      throw new CaxtonError('AGENT_NOT_FOUND', `agent "${name}" runs on node "${agent.node}": ask that node`, { name, node: agent.node });
+    }
+    return agent as AgentInfo;
+  }
+
+  #agentSources(): ClusterAgentSources {
+    return {
+      nodeId: this.nodeId,
+      local: () => this.runtime.list(),
+      localAgent: (name) => (this.runtime.has(name) ? this.runtime.info(name) : undefined),
+      registry: this.cluster?.registry,
+      nodeStates: () => new Map<string, AgentNodeState>((this.cluster?.members() ?? []).map((m) => [m.id, m.state])),
+    };
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    if (this.agentOperations) return this.agentOperations.deploy(spec, module);
+    // Names are cluster-wide: one already running on another node is not deployed a second time here.
+    const elsewhere = this.cluster?.registry.get(spec.name);
+    if (elsewhere && elsewhere.node !== this.nodeId) {
+      return Promise.reject(
+        new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${elsewhere.node}"`, { name: spec.name, node: elsewhere.node }),
+      );
+    }
     return this.agents.deploy(spec, module);
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
-    return this.agents.upgrade(name, spec, module);
+    return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
-    return this.agents.delete(name);
+    return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
-    return this.agents[action](name);
+    return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 
-  agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] {
-    this.getAgent(name);
+  /** A remote agent's logs come from its node; following them live stays local (the stream is this node's). */
+  agentLogs(name: string, options: { afterSeq?: number; limit?: number } = {}): AgentLogLine[] | Promise<AgentLogLine[]> {
+    if (this.agentOperations && !this.runtime.has(name)) return this.agentOperations.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
+    this.#localAgent(name);
     return this.runtime.logs(name, options.afterSeq ?? 0, options.limit ?? 100);
   }
 
   followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void {
-    this.getAgent(name);
+    this.#localAgent(name);
     return this.runtime.followLogs(name, listener);
   }
 
@@ -324,8 +455,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   /** An API key, or a JWT when an issuer is configured; a refused JWT throws UNAUTHENTICATED with the reason. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeJwt(token)) return this.state.apiKeys.verify(token);
-    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set): use an API key');
+    if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set) and no OIDC tokens (auth.oidc_issuer is not set): use an API key');
     return this.jwt.authenticate(token);
+  }
+
+  authenticateKnown(token: string): Principal | undefined {
+    return looksLikeJwt(token) ? this.jwt?.known(token) : this.state.apiKeys.cached(token);
   }
 
   audit(entry: AuditEntry): void {
@@ -365,20 +500,26 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     if (!this.cluster) {
       return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
     }
-    // Agents per remote node come with the agent registry gossip; until then only ours are known.
+    const counts = agentCounts(this.#agentSources());
     return this.cluster.members().map((m) => ({
       id: m.id,
       address: m.address,
       state: m.state,
-      agents: m.isSelf ? this.runtime.list().length : 0,
+      agents: counts.get(m.id) ?? 0,
       version: m.tags.caxton ?? 'unknown',
     }));
   }
 
+  clusterJoinToken(): string {
+    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
+    return this.cluster.createJoinToken();
+  }
+
   clusterStatus(): ClusterStatusView {
-    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1 };
+    const agents = [...agentCounts(this.#agentSources()).values()].reduce((sum, n) => sum + n, 0);
+    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1, agents };
     const { health, mode, alive, expected, quorum } = this.cluster.status();
-    return { health, mode, alive, expected, quorum };
+    return { health, mode, alive, expected, quorum, agents };
   }
 
   clusterPerformance(): PerformanceFigure[] {
@@ -391,6 +532,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
       { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
       { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
+      ...registryFigures(this.cluster),
     ];
   }
 

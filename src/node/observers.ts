@@ -28,6 +28,8 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     mailbox_full: metrics.messagesRouted.child('mailbox_full'),
     unavailable: metrics.messagesRouted.child('unavailable'),
     not_found: metrics.messagesRouted.child('not_found'),
+    node_unreachable: metrics.messagesRouted.child('node_unreachable'),
+    link_full: metrics.messagesRouted.child('link_full'),
   };
   // Cells by kind then outcome: no key string built per invocation.
   const invocations = new Map<string, Map<string, CounterCell>>();

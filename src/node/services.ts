@@ -63,6 +63,29 @@ export interface AgentInfo {
   stats: AgentStats;
 }
 
+/** The state of the node an agent runs on, as this node's membership sees it ('unknown': not a member it knows). */
+export type AgentNodeState = 'alive' | 'suspect' | 'dead' | 'left' | 'unknown';
+
+/**
+ * An agent of another node, as the cluster registry knows it: no statistics or timestamps, which stay on
+ * its node. Its records are kept when that node dies or leaves; `node_state` says so.
+ */
+export interface RemoteAgentInfo {
+  name: string;
+  node: string;
+  node_state: AgentNodeState;
+  state: AgentState;
+  version: number;
+  capabilities: string[];
+  module_sha256: string;
+  tools: ToolGrants;
+  limits: AgentLimits;
+  pinned?: string;
+}
+
+/** One agent as the API lists it: the full AgentInfo of a local one, the registry's view of a remote one. */
+export type AgentView = (AgentInfo & { node_state?: AgentNodeState }) | RemoteAgentInfo;
+
 export type AgentControlAction = 'stop' | 'start' | 'restart' | 'rollback';
 
 export interface AgentLogLine {
@@ -78,6 +101,8 @@ export interface SendOptions {
   principal: string;
   /** Wait up to this long for every receiver's answer (see interfaces.md for what counts as one). */
   waitMs?: number;
+  /** Ends the wait early with what has arrived (the client went away). */
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
@@ -105,10 +130,16 @@ export interface DeadLetter {
 
 export type Role = 'admin' | 'operator' | 'deployer' | 'sender' | 'viewer';
 
+/** How a caller proved who it is: rate limits are per (via, id), so a JWT subject never shares an API key's budget. */
+export type CredentialKind = 'api-key' | 'jwt' | 'certificate' | 'none';
+
 export interface Principal {
   id: string;
   role: Role;
+  via?: CredentialKind;
 }
+
+export type AuditCategory = 'security' | 'denial' | 'request';
 
 export interface AuditEntry {
   principal: string;
@@ -116,6 +147,12 @@ export interface AuditEntry {
   target?: string;
   outcome: 'ok' | 'denied' | 'error';
   details?: Record<string, unknown>;
+  /**
+   * Each category has its own retention budget (state.audit_*), so one kind of event never pushes out another:
+   * `security` is key creation and revocation and keyring changes (who holds access), `denial` a refused call
+   * (401/403/429, aggregated when they flood), `request` every other call. Absent means `request`.
+   */
+  category?: AuditCategory;
 }
 
 export interface NodeEvent {
@@ -128,9 +165,10 @@ export interface NodeServices {
   readonly nodeId: string;
   readonly version: string;
 
-  listAgents(filter?: { node?: string; capability?: string }): AgentInfo[];
-  /** Throws CaxtonError NOT_FOUND. */
-  getAgent(name: string): AgentInfo;
+  /** Agents of the whole cluster (local ones in full, remote ones from the registry). */
+  listAgents(filter?: { node?: string; capability?: string }): AgentView[];
+  /** A local agent, or a remote one from the registry. Throws CaxtonError NOT_FOUND. */
+  getAgent(name: string): AgentView;
   /** Throws CONFLICT when the name exists, INVALID_MODULE / INVALID_ARGUMENT naming what is wrong. */
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo>;
   /** Replaces the module and spec of an existing agent; NOT_FOUND when there is none. */
@@ -141,7 +179,7 @@ export interface NodeServices {
    * CONFLICT when there is no earlier version. Optional: a node without lifecycle control answers 501.
    */
   controlAgent?(name: string, action: AgentControlAction): Promise<AgentInfo>;
-  agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[];
+  agentLogs(name: string, options?: { afterSeq?: number; limit?: number }): AgentLogLine[] | Promise<AgentLogLine[]>;
   /** Calls `listener` for each new log line of the agent; returns the unsubscribe function. */
   followAgentLogs(name: string, listener: (line: AgentLogLine) => void): () => void;
 
@@ -155,6 +193,11 @@ export interface NodeServices {
 
   /** Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED (the reason), an unreachable JWKS UNAVAILABLE. */
   authenticate(token: string): Promise<Principal | null>;
+  /**
+   * The principal of a credential already verified and held in memory, without any I/O; undefined otherwise.
+   * Lets a known client through from an address that someone else's failed logins have blocked.
+   */
+  authenticateKnown?(token: string): Principal | undefined;
   audit(entry: AuditEntry): void;
 
   /** Live events (agent state changes, sampled messages, membership); returns the unsubscribe function. */

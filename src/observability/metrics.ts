@@ -63,7 +63,7 @@ export class LabelledCounter {
 
 /** Label values exported at 0 from the start; other values are accepted and appear when first used. */
 export const KNOWN_LABELS = {
-  routedOutcomes: ['queued', 'mailbox_full', 'unavailable', 'not_found'],
+  routedOutcomes: ['queued', 'mailbox_full', 'unavailable', 'not_found', 'node_unreachable', 'link_full'],
   invocationKinds: ['init', 'message', 'timer', 'shutdown'],
   invocationOutcomes: ['ok', 'error', 'trap'],
   trapReasons: ['fuel', 'memory', 'trap'],

@@ -1,7 +1,8 @@
 // Who did what: every mutating call and every denied call (interfaces.md, Authentication). Writes are
-// group-committed (a flood of denied calls must not cost a commit each) and the table is bounded: the
-// oldest rows go once `maxRows` is reached.
-import type { AuditEntry } from '../node/services.ts';
+// group-committed (a flood of denied calls must not cost a commit each) and bounded per category (security,
+// denial, request), by rows and by age: the oldest rows of a category go once its budget is reached, so request
+// noise or a flood of denials never pushes out the record of who created or revoked a key.
+import type { AuditCategory, AuditEntry } from '../node/services.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
 
@@ -11,7 +12,15 @@ export interface AuditRecord extends AuditEntry {
 }
 
 export interface AuditLogOptions {
+  /** Rows kept of category `request`. */
   maxRows: number;
+  /** Rows kept of categories `denial` and `security`; default maxRows. */
+  maxDenialRows?: number;
+  maxSecurityRows?: number;
+  /** Rows of `request` and `denial` older than this go; default: kept until pushed out by size. */
+  maxAgeMs?: number;
+  /** Rows of `security` older than this go. */
+  maxSecurityAgeMs?: number;
   flushIntervalMs: number;
   maxBatch: number;
   now?: () => Date;
@@ -26,7 +35,12 @@ interface AuditRow {
   target: string | null;
   outcome: AuditEntry['outcome'];
   details: string | null;
+  category: AuditCategory;
 }
+
+const CATEGORIES: readonly AuditCategory[] = ['security', 'denial', 'request'];
+/** Age pruning is a range delete on an index: once a minute is plenty for budgets counted in days. */
+const AGE_PRUNE_INTERVAL_MS = 60_000;
 
 function fromRow(row: AuditRow): AuditRecord {
   return {
@@ -37,6 +51,7 @@ function fromRow(row: AuditRow): AuditRecord {
     ...(row.target !== null ? { target: row.target } : {}),
     outcome: row.outcome,
     ...(row.details !== null ? { details: JSON.parse(row.details) as Record<string, unknown> } : {}),
+    ...(row.category !== 'request' ? { category: row.category } : {}),
   };
 }
 
@@ -45,28 +60,78 @@ export class AuditLog {
   private readonly selectRecent;
   private readonly now: () => Date;
   private nextId: number;
+  /** Rows per category in the table, kept in step with every insert and delete. */
+  private readonly counts = new Map<AuditCategory, number>();
+  private lastAgePrune = -Infinity;
 
   constructor(database: Database, options: AuditLogOptions) {
     const { db } = database;
     this.now = options.now ?? (() => new Date());
     this.nextId = ((db.prepare('SELECT max(id) FROM audit_log').pluck().get() as number | null) ?? 0) + 1;
     const insert = db.prepare(
-      'INSERT INTO audit_log (id, ts, principal, action, target, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit_log (id, ts, principal, action, target, outcome, details, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const prune = db.prepare('DELETE FROM audit_log WHERE id <= ?');
+    const pruneOldest = db.prepare(
+      'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE category = ? ORDER BY id LIMIT ?)',
+    );
+    const pruneOlderThan = db.prepare('DELETE FROM audit_log WHERE category = ? AND ts < ?');
     this.selectRecent = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
+    const countByCategory = db.prepare('SELECT category, count(*) AS n FROM audit_log GROUP BY category');
+    // From the table, not from what was written: a failed (rolled back) batch must not leave the counts off.
+    const recount = (): void => {
+      for (const category of CATEGORIES) this.counts.set(category, 0);
+      for (const row of countByCategory.all() as { category: AuditCategory; n: number }[]) this.counts.set(row.category, row.n);
+    };
+    recount();
+    const maxRows: Record<AuditCategory, number> = {
+      request: options.maxRows,
+      denial: options.maxDenialRows ?? options.maxRows,
+      security: options.maxSecurityRows ?? options.maxRows,
+    };
+    const maxAge: Record<AuditCategory, number | undefined> = {
+      request: options.maxAgeMs,
+      denial: options.maxAgeMs,
+      security: options.maxSecurityAgeMs,
+    };
+    const ageLimited = CATEGORIES.some((category) => maxAge[category] !== undefined);
+    const pruneByAge = (): void => {
+      if (!ageLimited) return;
+      const now = this.now().getTime();
+      if (now - this.lastAgePrune < AGE_PRUNE_INTERVAL_MS) return;
+      this.lastAgePrune = now;
+      for (const category of CATEGORIES) {
+        const age = maxAge[category];
+        if (age === undefined) continue;
+        const removed = pruneOlderThan.run(category, new Date(now - age).toISOString()).changes;
+        this.counts.set(category, this.counts.get(category)! - removed);
+      }
+    };
     this.writer = new BatchWriter<AuditRecord>({
       transaction: (fn) => db.transaction(fn)(),
       write: (rows) => {
         for (const r of rows) {
-          insert.run(r.id, r.ts, r.principal, r.action, r.target ?? null, r.outcome, r.details ? JSON.stringify(r.details) : null);
+          const category = r.category ?? 'request';
+          insert.run(r.id, r.ts, r.principal, r.action, r.target ?? null, r.outcome, r.details ? JSON.stringify(r.details) : null, category);
+          this.counts.set(category, this.counts.get(category)! + 1);
         }
-        prune.run(rows[rows.length - 1].id - options.maxRows);
+        for (const category of CATEGORIES) {
+          const over = this.counts.get(category)! - maxRows[category];
+          if (over > 0) this.counts.set(category, this.counts.get(category)! - pruneOldest.run(category, over).changes);
+        }
+        pruneByAge();
       },
       flushIntervalMs: options.flushIntervalMs,
       maxBatch: options.maxBatch,
-      onError: options.onError,
+      onError: (error, dropped) => {
+        try {
+          recount();
+        } catch {
+          // The database is failing as a whole; the next start counts again.
+        }
+        options.onError?.(error, dropped);
+      },
     });
+    db.transaction(pruneByAge)();
     database.onClose(() => this.writer.flush());
   }
 

@@ -91,6 +91,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'audit categories',
+    sql: `
+      -- Each category (security, denial, request) has its own retention budget by size and age, so a flood of
+      -- requests or denials never pushes out who created or revoked a key.
+      ALTER TABLE audit_log ADD COLUMN category TEXT NOT NULL DEFAULT 'request';
+      UPDATE audit_log SET category = 'denial' WHERE outcome = 'denied';
+      UPDATE audit_log SET category = 'security' WHERE action LIKE '% /api/v1/security/%' AND outcome <> 'denied';
+      CREATE INDEX audit_log_by_category ON audit_log (category, id);
+      CREATE INDEX audit_log_by_category_age ON audit_log (category, ts);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

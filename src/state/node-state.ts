@@ -13,8 +13,10 @@ import { loadNodeIdentity, type NodeIdentity } from './node-identity.ts';
 
 export interface NodeStateOptions {
   dataDir: string;
-  /** config.node.id: undefined keeps the stored id (else host name). */
+  /** config.node.id: undefined keeps the stored id (else `defaultNodeId`). */
   nodeId?: string;
+  /** The id of a new data dir when none is asked for; the host name when absent. */
+  defaultNodeId?: () => string;
   /** config.state; defaults from config/defaults.ts. */
   limits?: Partial<Config['state']>;
   /** A timer-driven flush failed and its rows were dropped (the node logs it). */
@@ -45,7 +47,7 @@ export function openNodeState(options: NodeStateOptions): NodeState {
       maxBatch: limits.flush_max_rows,
       onError: (error: unknown, dropped: number) => options.onFlushError?.(store, error, dropped),
     });
-    const identity = loadNodeIdentity(db, { requestedId: options.nodeId });
+    const identity = loadNodeIdentity(db, { requestedId: options.nodeId, ...(options.defaultNodeId ? { hostName: options.defaultNodeId } : {}) });
     const apiKeys = new ApiKeyStore(db);
     const adminKey = ensureAdminKey(options.dataDir, apiKeys);
     return {
@@ -55,7 +57,14 @@ export function openNodeState(options: NodeStateOptions): NodeState {
       modules: new ModuleStore(db),
       agents: new AgentStore(db),
       apiKeys,
-      audit: new AuditLog(database, { maxRows: limits.audit_max_rows, ...batch('audit') }),
+      audit: new AuditLog(database, {
+        maxRows: limits.audit_max_rows,
+        maxDenialRows: limits.audit_denial_max_rows,
+        maxSecurityRows: limits.audit_security_max_rows,
+        maxAgeMs: limits.audit_max_age_ms,
+        maxSecurityAgeMs: limits.audit_security_max_age_ms,
+        ...batch('audit'),
+      }),
       deadLetters: new DeadLetterStore(database, {
         maxRows: limits.dead_letters_max,
         maxPerSender: limits.dead_letters_per_sender,

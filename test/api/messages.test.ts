@@ -12,7 +12,7 @@ describe('POST /api/v1/messages', () => {
     });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ message_id: 'm-1', conversation_id: 'c-m-1' });
-    expect(services.sent[0].options).toEqual({ principal: 'app', waitMs: undefined });
+    expect(services.sent[0].options).toEqual({ principal: 'app' });
   });
 
   it('with wait_ms: 200 and the replies', async () => {

@@ -81,6 +81,7 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/cluster/members',
       '/api/v1/cluster/performance',
       '/api/v1/cluster/status',
+      '/api/v1/cluster/token',
       '/api/v1/conversations/{id}',
       '/api/v1/dead-letters',
       '/api/v1/events',
@@ -98,7 +99,15 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
   });
 
   it('rate limiting answers 429 RATE_LIMITED with Retry-After; /health is exempt', async () => {
-    const { app } = makeApi({ rateLimit: { max: 2, timeWindowMs: 60_000 } });
+    const { app } = makeApi({
+      authLimits: {
+        windowMs: 60_000,
+        perRole: { admin: 2, operator: 2, deployer: 2, sender: 2, viewer: 2 },
+        authFailuresMax: 10,
+        authFailureWindowMs: 60_000,
+        maxKeys: 100,
+      },
+    });
     for (let i = 0; i < 2; i++) await app.inject({ url: '/api/v1/agents', headers: bearer() });
     const limited = await app.inject({ url: '/api/v1/agents', headers: bearer() });
     expect(limited.statusCode).toBe(429);

@@ -210,9 +210,12 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ env: { CAXTON_GOSSIP_PROBE_TIMEOUT_MS: '1000' } })).key).toBe('gossip.probe_timeout_ms');
   });
 
-  it('has no routing section until remote routing exists: its keys are unknown', () => {
+  it('routing: its keys load, unknown ones are refused (the routing address is the gossip address, not a key)', () => {
     expect(errorOf(() => loadConfig({ env: { CAXTON_ROUTING_CA_FILE: '/ca.pem' } })).message).toBe('unknown key routing.ca_file (env CAXTON_ROUTING_CA_FILE)');
-    expect(errorOf(() => loadConfig({ env: {}, file: yamlFile('routing:\n  addr: 127.0.0.1:7947\n') })).key).toBe('routing');
+    expect(errorOf(() => loadConfig({ env: {}, file: yamlFile('routing:\n  addr: 127.0.0.1:7947\n') })).key).toBe('routing.addr');
+    const config = loadConfig({ env: { CAXTON_ROUTING_COMPRESS: 'true' }, flags: { tlsDir: '/pki/n1', token: 'caxton-join-v1.x.y' } });
+    expect(config.routing).toMatchObject({ tls_dir: '/pki/n1', compress: true, queue_max_messages: 10_000 });
+    expect(config.cluster.token).toBe('caxton-join-v1.x.y');
   });
 
   it('JWT keys: an issuer needs exactly one of secret and JWKS URL; the others need an issuer', () => {

@@ -23,7 +23,9 @@ interface RunningNode {
 
 async function startNode(settings: Record<string, unknown>): Promise<RunningNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'caxton-jwt-'));
-  const config = loadConfig({ flags: { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', ...settings }, env: {} });
+  // These tests refuse many tokens from one address on purpose: lift the failed-login budget that would cut them off.
+  const flags = { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', 'api.auth_failures_max': 10_000, ...settings };
+  const config = loadConfig({ flags, env: {} });
   const node = await CaxtonNode.start({ config, listen: true, gossip: false });
   const { port } = node.api!.server.address() as AddressInfo;
   return { node, url: `http://127.0.0.1:${port}`, dataDir };

@@ -189,7 +189,7 @@ describe('Router', () => {
     expect(agents.mailbox('sender')).toEqual([]);
   });
 
-  it('reads a remote outcome like a local one, and treats remote agents as unavailable on a single node', () => {
+  it('reads a remote outcome like a local one, and answers NODE_UNREACHABLE when no link exists', () => {
     const withRemote = setup({ remote: { send: () => 'mailbox_full' } });
     withRemote.deploy('sender');
     withRemote.deploy('far', [], Infinity, 'node-b');
@@ -200,7 +200,24 @@ describe('Router', () => {
     single.deploy('sender');
     single.deploy('far', [], Infinity, 'node-b');
     single.router.route(stamped({ performative: 'request', sender: 'sender', receiver: 'far' }));
-    expect(errorOf(single.agents.mailbox('sender')[0]).code).toBe('AGENT_UNAVAILABLE');
+    expect(errorOf(single.agents.mailbox('sender')[0]).code).toBe('NODE_UNREACHABLE');
+
+    const full = setup({ remote: { send: () => 'link_full' } });
+    full.deploy('sender');
+    full.deploy('far', [], Infinity, 'node-b');
+    full.router.route(stamped({ performative: 'request', sender: 'sender', receiver: 'far' }));
+    expect(errorOf(full.agents.mailbox('sender')[0]).code).toBe('LINK_FULL');
+    expect(full.deadLetters.records.at(-1)?.reason).toBe('LINK_FULL');
+  });
+
+  it('delivers a message from a peer to the one receiver it was sent for, observing its conversation', () => {
+    const { router, agents, deploy } = setup();
+    deploy('here');
+    deploy('also-here');
+    const message = stamped({ performative: 'request', sender: 'far', receiver: ['here', 'also-here'], protocol: 'fipa-request' });
+    router.deliverFromPeer(message, 'here');
+    expect(agents.mailbox('here')).toEqual([message]);
+    expect(agents.mailbox('also-here')).toEqual([]);
   });
 
   it('hands messages for system agents to their handler, and a throwing handler answers AGENT_ERROR', () => {

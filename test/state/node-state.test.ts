@@ -17,7 +17,7 @@ describe('admin key', () => {
     expect(first.adminKey.path).toBe(join(dir.path, 'admin.key'));
     expect(statSync(first.adminKey.path).mode & 0o777).toBe(0o600);
     const key = readFileSync(first.adminKey.path, 'utf8').trim();
-    expect(first.apiKeys.verify(key)).toEqual({ id: 'admin', role: 'admin' });
+    expect(first.apiKeys.verify(key)).toEqual({ id: 'admin', role: 'admin', via: 'api-key' });
     first.close();
 
     const second = openNodeState({ dataDir: dir.path, nodeId: 'n1' });
@@ -99,5 +99,17 @@ describe('a node killed with SIGKILL', () => {
     expect(letters).toHaveLength(40);
     expect(letters.some((d) => d.message.message_id === 'buffered')).toBe(false);
     state.close();
+  });
+});
+
+describe('node identity default', () => {
+  it('a new data dir takes the default id given when no id is asked for, and keeps it afterwards', () => {
+    dir = tempDir();
+    const first = openNodeState({ dataDir: dir.path, defaultNodeId: () => 'host-7947' });
+    expect(first.identity).toMatchObject({ nodeId: 'host-7947', created: true });
+    first.close();
+    const second = openNodeState({ dataDir: dir.path, defaultNodeId: () => 'host-7999' });
+    expect(second.identity).toMatchObject({ nodeId: 'host-7947', created: false });
+    second.close();
   });
 });

@@ -137,7 +137,7 @@ describe('API key store', () => {
     const dump = JSON.stringify(database.db.prepare('SELECT * FROM api_keys').all());
     expect(dump).not.toContain(created.key);
     expect(dump).not.toContain(created.key.slice(API_KEY_PREFIX.length));
-    expect(keys.verify(created.key)).toEqual({ id: 'ci', role: 'deployer' });
+    expect(keys.verify(created.key)).toEqual({ id: 'ci', role: 'deployer', via: 'api-key' });
     expect(keys.verify(created.key + 'x')).toBeNull();
     expect(keys.verify('Bearer nonsense')).toBeNull();
     expect(keys.list()).toEqual([{ id: created.id, name: 'ci', role: 'deployer', created_at: created.created_at }]);

@@ -33,7 +33,7 @@ export const agentLogRoutes: FastifyPluginAsync<RouteContext> = async (app, { se
       const lastEventId = Number(request.headers['last-event-id']);
       const afterSeq = query.after ?? (Number.isSafeInteger(lastEventId) ? lastEventId : undefined);
       if (!query.follow) {
-        return { lines: services.agentLogs(name, { afterSeq, limit: query.limit ?? API_DEFAULTS.logPageSize }) };
+        return { lines: await services.agentLogs(name, { afterSeq, limit: query.limit ?? API_DEFAULTS.logPageSize }) };
       }
 
       services.getAgent(name); // a 404 as JSON before the stream starts
@@ -49,7 +49,7 @@ export const agentLogRoutes: FastifyPluginAsync<RouteContext> = async (app, { se
         lastSent = line.seq;
         stream.send('log', line, line.seq);
       }
-      for (const line of services.agentLogs(name, { afterSeq, limit: query.limit ?? API_DEFAULTS.maxLogPageSize })) {
+      for (const line of await services.agentLogs(name, { afterSeq, limit: query.limit ?? API_DEFAULTS.maxLogPageSize })) {
         emit(line);
       }
       for (const line of pending.splice(0)) emit(line);

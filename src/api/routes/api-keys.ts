@@ -14,8 +14,14 @@ const ADMIN_ONLY: Permission = 'security:api-keys';
 /** A key's name is the principal id in the audit log and a path segment: keep it plain. */
 export const API_KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
+/** Principal ids the audit log gives a meaning of its own (auth switched off, a refused caller). */
+const RESERVED_KEY_NAMES = new Set(['anonymous', 'unauthenticated']);
+
 const createBody = z.strictObject({
-  name: z.string().regex(API_KEY_NAME_PATTERN, { error: 'expected 1-64 characters: letters, digits, then also . _ @ -' }),
+  name: z
+    .string()
+    .regex(API_KEY_NAME_PATTERN, { error: 'expected 1-64 characters: letters, digits, then also . _ @ -' })
+    .refine((name) => !RESERVED_KEY_NAMES.has(name.toLowerCase()), { error: 'reserved: the audit log uses this name for callers without a key' }),
   role: z.enum(ROLES as [Role, ...Role[]], { error: `expected one of ${ROLES.join(', ')}` }),
 });
 
@@ -33,7 +39,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.post(
     '/api/v1/security/api-keys',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Create an API key for a role; the answer holds the key, shown this once',
         tags: ['security'],
@@ -51,7 +57,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.get(
     '/api/v1/security/api-keys',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Every API key: name, role, creation time (never the key)',
         tags: ['security'],
@@ -64,7 +70,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ apiKeys?: ApiKeyServices }> = as
   app.delete<{ Params: { name: string } }>(
     '/api/v1/security/api-keys/:name',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'Revoke an API key: the next request with it is refused',
         tags: ['security'],

@@ -38,7 +38,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     {
       config: { permission: 'cluster:read' },
       schema: {
-        summary: 'Health (healthy/degraded), mode (read-write/read-only), alive and expected nodes, quorum',
+        summary: 'Health (healthy/degraded), mode (read-write/read-only), alive and expected nodes, quorum, agents cluster-wide',
         tags: ['cluster'],
         response: {
           200: {
@@ -49,6 +49,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
               alive: { type: 'integer' },
               expected: { type: 'integer' },
               quorum: { type: 'integer' },
+              agents: { type: 'integer' },
             },
           },
         },
@@ -68,5 +69,22 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
       },
     },
     async () => ({ figures: need().clusterPerformance() }),
+  );
+
+  app.post(
+    '/api/v1/cluster/token',
+    {
+      config: { permission: 'security:join-tokens' },
+      schema: {
+        summary: 'A join token: `caxton server start --join THIS_NODE --token T` gets a routing certificate from this node (it must hold the cluster CA)',
+        tags: ['cluster'],
+        response: { 200: { type: 'object', properties: { token: { type: 'string' } } } },
+      },
+    },
+    async () => {
+      const services = need();
+      if (!services.clusterJoinToken) throw new CaxtonError('UNAVAILABLE', 'this node has no routing layer wired to its API');
+      return { token: services.clusterJoinToken() };
+    },
   );
 };

@@ -6,7 +6,7 @@ export const healthRoutes: FastifyPluginAsync<RouteContext> = async (app, { serv
   app.get(
     '/health',
     {
-      config: { public: true, rateLimit: false },
+      config: { public: true },
       schema: {
         summary: 'Liveness of this node',
         tags: ['node'],

@@ -7,7 +7,6 @@ import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import { principalOf } from '../auth.ts';
 import type { RouteContext } from '../context.ts';
-import { API_DEFAULTS } from '../defaults.ts';
 import { streamReplies } from '../reply-stream.ts';
 import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
 
@@ -15,18 +14,21 @@ const HOST_SET_FIELDS = ['sender', 'message_id'] as const;
 
 /** The message as a client may write it. */
 export const clientMessage = messageSchema.omit({ sender: true, message_id: true });
-const sendQuery = z.strictObject({
-  wait_ms: queryInt(0, API_DEFAULTS.maxWaitMs).optional(),
-  /** With wait_ms: answer text/event-stream, one event per reply as it arrives (see reply-stream.ts). */
-  stream: queryBool.optional(),
-});
+/** The query of a send; `wait_ms` is capped by the node's api.max_wait_ms. */
+const sendQueryOf = (maxWaitMs: number) =>
+  z.strictObject({
+    wait_ms: queryInt(0, maxWaitMs).optional(),
+    /** With wait_ms: answer text/event-stream, one event per reply as it arrives (see reply-stream.ts). */
+    stream: queryBool.optional(),
+  });
 
-export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes, sse }) => {
+export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes, maxWaitMs, sse }) => {
+  const sendQuery = sendQueryOf(maxWaitMs);
   app.post(
     '/api/v1/messages',
     {
       bodyLimit: maxMessageBytes,
-      config: { permission: 'messages:send' },
+      config: { permission: 'messages:send', audit: 'count' },
       schema: {
         summary:
           'Send a message; with wait_ms, wait for every receiver to answer (or the time to pass); with stream=true ' +
@@ -64,7 +66,23 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
       if (stream && waitMs !== undefined) return streamReplies(request, reply, sse, services, parsed.message, waitMs);
 
-      const result = await services.sendMessage(parsed.message, { principal: principalOf(request).id, waitMs });
+      // A client that goes away while waiting ends the wait: its replies would have no one to go to.
+      const principal = principalOf(request).id;
+      let result;
+      if (waitMs === undefined) {
+        result = await services.sendMessage(parsed.message, { principal });
+      } else {
+        const gone = new AbortController();
+        const onClose = (): void => {
+          if (!reply.raw.writableFinished) gone.abort();
+        };
+        reply.raw.once('close', onClose);
+        try {
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal });
+        } finally {
+          reply.raw.off('close', onClose);
+        }
+      }
       const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
       if (waitMs === undefined) {
         reply.code(202);

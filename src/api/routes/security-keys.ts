@@ -32,7 +32,7 @@ export const securityKeyRoutes: FastifyPluginAsync<{ cluster?: ClusterServices }
   app.get(
     '/api/v1/security/keys',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: { summary: 'Gossip keys installed across the cluster, with how many members hold each and use it as primary', tags: ['security'], response: { 200: report } },
     },
     async () => keys('list'),
@@ -41,7 +41,7 @@ export const securityKeyRoutes: FastifyPluginAsync<{ cluster?: ClusterServices }
   app.post<{ Params: { op: string }; Body: unknown }>(
     '/api/v1/security/keys/:op',
     {
-      config: { permission: ADMIN_ONLY },
+      config: { permission: ADMIN_ONLY, audit: 'security' },
       schema: {
         summary: 'install | use | remove a gossip key (body {"key": base64}) on every live member',
         tags: ['security'],

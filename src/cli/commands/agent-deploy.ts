@@ -47,6 +47,16 @@ function deployBody(options: DeployOptions, module: Buffer): Record<string, unkn
   };
 }
 
+/**
+ * Only "that name exists" turns a deploy into an upgrade; any other conflict (the agent is being changed by
+ * another request, ...) is the user's to see. A node that predates `details.reason` says it in words.
+ */
+function isAlreadyDeployed(error: unknown): boolean {
+  if (!(error instanceof ApiError) || error.status !== 409) return false;
+  const reason = error.details?.reason;
+  return reason === undefined ? /already exists/.test(error.apiMessage) : reason === 'exists';
+}
+
 export function registerAgentDeploy(agent: Command, context: CliContext): void {
   const deploy = agent
     .command('deploy')
@@ -73,7 +83,7 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
       try {
         agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body })).body;
       } catch (error) {
-        if (!(error instanceof ApiError) || error.status !== 409) throw error;
+        if (!isAlreadyDeployed(error)) throw error;
         action = 'upgraded';
         agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body })).body;
       }

@@ -1,5 +1,6 @@
 // `caxton agents list` and `caxton agent inspect|delete|logs` (deploy is in agent-deploy.ts).
 import type { Command } from 'commander';
+import type { ClusterMemberView } from '../../api/cluster-services.ts';
 import type { AgentInfo, AgentLogLine } from '../../node/services.ts';
 import { withExamples, sessionFor, type CliContext } from '../context.ts';
 import { renderTable } from '../output.ts';
@@ -7,12 +8,19 @@ import { registerAgentControl } from './agent-control.ts';
 import { registerAgentDeploy } from './agent-deploy.ts';
 import { AGENT_COLUMNS, agentPath, describeAgent } from './agent-view.ts';
 
-function groupByNode(agents: AgentInfo[]): Map<string, AgentInfo[]> {
+/** Agents by node; every member is a group, even with no agents (`nodes` from the member list). */
+function groupByNode(agents: AgentInfo[], nodes: readonly string[] = []): Map<string, AgentInfo[]> {
   const groups = new Map<string, AgentInfo[]>();
-  for (const agent of [...agents].sort((a, b) => a.node.localeCompare(b.node) || a.name.localeCompare(b.name))) {
-    groups.set(agent.node, [...(groups.get(agent.node) ?? []), agent]);
-  }
-  return groups;
+  for (const node of nodes) groups.set(node, []);
+  for (const agent of agents) groups.set(agent.node, [...(groups.get(agent.node) ?? []), agent]);
+  const sorted = [...groups].sort(([a], [b]) => a.localeCompare(b));
+  for (const [, group] of sorted) group.sort((a, b) => a.name.localeCompare(b.name));
+  return new Map(sorted);
+}
+
+function groupHeader(node: string, count: number, state: string | undefined): string {
+  const agents = `${count} agent${count === 1 ? '' : 's'}`;
+  return state && state !== 'alive' ? `${node} (${agents}, node ${state})` : `${node} (${agents})`;
 }
 
 function logLine(line: AgentLogLine): string {
@@ -37,11 +45,22 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
         print.result(body, () => (body.agents.length ? renderTable(AGENT_COLUMNS, body.agents) : 'no agents\n'));
         return;
       }
-      const groups = groupByNode(body.agents);
+      // All nodes, those without agents too, unless a filter narrows the list; members are best effort
+      // (a node without its cluster layer answers 503).
+      let states = new Map<string, string>();
+      if (options.node === undefined && options.capability === undefined) {
+        try {
+          const { body: cluster } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
+          states = new Map(cluster.members.map((m) => [m.id, m.state]));
+        } catch {
+          /* agents alone */
+        }
+      }
+      const groups = groupByNode(body.agents, [...states.keys()]);
       print.result({ nodes: Object.fromEntries(groups) }, () => {
         if (groups.size === 0) return 'no agents\n';
         return [...groups]
-          .map(([node, group]) => `${node} (${group.length} agent${group.length === 1 ? '' : 's'})\n${renderTable(AGENT_COLUMNS, group)}`)
+          .map(([node, group]) => `${groupHeader(node, group.length, states.get(node))}\n${group.length ? renderTable(AGENT_COLUMNS, group) : ''}`)
           .join('\n');
       });
     });

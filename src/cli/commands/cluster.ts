@@ -37,6 +37,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
           ['mode', body.mode],
           ['alive', `${body.alive} of ${body.expected} expected`],
           ['quorum', String(body.quorum)],
+          ...(body.agents === undefined ? [] : [['agents', String(body.agents)] as [string, string]]),
         ]),
       );
     });
@@ -51,6 +52,16 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       print.result(body, () => renderTable(MEMBER_COLUMNS, body.members));
     });
   withExamples(members, 'caxton cluster members');
+
+  const token = cluster
+    .command('token')
+    .description('print a join token (one line) for `server start --join ADDR --token T`; ask a node holding the cluster CA')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const { body } = await client.request<{ token: string }>('POST', '/api/v1/cluster/token', { body: {} });
+      print.result(body, () => `${body.token}\n`);
+    });
+  withExamples(token, 'caxton server start --join 10.0.0.1:7946 --token "$(caxton cluster token --server http://10.0.0.1:8080)"');
 
   const performance = cluster
     .command('performance')

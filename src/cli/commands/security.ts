@@ -8,6 +8,7 @@ import { CliError } from '../cli-error.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
 import { registerApiKeyCommands } from './api-keys.ts';
+import { registerPkiCommands } from './security-pki.ts';
 
 type KeyRow = NonNullable<GossipKeyReport['keys']>[number];
 
@@ -28,7 +29,7 @@ function summary(report: GossipKeyReport): string {
 }
 
 export function registerSecurityCommands(program: Command, context: CliContext): void {
-  const security = program.command('security').description('security: the gossip encryption keyring and the API keys');
+  const security = program.command('security').description('security: the gossip encryption keyring, the API keys, the routing PKI');
   const keys = security.command('keys').description('gossip keys on every live member (as `serf keys`)');
   withExamples(
     keys,
@@ -69,4 +70,5 @@ export function registerSecurityCommands(program: Command, context: CliContext):
     });
 
   registerApiKeyCommands(security, context);
+  registerPkiCommands(security, context);
 }

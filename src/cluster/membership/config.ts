@@ -58,6 +58,13 @@ export interface MembershipConfig {
  */
 export const DEFAULT_VSN: Vsn = [1, 5, 2, 2, 5, 4];
 
+/**
+ * A plain memberlist node (no delegate versions set): delegate range and version 0/0/0. memberlist's
+ * verifyProtocol requires every member's delegate version within every other's range, so a cluster holds
+ * either this or DEFAULT_VSN (Serf's 2..5), never both.
+ */
+export const MEMBERLIST_VSN: Vsn = [1, 5, 2, 0, 0, 0];
+
 const LIFEGUARD_ON: LifeguardSwitches = {
   localHealthAwareness: true,
   dynamicSuspicion: true,

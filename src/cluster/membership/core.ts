@@ -16,6 +16,9 @@ import type { MessageTransport, PeerAddress } from './transport.ts';
 export const COMPOUND_HEADER_OVERHEAD = 2;
 export const COMPOUND_OVERHEAD = 2;
 
+const WARN_INTERVAL_MS = 60_000;
+const WARN_KEYS = 1024;
+
 export interface AckHandler {
   onAck: () => void;
   onNack?: () => void;
@@ -52,6 +55,10 @@ export class Core {
   readonly failed = new Map<string, { address: PeerAddress; since: number }>();
   private incarnation = 0;
   private sequence = 0;
+  /** Handlers of the layer above that threw (caught by notify). */
+  handlerErrors = 0;
+  /** When each kind of peer-provoked warning was last logged, and how many were held back since. */
+  private readonly warned = new Map<string, { at: number; held: number }>();
   /** Set by leave(): we no longer refute our own death and ignore alive messages about us. */
   left = false;
   stopped = false;
@@ -110,8 +117,27 @@ export class Core {
     try {
       call();
     } catch (err) {
-      this.logger.warn(`membership: ${what} handler threw: ${(err as Error).message}`);
+      this.handlerErrors += 1;
+      this.warnLimited(`notify:${what}`, `membership: ${what} handler threw: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /**
+   * A warning a peer can provoke at will (one per packet): logged at most once per key per minute, as
+   * memberlist's [ERR] lines should have been, with the count held back since. Keys are few and fixed
+   * (a kind, or a kind and a source host); at most WARN_KEYS are remembered.
+   */
+  warnLimited(key: string, message: string): void {
+    const now = this.clock.now();
+    const seen = this.warned.get(key);
+    if (seen && now - seen.at < WARN_INTERVAL_MS) {
+      seen.held += 1;
+      return;
+    }
+    this.warned.delete(key);
+    this.warned.set(key, { at: now, held: 0 });
+    if (this.warned.size > WARN_KEYS) this.warned.delete(this.warned.keys().next().value!);
+    this.logger.warn(seen?.held ? `${message} (${seen.held} more like it since the last report)` : message);
   }
 
   stateChanged(node: NodeRecord, previous: NodeState | undefined): void {

@@ -9,6 +9,13 @@ import { Suspicion } from './suspicion.ts';
 import type { PeerAddress } from './transport.ts';
 import { suspicionTimeout } from './timing.ts';
 
+/** Each side speaks a protocol and a delegate version within the other's range (memberlist verifyProtocol, pairwise). */
+export function versionsCompatible(theirs: readonly number[], ours: readonly number[]): boolean {
+  const within = (v: number | undefined, min: number | undefined, max: number | undefined): boolean =>
+    v !== undefined && min !== undefined && max !== undefined && v >= min && v <= max;
+  return within(theirs[2], ours[0], ours[1]) && within(ours[2], theirs[0], theirs[1]) && within(theirs[5], ours[3], ours[4]) && within(ours[5], theirs[3], theirs[4]);
+}
+
 function isValidPort(port: number): boolean {
   return Number.isInteger(port) && port > 0 && port <= 65535;
 }
@@ -66,7 +73,14 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   // A member nobody can send to would be probed, gossiped to and spread to every node: refuse it here,
   // where it first arrives (memberlist leaves this to the socket's error, which Node throws synchronously).
   if (!isValidPort(a.port) || a.addr.length === 0) {
-    core.logger.warn(`membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
+    core.warnLimited('alive-unusable-address', `membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
+    return;
+  }
+  // A member we cannot speak with would fail memberlist's version rule in every later push-pull: one
+  // unauthenticated datagram claiming versions [217, 255, ...] made every join to this node fail (found by
+  // fuzzing, test/cluster/membership/alive-versions.test.ts). memberlist only checks min <= max here.
+  if (a.node !== core.name && !versionsCompatible(a.vsn, core.config.vsn)) {
+    core.logger.debug(`membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: versions [${a.vsn.join(', ')}] incompatible with ours`);
     return;
   }
   let state = core.table.get(a.node);
@@ -89,7 +103,7 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   } else if (!sameBytes(state.addr, a.addr) || state.port !== a.port) {
     // A name now claimed from another address: only a member that left may be replaced.
     if (state.state !== 'left') {
-      core.logger.warn(`membership: conflicting address for ${a.node}: ${state.host}:${state.port} vs ${bytesToHost(a.addr)}:${a.port}`);
+      core.warnLimited('alive-conflicting-address', `membership: conflicting address for ${JSON.stringify(a.node).slice(0, 80)}: ${state.host}:${state.port} vs ${bytesToHost(a.addr)}:${a.port}`);
       return;
     }
     updatesNode = true;

@@ -5,7 +5,7 @@ import { clearAckHandlers } from './ack-handlers.ts';
 import { hostToBytes } from './address.ts';
 import { silentLogger, type Clock, type MembershipLogger, type Random, type TimerHandle } from './clock.ts';
 import { fastDetectConfig, type MembershipConfig } from './config.ts';
-import { Core } from './core.ts';
+import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, Core } from './core.ts';
 import type { Delegate } from './delegate.ts';
 import type { EventDelegate } from './event-delegate.ts';
 import { gossipRound } from './gossip.ts';
@@ -42,6 +42,9 @@ export class Membership {
   private readonly meta: Uint8Array;
   private readonly timers = new Set<TimerHandle>();
   private started = false;
+  /** join() calls under way; while any is, the names of members that joined through us are noted. */
+  private joinsInFlight = 0;
+  private readonly joinedMeanwhile = new Set<string>();
 
   constructor(options: MembershipOptions) {
     if (options.meta && options.meta.length > META_MAX_BYTES) {
@@ -74,7 +77,11 @@ export class Membership {
     transport.onPackets((from, messages) => {
       for (const m of messages) handlePacket(core, this.prober, from, m);
     });
-    transport.onPushPull((_from, remote) => answerPushPull(core, remote));
+    transport.onPushPull((_from, remote) => {
+      const reply = answerPushPull(core, remote);
+      if (remote.join && this.joinsInFlight > 0) this.noteJoiner(remote.nodes.map((n) => n.name));
+      return reply;
+    });
     transport.onStreamMessage((from, message) => handleStreamMessage(core, from, message));
 
     const { host, port } = transport.localAddress;
@@ -104,16 +111,25 @@ export class Membership {
   async join(addresses: PeerAddress[]): Promise<number> {
     let ok = 0;
     const errors: string[] = [];
-    for (const address of addresses) {
-      try {
-        await pushPullWith(this.core, address, true);
-        ok += 1;
-      } catch (err) {
-        errors.push(`${address.host}:${address.port}: ${(err as Error).message}`);
+    const reached: PeerAddress[] = [];
+    this.joinsInFlight += 1;
+    try {
+      for (const address of addresses) {
+        try {
+          await pushPullWith(this.core, address, true);
+          ok += 1;
+          reached.push(address);
+        } catch (err) {
+          errors.push(`${address.host}:${address.port}: ${(err as Error).message}`);
+        }
       }
+    } finally {
+      this.joinsInFlight -= 1;
     }
+    if (ok > 0 && this.joinsInFlight === 0) this.resyncJoinedMeanwhile(reached);
     if (ok === 0 && addresses.length > 0) {
-      throw new CaxtonError('UNAVAILABLE', `could not join any of ${addresses.length} address(es)`, { errors });
+      // The peer's reason (versions, key, label) belongs in the one line an operator reads.
+      throw new CaxtonError('UNAVAILABLE', `could not join any of ${addresses.length} address(es): ${errors.join('; ')}`, { errors });
     }
     return ok;
   }
@@ -205,15 +221,66 @@ export class Membership {
     aliveNode(core, alive, true);
   }
 
-  /** Queues a user message for gossip (sent retransmitLimit times to random members, never relayed by us). */
-  sendUser(payload: Uint8Array): void {
+  /**
+   * Queues a user message for gossip (sent retransmitLimit times to random members, never relayed by us).
+   * With a `key` (memberlist NamedBroadcast), a newer message with the same key replaces this one while
+   * queued. `onFinished` is called once, when it was sent enough times or was replaced.
+   */
+  sendUser(payload: Uint8Array, key?: string, onFinished?: () => void): void {
     const message: UserMsg = { type: 'user', payload };
-    this.core.broadcast(undefined, message);
+    // Keys live apart from node names (which name the queue's SWIM messages): NUL is in no host name.
+    const name = key === undefined ? undefined : `\u0000user:${key}`;
+    this.core.queue.queue({ message, size: this.core.transport.messageSize(message), name, onFinished });
+  }
+
+  /** The largest user payload one gossip packet carries: a larger one would never leave the queue. */
+  get maxUserPayloadBytes(): number {
+    const empty = this.core.transport.messageSize({ type: 'user', payload: new Uint8Array(0) });
+    return this.core.transport.maxPacketBytes - COMPOUND_HEADER_OVERHEAD - COMPOUND_OVERHEAD - empty;
+  }
+
+  /** Handlers of the layer above (delegate, events) that threw on input and were caught. */
+  get handlerErrors(): number {
+    return this.core.handlerErrors;
   }
 
   /** Broadcasts still waiting in the gossip queue. */
   pendingBroadcasts(): number {
     return this.core.queue.length;
+  }
+
+  /** At most this many members that joined through us during our own join get a full sync after it. */
+  private static readonly RESYNC_MAX = 16;
+
+  private noteJoiner(names: string[]): void {
+    for (const name of names) {
+      if (this.joinedMeanwhile.size >= Membership.RESYNC_MAX) return;
+      if (name !== this.core.name) this.joinedMeanwhile.add(name);
+    }
+  }
+
+  /**
+   * Members that joined through us while our own join was in flight got the partial view we had then, and
+   * the alive broadcasts about them were spent on the few peers we knew (the joiners themselves): without
+   * this they and the cluster we joined learn of each other only at the next push-pull (issue 9, finding
+   * a). So, once our join completed: push-pull again with the joined address (it learns the newcomers) and
+   * with each newcomer (it learns the cluster). Best effort; push-pull repairs the rest later.
+   */
+  private resyncJoinedMeanwhile(reached: PeerAddress[]): void {
+    const { core } = this;
+    const names = [...this.joinedMeanwhile];
+    this.joinedMeanwhile.clear();
+    if (names.length === 0 || core.stopped) return;
+    const targets = [...reached];
+    for (const name of names) {
+      const node = core.table.get(name);
+      if (node && node.state === 'alive') targets.push(core.addressOf(node));
+    }
+    for (const to of targets) {
+      pushPullWith(core, to, false).catch((err: Error) => {
+        core.logger.debug(`membership: push-pull after join with ${to.host}:${to.port} failed: ${err.message}`);
+      });
+    }
   }
 
   private anyAlive(): boolean {

@@ -28,7 +28,7 @@ export function handlePacket(core: Core, prober: Prober, from: PeerAddress, mess
     case 'user':
       return core.notify('notifyMessage', () => core.delegate.notifyMessage?.(message.payload));
     case 'err':
-      return core.logger.warn(`membership: peer ${from.host}:${from.port} reported an error: ${message.error}`);
+      return core.warnLimited(`err:${from.host}`, `membership: peer ${from.host}:${from.port} reported an error: ${message.error.slice(0, 200)}`);
   }
 }
 

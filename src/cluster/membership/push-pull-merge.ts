@@ -85,7 +85,7 @@ export function answerPushPull(core: Core, remote: PushPull): PushPull {
     try {
       mergeRemoteState(core, remote, remote.join);
     } catch (err) {
-      core.logger.warn(`membership: push-pull from a peer refused: ${(err as Error).message}`);
+      core.warnLimited('push-pull-refused', `membership: push-pull from a peer refused: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return reply;

@@ -24,8 +24,30 @@ export interface NetTransportOptions {
   tcpTimeoutMs?: number;
   /** Largest datagram we send before encryption/CRC overhead. */
   udpBufferBytes?: number;
+  /** Incoming TCP connections open at once (gossip streams, and whatever else arrives on the port). */
+  maxIncomingStreams?: number;
+  /** Largest message one incoming (or reply) stream may carry, as received. */
+  maxStreamBytes?: number;
+  /** Bytes all incoming streams may buffer together beyond STREAM_FREE_BYTES each. */
+  streamBudgetBytes?: number;
+  /** An incoming stream must send its first bytes (the message header) within this. */
+  streamHeaderTimeoutMs?: number;
   /** Told about failures that are otherwise only counted (bind errors still reject listen()). */
   onError?: (error: Error) => void;
+  /** Told, at most once per source address per minute, that input from it was refused and why. */
+  onRefused?: (refusal: InputRefusal) => void;
+}
+
+/** Input a peer sent that was dropped: counted in stats always, reported through onRefused rate-limited. */
+export interface InputRefusal {
+  /** HOST:PORT of the sender (the port of a TCP stream is ephemeral). */
+  source: string;
+  transport: 'udp' | 'tcp';
+  /** The stats counter that counted it (e.g. decryptFailed, unencrypted, streamErrors, refusedStreams). */
+  cause: string;
+  detail?: string;
+  /** Refusals from the same source not reported since its last report. */
+  suppressed: number;
 }
 
 export const NET_TRANSPORT_DEFAULTS = {
@@ -44,7 +66,34 @@ export const NET_TRANSPORT_DEFAULTS = {
   tcpTimeoutMs: 10_000,
   /** memberlist UDPBufferSize: 1400 fits a 1500-byte Ethernet MTU with IP/UDP headers to spare. */
   udpBufferBytes: 1400,
+  /**
+   * A node gets a push-pull from each peer every push_pull_interval (15 s, scaled up past 32 members), each
+   * lasting milliseconds, plus joins: even 100 nodes rarely hold 10 streams at once. 64 leaves room for a
+   * burst of joins while 64 idle sockets cost ~nothing. memberlist has no cap (issue 10, finding 2).
+   */
+  maxIncomingStreams: 64,
+  /**
+   * memberlist refuses more than 20 MiB. Push-pull user state will carry the agent registry: ~150 bytes per
+   * agent record, so 50,000 agents are ~7.5 MiB; 16 MiB leaves twice that room.
+   */
+  maxStreamBytes: 16 * 1024 * 1024,
+  /**
+   * Four full-size push-pulls at once; beyond that a large stream is refused (the peer retries at its next
+   * push-pull) rather than letting 40 hostile connections hold 40 × 16 MiB. Small streams do not count.
+   */
+  streamBudgetBytes: 64 * 1024 * 1024,
+  /** A peer writes its whole message at once; 2 s covers a loaded peer and frees a slowloris socket 5× sooner. */
+  streamHeaderTimeoutMs: 2000,
+  /** One report per source per minute: the operator learns who sends garbage, a flood cannot fill the log. */
+  refusalLogIntervalMs: 60_000,
 } as const;
+
+/**
+ * What each incoming stream may buffer without touching the shared budget: every ping, ack, user message
+ * and a push-pull of ~500 members fits, so legitimate small traffic passes while the budget is spent.
+ * The connection cap bounds the sum (64 × 64 KiB = 4 MiB).
+ */
+export const STREAM_FREE_BYTES = 64 * 1024;
 
 export function defaultAdvertiseHost(bindHost: string): string {
   if (bindHost !== '0.0.0.0' && bindHost !== '::') return bindHost;

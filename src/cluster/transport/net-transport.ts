@@ -11,10 +11,12 @@ import type { Keyring } from '../wire/keyring.ts';
 import { decodePacket, encodePacket } from '../wire/packet.ts';
 import { encodePushPull, encodeUserStream } from '../wire/pushpull.ts';
 import { type EncryptionVersion, encryptOverhead } from '../wire/security.ts';
-import { frameStream, type StreamMessage, type StreamOptions } from '../wire/stream.ts';
+import { frameStream, type StreamMessage, type StreamOptions, StreamTooLarge } from '../wire/stream.ts';
 import { newWireStats, type WireStats } from '../wire/wire-stats.ts';
-import { defaultAdvertiseHost, NET_TRANSPORT_DEFAULTS, type NetTransportOptions } from './net-transport-options.ts';
-import { readStreamMessage } from './stream-reader.ts';
+import { defaultAdvertiseHost, type InputRefusal, NET_TRANSPORT_DEFAULTS, type NetTransportOptions, STREAM_FREE_BYTES } from './net-transport-options.ts';
+import { SourceLogLimit } from './source-log-limit.ts';
+import { StreamBudget } from './stream-budget.ts';
+import { readStreamMessage, type StreamReadLimits } from './stream-reader.ts';
 
 export interface NetTransportStats extends WireStats {
   packetsReceived: number;
@@ -26,11 +28,25 @@ export interface NetTransportStats extends WireStats {
   sendErrors: number;
   /** Datagrams whose decoding or handling threw (caught by the last-resort guard). */
   handlerErrors: number;
+  /** Incoming connections closed at once because maxIncomingStreams were already open. */
+  refusedStreams: number;
+  /** Incoming streams refused for their size: over maxStreamBytes, or the shared budget was spent. */
+  oversizedStreams: number;
+}
+
+/** The stream limits and reporting a NetTransport applies, resolved from NetTransportOptions. */
+interface StreamGuards {
+  maxIncomingStreams: number;
+  incoming: StreamReadLimits;
+  reply: StreamReadLimits;
+  onRefused: ((refusal: InputRefusal) => void) | undefined;
 }
 
 type PacketHandler = (from: PeerAddress, messages: PacketMessage[]) => void;
 type PushPullHandler = (from: PeerAddress, remote: PushPull) => PushPull;
 type StreamHandler = (from: PeerAddress, message: PacketMessage) => PacketMessage | undefined;
+/** Takes over a TCP connection on the gossip port whose first bytes (`head`) belong to another protocol. */
+export type ForeignStreamHandler = (socket: Socket, head: Buffer) => void;
 
 /** How often listen() retries when the UDP half of a random port (bindPort 0) is taken. */
 const BIND_ATTEMPTS = 10;
@@ -43,12 +59,27 @@ const peerOf = (host: string | undefined, port: number | undefined): PeerAddress
 export class NetTransport implements MessageTransport {
   readonly localAddress: PeerAddress;
   readonly maxPacketBytes: number;
-  readonly stats: NetTransportStats = { ...newWireStats(), packetsReceived: 0, packetsSent: 0, streamsAccepted: 0, streamErrors: 0, sendErrors: 0, handlerErrors: 0 };
+  readonly stats: NetTransportStats = {
+    ...newWireStats(),
+    packetsReceived: 0,
+    packetsSent: 0,
+    streamsAccepted: 0,
+    streamErrors: 0,
+    sendErrors: 0,
+    handlerErrors: 0,
+    refusedStreams: 0,
+    oversizedStreams: 0,
+  };
   private packetHandler: PacketHandler | undefined;
   private pushPullHandler: PushPullHandler | undefined;
   private streamHandler: StreamHandler | undefined;
+  /** By first byte: protocols sharing the gossip TCP port (routing TLS 0x16, enrollment 0xCE). */
+  private readonly foreignStreams = new Map<number, ForeignStreamHandler>();
   private readonly streamOptions: StreamOptions;
   private readonly openSockets = new Set<Socket>();
+  /** Accepted sockets that count against maxIncomingStreams (until closed or released). */
+  private readonly incoming = new Set<Socket>();
+  private readonly refusalLog = new SourceLogLimit({ intervalMs: NET_TRANSPORT_DEFAULTS.refusalLogIntervalMs, maxSources: 1024, now: Date.now });
   private closed = false;
 
   private constructor(
@@ -59,7 +90,7 @@ export class NetTransport implements MessageTransport {
     private readonly encryptionVersion: EncryptionVersion,
     private readonly compress: boolean,
     private readonly crcFor: (to: PeerAddress) => boolean,
-    private readonly tcpTimeoutMs: number,
+    private readonly guards: StreamGuards,
     udpBufferBytes: number,
     advertise: PeerAddress | undefined,
     private readonly onError: (error: Error) => void,
@@ -71,7 +102,7 @@ export class NetTransport implements MessageTransport {
     this.streamOptions = { keyring, encryptionVersion, compress };
     udp.on('message', (buf, rinfo) => this.receivePacket(buf, peerOf(rinfo.address, rinfo.port)));
     udp.on('error', (e) => this.onError(e));
-    tcp.on('connection', (socket) => this.acceptStream(socket));
+    tcp.on('connection', (socket) => this.admitStream(socket));
     tcp.on('error', (e) => this.onError(e));
   }
 
@@ -120,7 +151,7 @@ export class NetTransport implements MessageTransport {
         options.encryptionVersion ?? NET_TRANSPORT_DEFAULTS.encryptionVersion,
         options.compress ?? NET_TRANSPORT_DEFAULTS.compress,
         crcFor,
-        options.tcpTimeoutMs ?? NET_TRANSPORT_DEFAULTS.tcpTimeoutMs,
+        guardsFrom(options),
         options.udpBufferBytes ?? NET_TRANSPORT_DEFAULTS.udpBufferBytes,
         options.advertise,
         options.onError ?? (() => {}),
@@ -163,7 +194,9 @@ export class NetTransport implements MessageTransport {
   }
 
   async pushPull(to: PeerAddress, local: PushPull, timeoutMs: number): Promise<PushPull> {
-    const reply = await this.exchange(to, encodePushPull(local), timeoutMs, true);
+    const reply = await this.exchange(to, encodePushPull(local), timeoutMs, true).catch((e: Error) => {
+      throw new Error(withLikelyCause(e.message));
+    });
     if (reply.kind === 'pushPull') return reply.pushPull;
     if (reply.kind === 'message' && reply.message.type === 'err') throw new Error(`remote error: ${reply.message.error}`);
     throw new Error(`push-pull with ${to.host}:${to.port}: unexpected reply ${reply.kind === 'unknown' ? reply.messageType : reply.kind}`);
@@ -193,6 +226,14 @@ export class NetTransport implements MessageTransport {
     this.streamHandler = handler;
   }
 
+  /**
+   * Connections whose first byte is `marker` go to `handler` instead of memberlist. The marker must not be a
+   * memberlist message type nor its label byte: 0x16 (a TLS handshake record) and 0xCE are neither.
+   */
+  onForeignStream(marker: number, handler: ForeignStreamHandler): void {
+    this.foreignStreams.set(marker, handler);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -204,12 +245,30 @@ export class NetTransport implements MessageTransport {
     this.stats.packetsReceived++;
     // The last-resort guard for anything a datagram provokes: counted and reported, never thrown.
     try {
+      const dropsBefore = wireDrops(this.stats);
       const messages = decodePacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), this.keyring, this.stats);
+      const cause = wireDropCause(this.stats, dropsBefore);
+      if (cause) this.refused(from, 'udp', cause);
       if (messages.length === 0 || !this.packetHandler) return;
       this.packetHandler(from, messages);
     } catch (e) {
       this.stats.handlerErrors++;
+      this.refused(from, 'udp', 'handlerErrors', e);
       this.onError(e as Error);
+    }
+  }
+
+  /** Reports a refusal through onRefused, at most once per source host per interval; never throws. */
+  private refused(from: PeerAddress, transport: 'udp' | 'tcp', cause: string, error?: unknown): void {
+    const report = this.guards.onRefused;
+    if (!report) return;
+    const suppressed = this.refusalLog.admit(from.host);
+    if (suppressed === undefined) return;
+    try {
+      const detail = error === undefined ? undefined : error instanceof Error ? error.message : String(error);
+      report({ source: `${from.host}:${from.port}`, transport, cause, detail, suppressed });
+    } catch {
+      /* a failing logger must not turn a refusal into a crash */
     }
   }
 
@@ -247,7 +306,7 @@ export class NetTransport implements MessageTransport {
         await new Promise<void>((resolve, reject) => socket.end(framed, () => resolve()).once('error', reject));
         return;
       }
-      const reply = readStreamMessage(socket, this.keyring, remaining);
+      const reply = readStreamMessage(socket, this.keyring, { ...this.guards.reply, deadlineMs: remaining, headerTimeoutMs: remaining });
       socket.write(framed);
       return reply;
     };
@@ -255,6 +314,30 @@ export class NetTransport implements MessageTransport {
       socket.destroy();
       this.openSockets.delete(socket);
     });
+  }
+
+  /**
+   * Every accepted TCP connection counts against maxIncomingStreams until it closes (or is released),
+   * whatever it turns out to carry, so the cap holds before a single byte is read.
+   */
+  private admitStream(socket: Socket): void {
+    if (this.closed || this.incoming.size >= this.guards.maxIncomingStreams) {
+      if (!this.closed) {
+        this.stats.refusedStreams++;
+        this.refused(peerOf(socket.remoteAddress, socket.remotePort), 'tcp', 'refusedStreams', `${this.incoming.size} incoming streams already open`);
+      }
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.incoming.add(socket);
+    socket.once('close', () => this.incoming.delete(socket));
+    this.acceptStream(socket);
+  }
+
+  /** Stops counting a socket against maxIncomingStreams (a long-lived connection handed to another layer). */
+  releaseIncoming(socket: Socket): void {
+    this.incoming.delete(socket);
   }
 
   private acceptStream(socket: Socket): void {
@@ -268,13 +351,49 @@ export class NetTransport implements MessageTransport {
     const from = peerOf(socket.remoteAddress, socket.remotePort);
     socket.on('error', () => {});
     socket.once('close', () => this.openSockets.delete(socket));
-    readStreamMessage(socket, this.keyring, this.tcpTimeoutMs).then(
+    if (this.foreignStreams.size > 0) {
+      // One byte tells the protocol: memberlist, or one handed over (it then owns the socket and its bounds).
+      const peekTimer = setTimeout(() => socket.destroy(), this.guards.incoming.headerTimeoutMs);
+      socket.once('close', () => clearTimeout(peekTimer));
+      socket.once('data', (head: Buffer) => {
+        clearTimeout(peekTimer);
+        socket.pause();
+        const foreign = this.foreignStreams.get(head[0]);
+        if (!foreign) {
+          socket.unshift(head);
+          this.readGossipStream(socket, from);
+          socket.resume(); // pause() above made flowing explicit: a new 'data' listener alone would not restart it
+          return;
+        }
+        this.openSockets.delete(socket);
+        // Handed over: a long-lived routing link, bounded by its own layer, not a gossip stream.
+        this.releaseIncoming(socket);
+        try {
+          foreign(socket, head);
+        } catch (e) {
+          socket.destroy();
+          this.onError(e as Error);
+        }
+      });
+      return;
+    }
+    this.readGossipStream(socket, from);
+  }
+
+  private readGossipStream(socket: Socket, from: PeerAddress): void {
+    readStreamMessage(socket, this.keyring, this.guards.incoming).then(
       (message) => this.answerStream(socket, from, message),
       (e: Error) => {
         this.stats.streamErrors++;
+        if (e instanceof StreamTooLarge) this.stats.oversizedStreams++;
+        this.refused(from, 'tcp', e instanceof StreamTooLarge ? 'oversizedStreams' : 'streamErrors', e);
         // memberlist answers a stream it could not read with an errResp carrying the reason.
-        if (!socket.destroyed && socket.writable) socket.end(frameStream(encodeMessage({ type: 'err', error: e.message }), this.streamOptions));
-        else socket.destroy();
+        try {
+          if (!socket.destroyed && socket.writable) socket.end(frameStream(encodeMessage({ type: 'err', error: e.message }), this.streamOptions));
+          else socket.destroy();
+        } catch {
+          socket.destroy();
+        }
       },
     );
   }
@@ -292,11 +411,54 @@ export class NetTransport implements MessageTransport {
       }
     } catch (e) {
       this.stats.streamErrors++;
+      this.refused(from, 'tcp', 'streamErrors', e);
       this.onError(e as Error);
     }
-    if (reply) socket.end(frameStream(reply, this.streamOptions));
-    else socket.end();
+    try {
+      if (reply) socket.end(frameStream(reply, this.streamOptions));
+      else socket.end();
+    } catch (e) {
+      this.stats.streamErrors++;
+      this.onError(e as Error);
+      socket.destroy();
+    }
   }
+}
+
+function guardsFrom(options: NetTransportOptions): StreamGuards {
+  const d = NET_TRANSPORT_DEFAULTS;
+  const deadlineMs = options.tcpTimeoutMs ?? d.tcpTimeoutMs;
+  const maxBytes = options.maxStreamBytes ?? d.maxStreamBytes;
+  const budget = new StreamBudget(options.streamBudgetBytes ?? d.streamBudgetBytes, STREAM_FREE_BYTES);
+  return {
+    maxIncomingStreams: options.maxIncomingStreams ?? d.maxIncomingStreams,
+    incoming: { deadlineMs, headerTimeoutMs: Math.min(deadlineMs, options.streamHeaderTimeoutMs ?? d.streamHeaderTimeoutMs), maxBytes, budget },
+    // A reply to our own request: bounded in size, not in the budget (we chose to ask).
+    reply: { deadlineMs, headerTimeoutMs: deadlineMs, maxBytes },
+    onRefused: options.onRefused,
+  };
+}
+
+const WIRE_DROP_CAUSES = ['unknownType', 'malformed', 'truncatedParts', 'badCrc', 'decryptFailed', 'unencrypted', 'labelled'] as const;
+
+function wireDrops(stats: WireStats): number[] {
+  return WIRE_DROP_CAUSES.map((k) => stats[k]);
+}
+
+/** The counter a datagram moved (the first, when a compound moved several), or undefined. */
+function wireDropCause(stats: WireStats, before: number[]): string | undefined {
+  return WIRE_DROP_CAUSES.find((k, i) => stats[k] !== before[i]);
+}
+
+/** A join that fails on the peer's answer: the probable misconfiguration, for the operator's one log line. */
+function withLikelyCause(message: string): string {
+  if (/could not decrypt|No installed keys/i.test(message)) return `${message} (the peer uses a different gossip key)`;
+  if (/Remote state is encrypted/.test(message)) return `${message} (the peer encrypts gossip: set cluster.encrypt)`;
+  if (/remote state is not encrypted/.test(message)) return `${message} (the peer does not encrypt gossip)`;
+  if (/closed before a complete message/.test(message)) {
+    return `${message} (the peer hung up without answering: a memberlist label it requires, a key it refuses, or not a gossip port)`;
+  }
+  return message;
 }
 
 function always(): boolean {

@@ -8,7 +8,9 @@
 
 /** Thrown when the input ends inside a value; a stream reader waits for more bytes and tries again. */
 export class NeedMoreBytes extends Error {
-  constructor() {
+  /** How many bytes of the input (from its start) the value being read needs at least: a stream reader
+   * waits for that many before parsing again, and refuses at once a declared length beyond its bound. */
+  constructor(readonly needed = 0) {
     super('msgpack: input ends inside a value');
   }
 }
@@ -158,7 +160,7 @@ export class MsgpackReader {
   }
 
   private need(n: number): void {
-    if (this.offset + n > this.buf.length) throw new NeedMoreBytes();
+    if (this.offset + n > this.buf.length) throw new NeedMoreBytes(this.offset + n);
   }
 
   private u8(): number {

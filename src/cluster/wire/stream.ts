@@ -16,7 +16,8 @@ export type StreamMessage =
   | { kind: 'message'; message: PacketMessage }
   | { kind: 'unknown'; messageType: number };
 
-export type StreamParse = { done: false } | { done: true; message: StreamMessage; consumed: number };
+/** needBytes: the stream must hold at least this many bytes before parsing again can make progress. */
+export type StreamParse = { done: false; needBytes: number } | { done: true; message: StreamMessage; consumed: number };
 
 /** A stream the peer got wrong; memberlist answers with an errResp carrying the text. */
 export class StreamError extends Error {}
@@ -28,7 +29,7 @@ export interface StreamOptions {
 }
 
 const STREAM_HEADER_BYTES = 5;
-const NEED_MORE: StreamParse = { done: false };
+const needMore = (needBytes: number): StreamParse => ({ done: false, needBytes });
 
 export function frameStream(msg: Uint8Array, options: StreamOptions): Uint8Array {
   if (options.compress) msg = compressMessage(msg);
@@ -43,38 +44,48 @@ export function frameStream(msg: Uint8Array, options: StreamOptions): Uint8Array
   return out;
 }
 
-/** Parses the first message of `buf` (all bytes received so far on the stream). */
-export function parseStream(buf: Uint8Array, keyring: Keyring | undefined): StreamParse {
-  if (buf.length < 1) return NEED_MORE;
+/**
+ * Parses the first message of `buf` (all bytes received so far on the stream). A message longer than
+ * `maxBytes` is refused as soon as its header says so (a declared encrypted length, push-pull user state
+ * or user message length), before its body is buffered; memberlist's own limit is 20 MiB.
+ */
+export function parseStream(buf: Uint8Array, keyring: Keyring | undefined, maxBytes: number = MAX_PUSH_STATE_BYTES): StreamParse {
+  if (buf.length < 1) return needMore(1);
   if (buf[0] === MessageType.encrypt) {
     if (!keyring) throw new StreamError('Remote state is encrypted and encryption is not configured');
-    if (buf.length < STREAM_HEADER_BYTES) return NEED_MORE;
+    if (buf.length < STREAM_HEADER_BYTES) return needMore(STREAM_HEADER_BYTES);
     const length = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(1);
-    if (length > MAX_PUSH_STATE_BYTES) throw new StreamError(`Remote node state is larger than limit (${length})`);
-    if (buf.length < STREAM_HEADER_BYTES + length) return NEED_MORE;
+    if (length > maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${length})`);
+    if (buf.length < STREAM_HEADER_BYTES + length) return needMore(STREAM_HEADER_BYTES + length);
     let plain: Uint8Array;
     try {
       plain = decryptPayload(keyring.getKeys(), buf.subarray(STREAM_HEADER_BYTES, STREAM_HEADER_BYTES + length), buf.subarray(0, STREAM_HEADER_BYTES));
     } catch (e) {
       throw new StreamError((e as Error).message);
     }
-    return { done: true, message: parseComplete(plain), consumed: STREAM_HEADER_BYTES + length };
+    return { done: true, message: parseComplete(plain, maxBytes), consumed: STREAM_HEADER_BYTES + length };
   }
   if (keyring) throw new StreamError('Encryption is configured but remote state is not encrypted');
-  if (buf.length > MAX_PUSH_STATE_BYTES) throw new StreamError(`Remote node state is larger than limit (${buf.length})`);
+  if (buf.length > maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${buf.length})`);
   try {
-    const { message, consumed } = parsePlain(buf);
+    const { message, consumed } = parsePlain(buf, maxBytes);
     return { done: true, message, consumed };
   } catch (e) {
-    if (e instanceof NeedMoreBytes) return NEED_MORE;
+    if (e instanceof NeedMoreBytes) {
+      if (e.needed > maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${e.needed})`);
+      return needMore(Math.max(e.needed, buf.length + 1));
+    }
     throw asStreamError(e);
   }
 }
 
+/** A stream whose declared or received size is beyond the reader's bound. */
+export class StreamTooLarge extends StreamError {}
+
 /** A message whose bytes are all here (decrypted): running out of bytes is a malformed message. */
-function parseComplete(buf: Uint8Array): StreamMessage {
+function parseComplete(buf: Uint8Array, maxBytes: number): StreamMessage {
   try {
-    return parsePlain(buf).message;
+    return parsePlain(buf, maxBytes).message;
   } catch (e) {
     throw asStreamError(e);
   }
@@ -83,15 +94,15 @@ function parseComplete(buf: Uint8Array): StreamMessage {
 function asStreamError(e: unknown): StreamError {
   if (e instanceof StreamError) return e;
   if (e instanceof NeedMoreBytes) return new StreamError('stream message truncated');
-  return new StreamError((e as Error).message);
+  return new StreamError(e instanceof Error ? e.message : String(e));
 }
 
-function parsePlain(buf: Uint8Array): { message: StreamMessage; consumed: number } {
-  if (buf.length < 1) throw new NeedMoreBytes();
+function parsePlain(buf: Uint8Array, maxBytes: number): { message: StreamMessage; consumed: number } {
+  if (buf.length < 1) throw new NeedMoreBytes(1);
   const reader = new MsgpackReader(buf, 1);
   if (buf[0] === MessageType.compress) {
-    const inner = readCompressed(reader, MAX_PUSH_STATE_BYTES);
-    return { message: parseComplete(inner), consumed: reader.offset };
+    const inner = readCompressed(reader, maxBytes);
+    return { message: parseComplete(inner, maxBytes), consumed: reader.offset };
   }
   const message = parseBody(buf[0], buf, reader);
   return { message, consumed: reader.offset };

@@ -49,7 +49,7 @@ describe('five real nodes', () => {
 
     // Status: 4 of 5 alive, quorum 3, still read-write; the CLI shows the same.
     const status = await api<{ health: string; mode: string; alive: number; expected: number; quorum: number }>(nodes[0], 'GET', '/api/v1/cluster/status');
-    expect(status.body).toEqual({ health: 'degraded', mode: 'read-write', alive: 4, expected: 5, quorum: 3 });
+    expect(status.body).toEqual({ health: 'degraded', mode: 'read-write', alive: 4, expected: 5, quorum: 3, agents: 0 });
     const cli = await runCli(['cluster', 'members', '--server', nodes[0].url, '--api-key', nodes[0].apiKey()]);
     expect(cli.stdout).toMatch(new RegExp(`${victim.id}\\s+127\\.0\\.0\\.1:${victim.gossipPort}\\s+dead`));
 

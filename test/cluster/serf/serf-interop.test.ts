@@ -3,7 +3,8 @@
 // the other's crash, and a graceful leave shows as `left`. Needs the `serf` binary: skipped, loudly,
 // when it is absent (CI installs Debian's serf).
 import { afterAll, describe, expect, it } from 'vitest';
-import { firstChange, members, startClusterNode, stopAll, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
+import { exampleModule } from '../../helpers/modules.ts';
+import { api, firstChange, members, startClusterNode, stopAll, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
 import { freePort, SERF_BINARY, SerfAgent } from './serf-agent.ts';
 
 if (!SERF_BINARY) {
@@ -50,6 +51,11 @@ describe.skipIf(!SERF_BINARY)('Caxton node and serf agents', () => {
     expect(listed.tags).toEqual({ caxton: '0.1.0', api: `127.0.0.1:${a.apiPort}` });
     await caxtonSees(a, 'serf1', 'alive');
 
+    // An agent on the Caxton node: from now on its push-pull user state and gossip carry the agent
+    // registry, which serf must shrug off (it logs an unknown type) without dropping or failing us.
+    const deployed = await api(a, 'POST', '/api/v1/agents', { name: 'echo', module: Buffer.from(exampleModule('echo')).toString('base64') });
+    expect(deployed.status).toBe(201);
+
     // serf joins Caxton; a second Caxton node and a third serf agent join through them.
     const serf2 = await serf('serf2', { join: `127.0.0.1:${a.gossipPort}` });
     await serf2.waitForMember('cx-a', 'alive').catch(explain(serf2));
@@ -59,6 +65,11 @@ describe.skipIf(!SERF_BINARY)('Caxton node and serf agents', () => {
     for (const agent of [serf1, serf3]) for (const id of ['cx-a', 'cx-b']) await agent.waitForMember(id, 'alive').catch(explain(agent));
     for (const id of ['serf1', 'serf2', 'serf3', 'cx-b']) await caxtonSees(a, id, 'alive');
     expect((await members(a)).find((m) => m.id === 'serf1')?.version).toBe('unknown');
+    await waitUntil('cx-b to learn the agent of cx-a', 10_000, async () => {
+      const { body } = await api<{ agents: { name: string; node: string }[] }>(b, 'GET', '/api/v1/agents');
+      return body.agents.some((x) => x.name === 'echo' && x.node === 'cx-a');
+    });
+    expect((await members(b)).find((m) => m.id === 'cx-a')?.agents).toBe(1);
 
     // serf leaves gracefully: Caxton lists it left, never dead.
     const leftAt = Date.now();

@@ -1,0 +1,433 @@
+// The state of the link to one peer: the queue of what waits to be written, what was written but not yet
+// acknowledged (reported undelivered if the connection fails), the connection itself, requests in flight,
+// and the dial backoff. RoutingLinks owns one per peer and decides which connection a link uses.
+import type { TLSSocket } from 'node:tls';
+import type { AclMessage } from '../../messaging/message.ts';
+import { parseMessage } from '../../messaging/message.ts';
+import {
+  decodeValue,
+  encodeFrame,
+  encodeValue,
+  encodeValueFrame,
+  FRAME_HEADER_BYTES,
+  FrameError,
+  FrameReader,
+  FrameType,
+  type Frame,
+} from './frames.ts';
+import { decodeAclMessages, encodeAclMessage, type RoutedMessage } from './message-codec.ts';
+import type { RoutingLinkSettings } from './routing-options.ts';
+
+export type SendResult = 'queued' | 'full' | 'unreachable';
+
+/** Why messages were not delivered: a code the node puts in the `failure` it answers their senders. */
+export type UndeliveredReason = 'LINK_LOST' | 'PEER_UNREACHABLE' | 'LINK_CLOSED';
+
+export interface PeerLinkHost {
+  settings: RoutingLinkSettings;
+  random: () => number;
+  deliver(from: string, message: AclMessage, receiver: string): void;
+  serve(from: string, method: string, body: unknown): Promise<unknown>;
+  undelivered(peer: string, messages: RoutedMessage[], reason: UndeliveredReason): void;
+  /** Starts a dial to the peer; the link is told through adopt() or dialFailed(). */
+  dial(link: PeerLink): void;
+  /** Logged at most once per peer and minute. */
+  badPeer(peer: string, what: string): void;
+}
+
+interface Item {
+  type: typeof FrameType.messages | typeof FrameType.request | typeof FrameType.response;
+  bytes: Buffer;
+  message?: RoutedMessage;
+}
+
+interface PendingRequest {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** A FIFO over an array with a moving head: O(1) push and shift without Array#shift's copies. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  drain(): T[] {
+    const all = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
+export class RoutingLinkError extends Error {
+  constructor(
+    readonly code: UndeliveredReason | 'QUEUE_FULL' | 'TIMEOUT' | 'REMOTE_ERROR' | 'BUSY',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class PeerLink {
+  socket: TLSSocket | undefined;
+  /** True once hello was exchanged on `socket`; nothing but hello flows before. */
+  ready = false;
+  /** We dialled `socket` (false: the peer did). */
+  outbound = false;
+  /** The peer process's instance id from its hello on `socket`. */
+  peerInstance = '';
+  private readonly pending = new Fifo<Item>();
+  private readonly unacked = new Fifo<RoutedMessage>();
+  private readonly unackedBytes = new Fifo<number>();
+  private heldMessages = 0;
+  private heldBytes = 0;
+  /** Messages written / acknowledged / received on the current connection. */
+  private written = 0;
+  private acked = 0;
+  private received = 0;
+  private ackScheduled = false;
+  private flushScheduled = false;
+  private waitingDrain = false;
+  private reader: FrameReader | undefined;
+  private backoffUntil = 0;
+  private failedDials = 0;
+  private nextRequestId = 1;
+  private readonly requests = new Map<number, PendingRequest>();
+  private serving = 0;
+  private closed = false;
+
+  constructor(
+    readonly peer: string,
+    private readonly host: PeerLinkHost,
+  ) {}
+
+  get queuedMessages(): number {
+    return this.heldMessages;
+  }
+
+  get queuedBytes(): number {
+    return this.heldBytes;
+  }
+
+  send(message: AclMessage, receiver: string): SendResult {
+    if (this.closed || this.inBackoff()) return 'unreachable';
+    const { settings } = this.host;
+    if (this.heldMessages >= settings.queueMaxMessages) return 'full';
+    let bytes: Buffer;
+    try {
+      bytes = encodeAclMessage(message, receiver);
+    } catch {
+      return 'full'; // not encodable (a BigInt, a cycle, nesting beyond the stack): refused, never thrown
+    }
+    if (this.heldBytes + bytes.length > settings.queueMaxBytes || bytes.length + FRAME_HEADER_BYTES > settings.maxFrameBytes) return 'full';
+    this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver } });
+    this.heldMessages++;
+    this.heldBytes += bytes.length;
+    this.kick();
+    return 'queued';
+  }
+
+  request(method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.closed || this.inBackoff()) return Promise.reject(new RoutingLinkError('PEER_UNREACHABLE', `peer ${this.peer} is unreachable`));
+    if (this.requests.size >= this.host.settings.maxRequestsInFlight) {
+      return Promise.reject(new RoutingLinkError('QUEUE_FULL', `${this.requests.size} requests to ${this.peer} already in flight`));
+    }
+    const id = this.nextRequestId++;
+    let bytes: Buffer;
+    try {
+      bytes = encodeValue([id, method, body]);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (bytes.length + FRAME_HEADER_BYTES > this.host.settings.maxFrameBytes) {
+      return Promise.reject(new RoutingLinkError('QUEUE_FULL', `request of ${bytes.length} bytes is above routing.max_frame_bytes`));
+    }
+    if (!this.fitsBytes(bytes.length)) return Promise.reject(new RoutingLinkError('QUEUE_FULL', `the queue to ${this.peer} holds ${this.heldBytes} bytes`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(id);
+        reject(new RoutingLinkError('TIMEOUT', `${method} to ${this.peer}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.requests.set(id, { resolve, reject, timer });
+      this.heldBytes += bytes.length;
+      this.pending.push({ type: FrameType.request, bytes });
+      this.kick();
+    });
+  }
+
+  /** Takes `socket`, already through TLS and hello, as this link's connection. */
+  adopt(socket: TLSSocket, outbound: boolean, peerInstance: string): void {
+    if (this.socket && this.socket !== socket) this.lose('LINK_LOST', false);
+    this.socket = socket;
+    this.outbound = outbound;
+    this.peerInstance = peerInstance;
+    this.ready = true;
+    this.failedDials = 0;
+    this.backoffUntil = 0;
+    this.written = this.acked = this.received = 0;
+    this.reader = new FrameReader(this.host.settings.maxFrameBytes);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.waitingDrain = false;
+      this.flush();
+    });
+    socket.once('close', () => {
+      if (this.socket === socket) this.lose('LINK_LOST');
+    });
+    this.scheduleFlush();
+  }
+
+  /** The socket being dialled, so a crossing inbound connection can be compared with it. */
+  dialing(socket: TLSSocket): void {
+    this.socket = socket;
+    this.outbound = true;
+    this.ready = false;
+  }
+
+  /** A dial failed: whatever waits is reported, and dials back off. */
+  dialFailed(socket: TLSSocket | undefined): void {
+    if (socket && this.socket !== socket) return;
+    this.socket = undefined;
+    this.ready = false;
+    this.failedDials++;
+    const base = Math.min(this.host.settings.reconnectMaxMs, this.host.settings.reconnectInitialMs * 2 ** (this.failedDials - 1));
+    this.backoffUntil = Date.now() + base * (0.5 + this.host.random());
+    this.failPending('PEER_UNREACHABLE');
+  }
+
+  /** The connection failed or was replaced: written-but-unacknowledged messages are reported; the rest waits. */
+  lose(reason: UndeliveredReason, redial = true): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.ready = false;
+    this.reader = undefined;
+    this.waitingDrain = false;
+    socket?.destroy();
+    const lost = this.unacked.drain();
+    for (const b of this.unackedBytes.drain()) this.heldBytes -= b;
+    this.heldMessages -= lost.length;
+    if (lost.length > 0) this.host.undelivered(this.peer, lost, reason);
+    for (const [id, r] of this.requests) {
+      clearTimeout(r.timer);
+      r.reject(new RoutingLinkError(reason, `link to ${this.peer} lost before the answer`));
+      this.requests.delete(id);
+    }
+    // Requests just failed and answers to a lost connection's requests mean nothing on a new one.
+    for (const item of this.pending.drain()) {
+      if (item.message) this.pending.push(item);
+      else this.heldBytes -= item.bytes.length;
+    }
+    if (this.closed) this.failPending('LINK_CLOSED');
+    else if (redial && this.pending.length > 0) this.kick();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.lose('LINK_CLOSED');
+    this.failPending('LINK_CLOSED');
+  }
+
+  /**
+   * Requests and answers count against queueMaxBytes until written; one is always let through when nothing
+   * else is held, so a module as large as a frame can still travel (the bound is then one frame).
+   */
+  private fitsBytes(bytes: number): boolean {
+    return this.heldBytes === 0 || this.heldBytes + bytes <= this.host.settings.queueMaxBytes;
+  }
+
+  private inBackoff(): boolean {
+    return this.backoffUntil > 0 && !this.socket && Date.now() < this.backoffUntil;
+  }
+
+  private failPending(reason: UndeliveredReason): void {
+    const items = this.pending.drain();
+    const messages: RoutedMessage[] = [];
+    for (const item of items) {
+      this.heldBytes -= item.bytes.length;
+      if (item.message) {
+        messages.push(item.message);
+        this.heldMessages--;
+      }
+    }
+    if (messages.length > 0) this.host.undelivered(this.peer, messages, reason);
+    for (const [id, r] of this.requests) {
+      clearTimeout(r.timer);
+      r.reject(new RoutingLinkError(reason, `peer ${this.peer} is unreachable`));
+      this.requests.delete(id);
+    }
+  }
+
+  private kick(): void {
+    if (this.ready) this.scheduleFlush();
+    else if (!this.socket && !this.closed) this.host.dial(this);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes everything queued, MESSAGES batched up to batchBytes per frame, in one write per turn. */
+  private flush(): void {
+    const socket = this.socket;
+    if (!this.ready || !socket || this.waitingDrain || this.pending.length === 0) return;
+    const { batchBytes, compressAboveBytes } = this.host.settings;
+    const frames: Buffer[] = [];
+    let parts: Buffer[] = [];
+    let partBytes = 0;
+    const closeBatch = (): void => {
+      if (parts.length === 0) return;
+      frames.push(encodeFrame(FrameType.messages, parts, partBytes, compressAboveBytes));
+      parts = [];
+      partBytes = 0;
+    };
+    for (let item = this.pending.shift(); item; item = this.pending.shift()) {
+      if (item.type === FrameType.messages) {
+        if (partBytes + item.bytes.length > batchBytes) closeBatch();
+        parts.push(item.bytes);
+        partBytes += item.bytes.length;
+        this.unacked.push(item.message as RoutedMessage);
+        this.unackedBytes.push(item.bytes.length);
+        this.written++;
+      } else {
+        closeBatch();
+        this.heldBytes -= item.bytes.length;
+        frames.push(encodeFrame(item.type, [item.bytes], item.bytes.length, compressAboveBytes));
+      }
+    }
+    closeBatch();
+    const data = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    if (!socket.write(data)) this.waitingDrain = true;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.reader) return;
+    try {
+      const frames = this.reader.push(chunk);
+      for (const frame of frames) this.handle(frame);
+    } catch (error) {
+      this.host.badPeer(this.peer, `closed the link: ${(error as Error).message}`);
+      this.lose('LINK_LOST');
+    }
+  }
+
+  private handle(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.messages: {
+        const values = decodeAclMessages(frame.payload);
+        for (const v of values) {
+          if (!isAclMessage(v.message)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
+        }
+        this.received += values.length;
+        this.scheduleAck();
+        for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver);
+        return;
+      }
+      case FrameType.ack: {
+        const count = decodeValue(frame.payload);
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < this.acked || count > this.written) {
+          throw new FrameError(`ack of ${String(count)} outside ${this.acked}..${this.written}`);
+        }
+        for (; this.acked < count; this.acked++) {
+          this.unacked.shift();
+          this.heldBytes -= this.unackedBytes.shift() as number;
+          this.heldMessages--;
+        }
+        return;
+      }
+      case FrameType.request: {
+        const value = decodeValue(frame.payload);
+        if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'number' || typeof value[1] !== 'string') {
+          throw new FrameError('malformed REQUEST frame');
+        }
+        this.answer(value[0], value[1], value[2]);
+        return;
+      }
+      case FrameType.response: {
+        const value = decodeValue(frame.payload);
+        if (!Array.isArray(value) || value.length !== 3 || typeof value[0] !== 'number' || typeof value[1] !== 'boolean') {
+          throw new FrameError('malformed RESPONSE frame');
+        }
+        const pending = this.requests.get(value[0]);
+        if (!pending) return; // timed out already
+        this.requests.delete(value[0]);
+        clearTimeout(pending.timer);
+        if (value[1]) pending.resolve(value[2]);
+        else pending.reject(new RoutingLinkError('REMOTE_ERROR', String(value[2])));
+        return;
+      }
+      default:
+        throw new FrameError(`unexpected frame type ${frame.type}`);
+    }
+  }
+
+  private answer(id: number, method: string, body: unknown): void {
+    const reply = (ok: boolean, value: unknown): void => {
+      let bytes: Buffer;
+      try {
+        bytes = encodeValue([id, ok, value]);
+      } catch (error) {
+        bytes = encodeValue([id, false, `answer not encodable: ${(error as Error).message}`]);
+      }
+      if (bytes.length + FRAME_HEADER_BYTES > this.host.settings.maxFrameBytes) bytes = encodeValue([id, false, 'answer above routing.max_frame_bytes']);
+      else if (!this.fitsBytes(bytes.length)) bytes = encodeValue([id, false, 'BUSY: the answering node\'s queue to you is full; retry']);
+      this.heldBytes += bytes.length;
+      this.pending.push({ type: FrameType.response, bytes });
+      this.scheduleFlush();
+    };
+    if (this.serving >= this.host.settings.maxRequestsInFlight) {
+      reply(false, 'BUSY: too many requests in flight');
+      return;
+    }
+    this.serving++;
+    this.host.serve(this.peer, method, body).then(
+      (value) => {
+        this.serving--;
+        reply(true, value);
+      },
+      (error: unknown) => {
+        this.serving--;
+        reply(false, error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  private scheduleAck(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      if (this.ready && this.socket && !this.socket.destroyed) this.socket.write(encodeValueFrame(FrameType.ack, this.received));
+    });
+  }
+}
+
+function isAclMessage(v: unknown): v is AclMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  if (typeof m.sender !== 'string' || typeof m.message_id !== 'string' || typeof m.conversation_id !== 'string') return false;
+  return parseMessage(v).ok;
+}

@@ -1,0 +1,357 @@
+// Node-to-node routing links (cluster.md "Routing", "Security between nodes"): one TLS 1.3 connection per
+// peer pair, both sides authenticated by certificates of the cluster CA naming their node id, carrying
+// MessagePack frames. Server side: the gossip transport hands over TCP connections whose first byte is a TLS
+// record (acceptSocket). Client side: dials the peer's routing address (its gossip address) on demand.
+import { randomBytes } from 'node:crypto';
+import { type Socket } from 'node:net';
+import { connect, createSecureContext, Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
+import type { AclMessage } from '../../messaging/message.ts';
+import type { RoutedMessage } from './message-codec.ts';
+import type { TlsMaterial } from '../pki/tls-files.ts';
+import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } from './frames.ts';
+import { PeerLink, RoutingLinkError, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
+import { ROUTING_LINK_DEFAULTS, type RoutingLinkSettings } from './routing-options.ts';
+
+export { RoutingLinkError, type SendResult, type UndeliveredReason };
+
+export interface RoutingLogger {
+  info(data: Record<string, unknown>, message: string): void;
+  warn(data: Record<string, unknown>, message: string): void;
+  debug(data: Record<string, unknown>, message: string): void;
+}
+
+export interface RoutingLinksOptions {
+  /** This node's id; must be the name in tls.certPem. */
+  nodeId: string;
+  tls: TlsMaterial;
+  /** Where a peer's routing links are accepted (its `route` tag = its gossip address); undefined: unknown peer. */
+  addressOf: (nodeId: string) => { host: string; port: number } | undefined;
+  /** Refuses connections from a node that is not (or no longer) a member; default: every certified node. */
+  isMember?: (nodeId: string) => boolean;
+  settings?: Partial<RoutingLinkSettings>;
+  logger?: RoutingLogger;
+  random?: () => number;
+}
+
+type MessageHandler = (fromNode: string, message: AclMessage, receiver: string) => void;
+type RequestHandler = (fromNode: string, body: unknown) => unknown | Promise<unknown>;
+type UndeliveredHandler = (node: string, messages: RoutedMessage[], reason: UndeliveredReason) => void;
+
+const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
+/** Per-peer problems are logged once per minute per peer: a hostile or broken peer cannot flood the log. */
+const BAD_PEER_LOG_INTERVAL_MS = 60_000;
+const BAD_PEER_LOG_KEYS = 1024;
+/** TCP keepalive on idle links: a peer that vanished without a FIN is noticed even when nothing is sent. */
+const KEEPALIVE_MS = 10_000;
+
+export interface RoutingLinkStats {
+  linksUp: number;
+  handshakes: number;
+  refused: number;
+  malformed: number;
+}
+
+export class RoutingLinks {
+  readonly nodeId: string;
+  /** Random per process: tells a peer's restart (a new instance) from a crossing dial of the same one. */
+  readonly instance = randomBytes(8).toString('hex');
+  readonly settings: RoutingLinkSettings;
+  readonly stats = { refused: 0, malformed: 0, handshakesRefusedForLoad: 0 };
+  private readonly links = new Map<string, PeerLink>();
+  private readonly server: TlsServer;
+  private clientContext: SecureContext;
+  private readonly logger: RoutingLogger;
+  private readonly random: () => number;
+  private messageHandler: MessageHandler | undefined;
+  private readonly requestHandlers = new Map<string, RequestHandler>();
+  private undeliveredHandler: UndeliveredHandler | undefined;
+  private readonly lastLogged = new Map<string, number>();
+  private readonly handshaking = new Set<Socket>();
+  private closed = false;
+  private readonly host: PeerLinkHost;
+
+  constructor(private readonly options: RoutingLinksOptions) {
+    this.nodeId = options.nodeId;
+    if (options.tls.nodeId !== options.nodeId) {
+      throw new Error(`routing: the node certificate names '${options.tls.nodeId}', but this node is '${options.nodeId}'`);
+    }
+    this.settings = { ...ROUTING_LINK_DEFAULTS, ...options.settings };
+    this.logger = options.logger ?? silentLogger;
+    this.random = options.random ?? Math.random;
+    this.server = new TlsServer({
+      ...tlsOptions(options.tls),
+      requestCert: true,
+      rejectUnauthorized: true,
+      handshakeTimeout: this.settings.connectTimeoutMs,
+    });
+    this.server.on('secureConnection', (socket: TLSSocket) => this.serverSecure(socket));
+    this.server.on('tlsClientError', (error, socket) => {
+      this.stats.refused++;
+      this.handshaking.delete(socket as unknown as Socket);
+      this.badPeer(`${socket.remoteAddress ?? '?'}`, `TLS handshake refused: ${error.message}`);
+    });
+    this.clientContext = createSecureContext(tlsOptions(options.tls));
+    const links = this;
+    this.host = {
+      settings: this.settings,
+      random: this.random,
+      deliver: (from, message, receiver) => {
+        try {
+          links.messageHandler?.(from, message, receiver);
+        } catch (error) {
+          links.logger.warn({ peer: from, err: (error as Error).message }, 'routing: the message handler threw');
+        }
+      },
+      serve: async (from, method, body) => {
+        const handler = links.requestHandlers.get(method);
+        if (!handler) throw new Error(`unknown method '${method}'`);
+        return handler(from, body);
+      },
+      undelivered: (peer, messages, reason) => {
+        try {
+          links.undeliveredHandler?.(peer, messages, reason);
+        } catch (error) {
+          links.logger.warn({ peer, err: (error as Error).message }, 'routing: the undelivered handler threw');
+        }
+      },
+      dial: (link) => links.dial(link),
+      badPeer: (peer, what) => {
+        links.stats.malformed++;
+        links.badPeer(peer, what);
+      },
+    };
+  }
+
+  /** Hands over a TCP connection whose first bytes (`head`, already read) are a TLS ClientHello. */
+  acceptSocket(socket: Socket, head?: Buffer): void {
+    if (this.closed || this.handshaking.size >= this.settings.maxHandshakes) {
+      this.stats.handshakesRefusedForLoad++;
+      socket.destroy();
+      return;
+    }
+    // Paused, so the head put back is read by TLS rather than emitted to no listener.
+    socket.pause();
+    if (head && head.length > 0) socket.unshift(head);
+    socket.on('error', () => {});
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
+    this.handshaking.add(socket);
+    socket.once('close', () => this.handshaking.delete(socket));
+    // The TLS handshake is bounded by the server's handshakeTimeout; hello by serverSecure's timer.
+    this.server.emit('connection', socket);
+  }
+
+  /** `receiver`: the one receiver on `node` the message is for; the peer hands it to that receiver alone. */
+  sendMessage(node: string, message: AclMessage, receiver: string): SendResult {
+    const link = this.linkFor(node);
+    return link ? link.send(message, receiver) : 'unreachable';
+  }
+
+  request(node: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const link = this.linkFor(node);
+    if (!link) return Promise.reject(new RoutingLinkError('PEER_UNREACHABLE', `no routing address known for node '${node}'`));
+    return link.request(method, body, timeoutMs);
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandler = handler;
+  }
+
+  onRequest(method: string, handler: RequestHandler): void {
+    this.requestHandlers.set(method, handler);
+  }
+
+  onUndelivered(handler: UndeliveredHandler): void {
+    this.undeliveredHandler = handler;
+  }
+
+  /** New TLS material (a renewed certificate or CA): used by connections made from now on. */
+  updateTls(material: TlsMaterial): void {
+    if (material.nodeId !== this.nodeId) {
+      this.logger.warn({ names: material.nodeId, node: this.nodeId }, 'routing: reloaded certificate names another node; keeping the old one');
+      return;
+    }
+    this.server.setSecureContext({ ...tlsOptions(material), requestCert: true, rejectUnauthorized: true } as Parameters<TlsServer['setSecureContext']>[0]);
+    this.clientContext = createSecureContext(tlsOptions(material));
+    this.logger.info({}, 'routing: TLS material reloaded');
+  }
+
+  /** Links with hello done, and what each holds. */
+  linkStates(): Array<{ node: string; up: boolean; outbound: boolean; queuedMessages: number; queuedBytes: number }> {
+    return [...this.links.values()].map((l) => ({ node: l.peer, up: l.ready, outbound: l.outbound, queuedMessages: l.queuedMessages, queuedBytes: l.queuedBytes }));
+  }
+
+  /** Closes every link; what was queued or unacknowledged is reported undelivered (LINK_CLOSED). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const s of this.handshaking) s.destroy();
+    this.handshaking.clear();
+  }
+
+  /** Forgets a peer that left the cluster: its link closes and what it held is reported undelivered. */
+  forget(node: string): void {
+    const link = this.links.get(node);
+    if (!link) return;
+    this.links.delete(node);
+    link.close();
+  }
+
+  private linkFor(node: string): PeerLink | undefined {
+    if (this.closed || node === this.nodeId) return undefined;
+    let link = this.links.get(node);
+    if (!link) {
+      if (!this.options.addressOf(node)) return undefined;
+      link = new PeerLink(node, this.host);
+      this.links.set(node, link);
+    }
+    return link;
+  }
+
+  private dial(link: PeerLink): void {
+    const address = this.options.addressOf(link.peer);
+    if (!address || this.closed) {
+      setImmediate(() => link.dialFailed(undefined));
+      return;
+    }
+    let socket: TLSSocket;
+    try {
+      socket = connect({
+        host: address.host,
+        port: address.port,
+        secureContext: this.clientContext,
+        minVersion: 'TLSv1.3',
+        checkServerIdentity: (_host, cert) =>
+          cert.subject?.CN === link.peer ? undefined : new Error(`the certificate at ${address.host}:${address.port} names '${cert.subject?.CN}', not '${link.peer}'`),
+      });
+    } catch (error) {
+      this.badPeer(link.peer, `dial failed: ${(error as Error).message}`);
+      setImmediate(() => link.dialFailed(undefined));
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
+    link.dialing(socket);
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      this.badPeer(link.peer, `dial failed: ${why}`);
+      link.dialFailed(socket);
+    };
+    const timer = setTimeout(() => fail(`no hello within ${this.settings.connectTimeoutMs} ms`), this.settings.connectTimeoutMs);
+    socket.on('error', (e) => fail(e.message));
+    const onClose = (): void => fail('connection closed during hello');
+    socket.once('close', onClose);
+    socket.once('secureConnect', () => {
+      socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
+    });
+    const reader = new FrameReader(64 * 1024);
+    const onHello = (chunk: Buffer): void => {
+      try {
+        const frames = reader.push(chunk);
+        if (frames.length === 0) return;
+        const hello = parseHello(frames[0]);
+        if (hello.refused) return fail(`refused by the peer: ${hello.refused}`);
+        if (hello.v !== ROUTING_PROTOCOL_VERSION) return fail(`peer speaks routing protocol v${hello.v}, this node v${ROUTING_PROTOCOL_VERSION}`);
+        if (hello.node !== link.peer) return fail(`hello names '${hello.node}', not '${link.peer}'`);
+        if (link.socket !== socket) return fail('superseded by the peer\'s own connection');
+        settled = true;
+        clearTimeout(timer);
+        socket.off('data', onHello);
+        socket.off('close', onClose);
+        link.adopt(socket, true, hello.i);
+        this.logger.info({ peer: link.peer, outbound: true }, 'routing: link up');
+        const rest = reader.rest();
+        if (frames.length > 1 || rest.length > 0) fail('frames before hello completed');
+      } catch (error) {
+        fail((error as Error).message);
+      }
+    };
+    socket.on('data', onHello);
+  }
+
+  private serverSecure(socket: TLSSocket): void {
+    const peer = socket.getPeerCertificate()?.subject?.CN;
+    if (!socket.authorized || typeof peer !== 'string') {
+      this.stats.refused++;
+      this.badPeer(socket.remoteAddress ?? '?', `refused: ${socket.authorizationError ?? 'no certificate name'}`);
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    const helloTimer = setTimeout(() => socket.destroy(), this.settings.connectTimeoutMs);
+    helloTimer.unref();
+    const reader = new FrameReader(64 * 1024);
+    const refuse = (why: string): void => {
+      this.stats.refused++;
+      this.badPeer(peer, `refused: ${why}`);
+      try {
+        socket.end(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, refused: why }));
+      } catch {
+        socket.destroy();
+      }
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    const onHello = (chunk: Buffer): void => {
+      try {
+        const frames = reader.push(chunk);
+        if (frames.length === 0) return;
+        socket.off('data', onHello);
+        clearTimeout(helloTimer);
+        const hello = parseHello(frames[0]);
+        if (frames.length > 1 || reader.rest().length > 0) return refuse('frames before hello completed');
+        if (hello.v !== ROUTING_PROTOCOL_VERSION) return refuse(`routing protocol v${hello.v} is not v${ROUTING_PROTOCOL_VERSION}`);
+        if (hello.node !== peer) return refuse(`hello names '${hello.node}' but the certificate names '${peer}'`);
+        if (peer === this.nodeId) return refuse('a connection from this node itself');
+        if (this.options.isMember && !this.options.isMember(peer)) return refuse(`'${peer}' is not a member of this cluster`);
+        if (this.closed) return refuse('node closing');
+        let link = this.links.get(peer);
+        if (link?.socket && link.outbound && this.nodeId < peer && (!link.ready || link.peerInstance === hello.i)) {
+          // Both dialled at once: the lower node id's outgoing connection is the one kept, on both sides. Not
+          // when the peer is another process than the one ours reached (it restarted): ours is half-open then,
+          // and refusing would shut the peer out until we next write.
+          return refuse('crossing connection: the lower node id\'s connection is kept');
+        }
+        if (!link) {
+          link = new PeerLink(peer, this.host);
+          this.links.set(peer, link);
+        }
+        clearTimeout(helloTimer);
+        socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
+        link.adopt(socket, false, hello.i);
+        this.logger.info({ peer, outbound: false }, 'routing: link up');
+      } catch (error) {
+        refuse((error as Error).message);
+      }
+    };
+    socket.on('data', onHello);
+  }
+
+  private badPeer(peer: string, what: string): void {
+    const now = Date.now();
+    const key = `${peer} ${what.slice(0, 40)}`;
+    const last = this.lastLogged.get(peer);
+    if (last !== undefined && now - last < BAD_PEER_LOG_INTERVAL_MS) return;
+    if (this.lastLogged.size >= BAD_PEER_LOG_KEYS) this.lastLogged.clear();
+    this.lastLogged.set(peer, now);
+    this.logger.warn({ peer, detail: key }, `routing: ${what}`);
+  }
+}
+
+function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: string; minVersion: 'TLSv1.3' } {
+  return { key: material.keyPem, cert: material.certPem, ca: material.caPem, minVersion: 'TLSv1.3' };
+}
+
+function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; refused?: string } {
+  if (frame.type !== FrameType.hello) throw new Error(`expected hello, got frame type ${frame.type}`);
+  const value = decodeValue(frame.payload) as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null || typeof value.v !== 'number' || typeof value.node !== 'string') {
+    throw new Error('malformed hello');
+  }
+  return { v: value.v, node: value.node, i: typeof value.i === 'string' ? value.i.slice(0, 64) : '', ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 200) } : {}) };
+}

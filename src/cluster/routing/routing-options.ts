@@ -1,0 +1,44 @@
+// The settings of the routing links, each default with its reason. The node fills them from `routing.*`.
+
+export interface RoutingLinkSettings {
+  /** Largest frame accepted or sent (bytes). A bigger announced frame closes the link before it is buffered. */
+  maxFrameBytes: number;
+  /** Messages held per peer (queued + written but not yet acknowledged); past it sendMessage answers 'full'. */
+  queueMaxMessages: number;
+  /** Bytes (encoded) held per peer, same rule. */
+  queueMaxBytes: number;
+  /** Frames whose payload is above this many bytes are deflated; Infinity = never (routing.compress off). */
+  compressAboveBytes: number;
+  /** A dial (TCP + TLS + hello) that takes longer fails. */
+  connectTimeoutMs: number;
+  /** Reconnect backoff after a failed dial: first delay, doubled up to the max, with ±50% jitter. */
+  reconnectInitialMs: number;
+  reconnectMaxMs: number;
+  /** Requests awaiting an answer per peer; requests served at once per peer. */
+  maxRequestsInFlight: number;
+  /** Connections accepted and not yet through TLS + hello at once; more are closed (unauthenticated work is capped). */
+  maxHandshakes: number;
+  /** Payload bytes per MESSAGES frame: bigger batches save little and delay the receiver's first message. */
+  batchBytes: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const ROUTING_LINK_DEFAULTS: RoutingLinkSettings = {
+  // A module fetched by sha256 travels in one response: agents.max_module_bytes (16 MiB) plus headroom.
+  maxFrameBytes: 20 * MiB,
+  // ~30 ms of traffic at 330k msg/s: absorbs a burst and a GC pause of the peer; a dead peer costs at most this.
+  queueMaxMessages: 10_000,
+  // 16 MiB: 10,000 messages of 1.6 KiB, or a few large ones; bounded per peer, so 10 peers stay under 200 MiB.
+  queueMaxBytes: 16 * MiB,
+  compressAboveBytes: Infinity,
+  // A TLS handshake is ~3 ms on a LAN; 5 s also covers a WAN and a peer busy with GC, yet fails a dead peer
+  // long before gossip's 5 s death detection would let messages pile up.
+  connectTimeoutMs: 5000,
+  reconnectInitialMs: 200,
+  reconnectMaxMs: 10_000,
+  maxRequestsInFlight: 1024,
+  maxHandshakes: 64,
+  batchBytes: 256 * KiB,
+};

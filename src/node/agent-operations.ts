@@ -1,0 +1,267 @@
+// Agents as one cluster sees them: deploy, upgrade, delete, control and inspect work from any node for any
+// agent. Placement decides the owner (a pin, else rendezvous hashing over the live Caxton members); an
+// operation for an agent owned elsewhere becomes a request over the routing link to that node, which runs
+// it with its own AgentService and answers with the result or the error, carried back unchanged. A node
+// asked to run a module it lacks fetches it by sha256 from the node that asked and checks the hash.
+import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
+import { CaxtonError, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { sha256Hex } from '../state/module-store.ts';
+import type { AgentService } from './agent-service.ts';
+import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpecInput } from './services.ts';
+
+/** Requests between nodes: what the routing links offer (src/cluster/routing). */
+export interface PeerRpc {
+  request(node: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
+  onRequest(method: string, handler: (fromNode: string, body: unknown) => unknown): void;
+}
+
+/** The local side the service runs operations with. */
+export interface LocalAgentsView {
+  has(name: string): boolean;
+  info(name: string): AgentInfo;
+  logs(name: string, afterSeq: number, limit: number): AgentLogLine[];
+}
+
+export interface ModuleStore {
+  get(sha256: string): Uint8Array | undefined;
+}
+
+export interface AgentOperationsOptions {
+  nodeId: string;
+  agents: AgentService;
+  local: LocalAgentsView;
+  modules: ModuleStore;
+  /** The node that runs `name` cluster-wide (the registry), or undefined when nobody does. */
+  nodeOf(name: string): string | undefined;
+  /** Live Caxton members that route, this node included: the candidates of placement. */
+  liveNodes(): readonly string[];
+  rpc: PeerRpc | undefined;
+  logger: Logger;
+}
+
+/** Defaults of cluster-wide agent operations, each with its reason. */
+export const AGENT_OPERATIONS_DEFAULTS = {
+  /** A deploy on another node includes fetching a module of up to agents.max_module_bytes and instrumenting it (~2 s per MB). */
+  deployTimeoutMs: 60_000,
+  /** Inspect, logs, stop, delete: one round trip and local work. */
+  requestTimeoutMs: 10_000,
+  /** Modules offered to a peer that is deploying them stay fetchable this long, at most this many at once. */
+  offeredModuleTtlMs: 120_000,
+  maxOfferedModules: 16,
+} as const;
+
+type Answer<T> = { ok: T } | { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
+interface DeployRequest {
+  spec: AgentSpecInput;
+  sha256: string;
+  origin: string;
+}
+
+export class AgentOperations {
+  readonly #o: AgentOperationsOptions;
+  /** Modules this node asked a peer to run: the peer fetches them from here (bounded by count and age). */
+  readonly #offered = new Map<string, { bytes: Uint8Array; at: number }>();
+
+  constructor(options: AgentOperationsOptions) {
+    this.#o = options;
+    const rpc = options.rpc;
+    if (!rpc) return;
+    const serve = <B, T>(method: string, run: (from: string, body: B) => Promise<T> | T): void =>
+      rpc.onRequest(method, (from, body) => answer(() => run(from, body as B)));
+    serve('agent.deploy', (from, body: DeployRequest) => this.#deployHere(from, body));
+    serve('agent.upgrade', (from, body: DeployRequest & { name: string }) => this.#upgradeHere(from, body));
+    serve('agent.delete', (_from, body: { name: string }) => this.#o.agents.delete(text(body?.name, 'name')).then(() => true));
+    serve('agent.control', (_from, body: { name: string; action: AgentControlAction }) =>
+      this.#o.agents[controlAction(body?.action)](text(body?.name, 'name')),
+    );
+    serve('agent.get', (_from, body: { name: string }) => this.#localInfo(text(body?.name, 'name')));
+    serve('agent.logs', (_from, body: { name: string; afterSeq?: number; limit?: number }) => {
+      const name = text(body?.name, 'name');
+      this.#localInfo(name);
+      return this.#o.local.logs(name, Number(body.afterSeq ?? 0), Math.min(1000, Number(body.limit ?? 100)));
+    });
+    serve('module.get', (_from, body: { sha256: string }) => this.#moduleBytes(text(body?.sha256, 'sha256')));
+  }
+
+  /** Where a new agent goes: its pin (a live member) or the rendezvous owner among the live members. */
+  placementOf(spec: AgentSpecInput): string {
+    const live = this.#o.liveNodes();
+    if (spec.node !== undefined) {
+      if (!live.includes(spec.node)) {
+        throw new CaxtonError('INVALID_ARGUMENT', `node: no live member named "${spec.node}" (live: ${live.join(', ')})`, {
+          field: 'node',
+          live,
+        });
+      }
+      return spec.node;
+    }
+    return rendezvousOwner(spec.name, live) ?? this.#o.nodeId;
+  }
+
+  async deploy(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    const existing = typeof spec.name === 'string' ? this.#o.nodeOf(spec.name) : undefined;
+    if (existing !== undefined && existing !== this.#o.nodeId) {
+      throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${existing}" (upgrade it with PUT /api/v1/agents/${spec.name})`, {
+        name: spec.name,
+        node: existing,
+      });
+    }
+    const owner = this.placementOf(spec);
+    if (owner === this.#o.nodeId) return this.#o.agents.deploy(spec, module);
+    const sha256 = this.#offer(module);
+    return this.#call<AgentInfo>(owner, 'agent.deploy', { spec, sha256, origin: this.#o.nodeId }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
+  }
+
+  async upgrade(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    const node = this.#ownerOfExisting(name);
+    if (spec.node !== undefined && spec.node !== node) {
+      throw new CaxtonError('CONFLICT', `node: agent "${name}" runs on "${node}"; an upgrade does not move it (delete it and deploy it pinned to "${spec.node}")`, {
+        field: 'node',
+        node,
+      });
+    }
+    if (node === this.#o.nodeId) return this.#o.agents.upgrade(name, spec, module);
+    const sha256 = this.#offer(module);
+    return this.#call<AgentInfo>(node, 'agent.upgrade', { name, spec, sha256, origin: this.#o.nodeId }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
+  }
+
+  async delete(name: string): Promise<void> {
+    const node = this.#ownerOfExisting(name);
+    if (node === this.#o.nodeId) return this.#o.agents.delete(name);
+    await this.#call<boolean>(node, 'agent.delete', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
+  }
+
+  async control(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    const node = this.#ownerOfExisting(name);
+    if (node === this.#o.nodeId) return this.#o.agents[action](name);
+    return this.#call<AgentInfo>(node, 'agent.control', { name, action }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
+  }
+
+  async get(name: string): Promise<AgentInfo> {
+    const node = this.#ownerOfExisting(name);
+    if (node === this.#o.nodeId) return this.#localInfo(name);
+    return this.#call<AgentInfo>(node, 'agent.get', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
+  }
+
+  async logs(name: string, afterSeq: number, limit: number): Promise<AgentLogLine[]> {
+    const node = this.#ownerOfExisting(name);
+    if (node === this.#o.nodeId) {
+      this.#localInfo(name);
+      return this.#o.local.logs(name, afterSeq, limit);
+    }
+    return this.#call<AgentLogLine[]>(node, 'agent.logs', { name, afterSeq, limit }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
+  }
+
+  /** This node when it runs the agent (the runtime knows before the registry does), else the registry's answer. */
+  #ownerOfExisting(name: string): string {
+    if (this.#o.local.has(name)) return this.#o.nodeId;
+    const node = this.#o.nodeOf(name);
+    if (node === undefined) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
+    return node;
+  }
+
+  #localInfo(name: string): AgentInfo {
+    if (!this.#o.local.has(name)) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}" on node "${this.#o.nodeId}"`, { name });
+    return this.#o.local.info(name);
+  }
+
+  async #deployHere(origin: string, body: DeployRequest): Promise<AgentInfo> {
+    const module = await this.#module(text(body?.sha256, 'sha256'), origin);
+    return this.#o.agents.deploy(body.spec, module);
+  }
+
+  async #upgradeHere(origin: string, body: DeployRequest & { name: string }): Promise<AgentInfo> {
+    const module = await this.#module(text(body?.sha256, 'sha256'), origin);
+    return this.#o.agents.upgrade(text(body.name, 'name'), body.spec, module);
+  }
+
+  /** The module's bytes from this node's store, else fetched from `from`, checked against its hash. */
+  async #module(sha256: string, from: string): Promise<Uint8Array> {
+    const stored = this.#o.modules.get(sha256) ?? this.#offered.get(sha256)?.bytes;
+    if (stored) return stored;
+    const fetched = await this.#call<Uint8Array>(from, 'module.get', { sha256 }, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
+    if (!(fetched instanceof Uint8Array) || sha256Hex(fetched) !== sha256) {
+      throw new CaxtonError('INVALID_MODULE', `module: the bytes node "${from}" sent do not match sha256 ${sha256}; refused`, { sha256, node: from });
+    }
+    return fetched;
+  }
+
+  #moduleBytes(sha256: string): Uint8Array {
+    const offered = this.#offered.get(sha256);
+    const bytes = offered?.bytes ?? this.#o.modules.get(sha256);
+    if (!bytes) throw new CaxtonError('NOT_FOUND', `no module with sha256 ${sha256} on node "${this.#o.nodeId}"`, { sha256 });
+    return bytes;
+  }
+
+  /** Keeps `module` fetchable by a peer for a while; returns its sha256. */
+  #offer(module: Uint8Array): string {
+    const now = Date.now();
+    for (const [sha, entry] of this.#offered) {
+      if (now - entry.at > AGENT_OPERATIONS_DEFAULTS.offeredModuleTtlMs) this.#offered.delete(sha);
+    }
+    const sha256 = sha256Hex(module);
+    this.#offered.delete(sha256);
+    this.#offered.set(sha256, { bytes: module, at: now });
+    while (this.#offered.size > AGENT_OPERATIONS_DEFAULTS.maxOfferedModules) {
+      const oldest = this.#offered.keys().next().value;
+      if (oldest === undefined) break;
+      this.#offered.delete(oldest);
+    }
+    return sha256;
+  }
+
+  async #call<T>(node: string, method: string, body: unknown, timeoutMs: number): Promise<T> {
+    const rpc = this.#o.rpc;
+    if (!rpc) throw new CaxtonError('UNAVAILABLE', `node "${node}" cannot be reached: this node has no routing links`, { node });
+    let reply: unknown;
+    try {
+      reply = await rpc.request(node, method, body, timeoutMs);
+    } catch (error) {
+      throw new CaxtonError('UNAVAILABLE', `node "${node}" did not answer ${method}: ${(error as Error).message}`, { node });
+    }
+    const a = reply as Answer<T> | undefined;
+    if (a && typeof a === 'object' && 'ok' in a) return a.ok;
+    if (a && typeof a === 'object' && 'error' in a && a.error && typeof a.error.code === 'string') {
+      const code = (KNOWN_CODES.has(a.error.code) ? a.error.code : 'INTERNAL') as ErrorCode;
+      throw new CaxtonError(code, String(a.error.message), { ...(a.error.details ?? {}), node });
+    }
+    throw new CaxtonError('INTERNAL', `node "${node}" answered ${method} with something unreadable`, { node });
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'AGENT_NOT_FOUND',
+  'CONFLICT',
+  'TOO_LARGE',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'READ_ONLY',
+  'INVALID_MODULE',
+  'INTERNAL',
+]);
+
+/** Runs an operation for a peer; every outcome, thrown or not, becomes an answer (nothing escapes). */
+async function answer<T>(run: () => Promise<T> | T): Promise<Answer<T>> {
+  try {
+    return { ok: await run() };
+  } catch (error) {
+    if (error instanceof CaxtonError) return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+    return { error: { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) } };
+  }
+}
+
+function text(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw new CaxtonError('INVALID_ARGUMENT', `${field}: expected a string`, { field });
+  return value;
+}
+
+function controlAction(value: unknown): AgentControlAction {
+  if (value === 'stop' || value === 'start' || value === 'restart' || value === 'rollback') return value;
+  throw new CaxtonError('INVALID_ARGUMENT', `action: one of stop, start, restart, rollback`, { field: 'action' });
+}

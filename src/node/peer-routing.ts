@@ -1,0 +1,126 @@
+// The router's hop to other nodes, over the routing links: a message for an agent on node N crosses the
+// link to N with the one receiver it is for; a message arriving from a peer is checked (its sender must be
+// one of that peer's agents or clients, or a failure the peer's host wrote; else it is dead-lettered here)
+// and handed to its receiver here.
+// Replies for an API client go back to the node the client wrote from (ClientOrigins). Whatever the link
+// could not deliver comes back as undelivered and its senders get `failure` LINK_LOST: never silence.
+import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
+import type { DeliveryOutcome } from '../messaging/delivery.ts';
+import type { ClientOrigins } from '../messaging/client-origins.ts';
+import { CLIENT_PREFIX, PERFORMATIVES, type AclMessage } from '../messaging/message.ts';
+import type { RemoteRoute } from '../messaging/router-ports.ts';
+import type { Router } from '../messaging/router.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** What the routing links offer the node (src/cluster/routing). */
+export interface PeerLinks {
+  sendMessage(node: string, message: AclMessage, receiver: string): 'queued' | 'full' | 'unreachable';
+  onMessage(handler: (fromNode: string, message: AclMessage, receiver: string) => void): void;
+  onUndelivered(handler: (node: string, items: readonly { message: AclMessage; receiver: string }[], reason: string) => void): void;
+}
+
+export interface PeerRoutingOptions {
+  nodeId: string;
+  links: PeerLinks;
+  router: Router;
+  origins: ClientOrigins;
+  deadLetters: DeadLetterSink;
+  /** The node that runs `name` cluster-wide (the registry), or undefined. */
+  nodeOf(name: string): string | undefined;
+  logger: Logger;
+}
+
+const PERFORMATIVE_SET: ReadonlySet<string> = new Set(PERFORMATIVES);
+/** A refused peer message is logged at most once per peer per this interval. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
+export class PeerRouting implements RemoteRoute {
+  readonly #o: PeerRoutingOptions;
+  readonly #lastRefusalLog = new Map<string, number>();
+  /** Messages from peers refused (malformed, or a sender the peer does not own), by peer. */
+  readonly refused = new Map<string, number>();
+
+  constructor(options: PeerRoutingOptions) {
+    this.#o = options;
+    options.links.onMessage((from, message, receiver) => this.#arrived(from, message, receiver));
+    options.links.onUndelivered((node, items, reason) => {
+      for (const { message, receiver } of items) {
+        options.router.reportUndelivered(message, receiver, 'LINK_LOST', `the link to node "${node}" failed before it confirmed the message (${reason})`);
+      }
+    });
+  }
+
+  send(node: string, message: AclMessage, receiver: string): DeliveryOutcome {
+    const outcome = this.#o.links.sendMessage(node, message, receiver);
+    return outcome === 'queued' ? 'queued' : outcome === 'full' ? 'link_full' : 'node_unreachable';
+  }
+
+  /** A reply for a client that wrote from another node goes back there; false when none is known. */
+  forwardClientReply(reply: AclMessage, client: string): boolean {
+    const node = this.#o.origins.nodeOf(client, reply.conversation_id);
+    if (node === undefined || node === this.#o.nodeId) return false;
+    return this.#o.links.sendMessage(node, reply, client) === 'queued';
+  }
+
+  #arrived(from: string, message: AclMessage, receiver: string): void {
+    try {
+      const malformed = wellFormed(message, receiver);
+      if (malformed !== undefined) {
+        this.#refuse(from, malformed);
+        return;
+      }
+      const notTheirs = this.#senderProblem(from, message);
+      if (notTheirs !== undefined) {
+        this.#refuseSender(from, message, receiver, notTheirs);
+        return;
+      }
+      if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, from);
+      this.#o.router.deliverFromPeer(message, receiver);
+    } catch (error) {
+      this.#refuse(from, `handling failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  /** A peer speaks for its own agents and clients; a failure its host wrote may name any receiver it was for. */
+  #senderProblem(from: string, message: AclMessage): string | undefined {
+    const sender = message.sender;
+    if (sender.startsWith(CLIENT_PREFIX)) return undefined;
+    if (this.#o.nodeOf(sender) === from) return undefined;
+    const content = message.content as { error?: unknown } | undefined;
+    const hostReply = (message.performative === 'failure' || message.performative === 'not-understood') && typeof content === 'object' && content !== null && content.error !== undefined;
+    if (hostReply) return undefined;
+    return `sender "${sender.slice(0, 80)}" is not an agent of node "${from}"`;
+  }
+
+  /**
+   * Kept as a dead letter here. No failure goes back: it would be addressed to the sender the peer claimed,
+   * an agent of another node that sent nothing, and reach it through that node.
+   */
+  #refuseSender(from: string, message: AclMessage, receiver: string, why: string): void {
+    this.#o.deadLetters.record(message, 'SENDER_REFUSED', receiver);
+    this.#refuse(from, why);
+  }
+
+  #refuse(from: string, why: string): void {
+    this.refused.set(from, (this.refused.get(from) ?? 0) + 1);
+    const now = Date.now();
+    const last = this.#lastRefusalLog.get(from) ?? 0;
+    if (now - last < REFUSAL_LOG_INTERVAL_MS) return;
+    this.#lastRefusalLog.set(from, now);
+    if (this.#lastRefusalLog.size > 1024) this.#lastRefusalLog.clear();
+    this.#o.logger.warn({ peer: from, refused: this.refused.get(from), why }, 'refused a message from a peer (logged once a minute per peer)');
+  }
+}
+
+/** The fields the router relies on, checked cheaply: the peer is authenticated, but not trusted to be right. */
+function wellFormed(message: AclMessage, receiver: string): string | undefined {
+  if (typeof message !== 'object' || message === null) return 'not a message';
+  if (!PERFORMATIVE_SET.has(message.performative)) return 'unknown performative';
+  if (typeof message.sender !== 'string' || message.sender.length === 0 || message.sender.length > 256) return 'bad sender';
+  if (typeof message.conversation_id !== 'string' || typeof message.message_id !== 'string') return 'missing ids';
+  if (typeof receiver !== 'string' || receiver.length === 0 || receiver.length > 256) return 'bad receiver';
+  const written = message.receiver;
+  if (typeof written !== 'string' && !Array.isArray(written)) return 'bad receiver list';
+  if (message.protocol !== undefined && typeof message.protocol !== 'string') return 'bad protocol';
+  return undefined;
+}

@@ -1,0 +1,109 @@
+// Hostile clients for the soak test: each runs a bounded loop against one real node on loopback until told
+// to stop, and counts what it did. None of them expects success; they only make the node work.
+import { createSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
+
+export interface HostileTarget {
+  apiHost: string;
+  apiPort: number;
+  gossipPort: number;
+  /** A key of role sender, for the attacks that need to get past authentication (oversize, deep JSON). */
+  senderKey: string;
+}
+
+export interface HostileCounts {
+  requests: number;
+  datagrams: number;
+  connections: number;
+  errors: number;
+}
+
+export type HostileKind = 'wrong-key' | 'garbage-gossip' | 'slowloris' | 'oversize' | 'deep-json';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `kind` until `stop.signal` aborts; each loop is paced so 50 clients stay within one core's worth. */
+export async function runHostile(kind: HostileKind, target: HostileTarget, stop: AbortSignal, counts: HostileCounts): Promise<void> {
+  const url = `http://${target.apiHost}:${target.apiPort}`;
+  const post = async (body: string, key: string): Promise<void> => {
+    try {
+      const res = await fetch(`${url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+        signal: stop,
+      });
+      await res.arrayBuffer();
+      counts.requests++;
+    } catch {
+      counts.errors++;
+    }
+  };
+  while (!stop.aborted) {
+    switch (kind) {
+      case 'wrong-key':
+        await post('{"performative":"request","receiver":"echo","content":1}', `cxk_${Math.random().toString(36).slice(2)}`);
+        break;
+      case 'oversize':
+        await post(`{"performative":"request","receiver":"echo","content":"${'x'.repeat(3 * 1024 * 1024)}"}`, target.senderKey);
+        await sleep(20);
+        break;
+      case 'deep-json':
+        await post(`{"performative":"request","receiver":"echo","content":${'['.repeat(200_000)}${']'.repeat(200_000)}}`, target.senderKey);
+        await sleep(20);
+        break;
+      case 'garbage-gossip':
+        await garbageGossip(target, counts);
+        await sleep(10);
+        break;
+      case 'slowloris':
+        await slowloris(target, stop, counts);
+        break;
+    }
+  }
+}
+
+async function garbageGossip(target: HostileTarget, counts: HostileCounts): Promise<void> {
+  const udp = createSocket('udp4');
+  for (let i = 0; i < 20; i++) {
+    const bytes = Buffer.alloc(1 + Math.floor(Math.random() * 1400));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(Math.random() * 256);
+    udp.send(bytes, target.gossipPort, '127.0.0.1');
+    counts.datagrams++;
+  }
+  await new Promise<void>((r) => udp.close(() => r()));
+  // And a TCP stream that declares a push-pull and then trickles garbage.
+  await new Promise<void>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: target.gossipPort });
+    counts.connections++;
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    socket.on('connect', () => {
+      socket.write(Buffer.from([6, 0x84, 0xff, 0xff, 0xff, 0x7f]));
+      setTimeout(() => socket.destroy(), 200);
+    });
+  });
+}
+
+/** Opens a connection and sends a request's headers one byte at a time, as slowly as a server tolerates. */
+async function slowloris(target: HostileTarget, stop: AbortSignal, counts: HostileCounts): Promise<void> {
+  const head = `POST /api/v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cxk_slow\r\nContent-Length: 100000\r\n`;
+  await new Promise<void>((resolve) => {
+    let socket: Socket | undefined = connect({ host: target.apiHost, port: target.apiPort });
+    counts.connections++;
+    let i = 0;
+    const done = () => {
+      clearInterval(timer);
+      socket?.destroy();
+      socket = undefined;
+      resolve();
+    };
+    const timer = setInterval(() => {
+      if (stop.aborted || !socket || socket.destroyed) return done();
+      socket.write(head[i % head.length]);
+      i++;
+    }, 250);
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+}

@@ -1,0 +1,125 @@
+// Issue 10's soak: for SOAK_SECONDS (default 60), 50 hostile clients and the hostile agents run against one
+// real node on loopback while an honest client sends requests to an echo agent. The node stays up, its RSS
+// stays under SOAK_RSS_BOUND_MIB, every honest request gets its answer, and the honest P99 stays within 5×
+// its quiet value. Loopback only, bounded in time.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../helpers/api-client.ts';
+import { exampleModule } from '../helpers/modules.ts';
+import { startNode, type NodeProcess } from '../helpers/node-process.ts';
+import { runHostile, type HostileCounts, type HostileKind } from './hostile-load.ts';
+import { deployHostileAgents, HOSTILE_NODE_ARGS } from './hostile-agents.ts';
+
+const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const QUIET_SECONDS = 5;
+/** RSS bound of the node under this soak, documented in docs/operations.md ("Limits"). */
+const RSS_BOUND_MIB = Number(process.env.SOAK_RSS_BOUND_MIB ?? 1024);
+const HOSTILE_MIX: HostileKind[] = [
+  ...Array<HostileKind>(20).fill('wrong-key'),
+  ...Array<HostileKind>(10).fill('garbage-gossip'),
+  ...Array<HostileKind>(10).fill('slowloris'),
+  ...Array<HostileKind>(5).fill('oversize'),
+  ...Array<HostileKind>(5).fill('deep-json'),
+];
+
+let node: NodeProcess;
+let honestKey: string;
+let hostileKey: string;
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+interface HonestRun {
+  latencies: number[];
+  unanswered: { status: number; body: unknown }[];
+}
+
+async function honestClient(seconds: number): Promise<HonestRun> {
+  const run: HonestRun = { latencies: [], unanswered: [] };
+  const deadline = performance.now() + seconds * 1000;
+  let i = 0;
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    const res = await fetch(`${node.url}/api/v1/messages?wait_ms=5000`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${honestKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ performative: 'request', receiver: 'echo', content: { i: i++ } }),
+    });
+    const body = (await res.json()) as { replies?: { performative: string }[] };
+    run.latencies.push(performance.now() - t0);
+    if (res.status !== 200 || body.replies?.[0]?.performative !== 'inform') run.unanswered.push({ status: res.status, body });
+    // An honest client paces itself: ~200 requests a second at most.
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return run;
+}
+
+beforeAll(async () => {
+  node = await startNode({ args: HOSTILE_NODE_ARGS });
+  const admin = apiClient(() => ({ url: node.url, key: node.apiKey() }));
+  const key = async (name: string) => {
+    const r = await admin.api('/api/v1/security/api-keys', { method: 'POST', json: { role: 'sender', name } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.key as string;
+  };
+  honestKey = await key('honest');
+  hostileKey = await key('hostile');
+  expect((await admin.deploy('echo', exampleModule('echo'))).status).toBe(201);
+  await deployHostileAgents(admin);
+}, 120_000);
+
+afterAll(async () => {
+  await node?.kill('SIGKILL');
+});
+
+describe('soak: hostile clients and agents against one node', () => {
+  it(
+    `stays up, bounded, and answers every honest request for ${SOAK_SECONDS} s`,
+    async () => {
+      const quiet = await honestClient(QUIET_SECONDS);
+      const pid = node.child.pid!;
+      let peakRss = rssMiB(pid);
+      const sampler = setInterval(() => {
+        try {
+          peakRss = Math.max(peakRss, rssMiB(pid));
+        } catch {
+          // The process is gone: the assertions below say so.
+        }
+      }, 250);
+      const stop = new AbortController();
+      const counts: HostileCounts = { requests: 0, datagrams: 0, connections: 0, errors: 0 };
+      const target = { apiHost: '127.0.0.1', apiPort: node.apiPort, gossipPort: node.gossipPort, senderKey: hostileKey };
+      const hostile = HOSTILE_MIX.map((kind) => runHostile(kind, target, stop.signal, counts));
+      const loaded = await honestClient(SOAK_SECONDS);
+      stop.abort();
+      await Promise.allSettled(hostile);
+      clearInterval(sampler);
+
+      const q = [...quiet.latencies].sort((a, b) => a - b);
+      const l = [...loaded.latencies].sort((a, b) => a - b);
+      const figures = {
+        quiet: { requests: q.length, p50_ms: +percentile(q, 50).toFixed(2), p99_ms: +percentile(q, 99).toFixed(2) },
+        hostile: { requests: l.length, p50_ms: +percentile(l, 50).toFixed(2), p99_ms: +percentile(l, 99).toFixed(2) },
+        p99_ratio: +(percentile(l, 99) / percentile(q, 99)).toFixed(2),
+        peak_rss_mib: Math.round(peakRss),
+        hostile_counts: counts,
+      };
+      console.log(`soak figures: ${JSON.stringify(figures)}`);
+
+      expect(node.child.exitCode, node.output()).toBeNull();
+      expect((await fetch(`${node.url}/health`)).status).toBe(200);
+      expect(quiet.unanswered).toEqual([]);
+      expect(loaded.unanswered).toEqual([]);
+      expect(peakRss).toBeLessThan(RSS_BOUND_MIB);
+      expect(figures.p99_ratio).toBeLessThanOrEqual(5);
+    },
+    (SOAK_SECONDS + QUIET_SECONDS + 60) * 1000,
+  );
+});
