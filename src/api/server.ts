@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
+import { parseJsonBody } from './json-body.ts';
 import type { NodeServices } from '../node/services.ts';
 import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
 import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
@@ -78,6 +79,15 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
       : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document.
   app.setValidatorCompiler(() => (value) => ({ value }));

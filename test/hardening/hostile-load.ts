@@ -18,7 +18,7 @@ export interface HostileCounts {
   errors: number;
 }
 
-export type HostileKind = 'wrong-key' | 'garbage-gossip' | 'slowloris' | 'oversize' | 'deep-json';
+export type HostileKind = 'wrong-key' | 'garbage-gossip' | 'slowloris' | 'oversize' | 'deep-json' | 'agent-driver';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,7 +59,18 @@ export async function runHostile(kind: HostileKind, target: HostileTarget, stop:
       case 'slowloris':
         await slowloris(target, stop, counts);
         break;
+      case 'agent-driver':
+        await driveHostileAgents(post, target.senderKey);
+        await sleep(50);
+        break;
     }
+  }
+}
+
+/** Keeps the hostile agents busy: the ones that act per message get one, the floods get a kick. */
+async function driveHostileAgents(post: (body: string, key: string) => Promise<void>, key: string): Promise<void> {
+  for (const receiver of ['spinner', 'memory-hog', 'trap-storm', 'self-flood', 'neighbour-flood']) {
+    await post(JSON.stringify({ performative: 'inform', receiver, content: 'go' }), key);
   }
 }
 

@@ -2,25 +2,40 @@
 // real node on loopback while an honest client sends requests to an echo agent. The node stays up, its RSS
 // stays under SOAK_RSS_BOUND_MIB, every honest request gets its answer, and the honest P99 stays within 5×
 // its quiet value. Loopback only, bounded in time.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/api-client.ts';
 import { exampleModule } from '../helpers/modules.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
-import { runHostile, type HostileCounts, type HostileKind } from './hostile-load.ts';
-import { deployHostileAgents, HOSTILE_NODE_ARGS } from './hostile-agents.ts';
+import { deployHostileAgents, HOSTILE_NODE_ENV } from './hostile-agents.ts';
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const QUIET_SECONDS = 5;
 /** RSS bound of the node under this soak, documented in docs/operations.md ("Limits"). */
 const RSS_BOUND_MIB = Number(process.env.SOAK_RSS_BOUND_MIB ?? 1024);
-const HOSTILE_MIX: HostileKind[] = [
-  ...Array<HostileKind>(20).fill('wrong-key'),
-  ...Array<HostileKind>(10).fill('garbage-gossip'),
-  ...Array<HostileKind>(10).fill('slowloris'),
-  ...Array<HostileKind>(5).fill('oversize'),
-  ...Array<HostileKind>(5).fill('deep-json'),
-];
+/** 50 hostile clients, and one more that keeps the hostile agents busy. */
+const HOSTILE_MIX = process.env.SOAK_MIX?.split(',') ?? ['wrong-key=20', 'garbage-gossip=10', 'slowloris=10', 'oversize=5', 'deep-json=5', 'agent-driver=1'];
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+/** The hostile clients in a process of their own (hostile-runner.ts); resolves with their counts. */
+function runHostileProcess(target: object, seconds: number): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/hardening/hostile-runner.ts', JSON.stringify(target), String(seconds), ...HOSTILE_MIX], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'));
+      } catch {
+        reject(new Error(`hostile runner exited ${code}: ${out}`));
+      }
+    }),
+  );
+}
 
 let node: NodeProcess;
 let honestKey: string;
@@ -62,7 +77,7 @@ async function honestClient(seconds: number): Promise<HonestRun> {
 }
 
 beforeAll(async () => {
-  node = await startNode({ args: HOSTILE_NODE_ARGS });
+  node = await startNode({ env: HOSTILE_NODE_ENV });
   const admin = apiClient(() => ({ url: node.url, key: node.apiKey() }));
   const key = async (name: string) => {
     const r = await admin.api('/api/v1/security/api-keys', { method: 'POST', json: { role: 'sender', name } });
@@ -93,13 +108,11 @@ describe('soak: hostile clients and agents against one node', () => {
           // The process is gone: the assertions below say so.
         }
       }, 250);
-      const stop = new AbortController();
-      const counts: HostileCounts = { requests: 0, datagrams: 0, connections: 0, errors: 0 };
       const target = { apiHost: '127.0.0.1', apiPort: node.apiPort, gossipPort: node.gossipPort, senderKey: hostileKey };
-      const hostile = HOSTILE_MIX.map((kind) => runHostile(kind, target, stop.signal, counts));
+      const hostile = runHostileProcess(target, SOAK_SECONDS + 1);
+      await new Promise((r) => setTimeout(r, 1000)); // the runner's start-up (tsx) is not part of the soak
       const loaded = await honestClient(SOAK_SECONDS);
-      stop.abort();
-      await Promise.allSettled(hostile);
+      const counts = await hostile;
       clearInterval(sampler);
 
       const q = [...quiet.latencies].sort((a, b) => a - b);
