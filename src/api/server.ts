@@ -98,6 +98,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (!mapped.expected) request.log.error({ err: error }, 'request failed');
     const retryAfter = mapped.body.error.details?.retry_after_seconds;
     if (mapped.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    // A body refused for its size is not read: closing the connection spares the node draining megabytes
+    // it already said no to (a client may just send them again and again).
+    if (mapped.status === 413) reply.header('connection', 'close');
     reply.code(mapped.status).send(mapped.body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -69,7 +69,7 @@ export async function runHostile(kind: HostileKind, target: HostileTarget, stop:
 
 /** Keeps the hostile agents busy: the ones that act per message get one, the floods get a kick. */
 async function driveHostileAgents(post: (body: string, key: string) => Promise<void>, key: string): Promise<void> {
-  for (const receiver of ['spinner', 'memory-hog', 'trap-storm', 'self-flood', 'neighbour-flood']) {
+  for (const receiver of process.env.SOAK_DRIVE?.split(',') ?? ['spinner', 'memory-hog', 'trap-storm', 'self-flood', 'neighbour-flood']) {
     await post(JSON.stringify({ performative: 'inform', receiver, content: 'go' }), key);
   }
 }

@@ -1,7 +1,8 @@
 // Issue 10's soak: for SOAK_SECONDS (default 60), 50 hostile clients and the hostile agents run against one
 // real node on loopback while an honest client sends requests to an echo agent. The node stays up, its RSS
 // stays under SOAK_RSS_BOUND_MIB, every honest request gets its answer, and the honest P99 stays within 5×
-// its quiet value. Loopback only, bounded in time.
+// its quiet value (the node runs with the invocation bounds of hostile-agents.ts: agents share its main
+// thread until they run on worker threads). Loopback only, bounded in time.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,7 +99,9 @@ describe('soak: hostile clients and agents against one node', () => {
   it(
     `stays up, bounded, and answers every honest request for ${SOAK_SECONDS} s`,
     async () => {
-      const quiet = await honestClient(QUIET_SECONDS);
+      // The quiet value pools a window before and one after the hostile phase: the machine running the test
+      // runs other tests beside it, so one short window alone may catch an unusually calm (or busy) moment.
+      const quietBefore = await honestClient(QUIET_SECONDS);
       const pid = node.child.pid!;
       let peakRss = rssMiB(pid);
       const sampler = setInterval(() => {
@@ -114,6 +117,9 @@ describe('soak: hostile clients and agents against one node', () => {
       const loaded = await honestClient(SOAK_SECONDS);
       const counts = await hostile;
       clearInterval(sampler);
+      await new Promise((r) => setTimeout(r, 2000)); // the hostile agents' last invocations and floods end
+      const quietAfter = await honestClient(QUIET_SECONDS);
+      const quiet: HonestRun = { latencies: [...quietBefore.latencies, ...quietAfter.latencies], unanswered: [...quietBefore.unanswered, ...quietAfter.unanswered] };
 
       const q = [...quiet.latencies].sort((a, b) => a - b);
       const l = [...loaded.latencies].sort((a, b) => a - b);
@@ -133,6 +139,6 @@ describe('soak: hostile clients and agents against one node', () => {
       expect(peakRss).toBeLessThan(RSS_BOUND_MIB);
       expect(figures.p99_ratio).toBeLessThanOrEqual(5);
     },
-    (SOAK_SECONDS + QUIET_SECONDS + 60) * 1000,
+    (SOAK_SECONDS + 2 * QUIET_SECONDS + 60) * 1000,
   );
 });
