@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The soak measures latency under attack: it runs alone afterwards (vitest.soak.config.ts), not beside
+    // the timing-sensitive cluster tests it would slow down and be slowed by.
+    exclude: ['test/hardening/soak.test.ts', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Tests that start real processes and bind ports run one file at a time per worker;

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, encodeValue, FRAME_HEADER_BYTES, FrameError, FrameReader, FrameType } from '../../src/cluster/routing/frames.ts';
 import { decodeAclMessages, encodeAclMessage } from '../../src/cluster/routing/message-codec.ts';
-import type { AclMessage } from '../../src/messaging/message.ts';
+import { MAX_CONTENT_DEPTH, type AclMessage } from '../../src/messaging/message.ts';
 import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
 
 const MAX_FRAME = 64 * 1024;
@@ -98,9 +98,11 @@ describe('routing frames: regressions found while fuzzing', () => {
     expect(JSON.stringify(roundTrip(m))).toBe(JSON.stringify([m]));
   });
 
-  it('deeply nested content arrives as sent (as deep as the local path, JSON, carries; msgpackr recursed per level)', () => {
-    const m = { ...base, content: JSON.parse(`${'['.repeat(2000)}${']'.repeat(2000)}`) } as AclMessage;
+  it('content as deep as a message may be arrives as sent (msgpackr recursed per level); deeper is refused, not thrown', () => {
+    const m = { ...base, content: JSON.parse(`${'['.repeat(MAX_CONTENT_DEPTH)}${']'.repeat(MAX_CONTENT_DEPTH)}`) } as AclMessage;
     expect(JSON.stringify(roundTrip(m))).toBe(JSON.stringify([m]));
+    const deeper = { ...base, content: JSON.parse(`${'['.repeat(2000)}${']'.repeat(2000)}`) } as AclMessage;
+    expect(() => encodeAclMessage(deeper, 'receiver')).toThrow(/nested deeper than/);
   });
 
   it('a value that is not a message text is a FrameError, not a crash', () => {
