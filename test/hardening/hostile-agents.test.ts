@@ -23,8 +23,9 @@ describe('hostile agents in the runtime', () => {
   it('an invocation slower than agents.max_invocation_ms traps as wall_clock_exceeded though fuel is left', async () => {
     const traps: string[] = [];
     const { runtime, sink, deploy } = setup({ limits: { maxInvocationMs: 50 }, observer: { onTrap: (_a, reason) => traps.push(reason) } });
-    // 10^9 fuel of 32 KiB fills would run for minutes: fuel alone does not bound it.
-    await deploy('slow', await watFixture('hostile-slow-fill'), { limits: { memory_pages: 16, fuel: 1_000_000_000, mailbox: 10 } });
+    // 32 KiB fills at 1 fuel per 4 bytes: 5×10^10 fuel is ~6 M fills, seconds of work, so the 50 ms bound
+    // comes first however fast the machine is (10^9 was ~50 ms on a quiet one: a race with the bound).
+    await deploy('slow', await watFixture('hostile-slow-fill'), { limits: { memory_pages: 16, fuel: 50_000_000_000, mailbox: 10 } });
     runtime.deliver(message('slow', { sender: 'client:alice' }), 'slow');
     await runtime.whenIdle();
     expect(traps).toEqual(['wall_clock_exceeded']);
