@@ -64,5 +64,5 @@ describe('registry decoders under garbage', () => {
       }),
       fuzzParameters(),
     );
-  }, fuzzTimeoutMs());
+  }, fuzzTimeoutMs(4)); // a fresh registry per input and states of up to thousands of entries: ~1.5 ms each
 });
