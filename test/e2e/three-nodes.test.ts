@@ -48,6 +48,17 @@ describe('three nodes work as one cluster', { timeout: 120_000 }, () => {
     const r = await api<any>(node(N1), 'POST', '/api/v1/messages?wait_ms=5000', { performative: 'request', receiver: 'echo-two', content: { hello: 'n2' } });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.replies).toEqual([expect.objectContaining({ performative: 'inform', sender: 'echo-two', content: { hello: 'n2' } })]);
+    // Streamed from n3: the reply comes back across two links as a server-sent event, then the end.
+    const streamed = await fetch(`${node(N3).url}/api/v1/messages?wait_ms=5000&stream=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${node(N3).apiKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ performative: 'request', receiver: 'echo-two', content: { via: 'stream' } }),
+    });
+    expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = await streamed.text();
+    expect(events).toMatch(/event: reply\ndata: .*"sender":"echo-two"/);
+    expect(events).toMatch(/"via":"stream"/);
+    expect(events).toMatch(/event: end/);
     // Inspect, stop and start it from n3, which does not run it.
     expect((await api<any>(node(N3), 'GET', '/api/v1/agents/echo-two')).body).toMatchObject({ node: N2 });
     expect((await api<any>(node(N3), 'POST', '/api/v1/agents/echo-two/stop', {})).body).toMatchObject({ node: N2, state: 'stopped' });
