@@ -9,8 +9,14 @@ import { members, stopAll } from './cluster-processes.ts';
 const running: NodeProcess[] = [];
 afterEach(() => stopAll(running.splice(0)));
 
-/** The issue asks for 1 s; asserted with margin for a loaded machine, the real figure is printed. */
-const VIEW_COMPLETE_BOUND_MS = 3000;
+/**
+ * The issue asks for 1 s, and a quiet machine does it in 84–303 ms (the figure is printed). Beside the rest of
+ * the suite on two cores, gossip rounds stretch and CI saw 5.9 s once: what this end-to-end check holds is
+ * that the view completes by gossip, before the next periodic full-state sync (gossip.push_pull_interval_ms,
+ * 15 s) would have repaired it. The fix itself is pinned by test/cluster/sim/join-in-flight.test.ts in
+ * virtual time, where no load moves the figure.
+ */
+const VIEW_COMPLETE_BOUND_MS = 10_000;
 
 interface Layout {
   name: string;
