@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
-import { parseJsonBody } from './json-body.ts';
+import { readJsonBody } from './json-body.ts';
 import type { NodeServices } from '../node/services.ts';
 import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
 import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
@@ -81,12 +81,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   ) as unknown as FastifyInstance;
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    const limit = request.routeOptions.bodyLimit ?? bodyLimitBytes;
+    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, (error, value) => done(error, value));
   });
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document.
@@ -100,7 +97,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     if (mapped.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     // A body refused for its size is not read: closing the connection spares the node draining megabytes
     // it already said no to (a client may just send them again and again).
-    if (mapped.status === 413) reply.header('connection', 'close');
+    if (mapped.status === 413 || (error as { closeConnection?: boolean }).closeConnection) reply.header('connection', 'close');
     reply.code(mapped.status).send(mapped.body);
   });
   app.setNotFoundHandler((request, reply) => {

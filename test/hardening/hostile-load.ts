@@ -22,15 +22,20 @@ export type HostileKind = 'wrong-key' | 'garbage-gossip' | 'slowloris' | 'oversi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Built once: the attack is on the node, so the load generator must not spend its CPU (which it shares with
+// the node on this machine) building megabytes per request.
+const OVERSIZE_BODY = Buffer.from(`{"performative":"request","receiver":"echo","content":"${'x'.repeat(3 * 1024 * 1024)}"}`);
+const DEEP_BODY = Buffer.from(`{"performative":"request","receiver":"echo","content":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+
 /** Runs `kind` until `stop.signal` aborts; each loop is paced so 50 clients stay within one core's worth. */
 export async function runHostile(kind: HostileKind, target: HostileTarget, stop: AbortSignal, counts: HostileCounts): Promise<void> {
   const url = `http://${target.apiHost}:${target.apiPort}`;
-  const post = async (body: string, key: string): Promise<void> => {
+  const post = async (body: string | Buffer, key: string): Promise<void> => {
     try {
       const res = await fetch(`${url}/api/v1/messages`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body,
+        body: typeof body === 'string' ? body : new Uint8Array(body),
         signal: stop,
       });
       await res.arrayBuffer();
@@ -45,12 +50,14 @@ export async function runHostile(kind: HostileKind, target: HostileTarget, stop:
         await post('{"performative":"request","receiver":"echo","content":1}', `cxk_${Math.random().toString(36).slice(2)}`);
         break;
       case 'oversize':
-        await post(`{"performative":"request","receiver":"echo","content":"${'x'.repeat(3 * 1024 * 1024)}"}`, target.senderKey);
-        await sleep(20);
+        // Paced: 5 of these at 10 per second each are 150 MB/s of body on loopback, and the generator shares
+        // the machine's two cores with the node; the node refuses each from its declared length.
+        await post(OVERSIZE_BODY, target.senderKey);
+        await sleep(100);
         break;
       case 'deep-json':
-        await post(`{"performative":"request","receiver":"echo","content":${'['.repeat(200_000)}${']'.repeat(200_000)}}`, target.senderKey);
-        await sleep(20);
+        await post(DEEP_BODY, target.senderKey);
+        await sleep(100);
         break;
       case 'garbage-gossip':
         await garbageGossip(target, counts);
@@ -68,7 +75,7 @@ export async function runHostile(kind: HostileKind, target: HostileTarget, stop:
 }
 
 /** Keeps the hostile agents busy: the ones that act per message get one, the floods get a kick. */
-async function driveHostileAgents(post: (body: string, key: string) => Promise<void>, key: string): Promise<void> {
+async function driveHostileAgents(post: (body: string | Buffer, key: string) => Promise<void>, key: string): Promise<void> {
   for (const receiver of process.env.SOAK_DRIVE?.split(',') ?? ['spinner', 'memory-hog', 'trap-storm', 'self-flood', 'neighbour-flood']) {
     await post(JSON.stringify({ performative: 'inform', receiver, content: 'go' }), key);
   }
