@@ -48,6 +48,9 @@ export async function runHostile(kind: HostileKind, target: HostileTarget, stop:
     switch (kind) {
       case 'wrong-key':
         await post('{"performative":"request","receiver":"echo","content":1}', `cxk_${Math.random().toString(36).slice(2)}`);
+        // At most ~100 a second each: 20 of these are ~2,000 refusals a second, from a generator that shares
+        // the node's two cores (unpaced, the generator itself became the load).
+        await sleep(10);
         break;
       case 'oversize':
         // Paced: 5 of these at 10 per second each are 150 MB/s of body on loopback, and the generator shares
