@@ -1,8 +1,8 @@
 // Issue 10's soak: for SOAK_SECONDS (default 60), 50 hostile clients and the hostile agents run against one
 // real node on loopback while an honest client sends requests to an echo agent. The node stays up, its RSS
 // stays under SOAK_RSS_BOUND_MIB, every honest request gets its answer, and the honest P99 stays within
-// P99_RATIO_BOUND of its quiet value (the node runs with the invocation bounds of hostile-agents.ts: agents share its main
-// thread until they run on worker threads). Loopback only, bounded in time.
+// P99_RATIO_BOUND of its quiet value (the node runs with the invocation bounds of hostile-agents.ts: agents
+// share its main thread until they run on worker threads). Loopback only, bounded in time.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
