@@ -108,6 +108,8 @@ export class AgentOperations {
         node: existing,
       });
     }
+    // Already here: the local deploy answers the conflict (placement must not start a second copy elsewhere).
+    if (existing === this.#o.nodeId || (typeof spec.name === 'string' && this.#o.local.has(spec.name))) return this.#o.agents.deploy(spec, module);
     const owner = this.placementOf(spec);
     if (owner === this.#o.nodeId) return this.#o.agents.deploy(spec, module);
     const sha256 = this.#offer(module);

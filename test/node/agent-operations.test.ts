@@ -30,7 +30,7 @@ function network() {
   return { rpcFor, setTamper: (t: typeof tamper) => (tamper = t) };
 }
 
-function ops(id: string, rpc: PeerRpc, deployed: { spec: unknown; module: Uint8Array }[], live = ['n1', 'n2']) {
+function ops(id: string, rpc: PeerRpc, deployed: { spec: unknown; module: Uint8Array }[], live = ['n1', 'n2'], localNames: string[] = []) {
   const agents = {
     deploy: async (spec: { name: string }, module: Uint8Array) => {
       deployed.push({ spec, module });
@@ -43,7 +43,7 @@ function ops(id: string, rpc: PeerRpc, deployed: { spec: unknown; module: Uint8A
   return new AgentOperations({
     nodeId: id,
     agents,
-    local: { has: () => false, info: () => ({}) as AgentInfo, logs: () => [] },
+    local: { has: (name) => localNames.includes(name), info: () => ({}) as AgentInfo, logs: () => [] },
     modules: { get: () => undefined },
     nodeOf: (name) => (name === 'far' ? 'n2' : undefined),
     liveNodes: () => live,
@@ -87,6 +87,17 @@ describe('AgentOperations between two nodes', () => {
   it('refuses a pin to a node that is not a live member, naming the live ones', async () => {
     const n1 = ops('n1', network().rpcFor('n1'), []);
     await expect(n1.deploy({ name: 'worker', node: 'n9' }, module)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'node', live: ['n1', 'n2'] } });
+  });
+
+  it('a name already running here is deployed here (its conflict), never placed on another node', async () => {
+    const net = network();
+    const onN1: { spec: unknown; module: Uint8Array }[] = [];
+    const onN2: { spec: unknown; module: Uint8Array }[] = [];
+    const n1 = ops('n1', net.rpcFor('n1'), onN1, ['n2'], ['mine']);
+    ops('n2', net.rpcFor('n2'), onN2, ['n2']);
+    await n1.deploy({ name: 'mine' }, module);
+    expect(onN1).toHaveLength(1);
+    expect(onN2).toEqual([]);
   });
 
   it('an unknown agent is AGENT_NOT_FOUND; an unreachable owner is UNAVAILABLE', async () => {
