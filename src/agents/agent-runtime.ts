@@ -5,7 +5,7 @@
 import { CaxtonError } from '../errors.ts';
 import type { DeliveryOutcome, LocalAgents, MessageSink } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from '../node/services.ts';
+import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from './agent-types.ts';
 import type { AgentInstance } from './agent-instance.ts';
 import type { Clock, MailboxItem, SlotOwner } from './agent-slot.ts';
 import { AgentSlot, FiredTimer } from './agent-slot.ts';

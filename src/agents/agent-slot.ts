@@ -1,7 +1,7 @@
 // Everything the runtime keeps about one agent of this node, across instances: spec, module, state,
 // mailbox, stats, logs, trap history. The instance itself is replaceable (a trap, an upgrade); this is not.
 import type { AclMessage } from '../messaging/message.ts';
-import type { AgentSpec, AgentState, AgentStats } from '../node/services.ts';
+import type { AgentSpec, AgentState, AgentStats } from './agent-types.ts';
 import type { AgentInstance } from './agent-instance.ts';
 import type { AgentLogLevel, HostBindings, InstanceHost, TimerScheduler } from './host-imports.ts';
 import { LogRing } from './log-ring.ts';

@@ -6,7 +6,7 @@ import type { AclMessage } from '../messaging/message.ts';
 import { CAPABILITY_PREFIX, EXPECTS_REPLY } from '../messaging/message.ts';
 import type { HostErrorCode } from '../messaging/replies.ts';
 import { failureReply } from '../messaging/replies.ts';
-import type { AgentSpec } from '../node/services.ts';
+import type { AgentSpec } from './agent-types.ts';
 import { AgentAllocError, AgentInstance } from './agent-instance.ts';
 import type { AgentSlot, Clock, FiredTimer } from './agent-slot.ts';
 import type { AgentLogLevel } from './host-imports.ts';

@@ -1,5 +1,5 @@
 // The last lines an agent logged, numbered so a client can page (`afterSeq`) and follow without gaps.
-import type { AgentLogLine } from '../node/services.ts';
+import type { AgentLogLine } from './agent-types.ts';
 
 export type LogListener = (line: AgentLogLine) => void;
 

@@ -1,6 +1,6 @@
 // What the runtime reports to the layers above (metrics, audit, events): a tiny interface, so the runtime
 // knows nothing of Prometheus or the audit log.
-import type { AgentLogLine, AgentState } from '../node/services.ts';
+import type { AgentLogLine, AgentState } from './agent-types.ts';
 import type { TrapReason } from './trap-reason.ts';
 
 export type InvocationKind = 'init' | 'message' | 'timer' | 'shutdown';

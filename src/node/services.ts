@@ -1,67 +1,8 @@
 // What the outside (REST API, CLI through the API, tests) may ask of a node. The API layer depends on this
 // interface only; `Node` implements it by wiring the layers, and API tests use a fake.
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
-
-export type AgentState = 'deploying' | 'running' | 'draining' | 'stopped' | 'failed';
-
-export interface AgentLimits {
-  /** Linear memory ceiling in 64 KiB pages. */
-  memory_pages: number;
-  /** Instruction budget of one invocation. */
-  fuel: number;
-  /** Messages that may wait for the agent before senders get MAILBOX_FULL. */
-  mailbox: number;
-}
-
-/** Tool grants: server name → the tool names the agent may call, or '*' for all of them. */
-export type ToolGrants = Record<string, string[] | '*'>;
-
-/** The spec as a client writes it: everything but the name is optional and takes defaults. */
-export interface AgentSpecInput {
-  name: string;
-  capabilities?: string[];
-  tools?: ToolGrants;
-  limits?: Partial<AgentLimits>;
-  node?: string;
-}
-
-/** The spec after defaults: what is stored and what the runtime enforces. */
-export interface AgentSpec {
-  name: string;
-  capabilities: string[];
-  tools: ToolGrants;
-  limits: AgentLimits;
-  node?: string;
-}
-
-export interface AgentStats {
-  invocations: number;
-  traps: number;
-  /** Traps by reason (fuel_exhausted, memory_exhausted, unreachable, out_of_bounds_memory, ...). */
-  traps_by_reason: Record<string, number>;
-  /** Fuel used by all invocations of the agent so far (instructions charged by the metering). */
-  fuel_used: number;
-  /** Current size of the live instance's memory in 64 KiB pages; 0 when no instance is live. */
-  memory_pages: number;
-  messages_in: number;
-  messages_out: number;
-  mailbox_depth: number;
-  last_error: string | null;
-}
-
-export interface AgentInfo {
-  name: string;
-  node: string;
-  state: AgentState;
-  version: number;
-  capabilities: string[];
-  module_sha256: string;
-  tools: ToolGrants;
-  limits: AgentLimits;
-  created_at: string;
-  updated_at: string;
-  stats: AgentStats;
-}
+import type { AgentInfo, AgentLimits, AgentLogLine, AgentSpecInput, AgentState, ToolGrants } from '../agents/agent-types.ts';
+export type { AgentInfo, AgentLimits, AgentLogLine, AgentSpec, AgentSpecInput, AgentState, AgentStats, ToolGrants } from '../agents/agent-types.ts';
 
 /** The state of the node an agent runs on, as this node's membership sees it ('unknown': not a member it knows). */
 export type AgentNodeState = 'alive' | 'suspect' | 'dead' | 'left' | 'unknown';
@@ -88,13 +29,6 @@ export type AgentView = (AgentInfo & { node_state?: AgentNodeState }) | RemoteAg
 
 export type AgentControlAction = 'stop' | 'start' | 'restart' | 'rollback';
 
-export interface AgentLogLine {
-  seq: number;
-  ts: string;
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
-  agent: string;
-  message: string;
-}
 
 export interface SendOptions {
   /** The authenticated principal; the message's sender becomes `client:<principal>`. */

@@ -1,7 +1,7 @@
 // The agents this node keeps: each one's spec, desired state, version and module. Every write is its own
 // committed transaction (deploys are rare and must survive a crash the moment the API answered), so a node
 // restarted after SIGKILL finds every agent it had acknowledged.
-import type { AgentSpec, AgentState } from '../node/services.ts';
+import type { AgentSpec, AgentState } from '../agents/agent-types.ts';
 import type { SqliteDatabase } from './database.ts';
 
 /** Versions kept per agent, the current one included: enough to roll back, small enough not to hoard modules. */
