@@ -67,7 +67,21 @@ function remoteView(record: AgentRecord, nodeState: AgentNodeState): RemoteAgent
 }
 
 /** The registry's live figures for `caxton cluster performance`. */
-export function registryFigures(cluster: ClusterService): PerformanceFigure[] {
+/** What `cluster performance` shows today: gossip traffic since start, and the registry's figures. */
+export function clusterFigures(cluster: ClusterService): PerformanceFigure[] {
+  const t = cluster.traffic();
+  const perSecond = (n: number): number => (t.seconds > 0 ? Math.round(n / t.seconds) : 0);
+  return [
+    { name: 'gossip_bytes_sent_per_second', value: perSecond(t.bytesSent), unit: 'B/s', target: 'n/a' },
+    { name: 'gossip_bytes_received_per_second', value: perSecond(t.bytesReceived), unit: 'B/s', target: 'n/a' },
+    { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
+    { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
+    { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
+    ...registryFigures(cluster),
+  ];
+}
+
+function registryFigures(cluster: ClusterService): PerformanceFigure[] {
   const r = cluster.registry.stats();
   const g = cluster.registryGossip.stats;
   return [

@@ -1,7 +1,6 @@
 // The composition root: opens the node's state, wires runtime ⇄ router, restores the agents, serves the API.
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { AgentRuntime } from '../agents/agent-runtime.ts';
 import { parseClientCertificateRule } from '../api/api-tls.ts';
@@ -11,11 +10,9 @@ import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-k
 import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
-import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
 import { ClientInbox } from '../messaging/client-inbox.ts';
-import { ClientOrigins } from '../messaging/client-origins.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
@@ -27,10 +24,12 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
-import { AgentOperations } from './agent-operations.ts';
+import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
-import { PeerRouting } from './peer-routing.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, registryFigures, type ClusterAgentSources } from './cluster-agents.ts';
+import { defaultNodeId } from './default-node-id.ts';
+import type { PeerRouting } from './peer-routing.ts';
+import { bindRouting } from './routing-binding.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
@@ -53,24 +52,6 @@ import type {
 } from './services.ts';
 import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
-
-/**
- * The id of a new data dir when no --node-id is given: the host name (interfaces.md), with the gossip port
- * added when it is not the default one, so nodes started on one host with only distinct ports and data
- * dirs do not all claim the same name (gossip would refuse the second as a conflict).
- */
-function defaultNodeId(config: Config): string {
-  const port = parseHostPort(config.cluster.bind_addr)?.port;
-  return port === undefined || port === DEFAULT_GOSSIP_PORT ? hostname() : `${hostname()}-${port}`;
-}
-
-/** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
-const CLIENT_ORIGINS = {
-  /** One entry per (client, conversation) crossing nodes: ~150 B each, so 100,000 is ~15 MB at most. */
-  maxEntries: 100_000,
-  /** At least api.max_wait_ms: a reply later than the longest wait finds nobody anyway. */
-  minTtlMs: 120_000,
-} as const;
 
 export interface StartNodeOptions {
   config: Config;
@@ -232,7 +213,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger: logger.child({ layer: 'registry' }),
         });
         node.registryBinding.start();
-        node.#wireRouting(node.cluster, logger);
+        const bound = bindRouting({
+          nodeId: node.nodeId,
+          config,
+          cluster: node.cluster,
+          router: node.router,
+          runtime: node.runtime,
+          agents: node.agents,
+          state: node.state,
+          logger,
+        });
+        node.peerRouting = bound?.peerRouting;
+        node.agentOperations = bound?.agentOperations;
       }
       if (options.listen === 'inject') await node.#buildApi().ready();
       else if (options.listen ?? true) await node.#listen();
@@ -309,37 +301,6 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       this.logger.info({}, 'node stopped');
     })();
     return this.#stopping;
-  }
-
-  /** With routing links: messages to agents on other nodes cross them, and agent operations reach any node. */
-  #wireRouting(cluster: ClusterService, logger: Logger): void {
-    const links = cluster.routing;
-    if (!links) return;
-    const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
-    this.peerRouting = new PeerRouting({
-      nodeId: this.nodeId,
-      links,
-      router: this.router,
-      origins: new ClientOrigins({ maxEntries: CLIENT_ORIGINS.maxEntries, ttlMs: Math.max(CLIENT_ORIGINS.minTtlMs, this.config.api.max_wait_ms) }),
-      deadLetters: this.state.deadLetters,
-      nodeOf,
-      logger: logger.child({ layer: 'routing' }),
-    });
-    this.router.setRemoteRoute(this.peerRouting);
-    this.agentOperations = new AgentOperations({
-      nodeId: this.nodeId,
-      agents: this.agents,
-      local: { has: (n) => this.runtime.has(n), info: (n) => this.runtime.info(n), logs: (n, after, limit) => this.runtime.logs(n, after, limit) },
-      modules: { get: (sha) => this.state.modules.get(sha) },
-      nodeOf,
-      liveNodes: () =>
-        cluster
-          .members()
-          .filter((m) => m.state === 'alive' && m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined))
-          .map((m) => m.id),
-      rpc: links,
-      logger: logger.child({ layer: 'placement' }),
-    });
   }
 
   // ——— NodeServices ———
@@ -523,18 +484,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    if (!this.cluster) return [];
-    const t = this.cluster.traffic();
-    const perSecond = (n: number): number => (t.seconds > 0 ? Math.round(n / t.seconds) : 0);
-    return [
-      { name: 'gossip_bytes_sent_per_second', value: perSecond(t.bytesSent), unit: 'B/s', target: 'n/a' },
-      { name: 'gossip_bytes_received_per_second', value: perSecond(t.bytesReceived), unit: 'B/s', target: 'n/a' },
-      { name: 'gossip_bytes_sent', value: t.bytesSent, unit: 'B', target: 'n/a' },
-      { name: 'gossip_bytes_received', value: t.bytesReceived, unit: 'B', target: 'n/a' },
-      { name: 'gossip_packets_sent', value: t.packetsSent, unit: 'packets', target: 'n/a' },
-      ...registryFigures(this.cluster),
-    ];
+    return this.cluster ? clusterFigures(this.cluster) : [];
   }
+
 
   gossipKeys(op: GossipKeyOp, key?: string): Promise<GossipKeyReport> {
     if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');

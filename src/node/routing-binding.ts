@@ -1,0 +1,65 @@
+// Plugs the routing links into the node: the router's hop to other nodes (PeerRouting) and agent operations
+// from any node (AgentOperations), both keyed on where the registry places each agent. Without routing TLS
+// material there are no links, and the node stays a single node for messages and operations.
+import type { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { ClusterService } from '../cluster/cluster-service.ts';
+import type { Config } from '../config/config.ts';
+import { ClientOrigins } from '../messaging/client-origins.ts';
+import type { Router } from '../messaging/router.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { NodeState } from '../state/node-state.ts';
+import { AgentOperations } from './agent-operations.ts';
+import type { AgentService } from './agent-service.ts';
+import { PeerRouting } from './peer-routing.ts';
+
+/** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
+const CLIENT_ORIGINS = {
+  /** One entry per (client, conversation) crossing nodes: ~150 B each, so 100,000 is ~15 MB at most. */
+  maxEntries: 100_000,
+  /** At least api.max_wait_ms: a reply later than the longest wait finds nobody anyway. */
+  minTtlMs: 120_000,
+} as const;
+
+export interface RoutingBindingParts {
+  nodeId: string;
+  config: Config;
+  cluster: ClusterService;
+  router: Router;
+  runtime: AgentRuntime;
+  agents: AgentService;
+  state: NodeState;
+  logger: Logger;
+}
+
+/** The hop and the operations over the cluster's routing links; undefined when the node has none. */
+export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRouting; agentOperations: AgentOperations } | undefined {
+  const { nodeId, config, cluster, router, runtime, agents, state, logger } = parts;
+  const links = cluster.routing;
+  if (!links) return undefined;
+  const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
+  const peerRouting = new PeerRouting({
+    nodeId,
+    links,
+    router,
+    origins: new ClientOrigins({ maxEntries: CLIENT_ORIGINS.maxEntries, ttlMs: Math.max(CLIENT_ORIGINS.minTtlMs, config.api.max_wait_ms) }),
+    deadLetters: state.deadLetters,
+    nodeOf,
+    logger: logger.child({ layer: 'routing' }),
+  });
+  router.setRemoteRoute(peerRouting);
+  const agentOperations = new AgentOperations({
+    nodeId,
+    agents,
+    local: { has: (n) => runtime.has(n), info: (n) => runtime.info(n), logs: (n, after, limit) => runtime.logs(n, after, limit) },
+    modules: { get: (sha) => state.modules.get(sha) },
+    nodeOf,
+    liveNodes: () =>
+      cluster
+        .members()
+        .filter((m) => m.state === 'alive' && m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined))
+        .map((m) => m.id),
+    rpc: links,
+    logger: logger.child({ layer: 'placement' }),
+  });
+  return { peerRouting, agentOperations };
+}
