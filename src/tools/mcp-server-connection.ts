@@ -93,6 +93,13 @@ export class McpServerConnection {
     try {
       result = (await session.client.callTool({ name: tool, arguments: args }, undefined, { timeout: timeoutMs })) as CallToolResult;
     } catch (error) {
+      const failure = callFailure(error, {
+        server: this.name,
+        tool,
+        timeoutMs,
+        closedBecause: session.closedBecause ?? (this.#session === session ? undefined : 'SERVER_EXITED'),
+        maxResultBytes: this.limits.maxResultBytes,
+      });
       // Over HTTP, an error that is not the server's JSON-RPC answer (refused, reset, session gone) means the
       // session is no longer usable: the next call opens a new one, after the backoff.
       if (!(error instanceof McpError) && !isStdioServer(this.config) && this.#session === session) {
@@ -100,13 +107,7 @@ export class McpServerConnection {
         this.#failed(`the connection failed: ${messageOf(error)}`);
         void session.client.close().catch(() => {});
       }
-      throw callFailure(error, {
-        server: this.name,
-        tool,
-        timeoutMs,
-        closedBecause: session.closedBecause ?? (this.#session === session ? undefined : 'SERVER_EXITED'),
-        maxResultBytes: this.limits.maxResultBytes,
-      });
+      throw failure;
     }
     if (Buffer.byteLength(JSON.stringify(result)) > this.limits.maxResultBytes) {
       throw tooLarge({ server: this.name, tool, maxResultBytes: this.limits.maxResultBytes });
