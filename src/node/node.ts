@@ -253,6 +253,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       services: this,
       cluster: this,
       apiKeys: this,
+      tools: this.tools,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
