@@ -8,6 +8,7 @@ import { registerConversationCommands } from './commands/conversation.ts';
 import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
+import { registerStateCommands } from './commands/state.ts';
 import type { CliContext } from './context.ts';
 import { withExamples } from './context.ts';
 import { CLI_DEFAULTS } from './globals.ts';
@@ -39,6 +40,7 @@ export function buildProgram(context: CliContext): Command {
   registerMessageCommands(program, context);
   registerConversationCommands(program, context);
   registerQueueCommands(program, context);
+  registerStateCommands(program, context);
   return program;
 }
 

@@ -6,34 +6,13 @@ import { z } from 'zod';
 import { CaxtonError } from '../../errors.ts';
 import type { BuiltinCallResult, BuiltinToolDescription, BuiltinToolServer } from '../builtin-server.ts';
 import type { StateBackend } from './state-backend.ts';
-import {
-  STATE_BATCH_MAX_BYTES,
-  STATE_BATCH_MAX_ENTRIES,
-  STATE_KEY_MAX_BYTES,
-  STATE_LIST_MAX_KEYS,
-  STATE_VALUE_MAX_BYTES,
-} from './state-limits.ts';
+import { keySchema, prefixSchema, stateValueJson } from './state-key.ts';
+import { STATE_BATCH_MAX_BYTES, STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } from './state-limits.ts';
 
 export const STATE_SERVER_NAME = 'state';
 
-/** Lone surrogates cannot be stored as UTF-8 text: two different keys would collapse into one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const keySchema = z
-  .string({ error: 'expected a string' })
-  .min(1, { error: 'expected a non-empty string' })
-  .refine((key) => Buffer.byteLength(key) <= STATE_KEY_MAX_BYTES, { error: `expected at most ${STATE_KEY_MAX_BYTES} bytes` })
-  // PostgreSQL text cannot hold NUL: refused on every backend so that both accept the same keys.
-  .refine((key) => !key.includes('\u0000'), { error: 'must not contain NUL characters' })
-  .refine((key) => !LONE_SURROGATE.test(key), { error: 'must be valid Unicode (no lone surrogates)' });
-
 /** Any JSON value; present (null is a value). Its size is checked once it is JSON text. */
 const valueSchema = z.unknown().refine((value) => value !== undefined, { error: 'is required (any JSON value)' });
-
-const prefixSchema = z
-  .string({ error: 'expected a string' })
-  .refine((prefix) => Buffer.byteLength(prefix) <= STATE_KEY_MAX_BYTES, { error: `expected at most ${STATE_KEY_MAX_BYTES} bytes` })
-  .refine((prefix) => !prefix.includes('\u0000') && !LONE_SURROGATE.test(prefix), { error: 'must be valid Unicode without NUL' });
 
 const ARGUMENTS = {
   store: z.object({ key: keySchema, value: valueSchema }),
@@ -113,20 +92,9 @@ function describeIssue(error: z.ZodError): string {
 
 class ArgumentError extends Error {}
 
-/** The JSON text of a value, or an ArgumentError naming `field` when it is not JSON or too large. */
 function toJsonText(value: unknown, field: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new ArgumentError(`${field}: not representable as JSON (${(error as Error).message})`);
-  }
-  // JSON.stringify answers undefined for functions and symbols, which never come out of a JSON message.
-  if (text === undefined) throw new ArgumentError(`${field}: not representable as JSON`);
-  const bytes = Buffer.byteLength(text);
-  if (bytes > STATE_VALUE_MAX_BYTES) {
-    throw new ArgumentError(`${field}: ${bytes} bytes of JSON, more than the ${STATE_VALUE_MAX_BYTES} allowed`);
-  }
+  const text = stateValueJson(value);
+  if (typeof text !== 'string') throw new ArgumentError(`${field}: ${text.problem}`);
   return text;
 }
 
