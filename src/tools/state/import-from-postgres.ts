@@ -9,7 +9,7 @@ const FETCH_ROWS = 1000;
 
 export interface PostgresSource {
   url: string;
-  /** A SELECT (or any statement returning rows), run in a READ ONLY transaction. */
+  /** A SELECT or VALUES query (what DECLARE CURSOR takes), run in a READ ONLY transaction. */
   query: string;
   /** The agent every row is stored for. */
   agent: string;
