@@ -9,6 +9,7 @@ import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
 import { registerToolCommands } from './commands/tools.ts';
+import { registerStateCommands } from './commands/state.ts';
 import type { CliContext } from './context.ts';
 import { withExamples } from './context.ts';
 import { CLI_DEFAULTS } from './globals.ts';
@@ -41,6 +42,7 @@ export function buildProgram(context: CliContext): Command {
   registerConversationCommands(program, context);
   registerQueueCommands(program, context);
   registerToolCommands(program, context);
+  registerStateCommands(program, context);
   return program;
 }
 

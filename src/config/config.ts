@@ -185,6 +185,9 @@ function checkAcrossKeys(config: ConfigDefaults): void {
       );
     }
   }
+  if (config.state.backend === 'postgres' && config.state.postgres_url === undefined) {
+    throw new ConfigError('state.backend: postgres needs state.postgres_url (postgres://user:password@host:port/db)', 'state.backend');
+  }
   if (config.gossip.probe_timeout_ms >= config.gossip.probe_interval_ms) {
     throw new ConfigError(
       `gossip.probe_timeout_ms: must be less than gossip.probe_interval_ms (${config.gossip.probe_timeout_ms} >= ${config.gossip.probe_interval_ms})`,

@@ -386,6 +386,21 @@ export const DEFAULTS = {
      * which costs ~3 µs per message (about 30% of a core at 100k msg/s, measured). `off` keeps none.
      */
     conversation_log: 'tracked' as 'all' | 'tracked' | 'off',
+    /**
+     * Where the state tool keeps agents' values. `sqlite`: the node's own database, fastest (~µs) but local to
+     * the node, so an agent moved to another node starts with empty state. `postgres`: one database shared by
+     * the cluster (state.postgres_url), so an agent's state is the same whichever node runs it.
+     */
+    backend: 'sqlite' as 'sqlite' | 'postgres',
+    /** postgres://user:password@host:port/db of the shared state database; required with backend postgres. Secret. */
+    postgres_url: undefined as string | undefined,
+    /**
+     * Connections one node holds to PostgreSQL: calls beyond it wait for a free one. 10 is pg's default and,
+     * over 10 nodes, 100 connections (PostgreSQL's default max_connections); raise it with the server's limit.
+     */
+    postgres_pool_max: 10,
+    /** A connection attempt to PostgreSQL slower than this fails the call (UNAVAILABLE) instead of hanging it. */
+    postgres_connect_timeout_ms: 5 * SECOND,
   },
   mcp: {
     /**

@@ -224,6 +224,14 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       'string',
       z.enum(['all', 'tracked', 'off'], { error: 'expected one of all, tracked, off' }),
     ),
+    backend: field('string', z.enum(['sqlite', 'postgres'], { error: 'expected sqlite or postgres' })),
+    postgres_url: field(
+      'string',
+      z.string({ error: 'expected a postgres:// URL' }).regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' }).optional(),
+      true,
+    ),
+    postgres_pool_max: field('integer', positiveInt()),
+    postgres_connect_timeout_ms: field('integer', positiveInt()),
   },
   mcp: {
     // Secret: env and headers carry the servers' tokens.
