@@ -24,6 +24,8 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
+import { openStateBackend } from '../tools/state/open-state-backend.ts';
+import { createStateToolServer } from '../tools/state/state-tool.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
@@ -107,7 +109,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
-    this.tools = toolGatewayFor(config.mcp, {}, logger.child({ layer: 'tools' }));
+    this.tools = toolGatewayFor(
+      config.mcp,
+      { state: async () => createStateToolServer(await openStateBackend(config, state.database.db)) },
+      logger.child({ layer: 'tools' }),
+    );
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = new AgentRuntime({

@@ -100,7 +100,9 @@ export function toolGatewayFor(
   logger: ConnectionLogger,
 ): McpToolGateway {
   return new McpToolGateway({
-    servers: mcp.servers,
+    // The built-in state server is always there under its own name (it opens nothing until first called, and
+    // grants decide who may use it); an operator's own entry named `state` takes its place.
+    servers: { state: { builtin: 'state' }, ...mcp.servers },
     callTimeoutMs: mcp.call_timeout_ms,
     maxResultBytes: mcp.max_result_bytes,
     maxCallsPerServer: mcp.max_calls_per_server,

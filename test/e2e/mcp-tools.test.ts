@@ -76,7 +76,7 @@ describe('an agent calls MCP servers configured in mcp.servers', () => {
   it('lists the servers as not started before any call', async () => {
     const { status, body } = await api('/api/v1/tools');
     expect(status).toBe(200);
-    expect(body.servers.map((s: { name: string }) => s.name)).toEqual(['faults', 'memory', 'missing', 'slow', 'web']);
+    expect(body.servers.map((s: { name: string }) => s.name)).toEqual(['faults', 'memory', 'missing', 'slow', 'state', 'web']);
     expect(body.servers.every((s: { status: string }) => s.status === 'not_started')).toBe(true);
   });
 
