@@ -26,6 +26,8 @@ import { messageRoutes } from './routes/messages.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { SseHub } from './sse.ts';
+import type { ToolServices } from './tool-services.ts';
+import { toolRoutes } from './routes/tools.ts';
 
 export type HttpDurationLabels = 'method' | 'route' | 'status';
 
@@ -35,6 +37,8 @@ export interface ApiOptions {
   cluster?: ClusterServices;
   /** API key management for /api/v1/security/api-keys; without it those routes answer 503 UNAVAILABLE. */
   apiKeys?: ApiKeyServices;
+  /** The MCP servers for /api/v1/tools; without it that route answers 503 UNAVAILABLE. */
+  tools?: ToolServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -160,6 +164,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
+  app.register(toolRoutes, { tools: options.tools });
   app.register(openApiRoutes);
   return app;
 }

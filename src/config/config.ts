@@ -164,6 +164,13 @@ export function fromText(kind: Field['kind'], text: string): unknown {
         .filter((item) => item !== '');
     case 'string':
       return trimmed;
+    case 'json':
+      // A structured key (mcp.servers) given in an env var or flag: JSON text; left as text when it is not.
+      try {
+        return JSON.parse(trimmed) as unknown;
+      } catch {
+        return text;
+      }
   }
 }
 

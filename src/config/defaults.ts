@@ -3,6 +3,7 @@
 // Other layers read them from the loaded Config, never from here, so an operator's override always applies.
 
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+import type { McpServerConfig } from './mcp-servers.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -400,6 +401,42 @@ export const DEFAULTS = {
     postgres_pool_max: 10,
     /** A connection attempt to PostgreSQL slower than this fails the call (UNAVAILABLE) instead of hanging it. */
     postgres_connect_timeout_ms: 5 * SECOND,
+  },
+  mcp: {
+    /**
+     * The MCP servers this node's agents may be granted (src/config/mcp-servers.ts): none by default, since
+     * a server is a program or a URL the operator chooses. Started on first call, shared by the node's agents.
+     */
+    servers: {} as Record<string, McpServerConfig>,
+    /**
+     * A tool call's deadline (a server entry's `timeout_ms` overrides it): 30 s, the MCP SDK's own default,
+     * leaves a slow search or fetch time to finish and still frees the agent's call slot when a server hangs.
+     */
+    call_timeout_ms: 30 * SECOND,
+    /**
+     * The largest CallToolResult passed to an agent, as JSON bytes. It arrives as the content of a message, so
+     * the message limit (1 MiB) is its natural size; a larger answer fails TOO_LARGE. A stdio line or an HTTP
+     * response beyond it (plus framing) closes that connection rather than being buffered whole.
+     */
+    max_result_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+    /**
+     * Calls in flight to one server: a stdio server is one process reading one pipe, so more only queue
+     * inside it; 64 keeps a slow server from holding unbounded requests. Beyond it a call fails QUOTA_EXCEEDED.
+     */
+    max_calls_per_server: 64,
+    /**
+     * Calls in flight per agent across all servers: 16 lets an agent fan out, and keeps one agent from taking
+     * every slot of a shared server from the others. Beyond it a call fails QUOTA_EXCEEDED.
+     */
+    max_calls_per_agent: 16,
+    /** Starting a server (spawn + MCP initialize + tools/list): npx may download a package on first run. */
+    start_timeout_ms: 30 * SECOND,
+    /**
+     * Wait before starting a server again after it exited or failed to start, doubled per consecutive failure
+     * up to restart_backoff_max_ms: a crashing server costs at most a start every 30 s, not a fork loop.
+     */
+    restart_backoff_ms: 250,
+    restart_backoff_max_ms: 30 * SECOND,
   },
   log: {
     /** info: start-up, membership and lifecycle events; nothing per message. */

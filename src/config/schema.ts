@@ -3,9 +3,10 @@
 import { z } from 'zod';
 import { DEFAULT_GOSSIP_PORT, type ConfigDefaults } from './defaults.ts';
 import { parseHostPort } from './host-port.ts';
+import { mcpServersSchema } from './mcp-servers.ts';
 
 /** How a value written as a string (env var, CLI flag) is read. */
-export type FieldKind = 'string' | 'integer' | 'boolean' | 'list';
+export type FieldKind = 'string' | 'integer' | 'boolean' | 'list' | 'json';
 
 export interface Field {
   kind: FieldKind;
@@ -231,6 +232,17 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     ),
     postgres_pool_max: field('integer', positiveInt()),
     postgres_connect_timeout_ms: field('integer', positiveInt()),
+  },
+  mcp: {
+    // Secret: env and headers carry the servers' tokens.
+    servers: field('json', mcpServersSchema, true),
+    call_timeout_ms: field('integer', positiveInt()),
+    max_result_bytes: field('integer', positiveInt()),
+    max_calls_per_server: field('integer', positiveInt()),
+    max_calls_per_agent: field('integer', positiveInt()),
+    start_timeout_ms: field('integer', positiveInt()),
+    restart_backoff_ms: field('integer', positiveInt()),
+    restart_backoff_max_ms: field('integer', positiveInt()),
   },
   log: {
     level: field(

@@ -23,6 +23,9 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
+import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
+import { openStateBackend } from '../tools/state/open-state-backend.ts';
+import { createStateToolServer } from '../tools/state/state-tool.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
@@ -80,6 +83,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
   readonly agents: AgentService;
+  /** The MCP servers of `mcp.servers`, called by agents through call_tool. */
+  readonly tools: McpToolGateway;
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
@@ -104,9 +109,15 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
+    this.tools = toolGatewayFor(
+      config.mcp,
+      { state: async () => createStateToolServer(await openStateBackend(config, state.database.db)) },
+      logger.child({ layer: 'tools' }),
+    );
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = new AgentRuntime({
+      toolGateway: this.tools,
       nodeId: this.nodeId,
       sink: { route: (message) => router!.route(message) },
       logger: logger.child({ layer: 'agents' }),
@@ -248,6 +259,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       services: this,
       cluster: this,
       apiKeys: this,
+      tools: this.tools,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
@@ -297,6 +309,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       this.inbox.close();
       this.conversations.close();
       await this.runtime.shutdown();
+      await this.tools.close();
       this.state.close();
       this.logger.info({}, 'node stopped');
     })();
