@@ -68,7 +68,8 @@ export async function serveStateHttp(tools: BuiltinToolServer, agent: string, op
   const http: Server = createServer((req, res) => {
     const reply = (status: number, message: string): void => {
       if (res.headersSent) return void res.end();
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+      // An error closes the connection: a refused body is never read to its end.
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
     };
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/mcp') return reply(404, 'not found: the MCP endpoint is /mcp');
@@ -112,21 +113,26 @@ export async function serveStateHttp(tools: BuiltinToolServer, agent: string, op
   };
 }
 
-/** The parsed JSON body; undefined when too large, null when not JSON. */
-async function handlePost(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > HTTP_BODY_MAX_BYTES) {
-      req.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    return null;
-  }
+/** The parsed JSON body; undefined when too large (the rest is left unread), null when not JSON. */
+function handlePost(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > HTTP_BODY_MAX_BYTES) {
+        req.off('data', onData).off('end', onEnd).pause();
+        return resolve(undefined);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
+      } catch {
+        resolve(null);
+      }
+    };
+    req.on('data', onData).on('end', onEnd).once('error', reject);
+  });
 }
