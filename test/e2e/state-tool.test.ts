@@ -91,6 +91,15 @@ describe.each(backends)('the state tool on $name', ({ name, skip }) => {
     expect(answer).toMatchObject({ outcome: 'failure', result: { error: { code: 'TOOL_ERROR' } } });
   });
 
+  it.skipIf(skip)("docs/agents.md's example (examples/agents/last-value) stores what it receives", async () => {
+    expect((await deploy('last-value', await exampleModule('last-value'), { tools: { state: ['store'] } })).status).toBe(201);
+    expect((await api('/api/v1/messages', { method: 'POST', json: { performative: 'inform', receiver: 'last-value', content: { seen: 'this' } } })).status).toBe(202);
+    const logged = async () => JSON.stringify((await api('/api/v1/agents/last-value/logs')).body);
+    await expect.poll(logged, { timeout: 10_000 }).toContain('stored: ');
+    expect(await logged()).toContain('structuredContent');
+    expect(await logged()).toContain('\\"ok\\":true');
+  });
+
   it.skipIf(skip || name !== 'postgres')('with PostgreSQL, the same agent on node B reads what it wrote on node A', async () => {
     const nodeB = await startNode({ env });
     try {
