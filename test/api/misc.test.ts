@@ -90,6 +90,7 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/security/api-keys/{name}',
       '/api/v1/security/keys',
       '/api/v1/security/keys/{op}',
+      '/api/v1/tools',
       '/health',
       '/metrics',
     ]);
