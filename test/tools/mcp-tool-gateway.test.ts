@@ -214,3 +214,19 @@ describe('a built-in server', () => {
     expect((await failureOf(tools.call('alice', 'state', 'get', {}))).code).toBe('UNAVAILABLE');
   });
 });
+
+describe('a stdio server writing what is not MCP', () => {
+  const tools = gateway({ faults: { command: process.execPath, args: [faultServer], env: {}, timeout_ms: 3_000 } });
+  afterAll(() => tools.close());
+
+  it('lines that are not JSON-RPC are skipped and the answer still arrives', async () => {
+    expect(textOf(await tools.call('a', 'faults', 'garbage', {}))).toBe('ok');
+    expect(textOf(await tools.call('a', 'faults', 'echo', { text: 'fine' }))).toBe('fine');
+  });
+
+  it('a result that is not a CallToolResult is TOOL_ERROR', async () => {
+    const failure = await failureOf(tools.call('a', 'faults', 'malformed', {}));
+    expect(failure.code).toBe('TOOL_ERROR');
+    expect(textOf(await tools.call('a', 'faults', 'echo', { text: 'still fine' }))).toBe('still fine');
+  });
+});
