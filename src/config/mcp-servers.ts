@@ -85,7 +85,7 @@ export const mcpServersSchema = z.unknown().transform((value, ctx): Record<strin
     ctx.addIssue({ code: 'custom', message: 'expected a mapping of server names to servers' });
     return z.NEVER;
   }
-  const servers: Record<string, McpServerConfig> = {};
+  const servers: Array<[string, McpServerConfig]> = [];
   for (const [name, entry] of Object.entries(value)) {
     if (!MCP_SERVER_NAME.test(name)) {
       ctx.addIssue({ code: 'custom', message: `"${name}" is not a valid server name (letters, digits, _ . -; at most 128)` });
@@ -96,9 +96,10 @@ export const mcpServersSchema = z.unknown().transform((value, ctx): Record<strin
       ctx.addIssue({ code: 'custom', message: `${name}: ${parsed.error.issues[0].message}` });
       return z.NEVER;
     }
-    servers[name] = parsed.data;
+    servers.push([name, parsed.data]);
   }
-  return servers;
+  // fromEntries defines own properties: a server named __proto__ stays a server.
+  return Object.fromEntries(servers);
 });
 
 export function isStdioServer(config: McpServerConfig): config is StdioServerConfig {
