@@ -12,7 +12,8 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
-export async function startMcpHttpServer(): Promise<McpHttpServer> {
+/** `sse`: answer POSTs as event streams (the SDK's default) instead of JSON bodies. */
+export async function startMcpHttpServer(options: { sse?: boolean } = {}): Promise<McpHttpServer> {
   let calls = 0;
   const authorizations: string[] = [];
   const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
@@ -32,7 +33,7 @@ export async function startMcpHttpServer(): Promise<McpHttpServer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const mcp = build();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !options.sse });
     res.on('close', () => {
       void transport.close();
       void mcp.close();

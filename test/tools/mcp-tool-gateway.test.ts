@@ -185,6 +185,21 @@ describe('a streamable HTTP server built with the SDK', () => {
   });
 });
 
+describe('a streamable HTTP server answering with event streams', () => {
+  it('is called; TOO_LARGE past the limit, then served again', async () => {
+    const sse = await startMcpHttpServer({ sse: true });
+    const tools = gateway({ web: { url: sse.url, headers: {}, timeout_ms: 5_000 } });
+    try {
+      expect(textOf(await tools.call('a', 'web', 'echo', { text: 'streamed' }))).toBe('streamed');
+      expect((await failureOf(tools.call('a', 'web', 'big', { bytes: 5 * MiB }))).code).toBe('TOO_LARGE');
+      expect(textOf(await tools.call('a', 'web', 'echo', { text: 'again' }))).toBe('again');
+    } finally {
+      await tools.close();
+      await sse.close();
+    }
+  });
+});
+
 describe('a built-in server', () => {
   const notes = new Map<string, string>();
   const builtin: BuiltinToolServer = {
