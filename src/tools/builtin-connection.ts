@@ -57,6 +57,9 @@ export class BuiltinConnection {
     } finally {
       clearTimeout(timer);
     }
+    if (typeof result !== 'object' || result === null || Array.isArray(result) || !Array.isArray(result.content)) {
+      throw new CaxtonError('TOOL_ERROR', `${this.name}/${tool} answered something that is not a CallToolResult`, { server: this.name, tool });
+    }
     if (Buffer.byteLength(JSON.stringify(result)) > this.maxResultBytes) throw tooLarge({ server: this.name, tool, maxResultBytes: this.maxResultBytes });
     if (result.isError === true) throw toolReportedError(this.name, tool, result);
     return result;

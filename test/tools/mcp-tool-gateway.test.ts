@@ -224,6 +224,13 @@ describe('a built-in server', () => {
     await tools.close();
   });
 
+  it('regression (fuzz): a built-in answering undefined is TOOL_ERROR, not a TypeError', async () => {
+    const odd: BuiltinToolServer = { ...builtin, call: async () => undefined as never };
+    const tools = gateway({ state: { builtin: 'state' } }, { builtins: { state: async () => odd } });
+    expect((await failureOf(tools.call('alice', 'state', 'get', {}))).code).toBe('TOOL_ERROR');
+    await tools.close();
+  });
+
   it('UNAVAILABLE when this build lacks it', async () => {
     const tools = gateway({ state: { builtin: 'state' } });
     expect((await failureOf(tools.call('alice', 'state', 'get', {}))).code).toBe('UNAVAILABLE');
