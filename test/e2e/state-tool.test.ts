@@ -96,8 +96,9 @@ describe.each(backends)('the state tool on $name', ({ name, skip }) => {
     expect((await api('/api/v1/messages', { method: 'POST', json: { performative: 'inform', receiver: 'last-value', content: { seen: 'this' } } })).status).toBe(202);
     const logged = async () => JSON.stringify((await api('/api/v1/agents/last-value/logs')).body);
     await expect.poll(logged, { timeout: 10_000 }).toContain('stored: ');
-    expect(await logged()).toContain('structuredContent');
-    expect(await logged()).toContain('\\"ok\\":true');
+    const lines = (await api('/api/v1/agents/last-value/logs')).body.lines as Array<{ message: string }>;
+    // Exactly the line docs/agents.md shows.
+    expect(lines.map((l) => l.message)).toContain('stored: {"content":[{"type":"text","text":"{\\"ok\\":true}"}],"structuredContent":{"ok":true}}');
   });
 
   it.skipIf(skip || name !== 'postgres')('with PostgreSQL, the same agent on node B reads what it wrote on node A', async () => {
