@@ -70,7 +70,10 @@ async function createTable(pool: pg.Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
-    await client.query(CREATE_TABLE);
+    // Looked up first: CREATE TABLE IF NOT EXISTS still needs CREATE on the schema, which an application role
+    // granted only SELECT/INSERT/UPDATE/DELETE on an existing table does not have (PostgreSQL 15's default).
+    const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [POSTGRES_STATE_TABLE]);
+    if (!rows[0].present) await client.query(CREATE_TABLE);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
