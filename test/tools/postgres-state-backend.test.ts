@@ -104,6 +104,25 @@ describe.skipIf(unavailable !== null)('PostgreSQL state backend', () => {
     await expect(openStateBackend(postgresConfig(`postgres://caxton@127.0.0.1:1/none`), undefined)).rejects.toThrow(/cannot open the PostgreSQL state database/);
   });
 
+  it('works for a role granted only SELECT, INSERT, UPDATE, DELETE on a table made beforehand', async () => {
+    const url = await server.createDatabase('least_privilege');
+    const owner = await openStateBackend(postgresConfig(url), undefined);
+    await owner.close();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('CREATE ROLE state_app LOGIN');
+    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${POSTGRES_STATE_TABLE} TO state_app`);
+    await admin.end();
+    const app = await openStateBackend(postgresConfig(url.replace('caxton@', 'state_app@')), undefined);
+    try {
+      await app.batchStore('agent', [{ key: 'k', valueJson: '1' }]);
+      expect(await app.retrieve('agent', 'k')).toBe('1');
+      expect(await app.delete('agent', 'k')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
   it(`names its table ${POSTGRES_STATE_TABLE}`, async () => {
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();

@@ -6,6 +6,13 @@ import type { StateBackend, StateEntry } from './state-backend.ts';
 
 export const POSTGRES_STATE_TABLE = 'caxton_agent_state';
 
+/**
+ * A statement running longer than this is cancelled by the server: a lock held elsewhere cannot keep a
+ * pool connection busy for ever. Equal to the gateway's default call timeout (mcp.call_timeout_ms), by
+ * which time the agent has had its TIMEOUT anyway.
+ */
+const STATEMENT_TIMEOUT_MS = 30_000;
+
 /** Rows read per step of `entries()`. */
 const ENTRIES_PAGE_ROWS = 1000;
 
@@ -44,6 +51,7 @@ export async function openPostgresStateBackend(options: PostgresStateOptions): P
     // Idle connections are closed after 30 s, so a quiet node holds none.
     idleTimeoutMillis: 30_000,
     application_name: 'caxton-state',
+    statement_timeout: STATEMENT_TIMEOUT_MS,
   });
   // A connection that dies while idle (server restart, network cut) is reported here; without a listener pg
   // would throw it out of the process. The next call opens a new connection.
@@ -62,7 +70,10 @@ async function createTable(pool: pg.Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
-    await client.query(CREATE_TABLE);
+    // Looked up first: CREATE TABLE IF NOT EXISTS still needs CREATE on the schema, which an application role
+    // granted only SELECT/INSERT/UPDATE/DELETE on an existing table does not have (PostgreSQL 15's default).
+    const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [POSTGRES_STATE_TABLE]);
+    if (!rows[0].present) await client.query(CREATE_TABLE);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

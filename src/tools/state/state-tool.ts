@@ -149,6 +149,14 @@ function handlers(backend: StateBackend): Handlers {
   };
 }
 
+/** A batch longer than allowed, refused before zod visits each of its (possibly millions of) elements. */
+function oversizedBatch(tool: StateToolName, args: unknown): string | null {
+  const field = tool === 'batch_store' ? 'entries' : tool === 'batch_retrieve' ? 'keys' : null;
+  if (!field || typeof args !== 'object' || args === null) return null;
+  const list = (args as Record<string, unknown>)[field];
+  return Array.isArray(list) && list.length > STATE_BATCH_MAX_ENTRIES ? `${field}: expected at most ${STATE_BATCH_MAX_ENTRIES} ${field === 'keys' ? 'keys' : 'entries'}` : null;
+}
+
 export function createStateToolServer(backend: StateBackend): BuiltinToolServer {
   const described = describeTools();
   const run = handlers(backend);
@@ -159,6 +167,8 @@ export function createStateToolServer(backend: StateBackend): BuiltinToolServer 
       if (!Object.hasOwn(ARGUMENTS, tool)) return toolError(`unknown tool '${tool}' (the state server has ${STATE_TOOL_NAMES.join(', ')})`);
       if (typeof agent !== 'string' || agent.length === 0) throw new CaxtonError('INVALID_ARGUMENT', 'the calling agent has no name');
       const name = tool as StateToolName;
+      const oversized = oversizedBatch(name, args);
+      if (oversized) return toolError(oversized);
       const parsed = ARGUMENTS[name].safeParse(args ?? {});
       if (!parsed.success) return toolError(describeIssue(parsed.error));
       try {
