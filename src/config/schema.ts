@@ -106,6 +106,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_denials_per_window: field('integer', nonNegativeInt()),
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    mcp_max_in_flight: field('integer', positiveInt()),
     tls_cert: field('string', optionalText()),
     tls_key: field('string', optionalText()),
     tls_client_ca: field('string', optionalText()),

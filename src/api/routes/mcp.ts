@@ -1,0 +1,115 @@
+// Caxton as an MCP server over streamable HTTP: POST /mcp, on the API port, behind the same auth hook (API
+// keys, JWTs, client certificates) and per-role budgets as every route. Stateless: each POST gets its own
+// McpServer and transport (the SDK's stateless mode), closed when the answer is sent, so no session is held
+// between requests. The route needs only `api:read` to be reached; each tool checks its own permission
+// (src/mcp/service-operations.ts), so a role lacking it gets a tool error, not a 403 for the whole request.
+// Bounds: one JSON-RPC message per POST (so the role's request budget is also its tool-call budget), the
+// API's body limit, and `api.mcp_max_in_flight` requests at once (503 beyond, at once).
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
+import { serviceOperations } from '../../mcp/service-operations.ts';
+import type { NodeServices } from '../../node/services.ts';
+import { AuditAggregator } from '../audit-aggregator.ts';
+import { principalOf, type AuditAggregation } from '../auth.ts';
+import type { ClusterServices } from '../cluster-services.ts';
+import { toApiError } from '../error-reply.ts';
+
+export interface McpRouteOptions {
+  services: NodeServices;
+  cluster?: ClusterServices;
+  /** Requests handled at once (api.mcp_max_in_flight). */
+  maxInFlight: number;
+  /** How the tools' denials and sends are aggregated in the audit log (the API's own settings). */
+  auditAggregation: AuditAggregation;
+}
+
+/** JSON-RPC error codes the answers below use (JSON-RPC 2.0 and the SDK's own for transport refusals). */
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+const SERVER_ERROR = -32000;
+const INTERNAL_ERROR = -32603;
+
+/** An HTTP-level refusal in JSON-RPC's error shape (what an MCP client reads), with Caxton's code as data. */
+function rpcError(reply: FastifyReply, status: number, rpcCode: number, code: string, message: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send({ jsonrpc: '2.0', id: null, error: { code: rpcCode, message: `${code}: ${message}`, data: { code } } });
+}
+
+export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, options) => {
+  const { services, cluster, maxInFlight } = options;
+  const audit = new AuditAggregator({
+    write: (entry) => services.audit(entry),
+    windowMs: options.auditAggregation.windowMs,
+    eachPerWindow: options.auditAggregation.denialsPerWindow,
+    maxGroups: options.auditAggregation.maxGroups,
+  });
+  app.addHook('onClose', async () => audit.flush());
+  let inFlight = 0;
+
+  // Errors before the handler (a body that is not JSON, too deep, too large) answer in JSON-RPC's shape here.
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = toApiError(error);
+    if (!mapped.expected) request.log.error({ err: error }, 'mcp request failed');
+    if (mapped.status === 413 || (error as { closeConnection?: boolean }).closeConnection) reply.header('connection', 'close');
+    const rpcCode = mapped.status === 400 ? PARSE_ERROR : mapped.status >= 500 ? INTERNAL_ERROR : INVALID_REQUEST;
+    return rpcError(reply, mapped.status, rpcCode, mapped.body.error.code, mapped.body.error.message);
+  });
+
+  const notAllowed = async (_request: unknown, reply: FastifyReply) =>
+    rpcError(reply.header('allow', 'POST'), 405, SERVER_ERROR, 'INVALID_ARGUMENT', 'method not allowed: this server is stateless; POST JSON-RPC to /mcp');
+  // No sessions, so no stream of server-initiated messages (GET) and nothing to end (DELETE): 405, as the spec allows.
+  app.get('/mcp', { config: { permission: 'api:read' }, schema: { hide: true } }, notAllowed);
+  app.delete('/mcp', { config: { permission: 'api:read' }, schema: { hide: true } }, notAllowed);
+
+  app.post(
+    '/mcp',
+    {
+      config: { permission: 'api:read', audit: 'count' },
+      schema: {
+        summary: "Caxton's MCP server (streamable HTTP, stateless, JSON answers): tools list_agents, get_agent, deploy_agent, send_message, get_conversation, cluster_status, list_members, agent_logs",
+        tags: ['mcp'],
+      },
+    },
+    async (request, reply) => {
+      if (Array.isArray(request.body)) {
+        return rpcError(reply, 400, INVALID_REQUEST, 'INVALID_ARGUMENT', 'body: one JSON-RPC message per request (batches are not accepted)');
+      }
+      if (inFlight >= maxInFlight) {
+        reply.header('retry-after', '1');
+        return rpcError(reply, 503, SERVER_ERROR, 'UNAVAILABLE', `${maxInFlight} MCP requests in flight on this node (api.mcp_max_in_flight); retry shortly`);
+      }
+      inFlight++;
+      const server = createCaxtonMcpServer(serviceOperations({ services, cluster, principal: principalOf(request), audit }), {
+        version: services.version,
+        onUnexpected: (error, tool) => request.log.error({ err: error, tool }, 'MCP tool failed unexpectedly'),
+      });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        inFlight--;
+        // Closing aborts a tool still running (a send_message wait whose client went away).
+        void server.close().catch(() => undefined);
+      };
+      reply.hijack();
+      reply.raw.once('close', release);
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(request.raw, reply.raw, request.body);
+      } catch (error) {
+        request.log.error({ err: error }, 'MCP transport failed');
+        if (!reply.raw.headersSent) {
+          const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: INTERNAL_ERROR, message: 'INTERNAL: internal error; see the node log' } });
+          reply.raw.writeHead(500, { 'content-type': 'application/json' }).end(body);
+        } else {
+          reply.raw.destroy();
+        }
+        release();
+      }
+    },
+  );
+};

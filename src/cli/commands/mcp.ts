@@ -1,0 +1,38 @@
+// `caxton mcp serve --stdio`: Caxton's MCP tools for desktop clients (Claude Desktop and the like), which start
+// a server as a child process and talk JSON-RPC over its stdin/stdout. It talks to a running node through the
+// REST API with the usual --server/--api-key (or CAXTON_SERVER/CAXTON_API_KEY), so the node checks the key's
+// role on every call. stdout carries the protocol and nothing else; notes go to stderr.
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Command } from 'commander';
+import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
+import { restOperations } from '../../mcp/rest-operations.ts';
+import { usageError } from '../cli-error.ts';
+import { sessionFor, withExamples, type CliContext } from '../context.ts';
+import { CLI_VERSION } from '../program.ts';
+
+export function registerMcpCommands(program: Command, context: CliContext): void {
+  const mcp = program.command('mcp').description("Caxton as an MCP server: a node serves it at /mcp; this command serves it over stdio");
+  const serve = mcp
+    .command('serve')
+    .description("serve Caxton's MCP tools over stdin/stdout, talking to the node at --server")
+    .option('--stdio', 'JSON-RPC over stdin/stdout (what desktop MCP clients start)')
+    .action(async (options: { stdio?: boolean }, command: Command) => {
+      if (!options.stdio) throw usageError('mcp serve: pass --stdio (over HTTP, the node itself serves MCP at /mcp)');
+      const { client } = await sessionFor(command, context);
+      const server = createCaxtonMcpServer(restOperations(client), {
+        version: CLI_VERSION,
+        onUnexpected: (error, tool) => context.io.err(`caxton mcp: ${tool} failed: ${(error as Error)?.stack ?? String(error)}\n`),
+      });
+      const transport = new StdioServerTransport();
+      const closed = new Promise<void>((resolve) => (transport.onclose = resolve));
+      await server.connect(transport);
+      // The client ends the server by closing our stdin (the MCP stdio convention).
+      await new Promise<void>((resolve) => {
+        process.stdin.once('end', resolve);
+        process.stdin.once('close', resolve);
+        void closed.then(resolve);
+      });
+      await server.close();
+    });
+  withExamples(serve, 'caxton mcp serve --stdio --server http://127.0.0.1:8080 --api-key "$CAXTON_API_KEY"');
+}
