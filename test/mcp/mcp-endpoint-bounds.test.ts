@@ -79,6 +79,22 @@ describe('/mcp with the API auth', () => {
   });
 });
 
+describe('servers reused between requests', () => {
+  it('each request runs as its own principal, whoever the server served before', async () => {
+    const admin = node.state.adminKey.key;
+    const viewer = await token('vera', 'viewer');
+    const deploy = (bearer: string, name: string) =>
+      rawCall(bearer, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'deploy_agent', arguments: { name, module_base64: 'AGFzbQEAAAA=' } } }).then(
+        (res) => res.json() as Promise<{ result: CallToolResult }>,
+      );
+    for (let i = 0; i < 4; i++) {
+      // The admin's deploy reaches the node (an empty module is INVALID_MODULE); the viewer's never does.
+      expect((await deploy(admin, `pool-${i}`)).result.content).toEqual([expect.objectContaining({ text: expect.not.stringMatching(/PERMISSION_DENIED/) })]);
+      expect((await deploy(viewer, `pool-${i}`)).result.content).toEqual([expect.objectContaining({ text: expect.stringMatching(/^PERMISSION_DENIED/) })]);
+    }
+  });
+});
+
 describe('api.mcp_max_in_flight', () => {
   it('refuses the request beyond the bound with 503 at once; the slot is free again when the waiting client goes away', async () => {
     const admin = node.state.adminKey.key;

@@ -1,15 +1,19 @@
 // Caxton as an MCP server over streamable HTTP: POST /mcp, on the API port, behind the same auth hook (API
 // keys, JWTs, client certificates) and per-role budgets as every route. Stateless: each POST gets its own
-// McpServer and transport (the SDK's stateless mode), closed when the answer is sent, so no session is held
-// between requests. The route needs only `api:read` to be reached; each tool checks its own permission
+// transport (the SDK's stateless mode) on an McpServer taken from a pool of idle ones, both closed when the
+// answer is sent, so no session is held between requests. The route needs only `api:read` to be reached; each tool checks its own permission
 // (src/mcp/service-operations.ts), so a role lacking it gets a tool error, not a 403 for the whole request.
 // Bounds: one JSON-RPC message per POST (so the role's request budget is also its tool-call budget), the
 // API's body limit, and `api.mcp_max_in_flight` requests at once (503 beyond, at once).
+import type { IncomingMessage } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { CaxtonError } from '../../errors.ts';
 import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
 import { serviceOperations } from '../../mcp/service-operations.ts';
-import type { NodeServices } from '../../node/services.ts';
+import type { NodeServices, Principal } from '../../node/services.ts';
 import { AuditAggregator } from '../audit-aggregator.ts';
 import { principalOf, type AuditAggregation } from '../auth.ts';
 import type { ClusterServices } from '../cluster-services.ts';
@@ -48,6 +52,17 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
   });
   app.addHook('onClose', async () => audit.flush());
   let inFlight = 0;
+  /** Servers between requests: at most one per request in flight, so at most maxInFlight of them. */
+  const idle: McpServer[] = [];
+  const createServer = (): McpServer =>
+    createCaxtonMcpServer(
+      (authInfo) => {
+        const principal = authInfo?.extra?.principal as Principal | undefined;
+        if (!principal) throw new CaxtonError('UNAUTHENTICATED', 'no principal on this MCP request');
+        return serviceOperations({ services, cluster, principal, audit });
+      },
+      { version: services.version, onUnexpected: (error, tool) => app.log.error({ err: error, tool }, 'MCP tool failed unexpectedly') },
+    );
 
   // Errors before the handler (a body that is not JSON, too deep, too large) answer in JSON-RPC's shape here.
   app.setErrorHandler((error, request, reply) => {
@@ -82,18 +97,24 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
         return rpcError(reply, 503, SERVER_ERROR, 'UNAVAILABLE', `${maxInFlight} MCP requests in flight on this node (api.mcp_max_in_flight); retry shortly`);
       }
       inFlight++;
-      const server = createCaxtonMcpServer(serviceOperations({ services, cluster, principal: principalOf(request), audit }), {
-        version: services.version,
-        onUnexpected: (error, tool) => request.log.error({ err: error, tool }, 'MCP tool failed unexpectedly'),
-      });
+      const server = idle.pop() ?? createServer();
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      // The principal rides to the tools as the SDK's auth info (see caxton-tools.ts OperationsFor).
+      const principal = principalOf(request);
+      (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: principal.id, scopes: [principal.role], extra: { principal } };
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
         inFlight--;
-        // Closing aborts a tool still running (a send_message wait whose client went away).
-        void server.close().catch(() => undefined);
+        // Closing aborts a tool still running (a send_message wait whose client went away); then the server
+        // waits, unconnected, for the next request.
+        server.close().then(
+          () => {
+            if (idle.length < maxInFlight) idle.push(server);
+          },
+          () => undefined,
+        );
       };
       reply.hijack();
       reply.raw.once('close', release);

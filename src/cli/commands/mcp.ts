@@ -19,7 +19,8 @@ export function registerMcpCommands(program: Command, context: CliContext): void
     .action(async (options: { stdio?: boolean }, command: Command) => {
       if (!options.stdio) throw usageError('mcp serve: pass --stdio (over HTTP, the node itself serves MCP at /mcp)');
       const { client } = await sessionFor(command, context);
-      const server = createCaxtonMcpServer(restOperations(client), {
+      const operations = restOperations(client);
+      const server = createCaxtonMcpServer(() => operations, {
         version: CLI_VERSION,
         onUnexpected: (error, tool) => context.io.err(`caxton mcp: ${tool} failed: ${(error as Error)?.stack ?? String(error)}\n`),
       });
