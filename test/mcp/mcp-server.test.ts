@@ -1,6 +1,7 @@
 // Caxton as an MCP server, against a real node process: the SDK's own Client over streamable HTTP (/mcp on the
 // API port) and over stdio (`caxton mcp serve --stdio`, spawned as a desktop client spawns it). Each deploys
 // the echo example, sends it a request with wait and gets the reply; a viewer key cannot deploy (tool error).
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -9,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../helpers/api-client.ts';
 import { exampleWasm } from '../helpers/modules.ts';
-import { cliPath, startNode, type NodeProcess } from '../helpers/node-process.ts';
+import { cliPath, runCli, startNode, type NodeProcess } from '../helpers/node-process.ts';
 
 const TOOLS = ['agent_logs', 'cluster_status', 'deploy_agent', 'get_agent', 'get_conversation', 'list_agents', 'list_members', 'send_message'];
 
@@ -125,6 +126,37 @@ describe.each([
     expect(bad.isError).toBe(true);
     const both = await call(client, 'deploy_agent', { name: 'x' });
     expect((both.content as { text: string }[])[0].text).toMatch(/exactly one of path and module_base64/);
+  });
+});
+
+describe('caxton mcp serve --stdio specifics', () => {
+  it('answers every request of a client that writes them and closes stdin (a shell pipe), then exits 0', async () => {
+    const child = spawn(process.execPath, [cliPath, 'mcp', 'serve', '--stdio', '--server', node.url], {
+      env: { ...process.env, CAXTON_API_KEY: node.apiKey() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stdin.end(
+      [
+        { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'sh', version: '1' } } },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_agents', arguments: {} } },
+      ]
+        .map((m) => JSON.stringify(m))
+        .join('\n') + '\n',
+    );
+    expect(await exited).toBe(0);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(answers.map((a) => a.id)).toEqual([1, 2]);
+    expect(answers[1].result.structuredContent.agents).toEqual(expect.any(Array));
+  });
+
+  it('without --stdio: a usage error (exit 2)', async () => {
+    const run = await runCli(['mcp', 'serve', '--server', node.url]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/pass --stdio/);
   });
 });
 
