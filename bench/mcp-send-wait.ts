@@ -1,7 +1,7 @@
 // send_message with wait through Caxton's MCP server, beside the same request through REST, against a real
 // node process with the echo example: REST (POST /api/v1/messages?wait_ms), /mcp with a bare fetch per call
 // (the server's cost), /mcp through the SDK's Client (what an MCP client pays), and `caxton mcp serve --stdio`
-// through the SDK's Client (the stdio server calls REST in turn). One closed-loop caller each.
+// through the SDK's Client (the stdio server calls REST in turn). One closed-loop caller; the modes take turns.
 // Run: node --import tsx bench/mcp-send-wait.ts [calls=300] [rounds=5]   (JSON lines: one per round, then the medians)
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -65,17 +65,20 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const perMode = new Map<string, { p50: number[]; p99: number[] }>();
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, call] of modes) {
-      for (let i = 0; i < WARMUP; i++) await call();
-      const times: number[] = [];
-      for (let i = 0; i < CALLS; i++) {
+    for (const [, call] of modes) for (let i = 0; i < WARMUP; i++) await call();
+    // Modes take turns call by call, so that a noisy neighbour slows them alike and the ratios hold.
+    const times = new Map<string, number[]>(modes.map(([name]) => [name, []]));
+    for (let i = 0; i < CALLS; i++) {
+      for (const [name, call] of modes) {
         const t = performance.now();
         await call();
-        times.push(performance.now() - t);
+        times.get(name)!.push(performance.now() - t);
       }
-      times.sort((a, b) => a - b);
-      const p50 = quantile(times, 0.5);
-      const p99 = quantile(times, 0.99);
+    }
+    for (const [name, list] of times) {
+      list.sort((a, b) => a - b);
+      const p50 = quantile(list, 0.5);
+      const p99 = quantile(list, 0.99);
       const entry = perMode.get(name) ?? { p50: [], p99: [] };
       entry.p50.push(p50);
       entry.p99.push(p99);
