@@ -91,6 +91,7 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/security/keys',
       '/api/v1/security/keys/{op}',
       '/health',
+      '/mcp',
       '/metrics',
     ]);
     const deploy = doc.paths['/api/v1/agents'].post.requestBody.content['application/json'].schema;
