@@ -1,6 +1,6 @@
 // What the MCP tools ask of a Caxton node: one small interface with two implementations, in-process over
-// NodeServices for `/mcp` (service-operations.ts) and over the REST API for `caxton mcp serve --stdio`
-// (rest-operations.ts). The tools (caxton-tools.ts) are written once against it.
+// NodeServices for `/mcp` (src/api/mcp-operations.ts) and over the REST API for `caxton mcp serve --stdio`
+// (src/cli/mcp-rest-operations.ts). The tools (caxton-tools.ts) are written once against it.
 import type { ClusterMemberView, ClusterStatusView } from '../api/cluster-services.ts';
 import type { Permission } from '../api/permissions.ts';
 import type { MessageInput } from '../messaging/message.ts';

@@ -2,7 +2,7 @@
 // keys, JWTs, client certificates) and per-role budgets as every route. Stateless: each POST gets its own
 // transport (the SDK's stateless mode) on an McpServer taken from a pool of idle ones, both closed when the
 // answer is sent, so no session is held between requests. The route needs only `api:read` to be reached; each tool checks its own permission
-// (src/mcp/service-operations.ts), so a role lacking it gets a tool error, not a 403 for the whole request.
+// (src/api/mcp-operations.ts), so a role lacking it gets a tool error, not a 403 for the whole request.
 // Bounds: one JSON-RPC message per POST (so the role's request budget is also its tool-call budget), the
 // API's body limit, and `api.mcp_max_in_flight` requests at once (503 beyond, at once).
 import type { IncomingMessage } from 'node:http';
@@ -12,7 +12,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
 import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
-import { serviceOperations } from '../../mcp/service-operations.ts';
+import { serviceOperations } from '../mcp-operations.ts';
 import type { NodeServices, Principal } from '../../node/services.ts';
 import { AuditAggregator } from '../audit-aggregator.ts';
 import { principalOf, type AuditAggregation } from '../auth.ts';

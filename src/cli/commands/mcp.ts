@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { restOperations } from '../../mcp/rest-operations.ts';
+import { restOperations } from '../mcp-rest-operations.ts';
 import { usageError } from '../cli-error.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { CLI_VERSION } from '../program.ts';

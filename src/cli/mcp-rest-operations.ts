@@ -3,10 +3,10 @@
 // is read here, on the machine of the desktop client that named it.
 import { readFile } from 'node:fs/promises';
 import type { ClusterMemberView, ClusterStatusView } from '../api/cluster-services.ts';
-import { CliError } from '../cli/cli-error.ts';
-import type { ApiClient } from '../cli/client.ts';
+import { CliError } from './cli-error.ts';
+import type { ApiClient } from './client.ts';
 import type { AgentInfo, AgentLogLine, AgentView, ConversationView, SendResult } from '../node/services.ts';
-import type { CaxtonOperations } from './caxton-operations.ts';
+import type { CaxtonOperations } from '../mcp/caxton-operations.ts';
 
 const agentPath = (name: string): string => `/api/v1/agents/${encodeURIComponent(name)}`;
 

@@ -1,12 +1,12 @@
 // CaxtonOperations in-process, for /mcp: the node's services called as the authenticated principal, each
 // call first checked against the principal's role exactly as its REST route is (permissions.ts). A refusal
 // and a deploy leave an audit row, as they do through REST.
-import type { AuditAggregator } from '../api/audit-aggregator.ts';
-import type { ClusterServices } from '../api/cluster-services.ts';
-import { roleAllows, type Permission } from '../api/permissions.ts';
+import type { AuditAggregator } from './audit-aggregator.ts';
+import type { ClusterServices } from './cluster-services.ts';
+import { roleAllows, type Permission } from './permissions.ts';
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices, Principal } from '../node/services.ts';
-import type { CaxtonOperations } from './caxton-operations.ts';
+import type { CaxtonOperations } from '../mcp/caxton-operations.ts';
 
 export interface ServiceOperationsOptions {
   services: NodeServices;
