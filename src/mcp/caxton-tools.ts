@@ -15,7 +15,7 @@ import * as schema from './tool-schemas.ts';
 export interface CaxtonMcpServerOptions {
   /** Caxton's version, shown to clients in the initialize answer. */
   version: string;
-  /** An error that is not Caxton's own (a bug): the caller logs it; the client gets INTERNAL. */
+  /** An error that is not Caxton's own (a bug): the caller logs it; the client gets INTERNAL and no details. */
   onUnexpected?: (error: unknown, tool: ToolName) => void;
 }
 
@@ -29,6 +29,8 @@ function errorText(error: unknown): string | undefined {
   if (error instanceof CaxtonError) return `${error.code}: ${error.message}`;
   // The REST client's errors (ApiError, CliError) already say `CODE: message` or one plain line.
   if (error instanceof Error && (error.name === 'ApiError' || error.name === 'CliError')) return error.message;
+  // The client cancelled the call or went away: nobody reads this answer, and it is no fault of ours.
+  if (error instanceof Error && error.name === 'AbortError') return 'CANCELLED: the call was cancelled';
   return undefined;
 }
 
@@ -59,7 +61,7 @@ export function createCaxtonMcpServer(operationsFor: OperationsFor, options: Cax
         let text = errorText(error);
         if (text === undefined) {
           options.onUnexpected?.(error, tool);
-          text = `INTERNAL: ${(error as Error)?.message ?? String(error)}`;
+          text = 'INTERNAL: internal error; see the log of the MCP server';
         }
         return { content: [{ type: 'text', text }], isError: true };
       }

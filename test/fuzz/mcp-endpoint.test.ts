@@ -169,6 +169,7 @@ describe('fuzz: the MCP endpoint of the real node', () => {
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body).result.tools).toHaveLength(TOOLS.length);
     },
-    fuzzTimeoutMs(),
+    // Each input is an HTTP request through the whole API and the SDK: ~5-10 ms on a busy 2-core machine.
+    fuzzTimeoutMs(15),
   );
 });
