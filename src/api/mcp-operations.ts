@@ -1,12 +1,13 @@
 // CaxtonOperations in-process, for /mcp: the node's services called as the authenticated principal, each
-// call first checked against the principal's role exactly as its REST route is (permissions.ts). A refusal
+// call first checked against the principal's role for the tool's permission (TOOL_PERMISSIONS, the same as its
+// REST route's). A refusal
 // and a deploy leave an audit row, as they do through REST.
 import type { AuditAggregator } from './audit-aggregator.ts';
 import type { ClusterServices } from './cluster-services.ts';
-import { roleAllows, type Permission } from './permissions.ts';
+import { roleAllows } from './permissions.ts';
 import { CaxtonError } from '../errors.ts';
 import type { NodeServices, Principal } from '../node/services.ts';
-import type { CaxtonOperations } from '../mcp/caxton-operations.ts';
+import { TOOL_PERMISSIONS, type CaxtonOperations, type ToolName } from '../mcp/caxton-operations.ts';
 
 export interface ServiceOperationsOptions {
   services: NodeServices;
@@ -16,10 +17,11 @@ export interface ServiceOperationsOptions {
 }
 
 export function serviceOperations({ services, cluster, principal, audit }: ServiceOperationsOptions): CaxtonOperations {
-  const allow = (permission: Permission, action: string): void => {
+  const allow = (tool: ToolName): void => {
+    const permission = TOOL_PERMISSIONS[tool];
     if (roleAllows(principal.role, permission)) return;
     audit.record(
-      { principal: principal.id, action: `mcp ${action}`, outcome: 'denied', details: { code: 'PERMISSION_DENIED', permission }, category: 'denial' },
+      { principal: principal.id, action: `mcp ${tool}`, outcome: 'denied', details: { code: 'PERMISSION_DENIED', permission }, category: 'denial' },
       'flood',
     );
     throw new CaxtonError('PERMISSION_DENIED', `role '${principal.role}' lacks the permission '${permission}'`, {
@@ -34,15 +36,15 @@ export function serviceOperations({ services, cluster, principal, audit }: Servi
 
   return {
     async listAgents(filter) {
-      allow('agents:read', 'list_agents');
+      allow('list_agents');
       return services.listAgents(filter);
     },
     async getAgent(name) {
-      allow('agents:read', 'get_agent');
+      allow('get_agent');
       return services.getAgent(name);
     },
     async deployAgent(spec, module) {
-      allow('agents:write', 'deploy_agent');
+      allow('deploy_agent');
       try {
         const agent = await services.deployAgent(spec, module);
         audit.record({ principal: principal.id, action: 'mcp deploy_agent', target: spec.name, outcome: 'ok' }, 'each');
@@ -61,25 +63,25 @@ export function serviceOperations({ services, cluster, principal, audit }: Servi
       );
     },
     async sendMessage(message, options) {
-      allow('messages:send', 'send_message');
+      allow('send_message');
       const result = await services.sendMessage(message, { principal: principal.id, ...options });
       audit.record({ principal: principal.id, action: 'mcp send_message', outcome: 'ok' }, 'count');
       return result;
     },
     async getConversation(id) {
-      allow('messages:read', 'get_conversation');
+      allow('get_conversation');
       return services.getConversation(id);
     },
     async clusterStatus() {
-      allow('cluster:read', 'cluster_status');
+      allow('cluster_status');
       return needCluster().clusterStatus();
     },
     async clusterMembers() {
-      allow('cluster:read', 'list_members');
+      allow('list_members');
       return needCluster().clusterMembers();
     },
     async agentLogs(name, options) {
-      allow('agents:read', 'agent_logs');
+      allow('agent_logs');
       return services.agentLogs(name, options);
     },
   };
