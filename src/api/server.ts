@@ -51,6 +51,8 @@ export interface ApiOptions {
   maxWaitMs?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
+  /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
+  mcpAllowedOrigins?: readonly string[];
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
   /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
@@ -168,6 +170,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     services: options.services,
     cluster: options.cluster,
     maxInFlight: options.mcpMaxInFlight ?? MCP_DEFAULTS.maxInFlight,
+    allowedOrigins: options.mcpAllowedOrigins ?? [],
     auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
   });
   app.register(openApiRoutes);

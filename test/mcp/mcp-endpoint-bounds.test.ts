@@ -23,7 +23,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'caxton-mcp-bounds-'));
-  const flags = { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', 'auth.jwt_issuer': ISSUER, 'auth.jwt_secret': SECRET, 'api.mcp_max_in_flight': 1 };
+  const flags = { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', 'auth.jwt_issuer': ISSUER, 'auth.jwt_secret': SECRET, 'api.mcp_max_in_flight': 1, 'api.mcp_allowed_origins': ['http://localhost:3000'] };
   node = await CaxtonNode.start({ config: loadConfig({ flags, env: {} }), listen: true, gossip: false });
   url = `http://127.0.0.1:${(node.api!.server.address() as AddressInfo).port}`;
 });
@@ -43,10 +43,10 @@ async function connect(bearer: string): Promise<Client> {
   return client;
 }
 
-function rawCall(bearer: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+function rawCall(bearer: string, body: unknown, signal?: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/mcp`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${bearer}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${bearer}`, accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...extraHeaders },
     body: JSON.stringify(body),
     signal,
   });
@@ -76,6 +76,19 @@ describe('/mcp with the API auth', () => {
         expect.objectContaining({ principal: 'victor', action: 'mcp deploy_agent', outcome: 'denied' }),
       ]),
     );
+  });
+});
+
+describe('browsers (an Origin header)', () => {
+  it('only from api.mcp_allowed_origins: another origin is refused 403 (DNS rebinding)', async () => {
+    const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+    const admin = node.state.adminKey.key;
+    const rebound = await rawCall(admin, ping, undefined, { origin: 'http://evil.example:8080' });
+    expect(rebound.status).toBe(403);
+    expect(await rebound.json()).toMatchObject({ jsonrpc: '2.0', error: { data: { code: 'PERMISSION_DENIED' } } });
+    const allowed = await rawCall(admin, ping, undefined, { origin: 'http://localhost:3000' });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toMatchObject({ jsonrpc: '2.0', id: 1, result: {} });
   });
 });
 

@@ -4,7 +4,8 @@
 // answer is sent, so no session is held between requests. The route needs only `api:read` to be reached; each tool checks its own permission
 // (src/api/mcp-operations.ts), so a role lacking it gets a tool error, not a 403 for the whole request.
 // Bounds: one JSON-RPC message per POST (so the role's request budget is also its tool-call budget), the
-// API's body limit, and `api.mcp_max_in_flight` requests at once (503 beyond, at once).
+// API's body limit, and `api.mcp_max_in_flight` requests at once (503 beyond, at once). A browser's request
+// (an Origin header) passes only from `api.mcp_allowed_origins`, against DNS rebinding.
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -24,6 +25,8 @@ export interface McpRouteOptions {
   cluster?: ClusterServices;
   /** Requests handled at once (api.mcp_max_in_flight). */
   maxInFlight: number;
+  /** Browser origins allowed (api.mcp_allowed_origins): a request with any other Origin header is refused. */
+  allowedOrigins: readonly string[];
   /** How the tools' denials and sends are aggregated in the audit log (the API's own settings). */
   auditAggregation: AuditAggregation;
 }
@@ -44,6 +47,7 @@ function rpcError(reply: FastifyReply, status: number, rpcCode: number, code: st
 
 export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, options) => {
   const { services, cluster, maxInFlight } = options;
+  const allowedOrigins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase()));
   const audit = new AuditAggregator({
     write: (entry) => services.audit(entry),
     windowMs: options.auditAggregation.windowMs,
@@ -89,6 +93,10 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
       },
     },
     async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && !allowedOrigins.has(origin.toLowerCase())) {
+        return rpcError(reply, 403, SERVER_ERROR, 'PERMISSION_DENIED', `origin ${origin} is not in api.mcp_allowed_origins`);
+      }
       if (Array.isArray(request.body)) {
         return rpcError(reply, 400, INVALID_REQUEST, 'INVALID_ARGUMENT', 'body: one JSON-RPC message per request (batches are not accepted)');
       }
