@@ -114,6 +114,10 @@ const contentType = fc.oneof(
   { weight: 8, arbitrary: fc.constant('application/json') },
   { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', undefined) },
 );
+const origin = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.oneof(fc.constantFrom('http://evil.example', 'null', ''), fc.string({ maxLength: 30 }).filter((s) => /^[\x21-\x7e]*$/.test(s))) },
+);
 const credentials = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('admin', 'viewer') },
   { weight: 1, arbitrary: fc.constantFrom('none', 'garbage') },
@@ -146,8 +150,9 @@ describe('fuzz: the MCP endpoint of the real node', () => {
     'any JSON-RPC body, headers and credentials: never 500, always a JSON answer',
     async () => {
       await fc.assert(
-        fc.asyncProperty(body, accept, contentType, credentials, async (payload, acceptHeader, type, who) => {
+        fc.asyncProperty(body, accept, contentType, credentials, origin, async (payload, acceptHeader, type, who, originHeader) => {
           const headers: Record<string, string> = {};
+          if (originHeader !== undefined) headers.origin = originHeader;
           const auth = authorization(who);
           if (auth) headers.authorization = auth;
           if (acceptHeader) headers.accept = acceptHeader;
