@@ -1,6 +1,6 @@
 // Fuzzing Caxton's MCP endpoint (POST /mcp on the real node, API injected, no port): any JSON-RPC message a
 // client can send (known and unknown methods, tool calls with arbitrary arguments, bad ids and versions,
-// batches, non-JSON bodies, odd Accept and Content-Type headers, any credentials). The properties: nothing
+// batches, non-JSON bodies, odd Accept, Content-Type and Origin headers, any credentials). The properties: nothing
 // answers 500 or throws out of the server, every answer but a notification's 202 is JSON, and the node still
 // serves MCP afterwards.
 import { mkdtempSync, rmSync } from 'node:fs';
