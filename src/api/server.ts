@@ -12,6 +12,7 @@ import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
+import { MCP_DEFAULTS } from '../mcp/mcp-defaults.ts';
 import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -23,6 +24,7 @@ import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { SseHub } from './sse.ts';
@@ -51,6 +53,10 @@ export interface ApiOptions {
   maxMessageBytes?: number;
   /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
   maxWaitMs?: number;
+  /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
+  mcpMaxInFlight?: number;
+  /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
+  mcpAllowedOrigins?: readonly string[];
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
   /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
@@ -165,6 +171,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   app.register(toolRoutes, { tools: options.tools });
+  app.register(mcpRoutes, {
+    services: options.services,
+    cluster: options.cluster,
+    maxInFlight: options.mcpMaxInFlight ?? MCP_DEFAULTS.maxInFlight,
+    allowedOrigins: options.mcpAllowedOrigins ?? [],
+    auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
+  });
   app.register(openApiRoutes);
   return app;
 }

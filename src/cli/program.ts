@@ -5,6 +5,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './cli-error.ts';
 import { registerAgentCommands } from './commands/agents.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
 import { registerConversationCommands } from './commands/conversation.ts';
+import { registerMcpCommands } from './commands/mcp.ts';
 import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
@@ -43,6 +44,7 @@ export function buildProgram(context: CliContext): Command {
   registerQueueCommands(program, context);
   registerToolCommands(program, context);
   registerStateCommands(program, context);
+  registerMcpCommands(program, context);
   return program;
 }
 

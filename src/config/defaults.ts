@@ -79,6 +79,19 @@ export const DEFAULTS = {
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
     /**
+     * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
+     * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
+     * clients use and keeps the memory to a few MB.
+     */
+    mcp_max_in_flight: 256,
+    /**
+     * Browser origins (scheme://host[:port]) allowed to call /mcp. A request with an Origin header not listed
+     * is refused (403), as the MCP spec asks, against DNS rebinding: a page that makes its own name resolve to
+     * 127.0.0.1 is same-origin with a local node, and a browser may present a client certificate by itself.
+     * MCP clients outside a browser send no Origin. Empty: no browser at all.
+     */
+    mcp_allowed_origins: [] as string[],
+    /**
      * PEM certificate (chain) and private key: set both to serve the API over HTTPS. Unset: plain HTTP, which is
      * what a loopback-only node needs. Both files are watched: a renewed pair applies to new connections
      * without a restart.

@@ -107,6 +107,13 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_denials_per_window: field('integer', nonNegativeInt()),
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    mcp_max_in_flight: field('integer', positiveInt()),
+    mcp_allowed_origins: field(
+      'list',
+      z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin, scheme://host[:port]' }), {
+        error: 'expected a list of origins (scheme://host[:port])',
+      }),
+    ),
     tls_cert: field('string', optionalText()),
     tls_key: field('string', optionalText()),
     tls_client_ca: field('string', optionalText()),

@@ -266,6 +266,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
       maxWaitMs: this.config.api.max_wait_ms,
+      mcpMaxInFlight: this.config.api.mcp_max_in_flight,
+      mcpAllowedOrigins: this.config.api.mcp_allowed_origins,
       insecureNoAuth: this.config.auth.insecure_no_auth,
       authLimits: authLimitsOf(this.config.api),
       auditAggregation: {

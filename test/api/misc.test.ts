@@ -92,6 +92,7 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/security/keys/{op}',
       '/api/v1/tools',
       '/health',
+      '/mcp',
       '/metrics',
     ]);
     const deploy = doc.paths['/api/v1/agents'].post.requestBody.content['application/json'].schema;
