@@ -28,6 +28,8 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { SseHub } from './sse.ts';
 import type { ToolServices } from './tool-services.ts';
 import { toolRoutes } from './routes/tools.ts';
+import { stateRoutes } from './routes/state.ts';
+import type { StateServices } from './state-services.ts';
 
 export type HttpDurationLabels = 'method' | 'route' | 'status';
 
@@ -39,6 +41,8 @@ export interface ApiOptions {
   apiKeys?: ApiKeyServices;
   /** The MCP servers for /api/v1/tools; without it that route answers 503 UNAVAILABLE. */
   tools?: ToolServices;
+  /** The state backend for /api/v1/state; without it those routes answer 503 UNAVAILABLE. */
+  state?: StateServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -165,6 +169,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   app.register(toolRoutes, { tools: options.tools });
+  app.register(stateRoutes, { state: options.state });
   app.register(openApiRoutes);
   return app;
 }
