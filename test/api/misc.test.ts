@@ -90,6 +90,11 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/security/api-keys/{name}',
       '/api/v1/security/keys',
       '/api/v1/security/keys/{op}',
+      '/api/v1/state/export',
+      '/api/v1/state/import',
+      '/api/v1/state/{agent}/keys',
+      '/api/v1/state/{agent}/value',
+      '/api/v1/tools',
       '/health',
       '/metrics',
     ]);
