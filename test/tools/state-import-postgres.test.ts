@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../../src/state/database.ts';
 import { caxton } from '../cli/run.ts';
+import { runCli, startNode } from '../helpers/node-process.ts';
 import { postgresUnavailableReason, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { tempDir } from '../state/helpers.ts';
 
@@ -87,6 +88,23 @@ describe.skipIf(unavailable !== null)('caxton state import --from-postgres', () 
     expect(noQuery.code).toBe(2);
     expect(noQuery.stderr).toMatch(/--query/);
   });
+
+  it(`through a running node's API (the default): ${ROWS} rows, then a second run that changes nothing`, async () => {
+    const node = await startNode();
+    try {
+      const run = () =>
+        runCli(['--server', node.url, '--data-dir', node.dataDir, '--output', 'json', 'state', 'import', '--from-postgres', sourceUrl, '--query', 'SELECT id, doc FROM sessions', '--agent', 'sessions']);
+      const first = await run();
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toEqual({ read: ROWS, written: ROWS, unchanged: 0, skipped: 0, problems: [] });
+      const second = await run();
+      expect(JSON.parse(second.stdout)).toEqual({ read: ROWS, written: 0, unchanged: ROWS, skipped: 0, problems: [] });
+      const value = await runCli(['--server', node.url, '--data-dir', node.dataDir, '--output', 'json', 'state', 'get', '--agent', 'sessions', 'session/10000']);
+      expect(JSON.parse(value.stdout)).toEqual({ i: 10000, tags: ['a', 'b'] });
+    } finally {
+      await node.kill('SIGTERM');
+    }
+  }, 120_000);
 
   it('imports into a PostgreSQL state backend too (--postgres-url)', async () => {
     const stateUrl = await server.createDatabase('caxton_state');
