@@ -30,6 +30,8 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { SseHub } from './sse.ts';
 import type { ToolServices } from './tool-services.ts';
 import { toolRoutes } from './routes/tools.ts';
+import { stateRoutes } from './routes/state.ts';
+import type { StateServices } from './state-services.ts';
 
 export type HttpDurationLabels = 'method' | 'route' | 'status';
 
@@ -41,6 +43,8 @@ export interface ApiOptions {
   apiKeys?: ApiKeyServices;
   /** The MCP servers for /api/v1/tools; without it that route answers 503 UNAVAILABLE. */
   tools?: ToolServices;
+  /** The state backend for /api/v1/state; without it those routes answer 503 UNAVAILABLE. */
+  state?: StateServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -178,6 +182,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     allowedOrigins: options.mcpAllowedOrigins ?? [],
     auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
   });
+  app.register(stateRoutes, { state: options.state });
   app.register(openApiRoutes);
   return app;
 }

@@ -7,6 +7,8 @@ import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
 export interface RequestOptions {
   body?: unknown;
+  /** A body of text sent as is with this content type (JSON lines), instead of `body` as JSON. */
+  text?: { content: string; type: string };
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
 }
@@ -43,6 +45,26 @@ export class ApiClient {
     }
     if (!response.ok) throw this.explain(toApiError(response.status, body));
     return { status: response.status, body: body as T };
+  }
+
+  /** The text of a streamed answer (JSON lines), chunk by chunk as it arrives. */
+  async *textStream(method: string, path: string, options: RequestOptions = {}, accept = 'application/x-ndjson'): AsyncGenerator<string> {
+    const response = await this.send(method, path, options, accept);
+    if (!response.ok) {
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw this.explain(toApiError(response.status, body));
+    }
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+    const rest = decoder.decode();
+    if (rest) yield rest;
   }
 
   /** Streams server-sent events until the server ends the stream or `signal` aborts it. */
@@ -91,7 +113,8 @@ export class ApiClient {
     const headers: Record<string, string> = { accept };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (options.text !== undefined) headers['content-type'] = options.text.type;
+    const body = options.text !== undefined ? options.text.content : options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
       // Node 20's fetch takes no CA or client certificate without the undici package: node:https does.
       if (this.tls && url.protocol === 'https:') return await httpsFetch(url, { method, headers, body, signal: options.signal }, this.tls);

@@ -26,6 +26,7 @@ import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
 import { openStateBackend } from '../tools/state/open-state-backend.ts';
 import { createStateToolServer } from '../tools/state/state-tool.ts';
+import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
@@ -85,6 +86,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly agents: AgentService;
   /** The MCP servers of `mcp.servers`, called by agents through call_tool. */
   readonly tools: McpToolGateway;
+  /** Agents' state tool values: one backend shared by the built-in `state` server and /api/v1/state. */
+  readonly stateBackend: SharedStateBackend;
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
@@ -109,9 +112,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
+    this.stateBackend = new SharedStateBackend(() => openStateBackend(config, state.database.db));
     this.tools = toolGatewayFor(
       config.mcp,
-      { state: async () => createStateToolServer(await openStateBackend(config, state.database.db)) },
+      { state: async () => createStateToolServer(await this.stateBackend.get()) },
       logger.child({ layer: 'tools' }),
     );
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
@@ -260,6 +264,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       cluster: this,
       apiKeys: this,
       tools: this.tools,
+      state: { backend: () => this.stateBackend.get() },
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
@@ -312,6 +317,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       this.conversations.close();
       await this.runtime.shutdown();
       await this.tools.close();
+      await this.stateBackend.close();
       this.state.close();
       this.logger.info({}, 'node stopped');
     })();

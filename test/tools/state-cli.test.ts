@@ -16,7 +16,7 @@ beforeAll(() => {
 });
 afterAll(() => dirs.forEach((d) => d.remove()));
 
-const state = (dataDir: string, ...args: string[]) => caxton(['--data-dir', dataDir, 'state', ...args], env);
+const state = (dataDir: string, ...args: string[]) => caxton(['--data-dir', dataDir, 'state', '--offline', ...args], env);
 
 describe('caxton state on a SQLite data dir', () => {
   it('puts, gets, lists and deletes an agent\'s keys, scoped to the agent', async () => {
@@ -28,7 +28,7 @@ describe('caxton state on a SQLite data dir', () => {
     expect(JSON.parse((await state(source, 'get', '--agent', 'counter', 'name')).stdout)).toBe('plain words');
     const list = await state(source, 'list', '--agent', 'counter');
     expect(list.stdout).toBe('name\ntotal\n');
-    const json = await caxton(['--data-dir', source, '--output', 'json', 'state', 'list', '--agent', 'counter', '--prefix', 't'], env);
+    const json = await caxton(['--data-dir', source, '--output', 'json', 'state', '--offline', 'list', '--agent', 'counter', '--prefix', 't'], env);
     expect(JSON.parse(json.stdout)).toEqual({ keys: ['total'] });
     const other = await state(source, 'get', '--agent', 'other', 'total');
     expect(other.code).toBe(1);
@@ -61,14 +61,14 @@ describe('caxton state on a SQLite data dir', () => {
     expect(JSON.parse(lines[0])).toEqual({ agent: 'agent-0', key: 'key/0', value: { i: 0, text: 'é\n"' } });
     const file = join(target, 'export.jsonl');
     writeFileSync(file, exported.stdout + 'not json\n{"agent":"x","key":"","value":1}\n');
-    const first = await caxton(['--data-dir', target, '--output', 'json', 'state', 'import', file], env);
+    const first = await caxton(['--data-dir', target, '--output', 'json', 'state', '--offline', 'import', file], env);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ read: 8, written: 6, unchanged: 0, skipped: 2 });
-    const second = await caxton(['--data-dir', target, '--output', 'json', 'state', 'import', file], env);
+    const second = await caxton(['--data-dir', target, '--output', 'json', 'state', '--offline', 'import', file], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ read: 8, written: 0, unchanged: 6, skipped: 2 });
     expect((await state(target, 'export')).stdout).toBe(exported.stdout);
     // --agent renames: the lines of every agent land in one agent's keys.
-    const renamed = await caxton(['--data-dir', target, '--output', 'json', 'state', 'import', file, '--agent', 'merged'], env);
+    const renamed = await caxton(['--data-dir', target, '--output', 'json', 'state', '--offline', 'import', file, '--agent', 'merged'], env);
     expect(JSON.parse(renamed.stdout)).toMatchObject({ written: 6, skipped: 2 });
     const one = await state(target, 'export', '--agent', 'merged', '--file', join(target, 'merged.jsonl'));
     expect(one.stderr).toMatch(/exported 6 entries/);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openDatabase } from '../../src/state/database.ts';
 import { caxton } from '../cli/run.ts';
+import { runCli, startNode } from '../helpers/node-process.ts';
 import { postgresUnavailableReason, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
 import { tempDir } from '../state/helpers.ts';
 
@@ -41,7 +42,7 @@ describe.skipIf(unavailable !== null)('caxton state import --from-postgres', () 
   });
 
   const importRows = (...args: string[]) =>
-    caxton(['--data-dir', dir.path, '--output', 'json', 'state', 'import', '--from-postgres', sourceUrl, ...args], env);
+    caxton(['--data-dir', dir.path, '--output', 'json', 'state', '--offline', 'import', '--from-postgres', sourceUrl, ...args], env);
 
   it(`copies ${ROWS} rows into an agent's state, and a second run changes nothing`, async () => {
     const query = 'SELECT id, doc FROM sessions';
@@ -50,7 +51,7 @@ describe.skipIf(unavailable !== null)('caxton state import --from-postgres', () 
     expect(JSON.parse(first.stdout)).toEqual({ read: ROWS, written: ROWS, unchanged: 0, skipped: 0, problems: [] });
     const second = await importRows('--query', query, '--agent', 'sessions');
     expect(JSON.parse(second.stdout)).toEqual({ read: ROWS, written: 0, unchanged: ROWS, skipped: 0, problems: [] });
-    const value = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', 'get', '--agent', 'sessions', 'session/00042'], env);
+    const value = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', '--offline', 'get', '--agent', 'sessions', 'session/00042'], env);
     expect(JSON.parse(value.stdout)).toEqual({ i: 42, tags: ['a', 'b'] });
     // A changed row is written again; only it.
     const client = new pg.Client({ connectionString: sourceUrl });
@@ -65,11 +66,11 @@ describe.skipIf(unavailable !== null)('caxton state import --from-postgres', () 
     const base = ['--query', "SELECT owner, id AS k, note FROM sessions WHERE id <= 'session/00010' ORDER BY id", '--key-column', 'k', '--value-column', 'note'];
     const asStrings = await importRows(...base, '--agent', 'notes-text');
     expect(JSON.parse(asStrings.stdout)).toMatchObject({ read: 10, written: 10, skipped: 0 });
-    const text = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', 'get', '--agent', 'notes-text', 'session/00003'], env);
+    const text = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', '--offline', 'get', '--agent', 'notes-text', 'session/00003'], env);
     expect(JSON.parse(text.stdout)).toBe('{"note": 3}');
     const parsed = await importRows(...base, '--agent', 'notes-json', '--parse-json');
     expect(JSON.parse(parsed.stdout)).toMatchObject({ read: 10, written: 10 });
-    const json = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', 'get', '--agent', 'notes-json', 'session/00003'], env);
+    const json = await caxton(['--data-dir', dir.path, '--output', 'json', 'state', '--offline', 'get', '--agent', 'notes-json', 'session/00003'], env);
     expect(JSON.parse(json.stdout)).toEqual({ note: 3 });
     const nullKeys = await importRows('--query', "SELECT NULL::text AS key, 1 AS value UNION ALL SELECT 'ok', 2", '--agent', 'nulls');
     expect(JSON.parse(nullKeys.stdout)).toMatchObject({ read: 2, written: 1, skipped: 1, problems: ['item 1: the key is NULL'] });
@@ -87,6 +88,23 @@ describe.skipIf(unavailable !== null)('caxton state import --from-postgres', () 
     expect(noQuery.code).toBe(2);
     expect(noQuery.stderr).toMatch(/--query/);
   });
+
+  it(`through a running node's API (the default): ${ROWS} rows, then a second run that changes nothing`, async () => {
+    const node = await startNode();
+    try {
+      const run = () =>
+        runCli(['--server', node.url, '--data-dir', node.dataDir, '--output', 'json', 'state', 'import', '--from-postgres', sourceUrl, '--query', 'SELECT id, doc FROM sessions', '--agent', 'sessions']);
+      const first = await run();
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toEqual({ read: ROWS, written: ROWS, unchanged: 0, skipped: 0, problems: [] });
+      const second = await run();
+      expect(JSON.parse(second.stdout)).toEqual({ read: ROWS, written: 0, unchanged: ROWS, skipped: 0, problems: [] });
+      const value = await runCli(['--server', node.url, '--data-dir', node.dataDir, '--output', 'json', 'state', 'get', '--agent', 'sessions', 'session/10000']);
+      expect(JSON.parse(value.stdout)).toEqual({ i: 10000, tags: ['a', 'b'] });
+    } finally {
+      await node.kill('SIGTERM');
+    }
+  }, 120_000);
 
   it('imports into a PostgreSQL state backend too (--postgres-url)', async () => {
     const stateUrl = await server.createDatabase('caxton_state');

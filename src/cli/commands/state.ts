@@ -1,7 +1,7 @@
 // `caxton state ...`: agents' state tool values for operators (get, put, list, delete, export, import,
-// import --from-postgres) and `caxton state serve`, the state tool for any MCP client. These work on the
-// node's state backend directly (see state-backend-session.ts), so they need the node's data dir or config,
-// not its API.
+// import --from-postgres) and `caxton state serve`, the state tool for any MCP client. Through the node's
+// API by default (admin), or on the backend directly with --offline / --config / --postgres-url (see
+// state-access.ts); `serve` always opens the backend itself.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -9,10 +9,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, usageError } from '../cli-error.ts';
 import { withExamples, type CliContext } from '../context.ts';
 import { Printer } from '../output.ts';
-import { withStateBackend } from '../state-backend-session.ts';
+import { withStateAccess } from '../state-access.ts';
 import { rowsFromPostgres } from '../../tools/state/import-from-postgres.ts';
-import { importEntries, type ImportCounts } from '../../tools/state/state-import.ts';
-import { exportJsonLines, itemsFromJsonLines } from '../../tools/state/state-json-lines.ts';
+import type { ImportCounts } from '../../tools/state/state-import.ts';
+import { itemsFromJsonLines } from '../../tools/state/state-json-lines.ts';
 import { stateKeyProblem, stateValueJson } from '../../tools/state/state-key.ts';
 import { STATE_LIST_MAX_KEYS } from '../../tools/state/state-limits.ts';
 import { registerStateServeCommand } from './state-serve.ts';
@@ -39,8 +39,9 @@ export function registerStateCommands(program: Command, context: CliContext): vo
   const state = program
     .command('state')
     .description("agents' values in the state tool: read and change them, export and import them, serve the tool to MCP clients")
-    .option('--config <file>', "the node's caxton.yaml: its state.backend says where the values are (env CAXTON_CONFIG)")
-    .option('--postgres-url <url>', 'the values are in this PostgreSQL (as state.backend: postgres), whatever the config says');
+    .option('--offline', "not through the node's API: open the data dir's SQLite (--data-dir) directly, the node stopped or running")
+    .option('--config <file>', "not through the API: the backend the node's caxton.yaml names (state.backend)")
+    .option('--postgres-url <url>', 'not through the API: the values in this PostgreSQL (as state.backend: postgres)');
   withExamples(
     state,
     'caxton state list --agent counter',
@@ -59,8 +60,8 @@ export function registerStateCommands(program: Command, context: CliContext): vo
     .addOption(agentOption())
     .argument('<key>')
     .action(async (key: string, _options: unknown, command: Command) =>
-      withStateBackend(command, context, async ({ backend }, flags) => {
-        const text = await backend.retrieve(flags.agent as string, checkedKey(key));
+      withStateAccess(command, context, async (access, flags) => {
+        const text = await access.get(flags.agent as string, checkedKey(key));
         if (text === null) throw new CliError(`agent ${flags.agent} has no key ${JSON.stringify(key)}`);
         context.io.out(`${flags.output === 'json' ? text : JSON.stringify(JSON.parse(text), null, 2)}\n`);
       }),
@@ -86,8 +87,8 @@ export function registerStateCommands(program: Command, context: CliContext): vo
       }
       const json = stateValueJson(value);
       if (typeof json !== 'string') throw usageError(`VALUE: ${json.problem}`);
-      await withStateBackend(command, context, async ({ backend }, flags) => {
-        await backend.store(flags.agent as string, key, json);
+      await withStateAccess(command, context, async (access, flags) => {
+        await access.put(flags.agent as string, key, json);
         new Printer(context.io, flags.output ?? 'table').result({ ok: true }, () => `stored ${key} for ${flags.agent}\n`);
       });
     });
@@ -103,8 +104,8 @@ export function registerStateCommands(program: Command, context: CliContext): vo
       return n;
     })
     .action(async (options: { prefix: string; limit?: number }, command: Command) =>
-      withStateBackend(command, context, async ({ backend }, flags) => {
-        const keys = await backend.list(flags.agent as string, options.prefix, options.limit ?? STATE_LIST_MAX_KEYS);
+      withStateAccess(command, context, async (access, flags) => {
+        const keys = await access.list(flags.agent as string, options.prefix, options.limit ?? STATE_LIST_MAX_KEYS);
         new Printer(context.io, flags.output ?? 'table').result({ keys }, () => (keys.length ? keys.join('\n') + '\n' : `agent ${flags.agent} has no keys${options.prefix ? ` starting with ${options.prefix}` : ''}\n`));
       }),
     );
@@ -115,8 +116,8 @@ export function registerStateCommands(program: Command, context: CliContext): vo
     .addOption(agentOption())
     .argument('<key>')
     .action(async (key: string, _options: unknown, command: Command) =>
-      withStateBackend(command, context, async ({ backend }, flags) => {
-        const deleted = await backend.delete(flags.agent as string, checkedKey(key));
+      withStateAccess(command, context, async (access, flags) => {
+        const deleted = await access.delete(flags.agent as string, checkedKey(key));
         if (!deleted) throw new CliError(`agent ${flags.agent} has no key ${JSON.stringify(key)}`);
         new Printer(context.io, flags.output ?? 'table').result({ deleted }, () => `deleted ${key} of ${flags.agent}\n`);
       }),
@@ -128,13 +129,14 @@ export function registerStateCommands(program: Command, context: CliContext): vo
     .option('--agent <name>', 'only this agent', agentName)
     .option('--file <path>', 'write here instead of stdout')
     .action(async (options: { agent?: string; file?: string }, command: Command) =>
-      withStateBackend(command, context, async ({ backend }) => {
+      withStateAccess(command, context, async (access) => {
         const file = options.file ? createWriteStream(options.file, { mode: 0o600 }) : null;
         let count = 0;
-        for await (const line of exportJsonLines(backend, options.agent)) {
-          count++;
-          if (!file) context.io.out(line);
-          else if (!file.write(line)) await once(file, 'drain');
+        // Chunks of JSON lines: whole lines when read directly, cut anywhere when streamed from the API.
+        for await (const chunk of access.export(options.agent)) {
+          count += chunk.split('\n').length - 1;
+          if (!file) context.io.out(chunk);
+          else if (!file.write(chunk)) await once(file, 'drain');
         }
         if (file) {
           await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
@@ -169,7 +171,7 @@ export function registerStateCommands(program: Command, context: CliContext): vo
             if (options[flag] !== undefined) throw usageError(`--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} goes with --from-postgres`);
           }
         }
-        await withStateBackend(command, context, async ({ backend }, flags) => {
+        await withStateAccess(command, context, async (access, flags) => {
           const items = options.fromPostgres
             ? rowsFromPostgres({
                 url: options.fromPostgres,
@@ -182,7 +184,7 @@ export function registerStateCommands(program: Command, context: CliContext): vo
             : itemsFromJsonLines(readLines(file), options.agent);
           let counts: ImportCounts;
           try {
-            counts = await importEntries(backend, items);
+            counts = await access.import(items);
           } catch (error) {
             throw new CliError(`import failed: ${(error as Error).message}`);
           }
@@ -193,7 +195,7 @@ export function registerStateCommands(program: Command, context: CliContext): vo
   withExamples(
     importCommand,
     'caxton state import state.jsonl',
-    'caxton state export --postgres-url postgres://db/caxton | caxton state import --data-dir /var/lib/caxton',
+    'caxton state export --postgres-url postgres://db/caxton | caxton state import --offline --data-dir /var/lib/caxton',
     "caxton state import --from-postgres postgres://old-db/app --query 'SELECT key, value FROM agent_state WHERE owner = $$counter$$' --agent counter",
   );
 
