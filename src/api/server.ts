@@ -15,6 +15,8 @@ import { API_DEFAULTS } from './defaults.ts';
 import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { backupRoutes } from './routes/backup.ts';
+import type { BackupServices } from './backup-services.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -35,6 +37,8 @@ export interface ApiOptions {
   cluster?: ClusterServices;
   /** API key management for /api/v1/security/api-keys; without it those routes answer 503 UNAVAILABLE. */
   apiKeys?: ApiKeyServices;
+  /** Online backups for GET /api/v1/backup; without it that route answers 503 UNAVAILABLE. */
+  backups?: BackupServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -160,6 +164,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
+  app.register(backupRoutes, { backups: options.backups, nodeId: options.services.nodeId });
   app.register(openApiRoutes);
   return app;
 }

@@ -224,6 +224,11 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       z.enum(['all', 'tracked', 'off'], { error: 'expected one of all, tracked, off' }),
     ),
   },
+  backup: {
+    interval_ms: field('integer', nonNegativeInt()),
+    keep: field('integer', positiveInt()),
+    dir: field('string', optionalText()),
+  },
   log: {
     level: field(
       'string',

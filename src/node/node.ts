@@ -24,6 +24,7 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { BackupService } from './backup-service.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -89,6 +90,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
+  /** Online backups: GET /api/v1/backup and the backup.interval_ms schedule. */
+  readonly backups: BackupService;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
@@ -166,6 +169,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       },
       logger,
     });
+    this.backups = new BackupService({
+      db: state.database.db,
+      dataDir: config.node.data_dir,
+      intervalMs: config.backup.interval_ms,
+      keep: config.backup.keep,
+      dir: config.backup.dir,
+      logger: logger.child({ layer: 'backup' }),
+    });
     registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
     this.metrics.setAgentCountSource(() => {
@@ -226,6 +237,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
       }
+      node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
       else if (options.listen ?? true) await node.#listen();
     } catch (error) {
@@ -248,6 +260,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       services: this,
       cluster: this,
       apiKeys: this,
+      backups: this.backups,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
@@ -284,6 +297,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.registryBinding?.close();
+      this.backups.close();
       try {
         await this.cluster?.stop();
       } catch (error) {
