@@ -16,6 +16,7 @@ import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console.ts';
 import type { BackupServices } from './backup-services.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -37,6 +38,8 @@ export interface ApiOptions {
   cluster?: ClusterServices;
   /** API key management for /api/v1/security/api-keys; without it those routes answer 503 UNAVAILABLE. */
   apiKeys?: ApiKeyServices;
+  /** The built web console served at /ui (build/console by default), or false for none. */
+  consoleDir?: string | false;
   /** Online backups for GET /api/v1/backup; without it that route answers 503 UNAVAILABLE. */
   backups?: BackupServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
@@ -166,5 +169,6 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
   app.register(backupRoutes, { backups: options.backups, nodeId: options.services.nodeId });
   app.register(openApiRoutes);
+  if (options.consoleDir !== false) app.register(consoleRoutes, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR });
   return app;
 }

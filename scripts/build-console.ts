@@ -1,0 +1,53 @@
+// Builds the web console (src/console, Preact + htm) into build/console: one minified, content-hashed script
+// and stylesheet, and index.html naming them. The node serves that directory at /ui (src/api/routes/console.ts).
+// Called by scripts/build-examples.ts (so `npm ci` builds it); runnable alone: `npx tsx scripts/build-console.ts`.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sourceDir = join(repoRoot, 'src/console');
+export const CONSOLE_BUILD_DIR = join(repoRoot, 'build/console');
+
+const hash = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+
+export interface ConsoleBuild {
+  dir: string;
+  files: Record<string, number>;
+}
+
+export async function buildConsole(outDir = CONSOLE_BUILD_DIR): Promise<ConsoleBuild> {
+  const bundle = await build({
+    entryPoints: [join(sourceDir, 'main.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: ['es2022'],
+    platform: 'browser',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const script = bundle.outputFiles[0].contents;
+  const style = readFileSync(join(sourceDir, 'style.css'));
+  const scriptName = `app.${hash(script)}.js`;
+  const styleName = `style.${hash(style)}.css`;
+  const index = readFileSync(join(sourceDir, 'index.html'), 'utf8').replace('{{script}}', `assets/${scriptName}`).replace('{{style}}', `assets/${styleName}`);
+
+  // A fresh directory each time: an old hashed file would otherwise linger and be served forever.
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'assets'), { recursive: true });
+  writeFileSync(join(outDir, 'assets', scriptName), script);
+  writeFileSync(join(outDir, 'assets', styleName), style);
+  writeFileSync(join(outDir, 'index.html'), index);
+  const files: Record<string, number> = {};
+  for (const name of ['index.html', ...readdirSync(join(outDir, 'assets')).map((f) => `assets/${f}`)]) files[name] = readFileSync(join(outDir, name)).length;
+  return { dir: outDir, files };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const built = await buildConsole(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  for (const [name, bytes] of Object.entries(built.files)) console.log(`console ${name.padEnd(34)} ${String(bytes).padStart(7)} B`);
+}
