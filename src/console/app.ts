@@ -72,7 +72,8 @@ function page(name: string, arg: string | undefined, query: URLSearchParams) {
     case 'compose':
       return html`<${Composer} to=${query.get('to') ?? ''} />`;
     case 'sniffer':
-      return html`<${Sniffer} conversation=${query.get('conversation') ?? ''} agents=${query.get('agents') ?? ''} />`;
+      // Keyed by what it watches: a new choice starts a new diagram with its own form state.
+      return html`<${Sniffer} key=${query.toString()} conversation=${query.get('conversation') ?? ''} agents=${query.get('agents') ?? ''} />`;
     default:
       return html`<${ClusterMap} />`;
   }

@@ -3,4 +3,7 @@ import { render } from 'preact';
 import { html } from 'htm/preact';
 import { App } from './app.ts';
 
-render(html`<${App} />`, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The "Loading…" placeholder is static HTML, which Preact's render leaves in place: clear it first.
+root.textContent = '';
+render(html`<${App} />`, root);

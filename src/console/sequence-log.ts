@@ -47,6 +47,7 @@ export class SequenceLog {
     const d = event.data;
     const conversation = String(d.conversation_id ?? '');
     if (event.type === 'message') {
+      if (typeof d.sender !== 'string' || typeof d.receiver !== 'string' || typeof d.performative !== 'string') return false;
       const from = String(d.sender);
       const to = String(d.receiver);
       if (!this.#wants(conversation, [from, to])) return false;

@@ -50,8 +50,8 @@ export function AgentDetail({ name }: { name: string }) {
           ${a.limits && html`<dt>limits</dt><dd>${number(a.limits.memory_pages)} pages, ${number(a.limits.fuel)} fuel, mailbox ${a.limits.mailbox}</dd>`}
           ${a.stats &&
           html`<dt>accounting</dt>
-            <dd>${number(a.stats.invocations)} invocations, ${number(a.stats.messages_in)} in / ${number(a.stats.messages_out)} out,
-              ${number(a.stats.fuel_used)} fuel, ${number(a.stats.traps)} traps, mailbox ${a.stats.mailbox_depth}, memory ${a.stats.memory_pages} pages</dd>
+            <dd>${`${number(a.stats.invocations)} invocations, ${number(a.stats.messages_in)} in / ${number(a.stats.messages_out)} out, ` +
+              `${number(a.stats.fuel_used)} fuel, ${number(a.stats.traps)} traps, mailbox ${a.stats.mailbox_depth}, memory ${a.stats.memory_pages} pages`}</dd>
             ${a.stats.last_error && html`<dt>last error</dt><dd class="error">${a.stats.last_error}</dd>`}`}
           ${a.updated_at && html`<dt>updated</dt><dd>${a.updated_at}</dd>`}
         </dl>

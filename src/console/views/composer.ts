@@ -71,8 +71,7 @@ export function Composer({ to }: { to: string }) {
       ${error && html`<p class="error" role="alert">${error}</p>`}
       ${result &&
       html`<div class="result" data-testid="send-result">
-        <p>sent <code>${result.message_id}</code> in conversation
-          <a href=${href('sniffer', undefined, { conversation: result.conversation_id })}><code>${result.conversation_id}</code></a></p>
+        <p>sent <code>${result.message_id}</code> in conversation${' '}<a href=${href('sniffer', undefined, { conversation: result.conversation_id })}><code>${result.conversation_id}</code></a></p>
         ${result.replies &&
         (result.replies.length === 0
           ? html`<p class="muted">no answer within the wait</p>`

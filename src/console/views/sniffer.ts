@@ -81,7 +81,7 @@ export function Sniffer({ conversation, agents: agentList }: { conversation: str
       <${SequenceDiagram} rows=${log.rows} lanes=${log.lanes} />
       <p class="legend muted">
         <span class="perf request">request</span> <span class="perf inform">inform</span> <span class="perf failure">failure / refuse</span>
-        <span class="mark-violation">✕ protocol violation (not delivered)</span> <span class="mark-timeout">⏱ timeout</span>
+        <span class="mark-violation">✕ protocol violation (not delivered)</span> <span class="mark-timeout"><svg width="14" height="14" viewBox="-7 -7 14 14" class="clock-icon"><circle r="6" /><path d="M0,-4 V0 H3" /></svg> timeout</span>
         · up to events.messages_per_second messages are shown each second
       </p>
     </section>
@@ -146,8 +146,8 @@ function drawRow(row: SequenceRow, y: number, x: (name: string) => number) {
     const px = x(row.participant);
     return html`<g class="timeout" data-mark="timeout">
       <circle cx=${px} cy=${y} r="9" />
-      <text x=${px} y=${y + 4} class="clock">⏱</text>
-      <text x=${px + 14} y=${y + 4} class="msg-label left">${row.participant} timed out</text>
+      <path d=${`M${px},${y - 6} V${y} H${px + 5}`} class="hands" />
+      <text x=${px + 15} y=${y + 4} class="msg-label left">${row.participant}: no answer by reply_by (timeout)</text>
     </g>`;
   }
   return html`<g class="note"><text x=${MARGIN} y=${y + 4} class="msg-label left">— ${row.text}</text></g>`;
