@@ -40,8 +40,8 @@ export const consoleRoutes: FastifyPluginAsync<{ dir: string }> = async (app, { 
         .code(503)
         .type('text/plain; charset=utf-8')
         .send('The web console is not built: run `npm run build:examples` (npm ci does it) and restart the node.\n');
-    app.get('/ui', notBuilt);
-    app.get('/ui/*', notBuilt);
+    app.get('/ui', { schema: { hide: true } }, notBuilt);
+    app.get('/ui/*', { schema: { hide: true } }, notBuilt);
     return;
   }
 
