@@ -1,10 +1,13 @@
 // Builds the web console (src/console, Preact + htm) into build/console: one minified, content-hashed script
 // and stylesheet, and index.html naming them. The node serves that directory at /ui (src/api/routes/console.ts).
+// Each file also gets .br and .gz twins, compressed once here at the highest level, which @fastify/static
+// sends to a browser that accepts them (`preCompressed`): no compression work per request.
 // Called by scripts/build-examples.ts (so `npm ci` builds it); runnable alone: `npx tsx scripts/build-console.ts`.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +46,12 @@ export async function buildConsole(outDir = CONSOLE_BUILD_DIR): Promise<ConsoleB
   writeFileSync(join(outDir, 'assets', styleName), style);
   writeFileSync(join(outDir, 'index.html'), index);
   const files: Record<string, number> = {};
-  for (const name of ['index.html', ...readdirSync(join(outDir, 'assets')).map((f) => `assets/${f}`)]) files[name] = readFileSync(join(outDir, name)).length;
+  for (const name of ['index.html', ...readdirSync(join(outDir, 'assets')).map((f) => `assets/${f}`)]) {
+    const bytes = readFileSync(join(outDir, name));
+    files[name] = bytes.length;
+    writeFileSync(join(outDir, `${name}.br`), brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }));
+    writeFileSync(join(outDir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+  }
   return { dir: outDir, files };
 }
 

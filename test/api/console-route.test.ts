@@ -24,6 +24,7 @@ describe('GET /ui', () => {
     expect(index.headers['content-security-policy']).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
+    expect(index.headers.vary).toBe('accept-encoding');
     const asset = await app.inject({ url: '/ui/assets/app.abc.js' });
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');

@@ -1,6 +1,6 @@
 // The web console at /ui: the static files scripts/build-console.ts writes into build/console, served by
 // @fastify/static. They hold no secret, so they are public; everything they show comes from the API with the
-// user's key. index.html is revalidated on every load (it names the current hashed assets); the hashed
+// user's key. Served precompressed (brotli or gzip, written by the build). index.html is revalidated on every load (it names the current hashed assets); the hashed
 // assets are immutable. A strict Content-Security-Policy: scripts, styles and connections to this origin
 // only, no inline script, no framing.
 import { existsSync } from 'node:fs';
@@ -31,6 +31,8 @@ export const consoleRoutes: FastifyPluginAsync<{ dir: string }> = async (app, { 
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
+    // The same URL is sent brotli, gzip or plain by what the browser accepts: caches must keep them apart.
+    reply.header('vary', 'accept-encoding');
     return payload;
   });
 
@@ -51,6 +53,8 @@ export const consoleRoutes: FastifyPluginAsync<{ dir: string }> = async (app, { 
     redirect: true,
     wildcard: false,
     index: ['index.html'],
+    // build-console.ts writes .br and .gz beside each file: sent as is to a browser that accepts them.
+    preCompressed: true,
     etag: true,
     lastModified: true,
     cacheControl: false,
