@@ -66,7 +66,7 @@ export function App() {
 function page(name: string, arg: string | undefined, query: URLSearchParams) {
   switch (name) {
     case 'agents':
-      return arg ? html`<${AgentDetail} name=${arg} key=${arg} />` : html`<${AgentsView} />`;
+      return arg ? html`<${AgentDetail} name=${arg} key=${arg} />` : html`<${AgentsView} node=${query.get('node') ?? undefined} />`;
     case 'deploy':
       return html`<${DeployView} />`;
     case 'compose':

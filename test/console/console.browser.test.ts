@@ -28,7 +28,7 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
   beforeAll(async () => {
     await buildConsole();
     mkdirSync(screenshotDir, { recursive: true });
-    node = await startNode({ nodeId: 'console-node' });
+    node = await startNode({ nodeId: 'console-node', args: ['--bootstrap'] });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     // A CSP violation, a failed script or an uncaught error shows up here.
@@ -38,8 +38,10 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   }, 120_000);
 
+  let peer: NodeProcess | undefined;
   afterAll(async () => {
     await browser?.close();
+    await peer?.kill('SIGKILL');
     await node?.kill('SIGTERM');
   });
 
@@ -72,7 +74,6 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     expect(await page.locator('[data-testid=member-row]').first().textContent()).toContain('alive');
     await page.locator('header .live.on').waitFor();
     await page.locator('svg.map [data-member=console-node]').waitFor();
-    await shot('cluster');
   });
 
   it('deploys echo.wasm by file upload and lists it with its accounting', async () => {
@@ -143,6 +144,23 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     await page.goto(`${node.url}/ui/#/agents`);
     await page.locator('tr[data-agent=counter]').waitFor();
     await shot('agents');
+  });
+
+  it('the cluster map follows membership as the event stream reports it', async () => {
+    await page.goto(`${node.url}/ui/#/cluster`);
+    await page.locator('svg.map [data-member=console-node]').waitFor();
+    const token = await fetch(`${node.url}/api/v1/cluster/token`, { method: 'POST', headers: { authorization: `Bearer ${node.apiKey()}`, 'content-type': 'application/json' }, body: '{}' }).then(
+      (r) => r.json() as Promise<{ token: string }>,
+    );
+    peer = await startNode({ nodeId: 'console-peer', args: ['--join', `127.0.0.1:${node.gossipPort}`, '--token', token.token] });
+    await page.locator('svg.map g.member.alive[data-member=console-peer]').waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid=member-row]', { hasText: 'console-peer' }).waitFor();
+    await page.waitForTimeout(300);
+    await shot('cluster');
+    // A graceful stop: the peer leaves, and the map says so without a reload.
+    await peer.kill('SIGTERM');
+    await page.locator('svg.map g.member:not(.alive)[data-member=console-peer]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('svg.map [data-member=console-peer]').getAttribute('class')).toMatch(/left|dead|suspect/);
   });
 
   it('raised no script error and no CSP violation', () => {

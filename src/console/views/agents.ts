@@ -11,20 +11,23 @@ import { usePolled } from '../use-poll.ts';
 
 export const number = (n: number | undefined): string => (n === undefined ? '–' : n.toLocaleString('en-US'));
 
-export function AgentsView() {
+/** `node`: show that node's agents only (the cluster map links here). */
+export function AgentsView({ node }: { node?: string }) {
   const agents = usePolled(() => call<{ agents: Agent[] }>('/api/v1/agents').then((b) => b.agents), 3000);
   useEffect(() => liveEvents.subscribe((event) => event.type.startsWith('agent.') && agents.refresh()), []);
   const byNode = new Map<string, Agent[]>();
   for (const agent of agents.value ?? []) {
+    if (node && agent.node !== node) continue;
     const list = byNode.get(agent.node) ?? [];
     list.push(agent);
     byNode.set(agent.node, list);
   }
   return html`
     <section>
-      <h2>Agents <a class="button small" href=${href('deploy')}>Deploy…</a></h2>
+      <h2>Agents${node ? ` on ${node}` : ''} <a class="button small" href=${href('deploy')}>Deploy…</a>
+        ${node && html`<a class="button small" href=${href('agents')}>All nodes</a>`}</h2>
       ${agents.error && html`<p class="error">${agents.error}</p>`}
-      ${agents.value?.length === 0 && html`<p class="muted">No agents yet: deploy one.</p>`}
+      ${agents.value !== undefined && byNode.size === 0 && html`<p class="muted">No agents${node ? ` on ${node}` : ''} yet: deploy one.</p>`}
       ${[...byNode.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(
