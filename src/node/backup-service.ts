@@ -31,13 +31,21 @@ export interface BackupServiceOptions {
 export class BackupService implements BackupServices {
   readonly #o: BackupServiceOptions;
   readonly #dir: string;
-  #running = false;
+  #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: BackupServiceOptions) {
     this.#o = options;
     this.#dir = options.dir ?? join(options.dataDir, 'backups');
+    // Copies a crash left behind (a process killed mid-copy never reached its cleanup).
+    for (const [dir, leftover] of [[options.dataDir, /^\.backup-.*\.tmp$/], [this.#dir, /^caxton-.*\.db\.partial$/]] as const) {
+      try {
+        for (const name of readdirSync(dir)) if (leftover.test(name)) rmSync(join(dir, name), { force: true });
+      } catch {
+        /* no such dir yet */
+      }
+    }
   }
 
   /** Where scheduled backups go. */
@@ -51,10 +59,12 @@ export class BackupService implements BackupServices {
     this.#timer.unref();
   }
 
-  close(): void {
+  /** Stops the schedule; resolves once a copy under way has finished (the database must outlive it). */
+  async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
   }
 
   async snapshot(): Promise<BackupSnapshot> {
@@ -109,12 +119,14 @@ export class BackupService implements BackupServices {
   }
 
   async #exclusive(copy: () => Promise<void>): Promise<void> {
+    if (this.#closed) throw new CaxtonError('UNAVAILABLE', 'the node is stopping');
     if (this.#running) throw new CaxtonError('CONFLICT', 'a backup of this node is being taken: try again when it is done');
-    this.#running = true;
+    const running = copy();
+    this.#running = running;
     try {
-      await copy();
+      await running;
     } finally {
-      this.#running = false;
+      this.#running = undefined;
     }
   }
 }

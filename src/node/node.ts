@@ -297,7 +297,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.registryBinding?.close();
-      this.backups.close();
+      await this.backups.close();
       try {
         await this.cluster?.stop();
       } catch (error) {

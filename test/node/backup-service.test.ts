@@ -52,6 +52,18 @@ describe('BackupService', () => {
     (await service.snapshot()).release();
     expect(readdirSync(state.database.dataDir).filter((f) => f.startsWith('.backup-'))).toEqual([]);
   });
+
+  it('close waits for a copy under way, then refuses new ones; leftovers of a crash are removed at start', async () => {
+    const { state } = fixture();
+    writeFileSync(join(state.database.dataDir, '.backup-crashed.tmp'), 'half a copy');
+    const service = new BackupService({ db: state.database.db, dataDir: state.database.dataDir, intervalMs: 0, keep: 1, logger: pino({ level: 'silent' }) });
+    expect(readdirSync(state.database.dataDir).filter((f) => f.startsWith('.backup-'))).toEqual([]);
+    const copying = service.snapshot();
+    await service.close();
+    (await copying).release();
+    await expect(service.snapshot()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await service.runScheduled()).toBeUndefined();
+  });
 });
 
 describe('checkBackupFile / restoreDatabase', () => {

@@ -5,11 +5,14 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { BackupFileError, checkBackupFile, restoreDatabase, type BackupFacts } from '../../state/database-backup.ts';
+import type { BackupFacts } from '../../state/database-backup.ts';
 import { CliError } from '../cli-error.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import type { GlobalFlags } from '../globals.ts';
 import { Printer } from '../output.ts';
+
+/** Loaded when a backup command runs: every other command starts without the SQLite driver. */
+const databaseBackup = () => import('../../state/database-backup.ts');
 
 function describe(facts: BackupFacts): string {
   return `node ${facts.nodeId || '-'}, ${facts.agents} agent${facts.agents === 1 ? '' : 's'}, ${facts.apiKeys} API key${facts.apiKeys === 1 ? '' : 's'}, schema ${facts.schemaVersion}`;
@@ -25,6 +28,7 @@ export function registerBackupCommands(program: Command, context: CliContext): v
     .argument('<file>', 'where to write the backup (replaced if it exists)')
     .action(async (file: string, _options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
+      const { BackupFileError, checkBackupFile } = await databaseBackup();
       const response = await client.download('/api/v1/backup');
       // Written beside FILE under another name and renamed once whole: FILE is never half a backup.
       const partial = `${file}.partial`;
@@ -52,6 +56,7 @@ export function registerBackupCommands(program: Command, context: CliContext): v
       const dataDir = flags.dataDir ?? context.env.CAXTON_DATA_DIR;
       if (!dataDir) throw new CliError('name the data dir to restore into with --data-dir DIR', 2);
       const print = new Printer(context.io, flags.output ?? 'table');
+      const { BackupFileError, restoreDatabase } = await databaseBackup();
       let facts: BackupFacts;
       try {
         facts = restoreDatabase(file, dataDir, { force: options.force });
