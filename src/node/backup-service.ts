@@ -88,7 +88,8 @@ export class BackupService implements BackupServices {
     if (this.#closed || this.#running) return undefined;
     try {
       mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-      const stamp = (this.#o.now ?? (() => new Date()))().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      // 20260101T000300.000Z: sorts by time, and two backups in one second do not share a name.
+      const stamp = (this.#o.now ?? (() => new Date()))().toISOString().replace(/[-:]/g, '');
       const final = join(this.#dir, `${SCHEDULED_PREFIX}${stamp}${SCHEDULED_SUFFIX}`);
       const partial = `${final}.partial`;
       await this.#exclusive(() => backupDatabase(this.#o.db, partial));

@@ -158,6 +158,31 @@ describe('caxton backup', () => {
     expect(noDir.code).toBe(2);
   }, 60_000);
 
+  it('scheduled backups: backup.interval_ms writes them into backup.dir, keeping backup.keep, each restorable', async () => {
+    const dir = join(tempDataDir('caxton-scheduled-'), 'backups');
+    const node = await startNode({ env: { CAXTON_BACKUP_INTERVAL_MS: '300', CAXTON_BACKUP_KEEP: '2', CAXTON_BACKUP_DIR: dir } });
+    started.push(node);
+    const { deploy } = apiClient(() => ({ url: node.url, key: node.apiKey() }));
+    expect((await deploy('echo', exampleModule('echo'))).status).toBe(201);
+    const written = () => (existsSync(dir) ? readdirSync(dir).filter((f) => /^caxton-\d{8}T\d{6}\.\d{3}Z\.db$/.test(f)).sort() : []);
+    // Three different backups seen means one was pruned already.
+    const seen = new Set<string>();
+    for (let i = 0; i < 100 && seen.size < 3; i++) {
+      for (const f of written()) seen.add(f);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(written().length).toBeLessThanOrEqual(2);
+    await node.kill('SIGTERM');
+    const kept = written();
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBeLessThanOrEqual(2);
+    const restoredDir = join(tempDataDir('caxton-restored-'), 'data');
+    const restored = await runCli(['backup', 'restore', join(dir, kept[0]), '--data-dir', restoredDir, '--output', 'json']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ agents: 1 });
+  }, 60_000);
+
   it('the backup route is admin only', async () => {
     const node = await startNode();
     started.push(node);

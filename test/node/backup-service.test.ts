@@ -37,8 +37,8 @@ describe('BackupService', () => {
       now: () => new Date((t += 60_000)),
     });
     for (let i = 0; i < 4; i++) expect(await service.runScheduled()).toBeDefined();
-    expect(readdirSync(join(dir, 'backups'))).toEqual(['caxton-20260101T000300Z.db', 'caxton-20260101T000400Z.db']);
-    expect(checkBackupFile(join(dir, 'backups', 'caxton-20260101T000400Z.db'))).toMatchObject({ nodeId: 'n1', apiKeys: 1 });
+    expect(readdirSync(join(dir, 'backups'))).toEqual(['caxton-20260101T000300.000Z.db', 'caxton-20260101T000400.000Z.db']);
+    expect(checkBackupFile(join(dir, 'backups', 'caxton-20260101T000400.000Z.db'))).toMatchObject({ nodeId: 'n1', apiKeys: 1 });
   });
 
   it('takes one copy at a time: a second request while one runs is refused with CONFLICT', async () => {
