@@ -33,7 +33,8 @@ export function Composer({ to }: { to: string }) {
       setError('content: not JSON');
       return;
     }
-    const message: Record<string, unknown> = { receiver: receiver.trim(), performative };
+    const receivers = receiver.split(',').map((r) => r.trim()).filter(Boolean);
+    const message: Record<string, unknown> = { receiver: receivers.length === 1 ? receivers[0] : receivers, performative };
     if (parsed !== undefined) message.content = parsed;
     if (protocol) message.protocol = protocol;
     const wait = Number(waitMs);
@@ -51,7 +52,7 @@ export function Composer({ to }: { to: string }) {
     <section>
       <h2>Send a message</h2>
       <form class="form" onSubmit=${send}>
-        <label for="msg-to">To (an agent, or capability:NAME)</label>
+        <label for="msg-to">To (agents separated by commas, or capability:NAME)</label>
         <input id="msg-to" list="agent-names" value=${receiver} onInput=${input(setReceiver)} placeholder="echo" />
         <datalist id="agent-names">${(agents.value ?? []).map((a) => html`<option value=${a.name} />`)}</datalist>
         <label for="msg-performative">Performative</label>
