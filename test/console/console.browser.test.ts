@@ -115,6 +115,7 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     // Live: watch echo, then traffic arrives through the event stream, including a protocol violation.
     await page.goto(`${node.url}/ui/#/sniffer?agents=echo,counter,scripted`);
     await page.locator('[data-testid=sniffer-empty]').waitFor();
+    await page.locator('header .live.on').waitFor(); // the event stream is open: nothing sent next is missed
     const send = (body: unknown, waitMs = 3000) =>
       fetch(`${node.url}/api/v1/messages?wait_ms=${waitMs}`, {
         method: 'POST',
