@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../scripts/build-console.ts';
 import { chromiumPath, hasChromium, launchChromium } from '../helpers/browser.ts';
-import { exampleWasm } from '../helpers/modules.ts';
+import { compileWat, exampleWasm } from '../helpers/modules.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
@@ -137,10 +137,37 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     await shot('sniffer');
   });
 
-  it('shows an agent with its log tail', async () => {
-    await page.goto(`${node.url}/ui/#/agents/echo`);
+  it('shows an agent with its log tail, new lines arriving live', async () => {
+    // An agent that logs one line per message it handles (level 2 = info).
+    const logger = await compileWat(`(module
+      (import "caxton" "log" (func $log (param i32 i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "handled a message")
+      (func (export "agent_alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "handle_message") (param i32 i32) (result i32)
+        (call $log (i32.const 2) (i32.const 16) (i32.const 17))
+        (i32.const 0)))`);
+    await page.goto(`${node.url}/ui/#/deploy`);
+    await page.locator('#deploy-file').setInputFiles({ name: 'logger.wasm', mimeType: 'application/wasm', buffer: Buffer.from(logger) });
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await expect.poll(() => page.locator('[data-testid=deploy-result]').textContent(), { timeout: 20_000 }).toContain('logger version 1');
+    const inform = (n: number) =>
+      fetch(`${node.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${node.apiKey()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ receiver: 'logger', performative: 'inform', content: { n } }),
+      });
+    await inform(1);
+    await page.goto(`${node.url}/ui/#/agents/logger`);
     await page.locator('dl.facts').waitFor();
     expect(await page.locator('dl.facts').textContent()).toMatch(/invocations/);
+    const log = page.locator('[data-testid=agent-log]');
+    await expect.poll(() => log.textContent(), { timeout: 10_000 }).toContain('handled a message');
+    // Lines logged while the page is open arrive through the follow stream.
+    await inform(2);
+    await inform(3);
+    await expect.poll(async () => ((await log.textContent()) ?? '').split('handled a message').length - 1, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator('dl.facts').textContent(), { timeout: 10_000 }).toContain('3 invocations');
     await shot('agent');
     await page.goto(`${node.url}/ui/#/agents`);
     await page.locator('tr[data-agent=counter]').waitFor();

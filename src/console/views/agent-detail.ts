@@ -24,6 +24,8 @@ export function AgentDetail({ name }: { name: string }) {
         if (event.event !== 'log') return;
         const line = event.data as LogLine;
         setLines((old) => (old.some((l) => l.seq === line.seq) ? old : [...old, line].slice(-TAIL_LINES)));
+        // A new line means the agent ran: its accounting changed too.
+        agent.refresh();
       },
       abort.signal,
       (connected) => setLogNote(connected ? '' : 'log stream disconnected: retrying'),
