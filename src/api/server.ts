@@ -167,7 +167,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
-  app.register(backupRoutes, { backups: options.backups, nodeId: options.services.nodeId });
+  app.register(backupRoutes, { backups: options.backups, services: options.services });
   app.register(openApiRoutes);
   if (options.consoleDir !== false) app.register(consoleRoutes, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR });
   return app;

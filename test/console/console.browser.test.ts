@@ -132,7 +132,7 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     await diagram.locator('[data-mark=violation]').waitFor({ timeout: 10_000 });
     await diagram.locator('[data-mark=timeout]').waitFor({ timeout: 10_000 });
     await expect.poll(() => diagram.locator('[data-performative=inform]').count()).toBeGreaterThanOrEqual(1);
-    expect(await diagram.locator('[data-mark=violation]').textContent()).toContain('PROTOCOL_VIOLATION');
+    expect(await diagram.locator('[data-mark=violation]').textContent()).toContain('inform refused: PROTOCOL_VIOLATION');
     await page.waitForTimeout(300);
     await shot('sniffer');
   });

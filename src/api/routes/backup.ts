@@ -5,9 +5,11 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
+import type { NodeServices } from '../../node/services.ts';
 import type { BackupServices } from '../backup-services.ts';
 
-export const backupRoutes: FastifyPluginAsync<{ backups?: BackupServices; nodeId: string }> = async (app, { backups, nodeId }) => {
+export const backupRoutes: FastifyPluginAsync<{ backups?: BackupServices; services: NodeServices }> = async (app, { backups, services }) => {
+  const nodeId = services.nodeId;
   app.get(
     '/api/v1/backup',
     {
@@ -18,9 +20,19 @@ export const backupRoutes: FastifyPluginAsync<{ backups?: BackupServices; nodeId
         produces: ['application/vnd.sqlite3'],
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (!backups) throw new CaxtonError('UNAVAILABLE', 'this node has no backups wired to its API');
       const snapshot = await backups.snapshot();
+      // A read, so the auth hook does not audit it; but whoever holds a backup holds every key hash: recorded
+      // with the security events.
+      services.audit({
+        principal: request.principal?.id ?? 'unknown',
+        action: 'GET /api/v1/backup',
+        target: nodeId,
+        outcome: 'ok',
+        details: { bytes: snapshot.bytes },
+        category: 'security',
+      });
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const stream = createReadStream(snapshot.path);
       stream.once('close', () => snapshot.release());
