@@ -5,11 +5,23 @@ import type { NodeEvent } from './types.ts';
 
 type Listener = (event: NodeEvent) => void;
 
+/** Conversations remembered for the sniffer's picker, newest first. */
+const RECENT_CONVERSATIONS = 12;
+
+export interface RecentConversation {
+  id: string;
+  protocol: string | null;
+  /** The latest change seen (opened, ended, timed-out, rejected…), or 'message'. */
+  last: string;
+}
+
 export class LiveEvents {
   readonly #listeners = new Set<Listener>();
   readonly #statusListeners = new Set<(connected: boolean) => void>();
   #abort: AbortController | undefined;
   connected = false;
+  /** The conversations seen since login (bounded), so the sniffer can offer them. */
+  readonly recent: RecentConversation[] = [];
 
   start(): void {
     if (this.#abort) return;
@@ -18,7 +30,8 @@ export class LiveEvents {
       '/api/v1/events',
       (event) => {
         const data = event.data as NodeEvent;
-        if (typeof data !== 'object' || data === null) return;
+        if (typeof data !== 'object' || data === null || typeof data.data !== 'object' || data.data === null) return;
+        this.#remember(data);
         for (const listener of this.#listeners) {
           try {
             listener(data);
@@ -33,6 +46,18 @@ export class LiveEvents {
         for (const listener of this.#statusListeners) listener(connected);
       },
     );
+  }
+
+  #remember(event: NodeEvent): void {
+    if (event.type !== 'message' && event.type !== 'conversation') return;
+    const id = event.data.conversation_id;
+    if (typeof id !== 'string' || id === '') return;
+    const at = this.recent.findIndex((c) => c.id === id);
+    const known = at >= 0 ? this.recent.splice(at, 1)[0] : undefined;
+    const protocol = typeof event.data.protocol === 'string' ? event.data.protocol : (known?.protocol ?? null);
+    const last = event.type === 'conversation' ? String(event.data.change) : (known?.last ?? 'message');
+    this.recent.unshift({ id, protocol, last });
+    if (this.recent.length > RECENT_CONVERSATIONS) this.recent.pop();
   }
 
   stop(): void {

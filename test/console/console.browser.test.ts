@@ -135,6 +135,13 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     expect(await diagram.locator('[data-mark=violation]').textContent()).toContain('inform refused: PROTOCOL_VIOLATION');
     await page.waitForTimeout(300);
     await shot('sniffer');
+
+    // The conversations seen are offered; picking one draws it alone (here: scripted's, which timed out).
+    const recent = page.locator('.recent a.chip', { hasText: 'timed-out' });
+    await recent.first().click();
+    await page.locator('p.muted', { hasText: 'fipa-request' }).waitFor();
+    await diagram.locator('[data-performative=agree]').waitFor();
+    expect(await diagram.locator('[data-performative=inform]').count()).toBe(0);
   });
 
   it('shows an agent with its log tail, new lines arriving live', async () => {

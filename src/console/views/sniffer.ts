@@ -77,6 +77,14 @@ export function Sniffer({ conversation, agents: agentList }: { conversation: str
           ${(conversation || picked.length > 0) && html`<a class="button small" href=${href('sniffer')}>Everything</a>`}
         </form>
       </div>
+      ${!conversation &&
+      liveEvents.recent.length > 0 &&
+      html`<div class="recent">
+        <span class="muted">Recent conversations: </span>
+        ${liveEvents.recent.map(
+          (c) => html`<a class="chip" href=${href('sniffer', undefined, { conversation: c.id })} title=${c.id}>${c.protocol ?? 'plain'} · ${c.id.slice(0, 8)} · ${c.last}</a>`,
+        )}
+      </div>`}
       ${conversation && html`<p class="muted">conversation <code>${conversation}</code> ${note}</p>`}
       <${SequenceDiagram} rows=${log.rows} lanes=${log.lanes} />
       <p class="legend muted">
