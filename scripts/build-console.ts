@@ -4,7 +4,7 @@
 // sends to a browser that accepts them (`preCompressed`): no compression work per request.
 // Called by scripts/build-examples.ts (so `npm ci` builds it); runnable alone: `npx tsx scripts/build-console.ts`.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
@@ -39,19 +39,23 @@ export async function buildConsole(outDir = CONSOLE_BUILD_DIR): Promise<ConsoleB
   const styleName = `style.${hash(style)}.css`;
   const index = readFileSync(join(sourceDir, 'index.html'), 'utf8').replace('{{script}}', `assets/${scriptName}`).replace('{{style}}', `assets/${styleName}`);
 
-  // A fresh directory each time: an old hashed file would otherwise linger and be served forever.
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(join(outDir, 'assets'), { recursive: true });
-  writeFileSync(join(outDir, 'assets', scriptName), script);
-  writeFileSync(join(outDir, 'assets', styleName), style);
-  writeFileSync(join(outDir, 'index.html'), index);
+  // Written whole into a fresh directory beside the old one, then swapped in: a node serving the old one
+  // never globs a half-written directory, and an old hashed file does not linger to be served forever.
+  const staging = `${outDir}.building-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'assets'), { recursive: true });
+  writeFileSync(join(staging, 'assets', scriptName), script);
+  writeFileSync(join(staging, 'assets', styleName), style);
+  writeFileSync(join(staging, 'index.html'), index);
   const files: Record<string, number> = {};
-  for (const name of ['index.html', ...readdirSync(join(outDir, 'assets')).map((f) => `assets/${f}`)]) {
-    const bytes = readFileSync(join(outDir, name));
+  for (const name of ['index.html', `assets/${scriptName}`, `assets/${styleName}`]) {
+    const bytes = readFileSync(join(staging, name));
     files[name] = bytes.length;
-    writeFileSync(join(outDir, `${name}.br`), brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }));
-    writeFileSync(join(outDir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+    writeFileSync(join(staging, `${name}.br`), brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }));
+    writeFileSync(join(staging, `${name}.gz`), gzipSync(bytes, { level: 9 }));
   }
+  rmSync(outDir, { recursive: true, force: true });
+  renameSync(staging, outDir);
   return { dir: outDir, files };
 }
 
