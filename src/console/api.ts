@@ -35,7 +35,7 @@ function headers(extra: Record<string, string> = {}, key = session.key): Record<
   return key ? { authorization: `Bearer ${key}`, ...extra } : extra;
 }
 
-async function failure(response: Response): Promise<ApiError> {
+async function failure(response: Response, sessionKey = true): Promise<ApiError> {
   let code = `HTTP_${response.status}`;
   let message = response.statusText || 'request failed';
   try {
@@ -45,7 +45,7 @@ async function failure(response: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  if (response.status === 401) onUnauthorized();
+  if (response.status === 401 && sessionKey) onUnauthorized();
   return new ApiError(response.status, code, message);
 }
 
@@ -65,7 +65,8 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
     body = JSON.stringify(options.json);
   }
   const response = await fetch(path, { method: options.method ?? 'GET', headers: headers(extra, options.key ?? session.key), body, signal: options.signal });
-  if (!response.ok) throw await failure(response);
+  // A probe with a key of its own (the login form) is not the session's key failing.
+  if (!response.ok) throw await failure(response, options.key === undefined);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }

@@ -198,6 +198,20 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
     expect(await page.locator('svg.map [data-member=console-peer]').getAttribute('class')).toMatch(/left|dead|suspect/);
   });
 
+  it('takes any key on a node started with --insecure-no-auth', async () => {
+    const open = await startNode({ args: ['--insecure-no-auth'] });
+    try {
+      const visitor = await browser.newPage();
+      await visitor.goto(`${open.url}/ui/`);
+      await visitor.locator('#api-key').fill('anything');
+      await visitor.getByRole('button', { name: 'Log in' }).click();
+      await visitor.locator('[data-testid=member-row]').waitFor();
+      await visitor.close();
+    } finally {
+      await open.kill('SIGTERM');
+    }
+  });
+
   it('raised no script error and no CSP violation', () => {
     expect(problems).toEqual([]);
   });

@@ -28,7 +28,7 @@ export function Login({ node, onLogin }: { node?: string; onLogin: () => void })
       <p class="muted">${node ? `node ${node}` : ''}</p>
       <label for="api-key">API key</label>
       <input id="api-key" name="api-key" type="password" autocomplete="off" placeholder="cxk_…" value=${key} onInput=${(e: Event) => setKey((e.target as HTMLInputElement).value)} autofocus />
-      <p class="hint">A local node's admin key is in <code>.caxton/admin.key</code>; make others with <code>caxton security api-keys create</code>. The key stays in this tab only.</p>
+      <p class="hint">A local node's admin key is in <code>.caxton/admin.key</code>; make others with <code>caxton security api-keys create</code>. The key stays in this tab only. A node started with <code>--insecure-no-auth</code> takes any key.</p>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <button type="submit" disabled=${busy || key.trim() === ''}>Log in</button>
     </form>
