@@ -22,7 +22,9 @@ export type Permission =
   | 'security:join-tokens'
   /** Agents' state tool values, every agent's: past the grants that bound agents, so admin's alone. */
   | 'state:read'
-  | 'state:write';
+  | 'state:write'
+  /** A backup is the whole database (every module, key hash and the audit log): admin's alone. */
+  | 'backup:create';
 
 /** Every role, most powerful first: what a JWT's role claim and an API key's role may name. */
 export const ROLES: readonly Role[] = ['admin', 'operator', 'deployer', 'sender', 'viewer'];

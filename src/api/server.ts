@@ -16,6 +16,9 @@ import { MCP_DEFAULTS } from '../mcp/mcp-defaults.ts';
 import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { backupRoutes } from './routes/backup.ts';
+import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console.ts';
+import type { BackupServices } from './backup-services.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -45,6 +48,10 @@ export interface ApiOptions {
   tools?: ToolServices;
   /** The state backend for /api/v1/state; without it those routes answer 503 UNAVAILABLE. */
   state?: StateServices;
+  /** The built web console served at /ui (build/console by default), or false for none. */
+  consoleDir?: string | false;
+  /** Online backups for GET /api/v1/backup; without it that route answers 503 UNAVAILABLE. */
+  backups?: BackupServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
@@ -183,6 +190,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
   });
   app.register(stateRoutes, { state: options.state });
+  app.register(backupRoutes, { backups: options.backups, services: options.services });
   app.register(openApiRoutes);
+  if (options.consoleDir !== false) app.register(consoleRoutes, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR });
   return app;
 }

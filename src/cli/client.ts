@@ -67,6 +67,20 @@ export class ApiClient {
     if (rest) yield rest;
   }
 
+  /** A binary answer (a backup) as a fetch Response to stream from; an error answer throws as request() does. */
+  async download(path: string, options: RequestOptions = {}): Promise<Response> {
+    const response = await this.send('GET', path, options, 'application/octet-stream, application/json');
+    if (response.ok) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    throw this.explain(toApiError(response.status, body));
+  }
+
   /** Streams server-sent events until the server ends the stream or `signal` aborts it. */
   events(path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
     return this.eventStream('GET', path, options);

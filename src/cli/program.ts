@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './cli-error.ts';
 import { registerAgentCommands } from './commands/agents.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
 import { registerConversationCommands } from './commands/conversation.ts';
 import { registerMcpCommands } from './commands/mcp.ts';
@@ -45,6 +46,7 @@ export function buildProgram(context: CliContext): Command {
   registerToolCommands(program, context);
   registerStateCommands(program, context);
   registerMcpCommands(program, context);
+  registerBackupCommands(program, context);
   return program;
 }
 

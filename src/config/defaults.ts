@@ -451,6 +451,21 @@ export const DEFAULTS = {
     restart_backoff_ms: 250,
     restart_backoff_max_ms: 30 * SECOND,
   },
+  backup: {
+    /**
+     * Scheduled backups of the database (an online copy, as `caxton backup create` takes): 0 = none. Off by
+     * default because each copy is the size of the database and where to keep it is the operator's choice;
+     * 3,600,000 (hourly) is a common setting.
+     */
+    interval_ms: 0,
+    /** Scheduled backups kept in backup.dir, the oldest deleted past it: a day of hourly backups. */
+    keep: 24,
+    /**
+     * Unset: <data_dir>/backups. A directory on another disk survives the loss of the data dir's, which a
+     * backup is for.
+     */
+    dir: undefined as string | undefined,
+  },
   log: {
     /** info: start-up, membership and lifecycle events; nothing per message. */
     level: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',

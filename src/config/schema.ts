@@ -251,6 +251,11 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     restart_backoff_ms: field('integer', positiveInt()),
     restart_backoff_max_ms: field('integer', positiveInt()),
   },
+  backup: {
+    interval_ms: field('integer', nonNegativeInt()),
+    keep: field('integer', positiveInt()),
+    dir: field('string', optionalText()),
+  },
   log: {
     level: field(
       'string',

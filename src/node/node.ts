@@ -28,6 +28,7 @@ import { openStateBackend } from '../tools/state/open-state-backend.ts';
 import { createStateToolServer } from '../tools/state/state-tool.ts';
 import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { BackupService } from './backup-service.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -97,6 +98,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
+  /** Online backups: GET /api/v1/backup and the backup.interval_ms schedule. */
+  readonly backups: BackupService;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
@@ -181,6 +184,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       },
       logger,
     });
+    this.backups = new BackupService({
+      db: state.database.db,
+      dataDir: config.node.data_dir,
+      intervalMs: config.backup.interval_ms,
+      keep: config.backup.keep,
+      dir: config.backup.dir,
+      logger: logger.child({ layer: 'backup' }),
+    });
     registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
     this.metrics.setAgentCountSource(() => {
@@ -241,6 +252,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
       }
+      node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
       else if (options.listen ?? true) await node.#listen();
     } catch (error) {
@@ -265,6 +277,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       apiKeys: this,
       tools: this.tools,
       state: { backend: () => this.stateBackend.get() },
+      backups: this.backups,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
       httpDuration: this.metrics.httpRequestDuration,
@@ -303,6 +316,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.registryBinding?.close();
+      await this.backups.close();
       try {
         await this.cluster?.stop();
       } catch (error) {

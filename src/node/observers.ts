@@ -83,6 +83,9 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
         state: event.state,
         ...(event.participant ? { participant: event.participant } : {}),
         ...(event.code ? { code: event.code } : {}),
+        // A refused message is never routed, so no message event shows it: its parties come with the refusal
+        // (the console's sniffer marks it). The first receiver only, so the event stays small.
+        ...(event.change === 'rejected' && event.message ? refusedMessage(event.message) : {}),
       });
     },
   };
@@ -124,5 +127,16 @@ function summarize(message: AclMessage, receiver: string, outcome: DeliveryOutco
     message_id: message.message_id,
     protocol: message.protocol ?? null,
     outcome,
+  };
+}
+
+function refusedMessage(message: AclMessage): Record<string, unknown> {
+  const receivers = typeof message.receiver === 'string' ? [message.receiver] : message.receiver;
+  return {
+    performative: message.performative,
+    sender: message.sender,
+    receiver: receivers[0],
+    ...(receivers.length > 1 ? { receivers: receivers.length } : {}),
+    message_id: message.message_id,
   };
 }
