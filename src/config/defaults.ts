@@ -164,6 +164,19 @@ export const DEFAULTS = {
      * its routing certificate from the node it joins through. Used once, when the data dir has no TLS material.
      */
     token: undefined as string | undefined,
+    /**
+     * After a drain (`caxton node drain`, `cluster leave`, SIGTERM) has handed its agents over, the node keeps
+     * forwarding what still reaches it for them this long before it reports done (and, leaving, stops): the
+     * registry's convergence goal is 2 s, after which peers send to the new owners directly, and replies to
+     * clients relayed through this node get home. 0 skips it (a message still on its way is then answered
+     * `failure`).
+     */
+    drain_linger_ms: 3000,
+    /**
+     * Agents handed over at once by a drain: each is one request to its new owner (a deploy there). 32 keeps
+     * a 1,000-agent drain to seconds without queueing hundreds of deploys on one peer.
+     */
+    drain_concurrency: 32,
   },
   routing: {
     /**

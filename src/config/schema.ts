@@ -140,6 +140,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
     ),
     token: field('string', optionalText(), true),
+    drain_linger_ms: field('integer', nonNegativeInt()),
+    drain_concurrency: field('integer', positiveInt()),
   },
   routing: {
     tls_dir: field('string', optionalText()),

@@ -38,6 +38,8 @@ export interface AgentOperationsOptions {
   liveNodes(): readonly string[];
   rpc: PeerRpc | undefined;
   logger: Logger;
+  /** Told when a draining node handed `name` to this node (peer routing then accepts its forwards). */
+  onAdopted?: (name: string, from: string) => void;
 }
 
 /** Defaults of cluster-wide agent operations, each with its reason. */
@@ -57,6 +59,11 @@ interface DeployRequest {
   spec: AgentSpecInput;
   sha256: string;
   origin: string;
+}
+
+interface AdoptRequest extends DeployRequest {
+  version: number;
+  state: 'running' | 'stopped';
 }
 
 export class AgentOperations {
@@ -82,6 +89,7 @@ export class AgentOperations {
       this.#localInfo(name);
       return this.#o.local.logs(name, Number(body.afterSeq ?? 0), Math.min(1000, Number(body.limit ?? 100)));
     });
+    serve('agent.adopt', (from, body: AdoptRequest) => this.#adoptHere(from, body));
     serve('module.get', (_from, body: { sha256: string }) => this.#moduleBytes(text(body?.sha256, 'sha256')));
   }
 
@@ -156,6 +164,16 @@ export class AgentOperations {
     return this.#call<AgentLogLine[]>(node, 'agent.logs', { name, afterSeq, limit }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
+  /**
+   * Hands an agent of this (draining) node to `node`: it is deployed there with the same spec, module and
+   * version, fetching the module from here when it lacks it. Resolves with the agent as `node` runs it.
+   */
+  async handOver(node: string, record: { spec: AgentSpecInput; module: Uint8Array; version: number; state: 'running' | 'stopped' }): Promise<AgentInfo> {
+    const sha256 = this.#offer(record.module);
+    const body: AdoptRequest = { spec: { ...record.spec, node: undefined }, sha256, origin: this.#o.nodeId, version: record.version, state: record.state };
+    return this.#call<AgentInfo>(node, 'agent.adopt', body, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
+  }
+
   /** This node when it runs the agent (the runtime knows before the registry does), else the registry's answer. */
   #ownerOfExisting(name: string): string {
     if (this.#o.local.has(name)) return this.#o.nodeId;
@@ -172,6 +190,14 @@ export class AgentOperations {
   async #deployHere(origin: string, body: DeployRequest): Promise<AgentInfo> {
     const module = await this.#module(text(body?.sha256, 'sha256'), origin);
     return this.#o.agents.deploy(body.spec, module);
+  }
+
+  async #adoptHere(origin: string, body: AdoptRequest): Promise<AgentInfo> {
+    const module = await this.#module(text(body?.sha256, 'sha256'), origin);
+    const state = body.state === 'stopped' ? 'stopped' : 'running';
+    const info = await this.#o.agents.adopt(body.spec, module, Number(body.version), state);
+    this.#o.onAdopted?.(info.name, origin);
+    return info;
   }
 
   async #upgradeHere(origin: string, body: DeployRequest & { name: string }): Promise<AgentInfo> {

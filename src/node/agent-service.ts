@@ -65,6 +65,68 @@ export class AgentService {
   }
 
   /**
+   * An agent handed over by a draining node: deployed here with the version it had there (module, limits,
+   * capabilities and tool grants come in `input`), stopped again when it was stopped there.
+   */
+  async adopt(input: AgentSpecInput, module: Uint8Array, version: number, state: 'running' | 'stopped'): Promise<AgentInfo> {
+    const spec = this.#prepare({ ...input, node: undefined }, module);
+    if (!Number.isInteger(version) || version < 1) throw new CaxtonError('INVALID_ARGUMENT', 'version: expected a positive integer', { field: 'version' });
+    return this.#exclusive(spec.name, async () => {
+      if (this.#o.state.agents.get(spec.name) || this.#o.runtime.has(spec.name)) {
+        throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${this.#o.nodeId}"`, { name: spec.name, reason: 'exists' });
+      }
+      const sha256 = this.#o.state.modules.put(module);
+      try {
+        await this.#o.runtime.start(spec, sha256, version, module);
+        if (state === 'stopped') await this.#o.runtime.stop(spec.name);
+      } catch (error) {
+        if (this.#o.runtime.has(spec.name)) await this.#o.runtime.remove(spec.name);
+        this.#o.state.modules.pruneUnused();
+        throw error;
+      }
+      try {
+        this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state, version });
+      } catch (error) {
+        await this.#o.runtime.remove(spec.name);
+        throw error;
+      }
+      this.#o.directory.upsert(spec.name, this.#o.nodeId, spec.capabilities);
+      this.#o.logger.info({ agent: spec.name, sha256, version }, 'agent adopted from a draining node');
+      return this.#o.runtime.info(spec.name);
+    });
+  }
+
+  /**
+   * The stored agent as a hand-over sends it: spec, module, version and whether it was stopped; undefined
+   * when it is not stored here or its module is gone.
+   */
+  handoverRecord(name: string): { spec: AgentSpec; module: Uint8Array; sha256: string; version: number; state: 'running' | 'stopped' } | undefined {
+    const stored = this.#o.state.agents.get(name);
+    if (!stored) return undefined;
+    const module = this.#o.state.modules.get(stored.module_sha256);
+    if (!module) return undefined;
+    return { spec: stored.spec, module, sha256: stored.module_sha256, version: stored.version, state: stored.state === 'stopped' ? 'stopped' : 'running' };
+  }
+
+  /** True while a deploy, upgrade or delete of `name` runs (a hand-over waits for it). */
+  isBusy(name: string): boolean {
+    return this.#busy.has(name);
+  }
+
+  /**
+   * Forgets a handed-over agent's stored record here (its new owner stores it now). The directory and the
+   * registry are the caller's: a delete would publish a tombstone over the new owner's record.
+   */
+  forgetHandedOver(name: string): void {
+    this.#o.state.agents.delete(name);
+  }
+
+  /** Drops stored modules no agent uses any more (once after a drain, not per agent). */
+  pruneModules(): void {
+    this.#o.state.modules.pruneUnused();
+  }
+
+  /**
    * Deploys many agents at once (tens of thousands of one module, say): the same checks and runtime start as
    * deploy, but each distinct module is stored once and all agent rows are written in one transaction,
    * which is what makes 100,000 deploys take seconds instead of a minute. Per agent, the result is its

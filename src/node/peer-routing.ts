@@ -27,6 +27,11 @@ export interface PeerRoutingOptions {
   deadLetters: DeadLetterSink;
   /** The node that runs `name` cluster-wide (the registry), or undefined. */
   nodeOf(name: string): string | undefined;
+  /**
+   * True when `fromNode` handed `receiver` to this node (a drain): it forwards that agent's messages with
+   * the senders it received them from, so their sender is not checked against it.
+   */
+  forwardsFor?(fromNode: string, receiver: string): boolean;
   logger: Logger;
 }
 
@@ -69,7 +74,7 @@ export class PeerRouting implements RemoteRoute {
         this.#refuse(from, malformed);
         return;
       }
-      const notTheirs = this.#senderProblem(from, message);
+      const notTheirs = this.#o.forwardsFor?.(from, receiver) ? undefined : this.#senderProblem(from, message);
       if (notTheirs !== undefined) {
         this.#refuseSender(from, message, receiver, notTheirs);
         return;

@@ -45,6 +45,8 @@ export interface RegistryBindingOptions {
   /** The node's event bus: `agent.state` events are runtime state changes. */
   events: EventBus;
   logger: Logger;
+  /** True while a drain hands `name` to another node: that node's record is expected, not a conflict. */
+  handingOver?: (name: string) => boolean;
 }
 
 export class RegistryBinding {
@@ -101,7 +103,7 @@ export class RegistryBinding {
     const { directory } = this.o;
     const self = directory.nodeId;
     if (directory.nodeOf(name) === self) {
-      if (current && current.node !== self) {
+      if (current && current.node !== self && !this.o.handingOver?.(name)) {
         this.o.logger.warn({ agent: name, here: self, registry: current.node }, 'agent runs here but the registry places it on another node');
       }
       return;

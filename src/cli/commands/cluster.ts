@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
+import { registerDrainCommands } from './drain.ts';
 import { registerSecurityCommands } from './security.ts';
 
 const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
@@ -11,6 +12,7 @@ const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
   { header: 'STATE', value: (m) => m.state },
   { header: 'AGENTS', value: (m) => String(m.agents) },
   { header: 'VERSION', value: (m) => m.version },
+  { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '') },
 ];
 
 const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
@@ -72,4 +74,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
     });
   withExamples(performance, 'caxton cluster performance');
+
+  // Drain, leave and rolling upgrade ride with the cluster commands (one register call per area in program.ts).
+  registerDrainCommands(program, cluster, context);
 }

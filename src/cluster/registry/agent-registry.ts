@@ -115,6 +115,14 @@ export class AgentRegistry {
     this.write(name, null);
   }
 
+  /**
+   * An agent of this node was handed to another node (a drain): it is no longer this node's to assert, and
+   * no tombstone is written, since the new owner's record is the truth now. Nothing spreads.
+   */
+  release(name: string): void {
+    this.own.delete(name);
+  }
+
   /** Called with every change of a name's record (undefined = no such agent); returns the unsubscribe. */
   onChange(listener: RegistryChangeListener): () => void {
     this.listeners.add(listener);
