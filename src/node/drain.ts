@@ -142,7 +142,9 @@ export class NodeDrain {
       tried.add(owner);
       this.#inFlight.add(name);
       try {
+        const asked = Date.now();
         await p.handOver(owner, record);
+        p.logger.debug({ agent: name, owner, ms: Date.now() - asked }, 'drain: handed over');
         this.#switch(name, owner, record.spec.capabilities, report);
         return 'done';
       } catch (error) {

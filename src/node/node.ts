@@ -345,6 +345,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         this.logger.warn({ err: error }, 'drain before leaving failed; leaving anyway');
       }
     }
+    // Requests already accepted finish first: their replies may still cross the routing links stop() closes.
+    try {
+      await this.api?.close();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'closing the API failed');
+    }
     await this.stop();
     return report;
   }

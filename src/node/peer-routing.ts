@@ -32,6 +32,11 @@ export interface PeerRoutingOptions {
    * the senders it received them from, so their sender is not checked against it.
    */
   forwardsFor?(fromNode: string, receiver: string): boolean;
+  /**
+   * True when `node` is draining (its gossip tag): during a hand-over an agent briefly answers from both its
+   * old node and its new one, and the old node relays replies for agents it no longer owns.
+   */
+  isDraining?(node: string): boolean;
   logger: Logger;
 }
 
@@ -90,7 +95,11 @@ export class PeerRouting implements RemoteRoute {
   #senderProblem(from: string, message: AclMessage): string | undefined {
     const sender = message.sender;
     if (sender.startsWith(CLIENT_PREFIX)) return undefined;
-    if (this.#o.nodeOf(sender) === from) return undefined;
+    const owner = this.#o.nodeOf(sender);
+    if (owner === from) return undefined;
+    // A hand-over in progress: the old owner (draining) still speaks for the agent, or relays its replies,
+    // and the new owner may speak before this node's registry has heard of the move.
+    if (this.#o.isDraining && (this.#o.isDraining(from) || (owner !== undefined && this.#o.isDraining(owner)))) return undefined;
     const content = message.content as { error?: unknown } | undefined;
     const hostReply = (message.performative === 'failure' || message.performative === 'not-understood') && typeof content === 'object' && content !== null && content.error !== undefined;
     if (hostReply) return undefined;

@@ -11,7 +11,8 @@ import type { NodeState } from '../state/node-state.ts';
 import { AgentOperations } from './agent-operations.ts';
 import type { AgentService } from './agent-service.ts';
 import { PeerRouting } from './peer-routing.ts';
-import { placementCandidates } from '../cluster/placement/candidates.ts';
+import { isDraining, placementCandidates } from '../cluster/placement/candidates.ts';
+import { decodeTags } from '../cluster/node-tags.ts';
 import { ROUTING_PROTOCOL_VERSION } from '../cluster/routing/frames.ts';
 import type { HandoverLedger } from './handover-ledger.ts';
 
@@ -50,6 +51,10 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
     deadLetters: state.deadLetters,
     nodeOf,
     forwardsFor: (from, receiver) => handovers.forwardsFor(from, receiver),
+    isDraining: (node) => {
+      const member = cluster.membership.member(node);
+      return member !== undefined && isDraining({ tags: decodeTags(member.meta) });
+    },
     logger: logger.child({ layer: 'routing' }),
   });
   router.setRemoteRoute(peerRouting);
