@@ -38,6 +38,7 @@ export function bindDrain(parts: DrainBindingParts): NodeDrain {
     nodeId,
     localAgents: () => runtime.list().map((a) => a.name),
     handoverRecord: (name) => agents.handoverRecord(name),
+    moduleOf: (name) => (runtime.has(name) ? runtime.info(name).module_sha256 : undefined),
     candidates: () => placementCandidates(cluster.members(), ROUTING_PROTOCOL_VERSION).filter((n) => n !== nodeId),
     setDraining: (on) => cluster.setDraining(on),
     handOver: (node, record) => agentOperations.handOver(node, record),
