@@ -33,6 +33,7 @@ import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type 
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { requireQuorum } from './quorum-guard.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -335,6 +336,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'deploy');
     if (this.agentOperations) return this.agentOperations.deploy(spec, module);
     // Names are cluster-wide: one already running on another node is not deployed a second time here.
     const elsewhere = this.cluster?.registry.get(spec.name);
@@ -347,14 +349,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'upgrade');
     return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
+    requireQuorum(this.cluster?.status(), 'delete');
     return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), action);
     return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 
