@@ -212,6 +212,46 @@ export class AgentService {
     }
   }
 
+  /**
+   * Starts here an agent another node ran (failover: its node died), from its registry record: the same
+   * spec, version and module, in the state it had (a stopped agent comes back stopped). The spec was checked
+   * where it was deployed and the module's bytes match the sha256 the cluster agreed on, so neither this
+   * node's deploy ceilings nor its pin check apply: a pin stays in the spec, so the pinned node gets the
+   * agent back when it returns. A name already running here is left alone.
+   */
+  async adopt(spec: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
+    return this.#exclusive(spec.name, async () => {
+      if (this.#o.runtime.has(spec.name)) return this.#o.runtime.info(spec.name);
+      const sha256 = this.#o.state.modules.put(module);
+      try {
+        await this.#o.runtime.start(spec, sha256, version, module);
+        if (stopped) await this.#o.runtime.stop(spec.name);
+        this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state: stopped ? 'stopped' : 'running', version });
+      } catch (error) {
+        if (this.#o.runtime.has(spec.name)) await this.#o.runtime.remove(spec.name);
+        this.#o.state.modules.pruneUnused();
+        throw error;
+      }
+      this.#o.directory.upsert(spec.name, this.#o.nodeId, spec.capabilities);
+      this.#o.logger.info({ agent: spec.name, sha256, version }, 'agent taken over');
+      return this.#o.runtime.info(spec.name);
+    });
+  }
+
+  /**
+   * Stops and forgets the copy of an agent that runs on another node too and is kept there (after a
+   * partition heals). The caller has already pointed the directory at the keeper, so new messages go there;
+   * what the mailbox holds is handled before the copy stops. Not a delete: the agent lives on.
+   */
+  async relinquish(name: string): Promise<void> {
+    await this.#exclusive(name, async () => {
+      if (this.#o.runtime.has(name)) await this.#o.runtime.remove(name);
+      this.#o.state.agents.delete(name);
+      this.#o.state.modules.pruneUnused();
+      this.#o.logger.info({ agent: name }, 'duplicate copy of the agent stopped; it runs on its keeper');
+    });
+  }
+
   /** Remembers a runtime state change that must survive a restart (stopped, failed, running again). */
   persistState(name: string, state: AgentInfo['state']): void {
     if (state === 'running' || state === 'stopped' || state === 'failed') this.#o.state.agents.setState(name, state);

@@ -34,6 +34,8 @@ import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import { requireQuorum } from './quorum-guard.ts';
+import type { Failover } from './failover.ts';
+import { bindFailover } from './failover-binding.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -90,6 +92,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
+  /** Starts the agents of dead nodes this node now owns, and settles agents running twice; absent without routing links. */
+  failover: Failover | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
@@ -210,6 +214,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
           localAgents: () => node.runtime.list(),
           pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          failoverOf: (name) => node.state.agents.get(name)?.spec.failover,
           events: node.events,
           logger: logger.child({ layer: 'registry' }),
         });
@@ -226,6 +231,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         });
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
+        node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
       }
       if (options.listen === 'inject') await node.#buildApi().ready();
       else if (options.listen ?? true) await node.#listen();
@@ -284,6 +290,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.failover?.close();
       this.registryBinding?.close();
       try {
         await this.cluster?.stop();
@@ -323,6 +330,20 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       throw new CaxtonError('AGENT_NOT_FOUND', `agent "${name}" runs on node "${agent.node}": ask that node`, { name, node: agent.node });
     }
     return agent as AgentInfo;
+  }
+
+  #failoverParts() {
+    return {
+      nodeId: this.nodeId,
+      config: this.config,
+      agents: this.agents,
+      runsHere: (name: string) => this.runtime.has(name),
+      prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
+      directory: this.directory,
+      state: this.state,
+      events: this.events,
+      logger: this.logger,
+    };
   }
 
   #agentSources(): ClusterAgentSources {
