@@ -4,7 +4,7 @@
 // the module from this node's store, its standby copies, or any live peer), stop a duplicate copy that its
 // keeper runs, claim again an agent the registry wrongly places elsewhere. It also keeps, in memory and
 // bounded, the modules of agents it would take over, fetched while their owner is alive.
-import { planFailover, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
+import { planFailover, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
 import type { QuorumView } from '../cluster/quorum.ts';
 import type { AgentRecord } from '../cluster/registry/agent-record.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
@@ -140,7 +140,7 @@ export class Failover {
       const records = this.#o.registry.list();
       const actions = planFailover({
         self: this.#o.nodeId,
-        mode: this.#o.quorum().mode,
+        mode: takeOverMode(this.#o.quorum(), members.filter((m) => m.state === 'alive').length),
         alive,
         gone: (node) => {
           const state = states.get(node);

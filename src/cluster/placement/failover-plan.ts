@@ -37,6 +37,18 @@ export type FailoverAction =
   /** This node runs it and keeps it, but the registry names another node: publish this node's record again. */
   | { kind: 'reclaim'; name: string; other: string };
 
+/**
+ * The mode a take-over decision uses: the quorum's, and stricter. A partition is detected one member at a
+ * time, so the minority side first sees one node of the other side dead while it still counts the others
+ * alive (4 of 5: a quorum). Those others are suspect by then (probes reach every member within a few
+ * rounds, and the first death takes a full suspicion timeout), so counting only members not under
+ * suspicion keeps a minority from taking anything over; on the majority side a take-over held back by an
+ * unrelated suspicion happens at the next check.
+ */
+export function takeOverMode(quorum: { mode: 'read-write' | 'read-only'; quorum: number }, aliveNotSuspect: number): 'read-write' | 'read-only' {
+  return quorum.mode === 'read-write' && aliveNotSuspect >= quorum.quorum ? 'read-write' : 'read-only';
+}
+
 /** The spec's policy, or the default: `move` for an unpinned agent, `wait` for a pinned one. */
 export function failoverPolicyOf(record: Pick<AgentRecord, 'pinned' | 'failover'>): FailoverPolicy {
   return record.failover ?? (record.pinned === undefined ? 'move' : 'wait');
