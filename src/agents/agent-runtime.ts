@@ -407,6 +407,14 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.observer.onStateChange(slot.name, from, to);
   }
 
+  /**
+   * Validates, instruments and compiles a module ahead of any agent using it (failover: a standby node warms
+   * the modules it would need, so a take-over is an instantiation). Throws what a deploy would.
+   */
+  async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
+    await this.loadModule(sha256, memoryPages, bytes);
+  }
+
   private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {
     if (bytes) {
       const actual = sha256Hex(bytes);

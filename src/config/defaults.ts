@@ -271,6 +271,26 @@ export const DEFAULTS = {
      */
     tombstone_ttl_ms: 24 * HOUR,
   },
+  failover: {
+    /**
+     * Ownership is checked again this often even when nothing changed (a take-over whose module fetch failed,
+     * a record that arrived by push-pull): the spec's 5 s budget from a death to the agent answering holds
+     * with room, and a check is one pass over the registry (~10 ms per 100,000 records).
+     */
+    check_interval_ms: 1 * SECOND,
+    /**
+     * Bytes of other nodes' modules held in memory, ready for a take-over: a dead node's modules are gone
+     * with it, so the node that would take over an agent fetches its module while the owner is alive.
+     * Modules are shared by sha256 (ten thousand agents of one module hold it once); 256 MiB is 16 modules
+     * of the largest size (agents.max_module_bytes). Beyond it the least recently wanted go first, and those
+     * agents' take-over fetches the module from any live node that has it, or waits.
+     */
+    standby_module_bytes: 256 * MiB,
+    /** Agents started at once by a take-over: each start instruments or reuses a module; 8 keeps the event loop answering. */
+    take_over_concurrency: 8,
+    /** A module fetch from a peer (one round trip of up to agents.max_module_bytes on a LAN) slower than this is tried elsewhere. */
+    module_fetch_timeout_ms: 10 * SECOND,
+  },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */
     memory_pages: 256,

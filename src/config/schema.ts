@@ -179,6 +179,12 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_records: field('integer', positiveInt()),
     tombstone_ttl_ms: field('integer', positiveInt()),
   },
+  failover: {
+    check_interval_ms: field('integer', positiveInt()),
+    standby_module_bytes: field('integer', nonNegativeInt()),
+    take_over_concurrency: field('integer', positiveInt()),
+    module_fetch_timeout_ms: field('integer', positiveInt()),
+  },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.
     memory_pages: field('integer', positiveInt().pipe(z.int().max(65536, { error: 'expected at most 65536 pages' }))),

@@ -8,7 +8,7 @@ import { CaxtonError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../state/module-store.ts';
 import type { AgentService } from './agent-service.ts';
-import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpecInput } from './services.ts';
+import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpec, AgentSpecInput } from './services.ts';
 
 /** Requests between nodes: what the routing links offer (src/cluster/routing). */
 export interface PeerRpc {
@@ -170,7 +170,7 @@ export class AgentOperations {
    */
   async handOver(node: string, record: { spec: AgentSpecInput; module: Uint8Array; version: number; state: 'running' | 'stopped' }): Promise<AgentInfo> {
     const sha256 = this.#offer(record.module);
-    const body: AdoptRequest = { spec: { ...record.spec, node: undefined }, sha256, origin: this.#o.nodeId, version: record.version, state: record.state };
+    const body: AdoptRequest = { spec: record.spec, sha256, origin: this.#o.nodeId, version: record.version, state: record.state };
     return this.#call<AgentInfo>(node, 'agent.adopt', body, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
   }
 
@@ -194,8 +194,13 @@ export class AgentOperations {
 
   async #adoptHere(origin: string, body: AdoptRequest): Promise<AgentInfo> {
     const module = await this.#module(text(body?.sha256, 'sha256'), origin);
-    const state = body.state === 'stopped' ? 'stopped' : 'running';
-    const info = await this.#o.agents.adopt(body.spec, module, Number(body.version), state);
+    const version = Number(body.version);
+    if (!Number.isInteger(version) || version < 1) throw new CaxtonError('INVALID_ARGUMENT', 'version: expected a positive integer', { field: 'version' });
+    // A name already running here is not adopted a second time: the drain then tries the next node.
+    if (this.#o.local.has(text(body.spec?.name, 'spec.name'))) {
+      throw new CaxtonError('CONFLICT', `agent "${body.spec.name}" already exists on node "${this.#o.nodeId}"`, { name: body.spec.name });
+    }
+    const info = await this.#o.agents.adopt(body.spec as AgentSpec, module, version, body.state === 'stopped');
     this.#o.onAdopted?.(info.name, origin);
     return info;
   }

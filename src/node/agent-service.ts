@@ -65,38 +65,6 @@ export class AgentService {
   }
 
   /**
-   * An agent handed over by a draining node: deployed here with the version it had there (module, limits,
-   * capabilities and tool grants come in `input`), stopped again when it was stopped there.
-   */
-  async adopt(input: AgentSpecInput, module: Uint8Array, version: number, state: 'running' | 'stopped'): Promise<AgentInfo> {
-    const spec = this.#prepare({ ...input, node: undefined }, module);
-    if (!Number.isInteger(version) || version < 1) throw new CaxtonError('INVALID_ARGUMENT', 'version: expected a positive integer', { field: 'version' });
-    return this.#exclusive(spec.name, async () => {
-      if (this.#o.state.agents.get(spec.name) || this.#o.runtime.has(spec.name)) {
-        throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on node "${this.#o.nodeId}"`, { name: spec.name, reason: 'exists' });
-      }
-      const sha256 = this.#o.state.modules.put(module);
-      try {
-        await this.#o.runtime.start(spec, sha256, version, module);
-        if (state === 'stopped') await this.#o.runtime.stop(spec.name);
-      } catch (error) {
-        if (this.#o.runtime.has(spec.name)) await this.#o.runtime.remove(spec.name);
-        this.#o.state.modules.pruneUnused();
-        throw error;
-      }
-      try {
-        this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state, version });
-      } catch (error) {
-        await this.#o.runtime.remove(spec.name);
-        throw error;
-      }
-      this.#o.directory.upsert(spec.name, this.#o.nodeId, spec.capabilities);
-      this.#o.logger.info({ agent: spec.name, sha256, version }, 'agent adopted from a draining node');
-      return this.#o.runtime.info(spec.name);
-    });
-  }
-
-  /**
    * The stored agent as a hand-over sends it: spec, module, version and whether it was stopped; undefined
    * when it is not stored here or its module is gone.
    */
@@ -272,6 +240,46 @@ export class AgentService {
         this.#o.logger.error({ agent: stored.name, err: error }, 'agent could not be restored');
       }
     }
+  }
+
+  /**
+   * Starts here an agent another node ran (failover: its node died), from its registry record: the same
+   * spec, version and module, in the state it had (a stopped agent comes back stopped). The spec was checked
+   * where it was deployed and the module's bytes match the sha256 the cluster agreed on, so neither this
+   * node's deploy ceilings nor its pin check apply: a pin stays in the spec, so the pinned node gets the
+   * agent back when it returns. A name already running here is left alone.
+   */
+  async adopt(spec: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
+    return this.#exclusive(spec.name, async () => {
+      if (this.#o.runtime.has(spec.name)) return this.#o.runtime.info(spec.name);
+      const sha256 = this.#o.state.modules.put(module);
+      try {
+        await this.#o.runtime.start(spec, sha256, version, module);
+        if (stopped) await this.#o.runtime.stop(spec.name);
+        this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state: stopped ? 'stopped' : 'running', version });
+      } catch (error) {
+        if (this.#o.runtime.has(spec.name)) await this.#o.runtime.remove(spec.name);
+        this.#o.state.modules.pruneUnused();
+        throw error;
+      }
+      this.#o.directory.upsert(spec.name, this.#o.nodeId, spec.capabilities);
+      this.#o.logger.info({ agent: spec.name, sha256, version }, 'agent taken over');
+      return this.#o.runtime.info(spec.name);
+    });
+  }
+
+  /**
+   * Stops and forgets the copy of an agent that runs on another node too and is kept there (after a
+   * partition heals). The caller has already pointed the directory at the keeper, so new messages go there;
+   * what the mailbox holds is handled before the copy stops. Not a delete: the agent lives on.
+   */
+  async relinquish(name: string): Promise<void> {
+    await this.#exclusive(name, async () => {
+      if (this.#o.runtime.has(name)) await this.#o.runtime.remove(name);
+      this.#o.state.agents.delete(name);
+      this.#o.state.modules.pruneUnused();
+      this.#o.logger.info({ agent: name }, 'duplicate copy of the agent stopped; it runs on its keeper');
+    });
   }
 
   /** Remembers a runtime state change that must survive a restart (stopped, failed, running again). */

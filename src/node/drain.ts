@@ -51,7 +51,7 @@ export interface DrainParts {
   handOver(node: string, record: NonNullable<ReturnType<DrainParts['handoverRecord']>>): Promise<AgentInfo>;
   /** Points `name` at `node` in the router's directory without publishing anything. */
   routeTo(name: string, node: string, capabilities: readonly string[]): void;
-  registry: Pick<AgentRegistry, 'release'> | undefined;
+  registry: Pick<AgentRegistry, 'disown'> | undefined;
   /** Takes the agent out of the runtime; its queued messages, oldest first. */
   release(name: string): AclMessage[];
   /** Forgets the stored record (no tombstone), and once at the end, unused modules. */
@@ -175,7 +175,7 @@ export class NodeDrain {
   #switch(name: string, owner: string, capabilities: readonly string[], report: DrainReport): void {
     const p = this.#p;
     p.routeTo(name, owner, capabilities);
-    p.registry?.release(name);
+    p.registry?.disown(name);
     let queued: AclMessage[] = [];
     try {
       queued = p.release(name);

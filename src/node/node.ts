@@ -37,6 +37,9 @@ import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type 
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { requireQuorum } from './quorum-guard.ts';
+import type { Failover } from './failover.ts';
+import { bindFailover } from './failover-binding.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -93,6 +96,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
+  /** Starts the agents of dead nodes this node now owns, and settles agents running twice; absent without routing links. */
+  failover: Failover | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
   /** Agents adopted from draining nodes, whose forwards peer routing accepts. */
@@ -220,6 +225,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
           localAgents: () => node.runtime.list(),
           pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          failoverOf: (name) => node.state.agents.get(name)?.spec.failover,
           events: node.events,
           logger: logger.child({ layer: 'registry' }),
           handingOver: (name) => node.drain?.handingOver(name) ?? false,
@@ -238,6 +244,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         });
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
+        node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         if (bound && node.cluster.routing) {
           node.drain = bindDrain({
             nodeId: node.nodeId,
@@ -311,6 +318,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.failover?.close();
       this.registryBinding?.close();
       try {
         await this.cluster?.stop();
@@ -376,6 +384,22 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return agent as AgentInfo;
   }
 
+  #failoverParts() {
+    return {
+      nodeId: this.nodeId,
+      config: this.config,
+      agents: this.agents,
+      // Not while a deploy or adoption of it is under way here, nor while a drain hands it over: the agent
+      // then briefly runs on two nodes on purpose, and failover must not settle that "duplicate".
+      runsHere: (name: string) => this.runtime.has(name) && !this.agents.isBusy(name) && !(this.drain?.handingOver(name) ?? false),
+      prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
+      directory: this.directory,
+      state: this.state,
+      events: this.events,
+      logger: this.logger,
+    };
+  }
+
   #agentSources(): ClusterAgentSources {
     return {
       nodeId: this.nodeId,
@@ -387,6 +411,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'deploy');
     if (this.agentOperations) return this.agentOperations.deploy(spec, module);
     // Names are cluster-wide: one already running on another node is not deployed a second time here.
     const elsewhere = this.cluster?.registry.get(spec.name);
@@ -399,14 +424,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'upgrade');
     return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
+    requireQuorum(this.cluster?.status(), 'delete');
     return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), action);
     return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 

@@ -116,10 +116,11 @@ export class AgentRegistry {
   }
 
   /**
-   * An agent of this node was handed to another node (a drain): it is no longer this node's to assert, and
-   * no tombstone is written, since the new owner's record is the truth now. Nothing spreads.
+   * This node stopped running `name` but the agent lives on elsewhere (it yielded a duplicate copy to its
+   * keeper, or a drain handed it over): no tombstone, and a refutation no longer re-asserts this node's old
+   * record.
    */
-  release(name: string): void {
+  disown(name: string): void {
     this.own.delete(name);
   }
 
