@@ -12,8 +12,9 @@ const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
   { header: 'STATE', value: (m) => m.state },
   { header: 'AGENTS', value: (m) => String(m.agents) },
   { header: 'VERSION', value: (m) => m.version },
-  { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '') },
 ];
+/** Shown only while some member drains, so the usual table stays as interfaces.md lists it. */
+const DRAINING_COLUMN: Column<ClusterMemberView> = { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '-') };
 
 const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
   { header: 'FIGURE', value: (f) => f.name },
@@ -51,7 +52,8 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
-      print.result(body, () => renderTable(MEMBER_COLUMNS, body.members));
+      const columns = body.members.some((m) => m.draining) ? [...MEMBER_COLUMNS, DRAINING_COLUMN] : MEMBER_COLUMNS;
+      print.result(body, () => renderTable(columns, body.members));
     });
   withExamples(members, 'caxton cluster members');
 
