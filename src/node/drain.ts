@@ -85,6 +85,11 @@ export class NodeDrain {
     return this.#draining;
   }
 
+  /** True when some other node could take agents now (a lone node's leave then keeps them stored instead). */
+  hasOtherNode(): boolean {
+    return this.#p.candidates().some((n) => n !== this.#p.nodeId);
+  }
+
   handingOver(name: string): boolean {
     return this.#inFlight.has(name);
   }

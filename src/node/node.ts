@@ -346,7 +346,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   async leave(): Promise<DrainReportView | undefined> {
     let report: DrainReportView | undefined;
-    if (this.drain && !this.isStopping) {
+    // A node alone keeps its agents stored: they come back at its next start.
+    if (this.drain && !this.isStopping && this.runtime.list().length > 0 && this.drain.hasOtherNode()) {
       try {
         report = await this.drain.drain();
       } catch (error) {
