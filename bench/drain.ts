@@ -79,6 +79,8 @@ async function once(run: number): Promise<Run> {
       console.error(lines.slice(0, 5).join('\n'), '\n...\n', lines.slice(-5).join('\n'));
     }
     const moved = drained.body.moved as number;
+    if (drained.body.failed.length > 0) console.error(JSON.stringify({ failed: drained.body.failed.length, sample: drained.body.failed.slice(0, 3) }));
+    if (counts.lost > 0) console.error(a.output().split('\n').filter((l) => /warn|error/.test(l)).slice(-10).join('\n'), b.output().split('\n').filter((l) => /warn|error/.test(l)).slice(-10).join('\n'));
     return { agents: AGENTS, moved, handover_ms: drained.body.duration_ms - (moved > 0 ? LINGER_MS : 0), drain_ms: drainMs, ...counts };
   } finally {
     await Promise.all(nodes.map((n) => n.kill('SIGKILL')));

@@ -67,6 +67,13 @@ export interface DrainParts {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * When no other node is a candidate for a moment (one marked suspect while a busy machine answers probes
+ * late), a hand-over waits this long, retrying every NO_CANDIDATE_RETRY_MS, before it reports the agent.
+ */
+const NO_CANDIDATE_WAIT_MS = 10_000;
+const NO_CANDIDATE_RETRY_MS = 250;
+
 /** Passes over the local agents: a deploy that lands here during a drain (placement raced the flag) is moved on the next. */
 const DRAIN_PASSES = 3;
 
@@ -76,6 +83,8 @@ export class NodeDrain {
   readonly #inFlight = new Set<string>();
   #running: Promise<DrainReport> | undefined;
   #draining = false;
+  /** Some other node was a candidate when the drain began: an empty list later is transient, worth waiting out. */
+  #hadOtherNode = false;
 
   constructor(parts: DrainParts) {
     this.#p = parts;
@@ -112,6 +121,7 @@ export class NodeDrain {
     this.#draining = true;
     p.setDraining(true);
     const report: DrainReport = { node: p.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
+    this.#hadOtherNode = this.hasOtherNode();
     const settled = new Set<string>();
     for (let pass = 0; pass < DRAIN_PASSES; pass++) {
       const todo = p.localAgents().filter((name) => !settled.has(name));
@@ -153,9 +163,17 @@ export class NodeDrain {
     }
     const tried = new Set<string>([p.nodeId]);
     let lastError = 'no other node can take agents (every other member is draining, gone or incompatible)';
+    const waitUntil = Date.now() + NO_CANDIDATE_WAIT_MS;
     for (;;) {
       const owner = rendezvousOwner(name, p.candidates().filter((n) => !tried.has(n)));
-      if (owner === undefined) break;
+      if (owner === undefined) {
+        // Nobody refused yet and nobody is a candidate right now: wait for one (a suspect member clears).
+        if (tried.size === 1 && this.#hadOtherNode && Date.now() < waitUntil) {
+          await (p.sleep ?? sleep)(NO_CANDIDATE_RETRY_MS);
+          continue;
+        }
+        break;
+      }
       tried.add(owner);
       this.#inFlight.add(name);
       try {
