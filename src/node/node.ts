@@ -354,14 +354,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         this.logger.warn({ err: error }, 'drain before leaving failed; leaving anyway');
       }
     }
-    // Requests already accepted finish first: their replies may still cross the routing links stop() closes.
+    await this.#finishRequestsThenStop();
+    return report;
+  }
+
+  /** Requests already accepted finish first: their replies may still cross the routing links stop() closes. */
+  async #finishRequestsThenStop(): Promise<void> {
     try {
       await this.api?.close();
     } catch (error) {
       this.logger.warn({ err: error }, 'closing the API failed');
     }
     await this.stop();
-    return report;
   }
 
   // ——— NodeServices ———
@@ -579,7 +583,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     if (this.isStopping) throw new CaxtonError('CONFLICT', 'this node is already stopping');
     const report = this.drain ? await this.drain.drain() : { node: this.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
     // After the answer has gone out: stop() closes the API, which would cut it.
-    setTimeout(() => void this.stop(), 50);
+    setTimeout(() => void this.#finishRequestsThenStop(), 50);
     return report;
   }
 
