@@ -200,9 +200,9 @@ export class AgentOperations {
     if (this.#o.local.has(text(body.spec?.name, 'spec.name'))) {
       throw new CaxtonError('CONFLICT', `agent "${body.spec.name}" already exists on node "${this.#o.nodeId}"`, { name: body.spec.name });
     }
-    const info = await this.#o.agents.adopt(body.spec as AgentSpec, module, version, body.state === 'stopped');
-    this.#o.onAdopted?.(info.name, origin);
-    return info;
+    // Recorded first: while it starts here, the copy on `origin` still answers, and those answers are accepted.
+    this.#o.onAdopted?.(body.spec.name, origin);
+    return this.#o.agents.adopt(body.spec as AgentSpec, module, version, body.state === 'stopped');
   }
 
   async #upgradeHere(origin: string, body: DeployRequest & { name: string }): Promise<AgentInfo> {

@@ -100,6 +100,9 @@ export class PeerRouting implements RemoteRoute {
     // A hand-over in progress: the old owner (draining) still speaks for the agent, or relays its replies,
     // and the new owner may speak before this node's registry has heard of the move.
     if (this.#o.isDraining && (this.#o.isDraining(from) || (owner !== undefined && this.#o.isDraining(owner)))) return undefined;
+    // This node adopted the sender from `from` a moment ago (faster than `from`'s draining tag spreads): the
+    // copy there still answers what it had queued.
+    if (this.#o.forwardsFor?.(from, sender)) return undefined;
     const content = message.content as { error?: unknown } | undefined;
     const hostReply = (message.performative === 'failure' || message.performative === 'not-understood') && typeof content === 'object' && content !== null && content.error !== undefined;
     if (hostReply) return undefined;

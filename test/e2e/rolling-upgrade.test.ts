@@ -2,7 +2,8 @@
 // requests the whole time, and `caxton cluster upgrade --restart-command ...` draining, restarting (stop and
 // start the same code, same data dir and ports) and re-admitting each node in turn. Every request the nodes
 // accepted is answered `inform` (counted); requests are sent only to nodes the restart hook has not taken
-// down, as a load balancer would, and a refused connection (never accepted) is retried on another node.
+// down and have been re-admitted, as a load balancer would, and a refused connection (never accepted) is
+// retried on another node.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
@@ -14,6 +15,8 @@ let nodes: ClusterNode[] = [];
 const down = new Set<string>();
 let hook: Server | undefined;
 const restarts: string[] = [];
+const retired: ClusterNode[] = [];
+let agentCount = 0;
 
 async function restart(id: string): Promise<void> {
   const old = nodes.find((n) => n.id === id)!;
@@ -22,6 +25,7 @@ async function restart(id: string): Promise<void> {
   // Give requests already sent to it a moment to be accepted: the leave finishes them before it stops.
   await new Promise((r) => setTimeout(r, 200));
   expect(await old.kill('SIGTERM')).toBe(0);
+  retired.push(old);
   const other = nodes.find((n) => n.id !== id)!;
   const fresh = await startNode({
     nodeId: id,
@@ -32,6 +36,13 @@ async function restart(id: string): Promise<void> {
     env: { CAXTON_LOG_LEVEL: 'info' },
   });
   nodes = nodes.map((n) => (n.id === id ? Object.assign(fresh, { id }) : n));
+  // A load balancer sends clients to a restarted node once it is re-admitted (docs/operations.md): the others
+  // list it alive and it knows the cluster's agents. Before that it may not know where an agent runs yet.
+  await waitUntil(`${id} re-admitted`, 30_000, async () => {
+    const status = (await api<any>(fresh, 'GET', '/api/v1/cluster/status')).body;
+    const seen = await Promise.all(nodes.filter((n) => n.id !== id).map(async (n) => (await members(n)).some((m) => m.id === id && m.state === 'alive')));
+    return status.health === 'healthy' && status.agents >= agentCount && seen.every(Boolean);
+  });
   down.delete(id);
 }
 
@@ -61,6 +72,7 @@ describe('rolling upgrade', { timeout: 300_000 }, () => {
   it('cluster upgrade restarts all three nodes one at a time while every request is answered', async () => {
     const module = Buffer.from(exampleModule('echo')).toString('base64');
     const names = Array.from({ length: 6 }, (_, i) => `roll-${i}`);
+    agentCount = names.length;
     for (const name of names) expect((await api<any>(nodes[0], 'POST', '/api/v1/agents', { name, module })).status).toBe(201);
     await waitUntil('every agent known on every node', 10_000, async () => {
       const views = await Promise.all(nodes.map((n) => api<any>(n, 'GET', '/api/v1/agents')));
@@ -119,7 +131,10 @@ describe('rolling upgrade', { timeout: 300_000 }, () => {
     await Promise.all(clients);
     console.log(`rolling upgrade: ${sent} requests accepted, answers ${JSON.stringify(answers)}, ${refused} connections refused by a stopping node (retried elsewhere); steps ${JSON.stringify(steps)}`);
     if (process.env.LEAVE_DEBUG) {
-      for (const n of nodes) console.log(n.id, JSON.stringify((await api<any>(n, 'GET', '/api/v1/dead-letters?limit=10')).body).slice(0, 2500));
+      for (const n of nodes) console.log(n.id, JSON.stringify((await api<any>(n, 'GET', '/api/v1/dead-letters?limit=3')).body).slice(0, 1500));
+      for (const n of [...retired, ...nodes]) {
+        console.log(`--- ${n.id} ---\n` + n.output().split('\n').filter((l) => /routing|drain|member changed|failover|adopt|warn|error|leav|draining/.test(l)).map((l) => l.slice(0, 260)).join('\n'));
+      }
     }
     expect(answers).toEqual({ inform: sent });
 
