@@ -46,6 +46,11 @@ const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
 /** Per-peer problems are logged once per minute per peer: a hostile or broken peer cannot flood the log. */
 const BAD_PEER_LOG_INTERVAL_MS = 60_000;
 const BAD_PEER_LOG_KEYS = 1024;
+/** The refusal a peer sends before gossip has told it of this node (serverSecure's isMember check). */
+const NOT_YET_MEMBER = /is not a member of this cluster$/;
+/** Retried every 100 ms for up to 3 s: a join reaches every member well within that (push-pull at join). */
+const NOT_YET_MEMBER_RETRY_MS = 100;
+const NOT_YET_MEMBER_RETRIES = 30;
 /** TCP keepalive on idle links: a peer that vanished without a FIN is noticed even when nothing is sent. */
 const KEEPALIVE_MS = 10_000;
 
@@ -264,6 +269,15 @@ export class RoutingLinks {
         const frames = reader.push(chunk);
         if (frames.length === 0) return;
         const hello = parseHello(frames[0]);
+        if (hello.refused && NOT_YET_MEMBER.test(hello.refused)) {
+          // It has not heard of our join yet: retried shortly with what is queued kept, not a failed dial.
+          settled = true;
+          clearTimeout(timer);
+          socket.off('close', onClose);
+          socket.destroy();
+          link.notYetKnown(socket, NOT_YET_MEMBER_RETRY_MS, NOT_YET_MEMBER_RETRIES);
+          return;
+        }
         if (hello.refused) return fail(`refused by the peer: ${hello.refused}`);
         if (!protocolCompatible(hello.v, this.protocolVersion)) return this.incompatible(link.peer, hello, () => fail(protocolRefusal(hello.v, this.protocolVersion)));
         if (hello.node !== link.peer) return fail(`hello names '${hello.node}', not '${link.peer}'`);
