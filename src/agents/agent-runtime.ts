@@ -240,6 +240,26 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.evictIfUnused(slot.sha256);
   }
 
+  /**
+   * Takes an agent out of this runtime at once, for a hand-over to another node: its instance gets
+   * agent_shutdown, its timers die with it, and its queued messages are returned in arrival order for the
+   * caller to forward (nothing is answered here). Synchronous, so no message slips in between.
+   */
+  release(name: string): AclMessage[] {
+    const slot = this.require(name);
+    const queued: AclMessage[] = [];
+    for (const item of slot.mailbox.drain()) if (!(item instanceof FiredTimer)) queued.push(item);
+    this.agents.delete(name);
+    slot.stopping = true;
+    const instance = slot.instance;
+    slot.instance = null;
+    if (instance) this.invoker.runShutdown(slot, instance);
+    this.setState(slot, 'stopped');
+    this.finishStopWaiters(slot);
+    this.evictIfUnused(slot.sha256);
+    return queued;
+  }
+
   /** Refuses new work, stops every agent (agent_shutdown included), resolves when all are done. */
   async shutdown(): Promise<void> {
     this.closed = true;
@@ -385,6 +405,14 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     if (from === to) return;
     slot.state = to;
     this.observer.onStateChange(slot.name, from, to);
+  }
+
+  /**
+   * Validates, instruments and compiles a module ahead of any agent using it (failover: a standby node warms
+   * the modules it would need, so a take-over is an instantiation). Throws what a deploy would.
+   */
+  async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
+    await this.loadModule(sha256, memoryPages, bytes);
   }
 
   private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {

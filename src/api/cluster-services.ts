@@ -11,6 +11,26 @@ export interface ClusterMemberView {
   /** Agents this member runs. */
   agents: number;
   version: string;
+  /** Placement skips it (`caxton node drain`, a leave in progress); absent for a member that is not. */
+  draining?: boolean;
+  /** Its REST API address (its `api` tag), for tools that drive each node (`cluster upgrade`). */
+  api?: string;
+  /** When its process started (ms since the epoch, its `started` tag): a restart changes it. */
+  started_at?: number;
+  /** Its routing protocol version (its `proto` tag). */
+  protocol?: number;
+}
+
+/** What a drain did (POST /api/v1/node/drain, /api/v1/cluster/leave). */
+export interface DrainReportView {
+  node: string;
+  moved: number;
+  owners: Record<string, string>;
+  pinned: string[];
+  failed: { agent: string; error: string }[];
+  forwarded: number;
+  undeliverable: number;
+  duration_ms: number;
 }
 
 /** GET /api/v1/cluster/status (interfaces.md). */
@@ -60,4 +80,10 @@ export interface ClusterServices {
   gossipKeys?(op: GossipKeyOp, key?: string): Promise<GossipKeyReport>;
   /** A one-line join token (`caxton cluster token`); only a node holding the cluster CA makes one. */
   clusterJoinToken?(): string;
+  /** Hands this node's agents (or, with `node`, that member's) to their new owners; the node stays a member. */
+  drainNode?(node?: string): Promise<DrainReportView>;
+  /** Placement may choose the node again. */
+  undrainNode?(node?: string): Promise<{ node: string; draining: false }>;
+  /** Drain, then leave the cluster and stop this node once the answer is sent. */
+  leaveCluster?(): Promise<DrainReportView>;
 }

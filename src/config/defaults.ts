@@ -178,6 +178,19 @@ export const DEFAULTS = {
      * its routing certificate from the node it joins through. Used once, when the data dir has no TLS material.
      */
     token: undefined as string | undefined,
+    /**
+     * After a drain (`caxton node drain`, `cluster leave`, SIGTERM) has handed its agents over, the node keeps
+     * forwarding what still reaches it for them this long before it reports done (and, leaving, stops): the
+     * registry's convergence goal is 2 s, after which peers send to the new owners directly, and replies to
+     * clients relayed through this node get home. 0 skips it (a message still on its way is then answered
+     * `failure`).
+     */
+    drain_linger_ms: 3000,
+    /**
+     * Agents handed over at once by a drain: each is one request to its new owner (a deploy there). 32 keeps
+     * a 1,000-agent drain to seconds without queueing hundreds of deploys on one peer.
+     */
+    drain_concurrency: 32,
   },
   routing: {
     /**
@@ -271,6 +284,26 @@ export const DEFAULTS = {
      * down) cannot bring the agent back through push-pull; Serf keeps left members' tombstones as long (24 h).
      */
     tombstone_ttl_ms: 24 * HOUR,
+  },
+  failover: {
+    /**
+     * Ownership is checked again this often even when nothing changed (a take-over whose module fetch failed,
+     * a record that arrived by push-pull): the spec's 5 s budget from a death to the agent answering holds
+     * with room, and a check is one pass over the registry (~10 ms per 100,000 records).
+     */
+    check_interval_ms: 1 * SECOND,
+    /**
+     * Bytes of other nodes' modules held in memory, ready for a take-over: a dead node's modules are gone
+     * with it, so the node that would take over an agent fetches its module while the owner is alive.
+     * Modules are shared by sha256 (ten thousand agents of one module hold it once); 256 MiB is 16 modules
+     * of the largest size (agents.max_module_bytes). Beyond it the least recently wanted go first, and those
+     * agents' take-over fetches the module from any live node that has it, or waits.
+     */
+    standby_module_bytes: 256 * MiB,
+    /** Agents started at once by a take-over: each start instruments or reuses a module; 8 keeps the event loop answering. */
+    take_over_concurrency: 8,
+    /** A module fetch from a peer (one round trip of up to agents.max_module_bytes on a LAN) slower than this is tried elsewhere. */
+    module_fetch_timeout_ms: 10 * SECOND,
   },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */

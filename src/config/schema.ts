@@ -148,6 +148,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
     ),
     token: field('string', optionalText(), true),
+    drain_linger_ms: field('integer', nonNegativeInt()),
+    drain_concurrency: field('integer', positiveInt()),
   },
   routing: {
     tls_dir: field('string', optionalText()),
@@ -184,6 +186,12 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   registry: {
     max_records: field('integer', positiveInt()),
     tombstone_ttl_ms: field('integer', positiveInt()),
+  },
+  failover: {
+    check_interval_ms: field('integer', positiveInt()),
+    standby_module_bytes: field('integer', nonNegativeInt()),
+    take_over_concurrency: field('integer', positiveInt()),
+    module_fetch_timeout_ms: field('integer', positiveInt()),
   },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.

@@ -7,7 +7,7 @@ import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
-import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
@@ -34,10 +34,17 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
+import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
+import type { NodeDrain } from './drain.ts';
+import { HandoverLedger } from './handover-ledger.ts';
+import { isDraining, memberProtocol } from '../cluster/placement/candidates.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { requireQuorum } from './quorum-guard.ts';
+import type { Failover } from './failover.ts';
+import { bindFailover } from './failover-binding.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -100,9 +107,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   registryBinding: RegistryBinding | undefined;
   /** Online backups: GET /api/v1/backup and the backup.interval_ms schedule. */
   readonly backups: BackupService;
+  /** Starts the agents of dead nodes this node now owns, and settles agents running twice; absent without routing links. */
+  failover: Failover | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
+  /** Agents adopted from draining nodes, whose forwards peer routing accepts. */
+  readonly handovers = new HandoverLedger();
+  /** Hands this node's agents to other nodes (drain, leave); absent without routing links. */
+  drain: NodeDrain | undefined;
   #stopping: Promise<void> | undefined;
+  #stoppedResolve: (() => void) | undefined;
+  /** Resolves once stop() has finished (a leave asked through the API ends the process on it). */
+  readonly stopped = new Promise<void>((resolve) => (this.#stoppedResolve = resolve));
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
     this.config = config;
@@ -235,8 +251,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
           localAgents: () => node.runtime.list(),
           pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          failoverOf: (name) => node.state.agents.get(name)?.spec.failover,
           events: node.events,
           logger: logger.child({ layer: 'registry' }),
+          handingOver: (name) => node.drain?.handingOver(name) ?? false,
         });
         node.registryBinding.start();
         const bound = bindRouting({
@@ -248,9 +266,26 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           agents: node.agents,
           state: node.state,
           logger,
+          handovers: node.handovers,
         });
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
+        node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
+        if (bound && node.cluster.routing) {
+          node.drain = bindDrain({
+            nodeId: node.nodeId,
+            config,
+            cluster: node.cluster,
+            runtime: node.runtime,
+            agents: node.agents,
+            directory: node.directory,
+            router: node.router,
+            peerRouting: bound.peerRouting,
+            agentOperations: bound.agentOperations,
+            rpc: node.cluster.routing,
+            logger,
+          });
+        }
       }
       node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
@@ -315,6 +350,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.failover?.close();
       this.registryBinding?.close();
       await this.backups.close();
       try {
@@ -334,8 +370,37 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       await this.stateBackend.close();
       this.state.close();
       this.logger.info({}, 'node stopped');
+      this.#stoppedResolve?.();
     })();
     return this.#stopping;
+  }
+
+  /**
+   * Graceful leave (SIGTERM, `caxton cluster leave`): hand every agent to its new owner (a drain), then leave
+   * the cluster (`left` everywhere) and stop. A node alone keeps its agents stored for its next start.
+   */
+  async leave(): Promise<DrainReportView | undefined> {
+    let report: DrainReportView | undefined;
+    // A node alone keeps its agents stored: they come back at its next start.
+    if (this.drain && !this.isStopping && this.runtime.list().length > 0 && this.drain.hasOtherNode()) {
+      try {
+        report = await this.drain.drain();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'drain before leaving failed; leaving anyway');
+      }
+    }
+    await this.#finishRequestsThenStop();
+    return report;
+  }
+
+  /** Requests already accepted finish first: their replies may still cross the routing links stop() closes. */
+  async #finishRequestsThenStop(): Promise<void> {
+    try {
+      await this.api?.close();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'closing the API failed');
+    }
+    await this.stop();
   }
 
   // ——— NodeServices ———
@@ -359,6 +424,22 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return agent as AgentInfo;
   }
 
+  #failoverParts() {
+    return {
+      nodeId: this.nodeId,
+      config: this.config,
+      agents: this.agents,
+      // Not while a deploy or adoption of it is under way here, nor while a drain hands it over: the agent
+      // then briefly runs on two nodes on purpose, and failover must not settle that "duplicate".
+      runsHere: (name: string) => this.runtime.has(name) && !this.agents.isBusy(name) && !(this.drain?.handingOver(name) ?? false),
+      prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
+      directory: this.directory,
+      state: this.state,
+      events: this.events,
+      logger: this.logger,
+    };
+  }
+
   #agentSources(): ClusterAgentSources {
     return {
       nodeId: this.nodeId,
@@ -370,6 +451,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'deploy');
     if (this.agentOperations) return this.agentOperations.deploy(spec, module);
     // Names are cluster-wide: one already running on another node is not deployed a second time here.
     const elsewhere = this.cluster?.registry.get(spec.name);
@@ -382,14 +464,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'upgrade');
     return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
+    requireQuorum(this.cluster?.status(), 'delete');
     return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), action);
     return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 
@@ -503,7 +588,56 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       state: m.state,
       agents: counts.get(m.id) ?? 0,
       version: m.tags.caxton ?? 'unknown',
+      ...(isDraining(m) ? { draining: true } : {}),
+      ...(m.tags.api !== undefined ? { api: m.tags.api } : {}),
+      ...(m.tags.started !== undefined && Number.isFinite(Number(m.tags.started)) ? { started_at: Number(m.tags.started) } : {}),
+      ...(m.tags.caxton !== undefined ? { protocol: memberProtocol(m) } : {}),
     }));
+  }
+
+  async drainNode(node?: string): Promise<DrainReportView> {
+    if (node === undefined || node === this.nodeId) {
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links: there is no other node to hand its agents to');
+      return this.drain.drain();
+    }
+    return this.#askPeer<DrainReportView>(node, 'node.drain');
+  }
+
+  async undrainNode(node?: string): Promise<{ node: string; draining: false }> {
+    if (node === undefined || node === this.nodeId) {
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links, so it never drains');
+      this.drain.undrain();
+      return { node: this.nodeId, draining: false };
+    }
+    return this.#askPeer(node, 'node.undrain');
+  }
+
+  /** Drains, answers, then leaves and stops: the process ends once stop() is done (run-server.ts). */
+  async leaveCluster(): Promise<DrainReportView> {
+    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
+    if (this.isStopping) throw new CaxtonError('CONFLICT', 'this node is already stopping');
+    const report = this.drain ? await this.drain.drain() : { node: this.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
+    // After the answer has gone out: stop() closes the API, which would cut it.
+    setTimeout(() => void this.#finishRequestsThenStop(), 50);
+    return report;
+  }
+
+  async #askPeer<T>(node: string, method: string): Promise<T> {
+    const links = this.cluster?.routing;
+    const member = this.cluster?.members().find((m) => m.id === node);
+    if (!links || !member || member.state !== 'alive') throw new CaxtonError('NOT_FOUND', `no live member named "${node}"`, { node });
+    let answer: unknown;
+    try {
+      answer = await links.request(node, method, {}, DRAIN_REQUEST_TIMEOUT_MS);
+    } catch (error) {
+      throw new CaxtonError('UNAVAILABLE', `node "${node}" did not answer ${method}: ${(error as Error).message}`, { node });
+    }
+    const a = answer as { ok?: T; error?: { message?: string } } | undefined;
+    if (a && typeof a === 'object' && 'ok' in a) return a.ok as T;
+    if (a && /unknown method/.test(String(a.error?.message ?? ''))) {
+      throw new CaxtonError('UNAVAILABLE', `node "${node}" runs a Caxton version without ${method}: upgrade it by restarting it (its agents are not handed over)`, { node });
+    }
+    throw new CaxtonError('UNAVAILABLE', `node "${node}" could not ${method.slice(5)}: ${String(a?.error?.message ?? 'no answer')}`, { node });
   }
 
   clusterJoinToken(): string {

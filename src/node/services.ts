@@ -15,7 +15,8 @@ export interface RemoteAgentInfo {
   name: string;
   node: string;
   node_state: AgentNodeState;
-  state: AgentState;
+  /** `unplaced`: its node is dead or left and no live node runs it (a pinned agent waiting, or a take-over not done yet). */
+  state: AgentState | 'unplaced';
   version: number;
   capabilities: string[];
   module_sha256: string;

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
 import type { ClusterServices } from '../cluster-services.ts';
+import { drainRoutes } from './drain.ts';
 import { securityKeyRoutes } from './security-keys.ts';
 
 export interface ClusterRouteOptions {
@@ -19,6 +20,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
 
   // The gossip keyring belongs to the cluster layer: its routes ride on this plugin.
   await app.register(securityKeyRoutes, { cluster });
+  await app.register(drainRoutes, { cluster });
 
   app.get(
     '/api/v1/cluster/members',

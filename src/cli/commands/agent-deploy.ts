@@ -14,6 +14,7 @@ interface DeployOptions {
   fuel?: number;
   mailbox?: number;
   node?: string;
+  failover?: 'move' | 'wait';
 }
 
 /** `--tool server` grants every tool of the server, `--tool server/tool` one tool; '*' absorbs the rest. */
@@ -44,6 +45,7 @@ function deployBody(options: DeployOptions, module: Buffer): Record<string, unkn
     ...(options.tool ? { tools: toolGrants(options.tool) } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(options.node ? { node: options.node } : {}),
+    ...(options.failover ? { failover: options.failover } : {}),
   };
 }
 
@@ -69,6 +71,10 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
     .option('--fuel <n>', 'instruction budget of one invocation', positiveInt)
     .option('--mailbox <n>', 'messages that may wait before senders get MAILBOX_FULL', positiveInt)
     .option('--node <id>', 'pin the agent to this node')
+    .option('--failover <move|wait>', 'when its node dies: move to the new owner, or wait for the node (default: move unpinned, wait pinned)', (v: string) => {
+      if (v !== 'move' && v !== 'wait') throw new CliError(`--failover: expected move or wait, got '${v}'`, 2);
+      return v;
+    })
     .action(async (file: string, options: DeployOptions, command: Command) => {
       let module: Buffer;
       try {

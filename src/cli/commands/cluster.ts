@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
+import { registerDrainCommands } from './drain.ts';
 import { registerSecurityCommands } from './security.ts';
 
 const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
@@ -12,6 +13,8 @@ const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
   { header: 'AGENTS', value: (m) => String(m.agents) },
   { header: 'VERSION', value: (m) => m.version },
 ];
+/** Shown only while some member drains, so the usual table stays as interfaces.md lists it. */
+const DRAINING_COLUMN: Column<ClusterMemberView> = { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '-') };
 
 const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
   { header: 'FIGURE', value: (f) => f.name },
@@ -49,7 +52,8 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
-      print.result(body, () => renderTable(MEMBER_COLUMNS, body.members));
+      const columns = body.members.some((m) => m.draining) ? [...MEMBER_COLUMNS, DRAINING_COLUMN] : MEMBER_COLUMNS;
+      print.result(body, () => renderTable(columns, body.members));
     });
   withExamples(members, 'caxton cluster members');
 
@@ -72,4 +76,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
     });
   withExamples(performance, 'caxton cluster performance');
+
+  // Drain, leave and rolling upgrade ride with the cluster commands (one register call per area in program.ts).
+  registerDrainCommands(program, cluster, context);
 }

@@ -115,6 +115,15 @@ export class AgentRegistry {
     this.write(name, null);
   }
 
+  /**
+   * This node stopped running `name` but the agent lives on elsewhere (it yielded a duplicate copy to its
+   * keeper, or a drain handed it over): no tombstone, and a refutation no longer re-asserts this node's old
+   * record.
+   */
+  disown(name: string): void {
+    this.own.delete(name);
+  }
+
   /** Called with every change of a name's record (undefined = no such agent); returns the unsubscribe. */
   onChange(listener: RegistryChangeListener): () => void {
     this.listeners.add(listener);

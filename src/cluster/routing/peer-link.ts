@@ -110,6 +110,8 @@ export class PeerLink {
   private reader: FrameReader | undefined;
   private backoffUntil = 0;
   private failedDials = 0;
+  /** Dials in a row the peer refused for not knowing us yet (notYetKnown). */
+  private notKnownRetries = 0;
   private nextRequestId = 1;
   private readonly requests = new Map<number, PendingRequest>();
   private serving = 0;
@@ -182,6 +184,7 @@ export class PeerLink {
     this.peerInstance = peerInstance;
     this.ready = true;
     this.failedDials = 0;
+    this.notKnownRetries = 0;
     this.backoffUntil = 0;
     this.written = this.acked = this.received = 0;
     this.reader = new FrameReader(this.host.settings.maxFrameBytes);
@@ -201,6 +204,25 @@ export class PeerLink {
     this.socket = socket;
     this.outbound = true;
     this.ready = false;
+  }
+
+  /**
+   * The peer refused the dial because it has not heard of this node's join yet (gossip takes a moment; a
+   * restarted node dials at once): what is queued stays queued and the dial is retried after `retryMs`, at
+   * most `maxRetries` times in a row, before it counts as a failed dial.
+   */
+  notYetKnown(socket: TLSSocket, retryMs: number, maxRetries: number): void {
+    if (this.socket !== socket) return;
+    if (this.notKnownRetries >= maxRetries) {
+      this.dialFailed(socket);
+      return;
+    }
+    this.notKnownRetries++;
+    this.socket = undefined;
+    this.ready = false;
+    setTimeout(() => {
+      if (!this.closed && !this.socket && (this.pending.length > 0 || this.requests.size > 0)) this.host.dial(this);
+    }, retryMs).unref();
   }
 
   /** A dial failed: whatever waits is reported, and dials back off. */
