@@ -20,6 +20,11 @@ export interface RuntimeObserver {
   onLog(line: AgentLogLine): void;
   /** An agent tried something it was not granted (a tool): audit it. */
   onPermissionDenied(agent: string, what: string): void;
+  /**
+   * A tool call settled at the gateway boundary: `outcome` is `ok`, or the error code it failed with
+   * (UNAVAILABLE, TIMEOUT, TOOL_ERROR, ...). Optional: an observer without it is not told.
+   */
+  onToolCall?(agent: string, server: string, tool: string, durationMs: number, outcome: string): void;
 }
 
 export const noopObserver: RuntimeObserver = {
@@ -80,6 +85,13 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
         o.onPermissionDenied(agent, what);
       } catch (err) {
         report(err, 'onPermissionDenied');
+      }
+    },
+    onToolCall(agent, server, tool, durationMs, outcome) {
+      try {
+        o.onToolCall?.(agent, server, tool, durationMs, outcome);
+      } catch (err) {
+        report(err, 'onToolCall');
       }
     },
   };

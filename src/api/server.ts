@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import { readJsonBody } from './json-body.ts';
+import type { RequestTracer } from '../observability/tracing.ts';
+import { registerApiTracing } from './api-tracing.ts';
 import type { NodeServices } from '../node/services.ts';
 import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
 import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
@@ -39,6 +41,8 @@ export interface ApiOptions {
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
   metricsRegistry?: Registry;
+  /** A span per request (OpenTelemetry); absent when tracing is off. */
+  tracer?: RequestTracer;
   /** Observes each answered request, in seconds, labelled by method, route pattern and status. */
   httpDuration?: Histogram<HttpDurationLabels>;
   /** Largest request body (JSON or multipart module); see API_DEFAULTS.bodyLimitBytes. */
@@ -109,6 +113,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   // Open event streams would otherwise keep close() waiting for their clients.
   app.addHook('preClose', async () => sse.closeAll());
 
+  if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.httpDuration) {
     const histogram = options.httpDuration;
     app.addHook('onResponse', async (request, reply) => {

@@ -21,6 +21,7 @@ import { ConversationTracker } from '../messaging/conversations/conversation-tra
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
+import type { NodeTracing } from '../observability/tracing.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
@@ -33,6 +34,7 @@ import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type 
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -73,6 +75,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly logger: Logger;
   readonly state: NodeState;
   readonly metrics: CaxtonMetrics;
+  /** Spans to OTLP/HTTP; absent unless telemetry.otlp_endpoint is set. */
+  readonly tracing: NodeTracing | undefined;
   readonly runtime: AgentRuntime;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
@@ -104,11 +108,13 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
     const observers = wireObservers(this);
+    this.tracing = tracingFor(config, this.nodeId, this.version, logger.child({ layer: 'tracing' }));
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = new AgentRuntime({
       nodeId: this.nodeId,
-      sink: { route: (message) => router!.route(message) },
+      sink: tracedSink(this.tracing, { route: (message) => router!.route(message) }),
+      tracer: this.tracing,
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
       limits: {
@@ -133,7 +139,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       // A reply for a client waiting here, else for one that wrote from another node (sent back there).
       clients: { deliver: (reply, client) => this.inbox.deliver(reply, client) || (this.peerRouting?.forwardClientReply(reply, client) ?? false) },
       deadLetters: state.deadLetters,
-      observer: observers.router,
+      observer: this.tracing ? this.tracing.observeRouter(observers.router) : observers.router,
       conversations: this.conversations,
     });
     this.router = router;
@@ -224,6 +230,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger,
         });
         node.peerRouting = bound?.peerRouting;
+        if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
       }
       if (options.listen === 'inject') await node.#buildApi().ready();
@@ -250,6 +257,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       apiKeys: this,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
+      tracer: this.tracing,
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
@@ -297,6 +305,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       this.inbox.close();
       this.conversations.close();
       await this.runtime.shutdown();
+      await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'flushing spans failed'));
       this.state.close();
       this.logger.info({}, 'node stopped');
     })();
@@ -381,16 +390,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       message_id: messageId,
       conversation_id: parsed.message.conversation_id ?? messageId,
     };
+    // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
+    if (this.tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
-      this.router.route(message);
+      if (this.tracing === undefined) this.router.route(message);
+      else this.tracing.route(message, (m) => this.router.route(m));
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const replies = await routeAndWait(this.router, this.inbox, message, waitMs, {
-      onReply: options.onReply,
-      signal: options.signal,
-    });
+    const wait = (m: AclMessage): Promise<AclMessage[]> => routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal });
+    const replies = await (this.tracing === undefined ? wait(message) : this.tracing.route(message, wait));
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 

@@ -37,6 +37,8 @@ export interface SendOptions {
   waitMs?: number;
   /** Ends the wait early with what has arrived (the client went away). */
   signal?: AbortSignal;
+  /** The API request's span when tracing is on: the message's trace continues it. */
+  traceparent?: string;
 }
 
 export interface SendResult {
