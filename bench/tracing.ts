@@ -24,7 +24,12 @@ interface RunResult {
   wall: number;
   cpu: number;
   spans_received: number;
+  /** One exchange in flight: send to next send, in microseconds (no batching in the mailboxes). */
+  hop_p50_us: number;
+  hop_p99_us: number;
 }
+
+const LATENCY_SAMPLES = 20_000;
 
 /** One run in this process: BENCH_MODE says which; prints one JSON line. */
 async function runOne(mode: Mode): Promise<void> {
@@ -61,24 +66,56 @@ async function runOne(mode: Mode): Promise<void> {
       const id = randomUUID();
       node.router.route({ performative: 'inform', sender: 'client:bench', receiver: 'ping', message_id: id, conversation_id: id });
     }
-    await sleep(300);
+    // Instrumenting and the JIT take the first second (measured: ~7k msg/s in the first half second).
+    await sleep(1500);
     const start = routes;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await sleep(DURATION_MS);
     const routed = routes - start;
     const used = process.cpuUsage(cpu0);
-    const result: RunResult = {
-      mode,
-      wall: (routed * 1000) / (performance.now() - t0),
-      cpu: routed / ((used.user + used.system) / 1e6),
-      spans_received: 0,
-    };
+    const wall = (routed * 1000) / (performance.now() - t0);
+    const cpu = routed / ((used.user + used.system) / 1e6);
     await node.stop();
-    result.spans_received = received;
-    console.log(JSON.stringify(result));
+    const latency = await hopLatency(telemetry);
+    console.log(JSON.stringify({ mode, wall, cpu, spans_received: received, hop_p50_us: latency.p50_us, hop_p99_us: latency.p99_us } satisfies RunResult));
   } finally {
     sink.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Per-hop latency with one exchange in flight, on a fresh node of the same mode. */
+async function hopLatency(telemetry: Record<string, string>): Promise<{ p50_us: number; p99_us: number }> {
+  const { loadConfig } = await import('../src/config/config.ts');
+  const { CaxtonNode } = await import('../src/node/node.ts');
+  const { benchAgent } = await import('./lib/wat.ts');
+  const { latencyMicros } = await import('./lib/stats.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'caxton-bench-'));
+  const node = await CaxtonNode.start({ config: loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: telemetry }), listen: false });
+  try {
+    await node.deployAgent({ name: 'ping' }, await benchAgent('ping'));
+    await node.deployAgent({ name: 'pong' }, await benchAgent('pong'));
+    const samples = new Float64Array(LATENCY_SAMPLES);
+    let n = -2_000;
+    let last = process.hrtime.bigint();
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const route = node.router.route.bind(node.router);
+    node.router.route = (message) => {
+      const now = process.hrtime.bigint();
+      if (n >= 0 && n < LATENCY_SAMPLES) samples[n] = Number(now - last);
+      n++;
+      last = now;
+      if (n === LATENCY_SAMPLES) done();
+      route(message);
+    };
+    const id = randomUUID();
+    node.router.route({ performative: 'inform', sender: 'client:bench', receiver: 'ping', message_id: id, conversation_id: id });
+    await finished;
+    return latencyMicros(samples);
+  } finally {
+    await node.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -122,6 +159,9 @@ async function drive(): Promise<void> {
         ratio_to_off: round(wall / off, 3),
         ratio_to_off_cpu: round(cpu / offCpu, 3),
         runs_msgs_per_s: list.map((r) => Math.round(r.wall)),
+        hop_p50_us: median(list.map((r) => r.hop_p50_us)),
+        hop_p99_us: median(list.map((r) => r.hop_p99_us)),
+        hop_p50_ratio_to_off: round(median(list.map((r) => r.hop_p50_us)) / median(runs.get('off')!.map((r) => r.hop_p50_us)), 3),
         otlp_requests: median(list.map((r) => r.spans_received)),
       }),
     );

@@ -50,11 +50,21 @@ function mayHaveSeveralReceivers(message: AclMessage): boolean {
 export class Invoker {
   /** Clock reads around message and timer invocations only when an observer uses the durations. */
   private readonly timed: boolean;
+  /** durationSampleEvery - 1 (a mask), or -1 when no invocation is sampled. */
+  private readonly sampleMask: number;
+  private ticks = 0;
   private readonly tracer: InvocationTracer | undefined;
 
   constructor(private readonly services: InvocationServices) {
     this.timed = services.observer.wantsDurations !== false;
+    const every = services.observer.durationSampleEvery ?? 0;
+    this.sampleMask = every > 0 ? 2 ** Math.ceil(Math.log2(every)) - 1 : -1;
     this.tracer = services.tracer;
+  }
+
+  /** Whether this invocation is timed: all of them, or one in durationSampleEvery. */
+  private timeThis(): boolean {
+    return this.timed || (this.sampleMask >= 0 && (++this.ticks & this.sampleMask) === 0);
   }
 
   runMessage(slot: AgentSlot, message: AclMessage): void {
@@ -104,7 +114,8 @@ export class Invoker {
       return 'error';
     }
     instance.host.traceparent = this.traceparent;
-    const started = this.timed ? performance.now() : 0;
+    const timed = this.timeThis();
+    const started = timed ? performance.now() : 0;
     let trap: unknown = NO_TRAP;
     let result = 0;
     let error: string | null = null;
@@ -114,7 +125,7 @@ export class Invoker {
       if (err instanceof AgentAllocError) error = err.message;
       else trap = err;
     }
-    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
+    const durationNs = timed ? (performance.now() - started) * 1e6 : 0;
     if (trap !== NO_TRAP) {
       this.trapped(slot, instance, classifyTrap(trap, instance.meter?.cause()), 'message', durationNs, message);
       return 'trap';
@@ -136,13 +147,14 @@ export class Invoker {
     const instance = slot.instance;
     if (!instance || instance.host !== timer.host || !instance.host.takeFiredTimer(timer.timerId)) return;
     if (slot.stopping || !instance.hasTimerHandler) return;
-    const started = this.timed ? performance.now() : 0;
+    const timed = this.timeThis();
+    const started = timed ? performance.now() : 0;
     try {
       instance.handleTimer(timer.timerId);
     } catch (err) {
-      return this.trapped(slot, instance, classifyTrap(err, instance.meter?.cause()), 'timer', this.timed ? (performance.now() - started) * 1e6 : 0);
+      return this.trapped(slot, instance, classifyTrap(err, instance.meter?.cause()), 'timer', timed ? (performance.now() - started) * 1e6 : 0);
     }
-    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
+    const durationNs = timed ? (performance.now() - started) * 1e6 : 0;
     slot.stats.invocations++;
     if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.commit(slot, instance.host);

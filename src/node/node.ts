@@ -22,9 +22,11 @@ import { registerSystemAgents } from '../messaging/system-agents/register-system
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import type { NodeTracing } from '../observability/tracing.ts';
+import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -75,6 +77,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly logger: Logger;
   readonly state: NodeState;
   readonly metrics: CaxtonMetrics;
+  /** Live figures for `caxton cluster performance`: routing latency, throughput, agent start, failure detection. */
+  readonly performance: PerformanceRecorder;
   /** Spans to OTLP/HTTP; absent unless telemetry.otlp_endpoint is set. */
   readonly tracing: NodeTracing | undefined;
   readonly runtime: AgentRuntime;
@@ -107,13 +111,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
+    this.performance = new PerformanceRecorder(() => this.metrics.messagesRouted.total(), this.metrics.routingDuration);
     const observers = wireObservers(this);
     this.tracing = tracingFor(config, this.nodeId, this.version, logger.child({ layer: 'tracing' }));
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = new AgentRuntime({
       nodeId: this.nodeId,
-      sink: tracedSink(this.tracing, { route: (message) => router!.route(message) }),
+      sink: tracedSink(this.tracing, this.performance.timedSink({ route: (message) => router!.route(message) })),
       tracer: this.tracing,
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
@@ -207,8 +212,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           nodeId: node.nodeId,
           version: node.version,
           logger: logger.child({ layer: 'cluster' }),
-          onMemberEvent: (event) => node.events.publish('member', { ...event }),
+          onMemberEvent: (event) => {
+            node.performance.memberChanged(event.id, event.state);
+            node.events.publish('member', { ...event });
+          },
         });
+        registerClusterMetrics(node.metrics.registry, node.cluster);
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
           directory: node.directory,
@@ -304,6 +313,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       }
       this.inbox.close();
       this.conversations.close();
+      this.performance.close();
       await this.runtime.shutdown();
       await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'flushing spans failed'));
       this.state.close();

@@ -63,6 +63,8 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
   readonly #ratio: number;
   /** The route span open while the router runs synchronously: routing outcomes are recorded on it. */
   #current: Span | undefined;
+  /** Whether no delivery was recorded on #current yet. */
+  #firstReceiver = false;
 
   constructor(options: TracingOptions) {
     this.#nodeId = options.nodeId;
@@ -128,11 +130,14 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
     const traceparent = formatTraceparent(span.spanContext());
     message.trace_context = carried?.tracestate === undefined ? { traceparent } : { traceparent, tracestate: carried.tracestate };
     const outer = this.#current;
+    const outerFirst = this.#firstReceiver;
     this.#current = span;
+    this.#firstReceiver = true;
     try {
       return route(message);
     } finally {
       this.#current = outer;
+      this.#firstReceiver = outerFirst;
       span.end();
     }
   }
@@ -143,7 +148,14 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
       onRouted: (message, receiver, outcome) => {
         const span = this.#current;
         if (span !== undefined && span.isRecording()) {
-          span.addEvent('routed', { 'caxton.receiver': receiver, 'caxton.outcome': outcome });
+          // The first receiver as attributes (most messages have one), any further ones as events.
+          if (this.#firstReceiver) {
+            this.#firstReceiver = false;
+            span.setAttribute('caxton.receiver', receiver);
+            span.setAttribute('caxton.outcome', outcome);
+          } else {
+            span.addEvent('routed', { 'caxton.receiver': receiver, 'caxton.outcome': outcome });
+          }
           if (outcome !== 'queued') span.setStatus({ code: SpanStatusCode.ERROR, message: `${receiver}: ${outcome}` });
         }
         inner.onRouted(message, receiver, outcome);

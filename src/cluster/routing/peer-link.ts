@@ -100,6 +100,8 @@ export class PeerLink {
   private readonly unackedBytes = new Fifo<number>();
   private heldMessages = 0;
   private heldBytes = 0;
+  /** Messages and their encoded bytes queued to and received from this peer, over the link's life (metrics). */
+  readonly traffic = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
   /** Messages written / acknowledged / received on the current connection. */
   private written = 0;
   private acked = 0;
@@ -142,6 +144,8 @@ export class PeerLink {
     this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver } });
     this.heldMessages++;
     this.heldBytes += bytes.length;
+    this.traffic.messagesSent++;
+    this.traffic.bytesSent += bytes.length;
     this.kick();
     return 'queued';
   }
@@ -342,6 +346,8 @@ export class PeerLink {
           if (!isAclMessage(v.message)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
         }
         this.received += values.length;
+        this.traffic.messagesReceived += values.length;
+        this.traffic.bytesReceived += frame.payload.length;
         this.scheduleAck();
         for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver);
         return;

@@ -176,6 +176,11 @@ export class RoutingLinks {
     this.logger.info({}, 'routing: TLS material reloaded');
   }
 
+  /** Messages and bytes sent to and received from each peer a link exists for (metrics). */
+  linkTraffic(): Array<{ node: string; messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number }> {
+    return [...this.links.values()].map((l) => ({ node: l.peer, ...l.traffic }));
+  }
+
   /** Links with hello done, and what each holds. */
   linkStates(): Array<{ node: string; up: boolean; outbound: boolean; queuedMessages: number; queuedBytes: number }> {
     return [...this.links.values()].map((l) => ({ node: l.peer, up: l.ready, outbound: l.outbound, queuedMessages: l.queuedMessages, queuedBytes: l.queuedBytes }));
