@@ -7,7 +7,7 @@ import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
-import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
@@ -32,7 +32,8 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
+import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
@@ -100,6 +101,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
   #stopping: Promise<void> | undefined;
+  #performanceGathering: PerformanceGathering | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
     this.config = config;
@@ -239,6 +241,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           logger,
         });
         node.peerRouting = bound?.peerRouting;
+        node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
         if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
       }
@@ -504,7 +507,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return this.cluster ? clusterFigures(this.cluster) : [];
+    return liveFigures(this.performance, this.config, this.cluster);
+  }
+
+  clusterPerformanceAll(): Promise<NodePerformance[]> {
+    this.#performanceGathering ??= new PerformanceGathering(this.nodeId, () => this.clusterPerformance(), this.cluster);
+    return this.#performanceGathering.all();
   }
 
 

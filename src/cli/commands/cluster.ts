@@ -1,6 +1,6 @@
 // `caxton cluster status|members|performance`: the cluster as the node we talk to sees it.
 import type { Command } from 'commander';
-import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterStatusView, NodePerformance, PerformanceFigure } from '../../api/cluster-services.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
 import { registerSecurityCommands } from './security.ts';
@@ -17,6 +17,11 @@ const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
   { header: 'FIGURE', value: (f) => f.name },
   { header: 'VALUE', value: (f) => (f.value === null ? 'n/a' : `${f.value} ${f.unit}`) },
   { header: 'TARGET', value: (f) => f.target },
+];
+
+const NODE_FIGURE_COLUMNS: Column<{ node: string; figure: PerformanceFigure }>[] = [
+  { header: 'NODE', value: (r) => r.node },
+  ...FIGURE_COLUMNS.map((c) => ({ header: c.header, value: (r: { figure: PerformanceFigure }) => c.value(r.figure) })),
 ];
 
 export function registerClusterCommands(program: Command, context: CliContext): void {
@@ -66,10 +71,19 @@ export function registerClusterCommands(program: Command, context: CliContext): 
   const performance = cluster
     .command('performance')
     .description('the live figures next to their targets (routing latency, throughput, agent start-up, convergence)')
-    .action(async (_options: unknown, command: Command) => {
+    .option('--all', 'every live node of the cluster, each measured by itself')
+    .action(async (options: { all?: boolean }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
-      print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+      if (!options.all) {
+        const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
+        print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+        return;
+      }
+      const { body } = await client.request<{ nodes: NodePerformance[] }>('GET', '/api/v1/cluster/performance?all=true');
+      const rows = body.nodes.flatMap((n) =>
+        n.error !== undefined ? [{ node: n.node, figure: { name: '(no answer)', value: null, unit: '', target: n.error } }] : n.figures.map((figure) => ({ node: n.node, figure })),
+      );
+      print.result(body, () => renderTable(NODE_FIGURE_COLUMNS, rows));
     });
-  withExamples(performance, 'caxton cluster performance');
+  withExamples(performance, 'caxton cluster performance', 'caxton cluster performance --all');
 }
