@@ -21,6 +21,7 @@ import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -162,6 +163,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(messageRoutes, context);
   app.register(conversationRoutes, context);
   app.register(deadLetterRoutes, context);
+  app.register(auditRoutes, context);
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });

@@ -72,6 +72,21 @@ export class ApiClient {
     }
   }
 
+  /** The answer's body as a byte stream (a JSON-lines export); an error answer throws as request() does. */
+  async stream(path: string, options: RequestOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.send('GET', path, options, 'application/x-ndjson');
+    if (!response.ok) {
+      let body: unknown;
+      try {
+        body = JSON.parse(await response.text());
+      } catch {
+        body = undefined;
+      }
+      throw this.explain(toApiError(response.status, body));
+    }
+    return (response.body ?? Readable.from([])) as unknown as AsyncIterable<Uint8Array>;
+  }
+
   /** A 401 when we sent no key at all is most often a missing key, not a wrong one: say where keys come from. */
   private explain(error: ApiError): ApiError {
     if (error.status !== 401 || this.apiKey || this.tls?.cert) return error;

@@ -7,6 +7,7 @@ import { registerClusterCommands } from './commands/cluster.ts';
 import { registerConversationCommands } from './commands/conversation.ts';
 import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
 import type { CliContext } from './context.ts';
 import { withExamples } from './context.ts';
@@ -39,6 +40,7 @@ export function buildProgram(context: CliContext): Command {
   registerMessageCommands(program, context);
   registerConversationCommands(program, context);
   registerQueueCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }
 

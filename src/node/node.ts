@@ -24,6 +24,7 @@ import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
 import type { NodeTracing } from '../observability/tracing.ts';
 import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
+import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
@@ -449,6 +450,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   audit(entry: AuditEntry): void {
     this.state.audit.append(entry);
+  }
+
+  queryAudit(filter: AuditFilter, limit: number): AuditRecord[] {
+    return this.state.audit.query(filter, limit);
   }
 
   onEvent(listener: (event: NodeEvent) => void): () => void {
