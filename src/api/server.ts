@@ -1,6 +1,6 @@
 // The REST API as a Fastify instance, not yet listening: the node (or a test) decides where it listens.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
@@ -81,7 +81,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   };
   const app = (
     options.logger
-      ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
+      ? // No line per request (the access log is the audit log and the metrics); Fastify 5.8 moved the switch into
+        // a LogController and warns (FSTDEP023) at every start about the top-level `disableRequestLogging`.
+        Fastify({ ...base, loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) })
       : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 

@@ -389,6 +389,11 @@ export const DEFAULTS = {
   log: {
     /** info: start-up, membership and lifecycle events; nothing per message. */
     level: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',
+    /**
+     * auto: one readable line per event (time, level, message, fields) when stdout is a terminal, JSON lines
+     * otherwise, which is what log shippers, `jq` and the tests read. json and pretty force one or the other.
+     */
+    format: 'auto' as 'auto' | 'json' | 'pretty',
   },
   metrics: {
     /** Process metrics (CPU, memory, event-loop lag, GC) next to Caxton's: what an operator checks first. */

@@ -253,6 +253,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
         error: 'expected one of trace, debug, info, warn, error, fatal, silent',
       }),
     ),
+    format: field('string', z.enum(['auto', 'json', 'pretty'], { error: 'expected one of auto, json, pretty' })),
   },
   metrics: {
     process_metrics: field('boolean', bool()),

@@ -199,7 +199,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       limits: config.state,
       onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
     });
-    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId });
+    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId, format: config.log.format });
     if (state.identity.previousNodeId) {
       logger.warn({ previous: state.identity.previousNodeId, now: state.identity.nodeId }, 'node id changed for this data dir');
     }
