@@ -7,6 +7,8 @@ import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
 export interface RequestOptions {
   body?: unknown;
+  /** Told of the request body's bytes as they are handed to the connection (a large upload's progress). */
+  onUploadProgress?: (sent: number, total: number) => void;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
 }
@@ -110,6 +112,11 @@ export class ApiClient {
     try {
       // Node 20's fetch takes no CA or client certificate without the undici package: node:https does.
       if (this.tls && url.protocol === 'https:') return await httpsFetch(url, { method, headers, body, signal: options.signal }, this.tls);
+      if (body !== undefined && options.onUploadProgress) {
+        const bytes = Buffer.from(body, 'utf8');
+        headers['content-length'] = String(bytes.length);
+        return await fetch(url, { method, headers, body: chunked(bytes, options.onUploadProgress), signal: options.signal, duplex: 'half' } as RequestInit);
+      }
       return await fetch(url, { method, headers, body, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -120,6 +127,25 @@ export class ApiClient {
       throw new CliError(`cannot reach the server at ${this.server} (is a node running? start one with: npm start)`);
     }
   }
+}
+
+/** UPLOAD_CHUNK_BYTES at a time, reporting each as it is pulled by the connection. */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
+function chunked(bytes: Buffer, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(bytes.length, offset + UPLOAD_CHUNK_BYTES);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      onProgress(offset, bytes.length);
+    },
+  });
 }
 
 function toApiError(status: number, body: unknown): ApiError {
