@@ -2,6 +2,7 @@
 // conversations by protocol, gossip traffic, and gossip input dropped by cause (counted by the transport,
 // exported here, and logged with the source address).
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { startNode, type NodeProcess } from '../helpers/node-process.ts';
@@ -53,6 +54,15 @@ describe('metrics of a real node', { timeout: 60_000 }, () => {
     expect(value(text, 'caxton_cluster_members{state="alive"}')).toBe(1);
     expect(value(text, 'caxton_gossip_packets_dropped_total{cause="unknown_type"}')).toBe(0);
     expect(text).toContain('caxton_gossip_sent_bytes_total');
+  });
+
+  it('every metric the Grafana dashboard in docs/ queries is exported', async () => {
+    const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    expect(queried.size).toBeGreaterThan(15);
+    const text = await scrape();
+    const missing = [...queried].filter((name) => !text.includes(`# TYPE ${name} `));
+    expect(missing).toEqual([]);
   });
 
   it('exports gossip packets dropped by cause and logs the source address', async () => {
