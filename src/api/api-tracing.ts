@@ -1,4 +1,5 @@
-// A span per API request when tracing is on, a child of the client's `traceparent` header when it sends one.
+// A span per authenticated API request when tracing is on (registered after auth: a refused caller gets none),
+// a child of the client's `traceparent` header when it sends one.
 // Messages a request sends carry the request's span as their parent (routes read it with traceparentOf).
 // Probes and scrapes (/health, /metrics) are not traced: they come every few seconds and say nothing.
 import type { FastifyInstance, FastifyRequest } from 'fastify';

@@ -116,7 +116,6 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   // Open event streams would otherwise keep close() waiting for their clients.
   app.addHook('preClose', async () => sse.closeAll());
 
-  if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.httpDuration) {
     const histogram = options.httpDuration;
     app.addHook('onResponse', async (request, reply) => {
@@ -142,6 +141,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     audit: options.auditAggregation,
     certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
   });
+  // After auth: a refused caller gets no span, so a forged sampled traceparent cannot make an anonymous
+  // flood cost spans and exports (unauthenticated work stays cheaper than authenticated work).
+  if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.tls) {
     const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
       loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),

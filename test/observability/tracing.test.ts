@@ -90,6 +90,20 @@ describe('tracing across agents and nodes', { timeout: 60_000 }, () => {
     expect(new Set(spans.map((s) => s.node))).toEqual(new Set([N1]));
   });
 
+  it('a refused caller gets no span, even with a sampled traceparent', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`${nodes[0].url}/api/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-key', 'content-type': 'application/json', traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify({ performative: 'request', receiver: 'front' }),
+    });
+    expect(res.status).toBe(401);
+    // A traced request sent after it is exported (export every 100 ms, in order): the refused one would be too.
+    const { traceId: later } = await tracedRequest('back');
+    await waitUntil('the later trace exported', 10_000, () => receiver.trace(later).length >= 8);
+    expect(receiver.trace(traceId)).toEqual([]);
+  });
+
   it('across two nodes the hop spans link the chain, and both nodes export into the same trace', async () => {
     const { traceId, clientSpan } = await tracedRequest('far');
     // As on one node, plus a hop each way; each node exports its own spans.
