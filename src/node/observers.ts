@@ -5,7 +5,7 @@ import type { RuntimeObserver } from '../agents/agent-runtime.ts';
 import { trapMetricLabel } from '../agents/trap-reason.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import { CLIENT_PREFIX } from '../messaging/message.ts';
+import { CLIENT_PREFIX, PERFORMATIVES } from '../messaging/message.ts';
 import type { RouterObserver } from '../messaging/router-ports.ts';
 import type { ConversationObserver } from '../messaging/conversations/conversation-events.ts';
 import type { Histogram } from 'prom-client';
@@ -41,12 +41,20 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     if (cell === undefined) byOutcome.set(outcome, (cell = metrics.agentInvocations.child(kind, outcome)));
     return cell;
   };
-  // Cells by performative then outcome: two property reads per delivery attempt.
-  const byPerformative: Record<string, Record<string, CounterCell>> = Object.create(null);
-  const performativeCell = (performative: string, outcome: string): CounterCell => {
-    const byOutcome = (byPerformative[performative] ??= Object.create(null) as Record<string, CounterCell>);
-    return (byOutcome[outcome] ??= metrics.messagesByPerformative.child(performative, outcome));
-  };
+  // Cells by performative (all 16, validated on every path in) then outcome, made up front in objects of one
+  // shape: a Map lookup and a property read per delivery attempt, nothing created.
+  const byPerformative = new Map<string, Record<DeliveryOutcome, CounterCell>>();
+  for (const performative of PERFORMATIVES) {
+    const cell = (outcome: DeliveryOutcome) => metrics.messagesByPerformative.child(performative, outcome);
+    byPerformative.set(performative, {
+      queued: cell('queued'),
+      mailbox_full: cell('mailbox_full'),
+      unavailable: cell('unavailable'),
+      not_found: cell('not_found'),
+      node_unreachable: cell('node_unreachable'),
+      link_full: cell('link_full'),
+    });
+  }
   const invocationHistograms = new Map<string, Histogram.Internal<'kind'>>();
   const invocationHistogram = (kind: string): Histogram.Internal<'kind'> => {
     let child = invocationHistograms.get(kind);
@@ -88,7 +96,7 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
   const router: RouterObserver = {
     onRouted(message, receiver, outcome) {
       routed[outcome].inc();
-      performativeCell(message.performative, outcome).inc();
+      byPerformative.get(message.performative)?.[outcome].inc();
       history(message, receiver);
       if (events.listening && sampled.take()) events.publish('message', summarize(message, receiver, outcome));
     },
