@@ -221,6 +221,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           },
         });
         registerClusterMetrics(node.metrics.registry, node.cluster);
+        node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
           directory: node.directory,

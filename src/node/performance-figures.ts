@@ -20,6 +20,20 @@ export function liveFigures(p: PerformanceRecorder, config: Config, cluster: Clu
     { name: 'routing_latency_p50', value: round(p.routing.percentile(50), 2), unit: 'µs', target: '< 100 µs', note: routingNote },
     { name: 'routing_latency_p99', value: round(p.routing.percentile(99), 2), unit: 'µs', target: '< 1000 µs', note: routingNote },
     {
+      name: 'remote_routing_p50',
+      value: round(p.remoteRouting.percentile(50), 2),
+      unit: 'ms',
+      target: '< 5 ms',
+      note: `a batch written to a peer's routing link until the peer acknowledged it (a round trip), last ${p.remoteRouting.count}`,
+    },
+    {
+      name: 'remote_routing_p99',
+      value: round(p.remoteRouting.percentile(99), 2),
+      unit: 'ms',
+      target: '< 50 ms',
+      note: `a batch written to a peer's routing link until the peer acknowledged it (a round trip), last ${p.remoteRouting.count}`,
+    },
+    {
       name: 'throughput',
       value: Math.round(p.throughput.perSecond()),
       unit: 'msg/s',

@@ -19,6 +19,8 @@ const MAX_SUSPECTS = 1024;
 export class PerformanceRecorder {
   /** Routing decisions in microseconds. */
   readonly routing = new LatencyWindow(WINDOW_SAMPLES);
+  /** Remote hops in milliseconds: a batch written to a peer's link until the peer acknowledged it. */
+  readonly remoteRouting = new LatencyWindow(WINDOW_SAMPLES);
   /** Agent start-up (instantiate + agent_init) in milliseconds. */
   readonly agentStart = new LatencyWindow(WINDOW_SAMPLES);
   /** Failure detections seen, in seconds. */

@@ -93,7 +93,14 @@ describe('cluster performance on a real node under load', { timeout: 120_000 }, 
       expect(n.error).toBeUndefined();
       expect(n.figures.map((f) => f.name)).toContain('routing_latency_p99');
     }
-    // perf-1 carried the load of the first test; perf-2 measured none of it.
+    // perf-1 carried the load of the first test; perf-2 measured none of it. Then requests to an agent on
+    // perf-2 give perf-1 remote hops (written to acknowledged) to time.
+    const far = await api<any>(nodes[0], 'POST', '/api/v1/agents', { name: 'far', module: Buffer.from(exampleModule('echo')).toString('base64'), node: N2 });
+    expect(far.status, JSON.stringify(far.body)).toBe(201);
+    for (let i = 0; i < 20; i++) expect((await api<any>(nodes[0], 'POST', '/api/v1/messages?wait_ms=5000', { performative: 'request', receiver: 'far', content: { i } })).status).toBe(200);
+    const remote = (await api<{ figures: Figure[] }>(nodes[0], 'GET', '/api/v1/cluster/performance')).body.figures.find((f) => f.name === 'remote_routing_p50')!;
+    expect(remote.value).toBeGreaterThan(0);
+    expect(remote.unit).toBe('ms');
     const startup = (id: string) => all.nodes.find((n) => n.node === id)!.figures.find((f) => f.name === 'agent_startup_p50')!.value;
     expect(startup(N1)).toBeGreaterThan(0);
     expect(startup(N2)).toBeNull();

@@ -33,6 +33,8 @@ export interface PeerLinkHost {
   dial(link: PeerLink): void;
   /** Logged at most once per peer and minute. */
   badPeer(peer: string, what: string): void;
+  /** A sampled message was acknowledged `ms` after it was written: the remote hop's round trip. */
+  ackLatency?(peer: string, ms: number): void;
 }
 
 interface Item {
@@ -102,6 +104,12 @@ export class PeerLink {
   private heldBytes = 0;
   /** Messages and their encoded bytes queued to and received from this peer, over the link's life (metrics). */
   readonly traffic = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
+  /**
+   * The ack count that covers the last message of a written batch, and when it was written: one probe at a
+   * time, so at most one sample per round trip and nothing per message.
+   */
+  private probeCount = -1;
+  private probeAt = 0;
   /** Messages written / acknowledged / received on the current connection. */
   private written = 0;
   private acked = 0;
@@ -188,6 +196,7 @@ export class PeerLink {
     this.failedDials = 0;
     this.backoffUntil = 0;
     this.written = this.acked = this.received = 0;
+    this.probeCount = -1;
     this.reader = new FrameReader(this.host.settings.maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
@@ -323,6 +332,10 @@ export class PeerLink {
       }
     }
     closeBatch();
+    if (this.probeCount === -1 && this.written > this.acked && this.host.ackLatency) {
+      this.probeCount = this.written;
+      this.probeAt = performance.now();
+    }
     const data = frames.length === 1 ? frames[0] : Buffer.concat(frames);
     if (!socket.write(data)) this.waitingDrain = true;
   }
@@ -361,6 +374,10 @@ export class PeerLink {
           this.unacked.shift();
           this.heldBytes -= this.unackedBytes.shift() as number;
           this.heldMessages--;
+        }
+        if (this.probeCount !== -1 && count >= this.probeCount) {
+          this.probeCount = -1;
+          this.host.ackLatency?.(this.peer, performance.now() - this.probeAt);
         }
         return;
       }
