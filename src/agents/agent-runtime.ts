@@ -24,6 +24,7 @@ import { guardedObserver } from './runtime-observer.ts';
 import { SpareMemories } from './spare-memories.ts';
 import { StartFailure } from './start-failure.ts';
 import { ToolCalls } from './tool-calls.ts';
+import type { InvocationTracer } from './invocation-tracer.ts';
 import type { ToolGateway } from './tool-gateway.ts';
 import { unavailableToolGateway } from './tool-gateway.ts';
 
@@ -46,6 +47,8 @@ export interface AgentRuntimeOptions {
   logRingSize?: number;
   /** Live instances before the oldest idle ones are evicted (RUNTIME_DEFAULTS.maxLiveInstances). */
   maxLiveInstances?: number;
+  /** Spans of invocations and tool calls; absent when tracing is off. */
+  tracer?: InvocationTracer;
 }
 
 const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
@@ -97,7 +100,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     this.tools = new ToolCalls(options.toolGateway ?? unavailableToolGateway, (slot, message) => {
       if (this.agents.get(slot.name) === slot && slot.acceptsMessages() && slot.state !== 'deploying') this.enqueue(slot, message);
       this.scheduler.checkIdle();
-    });
+    }, (agent, server, tool, durationMs, outcome) => this.observer.onToolCall?.(agent, server, tool, durationMs, outcome), options.tracer);
     this.scheduler = new ReadyScheduler(
       (slot) => this.runSlot(slot),
       () => this.tools.inFlight > 0,
@@ -114,6 +117,7 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       failAgent: (slot) => this.fail(slot),
       instanceStarted: (slot) => this.live.started(slot),
       memories: this.memories,
+      tracer: options.tracer,
     });
     this.live = new LiveInstances(options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances, (slot) => {
       const instance = slot.instance;

@@ -53,6 +53,15 @@ export interface PerformanceFigure {
   unit: string;
   /** The target as people read it, e.g. "< 1 ms". */
   target: string;
+  /** How the value was measured (what is sampled, over which window), when that is not obvious. */
+  note?: string;
+}
+
+/** One node's figures for `caxton cluster performance --all`; `error` when it did not answer. */
+export interface NodePerformance {
+  node: string;
+  figures: PerformanceFigure[];
+  error?: string;
 }
 
 /** `caxton security keys install|use|remove|list`, as `serf keys`. */
@@ -76,6 +85,8 @@ export interface ClusterServices {
   clusterMembers(): ClusterMemberView[];
   clusterStatus(): ClusterStatusView;
   clusterPerformance(): PerformanceFigure[];
+  /** Every live node's figures, this node's first (over the routing links); absent: this node's only. */
+  clusterPerformanceAll?(): Promise<NodePerformance[]>;
   /** Gossip keyring management; absent on a node without gossip (routes answer 503). */
   gossipKeys?(op: GossipKeyOp, key?: string): Promise<GossipKeyReport>;
   /** A one-line join token (`caxton cluster token`); only a node holding the cluster CA makes one. */

@@ -24,7 +24,9 @@ export type Permission =
   | 'state:read'
   | 'state:write'
   /** A backup is the whole database (every module, key hash and the audit log): admin's alone. */
-  | 'backup:create';
+  | 'backup:create'
+  /** The audit log: who did what, from where; admin's alone. */
+  | 'audit:read';
 
 /** Every role, most powerful first: what a JWT's role claim and an API key's role may name. */
 export const ROLES: readonly Role[] = ['admin', 'operator', 'deployer', 'sender', 'viewer'];

@@ -1,10 +1,12 @@
 // The REST API as a Fastify instance, not yet listening: the node (or a test) decides where it listens.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import { readJsonBody } from './json-body.ts';
+import type { RequestTracer } from '../observability/tracing.ts';
+import { registerApiTracing } from './api-tracing.ts';
 import type { NodeServices } from '../node/services.ts';
 import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
 import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
@@ -23,6 +25,7 @@ import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -56,6 +59,8 @@ export interface ApiOptions {
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
   metricsRegistry?: Registry;
+  /** A span per request (OpenTelemetry); absent when tracing is off. */
+  tracer?: RequestTracer;
   /** Observes each answered request, in seconds, labelled by method, route pattern and status. */
   httpDuration?: Histogram<HttpDurationLabels>;
   /** Largest request body (JSON or multipart module); see API_DEFAULTS.bodyLimitBytes. */
@@ -97,7 +102,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   };
   const app = (
     options.logger
-      ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
+      ? // No line per request (the access log is the audit log and the metrics); Fastify 5.8 moved the switch into
+        // a LogController and warns (FSTDEP023) at every start about the top-level `disableRequestLogging`.
+        Fastify({ ...base, loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) })
       : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 
@@ -155,6 +162,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     audit: options.auditAggregation,
     certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
   });
+  // After auth: a refused caller gets no span, so a forged sampled traceparent cannot make an anonymous
+  // flood cost spans and exports (unauthenticated work stays cheaper than authenticated work).
+  if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.tls) {
     const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
       loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),
@@ -178,6 +188,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(messageRoutes, context);
   app.register(conversationRoutes, context);
   app.register(deadLetterRoutes, context);
+  app.register(auditRoutes, context);
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });

@@ -9,6 +9,7 @@ import { registerConversationCommands } from './commands/conversation.ts';
 import { registerMcpCommands } from './commands/mcp.ts';
 import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
 import { registerToolCommands } from './commands/tools.ts';
 import { registerStateCommands } from './commands/state.ts';
@@ -47,6 +48,7 @@ export function buildProgram(context: CliContext): Command {
   registerStateCommands(program, context);
   registerMcpCommands(program, context);
   registerBackupCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }
 

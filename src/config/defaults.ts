@@ -502,10 +502,37 @@ export const DEFAULTS = {
   log: {
     /** info: start-up, membership and lifecycle events; nothing per message. */
     level: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',
+    /**
+     * auto: one readable line per event (time, level, message, fields) when stdout is a terminal, JSON lines
+     * otherwise, which is what log shippers, `jq` and the tests read. json and pretty force one or the other.
+     */
+    format: 'auto' as 'auto' | 'json' | 'pretty',
   },
   metrics: {
     /** Process metrics (CPU, memory, event-loop lag, GC) next to Caxton's: what an operator checks first. */
     process_metrics: true,
+  },
+  telemetry: {
+    /**
+     * Where OpenTelemetry spans are sent (OTLP/HTTP, JSON), e.g. http://127.0.0.1:4318/v1/traces; a URL without
+     * a path gets /v1/traces. Unset: no tracing at all, and no cost beyond one test per message.
+     */
+    otlp_endpoint: undefined as string | undefined,
+    /**
+     * Share of new traces recorded (0..1). A trace a client starts with a sampled `traceparent` is always
+     * recorded. 0.01: at 100k msg/s every span would cost more than routing (a sampled span ~4 µs, see
+     * docs/operations.md) and flood the collector; one trace in a hundred still shows every path.
+     */
+    sampling_ratio: 0.01 as number,
+    /** The `service.name` of the spans: one name for every node of a cluster, told apart by service.instance.id. */
+    service_name: 'caxton',
+    /**
+     * Finished spans waiting for export; past it new spans are dropped, never memory grown. 2,048 is the
+     * OpenTelemetry default: ~2 MB, a few seconds of sampled traffic while a collector is slow.
+     */
+    max_queued_spans: 2048,
+    /** How often a batch of spans is sent: 1 s keeps traces nearly live at one request per second. */
+    export_interval_ms: 1000,
   },
 };
 

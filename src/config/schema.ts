@@ -23,6 +23,28 @@ const bool = (): z.ZodType => z.boolean({ error: 'expected true or false' });
 const text = (): z.ZodType => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 const optionalText = (): z.ZodType => text().optional();
 
+/** An http(s) URL (an OTLP collector). */
+const httpUrl = () =>
+  z.string({ error: 'expected an http(s) URL' }).refine(
+    (s) => {
+      try {
+        const url = new URL(s);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an http(s) URL such as http://127.0.0.1:4318/v1/traces, got '${String(issue.input)}'` },
+  );
+
+/** A fraction from 0 to 1, written as a number or (env, flags) as its text. */
+const ratio = (): z.ZodType =>
+  z
+    .union([z.number(), z.string().regex(/^\s*\d*\.?\d+\s*$/, { error: 'expected a number from 0 to 1' }).transform(Number)], {
+      error: 'expected a number from 0 to 1',
+    })
+    .pipe(z.number().min(0, { error: 'expected a number from 0 to 1' }).max(1, { error: 'expected a number from 0 to 1' }));
+
 const hostPort = (): z.ZodType =>
   z
     .string({ error: 'expected HOST:PORT' })
@@ -271,9 +293,17 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
         error: 'expected one of trace, debug, info, warn, error, fatal, silent',
       }),
     ),
+    format: field('string', z.enum(['auto', 'json', 'pretty'], { error: 'expected one of auto, json, pretty' })),
   },
   metrics: {
     process_metrics: field('boolean', bool()),
+  },
+  telemetry: {
+    otlp_endpoint: field('string', httpUrl().optional()),
+    sampling_ratio: field('string', ratio()),
+    service_name: field('string', text()),
+    max_queued_spans: field('integer', positiveInt()),
+    export_interval_ms: field('integer', positiveInt()),
   },
 };
 

@@ -41,6 +41,8 @@ export function hostReply(
     conversation_id: original.conversation_id,
     in_reply_to: replyKeyOf(original),
     ...(original.protocol ? { protocol: original.protocol } : {}),
+    // The host's answer belongs to the trace of what it answers (set only when that is traced).
+    ...(original.trace_context ? { trace_context: original.trace_context } : {}),
     message_id: randomUUID(),
   };
 }

@@ -7,7 +7,7 @@ import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
-import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
@@ -21,7 +21,10 @@ import { ConversationTracker } from '../messaging/conversations/conversation-tra
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
+import type { NodeTracing } from '../observability/tracing.ts';
+import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
+import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
 import { openStateBackend } from '../tools/state/open-state-backend.ts';
@@ -29,6 +32,7 @@ import { createStateToolServer } from '../tools/state/state-tool.ts';
 import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { BackupService } from './backup-service.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -38,13 +42,15 @@ import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
 import { isDraining, memberProtocol } from '../cluster/placement/candidates.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import { requireQuorum } from './quorum-guard.ts';
 import type { Failover } from './failover.ts';
 import { bindFailover } from './failover-binding.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
+import { liveFigures, PerformanceGathering } from './performance-figures.ts';
+import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -85,6 +91,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly logger: Logger;
   readonly state: NodeState;
   readonly metrics: CaxtonMetrics;
+  /** Live figures for `caxton cluster performance`: routing latency, throughput, agent start, failure detection. */
+  readonly performance: PerformanceRecorder;
+  /** Spans to OTLP/HTTP; absent unless telemetry.otlp_endpoint is set. */
+  readonly tracing: NodeTracing | undefined;
   readonly runtime: AgentRuntime;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
@@ -119,6 +129,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   #stoppedResolve: (() => void) | undefined;
   /** Resolves once stop() has finished (a leave asked through the API ends the process on it). */
   readonly stopped = new Promise<void>((resolve) => (this.#stoppedResolve = resolve));
+  #performanceGathering: PerformanceGathering | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
     this.config = config;
@@ -130,6 +141,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
+    this.performance = new PerformanceRecorder(() => this.metrics.messagesRouted.total(), this.metrics.routingDuration);
     const observers = wireObservers(this);
     this.stateBackend = new SharedStateBackend(() => openStateBackend(config, state.database.db));
     this.tools = toolGatewayFor(
@@ -137,12 +149,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       { state: async () => createStateToolServer(await this.stateBackend.get()) },
       logger.child({ layer: 'tools' }),
     );
+    this.tracing = tracingFor(config, this.nodeId, this.version, logger.child({ layer: 'tracing' }));
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = new AgentRuntime({
       toolGateway: this.tools,
       nodeId: this.nodeId,
-      sink: { route: (message) => router!.route(message) },
+      sink: tracedSink(this.tracing, this.performance.timedSink({ route: (message) => router!.route(message) })),
+      tracer: this.tracing,
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
       limits: {
@@ -167,7 +181,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       // A reply for a client waiting here, else for one that wrote from another node (sent back there).
       clients: { deliver: (reply, client) => this.inbox.deliver(reply, client) || (this.peerRouting?.forwardClientReply(reply, client) ?? false) },
       deadLetters: state.deadLetters,
-      observer: observers.router,
+      observer: this.tracing ? this.tracing.observeRouter(observers.router) : observers.router,
       conversations: this.conversations,
     });
     this.router = router;
@@ -227,7 +241,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       limits: config.state,
       onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
     });
-    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId });
+    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId, format: config.log.format });
     if (state.identity.previousNodeId) {
       logger.warn({ previous: state.identity.previousNodeId, now: state.identity.nodeId }, 'node id changed for this data dir');
     }
@@ -243,8 +257,13 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           nodeId: node.nodeId,
           version: node.version,
           logger: logger.child({ layer: 'cluster' }),
-          onMemberEvent: (event) => node.events.publish('member', { ...event }),
+          onMemberEvent: (event) => {
+            node.performance.memberChanged(event.id, event.state);
+            node.events.publish('member', { ...event });
+          },
         });
+        registerClusterMetrics(node.metrics.registry, node.cluster);
+        node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
           directory: node.directory,
@@ -269,6 +288,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           handovers: node.handovers,
         });
         node.peerRouting = bound?.peerRouting;
+        node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
+        if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         if (bound && node.cluster.routing) {
@@ -315,6 +336,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       backups: this.backups,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
+      tracer: this.tracing,
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
@@ -365,9 +387,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       }
       this.inbox.close();
       this.conversations.close();
+      this.performance.close();
       await this.runtime.shutdown();
       await this.tools.close();
       await this.stateBackend.close();
+      await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'flushing spans failed'));
       this.state.close();
       this.logger.info({}, 'node stopped');
       this.#stoppedResolve?.();
@@ -501,16 +525,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       message_id: messageId,
       conversation_id: parsed.message.conversation_id ?? messageId,
     };
+    // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
+    if (this.tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
-      this.router.route(message);
+      if (this.tracing === undefined) this.router.route(message);
+      else this.tracing.route(message, (m) => this.router.route(m));
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const replies = await routeAndWait(this.router, this.inbox, message, waitMs, {
-      onReply: options.onReply,
-      signal: options.signal,
-    });
+    const wait = (m: AclMessage): Promise<AclMessage[]> => routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal });
+    const replies = await (this.tracing === undefined ? wait(message) : this.tracing.route(message, wait));
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 
@@ -546,6 +571,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   audit(entry: AuditEntry): void {
     this.state.audit.append(entry);
+  }
+
+  queryAudit(filter: AuditFilter, limit: number): AuditRecord[] {
+    return this.state.audit.query(filter, limit);
   }
 
   onEvent(listener: (event: NodeEvent) => void): () => void {
@@ -653,7 +682,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return this.cluster ? clusterFigures(this.cluster) : [];
+    return liveFigures(this.performance, this.config, this.cluster);
+  }
+
+  clusterPerformanceAll(): Promise<NodePerformance[]> {
+    this.#performanceGathering ??= new PerformanceGathering(this.nodeId, () => this.clusterPerformance(), this.cluster);
+    return this.#performanceGathering.all();
   }
 
 

@@ -79,6 +79,8 @@ describe('conversations, dead letters, errors, OpenAPI, limits, metrics', () => 
       '/api/v1/agents/{name}/start',
       '/api/v1/agents/{name}/stop',
       '/api/v1/backup',
+      '/api/v1/audit',
+      '/api/v1/audit/export',
       '/api/v1/cluster/members',
       '/api/v1/cluster/performance',
       '/api/v1/cluster/status',

@@ -65,12 +65,18 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     {
       config: { permission: 'cluster:read' },
       schema: {
-        summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence)',
+        summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence); ?all=true: every node',
         tags: ['cluster'],
-        response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open } } } },
+        querystring: { type: 'object', properties: { all: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+        response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open }, nodes: { type: 'array', items: open } } } },
       },
     },
-    async () => ({ figures: need().clusterPerformance() }),
+    async (request) => {
+      const services = need();
+      const all = (request.query as { all?: string } | undefined)?.all;
+      if (all !== 'true' && all !== '1') return { figures: services.clusterPerformance() };
+      return { nodes: services.clusterPerformanceAll ? await services.clusterPerformanceAll() : [{ node: 'local', figures: services.clusterPerformance() }] };
+    },
   );
 
   app.post(

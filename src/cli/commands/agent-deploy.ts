@@ -1,5 +1,6 @@
 // `caxton agent deploy`: deploy a module, or upgrade the agent in place when the name already exists.
 import { readFile } from 'node:fs/promises';
+import { formatBytes, Progress } from '../progress.ts';
 import type { Command } from 'commander';
 import type { AgentInfo, ToolGrants } from '../../node/services.ts';
 import { ApiError, CliError } from '../cli-error.ts';
@@ -59,6 +60,9 @@ function isAlreadyDeployed(error: unknown): boolean {
   return reason === undefined ? /already exists/.test(error.apiMessage) : reason === 'exists';
 }
 
+/** Modules from this size on show upload progress (1 MiB: about a second over a slow link). */
+const PROGRESS_ABOVE_BYTES = 1024 * 1024;
+
 export function registerAgentDeploy(agent: Command, context: CliContext): void {
   const deploy = agent
     .command('deploy')
@@ -86,12 +90,32 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
       const { client, print } = await sessionFor(command, context);
       let action: 'deployed' | 'upgraded' = 'deployed';
       let agentInfo: AgentInfo;
+      // A large module takes seconds to send and more to instrument on the node: say where it is (on a terminal).
+      const progress = module.length >= PROGRESS_ABOVE_BYTES ? new Progress('tty-only') : undefined;
+      const started = Date.now();
+      let ticker: NodeJS.Timeout | undefined;
+      const upload = progress && {
+        onUploadProgress: (sent: number, total: number) => {
+          progress.update(`uploading ${file}: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((sent * 100) / total)}%)`);
+          if (sent === total && ticker === undefined) {
+            ticker = setInterval(() => progress.update(`uploaded ${formatBytes(total)}; the node validates, compiles and meters it… ${Math.round((Date.now() - started) / 1000)} s`), 500);
+            ticker.unref();
+          }
+        },
+      };
       try {
-        agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body })).body;
-      } catch (error) {
-        if (!isAlreadyDeployed(error)) throw error;
-        action = 'upgraded';
-        agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body })).body;
+        try {
+          agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body, ...upload })).body;
+        } catch (error) {
+          if (!isAlreadyDeployed(error)) throw error;
+          action = 'upgraded';
+          clearInterval(ticker);
+          ticker = undefined;
+          agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body, ...upload })).body;
+        }
+      } finally {
+        clearInterval(ticker);
+        progress?.done();
       }
       print.result(
         { action, agent: agentInfo },

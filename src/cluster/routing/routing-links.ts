@@ -74,6 +74,7 @@ export class RoutingLinks {
   private readonly random: () => number;
   private messageHandler: MessageHandler | undefined;
   private readonly requestHandlers = new Map<string, RequestHandler>();
+  private ackLatencyHandler: ((peer: string, ms: number) => void) | undefined;
   private undeliveredHandler: UndeliveredHandler | undefined;
   private readonly lastLogged = new Map<string, number>();
   private readonly handshaking = new Set<Socket>();
@@ -132,6 +133,13 @@ export class RoutingLinks {
         links.stats.malformed++;
         links.badPeer(peer, what);
       },
+      ackLatency: (peer, ms) => {
+        try {
+          links.ackLatencyHandler?.(peer, ms);
+        } catch {
+          // A metrics hook must not break the link.
+        }
+      },
     };
   }
 
@@ -187,6 +195,16 @@ export class RoutingLinks {
     this.server.setSecureContext({ ...tlsOptions(material), requestCert: true, rejectUnauthorized: true } as Parameters<TlsServer['setSecureContext']>[0]);
     this.clientContext = createSecureContext(tlsOptions(material));
     this.logger.info({}, 'routing: TLS material reloaded');
+  }
+
+  /** Told of sampled round trips: a batch of messages written to a peer until its acknowledgement (one probe per link at a time). */
+  onAckLatency(handler: (peer: string, ms: number) => void): void {
+    this.ackLatencyHandler = handler;
+  }
+
+  /** Messages and bytes sent to and received from each peer a link exists for (metrics). */
+  linkTraffic(): Array<{ node: string; messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number }> {
+    return [...this.links.values()].map((l) => ({ node: l.peer, ...l.traffic }));
   }
 
   /** Links with hello done, and what each holds. */
