@@ -28,6 +28,8 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
   const { cluster, config } = parts;
   const links = cluster.routing;
   if (!links) return undefined;
+  // A failover.ping answered is a round trip both ways over the routing link: what confirms a side.
+  links.onRequest('failover.ping', () => ({ ok: true }));
   return new Failover({
     nodeId: parts.nodeId,
     registry: cluster.registry,
@@ -44,6 +46,10 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
       throw new Error(answer?.error?.message ?? `node "${node}" answered module.get with something unreadable`);
     },
     prepareModule: parts.prepareModule,
+    ping: async (node, timeoutMs) => {
+      const answer = (await links.request(node, 'failover.ping', {}, timeoutMs)) as { ok?: unknown } | undefined;
+      return answer?.ok === true;
+    },
     republish: (name) => parts.registryBinding.republish(name),
     events: parts.events,
     settings: {

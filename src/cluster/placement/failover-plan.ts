@@ -38,6 +38,16 @@ export type FailoverAction =
   | { kind: 'reclaim'; name: string; other: string };
 
 /**
+ * Before it takes anything over, a node confirms its side: a quorum of members (itself included) must
+ * answer a round trip it starts after making the plan. Its membership view alone is not enough: behind a
+ * one-way cut a node still hears the other side's gossip and may count members alive that its own packets
+ * no longer reach (found by the simulator's one-way schedules). A round trip needs both directions.
+ */
+export function quorumConfirmed(answered: number, quorum: number): boolean {
+  return answered + 1 >= quorum;
+}
+
+/**
  * The mode a take-over decision uses: the quorum's, and stricter. A partition is detected one member at a
  * time, so the minority side first sees one node of the other side dead while it still counts the others
  * alive (4 of 5: a quorum). Those others are suspect by then (probes reach every member within a few
