@@ -286,7 +286,10 @@ export class Failover {
       }
     }
     const ownerOf = new Map<string, AgentRecord>();
-    for (const record of records) if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256)) ownerOf.set(record.module_sha256, record);
+    // Fetched from a live owner; a module wanted only for a pending take-over is kept if held, never fetched here.
+    for (const record of records) {
+      if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256) && alive.includes(record.node)) ownerOf.set(record.module_sha256, record);
+    }
     for (const sha of wanted) {
       if (this.#standby.has(sha) || this.#fetching.has(sha) || this.#tooLarge.has(sha) || this.#o.modules.has(sha)) continue;
       if (this.#fetching.size >= 2) break;

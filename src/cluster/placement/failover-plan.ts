@@ -97,15 +97,16 @@ export function planFailover(input: FailoverInput): FailoverAction[] {
 
 /**
  * Modules this node should hold ahead of a failure: those of agents on other alive nodes that it would take
- * over if that node died (the rendezvous owner among the alive members without it). A dead node's module
- * bytes are gone with it, so the standby fetches them while the owner can still serve them.
+ * over if that node died (the rendezvous owner among the alive members without it), and those of agents of
+ * a node already gone that it is to take over (until it has). A dead node's module bytes are gone with it,
+ * so the standby fetches them while the owner can still serve them.
  */
 export function standbyModules(self: string, alive: readonly string[], records: Iterable<AgentRecord>): Set<string> {
   const out = new Set<string>();
   for (const record of records) {
-    if (record.node === self || !alive.includes(record.node)) continue;
-    const rest = alive.filter((n) => n !== record.node);
-    if (ownerAfterLoss(record, rest) === self) out.add(record.module_sha256);
+    if (record.node === self) continue;
+    const owner = alive.includes(record.node) ? ownerAfterLoss(record, alive.filter((n) => n !== record.node)) : ownerAfterLoss(record, alive);
+    if (owner === self) out.add(record.module_sha256);
   }
   return out;
 }

@@ -1,0 +1,126 @@
+// Issue 12's failover figures on five real Caxton processes on loopback. Each round: a client sends 200
+// requests/s to the agent `busy` through a node that does not run it; the node running it is SIGKILLed;
+// measured: the death being declared (the client's node logs it) → the agent answering again, and how many
+// requests were answered `failure` (by code) in that round (none may go unanswered). The killed node is then
+// restarted on its data dir: it restores its old copy of `busy`, which now runs twice, and the time from
+// its restart to a single owner is the healing figure of a crash-restart. One JSON line per round, then a
+// summary line with medians and maxima. Run: npx tsx bench/failover.ts [--kills 20]
+import { api, firstChange, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../test/cluster/node/cluster-processes.ts';
+import { exampleModule } from '../test/helpers/modules.ts';
+import { startNode } from '../test/helpers/node-process.ts';
+import { sendLoad, type LoadTally } from '../test/e2e/load.ts';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const KILLS = arg('--kills', 20);
+const RATE = 200;
+const IDS = ['fb-1', 'fb-2', 'fb-3', 'fb-4', 'fb-5'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function localBusy(n: ClusterNode): Promise<boolean> {
+  const r = await api<{ agents: { name: string }[] }>(n, 'GET', `/api/v1/agents?node=${n.id}`);
+  return r.body.agents.some((a) => a.name === 'busy');
+}
+
+async function main(): Promise<void> {
+  const nodes: ClusterNode[] = [];
+  const first = await startClusterNode(IDS[0], ['--bootstrap']);
+  nodes.push(first);
+  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
+  nodes.push(...(await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token])))));
+  try {
+    await waitAllAlive(nodes, IDS, 30_000);
+    const deployed = await api<{ node: string }>(first, 'POST', '/api/v1/agents', { name: 'busy', module: Buffer.from(exampleModule('echo')).toString('base64') });
+    if (deployed.status !== 201) throw new Error(`deploy: ${JSON.stringify(deployed.body)}`);
+    const rounds: { recovered_ms: number; failures: number; heal_ms: number }[] = [];
+    for (let round = 1; round <= KILLS; round++) {
+      await waitUntil('busy on one node, known everywhere', 30_000, async () => {
+        const owners = (await Promise.all(nodes.map(localBusy))).filter(Boolean).length;
+        const views = await Promise.all(nodes.map((n) => api<{ node: string }>(n, 'GET', '/api/v1/agents/busy')));
+        return owners === 1 && new Set(views.map((v) => v.body.node)).size === 1;
+      });
+      await sleep(1500); // the standby fetches the module while the owner is alive
+      const owner = (await api<{ node: string }>(first, 'GET', '/api/v1/agents/busy')).body.node;
+      const victimIndex = nodes.findIndex((n) => n.id === owner);
+      const victim = nodes[victimIndex];
+      const via = nodes.find((n) => n !== victim)!;
+      const tally: LoadTally = { sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined };
+      let killedAt = 0;
+      const loadStarted = Date.now();
+      const load = sendLoad(via, 'busy', RATE, tally, () => killedAt);
+      await sleep(1000);
+      killedAt = Date.now();
+      await victim.kill('SIGKILL');
+      try {
+        await waitUntil('busy answering again', 30_000, () => tally.firstInformAfter !== undefined);
+      } catch (error) {
+        for (const n of nodes) console.error(`--- ${n.id}\n${n.output().split('\n').filter((l) => /failover|"member changed"|error/.test(l)).slice(-20).join('\n')}`);
+        console.error(JSON.stringify(tally));
+        throw error;
+      }
+      await sleep(500);
+      await load.stop();
+      const achievedRate = Math.round(tally.sent / ((Date.now() - loadStarted) / 1000));
+      const declaredAt = firstChange(via, victim.id, 'dead', killedAt) ?? killedAt;
+      // The killed node comes back on its data dir, restores its copy: two copies until one yields.
+      const restartedAt = Date.now();
+      const again = await startNode({
+        dataDir: victim.dataDir,
+        nodeId: victim.id,
+        apiPort: victim.apiPort,
+        gossipPort: victim.gossipPort,
+        args: ['--join', `127.0.0.1:${via.gossipPort}`],
+        env: { CAXTON_LOG_LEVEL: 'info' },
+      });
+      nodes[victimIndex] = Object.assign(again, { id: victim.id });
+      await waitAllAlive(nodes, IDS, 30_000);
+      await waitUntil('a single owner after the restart', 60_000, async () => (await Promise.all(nodes.map(localBusy))).filter(Boolean).length === 1, 50);
+      const healMs = Date.now() - restartedAt;
+      const failures = Object.values(tally.failures).reduce((a, b) => a + b, 0);
+      const line = {
+        bench: 'failover',
+        round,
+        killed: victim.id,
+        declared_after_kill_ms: declaredAt - killedAt,
+        answering_after_declared_ms: tally.firstInformAfter! - declaredAt,
+        requests: tally.sent,
+        requests_per_second: achievedRate,
+        unanswered: tally.unanswered,
+        failures,
+        failures_by_code: tally.failures,
+        restart_to_single_owner_ms: healMs,
+      };
+      console.log(JSON.stringify(line));
+      if (tally.unanswered > 0 || tally.extra > 0) throw new Error(`round ${round}: ${tally.unanswered} unanswered, ${tally.extra} answered twice`);
+      rounds.push({ recovered_ms: line.answering_after_declared_ms, failures, heal_ms: healMs });
+    }
+    const rec = rounds.map((r) => r.recovered_ms);
+    console.log(
+      JSON.stringify({
+        bench: 'failover',
+        summary: true,
+        kills: rounds.length,
+        answering_after_declared_ms_median: median(rec),
+        answering_after_declared_ms_max: Math.max(...rec),
+        failures_per_kill_median: median(rounds.map((r) => r.failures)),
+        failures_per_kill_max: Math.max(...rounds.map((r) => r.failures)),
+        restart_to_single_owner_ms_median: median(rounds.map((r) => r.heal_ms)),
+        restart_to_single_owner_ms_max: Math.max(...rounds.map((r) => r.heal_ms)),
+        note: `${RATE} requests/s through another node; failures are LINK_LOST (in flight to the dead node) and NODE_UNREACHABLE (sent before the death was declared and the agent placed)`,
+      }),
+    );
+  } finally {
+    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
