@@ -15,6 +15,7 @@ export interface FailoverBindingParts {
   cluster: ClusterService;
   agents: AgentService;
   runsHere: (name: string) => boolean;
+  localNames: () => string[];
   prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => Promise<void>;
   directory: ObservedAgentDirectory;
   registryBinding: RegistryBinding;
@@ -38,6 +39,7 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
     quorum: () => cluster.status(),
     agents: parts.agents,
     runsHere: parts.runsHere,
+    localNames: parts.localNames,
     directory: parts.directory,
     modules: parts.state.modules,
     fetchModule: async (node, sha256, timeoutMs) => {

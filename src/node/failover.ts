@@ -38,6 +38,8 @@ export interface FailoverOptions {
   quorum: () => QuorumView;
   agents: AgentService;
   runsHere: (name: string) => boolean;
+  /** Names of the agents this node runs. */
+  localNames: () => string[];
   directory: ObservedAgentDirectory;
   modules: { get(sha256: string): Uint8Array | undefined; has(sha256: string): boolean };
   /** The module's bytes from a peer (module.get over the routing link); throws when it has none. */
@@ -81,6 +83,8 @@ export class Failover {
   #scheduled = false;
   /** A confirmation round is out: take-overs wait for its answer. */
   #confirming = false;
+  /** The registry's Lamport time at the last pass of #dropDeleted. */
+  #droppedAt = -1;
   #closed = false;
   readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
   /** Take-overs queued for a free slot (take_over_concurrency at once). */
@@ -160,9 +164,33 @@ export class Failover {
       const takeOvers = actions.filter((a) => a.kind === 'take-over' && !this.#busy.has(a.record.name));
       for (const action of actions) if (action.kind !== 'take-over' || confirmed) this.#act(action);
       if (takeOvers.length > 0 && !confirmed) this.#confirm(members);
+      this.#dropDeleted();
       this.#keepStandby(alive, records);
     } catch (error) {
       this.#o.logger.error({ err: error }, 'failover check failed; retrying at the next one');
+    }
+  }
+
+  /**
+   * An agent running here whose newest registry write is a deletion by another node was deleted while this
+   * node was away (crashed, or cut off: an unplaced agent of a dead node is deleted from any node): it goes
+   * here too. Only agents the directory holds as this node's, so a deploy still starting is never touched
+   * (its record is published in the same turn the directory gets it).
+   */
+  #dropDeleted(): void {
+    const { registry, directory } = this.#o;
+    // Nothing new in the registry, nothing new to drop: the pass over local agents runs only after a change.
+    const lamport = registry.stats().lamport;
+    if (lamport === this.#droppedAt) return;
+    this.#droppedAt = lamport;
+    for (const name of this.#o.localNames()) {
+      if (this.#busy.has(name) || directory.nodeOf(name) !== this.#o.nodeId || !registry.deleted(name)) continue;
+      this.#busy.add(name);
+      this.#o.logger.warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
+      void this.#o.agents
+        .delete(name)
+        .catch((error: Error) => this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed'))
+        .finally(() => this.#busy.delete(name));
     }
   }
 

@@ -338,6 +338,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       config: this.config,
       agents: this.agents,
       runsHere: (name: string) => this.runtime.has(name),
+      localNames: () => this.runtime.list().map((a) => a.name),
       prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
       directory: this.directory,
       state: this.state,

@@ -60,6 +60,8 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
         .map((m) => m.id),
     rpc: links,
     logger: logger.child({ layer: 'placement' }),
+    isGone: (node) => cluster.members().some((m) => m.id === node && (m.state === 'dead' || m.state === 'left')),
+    forget: (name) => cluster.registry.withdraw(name),
   });
   return { peerRouting, agentOperations };
 }

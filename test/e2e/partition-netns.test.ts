@@ -131,6 +131,7 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
 
     // Majority: read-write, and every agent of the minority but the waiting one runs on a majority node.
     const moved = onMinority.filter((n) => n !== 'waiter');
+    expect(onMinority).toContain('waiter');
     await waitFor('the majority to take over the minority agents', 10_000, async () => {
       const owned = new Set((await Promise.all(majority.map(localAgents))).flat());
       return moved.every((name) => owned.has(name));
@@ -139,6 +140,10 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     for (const n of majority) expect((await call(n, 'GET', '/api/v1/cluster/status')).body).toMatchObject({ mode: 'read-write', alive: 3, quorum: 3 });
     const waiter = (await call(nodes[0], 'GET', '/api/v1/agents/waiter')).body;
     expect(waiter).toMatchObject({ node: m5.id, state: 'unplaced', node_state: 'dead' });
+    // An unplaced agent can be deleted from the majority; its node deletes its copy when the partition heals.
+    expect((await call(nodes[0], 'DELETE', '/api/v1/agents/waiter')).status).toBe(204);
+    await waitFor('the deletion known on the majority', 5000, async () => (await call(nodes[2], 'GET', '/api/v1/agents/waiter')).status === 404);
+    all.splice(all.indexOf('waiter'), 1);
     const r = await call(nodes[1], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'mover', content: { side: 'majority' } });
     expect(r.body.replies).toEqual([expect.objectContaining({ performative: 'inform', sender: 'mover' })]);
 
