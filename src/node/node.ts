@@ -36,6 +36,7 @@ import { wireObservers } from './observers.ts';
 import { requireQuorum } from './quorum-guard.ts';
 import type { Failover } from './failover.ts';
 import { bindFailover } from './failover-binding.ts';
+import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -231,6 +232,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         });
         node.peerRouting = bound?.peerRouting;
         node.agentOperations = bound?.agentOperations;
+        answerWaitsOnDeath(node.events, node.inbox);
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
       }
       if (options.listen === 'inject') await node.#buildApi().ready();
@@ -417,6 +419,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const replies = await routeAndWait(this.router, this.inbox, message, waitMs, {
       onReply: options.onReply,
       signal: options.signal,
+      nodeOf: remoteNodeOf(this.directory),
     });
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
