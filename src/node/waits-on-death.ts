@@ -17,11 +17,12 @@ export function remoteNodeOf(directory: AgentDirectory): (receiver: string) => s
 
 export function answerWaitsOnDeath(events: EventBus, inbox: ClientInbox): () => void {
   return events.subscribe((event) => {
-    if (event.type !== 'member' || (event.data.state !== 'dead' && event.data.state !== 'left')) return;
+    // Only a death: a node that leaves gracefully hands its agents and their mailboxes over first.
+    if (event.type !== 'member' || event.data.state !== 'dead') return;
     const node = event.data.id;
     if (typeof node !== 'string') return;
     inbox.failNode(node, (sent, receiver) =>
-      failureReply(sent, receiver, 'NODE_FAILED', `node "${node}" of agent "${receiver}" was declared ${String(event.data.state)} before the agent answered`, {
+      failureReply(sent, receiver, 'NODE_FAILED', `node "${node}" of agent "${receiver}" was declared dead before the agent answered`, {
         receiver,
         node,
       }),
