@@ -3,18 +3,24 @@
 // measured: the death being declared (the client's node logs it) → the agent answering again, and how many
 // requests were answered `failure` (by code) in that round (none may go unanswered). The killed node is then
 // restarted on its data dir: it restores its old copy of `busy`, which now runs twice, and the time from
-// its restart to a single owner is the healing figure of a crash-restart. One JSON line per round, then a
-// summary line with medians and maxima. Run: npx tsx bench/failover.ts [--kills 20]
+// its restart to a single owner is the healing figure of a crash-restart. Then, as root with iproute2 and
+// iptables, partitions: five nodes in network namespaces split 3|2 by iptables until the majority has taken
+// the minority's agents over, then healed; measured: heal → all five alive again everywhere, and heal → every
+// agent on exactly one node. One JSON line per round, then summary lines with medians and maxima.
+// Run: npx tsx bench/failover.ts [--kills 20] [--partitions 5]
 import { api, firstChange, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../test/cluster/node/cluster-processes.ts';
 import { exampleModule } from '../test/helpers/modules.ts';
 import { startNode } from '../test/helpers/node-process.ts';
 import { sendLoad, type LoadTally } from '../test/e2e/load.ts';
+import { NetnsLab, netnsUnavailable } from '../test/helpers/netns.ts';
+import { localAgents, nsCall, sees, startNsCluster, waitFor } from '../test/helpers/netns-cluster.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const KILLS = arg('--kills', 20);
+const PARTITIONS = arg('--partitions', 5);
 const RATE = 200;
 const IDS = ['fb-1', 'fb-2', 'fb-3', 'fb-4', 'fb-5'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +126,82 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+async function partitions(): Promise<void> {
+  if (PARTITIONS <= 0) return;
+  const unavailable = netnsUnavailable({ iptables: true });
+  if (unavailable) {
+    console.error(`bench failover: partitions SKIPPED: ${unavailable}`);
+    return;
+  }
+  const lab = new NetnsLab();
+  try {
+    const ids = ['bp-1', 'bp-2', 'bp-3', 'bp-4', 'bp-5'];
+    const nodes = await startNsCluster(lab, ids);
+    const module = Buffer.from(exampleModule('echo')).toString('base64');
+    const names = Array.from({ length: 20 }, (_, i) => `part-${i}`);
+    for (const name of names) {
+      const r = await nsCall(nodes[0], 'POST', '/api/v1/agents', { name, module }, 30_000);
+      if (r.status !== 201) throw new Error(`deploy ${name}: ${JSON.stringify(r.body)}`);
+    }
+    const singleOwner = async (): Promise<boolean> => {
+      const flat = (await Promise.all(nodes.map(localAgents))).flat();
+      return flat.length === names.length && names.every((n) => flat.includes(n));
+    };
+    const heals: { alive_ms: number; single_owner_ms: number }[] = [];
+    for (let round = 1; round <= PARTITIONS; round++) {
+      await waitFor('a single owner per agent', 60_000, singleOwner, nodes);
+      await sleep(2000);
+      const shuffled = [...nodes].sort(() => Math.random() - 0.5);
+      const majority = shuffled.slice(0, 3);
+      const minority = shuffled.slice(3);
+      const before = (await Promise.all(minority.map(localAgents))).flat();
+      lab.partition(
+        majority.map((n) => n.host),
+        minority.map((n) => n.host),
+      );
+      const cutAt = Date.now();
+      await waitFor('the majority to run every agent', 30_000, async () => {
+        const owned = new Set((await Promise.all(majority.map(localAgents))).flat());
+        return names.every((n) => owned.has(n));
+      }, nodes);
+      const takenOverMs = Date.now() - cutAt;
+      lab.heal();
+      const healedAt = Date.now();
+      const aliveMs = await waitFor('five alive everywhere', 60_000, async () => (await Promise.all(nodes.map((n) => sees(n, ids, 'alive')))).every(Boolean), nodes);
+      await waitFor('a single owner per agent after healing', 60_000, singleOwner, nodes);
+      const singleOwnerMs = Date.now() - healedAt;
+      heals.push({ alive_ms: aliveMs, single_owner_ms: singleOwnerMs });
+      console.log(
+        JSON.stringify({
+          bench: 'failover-partition',
+          round,
+          minority: minority.map((n) => n.id),
+          minority_agents: before.length,
+          cut_to_taken_over_ms: takenOverMs,
+          heal_to_all_alive_ms: aliveMs,
+          heal_to_single_owner_ms: singleOwnerMs,
+        }),
+      );
+    }
+    console.log(
+      JSON.stringify({
+        bench: 'failover-partition',
+        summary: true,
+        partitions: heals.length,
+        agents: names.length,
+        heal_to_all_alive_ms_median: median(heals.map((h) => h.alive_ms)),
+        heal_to_single_owner_ms_median: median(heals.map((h) => h.single_owner_ms)),
+        heal_to_single_owner_ms_max: Math.max(...heals.map((h) => h.single_owner_ms)),
+      }),
+    );
+  } finally {
+    await lab.cleanup();
+  }
+}
+
+(KILLS > 0 ? main() : Promise.resolve())
+  .then(partitions)
+  .catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
