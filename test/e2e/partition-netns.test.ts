@@ -74,7 +74,8 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     expect(waiter).toMatchObject({ node: m5.id, state: 'unplaced', node_state: 'dead' });
     // An unplaced agent can be deleted from the majority; its node deletes its copy when the partition heals.
     expect((await call(nodes[0], 'DELETE', '/api/v1/agents/waiter')).status).toBe(204);
-    await waitFor('the deletion known on the majority', 5000, async () => (await call(nodes[2], 'GET', '/api/v1/agents/waiter')).status === 404);
+    // Gossip, else the next push-pull (every 15 s), carries the deletion.
+    await waitFor('the deletion known on the majority', 20_000, async () => (await call(nodes[2], 'GET', '/api/v1/agents/waiter')).status === 404);
     all.splice(all.indexOf('waiter'), 1);
     const r = await call(nodes[1], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'mover', content: { side: 'majority' } });
     expect(r.body.replies).toEqual([expect.objectContaining({ performative: 'inform', sender: 'mover' })]);
@@ -98,11 +99,16 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     const healedAt = Date.now();
     await waitFor('five alive everywhere after healing', 40_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
     let placement: string[][] = [];
-    await waitFor('every agent on exactly one node', 30_000, async () => {
-      placement = await Promise.all(nodes.map(localAgents));
-      const flat = placement.flat();
-      return all.every((name) => flat.filter((x) => x === name).length === 1) && flat.length === all.length;
-    });
+    try {
+      await waitFor('every agent on exactly one node', 30_000, async () => {
+        placement = await Promise.all(nodes.map(localAgents));
+        const flat = placement.flat();
+        return all.every((name) => flat.filter((x) => x === name).length === 1) && flat.length === all.length;
+      });
+    } catch (error) {
+      const views = await Promise.all(nodes.map(async (n) => `${n.id}: ${JSON.stringify((await call(n, 'GET', '/api/v1/agents')).body.agents.map((a: any) => `${a.name}@${a.node}/${a.state}`))}`));
+      throw new Error(`${(error as Error).message}\nplacement ${JSON.stringify(placement)}\n${views.join('\n')}`);
+    }
     const singleOwnerMs = Date.now() - healedAt;
     await waitFor('healthy on all five', 20_000, async () =>
       (await Promise.all(nodes.map(async (n) => (await call(n, 'GET', '/api/v1/cluster/status')).body.health === 'healthy'))).every(Boolean),
