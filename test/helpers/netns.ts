@@ -36,6 +36,27 @@ export function netnsUnavailable(options: { iptables?: boolean; tc?: boolean } =
   return null;
 }
 
+/** Why `tc netem` (loss, delay) cannot run here (the kernel may lack sch_netem), or null when it can. */
+export function netemUnavailable(): string | null {
+  const base = netnsUnavailable({ tc: true });
+  if (base) return base;
+  const probe = `cxq${process.pid % 100000}${Math.random().toString(36).slice(2, 6)}`;
+  try {
+    execFileSync(IP_BINARY!, ['netns', 'add', probe], { stdio: 'pipe' });
+    execFileSync(IP_BINARY!, ['netns', 'exec', probe, TC_BINARY!, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { stdio: 'pipe' });
+    return null;
+  } catch (error) {
+    const text = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
+    return `tc netem does not work here: ${text}`;
+  } finally {
+    try {
+      execFileSync(IP_BINARY!, ['netns', 'del', probe], { stdio: 'pipe' });
+    } catch {
+      // Never created.
+    }
+  }
+}
+
 export interface NsHost {
   name: string;
   /** The namespace's name. */
