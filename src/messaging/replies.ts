@@ -22,7 +22,9 @@ export type HostErrorCode =
   /** The link failed after the message was handed to it and before the peer acknowledged it. */
   | 'LINK_LOST'
   /** A peer sent a message whose sender is not one of its agents or clients. */
-  | 'SENDER_REFUSED';
+  | 'SENDER_REFUSED'
+  /** The receiver's node took the message and was declared dead before the receiver answered. */
+  | 'NODE_FAILED';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(

@@ -40,6 +40,10 @@ export interface AgentOperationsOptions {
   logger: Logger;
   /** Told when a draining node handed `name` to this node (peer routing then accepts its forwards). */
   onAdopted?: (name: string, from: string) => void;
+  /** True for a node declared dead or left: its agents (waiting, unplaced) are deleted from the registry here. */
+  isGone?(node: string): boolean;
+  /** Writes the tombstone of an agent whose node is gone (the registry's withdraw). */
+  forget?(name: string): void;
 }
 
 /** Defaults of cluster-wide agent operations, each with its reason. */
@@ -140,6 +144,13 @@ export class AgentOperations {
   async delete(name: string): Promise<void> {
     const node = this.#ownerOfExisting(name);
     if (node === this.#o.nodeId) return this.#o.agents.delete(name);
+    // An agent of a dead node (a pinned one waiting, unplaced) cannot be asked of its node: the deletion is
+    // written to the registry from here, so it is not taken over and its name is free again.
+    if (this.#o.isGone?.(node) && this.#o.forget) {
+      this.#o.forget(name);
+      this.#o.logger.info({ agent: name, node }, 'agent of a gone node deleted from the registry');
+      return;
+    }
     await this.#call<boolean>(node, 'agent.delete', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 

@@ -8,6 +8,7 @@ import type { AgentService } from './agent-service.ts';
 import type { EventBus } from './event-bus.ts';
 import { Failover } from './failover.ts';
 import type { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
+import { isDraining } from '../cluster/placement/candidates.ts';
 
 export interface FailoverBindingParts {
   nodeId: string;
@@ -15,6 +16,7 @@ export interface FailoverBindingParts {
   cluster: ClusterService;
   agents: AgentService;
   runsHere: (name: string) => boolean;
+  localNames: () => string[];
   prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => Promise<void>;
   directory: ObservedAgentDirectory;
   registryBinding: RegistryBinding;
@@ -28,14 +30,17 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
   const { cluster, config } = parts;
   const links = cluster.routing;
   if (!links) return undefined;
+  // A failover.ping answered is a round trip both ways over the routing link: what confirms a side.
+  links.onRequest('failover.ping', () => ({ ok: true }));
   return new Failover({
     nodeId: parts.nodeId,
     registry: cluster.registry,
     members: () =>
-      cluster.members().map((m) => ({ id: m.id, state: m.state, placeable: m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined) })),
+      cluster.members().map((m) => ({ id: m.id, state: m.state, placeable: m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined) && !isDraining(m) })),
     quorum: () => cluster.status(),
     agents: parts.agents,
     runsHere: parts.runsHere,
+    localNames: parts.localNames,
     directory: parts.directory,
     modules: parts.state.modules,
     fetchModule: async (node, sha256, timeoutMs) => {
@@ -44,6 +49,10 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
       throw new Error(answer?.error?.message ?? `node "${node}" answered module.get with something unreadable`);
     },
     prepareModule: parts.prepareModule,
+    ping: async (node, timeoutMs) => {
+      const answer = (await links.request(node, 'failover.ping', {}, timeoutMs)) as { ok?: unknown } | undefined;
+      return answer?.ok === true;
+    },
     republish: (name) => parts.registryBinding.republish(name),
     events: parts.events,
     settings: {

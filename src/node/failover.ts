@@ -4,7 +4,7 @@
 // the module from this node's store, its standby copies, or any live peer), stop a duplicate copy that its
 // keeper runs, claim again an agent the registry wrongly places elsewhere. It also keeps, in memory and
 // bounded, the modules of agents it would take over, fetched while their owner is alive.
-import { planFailover, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
+import { planFailover, quorumConfirmed, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
 import type { QuorumView } from '../cluster/quorum.ts';
 import type { AgentRecord } from '../cluster/registry/agent-record.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
@@ -38,12 +38,16 @@ export interface FailoverOptions {
   quorum: () => QuorumView;
   agents: AgentService;
   runsHere: (name: string) => boolean;
+  /** Names of the agents this node runs. */
+  localNames: () => string[];
   directory: ObservedAgentDirectory;
   modules: { get(sha256: string): Uint8Array | undefined; has(sha256: string): boolean };
   /** The module's bytes from a peer (module.get over the routing link); throws when it has none. */
   fetchModule: (node: string, sha256: string, timeoutMs: number) => Promise<Uint8Array>;
   /** Instruments and compiles a standby module ahead of a take-over (AgentRuntime.prepareModule). */
   prepareModule?: (sha256: string, bytes: Uint8Array, memoryPages: number) => Promise<void>;
+  /** A round trip to a peer (failover.ping over the routing link): resolves true when it answered in time. */
+  ping: (node: string, timeoutMs: number) => Promise<boolean>;
   /** Publishes this node's record of a local agent again. */
   republish: (name: string) => void;
   events: EventBus;
@@ -77,6 +81,10 @@ export class Failover {
   /** Modules larger than the whole standby budget: never fetched ahead (a take-over fetches them). */
   readonly #tooLarge = new Set<string>();
   #scheduled = false;
+  /** A confirmation round is out: take-overs wait for its answer. */
+  #confirming = false;
+  /** The registry's Lamport time at the last pass of #dropDeleted. */
+  #droppedAt = -1;
   #closed = false;
   readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
   /** Take-overs queued for a free slot (take_over_concurrency at once). */
@@ -129,8 +137,12 @@ export class Failover {
     this.#queue.length = 0;
   }
 
-  /** One pass of the plan; every failure is logged here and retried at the next pass. */
-  check(): void {
+  /**
+   * One pass of the plan; every failure is logged here and retried at the next pass. Take-overs need a
+   * confirmed side (failover-plan.ts quorumConfirmed): they run from the pass that follows a successful
+   * confirmation round, which this pass starts when the plan has any.
+   */
+  check(confirmed = false): void {
     if (this.#closed) return;
     try {
       const members = this.#o.members();
@@ -149,11 +161,56 @@ export class Failover {
         records,
         runsHere: (name) => this.#o.runsHere(name) || this.#busy.has(name),
       });
-      for (const action of actions) this.#act(action);
+      const takeOvers = actions.filter((a) => a.kind === 'take-over' && !this.#busy.has(a.record.name));
+      for (const action of actions) if (action.kind !== 'take-over' || confirmed) this.#act(action);
+      if (takeOvers.length > 0 && !confirmed) this.#confirm(members);
+      this.#dropDeleted();
       this.#keepStandby(alive, records);
     } catch (error) {
       this.#o.logger.error({ err: error }, 'failover check failed; retrying at the next one');
     }
+  }
+
+  /**
+   * An agent running here whose newest registry write is a deletion by another node was deleted while this
+   * node was away (crashed, or cut off: an unplaced agent of a dead node is deleted from any node): it goes
+   * here too. Only agents the directory holds as this node's, so a deploy still starting is never touched
+   * (its record is published in the same turn the directory gets it).
+   */
+  #dropDeleted(): void {
+    const { registry, directory } = this.#o;
+    // Nothing new in the registry, nothing new to drop: the pass over local agents runs only after a change.
+    const lamport = registry.stats().lamport;
+    if (lamport === this.#droppedAt) return;
+    this.#droppedAt = lamport;
+    for (const name of this.#o.localNames()) {
+      if (this.#busy.has(name) || directory.nodeOf(name) !== this.#o.nodeId || !registry.deleted(name)) continue;
+      this.#busy.add(name);
+      this.#o.logger.warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
+      void this.#o.agents
+        .delete(name)
+        .catch((error: Error) => this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed'))
+        .finally(() => this.#busy.delete(name));
+    }
+  }
+
+  /** Asks every unsuspected Caxton member for a round trip; a quorum of answers runs the take-overs. */
+  #confirm(members: FailoverMember[]): void {
+    if (this.#confirming) return;
+    this.#confirming = true;
+    const peers = members.filter((m) => m.placeable && m.state === 'alive' && m.id !== this.#o.nodeId).map((m) => m.id);
+    const timeoutMs = Math.min(this.#o.settings.checkIntervalMs, 1000);
+    void Promise.all(peers.map((p) => this.#o.ping(p, timeoutMs).catch(() => false)))
+      .then((answers) => {
+        this.#confirming = false;
+        const answered = answers.filter(Boolean).length;
+        const quorum = this.#o.quorum().quorum;
+        if (quorumConfirmed(answered, quorum)) this.check(true);
+        else this.#o.logger.warn({ answered: answered + 1, quorum }, 'failover: take-overs held back: fewer members than the quorum answered this node');
+      })
+      .catch(() => {
+        this.#confirming = false;
+      });
   }
 
   #act(action: FailoverAction): void {
@@ -257,7 +314,10 @@ export class Failover {
       }
     }
     const ownerOf = new Map<string, AgentRecord>();
-    for (const record of records) if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256)) ownerOf.set(record.module_sha256, record);
+    // Fetched from a live owner; a module wanted only for a pending take-over is kept if held, never fetched here.
+    for (const record of records) {
+      if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256) && alive.includes(record.node)) ownerOf.set(record.module_sha256, record);
+    }
     for (const sha of wanted) {
       if (this.#standby.has(sha) || this.#fetching.has(sha) || this.#tooLarge.has(sha) || this.#o.modules.has(sha)) continue;
       if (this.#fetching.size >= 2) break;

@@ -51,6 +51,7 @@ import { bindFailover } from './failover-binding.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
+import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -291,6 +292,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
         if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
+        answerWaitsOnDeath(node.events, node.inbox);
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         if (bound && node.cluster.routing) {
           node.drain = bindDrain({
@@ -456,6 +458,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       // Not while a deploy or adoption of it is under way here, nor while a drain hands it over: the agent
       // then briefly runs on two nodes on purpose, and failover must not settle that "duplicate".
       runsHere: (name: string) => this.runtime.has(name) && !this.agents.isBusy(name) && !(this.drain?.handingOver(name) ?? false),
+      localNames: () => this.runtime.list().map((a) => a.name),
       prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
       directory: this.directory,
       state: this.state,
@@ -534,7 +537,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const wait = (m: AclMessage): Promise<AclMessage[]> => routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal });
+    const wait = (m: AclMessage): Promise<AclMessage[]> =>
+      routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal, nodeOf: remoteNodeOf(this.directory) });
     const replies = await (this.tracing === undefined ? wait(message) : this.tracing.route(message, wait));
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }

@@ -69,6 +69,8 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
     rpc: links,
     logger: logger.child({ layer: 'placement' }),
     onAdopted: (name, from) => handovers.adopted(name, from),
+    isGone: (node) => cluster.members().some((m) => m.id === node && (m.state === 'dead' || m.state === 'left')),
+    forget: (name) => cluster.registry.withdraw(name),
   });
   return { peerRouting, agentOperations };
 }

@@ -26,7 +26,7 @@ export function sendLoad(
   rate: number,
   tally: LoadTally,
   since: () => number,
-  waitMs = 4000,
+  waitMs = 10_000,
   fetchImpl: typeof fetch = fetch,
 ): { stop: () => Promise<void> } {
   const pending = new Set<Promise<void>>();

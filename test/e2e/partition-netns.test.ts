@@ -7,92 +7,24 @@
 // healthy on all five, and the time from heal to a single owner for every agent is printed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
-import { cliPath, tempDataDir } from '../helpers/node-process.ts';
-import { NetnsLab, netnsUnavailable, type NsChild, type NsHost } from '../helpers/netns.ts';
+import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
+import { localAgents, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
 import { sendLoad, type LoadTally } from './load.ts';
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 
 const unavailable = netnsUnavailable({ iptables: true });
 if (unavailable) console.warn(`SKIPPED partition tests in network namespaces: ${unavailable}`);
-
-interface NsNode {
-  id: string;
-  host: NsHost;
-  url: string;
-  dataDir: string;
-  proc: NsChild;
-  apiKey(): string;
-}
 
 const IDS = ['pa-1', 'pa-2', 'pa-3', 'pa-4', 'pa-5'];
 const b64 = Buffer.from(exampleModule('echo')).toString('base64');
 let lab: NetnsLab | undefined;
 const nodes: NsNode[] = [];
-
-function startIn(lab: NetnsLab, id: string, host: NsHost, extra: string[]): NsNode {
-  const dataDir = tempDataDir('caxton-part-');
-  const proc = lab.spawn(
-    host,
-    process.execPath,
-    [cliPath, 'server', 'start', '--node-id', id, '--data-dir', dataDir, '--bind-addr', `${host.ip}:7946`, '--api-addr', `${host.ip}:8080`, ...extra],
-    { CAXTON_LOG_LEVEL: 'info' },
-  );
-  return {
-    id,
-    host,
-    url: `http://${host.ip}:8080`,
-    dataDir,
-    proc,
-    apiKey: () => readFileSync(join(dataDir, 'admin.key'), 'utf8').trim(),
-  };
-}
-
-async function call<T = any>(node: NsNode, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${node.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${node.apiKey()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      if (await check()) return Date.now() - started;
-    } catch {
-      // Not up yet, or a request cut: try again.
-    }
-    if (Date.now() - started > timeoutMs) {
-      const logs = nodes.map((n) => `--- ${n.id}\n${n.proc.output().split('\n').filter((l) => /failover|member changed|error|duplicate/.test(l)).slice(-15).join('\n')}`).join('\n');
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${logs}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const members = async (n: NsNode): Promise<{ id: string; state: string }[]> => (await call(n, 'GET', '/api/v1/cluster/members')).body.members;
-const sees = async (n: NsNode, ids: string[], state: string): Promise<boolean> => {
-  const rows = await members(n);
-  return ids.every((id) => rows.some((r) => r.id === id && r.state === state));
-};
-/** Agents each node runs itself (its runtime), by node id. */
-const localAgents = async (n: NsNode): Promise<string[]> =>
-  ((await call<{ agents: { name: string; node: string }[] }>(n, 'GET', `/api/v1/agents?node=${n.id}`)).body.agents ?? []).map((a) => a.name);
+const call = nsCall;
+const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> => waitUntil(what, timeoutMs, check, nodes);
 
 describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', () => {
   beforeAll(async () => {
     lab = new NetnsLab();
-    const hosts = IDS.map((id) => lab!.addHost(id.replace('pa-', 'h')));
-    nodes.push(startIn(lab, IDS[0], hosts[0], ['--bootstrap']));
-    await waitFor('the first node', 20_000, async () => existsSync(join(nodes[0].dataDir, 'admin.key')) && (await fetch(`${nodes[0].url}/health`)).ok);
-    const token = (await call<{ token: string }>(nodes[0], 'POST', '/api/v1/cluster/token', {})).body.token;
-    for (let i = 1; i < IDS.length; i++) nodes.push(startIn(lab, IDS[i], hosts[i], ['--join', `${hosts[0].ip}:7946`, '--token', token]));
-    await waitFor('five alive everywhere', 40_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
+    nodes.push(...(await startNsCluster(lab, IDS)));
   }, 70_000);
 
   afterAll(async () => {
@@ -131,6 +63,7 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
 
     // Majority: read-write, and every agent of the minority but the waiting one runs on a majority node.
     const moved = onMinority.filter((n) => n !== 'waiter');
+    expect(onMinority).toContain('waiter');
     await waitFor('the majority to take over the minority agents', 10_000, async () => {
       const owned = new Set((await Promise.all(majority.map(localAgents))).flat());
       return moved.every((name) => owned.has(name));
@@ -139,6 +72,11 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     for (const n of majority) expect((await call(n, 'GET', '/api/v1/cluster/status')).body).toMatchObject({ mode: 'read-write', alive: 3, quorum: 3 });
     const waiter = (await call(nodes[0], 'GET', '/api/v1/agents/waiter')).body;
     expect(waiter).toMatchObject({ node: m5.id, state: 'unplaced', node_state: 'dead' });
+    // An unplaced agent can be deleted from the majority; its node deletes its copy when the partition heals.
+    expect((await call(nodes[0], 'DELETE', '/api/v1/agents/waiter')).status).toBe(204);
+    // Gossip, else the next push-pull (every 15 s), carries the deletion.
+    await waitFor('the deletion known on the majority', 20_000, async () => (await call(nodes[2], 'GET', '/api/v1/agents/waiter')).status === 404);
+    all.splice(all.indexOf('waiter'), 1);
     const r = await call(nodes[1], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'mover', content: { side: 'majority' } });
     expect(r.body.replies).toEqual([expect.objectContaining({ performative: 'inform', sender: 'mover' })]);
 
@@ -161,11 +99,16 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     const healedAt = Date.now();
     await waitFor('five alive everywhere after healing', 40_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
     let placement: string[][] = [];
-    await waitFor('every agent on exactly one node', 30_000, async () => {
-      placement = await Promise.all(nodes.map(localAgents));
-      const flat = placement.flat();
-      return all.every((name) => flat.filter((x) => x === name).length === 1) && flat.length === all.length;
-    });
+    try {
+      await waitFor('every agent on exactly one node', 30_000, async () => {
+        placement = await Promise.all(nodes.map(localAgents));
+        const flat = placement.flat();
+        return all.every((name) => flat.filter((x) => x === name).length === 1) && flat.length === all.length;
+      });
+    } catch (error) {
+      const views = await Promise.all(nodes.map(async (n) => `${n.id}: ${JSON.stringify((await call(n, 'GET', '/api/v1/agents')).body.agents.map((a: any) => `${a.name}@${a.node}/${a.state}`))}`));
+      throw new Error(`${(error as Error).message}\nplacement ${JSON.stringify(placement)}\n${views.join('\n')}`);
+    }
     const singleOwnerMs = Date.now() - healedAt;
     await waitFor('healthy on all five', 20_000, async () =>
       (await Promise.all(nodes.map(async (n) => (await call(n, 'GET', '/api/v1/cluster/status')).body.health === 'healthy'))).every(Boolean),

@@ -36,6 +36,27 @@ export function netnsUnavailable(options: { iptables?: boolean; tc?: boolean } =
   return null;
 }
 
+/** Why `tc netem` (loss, delay) cannot run here (the kernel may lack sch_netem), or null when it can. */
+export function netemUnavailable(): string | null {
+  const base = netnsUnavailable({ tc: true });
+  if (base) return base;
+  const probe = `cxq${process.pid % 100000}${Math.random().toString(36).slice(2, 6)}`;
+  try {
+    execFileSync(IP_BINARY!, ['netns', 'add', probe], { stdio: 'pipe' });
+    execFileSync(IP_BINARY!, ['netns', 'exec', probe, TC_BINARY!, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { stdio: 'pipe' });
+    return null;
+  } catch (error) {
+    const text = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
+    return `tc netem does not work here: ${text}`;
+  } finally {
+    try {
+      execFileSync(IP_BINARY!, ['netns', 'del', probe], { stdio: 'pipe' });
+    } catch {
+      // Never created.
+    }
+  }
+}
+
 export interface NsHost {
   name: string;
   /** The namespace's name. */
@@ -68,7 +89,12 @@ export class NetnsLab {
   private readonly children: NsChild[] = [];
   private cleaned = false;
 
-  constructor() {
+  /**
+   * `reachFromTest` (default true): a veth from the test's own namespace onto the bridge, at testIp, so the
+   * test talks to the hosts directly. Off, nothing of the topology touches the test's namespace (an mDNS
+   * test must not hear or be heard by the machine's own responders).
+   */
+  constructor(options: { reachFromTest?: boolean } = {}) {
     this.prefix = `cx${process.pid % 10000}${Math.random().toString(36).slice(2, 5)}`;
     this.subnet = `10.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 256)}`;
     this.testIp = `${this.subnet}.254`;
@@ -79,11 +105,13 @@ export class NetnsLab {
       this.addNamespace(this.bridgeNs);
       this.ip('-n', this.bridgeNs, 'link', 'add', 'br0', 'type', 'bridge');
       this.ip('-n', this.bridgeNs, 'link', 'set', 'br0', 'up');
-      this.ip('link', 'add', this.rootLink, 'type', 'veth', 'peer', 'name', 'pt', 'netns', this.bridgeNs);
-      this.ip('-n', this.bridgeNs, 'link', 'set', 'pt', 'master', 'br0');
-      this.ip('-n', this.bridgeNs, 'link', 'set', 'pt', 'up');
-      this.ip('addr', 'add', `${this.testIp}/24`, 'dev', this.rootLink);
-      this.ip('link', 'set', this.rootLink, 'up');
+      if (options.reachFromTest ?? true) {
+        this.ip('link', 'add', this.rootLink, 'type', 'veth', 'peer', 'name', 'pt', 'netns', this.bridgeNs);
+        this.ip('-n', this.bridgeNs, 'link', 'set', 'pt', 'master', 'br0');
+        this.ip('-n', this.bridgeNs, 'link', 'set', 'pt', 'up');
+        this.ip('addr', 'add', `${this.testIp}/24`, 'dev', this.rootLink);
+        this.ip('link', 'set', this.rootLink, 'up');
+      }
     } catch (error) {
       this.cleanupSync();
       throw error;
@@ -99,9 +127,12 @@ export class NetnsLab {
     return execFileSync(IP_BINARY!, ['netns', 'exec', host.ns, command, ...args], { stdio: 'pipe', timeout: 10_000 }).toString();
   }
 
-  /** A namespace with one veth on the bridge, at SUBNET.<index + 1>/24. */
-  addHost(name: string): NsHost {
-    const index = this.hosts.length + 1;
+  /**
+   * A namespace with one veth on the bridge, at SUBNET.<number>/24 (the next free one unless given);
+   * `multicastRoute` adds the default multicast route some programs send on (Serf's mDNS).
+   */
+  addHost(name: string, options: { number?: number; multicastRoute?: boolean } = {}): NsHost {
+    const index = options.number ?? Math.max(0, ...this.hosts.map((h) => Number(h.ip.split('.')[3]))) + 1;
     const host = { name, ns: `${this.prefix}${name}`, ip: `${this.subnet}.${index}` };
     this.addNamespace(host.ns);
     this.ip('link', 'add', 'v0', 'netns', host.ns, 'type', 'veth', 'peer', 'name', `p${index}`, 'netns', this.bridgeNs);
@@ -110,6 +141,7 @@ export class NetnsLab {
     this.ip('-n', host.ns, 'addr', 'add', `${host.ip}/24`, 'dev', 'v0');
     this.ip('-n', host.ns, 'link', 'set', 'v0', 'up');
     this.ip('-n', host.ns, 'link', 'set', 'lo', 'up');
+    if (options.multicastRoute) this.ip('-n', host.ns, 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
     this.hosts.push(host);
     return host;
   }

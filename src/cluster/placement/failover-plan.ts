@@ -38,6 +38,16 @@ export type FailoverAction =
   | { kind: 'reclaim'; name: string; other: string };
 
 /**
+ * Before it takes anything over, a node confirms its side: a quorum of members (itself included) must
+ * answer a round trip it starts after making the plan. Its membership view alone is not enough: behind a
+ * one-way cut a node still hears the other side's gossip and may count members alive that its own packets
+ * no longer reach (found by the simulator's one-way schedules). A round trip needs both directions.
+ */
+export function quorumConfirmed(answered: number, quorum: number): boolean {
+  return answered + 1 >= quorum;
+}
+
+/**
  * The mode a take-over decision uses: the quorum's, and stricter. A partition is detected one member at a
  * time, so the minority side first sees one node of the other side dead while it still counts the others
  * alive (4 of 5: a quorum). Those others are suspect by then (probes reach every member within a few
@@ -87,15 +97,16 @@ export function planFailover(input: FailoverInput): FailoverAction[] {
 
 /**
  * Modules this node should hold ahead of a failure: those of agents on other alive nodes that it would take
- * over if that node died (the rendezvous owner among the alive members without it). A dead node's module
- * bytes are gone with it, so the standby fetches them while the owner can still serve them.
+ * over if that node died (the rendezvous owner among the alive members without it), and those of agents of
+ * a node already gone that it is to take over (until it has). A dead node's module bytes are gone with it,
+ * so the standby fetches them while the owner can still serve them.
  */
 export function standbyModules(self: string, alive: readonly string[], records: Iterable<AgentRecord>): Set<string> {
   const out = new Set<string>();
   for (const record of records) {
-    if (record.node === self || !alive.includes(record.node)) continue;
-    const rest = alive.filter((n) => n !== record.node);
-    if (ownerAfterLoss(record, rest) === self) out.add(record.module_sha256);
+    if (record.node === self) continue;
+    const owner = alive.includes(record.node) ? ownerAfterLoss(record, alive.filter((n) => n !== record.node)) : ownerAfterLoss(record, alive);
+    if (owner === self) out.add(record.module_sha256);
   }
   return out;
 }

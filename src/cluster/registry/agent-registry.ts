@@ -69,6 +69,12 @@ export class AgentRegistry {
     return record ? copyRecord(record) : undefined;
   }
 
+  /** True when the name's newest write is a deletion (a tombstone not yet forgotten). */
+  deleted(name: string): boolean {
+    const slot = this.slots.get(name);
+    return slot !== undefined && slot.record === null;
+  }
+
   /** Every known agent (no tombstones), by name. */
   list(): AgentRecord[] {
     const out: AgentRecord[] = [];
