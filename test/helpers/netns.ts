@@ -181,6 +181,15 @@ export class NetnsLab {
     }
   }
 
+  /**
+   * Random loss without netem: each packet `from` sends to `to` is dropped at `to` with probability
+   * `percent`/100 (iptables' statistic match), so it works on kernels without sch_netem. heal() removes it.
+   */
+  lose(from: NsHost, to: NsHost, percent: number): void {
+    const probability = (percent / 100).toFixed(4);
+    this.exec(to, IPTABLES_BINARY!, ['-A', 'INPUT', '-s', from.ip, '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
+  }
+
   /** Loss (percent) and delay (ms) on everything the host sends; netem(host) with no options removes it. */
   netem(host: NsHost, options: { lossPercent?: number; delayMs?: number } = {}): void {
     if (options.lossPercent === undefined && options.delayMs === undefined) {
