@@ -1,0 +1,103 @@
+// Faults that are neither a crash nor a partition, with real packets and a real process: three nodes, each in
+// its own network namespace (test/helpers/netns.ts), an echo agent pinned to the third, a steady client
+// writing to it through the first (every request a remote hop).
+// - Loss: 10% of every packet between the nodes dropped at random, each way (iptables' statistic match, so
+//   no sch_netem needed), for 12 s: gossip (UDP) and the routing link (TCP) run through it.
+// - A slow node: the agent's node frozen with SIGSTOP for 1.5 s, then resumed, as a long GC pause or a
+//   starved VM looks to its peers.
+// What must hold: every request gets exactly one answer (an inform, or a failure naming why), none is lost or
+// answered twice; once the fault ends every node sees the three alive and the agent answers again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleModule } from '../helpers/modules.ts';
+import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
+import { nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
+import { sendLoad, type LoadTally } from './load.ts';
+
+const unavailable = netnsUnavailable({ iptables: true });
+if (unavailable) console.warn(`SKIPPED loss and slow-node tests in network namespaces: ${unavailable}`);
+
+const IDS = ['ls-1', 'ls-2', 'ls-3'];
+const b64 = Buffer.from(exampleModule('echo')).toString('base64');
+let lab: NetnsLab | undefined;
+const nodes: NsNode[] = [];
+const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> => waitUntil(what, timeoutMs, check, nodes);
+const newTally = (): LoadTally => ({ sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls every node's member list while `during` runs; the members any node listed dead meanwhile. */
+async function deathsSeen(during: Promise<void>): Promise<Set<string>> {
+  const dead = new Set<string>();
+  let done = false;
+  void during.finally(() => (done = true));
+  while (!done) {
+    for (const n of nodes) {
+      try {
+        const rows = (await nsCall<{ members: { id: string; state: string }[] }>(n, 'GET', '/api/v1/cluster/members', undefined, 2000)).body.members;
+        for (const r of rows) if (r.state === 'dead') dead.add(r.id);
+      } catch {
+        // A frozen node does not answer its API: that is the fault under test.
+      }
+    }
+    await sleep(250);
+  }
+  return dead;
+}
+
+async function echoAnswers(): Promise<boolean> {
+  const r = await nsCall(nodes[0], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'echo', content: { probe: true } });
+  return r.status === 200 && r.body.replies?.[0]?.performative === 'inform';
+}
+
+describe.skipIf(unavailable !== null)('loss and a slow node in network namespaces', () => {
+  beforeAll(async () => {
+    lab = new NetnsLab();
+    nodes.push(...(await startNsCluster(lab, IDS)));
+    expect((await nsCall(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module: b64, node: IDS[2] }, 30_000)).status).toBe(201);
+    await waitFor('echo answering through the first node', 15_000, echoAnswers);
+  }, 80_000);
+
+  afterAll(async () => {
+    await lab?.cleanup();
+  }, 30_000);
+
+  it('10% random loss each way for 12 s: every request answered exactly once; all alive afterwards', { timeout: 90_000 }, async () => {
+    const hosts = nodes.map((n) => n.host);
+    for (const from of hosts) for (const to of hosts) if (from !== to) lab!.lose(from, to, 10);
+    const tally = newTally();
+    const load = sendLoad(nodes[0], 'echo', 20, tally, () => 0, 10_000);
+    const window = sleep(12_000).then(async () => {
+      lab!.heal();
+      await load.stop();
+    });
+    const dead = await deathsSeen(window);
+    console.log(`loss 10%: ${JSON.stringify({ ...tally, declared_dead: [...dead] })}`);
+    expect(tally.sent).toBeGreaterThan(100);
+    expect(tally.unanswered).toBe(0);
+    expect(tally.extra).toBe(0);
+    expect(tally.answered).toBe(tally.sent);
+    await waitFor('all three alive everywhere after the loss', 30_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
+    await waitFor('echo answering after the loss', 15_000, echoAnswers);
+  });
+
+  it("the agent's node frozen 1.5 s (SIGSTOP): every request answered exactly once; it answers again after", { timeout: 90_000 }, async () => {
+    const slow = nodes[2].proc.child;
+    const tally = newTally();
+    const load = sendLoad(nodes[0], 'echo', 20, tally, () => 0, 10_000);
+    const window = (async () => {
+      await sleep(2000);
+      slow.kill('SIGSTOP');
+      await sleep(1500);
+      slow.kill('SIGCONT');
+      await sleep(3000);
+      await load.stop();
+    })();
+    const dead = await deathsSeen(window);
+    console.log(`frozen 1.5 s: ${JSON.stringify({ ...tally, declared_dead: [...dead] })}`);
+    expect(tally.sent).toBeGreaterThan(100);
+    expect(tally.unanswered).toBe(0);
+    expect(tally.extra).toBe(0);
+    expect(tally.answered).toBe(tally.sent);
+    await waitFor('all three alive everywhere after the pause', 30_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
+    await waitFor('echo answering after the pause', 15_000, echoAnswers);
+  });
+});
