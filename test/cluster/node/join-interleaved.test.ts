@@ -11,12 +11,14 @@ afterEach(() => stopAll(running.splice(0)));
 
 /**
  * The issue asks for 1 s, and a quiet machine does it in 84–303 ms (the figure is printed). Beside the rest of
- * the suite on two cores, gossip rounds stretch and CI saw 5.9 s once: what this end-to-end check holds is
- * that the view completes by gossip, before the next periodic full-state sync (gossip.push_pull_interval_ms,
- * 15 s) would have repaired it. The fix itself is pinned by test/cluster/sim/join-in-flight.test.ts in
- * virtual time, where no load moves the figure.
+ * the suite on two cores, gossip rounds stretch (CI saw 5.9 s, a loaded run 11.7 s): what this end-to-end check
+ * holds is that the view completes by gossip, not by a periodic full-state sync. So the nodes run with that
+ * sync pushed out to 120 s (gossip.push_pull_interval_ms), and the view must complete well before it. The
+ * fix itself is pinned by test/cluster/sim/join-in-flight.test.ts in virtual time, where no load moves the
+ * figure.
  */
-const VIEW_COMPLETE_BOUND_MS = 10_000;
+const PUSH_PULL_INTERVAL_MS = 120_000;
+const VIEW_COMPLETE_BOUND_MS = 40_000;
 
 interface Layout {
   name: string;
@@ -41,10 +43,10 @@ describe('five nodes started in interleaved order', () => {
       for (const i of layout.order) {
         const target = layout.joins[i];
         const args = target === undefined ? ['--bootstrap'] : ['--join', `127.0.0.1:${ports[target]}`];
-        running.push(await startNode({ nodeId: ids[i], gossipPort: ports[i], args, env: { CAXTON_LOG_LEVEL: 'info' } }));
+        running.push(await startNode({ nodeId: ids[i], gossipPort: ports[i], args, env: { CAXTON_LOG_LEVEL: 'info', CAXTON_GOSSIP_PUSH_PULL_INTERVAL_MS: String(PUSH_PULL_INTERVAL_MS) } }));
       }
       const lastStart = Date.now();
-      const deadline = lastStart + 20_000;
+      const deadline = lastStart + VIEW_COMPLETE_BOUND_MS;
       let complete = false;
       while (!complete && Date.now() < deadline) {
         const views = await Promise.all(running.map(members));
@@ -64,6 +66,6 @@ describe('five nodes started in interleaved order', () => {
       }
       expect(complete).toBe(true);
       expect(elapsed).toBeLessThan(VIEW_COMPLETE_BOUND_MS);
-    }, 60_000);
+    }, 90_000);
   }
 });
