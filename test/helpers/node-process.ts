@@ -56,7 +56,23 @@ export interface StartNodeOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Starts a node process and waits for /health. A port freePort() chose can be taken by another process before
+ * the node binds it (tests run in parallel): when the helper chose the ports, such a start is retried on new ones.
+ */
 export async function startNode(options: StartNodeOptions = {}): Promise<NodeProcess> {
+  const portsChosenHere = options.apiPort === undefined && options.gossipPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodeOnce(options);
+    } catch (error) {
+      const raced = portsChosenHere && /EADDRINUSE/.test((error as Error).message) && attempt < 3;
+      if (!raced) throw error;
+    }
+  }
+}
+
+async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
   const apiPort = options.apiPort ?? (await freePort());
   const gossipPort = options.gossipPort ?? (await freePort());
