@@ -1,0 +1,37 @@
+// What the node asks of whatever runs its agents: the in-thread AgentRuntime, or the pool of worker threads
+// (workers/agent-worker-pool.ts) that runs one AgentRuntime per worker. The node, the agent service and the
+// routing binding see only this, so `agents.workers` picks one without any of them knowing which.
+import type { LocalAgents } from '../messaging/delivery.ts';
+import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from './agent-types.ts';
+
+export interface AgentHost extends LocalAgents {
+  start(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo>;
+  upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo>;
+  stop(name: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  shutdown(): Promise<void>;
+  info(name: string): AgentInfo;
+  list(): AgentInfo[];
+  state(name: string): AgentState | undefined;
+  stats(name: string): AgentStats;
+  logs(name: string, afterSeq?: number, limit?: number): AgentLogLine[];
+  followLogs(name: string, listener: (line: AgentLogLine) => void): () => void;
+  whenIdle(): Promise<void>;
+  /** Per-thread figures (/metrics, cluster performance); one entry, thread "main", for the in-thread runtime. */
+  threadFigures(): AgentThreadFigures[];
+}
+
+export interface AgentThreadFigures {
+  /** "main", or "worker-<index>". */
+  thread: string;
+  agents: number;
+  /** Messages handed to the thread's agents from other threads, and sent by them to other threads. */
+  messages_in: number;
+  messages_out: number;
+  /** Messages between two agents of the thread that never left it. */
+  messages_local: number;
+  /** Times the thread was replaced (stuck past agents.worker_stall_ms, or crashed). */
+  restarts: number;
+  /** Resident set of the whole process is shared; this is the thread's V8 heap in use (bytes), 0 if unknown. */
+  heap_used_bytes: number;
+}
