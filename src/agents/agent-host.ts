@@ -2,9 +2,12 @@
 // (workers/agent-worker-pool.ts) that runs one AgentRuntime per worker. The node, the agent service and the
 // routing binding see only this, so `agents.workers` picks one without any of them knowing which.
 import type { LocalAgents } from '../messaging/delivery.ts';
+import type { ModuleCache } from './module-cache.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from './agent-types.ts';
 
 export interface AgentHost extends LocalAgents {
+  /** Compiled modules by sha256 (the pool compiles here, on the main thread, and posts them to workers). */
+  readonly cache: ModuleCache;
   start(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo>;
   upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo>;
   stop(name: string): Promise<void>;

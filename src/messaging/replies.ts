@@ -22,7 +22,9 @@ export type HostErrorCode =
   /** The link failed after the message was handed to it and before the peer acknowledged it. */
   | 'LINK_LOST'
   /** A peer sent a message whose sender is not one of its agents or clients. */
-  | 'SENDER_REFUSED';
+  | 'SENDER_REFUSED'
+  /** The agent worker thread holding the message was replaced (stuck or crashed) before the agent took it. */
+  | 'WORKER_RESTARTED';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(

@@ -2,7 +2,7 @@
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { AgentHost } from '../agents/agent-host.ts';
 import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
@@ -29,6 +29,7 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
+import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
@@ -73,7 +74,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly logger: Logger;
   readonly state: NodeState;
   readonly metrics: CaxtonMetrics;
-  readonly runtime: AgentRuntime;
+  readonly runtime: AgentHost;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
   readonly inbox = new ClientInbox();
@@ -106,20 +107,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const observers = wireObservers(this);
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
-    this.runtime = new AgentRuntime({
+    this.runtime = createAgentHost({
       nodeId: this.nodeId,
-      sink: { route: (message) => router!.route(message) },
+      config,
+      router: () => router!,
+      routerObserver: observers.router,
+      routedQueued: this.metrics.messagesRouted.child('queued'),
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
-      limits: {
-        maxMessageBytes: config.messages.max_bytes,
-        maxTraps: config.agents.max_traps,
-        trapWindowMs: config.agents.trap_window_ms,
-        maxInvocationMs: config.agents.max_invocation_ms,
-        sendRate: config.agents.send_rate,
-        sendBurst: config.agents.send_burst,
-      },
-      maxLiveInstances: config.agents.max_live_instances,
     });
     this.conversations = new ConversationTracker({
       idleMs: config.messages.conversation_idle_ms,
@@ -167,6 +162,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger,
     });
     registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
+    registerAgentThreadMetrics(this.metrics.registry, this.runtime);
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
     this.metrics.setAgentCountSource(() => {
       const counts: Partial<Record<AgentInfo['state'], number>> = {};
@@ -484,7 +480,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return this.cluster ? clusterFigures(this.cluster) : [];
+    return [...(this.cluster ? clusterFigures(this.cluster) : []), ...agentThreadFigures(this.runtime)];
   }
 
 
