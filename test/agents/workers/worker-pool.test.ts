@@ -1,5 +1,6 @@
 // The agent worker pool on its own: the AgentHost face of the runtime, with agents on worker threads.
 import { afterEach, describe, expect, it } from 'vitest';
+import { CaxtonError } from '../../../src/errors.ts';
 import type { AgentHost } from '../../../src/agents/agent-host.ts';
 import { AgentWorkerPool, type DeliveryReports } from '../../../src/agents/workers/agent-worker-pool.ts';
 import type { DeliveryOutcome } from '../../../src/messaging/delivery.ts';
@@ -78,6 +79,43 @@ describe('agent worker pool', () => {
     expect(reports.routedMessages.map((r) => r.receiver).sort()).toEqual(['echo', 'relay']);
     expect(pool.stats('echo').invocations).toBe(1);
     expect(sink.messages).toHaveLength(0);
+  });
+
+  it('forwards tool calls to the main thread gateway; observer callbacks and log lines reach the main thread', async () => {
+    const calls: unknown[] = [];
+    const states: string[] = [];
+    const logged: string[] = [];
+    const { pool } = makePool(1, {
+      toolGateway: {
+        call: async (agent, server, tool, args) => {
+          calls.push({ agent, server, tool, args });
+          if (tool === 'boom') throw new CaxtonError('INVALID_ARGUMENT', 'no such key');
+          return { structuredContent: { ok: true } };
+        },
+      },
+      observer: {
+        onStateChange: (agent, from, to) => states.push(`${agent}:${from}->${to}`),
+        onLog: (line) => logged.push(`${line.agent}:${line.level}`),
+      },
+    });
+    const bytes = await agentModule((s) => ({
+      init: `
+        (drop (call $call_tool ${s('{"server":"mem","tool":"store","arguments":{"key":"k"}}')}))
+        (drop (call $call_tool ${s('{"server":"mem","tool":"boom"}')}))
+        (i32.const 0)`,
+      handle: '(call $log (i32.const 2) (local.get $ptr) (local.get $len)) (i32.const 0)',
+    }));
+    await pool.start(spec('a', { tools: { mem: '*' } }), sha(bytes), 1, bytes);
+    await pool.whenIdle();
+    expect(calls).toEqual([
+      { agent: 'a', server: 'mem', tool: 'store', args: { key: 'k' } },
+      { agent: 'a', server: 'mem', tool: 'boom', args: {} },
+    ]);
+    const received = pool.logs('a', 0, 10).map((l) => JSON.parse(l.message) as AclMessage);
+    expect(received[0]).toMatchObject({ performative: 'inform', sender: 'tool:mem', in_reply_to: 'tool-1', content: { structuredContent: { ok: true } } });
+    expect(received[1]).toMatchObject({ performative: 'failure', in_reply_to: 'tool-2', content: { error: { code: 'INVALID_ARGUMENT', message: 'no such key' } } });
+    expect(states).toEqual(['a:null->deploying', 'a:deploying->running']);
+    expect(logged).toEqual(['a:info', 'a:info']);
   });
 
   it('answers queries while deploying, stops, restarts and removes agents', async () => {
