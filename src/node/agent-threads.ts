@@ -26,6 +26,8 @@ export interface AgentThreadParts {
   /** Resolved on first use: the router and the runtime refer to each other. */
   router: () => Router;
   routerObserver: RouterObserver;
+  /** Whether the conversation history records a conversation (observers.ts). */
+  historyTracks(conversationId: string): boolean;
   /** messages_routed{outcome="queued"}: deliveries inside a worker that are counted, not observed one by one. */
   routedQueued: CounterCell;
   logger: RuntimeLogger;
@@ -63,15 +65,16 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
       routedCount: (count) => parts.routedQueued.inc(count),
       refused: (message, receiver, outcome) => parts.router().reportRefused(message, receiver, outcome),
       lost: (message, receiver, text) => parts.router().reportUndelivered(message, receiver, 'WORKER_RESTARTED', text),
+      tracks: (conversationId) => parts.historyTracks(conversationId),
     },
     logger: parts.logger,
     observer: parts.observer,
     limits,
     maxLiveInstances: config.agents.max_live_instances,
     stallMs: config.agents.worker_stall_ms,
-    // Each delivery inside a worker is reported so the conversation history and the event stream see it;
-    // with the history off only counts cross.
-    observeLocal: config.state.conversation_log !== 'off',
+    // Deliveries inside a worker that the conversation history would record are reported to the router's
+    // observer; the rest cross as counts (they then miss the sampled `message` events).
+    observeLocal: config.state.conversation_log,
   });
 }
 

@@ -112,6 +112,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       config,
       router: () => router!,
       routerObserver: observers.router,
+      historyTracks: observers.historyTracks,
       routedQueued: this.metrics.messagesRouted.child('queued'),
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,

@@ -37,6 +37,11 @@ export interface DeliveryReports {
   refused(message: AclMessage, receiver: string, outcome: DeliveryOutcome): void;
   /** A message lost with the worker that held it: dead-lettered and answered `failure` WORKER_RESTARTED. */
   lost(message: AclMessage, receiver: string, text: string): void;
+  /**
+   * Whether the router's observer records the messages of this conversation (the conversation history): the
+   * worker then reports its replies inside the worker one by one (observeLocal `tracked`).
+   */
+  tracks?(conversationId: string): boolean;
 }
 
 export interface AgentWorkerPoolOptions {
@@ -56,8 +61,8 @@ export interface AgentWorkerPoolOptions {
   maxLiveInstances?: number;
   /** A worker inside one invocation for longer than this is replaced (config agents.worker_stall_ms). */
   stallMs?: number;
-  /** Report every message delivered inside a worker to `reports.routed` (else only counts). Default true. */
-  observeLocal?: boolean;
+  /** Which messages delivered inside a worker go to `reports.routed` (WorkerSetup.observeLocal); default all. */
+  observeLocal?: WorkerSetup['observeLocal'];
 }
 
 type RequestItem = Extract<ToWorker, { req: number }>;
@@ -159,7 +164,7 @@ export class AgentWorkerPool implements AgentHost {
       limits: options.limits ?? {},
       logRingSize: options.logRingSize,
       maxLiveInstances: Math.ceil((options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances) / options.workers),
-      observeLocal: options.observeLocal ?? true,
+      observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,
     };
     for (let i = 0; i < options.workers; i++) this.workers.push(this.spawn(i, 0));
@@ -186,7 +191,11 @@ export class AgentWorkerPool implements AgentHost {
     record.pending++;
     handle.messagesIn++;
     this.moved++;
-    this.send(handle, { t: 'deliver', seq, to, msg: message });
+    if (this.setup.observeLocal === 'tracked' && this.o.reports.tracks?.(message.conversation_id)) {
+      this.send(handle, { t: 'deliver', seq, to, msg: message, track: true });
+    } else {
+      this.send(handle, { t: 'deliver', seq, to, msg: message });
+    }
     return 'queued';
   }
 

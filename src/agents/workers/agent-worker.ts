@@ -18,6 +18,9 @@ const marks = new Int32Array(setup.marks);
 
 let out: FromWorker[] = [];
 let flushQueued = false;
+/** When the last batch left: a long scheduler turn (slow invocations) still sends what it has every few ms. */
+let flushedAt = performance.now();
+const FLUSH_EVERY_MS = 2;
 /** Agents whose figures changed since the last batch. */
 const dirty = new Set<string>();
 let localRouted = 0;
@@ -45,6 +48,7 @@ const invocations = new Map<string, Float64Array>();
 
 function flush(): void {
   flushQueued = false;
+  flushedAt = performance.now();
   for (const [agent, cells] of invocations) {
     for (let k = 0; k < KINDS.length; k++) {
       for (let o = 0; o < OUTCOMES.length; o++) {
@@ -126,6 +130,26 @@ function takenFrom(msg: AclMessage, agent: string): void {
   }
 }
 
+// ---- which deliveries inside the worker the main thread's conversation history wants to see ----
+
+/** As the history's own bound (src/node/observers.ts): conversations remembered as tracked. */
+const TRACKED_MAX = 100_000;
+const tracked = new Set<string>();
+
+function track(conversationId: string): void {
+  if (setup.observeLocal !== 'tracked' || tracked.has(conversationId)) return;
+  tracked.add(conversationId);
+  if (tracked.size > TRACKED_MAX) tracked.delete(tracked.values().next().value as string);
+}
+
+/** The history's `tracked` rule: a conversation opened by a client or under a protocol is recorded. */
+function observed(msg: AclMessage): boolean {
+  const mode = setup.observeLocal;
+  if (mode === 'all') return true;
+  if (mode === 'off') return false;
+  return msg.conversation_id !== msg.message_id && tracked.has(msg.conversation_id);
+}
+
 // ---- tool calls, answered by the main thread's gateway ----
 
 const toolCalls = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
@@ -140,13 +164,14 @@ const runtime: AgentRuntime = new AgentRuntime({
         const outcome = runtime.deliver(msg, to);
         if (outcome === 'queued') {
           touch(to);
-          if (setup.observeLocal) emit({ t: 'routed', msg, to });
+          if (observed(msg)) emit({ t: 'routed', msg, to });
           else localRouted++;
         } else {
           emit({ t: 'refused', msg, to, outcome });
         }
         return;
       }
+      if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
       emit({ t: 'route', msg });
     },
   },
@@ -190,6 +215,9 @@ const runtime: AgentRuntime = new AgentRuntime({
     },
     end() {
       marks[0] = 0;
+      // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
+      // agent would hold every send and figure for that long. The clock is read only with something to send.
+      if ((out.length > 0 || dirty.size > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },
 });
@@ -210,6 +238,7 @@ function answer(req: number, work: () => Promise<unknown> | unknown): void {
 function handle(item: ToWorker): void {
   switch (item.t) {
     case 'deliver': {
+      if (item.track || item.msg.protocol !== undefined || item.msg.sender.startsWith(CLIENT_PREFIX)) track(item.msg.conversation_id);
       const outcome = runtime.deliver(item.msg, item.to);
       if (outcome === 'queued') {
         remember(item.msg, item.to, item.seq);

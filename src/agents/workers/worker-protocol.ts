@@ -17,8 +17,12 @@ export interface WorkerSetup {
   maxLiveInstances?: number;
   /** [busy, invocation count]: written by the worker around each invocation, read by the main thread's watchdog. */
   marks: SharedArrayBuffer;
-  /** Whether messages delivered inside the worker are reported one by one (the router observer sees them). */
-  observeLocal: boolean;
+  /**
+   * Which messages delivered inside the worker are reported one by one (so the router's observer, the
+   * conversation history, sees them): all, those of conversations the history tracks (opened by a client or
+   * under a protocol, as state.conversation_log `tracked` decides), or none (counted only).
+   */
+  observeLocal: 'all' | 'tracked' | 'off';
   /** Whether invocation durations are measured and reported. */
   wantsDurations: boolean;
 }
@@ -36,7 +40,7 @@ export type ToWorker =
   | { t: 'idle'; req: number }
   | { t: 'heap'; req: number }
   /** A message for an agent of this worker; `seq` names it until the worker says it left the mailbox. */
-  | { t: 'deliver'; seq: number; to: string; msg: AclMessage }
+  | { t: 'deliver'; seq: number; to: string; msg: AclMessage; track?: true }
   | { t: 'tool-result'; id: number; ok: true; value: unknown }
   | { t: 'tool-result'; id: number; ok: false; error: ErrorShape };
 
