@@ -139,7 +139,9 @@ export class AgentWorkerPool implements AgentHost {
   private readonly observer: RuntimeObserver;
   private readonly gateway: ToolGateway;
   private readonly setup: Omit<WorkerSetup, 'index' | 'marks'>;
+  /** Started on demand: a node without agents starts no worker (a worker costs its isolate and loader). */
   private readonly workers: WorkerHandle[] = [];
+  private readonly size: number;
   private readonly records = new Map<string, AgentRecord>();
   private readonly stallMs: number;
   private readonly watchdog: NodeJS.Timeout;
@@ -167,7 +169,7 @@ export class AgentWorkerPool implements AgentHost {
       observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,
     };
-    for (let i = 0; i < options.workers; i++) this.workers.push(this.spawn(i, 0));
+    this.size = options.workers;
     const every = Math.max(10, Math.floor(this.stallMs / 4));
     this.watchdog = setInterval(() => this.checkStalls(every), every).unref();
   }
@@ -278,7 +280,14 @@ export class AgentWorkerPool implements AgentHost {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.workers.map((handle) => this.request(handle, { t: 'shutdown', req: 0 })));
+    // Agents drain their mailboxes and run agent_shutdown, as on one thread; a worker stuck in an invocation
+    // (no replacement once closed) is not waited for beyond twice the stall bound.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.workers.map((handle) => this.request(handle, { t: 'shutdown', req: 0 }))),
+      new Promise((resolve) => (bounded = setTimeout(resolve, this.stallMs * 2))),
+    ]);
+    clearTimeout(bounded);
     clearInterval(this.watchdog);
     for (const handle of this.workers) {
       handle.alive = false;
@@ -386,9 +395,14 @@ export class AgentWorkerPool implements AgentHost {
     return handle;
   }
 
+  /** The worker with the fewest agents; a new one while fewer than `size` run and none is empty. */
   private leastLoaded(): WorkerHandle {
-    let best = this.workers[0];
-    for (const handle of this.workers) if (handle.agents.size < best.agents.size) best = handle;
+    let best: WorkerHandle | undefined;
+    for (const handle of this.workers) if (best === undefined || handle.agents.size < best.agents.size) best = handle;
+    if (best === undefined || (best.agents.size > 0 && this.workers.length < this.size)) {
+      best = this.spawn(this.workers.length, 0);
+      this.workers.push(best);
+    }
     return best;
   }
 

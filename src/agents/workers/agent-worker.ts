@@ -43,6 +43,8 @@ function touch(agent: string): void {
 
 const KINDS: InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
 const OUTCOMES: InvocationOutcome[] = ['ok', 'error', 'trap'];
+const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
+const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
 /** Per agent: count and total duration per (kind, outcome), summed over the batch. */
 const invocations = new Map<string, Float64Array>();
 
@@ -194,7 +196,7 @@ const runtime: AgentRuntime = new AgentRuntime({
     onInvocation(agent, kind, durationNs, outcome) {
       let cells = invocations.get(agent);
       if (cells === undefined) invocations.set(agent, (cells = new Float64Array(KINDS.length * OUTCOMES.length * 2)));
-      const at = (KINDS.indexOf(kind) * OUTCOMES.length + OUTCOMES.indexOf(outcome)) * 2;
+      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 2;
       cells[at]++;
       cells[at + 1] += durationNs;
       touch(agent);
