@@ -119,6 +119,28 @@ describe('agent worker pool', () => {
     expect(logged).toEqual(['a:info', 'a:info']);
   });
 
+  it('bounds what waits for an agent as its mailbox does, and keeps order per sender across workers', async () => {
+    const { pool, deploy, sink } = makePool(2);
+    const bytes = await echoAgent();
+    await pool.start(spec('small', { limits: { memory_pages: 256, fuel: 10_000_000, mailbox: 2 } }), sha(bytes), 1, bytes);
+    expect(pool.deliver(message('small'), 'small')).toBe('queued');
+    expect(pool.deliver(message('small'), 'small')).toBe('queued');
+    expect(pool.deliver(message('small'), 'small')).toBe('mailbox_full');
+    await pool.whenIdle();
+    expect(pool.deliver(message('small'), 'small')).toBe('queued');
+    await pool.whenIdle();
+
+    // A logger on the second worker records what it gets, in order, from a client through the main thread.
+    const logger = await agentModule(() => ({ handle: '(call $log (i32.const 2) (local.get $ptr) (local.get $len)) (i32.const 0)' }));
+    await deploy('log', logger);
+    expect(pool.threadFigures().map((f) => f.agents)).toEqual([1, 1]);
+    for (let i = 0; i < 200; i++) pool.deliver(message('log', { performative: 'inform', content: i }), 'log');
+    await pool.whenIdle();
+    const seen = pool.logs('log', 0, 1000).map((l) => (JSON.parse(l.message) as AclMessage).content);
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(sink.messages.filter((m) => m.receiver === 'client:alice')).toHaveLength(3);
+  });
+
   it('answers queries while deploying, stops, restarts and removes agents', async () => {
     const { pool, deploy } = makePool(1);
     await deploy('echo', await echoAgent());
