@@ -112,7 +112,9 @@ interface AgentRecord {
   sha256: string;
   version: number;
   state: AgentState;
-  info: AgentInfo | null;
+  /** The figures the worker last reported (at most one batch old). */
+  stats: AgentStats;
+  updatedAt: string;
   readonly logs: LogRing;
   /** Messages the main thread handed over and no mailbox took yet: bounded by spec.limits.mailbox. */
   pending: number;
@@ -213,7 +215,8 @@ export class AgentWorkerPool implements AgentHost {
       sha256,
       version,
       state: 'deploying',
-      info: null,
+      stats: emptyStats(),
+      updatedAt: '',
       logs: new LogRing(this.o.logRingSize ?? RUNTIME_DEFAULTS.logRingSize),
       pending: 0,
       stopping: false,
@@ -299,23 +302,19 @@ export class AgentWorkerPool implements AgentHost {
 
   info(name: string): AgentInfo {
     const record = this.require(name);
-    const reported = record.info;
-    if (reported === null) {
-      return {
-        name,
-        node: this.o.nodeId,
-        state: record.state,
-        version: record.version,
-        capabilities: record.spec.capabilities,
-        module_sha256: record.sha256,
-        tools: record.spec.tools,
-        limits: record.spec.limits,
-        created_at: record.createdAt,
-        updated_at: record.createdAt,
-        stats: emptyStats(),
-      };
-    }
-    return { ...reported, state: record.state, stats: this.stats(name) };
+    return {
+      name,
+      node: this.o.nodeId,
+      state: record.state,
+      version: record.version,
+      capabilities: record.spec.capabilities,
+      module_sha256: record.sha256,
+      tools: record.spec.tools,
+      limits: record.spec.limits,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt || record.createdAt,
+      stats: this.stats(name),
+    };
   }
 
   list(): AgentInfo[] {
@@ -328,7 +327,7 @@ export class AgentWorkerPool implements AgentHost {
 
   stats(name: string): AgentStats {
     const record = this.require(name);
-    const stats = record.info?.stats ?? emptyStats();
+    const stats = record.stats;
     return { ...stats, traps_by_reason: { ...stats.traps_by_reason } };
   }
 
@@ -508,10 +507,12 @@ export class AgentWorkerPool implements AgentHost {
       case 'logger':
         this.logger[item.level]({ ...item.obj, worker: handle.index }, item.msg);
         return;
-      case 'info':
-        for (const info of item.agents) {
-          const record = this.records.get(info.name);
-          if (record !== undefined && record.worker === handle) record.info = info;
+      case 'figures':
+        for (const figures of item.agents) {
+          const record = this.records.get(figures.name);
+          if (record === undefined || record.worker !== handle) continue;
+          record.stats = figures.stats;
+          record.updatedAt = figures.updated_at;
         }
         return;
     }
@@ -606,7 +607,8 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   private take(record: AgentRecord, info: AgentInfo): void {
-    record.info = info;
+    record.stats = info.stats;
+    record.updatedAt = info.updated_at;
     record.state = info.state;
   }
 

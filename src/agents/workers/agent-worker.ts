@@ -71,9 +71,13 @@ function flush(): void {
   }
   if (dirty.size > 0) {
     const agents = [];
-    for (const name of dirty) if (runtime.has(name)) agents.push(runtime.info(name));
+    for (const name of dirty) {
+      if (!runtime.has(name)) continue;
+      const info = runtime.info(name);
+      agents.push({ name, updated_at: info.updated_at, stats: info.stats });
+    }
     dirty.clear();
-    if (agents.length > 0) out.push({ t: 'info', agents });
+    if (agents.length > 0) out.push({ t: 'figures', agents });
   }
   if (out.length === 0) return;
   const batch = out;

@@ -2,7 +2,7 @@
 // per event-loop turn (a batch), never one post per message: a post costs about what routing a message does.
 import type { AclMessage } from '../../messaging/message.ts';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
-import type { AgentInfo, AgentLogLine, AgentSpec, AgentState } from '../agent-types.ts';
+import type { AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
 import type { CompiledAgentModule } from '../module-cache.ts';
 import type { RuntimeLimits } from '../runtime-defaults.ts';
 import type { InvocationKind, InvocationOutcome } from '../runtime-observer.ts';
@@ -65,5 +65,5 @@ export type FromWorker =
   | { t: 'log'; line: AgentLogLine }
   | { t: 'denied'; agent: string; what: string }
   | { t: 'logger'; level: 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg?: string }
-  /** The figures of agents that changed in this batch. */
-  | { t: 'info'; agents: AgentInfo[] };
+  /** The figures of agents that changed in this batch (the rest of AgentInfo the main thread knows). */
+  | { t: 'figures'; agents: { name: string; updated_at: string; stats: AgentStats }[] };
