@@ -166,7 +166,8 @@ export class AgentWorkerPool implements AgentHost {
     this.setup = {
       nodeId: options.nodeId,
       limits: options.limits ?? {},
-      logRingSize: options.logRingSize,
+      // The main thread keeps each agent's log ring (queries are answered here); a worker's own holds one line.
+      logRingSize: 1,
       maxLiveInstances: Math.ceil((options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances) / options.workers),
       observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,

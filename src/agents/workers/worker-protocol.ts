@@ -13,7 +13,8 @@ export interface WorkerSetup {
   index: number;
   nodeId: string;
   limits: Partial<RuntimeLimits>;
-  logRingSize?: number;
+  /** Lines kept per agent in the worker's runtime (the main thread keeps the real ring). */
+  logRingSize: number;
   maxLiveInstances?: number;
   /** [busy, invocation count]: written by the worker around each invocation, read by the main thread's watchdog. */
   marks: SharedArrayBuffer;
