@@ -61,9 +61,11 @@ const echo = async () => {
   expect(reply.body.replies?.[0]?.performative).toBe('inform');
 };
 
-async function sample(): Promise<{ health: number[]; echo: number[]; gossip: number[] }> {
+/** SAMPLES rounds, and more until `minMs` have passed. */
+async function sample(minMs = 0): Promise<{ health: number[]; echo: number[]; gossip: number[] }> {
   const out = { health: [] as number[], echo: [] as number[], gossip: [] as number[] };
-  for (let i = 0; i < SAMPLES; i++) {
+  const start = performance.now();
+  for (let i = 0; i < SAMPLES || performance.now() - start < minMs; i++) {
     out.health.push(await timed(health));
     out.echo.push(await timed(echo));
     out.gossip.push(await timed(() => gossipPing(i + 1)));
@@ -88,9 +90,11 @@ describe('agent workers isolate a spinner', () => {
     // Keeps the spinner's worker busy for the whole measurement: each message is one max-fuel invocation.
     const spins = Array.from({ length: 40 }, () => api('/api/v1/messages', { method: 'POST', json: { performative: 'inform', receiver: 'spin', content: 'go' } }));
     await Promise.all(spins);
-    const busy = await sample();
+    // Long enough for several of the spinner's invocations (each ends by fuel or at max_invocation_ms, 1 s).
+    const busy = await sample(3000);
     const spun = (await api('/api/v1/agents/spin')).body;
-    // The spinner was running throughout: traps for fuel (or the wall-clock bound) while we measured.
+    // The spinner was running throughout: its invocations ended by fuel (or the wall-clock bound) while we
+    // measured, and more were waiting.
     expect(spun.stats.traps).toBeGreaterThan(0);
     expect(spun.stats.mailbox_depth).toBeGreaterThan(0);
 

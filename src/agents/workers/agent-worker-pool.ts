@@ -513,7 +513,6 @@ export class AgentWorkerPool implements AgentHost {
           const record = this.records.get(figures.name);
           if (record === undefined || record.worker !== handle) continue;
           record.stats = figures.stats;
-          record.updatedAt = figures.updated_at;
         }
         return;
     }

@@ -20,7 +20,7 @@ let out: FromWorker[] = [];
 let flushQueued = false;
 /** When the last batch left: a long scheduler turn (slow invocations) still sends what it has every few ms. */
 let flushedAt = performance.now();
-const FLUSH_EVERY_MS = 2;
+const FLUSH_EVERY_MS = 20;
 /** Agents whose figures changed since the last batch. */
 const dirty = new Set<string>();
 let localRouted = 0;
@@ -73,8 +73,7 @@ function flush(): void {
     const agents = [];
     for (const name of dirty) {
       if (!runtime.has(name)) continue;
-      const info = runtime.info(name);
-      agents.push({ name, updated_at: info.updated_at, stats: info.stats });
+      agents.push({ name, stats: runtime.stats(name) });
     }
     dirty.clear();
     if (agents.length > 0) out.push({ t: 'figures', agents });

@@ -67,4 +67,4 @@ export type FromWorker =
   | { t: 'denied'; agent: string; what: string }
   | { t: 'logger'; level: 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg?: string }
   /** The figures of agents that changed in this batch (the rest of AgentInfo the main thread knows). */
-  | { t: 'figures'; agents: { name: string; updated_at: string; stats: AgentStats }[] };
+  | { t: 'figures'; agents: { name: string; stats: AgentStats }[] };
