@@ -156,11 +156,9 @@ if (process.argv[2] === '--one') {
 if (process.argv[2] === '--rss') {
   const workers = Number(process.argv[3]);
   await withNode(workers, async (node) => {
+    // Idle agents (each instantiated at deploy: every module here is distinct): the cost of threads, not traffic.
     await deployPairs(node, PAIRS);
-    kick(node, PAIRS);
     await sleep(500);
-    await node.runtime.whenIdle().catch(() => {});
-    await sleep(200);
     console.log(Math.round(process.memoryUsage().rss / 2 ** 20));
   });
   process.exit(0);
