@@ -410,7 +410,9 @@ export class AgentWorkerPool implements AgentHost {
     handle.outbox.push(item);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      // setImmediate, not a microtask: one post carries what every socket read of this loop iteration
+      // routed (a microtask would post once per HTTP request).
+      setImmediate(this.flush);
     }
   }
 

@@ -245,9 +245,10 @@ function handle(item: ToWorker): void {
     case 'deliver': {
       if (item.track || item.msg.protocol !== undefined || item.msg.sender.startsWith(CLIENT_PREFIX)) track(item.msg.conversation_id);
       const outcome = runtime.deliver(item.msg, item.to);
+      // Not touched here: the agent's figures leave with the batch its invocation makes, so a delivery does
+      // not cost a post of its own before the turn that handles it.
       if (outcome === 'queued') {
         remember(item.msg, item.to, item.seq);
-        touch(item.to);
       } else {
         emit({ t: 'refused', msg: item.msg, to: item.to, outcome, seq: item.seq });
       }
