@@ -323,4 +323,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`${name.padEnd(28)} ${String(statSync(path).size).padStart(7)} B  ${relative(process.cwd(), path)}`);
   }
   console.log(`built in ${Math.round(performance.now() - started)} ms`);
+  // `npm ci` runs this script (package.json `prepare`): the web console is built here too.
+  const { buildConsole } = await import('./build-console.ts');
+  const console_ = await buildConsole();
+  console.log(`console built into ${relative(process.cwd(), console_.dir)} (${Object.keys(console_.files).length} files)`);
 }

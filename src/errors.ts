@@ -13,7 +13,13 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'READ_ONLY'
   | 'INVALID_MODULE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // Outcomes of an MCP tool call (tools.md), delivered to the agent in a `failure`.
+  | 'TIMEOUT'
+  | 'SERVER_EXITED'
+  | 'UNKNOWN_TOOL'
+  | 'TOOL_ERROR'
+  | 'QUOTA_EXCEEDED';
 
 const STATUS: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
@@ -28,6 +34,11 @@ const STATUS: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
   READ_ONLY: 503,
   INTERNAL: 500,
+  TIMEOUT: 504,
+  SERVER_EXITED: 502,
+  UNKNOWN_TOOL: 404,
+  TOOL_ERROR: 502,
+  QUOTA_EXCEEDED: 429,
 };
 
 export class CaxtonError extends Error {

@@ -2,6 +2,7 @@
 // (workers/agent-worker-pool.ts) that runs one AgentRuntime per worker. The node, the agent service and the
 // routing binding see only this, so `agents.workers` picks one without any of them knowing which.
 import type { LocalAgents } from '../messaging/delivery.ts';
+import type { AclMessage } from '../messaging/message.ts';
 import type { ModuleCache } from './module-cache.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from './agent-types.ts';
 
@@ -20,6 +21,14 @@ export interface AgentHost extends LocalAgents {
   logs(name: string, afterSeq?: number, limit?: number): AgentLogLine[];
   followLogs(name: string, listener: (line: AgentLogLine) => void): () => void;
   whenIdle(): Promise<void>;
+  /** Validates, instruments and compiles a module ahead of any agent using it (failover's standby modules). */
+  prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void>;
+  /**
+   * Takes an agent out at once for a hand-over to another node (drain): its queued messages, in arrival
+   * order, for the caller to forward. The in-thread runtime returns them; the worker pool cannot take a
+   * worker's mailbox synchronously, so it removes the agent and its worker answers what was queued there.
+   */
+  release(name: string): AclMessage[];
   /** Per-thread figures (/metrics, cluster performance); one entry, thread "main", for the in-thread runtime. */
   threadFigures(): AgentThreadFigures[];
 }

@@ -25,6 +25,7 @@ import { guardedObserver } from './runtime-observer.ts';
 import { SpareMemories } from './spare-memories.ts';
 import { StartFailure } from './start-failure.ts';
 import { ToolCalls } from './tool-calls.ts';
+import type { InvocationTracer } from './invocation-tracer.ts';
 import type { ToolGateway } from './tool-gateway.ts';
 import { unavailableToolGateway } from './tool-gateway.ts';
 
@@ -54,6 +55,8 @@ export interface AgentRuntimeOptions {
   onTaken?: (message: AclMessage, agent: string) => void;
   /** Marks each invocation's start and end, for a watchdog on another thread (agent workers). */
   invocationMarks?: InvocationMarks;
+  /** Spans of invocations and tool calls; absent when tracing is off. */
+  tracer?: InvocationTracer;
 }
 
 /** Begin and end of each invocation: two stores, no clock read, so the in-thread cost is nil when absent. */
@@ -115,7 +118,7 @@ export class AgentRuntime implements AgentHost, SlotOwner {
     this.tools = new ToolCalls(options.toolGateway ?? unavailableToolGateway, (slot, message) => {
       if (this.agents.get(slot.name) === slot && slot.acceptsMessages() && slot.state !== 'deploying') this.enqueue(slot, message);
       this.scheduler.checkIdle();
-    });
+    }, (agent, server, tool, durationMs, outcome) => this.observer.onToolCall?.(agent, server, tool, durationMs, outcome), options.tracer);
     this.scheduler = new ReadyScheduler(
       (slot) => this.runSlot(slot),
       () => this.tools.inFlight > 0,
@@ -132,6 +135,7 @@ export class AgentRuntime implements AgentHost, SlotOwner {
       failAgent: (slot) => this.fail(slot),
       instanceStarted: (slot) => this.live.started(slot),
       memories: this.memories,
+      tracer: options.tracer,
     });
     this.live = new LiveInstances(options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances, (slot) => {
       const instance = slot.instance;
@@ -267,6 +271,26 @@ export class AgentRuntime implements AgentHost, SlotOwner {
     if (slot.state !== 'deploying') await this.stop(name);
     if (this.agents.get(name) === slot) this.agents.delete(name);
     this.evictIfUnused(slot.sha256);
+  }
+
+  /**
+   * Takes an agent out of this runtime at once, for a hand-over to another node: its instance gets
+   * agent_shutdown, its timers die with it, and its queued messages are returned in arrival order for the
+   * caller to forward (nothing is answered here). Synchronous, so no message slips in between.
+   */
+  release(name: string): AclMessage[] {
+    const slot = this.require(name);
+    const queued: AclMessage[] = [];
+    for (const item of slot.mailbox.drain()) if (!(item instanceof FiredTimer)) queued.push(item);
+    this.agents.delete(name);
+    slot.stopping = true;
+    const instance = slot.instance;
+    slot.instance = null;
+    if (instance) this.invoker.runShutdown(slot, instance);
+    this.setState(slot, 'stopped');
+    this.finishStopWaiters(slot);
+    this.evictIfUnused(slot.sha256);
+    return queued;
   }
 
   /** Refuses new work, stops every agent (agent_shutdown included), resolves when all are done. */
@@ -429,6 +453,14 @@ export class AgentRuntime implements AgentHost, SlotOwner {
     if (from === to) return;
     slot.state = to;
     this.observer.onStateChange(slot.name, from, to);
+  }
+
+  /**
+   * Validates, instruments and compiles a module ahead of any agent using it (failover: a standby node warms
+   * the modules it would need, so a take-over is an instantiation). Throws what a deploy would.
+   */
+  async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
+    await this.loadModule(sha256, memoryPages, bytes);
   }
 
   private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {

@@ -22,6 +22,8 @@ export interface AgentSpecInput {
   tools?: ToolGrants;
   limits?: Partial<AgentLimits>;
   node?: string;
+  /** When its node dies: `move` to the new owner or `wait` for the node (default: move unpinned, wait pinned). */
+  failover?: 'move' | 'wait';
 }
 
 /** The spec after defaults: what is stored and what the runtime enforces. */
@@ -31,6 +33,8 @@ export interface AgentSpec {
   tools: ToolGrants;
   limits: AgentLimits;
   node?: string;
+  /** Only when the deployer named it; absent means the default for its pin. */
+  failover?: 'move' | 'wait';
 }
 
 export interface AgentStats {

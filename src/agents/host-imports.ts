@@ -29,6 +29,8 @@ export interface ToolCallRequest {
   server: string;
   tool: string;
   arguments: Record<string, unknown>;
+  /** The invocation span that made the call, when tracing is on and the invocation is traced. */
+  traceparent?: string;
 }
 
 /** What an instance needs from the agent it belongs to (state that outlives one instance). */
@@ -60,6 +62,11 @@ export class InstanceHost {
   /** Tool calls of the current invocation, issued or discarded by the runtime. */
   readonly toolCalls: ToolCallRequest[] = [];
   readonly bindings: HostBindings;
+  /**
+   * The span of the invocation running now, when it is traced: stamped as `trace_context` on the messages
+   * and tool calls it makes, so they continue its trace. Set and cleared by the invoker.
+   */
+  traceparent: string | undefined = undefined;
   /** The agent's name in UTF-8, made when the agent first asks for it (most never do). */
   private nameBytes: Buffer | undefined;
   /** `,"sender":"<name>","message_id":"`: the start of the host's fields spliced into an agent's send. */
@@ -215,10 +222,15 @@ export class InstanceHost {
     // A new conversation is named after the message that opens it: unique already, and one UUID less per send.
     const opens = message.conversation_id === undefined;
     if (opens) message.conversation_id = id;
+    const traceparent = this.traceparent;
+    // An agent that names a trace_context itself keeps it; otherwise its sends continue the invocation's trace.
+    const traced = traceparent !== undefined && message.trace_context === undefined;
+    if (traced) message.trace_context = { traceparent };
     if (close !== -1) {
       // As many UTF-16 units as bytes, and no U+FFFD standing in for a bad byte: the agent's text is ASCII.
       const ascii = this.stampPrefixAscii && text.length === len >>> 0 && text.indexOf('\uFFFD') === -1;
-      const hostFields = opens ? `${this.stampPrefix}${id}","conversation_id":"${id}"` : `${this.stampPrefix}${id}"`;
+      let hostFields = opens ? `${this.stampPrefix}${id}","conversation_id":"${id}"` : `${this.stampPrefix}${id}"`;
+      if (traced) hostFields += `,"trace_context":{"traceparent":"${traceparent}"}`;
       rememberSpliced(message, text, close, hostFields, ascii);
     }
     this.outbox.push(message);
@@ -286,7 +298,8 @@ export class InstanceHost {
       return AbiError.QUOTA_EXCEEDED;
     }
     const id = this.bindings.nextToolCallId();
-    this.toolCalls.push({ id, ...request });
+    const traceparent = this.traceparent;
+    this.toolCalls.push(traceparent === undefined ? { id, ...request } : { id, ...request, traceparent });
     return id;
   }
 }

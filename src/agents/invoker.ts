@@ -10,9 +10,10 @@ import type { AgentSpec } from './agent-types.ts';
 import { AgentAllocError, AgentInstance } from './agent-instance.ts';
 import type { AgentSlot, Clock, FiredTimer } from './agent-slot.ts';
 import type { AgentLogLevel } from './host-imports.ts';
+import type { InvocationTracer, TraceScope } from './invocation-tracer.ts';
 import { InstanceHost } from './host-imports.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
-import type { InvocationKind, RuntimeLogger, RuntimeObserver } from './runtime-observer.ts';
+import type { InvocationKind, InvocationOutcome, RuntimeLogger, RuntimeObserver } from './runtime-observer.ts';
 import { StartFailure } from './start-failure.ts';
 import type { ToolCalls } from './tool-calls.ts';
 import type { TrapInfo } from './trap-reason.ts';
@@ -35,6 +36,8 @@ export interface InvocationServices {
   instanceStarted?(slot: AgentSlot): void;
   /** Where new instances get their memory: an evicted instance's when there is one. */
   readonly memories?: SpareMemories;
+  /** Spans of traced invocations; absent when tracing is off. */
+  readonly tracer?: InvocationTracer;
 }
 
 const NO_TRAP = Symbol('no trap');
@@ -47,16 +50,60 @@ function mayHaveSeveralReceivers(message: AclMessage): boolean {
 export class Invoker {
   /** Clock reads around message and timer invocations only when an observer uses the durations. */
   private readonly timed: boolean;
+  /** durationSampleEvery - 1 (a mask), or -1 when no invocation is sampled. */
+  private readonly sampleMask: number;
+  private ticks = 0;
+  private readonly tracer: InvocationTracer | undefined;
 
   constructor(private readonly services: InvocationServices) {
     this.timed = services.observer.wantsDurations !== false;
+    const every = services.observer.durationSampleEvery ?? 0;
+    this.sampleMask = every > 0 ? 2 ** Math.ceil(Math.log2(every)) - 1 : -1;
+    this.tracer = services.tracer;
+  }
+
+  /** Whether this invocation is timed: all of them, or one in durationSampleEvery. */
+  private timeThis(): boolean {
+    return this.timed || (this.sampleMask >= 0 && (++this.ticks & this.sampleMask) === 0);
   }
 
   runMessage(slot: AgentSlot, message: AclMessage): void {
+    const tracer = this.tracer;
+    if (tracer === undefined) {
+      this.invokeMessage(slot, message);
+      return;
+    }
+    const scope = tracer.startInvocation(slot.name, message);
+    const traceparent = scope !== undefined ? scope.traceparent : message.trace_context?.traceparent;
+    if (traceparent === undefined) this.invokeMessage(slot, message);
+    else this.tracedMessage(slot, message, scope, traceparent);
+  }
+
+  /**
+   * The invocation inside its span: its sends and tool calls (committed before the span ends) are children of
+   * it. Without a span (a trace not recorded) they carry the message's traceparent on, unchanged.
+   */
+  private tracedMessage(slot: AgentSlot, message: AclMessage, scope: TraceScope | undefined, traceparent: string): void {
+    this.traceparent = traceparent;
+    let outcome: InvocationOutcome = 'error';
+    try {
+      outcome = this.invokeMessage(slot, message);
+    } finally {
+      this.traceparent = undefined;
+      const instance = slot.instance;
+      if (instance !== null) instance.host.traceparent = undefined;
+      scope?.end(outcome);
+    }
+  }
+
+  /** The traceparent of the traced invocation running now (set only when tracing is on). */
+  private traceparent: string | undefined = undefined;
+
+  private invokeMessage(slot: AgentSlot, message: AclMessage): InvocationOutcome {
     const instance = this.ensureInstance(slot);
     if (instance === null) {
       this.replyFailure(slot, message, 'AGENT_ERROR', `agent "${slot.name}" could not start a fresh instance`);
-      return;
+      return 'error';
     }
     let json: string;
     try {
@@ -64,9 +111,11 @@ export class Invoker {
     } catch (err) {
       if (!(err instanceof WireTextError)) throw err;
       this.replyFailure(slot, message, 'INVALID_MESSAGE', err.message, { field: err.field });
-      return;
+      return 'error';
     }
-    const started = this.timed ? performance.now() : 0;
+    instance.host.traceparent = this.traceparent;
+    const timed = this.timeThis();
+    const started = timed ? performance.now() : 0;
     let trap: unknown = NO_TRAP;
     let result = 0;
     let error: string | null = null;
@@ -76,8 +125,11 @@ export class Invoker {
       if (err instanceof AgentAllocError) error = err.message;
       else trap = err;
     }
-    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
-    if (trap !== NO_TRAP) return this.trapped(slot, instance, classifyTrap(trap, instance.meter?.cause()), 'message', durationNs, message);
+    const durationNs = timed ? (performance.now() - started) * 1e6 : 0;
+    if (trap !== NO_TRAP) {
+      this.trapped(slot, instance, classifyTrap(trap, instance.meter?.cause()), 'message', durationNs, message);
+      return 'trap';
+    }
     slot.stats.invocations++;
     if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.commit(slot, instance.host);
@@ -86,20 +138,23 @@ export class Invoker {
       slot.stats.last_error = error;
       this.replyFailure(slot, message, 'AGENT_ERROR', error, { result });
     }
-    this.services.observer.onInvocation(slot.name, 'message', durationNs, error === null ? 'ok' : 'error');
+    const outcome = error === null ? 'ok' : 'error';
+    this.services.observer.onInvocation(slot.name, 'message', durationNs, outcome);
+    return outcome;
   }
 
   runTimer(slot: AgentSlot, timer: FiredTimer): void {
     const instance = slot.instance;
     if (!instance || instance.host !== timer.host || !instance.host.takeFiredTimer(timer.timerId)) return;
     if (slot.stopping || !instance.hasTimerHandler) return;
-    const started = this.timed ? performance.now() : 0;
+    const timed = this.timeThis();
+    const started = timed ? performance.now() : 0;
     try {
       instance.handleTimer(timer.timerId);
     } catch (err) {
-      return this.trapped(slot, instance, classifyTrap(err, instance.meter?.cause()), 'timer', this.timed ? (performance.now() - started) * 1e6 : 0);
+      return this.trapped(slot, instance, classifyTrap(err, instance.meter?.cause()), 'timer', timed ? (performance.now() - started) * 1e6 : 0);
     }
-    const durationNs = this.timed ? (performance.now() - started) * 1e6 : 0;
+    const durationNs = timed ? (performance.now() - started) * 1e6 : 0;
     slot.stats.invocations++;
     if (instance.meter) slot.stats.fuel_used += instance.meter.used();
     this.commit(slot, instance.host);

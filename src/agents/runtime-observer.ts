@@ -14,12 +14,22 @@ export interface RuntimeObserver {
    * and report 0. Default true.
    */
   readonly wantsDurations?: boolean;
+  /**
+   * With wantsDurations false: time one message or timer invocation in this many (a power of two) for a
+   * latency histogram at a 64th of the clock reads; the others report 0. Absent or 0: none timed.
+   */
+  readonly durationSampleEvery?: number;
   onInvocation(agent: string, kind: InvocationKind, durationNs: number, outcome: InvocationOutcome): void;
   onTrap(agent: string, reason: TrapReason): void;
   onStateChange(agent: string, from: AgentState | null, to: AgentState): void;
   onLog(line: AgentLogLine): void;
   /** An agent tried something it was not granted (a tool): audit it. */
   onPermissionDenied(agent: string, what: string): void;
+  /**
+   * A tool call settled at the gateway boundary: `outcome` is `ok`, or the error code it failed with
+   * (UNAVAILABLE, TIMEOUT, TOOL_ERROR, ...). Optional: an observer without it is not told.
+   */
+  onToolCall?(agent: string, server: string, tool: string, durationMs: number, outcome: string): void;
 }
 
 export const noopObserver: RuntimeObserver = {
@@ -47,6 +57,7 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
   const report = (err: unknown, callback: string) => logger.error({ err, callback }, 'runtime observer failed');
   return {
     wantsDurations: observer.onInvocation !== undefined && observer.wantsDurations !== false,
+    durationSampleEvery: observer.durationSampleEvery,
     onInvocation(agent, kind, durationNs, outcome) {
       try {
         o.onInvocation(agent, kind, durationNs, outcome);
@@ -80,6 +91,13 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
         o.onPermissionDenied(agent, what);
       } catch (err) {
         report(err, 'onPermissionDenied');
+      }
+    },
+    onToolCall(agent, server, tool, durationMs, outcome) {
+      try {
+        o.onToolCall?.(agent, server, tool, durationMs, outcome);
+      } catch (err) {
+        report(err, 'onToolCall');
       }
     },
   };

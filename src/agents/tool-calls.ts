@@ -6,7 +6,11 @@ import type { AclMessage } from '../messaging/message.ts';
 import { TOOL_PREFIX } from '../messaging/message.ts';
 import type { AgentSlot } from './agent-slot.ts';
 import type { ToolCallRequest } from './host-imports.ts';
+import type { InvocationTracer, TraceScope } from './invocation-tracer.ts';
 import type { ToolGateway } from './tool-gateway.ts';
+
+/** Told of each call as it settles (metrics: calls by server and outcome, their duration). */
+export type ToolCallSettled = (agent: string, server: string, tool: string, durationMs: number, outcome: string) => void;
 
 /**
  * Issues committed tool calls to the gateway and turns each outcome into the message the ABI promises:
@@ -19,11 +23,15 @@ export class ToolCalls {
   constructor(
     private readonly gateway: ToolGateway,
     private readonly deliverResult: (slot: AgentSlot, message: AclMessage) => void,
+    private readonly settled?: ToolCallSettled,
+    private readonly tracer?: InvocationTracer,
   ) {}
 
   issue(slot: AgentSlot, call: ToolCallRequest): void {
     this.inFlight++;
     slot.pendingToolCalls++;
+    const started = performance.now();
+    const scope = this.tracer !== undefined && call.traceparent !== undefined ? this.tracer.startToolCall(slot.name, call.server, call.tool, call.traceparent) : undefined;
     let pending: Promise<unknown>;
     try {
       pending = this.gateway.call(slot.name, call.server, call.tool, call.arguments);
@@ -31,15 +39,29 @@ export class ToolCalls {
       pending = Promise.reject(err);
     }
     pending.then(
-      (result) => this.settle(slot, call, 'inform', result ?? null),
-      (err: unknown) => this.settle(slot, call, 'failure', { error: toolError(err) }),
+      (result) => this.settle(slot, call, 'inform', result ?? null, 'ok', started, scope),
+      (err: unknown) => {
+        const error = toolError(err);
+        this.settle(slot, call, 'failure', { error }, error.code, started, scope);
+      },
     );
   }
 
-  private settle(slot: AgentSlot, call: ToolCallRequest, performative: 'inform' | 'failure', content: unknown): void {
+  private settle(
+    slot: AgentSlot,
+    call: ToolCallRequest,
+    performative: 'inform' | 'failure',
+    content: unknown,
+    outcome: string,
+    started: number,
+    scope: TraceScope | undefined,
+  ): void {
     this.inFlight--;
     slot.pendingToolCalls--;
+    this.settled?.(slot.name, call.server, call.tool, performance.now() - started, outcome);
+    scope?.end(outcome);
     const id = `tool-${call.id}`;
+    // The result continues the trace of the call: the invocation that handles it is a child of the tool span.
     this.deliverResult(slot, {
       performative,
       sender: `${TOOL_PREFIX}${call.server}`,
@@ -48,6 +70,7 @@ export class ToolCalls {
       conversation_id: randomUUID(),
       in_reply_to: id,
       message_id: randomUUID(),
+      ...(call.traceparent !== undefined ? { trace_context: { traceparent: scope !== undefined ? scope.traceparent : call.traceparent } } : {}),
     });
   }
 }

@@ -11,6 +11,26 @@ export interface ClusterMemberView {
   /** Agents this member runs. */
   agents: number;
   version: string;
+  /** Placement skips it (`caxton node drain`, a leave in progress); absent for a member that is not. */
+  draining?: boolean;
+  /** Its REST API address (its `api` tag), for tools that drive each node (`cluster upgrade`). */
+  api?: string;
+  /** When its process started (ms since the epoch, its `started` tag): a restart changes it. */
+  started_at?: number;
+  /** Its routing protocol version (its `proto` tag). */
+  protocol?: number;
+}
+
+/** What a drain did (POST /api/v1/node/drain, /api/v1/cluster/leave). */
+export interface DrainReportView {
+  node: string;
+  moved: number;
+  owners: Record<string, string>;
+  pinned: string[];
+  failed: { agent: string; error: string }[];
+  forwarded: number;
+  undeliverable: number;
+  duration_ms: number;
 }
 
 /** GET /api/v1/cluster/status (interfaces.md). */
@@ -33,6 +53,15 @@ export interface PerformanceFigure {
   unit: string;
   /** The target as people read it, e.g. "< 1 ms". */
   target: string;
+  /** How the value was measured (what is sampled, over which window), when that is not obvious. */
+  note?: string;
+}
+
+/** One node's figures for `caxton cluster performance --all`; `error` when it did not answer. */
+export interface NodePerformance {
+  node: string;
+  figures: PerformanceFigure[];
+  error?: string;
 }
 
 /** `caxton security keys install|use|remove|list`, as `serf keys`. */
@@ -56,8 +85,16 @@ export interface ClusterServices {
   clusterMembers(): ClusterMemberView[];
   clusterStatus(): ClusterStatusView;
   clusterPerformance(): PerformanceFigure[];
+  /** Every live node's figures, this node's first (over the routing links); absent: this node's only. */
+  clusterPerformanceAll?(): Promise<NodePerformance[]>;
   /** Gossip keyring management; absent on a node without gossip (routes answer 503). */
   gossipKeys?(op: GossipKeyOp, key?: string): Promise<GossipKeyReport>;
   /** A one-line join token (`caxton cluster token`); only a node holding the cluster CA makes one. */
   clusterJoinToken?(): string;
+  /** Hands this node's agents (or, with `node`, that member's) to their new owners; the node stays a member. */
+  drainNode?(node?: string): Promise<DrainReportView>;
+  /** Placement may choose the node again. */
+  undrainNode?(node?: string): Promise<{ node: string; draining: false }>;
+  /** Drain, then leave the cluster and stop this node once the answer is sent. */
+  leaveCluster?(): Promise<DrainReportView>;
 }

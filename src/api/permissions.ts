@@ -19,7 +19,14 @@ export type Permission =
   /** API keys: whoever creates them can mint any role, so only admin may; listing shows who holds access. */
   | 'security:api-keys'
   /** Join tokens: a token lets a machine become a cluster node, so only admin may make one. */
-  | 'security:join-tokens';
+  | 'security:join-tokens'
+  /** Agents' state tool values, every agent's: past the grants that bound agents, so admin's alone. */
+  | 'state:read'
+  | 'state:write'
+  /** A backup is the whole database (every module, key hash and the audit log): admin's alone. */
+  | 'backup:create'
+  /** The audit log: who did what, from where; admin's alone. */
+  | 'audit:read';
 
 /** Every role, most powerful first: what a JWT's role claim and an API key's role may name. */
 export const ROLES: readonly Role[] = ['admin', 'operator', 'deployer', 'sender', 'viewer'];

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { NodeServices } from '../node/services.ts';
 import type { StreamingSendOptions } from '../node/streaming-send.ts';
+import { traceparentOf } from './api-tracing.ts';
 import { principalOf } from './auth.ts';
 import { toApiError } from './error-reply.ts';
 import type { SseHub, SseStream } from './sse.ts';
@@ -34,6 +35,7 @@ export async function streamReplies(
   let sentWritten = false;
   const options: StreamingSendOptions = {
     principal: principalOf(request).id,
+    traceparent: traceparentOf(request),
     waitMs,
     signal: stop.signal,
     onSent: (ids) => {

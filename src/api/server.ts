@@ -1,10 +1,12 @@
 // The REST API as a Fastify instance, not yet listening: the node (or a test) decides where it listens.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import { readJsonBody } from './json-body.ts';
+import type { RequestTracer } from '../observability/tracing.ts';
+import { registerApiTracing } from './api-tracing.ts';
 import type { NodeServices } from '../node/services.ts';
 import { certificatePrincipals, readHttpsOptions, watchTlsFiles, type ApiTlsFiles, type ClientCertificateRule, type SecureContextTarget } from './api-tls.ts';
 import { registerAuth, type AuditAggregation, type AuthLimits } from './auth.ts';
@@ -12,20 +14,30 @@ import type { ApiKeyServices } from './api-key-services.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import type { RouteContext } from './context.ts';
 import { API_DEFAULTS } from './defaults.ts';
+import { MCP_DEFAULTS } from '../mcp/mcp-defaults.ts';
 import { clientErrorResponse, toApiError } from './error-reply.ts';
 import { agentControlRoutes } from './routes/agent-control.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { backupRoutes } from './routes/backup.ts';
+import { consoleRoutes, DEFAULT_CONSOLE_DIR } from './routes/console.ts';
+import type { BackupServices } from './backup-services.ts';
 import { agentLogRoutes } from './routes/agent-logs.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { SseHub } from './sse.ts';
+import type { ToolServices } from './tool-services.ts';
+import { toolRoutes } from './routes/tools.ts';
+import { stateRoutes } from './routes/state.ts';
+import type { StateServices } from './state-services.ts';
 
 export type HttpDurationLabels = 'method' | 'route' | 'status';
 
@@ -35,10 +47,20 @@ export interface ApiOptions {
   cluster?: ClusterServices;
   /** API key management for /api/v1/security/api-keys; without it those routes answer 503 UNAVAILABLE. */
   apiKeys?: ApiKeyServices;
+  /** The MCP servers for /api/v1/tools; without it that route answers 503 UNAVAILABLE. */
+  tools?: ToolServices;
+  /** The state backend for /api/v1/state; without it those routes answer 503 UNAVAILABLE. */
+  state?: StateServices;
+  /** The built web console served at /ui (build/console by default), or false for none. */
+  consoleDir?: string | false;
+  /** Online backups for GET /api/v1/backup; without it that route answers 503 UNAVAILABLE. */
+  backups?: BackupServices;
   /** A pino logger for requests and unexpected errors, or false for none. */
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
   metricsRegistry?: Registry;
+  /** A span per request (OpenTelemetry); absent when tracing is off. */
+  tracer?: RequestTracer;
   /** Observes each answered request, in seconds, labelled by method, route pattern and status. */
   httpDuration?: Histogram<HttpDurationLabels>;
   /** Largest request body (JSON or multipart module); see API_DEFAULTS.bodyLimitBytes. */
@@ -47,6 +69,10 @@ export interface ApiOptions {
   maxMessageBytes?: number;
   /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
   maxWaitMs?: number;
+  /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
+  mcpMaxInFlight?: number;
+  /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
+  mcpAllowedOrigins?: readonly string[];
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
   insecureNoAuth?: boolean;
   /** Per-principal budgets by role and failed authentications per source; see API_DEFAULTS.authLimits. */
@@ -76,7 +102,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   };
   const app = (
     options.logger
-      ? Fastify({ ...base, loggerInstance: options.logger, disableRequestLogging: true })
+      ? // No line per request (the access log is the audit log and the metrics); Fastify 5.8 moved the switch into
+        // a LogController and warns (FSTDEP023) at every start about the top-level `disableRequestLogging`.
+        Fastify({ ...base, loggerInstance: options.logger, logController: new LogController({ disableRequestLogging: true }) })
       : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 
@@ -134,6 +162,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     audit: options.auditAggregation,
     certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
   });
+  // After auth: a refused caller gets no span, so a forged sampled traceparent cannot make an anonymous
+  // flood cost spans and exports (unauthenticated work stays cheaper than authenticated work).
+  if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.tls) {
     const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
       loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),
@@ -157,9 +188,21 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(messageRoutes, context);
   app.register(conversationRoutes, context);
   app.register(deadLetterRoutes, context);
+  app.register(auditRoutes, context);
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });
   app.register(apiKeyRoutes, { apiKeys: options.apiKeys });
+  app.register(toolRoutes, { tools: options.tools });
+  app.register(mcpRoutes, {
+    services: options.services,
+    cluster: options.cluster,
+    maxInFlight: options.mcpMaxInFlight ?? MCP_DEFAULTS.maxInFlight,
+    allowedOrigins: options.mcpAllowedOrigins ?? [],
+    auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
+  });
+  app.register(stateRoutes, { state: options.state });
+  app.register(backupRoutes, { backups: options.backups, services: options.services });
   app.register(openApiRoutes);
+  if (options.consoleDir !== false) app.register(consoleRoutes, { dir: options.consoleDir ?? DEFAULT_CONSOLE_DIR });
   return app;
 }

@@ -7,6 +7,10 @@ import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
 export interface RequestOptions {
   body?: unknown;
+  /** A body of text sent as is with this content type (JSON lines), instead of `body` as JSON. */
+  text?: { content: string; type: string };
+  /** Told of the request body's bytes as they are handed to the connection (a large upload's progress). */
+  onUploadProgress?: (sent: number, total: number) => void;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
 }
@@ -45,6 +49,40 @@ export class ApiClient {
     return { status: response.status, body: body as T };
   }
 
+  /** The text of a streamed answer (JSON lines), chunk by chunk as it arrives. */
+  async *textStream(method: string, path: string, options: RequestOptions = {}, accept = 'application/x-ndjson'): AsyncGenerator<string> {
+    const response = await this.send(method, path, options, accept);
+    if (!response.ok) {
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      throw this.explain(toApiError(response.status, body));
+    }
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  /** A binary answer (a backup) as a fetch Response to stream from; an error answer throws as request() does. */
+  async download(path: string, options: RequestOptions = {}): Promise<Response> {
+    const response = await this.send('GET', path, options, 'application/octet-stream, application/json');
+    if (response.ok) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    throw this.explain(toApiError(response.status, body));
+  }
+
   /** Streams server-sent events until the server ends the stream or `signal` aborts it. */
   events(path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
     return this.eventStream('GET', path, options);
@@ -72,6 +110,21 @@ export class ApiClient {
     }
   }
 
+  /** The answer's body as a byte stream (a JSON-lines export); an error answer throws as request() does. */
+  async stream(path: string, options: RequestOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.send('GET', path, options, 'application/x-ndjson');
+    if (!response.ok) {
+      let body: unknown;
+      try {
+        body = JSON.parse(await response.text());
+      } catch {
+        body = undefined;
+      }
+      throw this.explain(toApiError(response.status, body));
+    }
+    return (response.body ?? Readable.from([])) as unknown as AsyncIterable<Uint8Array>;
+  }
+
   /** A 401 when we sent no key at all is most often a missing key, not a wrong one: say where keys come from. */
   private explain(error: ApiError): ApiError {
     if (error.status !== 401 || this.apiKey || this.tls?.cert) return error;
@@ -91,10 +144,16 @@ export class ApiClient {
     const headers: Record<string, string> = { accept };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (options.text !== undefined) headers['content-type'] = options.text.type;
+    const body = options.text !== undefined ? options.text.content : options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
       // Node 20's fetch takes no CA or client certificate without the undici package: node:https does.
       if (this.tls && url.protocol === 'https:') return await httpsFetch(url, { method, headers, body, signal: options.signal }, this.tls);
+      if (body !== undefined && options.onUploadProgress) {
+        const bytes = Buffer.from(body, 'utf8');
+        headers['content-length'] = String(bytes.length);
+        return await fetch(url, { method, headers, body: chunked(bytes, options.onUploadProgress), signal: options.signal, duplex: 'half' } as RequestInit);
+      }
       return await fetch(url, { method, headers, body, signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -105,6 +164,25 @@ export class ApiClient {
       throw new CliError(`cannot reach the server at ${this.server} (is a node running? start one with: npm start)`);
     }
   }
+}
+
+/** UPLOAD_CHUNK_BYTES at a time, reporting each as it is pulled by the connection. */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
+function chunked(bytes: Buffer, onProgress: (sent: number, total: number) => void): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(bytes.length, offset + UPLOAD_CHUNK_BYTES);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      onProgress(offset, bytes.length);
+    },
+  });
 }
 
 function toApiError(status: number, body: unknown): ApiError {

@@ -3,11 +3,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './cli-error.ts';
 import { registerAgentCommands } from './commands/agents.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerClusterCommands } from './commands/cluster.ts';
 import { registerConversationCommands } from './commands/conversation.ts';
+import { registerMcpCommands } from './commands/mcp.ts';
 import { registerMessageCommands } from './commands/message.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { loadRunServer, registerServerCommands } from './commands/server.ts';
+import { registerToolCommands } from './commands/tools.ts';
+import { registerStateCommands } from './commands/state.ts';
 import type { CliContext } from './context.ts';
 import { withExamples } from './context.ts';
 import { CLI_DEFAULTS } from './globals.ts';
@@ -39,6 +44,11 @@ export function buildProgram(context: CliContext): Command {
   registerMessageCommands(program, context);
   registerConversationCommands(program, context);
   registerQueueCommands(program, context);
+  registerToolCommands(program, context);
+  registerStateCommands(program, context);
+  registerMcpCommands(program, context);
+  registerBackupCommands(program, context);
+  registerAuditCommands(program, context);
   return program;
 }
 

@@ -32,6 +32,9 @@ import { formatJoinToken, JoinTokenStore } from './pki/join-token.ts';
 import { ensureNodeTls, type NodeTls } from './pki/node-tls.ts';
 import { loadCa, watchTlsMaterial } from './pki/tls-files.ts';
 import { RoutingLinks } from './routing/routing-links.ts';
+import { ROUTING_PROTOCOL_VERSION } from './routing/frames.ts';
+import { protocolCompatible, protocolRefusal } from './routing/protocol-compat.ts';
+import { isDraining, memberProtocol, PLACEMENT_TAGS } from './placement/candidates.ts';
 import { routingSettingsFrom } from './routing/routing-settings.ts';
 
 /** Defaults of the cluster layer that are not operator settings, each with its reason. */
@@ -116,6 +119,8 @@ export class ClusterService {
   private readonly lastSeen = new Map<string, { member: Member; at: number }>();
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** This node's tags as last announced (draining changes them). */
+  private tags: Record<string, string>;
 
   private constructor(
     private readonly options: ClusterServiceOptions,
@@ -144,15 +149,19 @@ export class ClusterService {
       info: (m) => logger.info({ layer: 'gossip' }, m),
       warn: (m) => logger.warn({ layer: 'gossip' }, m),
     };
+    this.tags = tagsOf(config, options.version, tls ? formatHostPort(transport.localAddress) : undefined, this.startedAt);
     this.membership = new Membership({
       config: membershipConfigFrom(config.gossip),
       name: nodeId,
-      meta: encodeTags(tagsOf(config, options.version, tls ? formatHostPort(transport.localAddress) : undefined)),
+      meta: encodeTags(this.tags),
       transport: this.counting,
       clock: systemClock,
       random: Math.random,
       logger: membershipLogger,
-      events: { onStateChange: (member, previous) => this.memberChanged(member, previous) },
+      events: {
+        onStateChange: (member, previous) => this.memberChanged(member, previous),
+        onUpdate: (member) => this.memberUpdated(member),
+      },
       delegate: {
         notifyMessage: (payload) => {
           if (payload[0] !== CAXTON_MAGIC) return;
@@ -196,6 +205,7 @@ export class ClusterService {
         },
         settings: routingSettingsFrom(config.routing),
         logger: routingLogger,
+        softwareVersion: options.version,
       });
       const routing = this.routing;
       transport.onForeignStream(0x16, (socket, head) => routing.acceptSocket(socket, head));
@@ -371,6 +381,24 @@ export class ClusterService {
     return formatJoinToken({ caFingerprint: certificateFingerprint(this.tls.material.caPem), secret });
   }
 
+  get draining(): boolean {
+    return this.tags[PLACEMENT_TAGS.draining] === '1';
+  }
+
+  /**
+   * Announces (or clears) `draining` in this node's gossip meta: every node's placement then skips it
+   * (placement/candidates.ts). Spreads like any meta change, with a higher incarnation.
+   */
+  setDraining(on: boolean): void {
+    if (on === this.draining) return;
+    const next = { ...this.tags };
+    if (on) next[PLACEMENT_TAGS.draining] = '1';
+    else delete next[PLACEMENT_TAGS.draining];
+    this.membership.updateMeta(encodeTags(next));
+    this.tags = next;
+    this.options.logger.info({ draining: on }, on ? 'draining: placement skips this node' : 'draining cleared: placement may choose this node again');
+  }
+
   /** Graceful leave (others see us `left`), then the gossip port closes. Idempotent. */
   stop(leave = true): Promise<void> {
     this.stopping ??= (async () => {
@@ -393,6 +421,21 @@ export class ClusterService {
     return this.stopping;
   }
 
+  /** A member's meta changed (a drain starts or ends there): logged, and published like a state change. */
+  private memberUpdated(member: Member): void {
+    this.lastSeen.set(member.name, { member, at: Date.now() });
+    if (member.name === this.membership.name) return;
+    const tags = decodeTags(member.meta);
+    this.options.logger.info({ member: member.name, draining: isDraining({ tags }), version: tags.caxton ?? null }, 'member tags changed');
+    this.options.onMemberEvent?.({
+      id: member.name,
+      address: formatHostPort({ host: member.address, port: member.port }),
+      state: member.state,
+      previous: member.state,
+      version: tags.caxton ?? null,
+    });
+  }
+
   private memberChanged(member: Member, previous: NodeState | undefined): void {
     this.lastSeen.set(member.name, { member, at: Date.now() });
     const alive = this.membership.liveMembers().length;
@@ -407,6 +450,15 @@ export class ClusterService {
       previous: previous ?? null,
       version: tags.caxton ?? null,
     };
+    if (member.name !== this.membership.name && member.state === 'alive' && previous !== 'alive' && tags.caxton !== undefined) {
+      const protocol = memberProtocol({ tags });
+      if (!protocolCompatible(protocol, ROUTING_PROTOCOL_VERSION)) {
+        this.options.logger.warn(
+          { member: member.name, member_version: tags.caxton, member_protocol: protocol, protocol: ROUTING_PROTOCOL_VERSION, version: this.options.version },
+          `member '${member.name}' (Caxton ${tags.caxton}) is incompatible: ${protocolRefusal(protocol, ROUTING_PROTOCOL_VERSION)}; it gets no agents and its routing links are refused`,
+        );
+      }
+    }
     if (member.name !== this.membership.name || previous !== undefined) {
       const level = member.state === 'suspect' ? 'debug' : 'info';
       this.options.logger[level]({ member: event.id, address: event.address, state: event.state, previous: event.previous }, 'member changed');
@@ -415,9 +467,17 @@ export class ClusterService {
   }
 }
 
-function tagsOf(config: Config, version: string, route: string | undefined): Record<string, string> {
+function tagsOf(config: Config, version: string, route: string | undefined, startedAt: number): Record<string, string> {
   // `route`: routing links are accepted on the gossip port; announced only when this node can accept them.
-  return { caxton: version, api: config.api.addr, ...(route ? { route } : {}) };
+  // `proto`: the routing protocol version (rolling upgrades check it); `started`: this process's start (ms
+  // since the epoch), so `cluster upgrade` tells a restarted node from the one it drained.
+  return {
+    caxton: version,
+    api: config.api.addr,
+    ...(route ? { route } : {}),
+    [PLACEMENT_TAGS.protocol]: String(ROUTING_PROTOCOL_VERSION),
+    started: String(startedAt),
+  };
 }
 
 /**

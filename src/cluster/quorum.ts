@@ -12,8 +12,12 @@ export interface QuorumView {
 
 export class QuorumTracker {
   private largestSeen = 0;
+  /** --bootstrap-expect until the first graceful leave: from then on the cluster is what the operator left. */
+  private bootstrapExpect: number;
 
-  constructor(private readonly bootstrapExpect: number) {}
+  constructor(bootstrapExpect: number) {
+    this.bootstrapExpect = bootstrapExpect;
+  }
 
   /** Called with the current alive count after every membership change. */
   observe(alive: number): void {
@@ -23,6 +27,8 @@ export class QuorumTracker {
   /** A member left on purpose: the cluster is now as large as what is alive. */
   gracefulLeave(alive: number): void {
     this.largestSeen = alive;
+    // Else a 3-node cluster started with --bootstrap-expect 3 would go read-only after two nodes left on purpose.
+    this.bootstrapExpect = 0;
   }
 
   view(alive: number): QuorumView {

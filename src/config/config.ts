@@ -164,6 +164,13 @@ export function fromText(kind: Field['kind'], text: string): unknown {
         .filter((item) => item !== '');
     case 'string':
       return trimmed;
+    case 'json':
+      // A structured key (mcp.servers) given in an env var or flag: JSON text; left as text when it is not.
+      try {
+        return JSON.parse(trimmed) as unknown;
+      } catch {
+        return text;
+      }
   }
 }
 
@@ -177,6 +184,9 @@ function checkAcrossKeys(config: ConfigDefaults): void {
         'auth.insecure_no_auth',
       );
     }
+  }
+  if (config.state.backend === 'postgres' && config.state.postgres_url === undefined) {
+    throw new ConfigError('state.backend: postgres needs state.postgres_url (postgres://user:password@host:port/db)', 'state.backend');
   }
   if (config.gossip.probe_timeout_ms >= config.gossip.probe_interval_ms) {
     throw new ConfigError(

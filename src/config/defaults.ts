@@ -3,6 +3,7 @@
 // Other layers read them from the loaded Config, never from here, so an operator's override always applies.
 
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+import type { McpServerConfig } from './mcp-servers.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -77,6 +78,19 @@ export const DEFAULTS = {
     audit_groups_max: 10_000,
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
+    /**
+     * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
+     * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
+     * clients use and keeps the memory to a few MB.
+     */
+    mcp_max_in_flight: 256,
+    /**
+     * Browser origins (scheme://host[:port]) allowed to call /mcp. A request with an Origin header not listed
+     * is refused (403), as the MCP spec asks, against DNS rebinding: a page that makes its own name resolve to
+     * 127.0.0.1 is same-origin with a local node, and a browser may present a client certificate by itself.
+     * MCP clients outside a browser send no Origin. Empty: no browser at all.
+     */
+    mcp_allowed_origins: [] as string[],
     /**
      * PEM certificate (chain) and private key: set both to serve the API over HTTPS. Unset: plain HTTP, which is
      * what a loopback-only node needs. Both files are watched: a renewed pair applies to new connections
@@ -164,6 +178,19 @@ export const DEFAULTS = {
      * its routing certificate from the node it joins through. Used once, when the data dir has no TLS material.
      */
     token: undefined as string | undefined,
+    /**
+     * After a drain (`caxton node drain`, `cluster leave`, SIGTERM) has handed its agents over, the node keeps
+     * forwarding what still reaches it for them this long before it reports done (and, leaving, stops): the
+     * registry's convergence goal is 2 s, after which peers send to the new owners directly, and replies to
+     * clients relayed through this node get home. 0 skips it (a message still on its way is then answered
+     * `failure`).
+     */
+    drain_linger_ms: 3000,
+    /**
+     * Agents handed over at once by a drain: each is one request to its new owner (a deploy there). 32 keeps
+     * a 1,000-agent drain to seconds without queueing hundreds of deploys on one peer.
+     */
+    drain_concurrency: 32,
   },
   routing: {
     /**
@@ -257,6 +284,26 @@ export const DEFAULTS = {
      * down) cannot bring the agent back through push-pull; Serf keeps left members' tombstones as long (24 h).
      */
     tombstone_ttl_ms: 24 * HOUR,
+  },
+  failover: {
+    /**
+     * Ownership is checked again this often even when nothing changed (a take-over whose module fetch failed,
+     * a record that arrived by push-pull): the spec's 5 s budget from a death to the agent answering holds
+     * with room, and a check is one pass over the registry (~10 ms per 100,000 records).
+     */
+    check_interval_ms: 1 * SECOND,
+    /**
+     * Bytes of other nodes' modules held in memory, ready for a take-over: a dead node's modules are gone
+     * with it, so the node that would take over an agent fetches its module while the owner is alive.
+     * Modules are shared by sha256 (ten thousand agents of one module hold it once); 256 MiB is 16 modules
+     * of the largest size (agents.max_module_bytes). Beyond it the least recently wanted go first, and those
+     * agents' take-over fetches the module from any live node that has it, or waits.
+     */
+    standby_module_bytes: 256 * MiB,
+    /** Agents started at once by a take-over: each start instruments or reuses a module; 8 keeps the event loop answering. */
+    take_over_concurrency: 8,
+    /** A module fetch from a peer (one round trip of up to agents.max_module_bytes on a LAN) slower than this is tried elsewhere. */
+    module_fetch_timeout_ms: 10 * SECOND,
   },
   agents: {
     /** 256 × 64 KiB = 16 MiB (agent-abi.md): room for real agents, 10,000 of them still fit in RAM when idle. */
@@ -398,14 +445,107 @@ export const DEFAULTS = {
      * which costs ~3 µs per message (about 30% of a core at 100k msg/s, measured). `off` keeps none.
      */
     conversation_log: 'tracked' as 'all' | 'tracked' | 'off',
+    /**
+     * Where the state tool keeps agents' values. `sqlite`: the node's own database, fastest (~µs) but local to
+     * the node, so an agent moved to another node starts with empty state. `postgres`: one database shared by
+     * the cluster (state.postgres_url), so an agent's state is the same whichever node runs it.
+     */
+    backend: 'sqlite' as 'sqlite' | 'postgres',
+    /** postgres://user:password@host:port/db of the shared state database; required with backend postgres. Secret. */
+    postgres_url: undefined as string | undefined,
+    /**
+     * Connections one node holds to PostgreSQL: calls beyond it wait for a free one. 10 is pg's default and,
+     * over 10 nodes, 100 connections (PostgreSQL's default max_connections); raise it with the server's limit.
+     */
+    postgres_pool_max: 10,
+    /** A connection attempt to PostgreSQL slower than this fails the call (UNAVAILABLE) instead of hanging it. */
+    postgres_connect_timeout_ms: 5 * SECOND,
+  },
+  mcp: {
+    /**
+     * The MCP servers this node's agents may be granted (src/config/mcp-servers.ts): none by default, since
+     * a server is a program or a URL the operator chooses. Started on first call, shared by the node's agents.
+     */
+    servers: {} as Record<string, McpServerConfig>,
+    /**
+     * A tool call's deadline (a server entry's `timeout_ms` overrides it): 30 s, the MCP SDK's own default,
+     * leaves a slow search or fetch time to finish and still frees the agent's call slot when a server hangs.
+     */
+    call_timeout_ms: 30 * SECOND,
+    /**
+     * The largest CallToolResult passed to an agent, as JSON bytes. It arrives as the content of a message, so
+     * the message limit (1 MiB) is its natural size; a larger answer fails TOO_LARGE. A stdio line or an HTTP
+     * response beyond it (plus framing) closes that connection rather than being buffered whole.
+     */
+    max_result_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+    /**
+     * Calls in flight to one server: a stdio server is one process reading one pipe, so more only queue
+     * inside it; 64 keeps a slow server from holding unbounded requests. Beyond it a call fails QUOTA_EXCEEDED.
+     */
+    max_calls_per_server: 64,
+    /**
+     * Calls in flight per agent across all servers: 16 lets an agent fan out, and keeps one agent from taking
+     * every slot of a shared server from the others. Beyond it a call fails QUOTA_EXCEEDED.
+     */
+    max_calls_per_agent: 16,
+    /** Starting a server (spawn + MCP initialize + tools/list): npx may download a package on first run. */
+    start_timeout_ms: 30 * SECOND,
+    /**
+     * Wait before starting a server again after it exited or failed to start, doubled per consecutive failure
+     * up to restart_backoff_max_ms: a crashing server costs at most a start every 30 s, not a fork loop.
+     */
+    restart_backoff_ms: 250,
+    restart_backoff_max_ms: 30 * SECOND,
+  },
+  backup: {
+    /**
+     * Scheduled backups of the database (an online copy, as `caxton backup create` takes): 0 = none. Off by
+     * default because each copy is the size of the database and where to keep it is the operator's choice;
+     * 3,600,000 (hourly) is a common setting.
+     */
+    interval_ms: 0,
+    /** Scheduled backups kept in backup.dir, the oldest deleted past it: a day of hourly backups. */
+    keep: 24,
+    /**
+     * Unset: <data_dir>/backups. A directory on another disk survives the loss of the data dir's, which a
+     * backup is for.
+     */
+    dir: undefined as string | undefined,
   },
   log: {
     /** info: start-up, membership and lifecycle events; nothing per message. */
     level: 'info' as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent',
+    /**
+     * auto: one readable line per event (time, level, message, fields) when stdout is a terminal, JSON lines
+     * otherwise, which is what log shippers, `jq` and the tests read. json and pretty force one or the other.
+     */
+    format: 'auto' as 'auto' | 'json' | 'pretty',
   },
   metrics: {
     /** Process metrics (CPU, memory, event-loop lag, GC) next to Caxton's: what an operator checks first. */
     process_metrics: true,
+  },
+  telemetry: {
+    /**
+     * Where OpenTelemetry spans are sent (OTLP/HTTP, JSON), e.g. http://127.0.0.1:4318/v1/traces; a URL without
+     * a path gets /v1/traces. Unset: no tracing at all, and no cost beyond one test per message.
+     */
+    otlp_endpoint: undefined as string | undefined,
+    /**
+     * Share of new traces recorded (0..1). A trace a client starts with a sampled `traceparent` is always
+     * recorded. 0.01: at 100k msg/s every span would cost more than routing (a sampled span ~4 µs, see
+     * docs/operations.md) and flood the collector; one trace in a hundred still shows every path.
+     */
+    sampling_ratio: 0.01 as number,
+    /** The `service.name` of the spans: one name for every node of a cluster, told apart by service.instance.id. */
+    service_name: 'caxton',
+    /**
+     * Finished spans waiting for export; past it new spans are dropped, never memory grown. 2,048 is the
+     * OpenTelemetry default: ~2 MB, a few seconds of sampled traffic while a collector is slow.
+     */
+    max_queued_spans: 2048,
+    /** How often a batch of spans is sent: 1 s keeps traces nearly live at one request per second. */
+    export_interval_ms: 1000,
   },
 };
 

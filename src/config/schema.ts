@@ -3,9 +3,10 @@
 import { z } from 'zod';
 import { DEFAULT_GOSSIP_PORT, type ConfigDefaults } from './defaults.ts';
 import { parseHostPort } from './host-port.ts';
+import { mcpServersSchema } from './mcp-servers.ts';
 
 /** How a value written as a string (env var, CLI flag) is read. */
-export type FieldKind = 'string' | 'integer' | 'boolean' | 'list';
+export type FieldKind = 'string' | 'integer' | 'boolean' | 'list' | 'json';
 
 export interface Field {
   kind: FieldKind;
@@ -30,6 +31,28 @@ const agentWorkers = (): z.ZodType =>
 const bool = (): z.ZodType => z.boolean({ error: 'expected true or false' });
 const text = (): z.ZodType => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 const optionalText = (): z.ZodType => text().optional();
+
+/** An http(s) URL (an OTLP collector). */
+const httpUrl = () =>
+  z.string({ error: 'expected an http(s) URL' }).refine(
+    (s) => {
+      try {
+        const url = new URL(s);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `expected an http(s) URL such as http://127.0.0.1:4318/v1/traces, got '${String(issue.input)}'` },
+  );
+
+/** A fraction from 0 to 1, written as a number or (env, flags) as its text. */
+const ratio = (): z.ZodType =>
+  z
+    .union([z.number(), z.string().regex(/^\s*\d*\.?\d+\s*$/, { error: 'expected a number from 0 to 1' }).transform(Number)], {
+      error: 'expected a number from 0 to 1',
+    })
+    .pipe(z.number().min(0, { error: 'expected a number from 0 to 1' }).max(1, { error: 'expected a number from 0 to 1' }));
 
 const hostPort = (): z.ZodType =>
   z
@@ -115,6 +138,13 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_denials_per_window: field('integer', nonNegativeInt()),
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    mcp_max_in_flight: field('integer', positiveInt()),
+    mcp_allowed_origins: field(
+      'list',
+      z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin, scheme://host[:port]' }), {
+        error: 'expected a list of origins (scheme://host[:port])',
+      }),
+    ),
     tls_cert: field('string', optionalText()),
     tls_key: field('string', optionalText()),
     tls_client_ca: field('string', optionalText()),
@@ -149,6 +179,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       z.int({ error: 'expected an integer of at least 1000' }).min(1000, { error: 'expected at least 1000 (RFC 6762: at most one query per second)' }),
     ),
     token: field('string', optionalText(), true),
+    drain_linger_ms: field('integer', nonNegativeInt()),
+    drain_concurrency: field('integer', positiveInt()),
   },
   routing: {
     tls_dir: field('string', optionalText()),
@@ -185,6 +217,12 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   registry: {
     max_records: field('integer', positiveInt()),
     tombstone_ttl_ms: field('integer', positiveInt()),
+  },
+  failover: {
+    check_interval_ms: field('integer', positiveInt()),
+    standby_module_bytes: field('integer', nonNegativeInt()),
+    take_over_concurrency: field('integer', positiveInt()),
+    module_fetch_timeout_ms: field('integer', positiveInt()),
   },
   agents: {
     // 65536 pages = 4 GiB, the whole wasm32 address space.
@@ -234,6 +272,30 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
       'string',
       z.enum(['all', 'tracked', 'off'], { error: 'expected one of all, tracked, off' }),
     ),
+    backend: field('string', z.enum(['sqlite', 'postgres'], { error: 'expected sqlite or postgres' })),
+    postgres_url: field(
+      'string',
+      z.string({ error: 'expected a postgres:// URL' }).regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' }).optional(),
+      true,
+    ),
+    postgres_pool_max: field('integer', positiveInt()),
+    postgres_connect_timeout_ms: field('integer', positiveInt()),
+  },
+  mcp: {
+    // Secret: env and headers carry the servers' tokens.
+    servers: field('json', mcpServersSchema, true),
+    call_timeout_ms: field('integer', positiveInt()),
+    max_result_bytes: field('integer', positiveInt()),
+    max_calls_per_server: field('integer', positiveInt()),
+    max_calls_per_agent: field('integer', positiveInt()),
+    start_timeout_ms: field('integer', positiveInt()),
+    restart_backoff_ms: field('integer', positiveInt()),
+    restart_backoff_max_ms: field('integer', positiveInt()),
+  },
+  backup: {
+    interval_ms: field('integer', nonNegativeInt()),
+    keep: field('integer', positiveInt()),
+    dir: field('string', optionalText()),
   },
   log: {
     level: field(
@@ -242,9 +304,17 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
         error: 'expected one of trace, debug, info, warn, error, fatal, silent',
       }),
     ),
+    format: field('string', z.enum(['auto', 'json', 'pretty'], { error: 'expected one of auto, json, pretty' })),
   },
   metrics: {
     process_metrics: field('boolean', bool()),
+  },
+  telemetry: {
+    otlp_endpoint: field('string', httpUrl().optional()),
+    sampling_ratio: field('string', ratio()),
+    service_name: field('string', text()),
+    max_queued_spans: field('integer', positiveInt()),
+    export_interval_ms: field('integer', positiveInt()),
   },
 };
 

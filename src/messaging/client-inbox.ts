@@ -18,6 +18,11 @@ export interface ExpectOptions {
   onReply?: (reply: AclMessage) => void;
   /** Ends the wait early (client went away), resolving with what arrived so far. */
   signal?: AbortSignal;
+  /**
+   * The node each receiver is on when the message is routed (undefined: this node): a receiver whose node
+   * is declared dead before it answered is answered `failure` by failNode().
+   */
+  nodeOf?: (receiver: string) => string | undefined;
 }
 
 interface Wait {
@@ -27,6 +32,8 @@ interface Wait {
   /** Receivers that have not answered yet. */
   readonly pending: Set<string>;
   readonly replies: AclMessage[];
+  /** Receivers on other nodes, by node, as routed. */
+  readonly nodes: Map<string, string> | undefined;
   readonly onReply: ((reply: AclMessage) => void) | undefined;
   readonly resolve: (replies: AclMessage[]) => void;
   cancelTimer: () => void;
@@ -69,6 +76,7 @@ export class ClientInbox implements ClientReplies {
         replyKey: replyKeyOf(sent),
         pending: new Set(receivers),
         replies: [],
+        nodes: nodesOf(receivers, options.nodeOf),
         onReply: options.onReply,
         resolve,
         cancelTimer: noop,
@@ -112,6 +120,25 @@ export class ClientInbox implements ClientReplies {
     return taken;
   }
 
+  /**
+   * A node was declared dead: every receiver on it that has not answered a wait gets `failureOf` delivered as
+   * its answer (a message its link acknowledged may have died in its mailbox; the client must not wait in
+   * silence). Returns how many answers were made.
+   */
+  failNode(node: string, failureOf: (sent: AclMessage, receiver: string) => AclMessage): number {
+    const answers: [string, AclMessage][] = [];
+    for (const byConversation of this.#waits.values()) {
+      for (const waits of byConversation.values()) {
+        for (const wait of waits) {
+          if (!wait.nodes) continue;
+          for (const receiver of wait.pending) if (wait.nodes.get(receiver) === node) answers.push([wait.client, failureOf(wait.sent, receiver)]);
+        }
+      }
+    }
+    for (const [client, reply] of answers) this.deliver(reply, client);
+    return answers.length;
+  }
+
   /** Ends every wait with what arrived (node shutdown). */
   close(): void {
     for (const byConversation of [...this.#waits.values()]) {
@@ -146,4 +173,14 @@ export class ClientInbox implements ClientReplies {
     wait.detachSignal();
     wait.resolve(wait.replies);
   }
+}
+
+function nodesOf(receivers: readonly string[], nodeOf: ((receiver: string) => string | undefined) | undefined): Map<string, string> | undefined {
+  if (!nodeOf) return undefined;
+  let out: Map<string, string> | undefined;
+  for (const receiver of receivers) {
+    const node = nodeOf(receiver);
+    if (node !== undefined) (out ??= new Map()).set(receiver, node);
+  }
+  return out;
 }

@@ -24,7 +24,9 @@ export type HostErrorCode =
   /** A peer sent a message whose sender is not one of its agents or clients. */
   | 'SENDER_REFUSED'
   /** The agent worker thread holding the message was replaced (stuck or crashed) before the agent took it. */
-  | 'WORKER_RESTARTED';
+  | 'WORKER_RESTARTED'
+  /** The receiver's node took the message and was declared dead before the receiver answered. */
+  | 'NODE_FAILED';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(
@@ -43,6 +45,8 @@ export function hostReply(
     conversation_id: original.conversation_id,
     in_reply_to: replyKeyOf(original),
     ...(original.protocol ? { protocol: original.protocol } : {}),
+    // The host's answer belongs to the trace of what it answers (set only when that is traced).
+    ...(original.trace_context ? { trace_context: original.trace_context } : {}),
     message_id: randomUUID(),
   };
 }

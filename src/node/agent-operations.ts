@@ -8,7 +8,7 @@ import { CaxtonError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../state/module-store.ts';
 import type { AgentService } from './agent-service.ts';
-import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpecInput } from './services.ts';
+import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpec, AgentSpecInput } from './services.ts';
 
 /** Requests between nodes: what the routing links offer (src/cluster/routing). */
 export interface PeerRpc {
@@ -38,6 +38,12 @@ export interface AgentOperationsOptions {
   liveNodes(): readonly string[];
   rpc: PeerRpc | undefined;
   logger: Logger;
+  /** Told when a draining node handed `name` to this node (peer routing then accepts its forwards). */
+  onAdopted?: (name: string, from: string) => void;
+  /** True for a node declared dead or left: its agents (waiting, unplaced) are deleted from the registry here. */
+  isGone?(node: string): boolean;
+  /** Writes the tombstone of an agent whose node is gone (the registry's withdraw). */
+  forget?(name: string): void;
 }
 
 /** Defaults of cluster-wide agent operations, each with its reason. */
@@ -57,6 +63,11 @@ interface DeployRequest {
   spec: AgentSpecInput;
   sha256: string;
   origin: string;
+}
+
+interface AdoptRequest extends DeployRequest {
+  version: number;
+  state: 'running' | 'stopped';
 }
 
 export class AgentOperations {
@@ -82,6 +93,7 @@ export class AgentOperations {
       this.#localInfo(name);
       return this.#o.local.logs(name, Number(body.afterSeq ?? 0), Math.min(1000, Number(body.limit ?? 100)));
     });
+    serve('agent.adopt', (from, body: AdoptRequest) => this.#adoptHere(from, body));
     serve('module.get', (_from, body: { sha256: string }) => this.#moduleBytes(text(body?.sha256, 'sha256')));
   }
 
@@ -132,6 +144,13 @@ export class AgentOperations {
   async delete(name: string): Promise<void> {
     const node = this.#ownerOfExisting(name);
     if (node === this.#o.nodeId) return this.#o.agents.delete(name);
+    // An agent of a dead node (a pinned one waiting, unplaced) cannot be asked of its node: the deletion is
+    // written to the registry from here, so it is not taken over and its name is free again.
+    if (this.#o.isGone?.(node) && this.#o.forget) {
+      this.#o.forget(name);
+      this.#o.logger.info({ agent: name, node }, 'agent of a gone node deleted from the registry');
+      return;
+    }
     await this.#call<boolean>(node, 'agent.delete', { name }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
@@ -156,6 +175,16 @@ export class AgentOperations {
     return this.#call<AgentLogLine[]>(node, 'agent.logs', { name, afterSeq, limit }, AGENT_OPERATIONS_DEFAULTS.requestTimeoutMs);
   }
 
+  /**
+   * Hands an agent of this (draining) node to `node`: it is deployed there with the same spec, module and
+   * version, fetching the module from here when it lacks it. Resolves with the agent as `node` runs it.
+   */
+  async handOver(node: string, record: { spec: AgentSpecInput; module: Uint8Array; version: number; state: 'running' | 'stopped' }): Promise<AgentInfo> {
+    const sha256 = this.#offer(record.module);
+    const body: AdoptRequest = { spec: record.spec, sha256, origin: this.#o.nodeId, version: record.version, state: record.state };
+    return this.#call<AgentInfo>(node, 'agent.adopt', body, AGENT_OPERATIONS_DEFAULTS.deployTimeoutMs);
+  }
+
   /** This node when it runs the agent (the runtime knows before the registry does), else the registry's answer. */
   #ownerOfExisting(name: string): string {
     if (this.#o.local.has(name)) return this.#o.nodeId;
@@ -172,6 +201,19 @@ export class AgentOperations {
   async #deployHere(origin: string, body: DeployRequest): Promise<AgentInfo> {
     const module = await this.#module(text(body?.sha256, 'sha256'), origin);
     return this.#o.agents.deploy(body.spec, module);
+  }
+
+  async #adoptHere(origin: string, body: AdoptRequest): Promise<AgentInfo> {
+    const module = await this.#module(text(body?.sha256, 'sha256'), origin);
+    const version = Number(body.version);
+    if (!Number.isInteger(version) || version < 1) throw new CaxtonError('INVALID_ARGUMENT', 'version: expected a positive integer', { field: 'version' });
+    // A name already running here is not adopted a second time: the drain then tries the next node.
+    if (this.#o.local.has(text(body.spec?.name, 'spec.name'))) {
+      throw new CaxtonError('CONFLICT', `agent "${body.spec.name}" already exists on node "${this.#o.nodeId}"`, { name: body.spec.name });
+    }
+    // Recorded first: while it starts here, the copy on `origin` still answers, and those answers are accepted.
+    this.#o.onAdopted?.(body.spec.name, origin);
+    return this.#o.agents.adopt(body.spec as AgentSpec, module, version, body.state === 'stopped');
   }
 
   async #upgradeHere(origin: string, body: DeployRequest & { name: string }): Promise<AgentInfo> {

@@ -65,6 +65,36 @@ export class AgentService {
   }
 
   /**
+   * The stored agent as a hand-over sends it: spec, module, version and whether it was stopped; undefined
+   * when it is not stored here or its module is gone.
+   */
+  handoverRecord(name: string): { spec: AgentSpec; module: Uint8Array; sha256: string; version: number; state: 'running' | 'stopped' } | undefined {
+    const stored = this.#o.state.agents.get(name);
+    if (!stored) return undefined;
+    const module = this.#o.state.modules.get(stored.module_sha256);
+    if (!module) return undefined;
+    return { spec: stored.spec, module, sha256: stored.module_sha256, version: stored.version, state: stored.state === 'stopped' ? 'stopped' : 'running' };
+  }
+
+  /** True while a deploy, upgrade or delete of `name` runs (a hand-over waits for it). */
+  isBusy(name: string): boolean {
+    return this.#busy.has(name);
+  }
+
+  /**
+   * Forgets a handed-over agent's stored record here (its new owner stores it now). The directory and the
+   * registry are the caller's: a delete would publish a tombstone over the new owner's record.
+   */
+  forgetHandedOver(name: string): void {
+    this.#o.state.agents.delete(name);
+  }
+
+  /** Drops stored modules no agent uses any more (once after a drain, not per agent). */
+  pruneModules(): void {
+    this.#o.state.modules.pruneUnused();
+  }
+
+  /**
    * Deploys many agents at once (tens of thousands of one module, say): the same checks and runtime start as
    * deploy, but each distinct module is stored once and all agent rows are written in one transaction,
    * which is what makes 100,000 deploys take seconds instead of a minute. Per agent, the result is its
@@ -210,6 +240,46 @@ export class AgentService {
         this.#o.logger.error({ agent: stored.name, err: error }, 'agent could not be restored');
       }
     }
+  }
+
+  /**
+   * Starts here an agent another node ran (failover: its node died), from its registry record: the same
+   * spec, version and module, in the state it had (a stopped agent comes back stopped). The spec was checked
+   * where it was deployed and the module's bytes match the sha256 the cluster agreed on, so neither this
+   * node's deploy ceilings nor its pin check apply: a pin stays in the spec, so the pinned node gets the
+   * agent back when it returns. A name already running here is left alone.
+   */
+  async adopt(spec: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
+    return this.#exclusive(spec.name, async () => {
+      if (this.#o.runtime.has(spec.name)) return this.#o.runtime.info(spec.name);
+      const sha256 = this.#o.state.modules.put(module);
+      try {
+        await this.#o.runtime.start(spec, sha256, version, module);
+        if (stopped) await this.#o.runtime.stop(spec.name);
+        this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state: stopped ? 'stopped' : 'running', version });
+      } catch (error) {
+        if (this.#o.runtime.has(spec.name)) await this.#o.runtime.remove(spec.name);
+        this.#o.state.modules.pruneUnused();
+        throw error;
+      }
+      this.#o.directory.upsert(spec.name, this.#o.nodeId, spec.capabilities);
+      this.#o.logger.info({ agent: spec.name, sha256, version }, 'agent taken over');
+      return this.#o.runtime.info(spec.name);
+    });
+  }
+
+  /**
+   * Stops and forgets the copy of an agent that runs on another node too and is kept there (after a
+   * partition heals). The caller has already pointed the directory at the keeper, so new messages go there;
+   * what the mailbox holds is handled before the copy stops. Not a delete: the agent lives on.
+   */
+  async relinquish(name: string): Promise<void> {
+    await this.#exclusive(name, async () => {
+      if (this.#o.runtime.has(name)) await this.#o.runtime.remove(name);
+      this.#o.state.agents.delete(name);
+      this.#o.state.modules.pruneUnused();
+      this.#o.logger.info({ agent: name }, 'duplicate copy of the agent stopped; it runs on its keeper');
+    });
   }
 
   /** Remembers a runtime state change that must survive a restart (stopped, failed, running again). */

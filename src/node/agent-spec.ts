@@ -58,6 +58,10 @@ export function normalizeAgentSpec(input: AgentSpecInput, defaults: AgentLimits,
     if (typeof input.node !== 'string' || input.node.length === 0) throw invalidArgument('node', 'node: a node id');
     spec.node = input.node;
   }
+  if (input.failover !== undefined) {
+    if (input.failover !== 'move' && input.failover !== 'wait') throw invalidArgument('failover', `failover: "move" or "wait", got ${JSON.stringify(input.failover)}`);
+    spec.failover = input.failover;
+  }
   return spec;
 }
 

@@ -4,6 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { AgentHost } from '../agents/agent-host.ts';
+import type { InvocationTracer } from '../agents/invocation-tracer.ts';
+import type { ToolGateway } from '../agents/tool-gateway.ts';
 import { AgentRuntime, type RuntimeLogger, type RuntimeObserver } from '../agents/agent-runtime.ts';
 import type { RuntimeLimits } from '../agents/runtime-defaults.ts';
 import { AgentWorkerPool } from '../agents/workers/agent-worker-pool.ts';
@@ -32,6 +34,12 @@ export interface AgentThreadParts {
   routedQueued: CounterCell;
   logger: RuntimeLogger;
   observer: Partial<RuntimeObserver>;
+  /** Wraps the sink agents send through (tracing, routing-latency timing). */
+  wrapSink?: (sink: MessageSink) => MessageSink;
+  /** The node's MCP gateway: agents' tool calls, from whichever thread they run on. */
+  toolGateway?: ToolGateway;
+  /** Spans of invocations and tool calls (in-thread runtime only); absent when tracing is off. */
+  tracer?: InvocationTracer;
 }
 
 export function createAgentHost(parts: AgentThreadParts): AgentHost {
@@ -44,12 +52,15 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
     sendRate: config.agents.send_rate,
     sendBurst: config.agents.send_burst,
   };
-  const sink: MessageSink = { route: (message) => parts.router().route(message) };
+  const direct: MessageSink = { route: (message) => parts.router().route(message) };
+  const sink = parts.wrapSink ? parts.wrapSink(direct) : direct;
   const workers = agentWorkerCount(config.agents.workers);
   if (workers === 0) {
     return new AgentRuntime({
       nodeId: parts.nodeId,
       sink,
+      toolGateway: parts.toolGateway,
+      tracer: parts.tracer,
       logger: parts.logger,
       observer: parts.observer,
       limits,
@@ -60,6 +71,7 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
     nodeId: parts.nodeId,
     workers,
     sink,
+    toolGateway: parts.toolGateway,
     reports: {
       routed: (message, receiver) => parts.routerObserver.onRouted(message, receiver, 'queued'),
       routedCount: (count) => parts.routedQueued.inc(count),

@@ -55,7 +55,7 @@ function remoteView(record: AgentRecord, nodeState: AgentNodeState): RemoteAgent
     name: record.name,
     node: record.node,
     node_state: nodeState,
-    state: record.state,
+    state: nodeState === 'dead' || nodeState === 'left' ? 'unplaced' : record.state,
     version: record.version,
     capabilities: record.capabilities,
     module_sha256: record.module_sha256,

@@ -7,7 +7,7 @@ import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
-import type { ClusterMemberView, ClusterServices, ClusterStatusView, GossipKeyOp, GossipKeyReport, PerformanceFigure } from '../api/cluster-services.ts';
+import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
@@ -21,19 +21,38 @@ import { ConversationTracker } from '../messaging/conversations/conversation-tra
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
+import type { NodeTracing } from '../observability/tracing.ts';
+import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
+import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
+import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
+import { openStateBackend } from '../tools/state/open-state-backend.ts';
+import { createStateToolServer } from '../tools/state/state-tool.ts';
+import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
+import { BackupService } from './backup-service.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
 import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, clusterFigures, type ClusterAgentSources } from './cluster-agents.ts';
+import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
+import type { NodeDrain } from './drain.ts';
+import { HandoverLedger } from './handover-ledger.ts';
+import { isDraining, memberProtocol } from '../cluster/placement/candidates.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { requireQuorum } from './quorum-guard.ts';
+import type { Failover } from './failover.ts';
+import { bindFailover } from './failover-binding.ts';
+import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
+import { liveFigures, PerformanceGathering } from './performance-figures.ts';
+import { tracedSink, tracingFor } from './tracing-binding.ts';
+import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -74,6 +93,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly logger: Logger;
   readonly state: NodeState;
   readonly metrics: CaxtonMetrics;
+  /** Live figures for `caxton cluster performance`: routing latency, throughput, agent start, failure detection. */
+  readonly performance: PerformanceRecorder;
+  /** Spans to OTLP/HTTP; absent unless telemetry.otlp_endpoint is set. */
+  readonly tracing: NodeTracing | undefined;
   readonly runtime: AgentHost;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
@@ -81,6 +104,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
   readonly agents: AgentService;
+  /** The MCP servers of `mcp.servers`, called by agents through call_tool. */
+  readonly tools: McpToolGateway;
+  /** Agents' state tool values: one backend shared by the built-in `state` server and /api/v1/state. */
+  readonly stateBackend: SharedStateBackend;
   api: FastifyInstance | undefined;
   /** The membership layer; absent when started without gossip (in-process benchmarks). */
   cluster: ClusterService | undefined;
@@ -90,9 +117,21 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   agentOperations: AgentOperations | undefined;
   /** Publishes this node's agents to the cluster registry and copies the others' into the directory. */
   registryBinding: RegistryBinding | undefined;
+  /** Online backups: GET /api/v1/backup and the backup.interval_ms schedule. */
+  readonly backups: BackupService;
+  /** Starts the agents of dead nodes this node now owns, and settles agents running twice; absent without routing links. */
+  failover: Failover | undefined;
   /** Verifies JWT bearer tokens; absent until auth.jwt_issuer or auth.oidc_issuer is set. */
   readonly jwt: TokenAuthenticator | undefined;
+  /** Agents adopted from draining nodes, whose forwards peer routing accepts. */
+  readonly handovers = new HandoverLedger();
+  /** Hands this node's agents to other nodes (drain, leave); absent without routing links. */
+  drain: NodeDrain | undefined;
   #stopping: Promise<void> | undefined;
+  #stoppedResolve: (() => void) | undefined;
+  /** Resolves once stop() has finished (a leave asked through the API ends the process on it). */
+  readonly stopped = new Promise<void>((resolve) => (this.#stoppedResolve = resolve));
+  #performanceGathering: PerformanceGathering | undefined;
 
   private constructor(config: Config, state: NodeState, logger: Logger) {
     this.config = config;
@@ -104,13 +143,24 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
+    this.performance = new PerformanceRecorder(() => this.metrics.messagesRouted.total(), this.metrics.routingDuration);
     const observers = wireObservers(this);
+    this.stateBackend = new SharedStateBackend(() => openStateBackend(config, state.database.db));
+    this.tools = toolGatewayFor(
+      config.mcp,
+      { state: async () => createStateToolServer(await this.stateBackend.get()) },
+      logger.child({ layer: 'tools' }),
+    );
+    this.tracing = tracingFor(config, this.nodeId, this.version, logger.child({ layer: 'tracing' }));
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
     this.runtime = createAgentHost({
       nodeId: this.nodeId,
       config,
       router: () => router!,
+      wrapSink: (sink) => tracedSink(this.tracing, this.performance.timedSink(sink)),
+      toolGateway: this.tools,
+      tracer: this.tracing,
       routerObserver: observers.router,
       historyTracks: observers.historyTracks,
       routedQueued: this.metrics.messagesRouted.child('queued'),
@@ -129,7 +179,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       // A reply for a client waiting here, else for one that wrote from another node (sent back there).
       clients: { deliver: (reply, client) => this.inbox.deliver(reply, client) || (this.peerRouting?.forwardClientReply(reply, client) ?? false) },
       deadLetters: state.deadLetters,
-      observer: observers.router,
+      observer: this.tracing ? this.tracing.observeRouter(observers.router) : observers.router,
       conversations: this.conversations,
     });
     this.router = router;
@@ -162,6 +212,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       },
       logger,
     });
+    this.backups = new BackupService({
+      db: state.database.db,
+      dataDir: config.node.data_dir,
+      intervalMs: config.backup.interval_ms,
+      keep: config.backup.keep,
+      dir: config.backup.dir,
+      logger: logger.child({ layer: 'backup' }),
+    });
     registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
     registerAgentThreadMetrics(this.metrics.registry, this.runtime);
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
@@ -182,7 +240,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       limits: config.state,
       onFlushError: (store, error, dropped) => logger?.error({ store, err: error, dropped }, 'state flush failed'),
     });
-    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId });
+    logger ??= createLogger({ level: config.log.level, node: state.identity.nodeId, format: config.log.format });
     if (state.identity.previousNodeId) {
       logger.warn({ previous: state.identity.previousNodeId, now: state.identity.nodeId }, 'node id changed for this data dir');
     }
@@ -198,16 +256,23 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           nodeId: node.nodeId,
           version: node.version,
           logger: logger.child({ layer: 'cluster' }),
-          onMemberEvent: (event) => node.events.publish('member', { ...event }),
+          onMemberEvent: (event) => {
+            node.performance.memberChanged(event.id, event.state);
+            node.events.publish('member', { ...event });
+          },
         });
+        registerClusterMetrics(node.metrics.registry, node.cluster);
+        node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
           directory: node.directory,
           localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
           localAgents: () => node.runtime.list(),
           pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
+          failoverOf: (name) => node.state.agents.get(name)?.spec.failover,
           events: node.events,
           logger: logger.child({ layer: 'registry' }),
+          handingOver: (name) => node.drain?.handingOver(name) ?? false,
         });
         node.registryBinding.start();
         const bound = bindRouting({
@@ -219,10 +284,31 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           agents: node.agents,
           state: node.state,
           logger,
+          handovers: node.handovers,
         });
         node.peerRouting = bound?.peerRouting;
+        node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
+        if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
+        answerWaitsOnDeath(node.events, node.inbox);
+        node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
+        if (bound && node.cluster.routing) {
+          node.drain = bindDrain({
+            nodeId: node.nodeId,
+            config,
+            cluster: node.cluster,
+            runtime: node.runtime,
+            agents: node.agents,
+            directory: node.directory,
+            router: node.router,
+            peerRouting: bound.peerRouting,
+            agentOperations: bound.agentOperations,
+            rpc: node.cluster.routing,
+            logger,
+          });
+        }
       }
+      node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
       else if (options.listen ?? true) await node.#listen();
     } catch (error) {
@@ -245,12 +331,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       services: this,
       cluster: this,
       apiKeys: this,
+      tools: this.tools,
+      state: { backend: () => this.stateBackend.get() },
+      backups: this.backups,
       logger: this.logger.child({ layer: 'api' }),
       metricsRegistry: this.metrics.registry,
+      tracer: this.tracing,
       httpDuration: this.metrics.httpRequestDuration,
       bodyLimitBytes: this.config.api.body_limit_bytes,
       maxMessageBytes: this.config.messages.max_bytes,
       maxWaitMs: this.config.api.max_wait_ms,
+      mcpMaxInFlight: this.config.api.mcp_max_in_flight,
+      mcpAllowedOrigins: this.config.api.mcp_allowed_origins,
       insecureNoAuth: this.config.auth.insecure_no_auth,
       authLimits: authLimitsOf(this.config.api),
       auditAggregation: {
@@ -280,7 +372,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.failover?.close();
       this.registryBinding?.close();
+      await this.backups.close();
       try {
         await this.cluster?.stop();
       } catch (error) {
@@ -293,11 +387,44 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       }
       this.inbox.close();
       this.conversations.close();
+      this.performance.close();
       await this.runtime.shutdown();
+      await this.tools.close();
+      await this.stateBackend.close();
+      await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'flushing spans failed'));
       this.state.close();
       this.logger.info({}, 'node stopped');
+      this.#stoppedResolve?.();
     })();
     return this.#stopping;
+  }
+
+  /**
+   * Graceful leave (SIGTERM, `caxton cluster leave`): hand every agent to its new owner (a drain), then leave
+   * the cluster (`left` everywhere) and stop. A node alone keeps its agents stored for its next start.
+   */
+  async leave(): Promise<DrainReportView | undefined> {
+    let report: DrainReportView | undefined;
+    // A node alone keeps its agents stored: they come back at its next start.
+    if (this.drain && !this.isStopping && this.runtime.list().length > 0 && this.drain.hasOtherNode()) {
+      try {
+        report = await this.drain.drain();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'drain before leaving failed; leaving anyway');
+      }
+    }
+    await this.#finishRequestsThenStop();
+    return report;
+  }
+
+  /** Requests already accepted finish first: their replies may still cross the routing links stop() closes. */
+  async #finishRequestsThenStop(): Promise<void> {
+    try {
+      await this.api?.close();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'closing the API failed');
+    }
+    await this.stop();
   }
 
   // ——— NodeServices ———
@@ -321,6 +448,23 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return agent as AgentInfo;
   }
 
+  #failoverParts() {
+    return {
+      nodeId: this.nodeId,
+      config: this.config,
+      agents: this.agents,
+      // Not while a deploy or adoption of it is under way here, nor while a drain hands it over: the agent
+      // then briefly runs on two nodes on purpose, and failover must not settle that "duplicate".
+      runsHere: (name: string) => this.runtime.has(name) && !this.agents.isBusy(name) && !(this.drain?.handingOver(name) ?? false),
+      localNames: () => this.runtime.list().map((a) => a.name),
+      prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
+      directory: this.directory,
+      state: this.state,
+      events: this.events,
+      logger: this.logger,
+    };
+  }
+
   #agentSources(): ClusterAgentSources {
     return {
       nodeId: this.nodeId,
@@ -332,6 +476,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   deployAgent(spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'deploy');
     if (this.agentOperations) return this.agentOperations.deploy(spec, module);
     // Names are cluster-wide: one already running on another node is not deployed a second time here.
     const elsewhere = this.cluster?.registry.get(spec.name);
@@ -344,14 +489,17 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   upgradeAgent(name: string, spec: AgentSpecInput, module: Uint8Array): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), 'upgrade');
     return this.agentOperations ? this.agentOperations.upgrade(name, spec, module) : this.agents.upgrade(name, spec, module);
   }
 
   deleteAgent(name: string): Promise<void> {
+    requireQuorum(this.cluster?.status(), 'delete');
     return this.agentOperations ? this.agentOperations.delete(name) : this.agents.delete(name);
   }
 
   controlAgent(name: string, action: AgentControlAction): Promise<AgentInfo> {
+    requireQuorum(this.cluster?.status(), action);
     return this.agentOperations ? this.agentOperations.control(name, action) : this.agents[action](name);
   }
 
@@ -378,16 +526,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       message_id: messageId,
       conversation_id: parsed.message.conversation_id ?? messageId,
     };
+    // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
+    if (this.tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
-      this.router.route(message);
+      if (this.tracing === undefined) this.router.route(message);
+      else this.tracing.route(message, (m) => this.router.route(m));
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const replies = await routeAndWait(this.router, this.inbox, message, waitMs, {
-      onReply: options.onReply,
-      signal: options.signal,
-    });
+    const wait = (m: AclMessage): Promise<AclMessage[]> =>
+      routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal, nodeOf: remoteNodeOf(this.directory) });
+    const replies = await (this.tracing === undefined ? wait(message) : this.tracing.route(message, wait));
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 
@@ -423,6 +573,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   audit(entry: AuditEntry): void {
     this.state.audit.append(entry);
+  }
+
+  queryAudit(filter: AuditFilter, limit: number): AuditRecord[] {
+    return this.state.audit.query(filter, limit);
   }
 
   onEvent(listener: (event: NodeEvent) => void): () => void {
@@ -465,7 +619,56 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       state: m.state,
       agents: counts.get(m.id) ?? 0,
       version: m.tags.caxton ?? 'unknown',
+      ...(isDraining(m) ? { draining: true } : {}),
+      ...(m.tags.api !== undefined ? { api: m.tags.api } : {}),
+      ...(m.tags.started !== undefined && Number.isFinite(Number(m.tags.started)) ? { started_at: Number(m.tags.started) } : {}),
+      ...(m.tags.caxton !== undefined ? { protocol: memberProtocol(m) } : {}),
     }));
+  }
+
+  async drainNode(node?: string): Promise<DrainReportView> {
+    if (node === undefined || node === this.nodeId) {
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links: there is no other node to hand its agents to');
+      return this.drain.drain();
+    }
+    return this.#askPeer<DrainReportView>(node, 'node.drain');
+  }
+
+  async undrainNode(node?: string): Promise<{ node: string; draining: false }> {
+    if (node === undefined || node === this.nodeId) {
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links, so it never drains');
+      this.drain.undrain();
+      return { node: this.nodeId, draining: false };
+    }
+    return this.#askPeer(node, 'node.undrain');
+  }
+
+  /** Drains, answers, then leaves and stops: the process ends once stop() is done (run-server.ts). */
+  async leaveCluster(): Promise<DrainReportView> {
+    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
+    if (this.isStopping) throw new CaxtonError('CONFLICT', 'this node is already stopping');
+    const report = this.drain ? await this.drain.drain() : { node: this.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
+    // After the answer has gone out: stop() closes the API, which would cut it.
+    setTimeout(() => void this.#finishRequestsThenStop(), 50);
+    return report;
+  }
+
+  async #askPeer<T>(node: string, method: string): Promise<T> {
+    const links = this.cluster?.routing;
+    const member = this.cluster?.members().find((m) => m.id === node);
+    if (!links || !member || member.state !== 'alive') throw new CaxtonError('NOT_FOUND', `no live member named "${node}"`, { node });
+    let answer: unknown;
+    try {
+      answer = await links.request(node, method, {}, DRAIN_REQUEST_TIMEOUT_MS);
+    } catch (error) {
+      throw new CaxtonError('UNAVAILABLE', `node "${node}" did not answer ${method}: ${(error as Error).message}`, { node });
+    }
+    const a = answer as { ok?: T; error?: { message?: string } } | undefined;
+    if (a && typeof a === 'object' && 'ok' in a) return a.ok as T;
+    if (a && /unknown method/.test(String(a.error?.message ?? ''))) {
+      throw new CaxtonError('UNAVAILABLE', `node "${node}" runs a Caxton version without ${method}: upgrade it by restarting it (its agents are not handed over)`, { node });
+    }
+    throw new CaxtonError('UNAVAILABLE', `node "${node}" could not ${method.slice(5)}: ${String(a?.error?.message ?? 'no answer')}`, { node });
   }
 
   clusterJoinToken(): string {
@@ -481,7 +684,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return [...(this.cluster ? clusterFigures(this.cluster) : []), ...agentThreadFigures(this.runtime)];
+    return [...liveFigures(this.performance, this.config, this.cluster), ...agentThreadFigures(this.runtime)];
+  }
+
+  clusterPerformanceAll(): Promise<NodePerformance[]> {
+    this.#performanceGathering ??= new PerformanceGathering(this.nodeId, () => this.clusterPerformance(), this.cluster);
+    return this.#performanceGathering.all();
   }
 
 

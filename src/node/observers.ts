@@ -5,9 +5,10 @@ import type { RuntimeObserver } from '../agents/agent-runtime.ts';
 import { trapMetricLabel } from '../agents/trap-reason.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import { CLIENT_PREFIX } from '../messaging/message.ts';
+import { CLIENT_PREFIX, PERFORMATIVES } from '../messaging/message.ts';
 import type { RouterObserver } from '../messaging/router-ports.ts';
 import type { ConversationObserver } from '../messaging/conversations/conversation-events.ts';
+import type { Histogram } from 'prom-client';
 import type { CounterCell } from '../observability/metrics.ts';
 import { MessageSampler } from './message-sampler.ts';
 import type { CaxtonNode } from './node.ts';
@@ -42,14 +43,43 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     if (cell === undefined) byOutcome.set(outcome, (cell = metrics.agentInvocations.child(kind, outcome)));
     return cell;
   };
+  // Cells by performative (all 16, validated on every path in) then outcome, made up front in objects of one
+  // shape: a Map lookup and a property read per delivery attempt, nothing created.
+  const byPerformative = new Map<string, Record<DeliveryOutcome, CounterCell>>();
+  for (const performative of PERFORMATIVES) {
+    const cell = (outcome: DeliveryOutcome) => metrics.messagesByPerformative.child(performative, outcome);
+    byPerformative.set(performative, {
+      queued: cell('queued'),
+      mailbox_full: cell('mailbox_full'),
+      unavailable: cell('unavailable'),
+      not_found: cell('not_found'),
+      node_unreachable: cell('node_unreachable'),
+      link_full: cell('link_full'),
+    });
+  }
+  const invocationHistograms = new Map<string, Histogram.Internal<'kind'>>();
+  const invocationHistogram = (kind: string): Histogram.Internal<'kind'> => {
+    let child = invocationHistograms.get(kind);
+    if (child === undefined) invocationHistograms.set(kind, (child = metrics.invocationDuration.labels(kind)));
+    return child;
+  };
   const history = conversationHistory(node);
   const sampled = new MessageSampler(node.config.events.messages_per_second);
 
   const runtime: Partial<RuntimeObserver> = {
-    // Invocations are counted, not timed: the runtime skips the clock reads.
+    // Invocations are counted; one message or timer invocation in 64 is timed (agent_init and shutdown always).
     wantsDurations: false,
-    onInvocation(_agent, kind, _durationNs, outcome) {
+    durationSampleEvery: 64,
+    onInvocation(_agent, kind, durationNs, outcome) {
       invocationCell(kind, outcome).inc();
+      if (durationNs > 0) {
+        invocationHistogram(kind).observe(durationNs / 1e9);
+        if (kind === 'init' && outcome === 'ok') node.performance.agentStart.record(durationNs / 1e6);
+      }
+    },
+    onToolCall(_agent, server, _tool, durationMs, outcome) {
+      metrics.toolCalls.child(server, outcome).inc();
+      metrics.toolCallDuration.observe({ server }, durationMs / 1000);
     },
     onTrap(agent, reason) {
       metrics.agentTraps.child(trapMetricLabel(reason)).inc();
@@ -68,6 +98,7 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
   const router: RouterObserver = {
     onRouted(message, receiver, outcome) {
       routed[outcome].inc();
+      byPerformative.get(message.performative)?.[outcome].inc();
       history(message, receiver);
       if (events.listening && sampled.take()) events.publish('message', summarize(message, receiver, outcome));
     },
@@ -77,7 +108,9 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
   };
   const conversations: ConversationObserver = {
     onUpdate(event) {
-      if (!events.listening || event.change === 'advanced') return;
+      if (event.change === 'advanced') return;
+      metrics.conversationEvents.child(event.protocol, event.change).inc();
+      if (!events.listening) return;
       events.publish('conversation', {
         change: event.change,
         conversation_id: event.conversation_id,
@@ -85,6 +118,9 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
         state: event.state,
         ...(event.participant ? { participant: event.participant } : {}),
         ...(event.code ? { code: event.code } : {}),
+        // A refused message is never routed, so no message event shows it: its parties come with the refusal
+        // (the console's sniffer marks it). The first receiver only, so the event stays small.
+        ...(event.change === 'rejected' && event.message ? refusedMessage(event.message) : {}),
       });
     },
   };
@@ -127,5 +163,16 @@ function summarize(message: AclMessage, receiver: string, outcome: DeliveryOutco
     message_id: message.message_id,
     protocol: message.protocol ?? null,
     outcome,
+  };
+}
+
+function refusedMessage(message: AclMessage): Record<string, unknown> {
+  const receivers = typeof message.receiver === 'string' ? [message.receiver] : message.receiver;
+  return {
+    performative: message.performative,
+    sender: message.sender,
+    receiver: receivers[0],
+    ...(receivers.length > 1 ? { receivers: receivers.length } : {}),
+    message_id: message.message_id,
   };
 }

@@ -27,6 +27,16 @@ export interface PeerRoutingOptions {
   deadLetters: DeadLetterSink;
   /** The node that runs `name` cluster-wide (the registry), or undefined. */
   nodeOf(name: string): string | undefined;
+  /**
+   * True when `fromNode` handed `receiver` to this node (a drain): it forwards that agent's messages with
+   * the senders it received them from, so their sender is not checked against it.
+   */
+  forwardsFor?(fromNode: string, receiver: string): boolean;
+  /**
+   * True when `node` is draining (its gossip tag): during a hand-over an agent briefly answers from both its
+   * old node and its new one, and the old node relays replies for agents it no longer owns.
+   */
+  isDraining?(node: string): boolean;
   logger: Logger;
 }
 
@@ -69,7 +79,7 @@ export class PeerRouting implements RemoteRoute {
         this.#refuse(from, malformed);
         return;
       }
-      const notTheirs = this.#senderProblem(from, message);
+      const notTheirs = this.#o.forwardsFor?.(from, receiver) ? undefined : this.#senderProblem(from, message);
       if (notTheirs !== undefined) {
         this.#refuseSender(from, message, receiver, notTheirs);
         return;
@@ -85,7 +95,14 @@ export class PeerRouting implements RemoteRoute {
   #senderProblem(from: string, message: AclMessage): string | undefined {
     const sender = message.sender;
     if (sender.startsWith(CLIENT_PREFIX)) return undefined;
-    if (this.#o.nodeOf(sender) === from) return undefined;
+    const owner = this.#o.nodeOf(sender);
+    if (owner === from) return undefined;
+    // A hand-over in progress: the old owner (draining) still speaks for the agent, or relays its replies,
+    // and the new owner may speak before this node's registry has heard of the move.
+    if (this.#o.isDraining && (this.#o.isDraining(from) || (owner !== undefined && this.#o.isDraining(owner)))) return undefined;
+    // This node adopted the sender from `from` a moment ago (faster than `from`'s draining tag spreads): the
+    // copy there still answers what it had queued.
+    if (this.#o.forwardsFor?.(from, sender)) return undefined;
     const content = message.content as { error?: unknown } | undefined;
     const hostReply = (message.performative === 'failure' || message.performative === 'not-understood') && typeof content === 'object' && content !== null && content.error !== undefined;
     if (hostReply) return undefined;

@@ -42,9 +42,13 @@ export interface RegistryBindingOptions {
   localAgents: () => AgentInfo[];
   /** The node a stored spec pins the agent to. */
   pinnedOf: (name: string) => string | undefined;
+  /** The stored spec's failover policy, when it names one. */
+  failoverOf?: (name: string) => 'move' | 'wait' | undefined;
   /** The node's event bus: `agent.state` events are runtime state changes. */
   events: EventBus;
   logger: Logger;
+  /** True while a drain hands `name` to another node: that node's record is expected, not a conflict. */
+  handingOver?: (name: string) => boolean;
 }
 
 export class RegistryBinding {
@@ -79,11 +83,16 @@ export class RegistryBinding {
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
+  /** Publishes this node's record of a local agent again (failover: this node keeps a disputed agent). */
+  republish(name: string): void {
+    this.publish(name);
+  }
+
   private publish(name: string): void {
     const agent = this.o.localAgent(name);
     if (!agent) return;
     try {
-      this.o.registry.publish(registryRecordOf(agent, this.o.pinnedOf(name)));
+      this.o.registry.publish(registryRecordOf(agent, this.o.pinnedOf(name), this.o.failoverOf?.(name)));
     } catch (error) {
       this.o.logger.error({ agent: name, err: error }, 'agent not published to the cluster registry');
     }
@@ -101,7 +110,7 @@ export class RegistryBinding {
     const { directory } = this.o;
     const self = directory.nodeId;
     if (directory.nodeOf(name) === self) {
-      if (current && current.node !== self) {
+      if (current && current.node !== self && !this.o.handingOver?.(name)) {
         this.o.logger.warn({ agent: name, here: self, registry: current.node }, 'agent runs here but the registry places it on another node');
       }
       return;
@@ -112,7 +121,7 @@ export class RegistryBinding {
 }
 
 /** The registry record of a local agent. */
-export function registryRecordOf(agent: AgentInfo, pinned: string | undefined): AgentRecord {
+export function registryRecordOf(agent: AgentInfo, pinned: string | undefined, failover?: 'move' | 'wait'): AgentRecord {
   const record: AgentRecord = {
     name: agent.name,
     node: agent.node,
@@ -123,6 +132,7 @@ export function registryRecordOf(agent: AgentInfo, pinned: string | undefined): 
     limits: agent.limits,
   };
   if (pinned !== undefined) record.pinned = pinned;
+  if (failover !== undefined) record.failover = failover;
   const tools = toolStrings(agent.tools);
   if (tools.length > 0) record.tools = tools;
   return record;

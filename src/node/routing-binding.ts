@@ -11,6 +11,10 @@ import type { NodeState } from '../state/node-state.ts';
 import { AgentOperations } from './agent-operations.ts';
 import type { AgentService } from './agent-service.ts';
 import { PeerRouting } from './peer-routing.ts';
+import { isDraining, placementCandidates } from '../cluster/placement/candidates.ts';
+import { decodeTags } from '../cluster/node-tags.ts';
+import { ROUTING_PROTOCOL_VERSION } from '../cluster/routing/frames.ts';
+import type { HandoverLedger } from './handover-ledger.ts';
 
 /** Replies for API clients that wrote from another node: where each waits, remembered per conversation. */
 const CLIENT_ORIGINS = {
@@ -29,11 +33,13 @@ export interface RoutingBindingParts {
   agents: AgentService;
   state: NodeState;
   logger: Logger;
+  /** Agents adopted from draining nodes: their forwards are accepted from those nodes. */
+  handovers: HandoverLedger;
 }
 
 /** The hop and the operations over the cluster's routing links; undefined when the node has none. */
 export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRouting; agentOperations: AgentOperations } | undefined {
-  const { nodeId, config, cluster, router, runtime, agents, state, logger } = parts;
+  const { nodeId, config, cluster, router, runtime, agents, state, logger, handovers } = parts;
   const links = cluster.routing;
   if (!links) return undefined;
   const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
@@ -44,6 +50,11 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
     origins: new ClientOrigins({ maxEntries: CLIENT_ORIGINS.maxEntries, ttlMs: Math.max(CLIENT_ORIGINS.minTtlMs, config.api.max_wait_ms) }),
     deadLetters: state.deadLetters,
     nodeOf,
+    forwardsFor: (from, receiver) => handovers.forwardsFor(from, receiver),
+    isDraining: (node) => {
+      const member = cluster.membership.member(node);
+      return member !== undefined && isDraining({ tags: decodeTags(member.meta) });
+    },
     logger: logger.child({ layer: 'routing' }),
   });
   router.setRemoteRoute(peerRouting);
@@ -53,13 +64,13 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
     local: { has: (n) => runtime.has(n), info: (n) => runtime.info(n), logs: (n, after, limit) => runtime.logs(n, after, limit) },
     modules: { get: (sha) => state.modules.get(sha) },
     nodeOf,
-    liveNodes: () =>
-      cluster
-        .members()
-        .filter((m) => m.state === 'alive' && m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined))
-        .map((m) => m.id),
+    // Draining and incompatible members are skipped (placement/candidates.ts), alike on every node.
+    liveNodes: () => placementCandidates(cluster.members(), ROUTING_PROTOCOL_VERSION),
     rpc: links,
     logger: logger.child({ layer: 'placement' }),
+    onAdopted: (name, from) => handovers.adopted(name, from),
+    isGone: (node) => cluster.members().some((m) => m.id === node && (m.state === 'dead' || m.state === 'left')),
+    forget: (name) => cluster.registry.withdraw(name),
   });
   return { peerRouting, agentOperations };
 }

@@ -1,5 +1,6 @@
-// `caxton server start`: load the configuration, start a node in the foreground, stop it gracefully on
-// SIGINT/SIGTERM (a second signal forces the exit). A bad configuration, or data-dir files with modes the node
+// `caxton server start`: load the configuration, start a node in the foreground, leave gracefully on
+// SIGINT/SIGTERM (its agents handed to other nodes, then `left` everywhere; a second signal forces the exit),
+// and end the process when the node stops (also after `caxton cluster leave`). A bad configuration, or data-dir files with modes the node
 // must not trust, is one clear line and exit code 2.
 import { loadConfig, type Config } from '../config/config.ts';
 import { ConfigError } from '../config/config-error.ts';
@@ -28,6 +29,7 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
     }
     throw error;
   }
+  void node.stopped.then(() => process.exit(0));
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -35,8 +37,8 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
       process.exit(1);
     }
     signalled = true;
-    node.logger.info({ signal }, 'stopping');
-    node.stop().then(
+    node.logger.info({ signal }, 'leaving: handing agents over, then stopping');
+    node.leave().then(
       () => process.exit(0),
       (error: unknown) => {
         node.logger.error({ err: error }, 'graceful stop failed');

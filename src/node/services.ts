@@ -1,5 +1,6 @@
 // What the outside (REST API, CLI through the API, tests) may ask of a node. The API layer depends on this
 // interface only; `Node` implements it by wiring the layers, and API tests use a fake.
+import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { AgentInfo, AgentLimits, AgentLogLine, AgentSpecInput, AgentState, ToolGrants } from '../agents/agent-types.ts';
 export type { AgentInfo, AgentLimits, AgentLogLine, AgentSpec, AgentSpecInput, AgentState, AgentStats, ToolGrants } from '../agents/agent-types.ts';
@@ -15,7 +16,8 @@ export interface RemoteAgentInfo {
   name: string;
   node: string;
   node_state: AgentNodeState;
-  state: AgentState;
+  /** `unplaced`: its node is dead or left and no live node runs it (a pinned agent waiting, or a take-over not done yet). */
+  state: AgentState | 'unplaced';
   version: number;
   capabilities: string[];
   module_sha256: string;
@@ -37,6 +39,8 @@ export interface SendOptions {
   waitMs?: number;
   /** Ends the wait early with what has arrived (the client went away). */
   signal?: AbortSignal;
+  /** The API request's span when tracing is on: the message's trace continues it. */
+  traceparent?: string;
 }
 
 export interface SendResult {
@@ -133,6 +137,8 @@ export interface NodeServices {
    */
   authenticateKnown?(token: string): Principal | undefined;
   audit(entry: AuditEntry): void;
+  /** Audit entries matching `filter` (GET /api/v1/audit); absent on a node without an audit store. */
+  queryAudit?(filter: AuditFilter, limit: number): AuditRecord[];
 
   /** Live events (agent state changes, sampled messages, membership); returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void;

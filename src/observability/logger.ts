@@ -1,7 +1,12 @@
 // Structured logs: one JSON object per line on stdout (what log shippers and `jq` read), every line tagged
-// with the node id so that the lines of a cluster can be merged. Nothing is logged per message on the hot path.
+// with the node id so that the lines of a cluster can be merged; on a terminal, the same lines made readable
+// by pino-pretty (time, level, message, then the fields). Nothing is logged per message on the hot path.
 import pino from 'pino';
 import type { DestinationStream, Logger, LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
+
+/** `auto`: readable when stdout is a terminal, JSON lines otherwise (a pipe, a file, a log shipper). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export type { Logger };
 
@@ -11,6 +16,15 @@ export interface LoggerOptions {
   node: string;
   /** Where lines go; stdout when absent. Tests pass a stream and read what was written. */
   destination?: DestinationStream;
+  /** Default auto. */
+  format?: LogFormat;
+  /** Whether stdout is a terminal (for `auto`); default process.stdout.isTTY. */
+  isTTY?: boolean;
+}
+
+/** Whether lines are made readable: `pretty`, or `auto` on a terminal. */
+export function prettyLogs(format: LogFormat, isTTY: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && isTTY);
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -24,6 +38,12 @@ export function createLogger(options: LoggerOptions): Logger {
       // Known secret-bearing fields never reach a log line, whoever logs them.
       redact: { paths: ['key', 'apiKey', 'api_key', 'authorization', '*.authorization', 'encrypt', '*.encrypt', 'jwt_secret', '*.jwt_secret'], censor: '<redacted>' },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    options.destination ?? destinationFor(options.format ?? 'auto', options.isTTY ?? process.stdout.isTTY === true),
   );
+}
+
+function destinationFor(format: LogFormat, isTTY: boolean): DestinationStream {
+  if (!prettyLogs(format, isTTY)) return pino.destination({ dest: 1, sync: true });
+  // Synchronous, like the JSON destination: a line logged just before an exit is not lost.
+  return pretty({ sync: true, colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true });
 }

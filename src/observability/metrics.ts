@@ -39,6 +39,13 @@ export class LabelledCounter {
     for (const values of known) this.child(...values);
   }
 
+  /** The sum over every label set (read at scrape or figure time, never on the hot path). */
+  total(): number {
+    let sum = 0;
+    for (const cell of this.all) sum += cell.value;
+    return sum;
+  }
+
   /** The cell for these label values, in the order of the label names; the same cell every time. */
   child(...values: string[]): CounterCell {
     if (values.length !== this.labelNames.length) {
@@ -69,7 +76,11 @@ export const KNOWN_LABELS = {
   trapReasons: ['fuel', 'memory', 'trap'],
   deadLetterReasons: ['AGENT_NOT_FOUND', 'MAILBOX_FULL', 'AGENT_UNAVAILABLE', 'AGENT_ERROR', 'NO_CLIENT_WAITING'],
   agentStates: ['deploying', 'running', 'draining', 'stopped', 'failed'] as AgentState[],
+  conversationChanges: ['opened', 'ended', 'timed-out', 'rejected', 'expired', 'evicted'],
 } as const;
+
+/** Latency buckets in seconds from 1 µs to 1 s: a local hop is microseconds, a GC pause or a remote hop milliseconds. */
+const MICRO_BUCKETS = [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event loop, GC); default true. */
@@ -88,6 +99,18 @@ export interface CaxtonMetrics {
   readonly agentTraps: LabelledCounter;
   /** caxton_dead_letters_total{reason}. */
   readonly deadLetters: LabelledCounter;
+  /** caxton_messages_total{performative,outcome}: delivery attempts by performative (kind) and outcome. */
+  readonly messagesByPerformative: LabelledCounter;
+  /** caxton_tool_calls_total{server,outcome}: outcome ok, or the error code the call failed with. */
+  readonly toolCalls: LabelledCounter;
+  /** caxton_tool_call_duration_seconds{server}. */
+  readonly toolCallDuration: Histogram<'server'>;
+  /** caxton_routing_duration_seconds: one routing decision (directory, checks, hand-off), 1 message in 64 timed. */
+  readonly routingDuration: Histogram;
+  /** caxton_agent_invocation_duration_seconds{kind}: message and timer invocations 1 in 64 timed, init and shutdown all. */
+  readonly invocationDuration: Histogram<'kind'>;
+  /** caxton_conversation_events_total{protocol,change}: opened, ended, timed-out, rejected, expired, evicted. */
+  readonly conversationEvents: LabelledCounter;
   /** caxton_http_request_duration_seconds{method,route,status}; route is the route pattern, not the URL. */
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   /** caxton_mailbox_depth: messages waiting in all mailboxes of this node, read at scrape time. */
@@ -164,6 +187,39 @@ export function createMetrics(options: MetricsOptions = {}): CaxtonMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    messagesByPerformative: new LabelledCounter(
+      registry,
+      'caxton_messages_total',
+      'Delivery attempts by performative and outcome (queued = delivered to a mailbox, a client or a link).',
+      ['performative', 'outcome'],
+    ),
+    toolCalls: new LabelledCounter(registry, 'caxton_tool_calls_total', 'Tool calls by MCP server and outcome (ok, or the error code).', ['server', 'outcome']),
+    toolCallDuration: new Histogram({
+      name: 'caxton_tool_call_duration_seconds',
+      help: 'Tool call duration at the gateway boundary, by MCP server.',
+      labelNames: ['server'] as const,
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
+      registers: [registry],
+    }),
+    routingDuration: new Histogram({
+      name: 'caxton_routing_duration_seconds',
+      help: 'Routing decision latency (one message in 64 is timed).',
+      buckets: MICRO_BUCKETS,
+      registers: [registry],
+    }),
+    invocationDuration: new Histogram({
+      name: 'caxton_agent_invocation_duration_seconds',
+      help: 'Agent invocation duration by kind (message and timer invocations: one in 64 is timed).',
+      labelNames: ['kind'] as const,
+      buckets: MICRO_BUCKETS,
+      registers: [registry],
+    }),
+    conversationEvents: new LabelledCounter(
+      registry,
+      'caxton_conversation_events_total',
+      'Conversation changes by interaction protocol.',
+      ['protocol', 'change'],
+    ),
     setMailboxDepthSource: (source) => void (mailboxDepth = source),
     setAgentCountSource: (source) => void (agentCounts = source),
     metrics: () => registry.metrics(),

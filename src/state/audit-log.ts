@@ -38,6 +38,22 @@ interface AuditRow {
   category: AuditCategory;
 }
 
+/** What `caxton audit list|export` and GET /api/v1/audit select; every field narrows. */
+export interface AuditFilter {
+  /** Entries at or after this RFC 3339 time. */
+  since?: string;
+  /** Exactly this principal (an API key's name, `agent:<name>`, `anonymous`, `unauthenticated`). */
+  principal?: string;
+  /** Actions containing this text, case-insensitive (`DELETE /api/v1/agents`, `agents`, `call_tool`). */
+  action?: string;
+  /** Only denied calls. */
+  denied?: boolean;
+  /** Newest first, entries with an id below this (paging backwards). */
+  beforeId?: number;
+  /** Oldest first, entries with an id above this (exporting forwards). */
+  afterId?: number;
+}
+
 const CATEGORIES: readonly AuditCategory[] = ['security', 'denial', 'request'];
 /** Age pruning is a range delete on an index: once a minute is plenty for budgets counted in days. */
 const AGE_PRUNE_INTERVAL_MS = 60_000;
@@ -63,9 +79,11 @@ export class AuditLog {
   /** Rows per category in the table, kept in step with every insert and delete. */
   private readonly counts = new Map<AuditCategory, number>();
   private lastAgePrune = -Infinity;
+  private readonly db: Database['db'];
 
   constructor(database: Database, options: AuditLogOptions) {
     const { db } = database;
+    this.db = db;
     this.now = options.now ?? (() => new Date());
     this.nextId = ((db.prepare('SELECT max(id) FROM audit_log').pluck().get() as number | null) ?? 0) + 1;
     const insert = db.prepare(
@@ -139,6 +157,40 @@ export class AuditLog {
     const record: AuditRecord = { ...entry, id: this.nextId++, ts: this.now().toISOString() };
     this.writer.push(record);
     return record;
+  }
+
+  /**
+   * Entries matching `filter`, at most `limit`: newest first, or oldest first with `afterId` (export). Buffered
+   * entries are written first so that what was just done shows. Built per call: not on any hot path.
+   */
+  query(filter: AuditFilter, limit: number): AuditRecord[] {
+    this.writer.flush();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.since !== undefined) {
+      where.push('ts >= ?');
+      params.push(new Date(filter.since).toISOString());
+    }
+    if (filter.principal !== undefined) {
+      where.push('principal = ?');
+      params.push(filter.principal);
+    }
+    if (filter.action !== undefined) {
+      where.push('instr(lower(action), lower(?)) > 0');
+      params.push(filter.action);
+    }
+    if (filter.denied) where.push("outcome = 'denied'");
+    if (filter.beforeId !== undefined) {
+      where.push('id < ?');
+      params.push(filter.beforeId);
+    }
+    if (filter.afterId !== undefined) {
+      where.push('id > ?');
+      params.push(filter.afterId);
+    }
+    const order = filter.afterId !== undefined ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, limit) as AuditRow[]).map(fromRow);
   }
 
   /** The most recent `limit` entries, newest first (buffered ones included). */

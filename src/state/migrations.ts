@@ -104,6 +104,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_by_category_age ON audit_log (category, ts);
     `,
   },
+  {
+    version: 3,
+    name: 'agent state',
+    sql: `
+      -- The state tool's values (src/tools/state/sqlite-state-backend.ts): JSON text up to 1 MiB per key,
+      -- scoped by agent name. A rowid table, as WITHOUT ROWID suits only small rows.
+      CREATE TABLE agent_state (
+        agent TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (agent, key)
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

@@ -38,7 +38,13 @@ function linkPair() {
   return { make, deliver, lose };
 }
 
-function nodeEnd(id: string, links: PeerLinks, agents: string[], elsewhere: Record<string, string>) {
+function nodeEnd(
+  id: string,
+  links: PeerLinks,
+  agents: string[],
+  elsewhere: Record<string, string>,
+  handOver: { forwardsFor?: (from: string, name: string) => boolean; isDraining?: (node: string) => boolean } = {},
+) {
   const directory = new LocalAgentDirectory(id);
   const local = new FakeAgents();
   const deadLetters = new FakeDeadLetters();
@@ -63,6 +69,7 @@ function nodeEnd(id: string, links: PeerLinks, agents: string[], elsewhere: Reco
     origins: new ClientOrigins({ maxEntries: 100, ttlMs: 60_000 }),
     deadLetters,
     nodeOf,
+    ...handOver,
     logger: createLogger({ level: 'silent', node: id }),
   });
   router.setRemoteRoute(peer);
@@ -135,5 +142,34 @@ describe('PeerRouting', () => {
     pair.deliver('b', 'a');
     const replies = await waiting;
     expect(replies.map((r: AclMessage) => r.sender)).toEqual(['bob']);
+  });
+
+  it('during a hand-over, accepts what the draining node forwards or relays, and its copy\'s answers; nothing else', () => {
+    const pair = linkPair();
+    const old = nodeEnd('old', pair.make('old', 'new'), [], { moved: 'new', zed: 'z' });
+    let draining = false;
+    const adopted = new Set<string>();
+    const fresh = nodeEnd('new', pair.make('new', 'old'), ['moved'], { zed: 'z', stay: 'old' }, {
+      forwardsFor: (from, name) => from === 'old' && adopted.has(name),
+      isDraining: (node) => draining && node === 'old',
+    });
+    const send = (m: AclMessage, receiver: string) => (old.peer as unknown as { send: PeerRouting['send'] }).send('new', m, receiver);
+    // Before any hand-over: "old" may not speak for zed (on z), nor for moved (on new).
+    send(stamped({ performative: 'request', sender: 'zed', receiver: 'moved' }), 'moved');
+    send(stamped({ performative: 'inform', sender: 'moved', receiver: 'stay' }), 'stay');
+    pair.deliver('old', 'new');
+    expect(fresh.deadLetters.records.map((r) => r.reason)).toEqual(['SENDER_REFUSED', 'SENDER_REFUSED']);
+    // "new" adopted "moved" from "old": old forwards zed's message to it, and old's copy of moved still answers.
+    adopted.add('moved');
+    send(stamped({ performative: 'request', sender: 'zed', receiver: 'moved' }), 'moved');
+    send(stamped({ performative: 'inform', sender: 'moved', receiver: 'stay', content: 'late answer' }), 'stay');
+    pair.deliver('old', 'new');
+    expect(fresh.local.mailbox('moved')).toHaveLength(1);
+    expect(fresh.deadLetters.records).toHaveLength(2);
+    // Once old is known to drain, it may relay for any agent (replies to clients it forwarded for).
+    draining = true;
+    send(stamped({ performative: 'request', sender: 'zed', receiver: 'moved' }), 'moved');
+    pair.deliver('old', 'new');
+    expect(fresh.local.mailbox('moved')).toHaveLength(2);
   });
 });

@@ -271,6 +271,17 @@ export class AgentWorkerPool implements AgentHost {
     }
   }
 
+  async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
+    await this.loadModule(sha256, memoryPages, bytes);
+  }
+
+  /** See AgentHost.release: removed on its worker, which answers what was still queued there. */
+  release(name: string): AclMessage[] {
+    this.require(name);
+    this.remove(name).catch((err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'));
+    return [];
+  }
+
   async remove(name: string): Promise<void> {
     const record = this.require(name);
     record.stopping = true;

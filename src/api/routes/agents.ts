@@ -27,6 +27,8 @@ const specFields = {
   tools: tools.optional(),
   limits: limits.optional(),
   node: z.string().min(1).max(256).optional(),
+  /** When the agent's node dies: move to the new owner, or wait for the node (default: move unpinned, wait pinned). */
+  failover: z.enum(['move', 'wait']).optional(),
 };
 
 const base64Module = z.base64().min(1);

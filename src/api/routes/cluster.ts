@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
 import type { ClusterServices } from '../cluster-services.ts';
+import { drainRoutes } from './drain.ts';
 import { securityKeyRoutes } from './security-keys.ts';
 
 export interface ClusterRouteOptions {
@@ -19,6 +20,7 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
 
   // The gossip keyring belongs to the cluster layer: its routes ride on this plugin.
   await app.register(securityKeyRoutes, { cluster });
+  await app.register(drainRoutes, { cluster });
 
   app.get(
     '/api/v1/cluster/members',
@@ -63,12 +65,18 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
     {
       config: { permission: 'cluster:read' },
       schema: {
-        summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence)',
+        summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence); ?all=true: every node',
         tags: ['cluster'],
-        response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open } } } },
+        querystring: { type: 'object', properties: { all: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+        response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open }, nodes: { type: 'array', items: open } } } },
       },
     },
-    async () => ({ figures: need().clusterPerformance() }),
+    async (request) => {
+      const services = need();
+      const all = (request.query as { all?: string } | undefined)?.all;
+      if (all !== 'true' && all !== '1') return { figures: services.clusterPerformance() };
+      return { nodes: services.clusterPerformanceAll ? await services.clusterPerformanceAll() : [{ node: 'local', figures: services.clusterPerformance() }] };
+    },
   );
 
   app.post(

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
+import { traceparentOf } from '../api-tracing.ts';
 import { principalOf } from '../auth.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
@@ -70,7 +71,7 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       const principal = principalOf(request).id;
       let result;
       if (waitMs === undefined) {
-        result = await services.sendMessage(parsed.message, { principal });
+        result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request) });
       } else {
         const gone = new AbortController();
         const onClose = (): void => {
@@ -78,7 +79,7 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
         };
         reply.raw.once('close', onClose);
         try {
-          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal });
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal, traceparent: traceparentOf(request) });
         } finally {
           reply.raw.off('close', onClose);
         }

@@ -1,5 +1,6 @@
 // `caxton agent deploy`: deploy a module, or upgrade the agent in place when the name already exists.
 import { readFile } from 'node:fs/promises';
+import { formatBytes, Progress } from '../progress.ts';
 import type { Command } from 'commander';
 import type { AgentInfo, ToolGrants } from '../../node/services.ts';
 import { ApiError, CliError } from '../cli-error.ts';
@@ -14,6 +15,7 @@ interface DeployOptions {
   fuel?: number;
   mailbox?: number;
   node?: string;
+  failover?: 'move' | 'wait';
 }
 
 /** `--tool server` grants every tool of the server, `--tool server/tool` one tool; '*' absorbs the rest. */
@@ -44,6 +46,7 @@ function deployBody(options: DeployOptions, module: Buffer): Record<string, unkn
     ...(options.tool ? { tools: toolGrants(options.tool) } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(options.node ? { node: options.node } : {}),
+    ...(options.failover ? { failover: options.failover } : {}),
   };
 }
 
@@ -57,6 +60,9 @@ function isAlreadyDeployed(error: unknown): boolean {
   return reason === undefined ? /already exists/.test(error.apiMessage) : reason === 'exists';
 }
 
+/** Modules from this size on show upload progress (1 MiB: about a second over a slow link). */
+const PROGRESS_ABOVE_BYTES = 1024 * 1024;
+
 export function registerAgentDeploy(agent: Command, context: CliContext): void {
   const deploy = agent
     .command('deploy')
@@ -69,6 +75,10 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
     .option('--fuel <n>', 'instruction budget of one invocation', positiveInt)
     .option('--mailbox <n>', 'messages that may wait before senders get MAILBOX_FULL', positiveInt)
     .option('--node <id>', 'pin the agent to this node')
+    .option('--failover <move|wait>', 'when its node dies: move to the new owner, or wait for the node (default: move unpinned, wait pinned)', (v: string) => {
+      if (v !== 'move' && v !== 'wait') throw new CliError(`--failover: expected move or wait, got '${v}'`, 2);
+      return v;
+    })
     .action(async (file: string, options: DeployOptions, command: Command) => {
       let module: Buffer;
       try {
@@ -80,12 +90,32 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
       const { client, print } = await sessionFor(command, context);
       let action: 'deployed' | 'upgraded' = 'deployed';
       let agentInfo: AgentInfo;
+      // A large module takes seconds to send and more to instrument on the node: say where it is (on a terminal).
+      const progress = module.length >= PROGRESS_ABOVE_BYTES ? new Progress('tty-only') : undefined;
+      const started = Date.now();
+      let ticker: NodeJS.Timeout | undefined;
+      const upload = progress && {
+        onUploadProgress: (sent: number, total: number) => {
+          progress.update(`uploading ${file}: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((sent * 100) / total)}%)`);
+          if (sent === total && ticker === undefined) {
+            ticker = setInterval(() => progress.update(`uploaded ${formatBytes(total)}; the node validates, compiles and meters it… ${Math.round((Date.now() - started) / 1000)} s`), 500);
+            ticker.unref();
+          }
+        },
+      };
       try {
-        agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body })).body;
-      } catch (error) {
-        if (!isAlreadyDeployed(error)) throw error;
-        action = 'upgraded';
-        agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body })).body;
+        try {
+          agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body, ...upload })).body;
+        } catch (error) {
+          if (!isAlreadyDeployed(error)) throw error;
+          action = 'upgraded';
+          clearInterval(ticker);
+          ticker = undefined;
+          agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body, ...upload })).body;
+        }
+      } finally {
+        clearInterval(ticker);
+        progress?.done();
       }
       print.result(
         { action, agent: agentInfo },

@@ -1,8 +1,11 @@
 // `caxton cluster status|members|performance`: the cluster as the node we talk to sees it.
 import type { Command } from 'commander';
-import type { ClusterMemberView, ClusterStatusView, PerformanceFigure } from '../../api/cluster-services.ts';
-import { sessionFor, withExamples, type CliContext } from '../context.ts';
+import type { ClusterMemberView, ClusterStatusView, NodePerformance, PerformanceFigure } from '../../api/cluster-services.ts';
+import { ApiError, CliError } from '../cli-error.ts';
+import { positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
+import { Progress } from '../progress.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
+import { registerDrainCommands } from './drain.ts';
 import { registerSecurityCommands } from './security.ts';
 
 const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
@@ -12,11 +15,18 @@ const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
   { header: 'AGENTS', value: (m) => String(m.agents) },
   { header: 'VERSION', value: (m) => m.version },
 ];
+/** Shown only while some member drains, so the usual table stays as interfaces.md lists it. */
+const DRAINING_COLUMN: Column<ClusterMemberView> = { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '-') };
 
 const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
   { header: 'FIGURE', value: (f) => f.name },
   { header: 'VALUE', value: (f) => (f.value === null ? 'n/a' : `${f.value} ${f.unit}`) },
   { header: 'TARGET', value: (f) => f.target },
+];
+
+const NODE_FIGURE_COLUMNS: Column<{ node: string; figure: PerformanceFigure }>[] = [
+  { header: 'NODE', value: (r) => r.node },
+  ...FIGURE_COLUMNS.map((c) => ({ header: c.header, value: (r: { figure: PerformanceFigure }) => c.value(r.figure) })),
 ];
 
 export function registerClusterCommands(program: Command, context: CliContext): void {
@@ -49,7 +59,8 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
-      print.result(body, () => renderTable(MEMBER_COLUMNS, body.members));
+      const columns = body.members.some((m) => m.draining) ? [...MEMBER_COLUMNS, DRAINING_COLUMN] : MEMBER_COLUMNS;
+      print.result(body, () => renderTable(columns, body.members));
     });
   withExamples(members, 'caxton cluster members');
 
@@ -63,13 +74,58 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     });
   withExamples(token, 'caxton server start --join 10.0.0.1:7946 --token "$(caxton cluster token --server http://10.0.0.1:8080)"');
 
+  const wait = cluster
+    .command('wait')
+    .description('wait until the cluster has N alive members, showing progress (for scripts and first starts)')
+    .requiredOption('--nodes <n>', 'alive members to wait for', positiveInt)
+    .option('--timeout <seconds>', 'give up after this long (default 60)', positiveInt)
+    .action(async (options: { nodes: number; timeout?: number }, command: Command) => {
+      const { client, print } = await sessionFor(command, context);
+      const progress = new Progress('always');
+      const started = Date.now();
+      const deadline = started + (options.timeout ?? 60) * 1000;
+      let alive: ClusterMemberView[] = [];
+      try {
+        for (;;) {
+          try {
+            alive = (await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members')).body.members.filter((m) => m.state === 'alive');
+          } catch (error) {
+            if (!(error instanceof CliError) || error instanceof ApiError) throw error; // not reachable yet: keep waiting
+          }
+          const seconds = Math.round((Date.now() - started) / 1000);
+          progress.update(`waiting for ${options.nodes} alive nodes: ${alive.length} alive${alive.length ? ` (${alive.map((m) => m.id).join(', ')})` : ''}, ${seconds} s`);
+          if (alive.length >= options.nodes) break;
+          if (Date.now() > deadline) {
+            throw new CliError(`the cluster has ${alive.length} alive of the ${options.nodes} nodes waited for after ${options.timeout ?? 60} s`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      } finally {
+        progress.done();
+      }
+      print.result({ alive: alive.length, members: alive }, () => `${alive.length} nodes alive: ${alive.map((m) => m.id).join(', ')}\n`);
+    });
+  withExamples(wait, 'caxton cluster wait --nodes 3', 'caxton cluster wait --nodes 5 --timeout 120');
+
   const performance = cluster
     .command('performance')
     .description('the live figures next to their targets (routing latency, throughput, agent start-up, convergence)')
-    .action(async (_options: unknown, command: Command) => {
+    .option('--all', 'every live node of the cluster, each measured by itself')
+    .action(async (options: { all?: boolean }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
-      print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+      if (!options.all) {
+        const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
+        print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+        return;
+      }
+      const { body } = await client.request<{ nodes: NodePerformance[] }>('GET', '/api/v1/cluster/performance?all=true');
+      const rows = body.nodes.flatMap((n) =>
+        n.error !== undefined ? [{ node: n.node, figure: { name: '(no answer)', value: null, unit: '', target: n.error } }] : n.figures.map((figure) => ({ node: n.node, figure })),
+      );
+      print.result(body, () => renderTable(NODE_FIGURE_COLUMNS, rows));
     });
-  withExamples(performance, 'caxton cluster performance');
+
+  // Drain, leave and rolling upgrade ride with the cluster commands (one register call per area in program.ts).
+  registerDrainCommands(program, cluster, context);
+  withExamples(performance, 'caxton cluster performance', 'caxton cluster performance --all');
 }

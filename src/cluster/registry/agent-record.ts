@@ -21,6 +21,11 @@ export interface AgentRecord {
   limits: { memory_pages: number; fuel: number; mailbox: number };
   /** Tool grants as `server/tool` or `server/*`. */
   tools?: string[];
+  /**
+   * The spec's `failover` when it says so: what happens when the node dies (`move`: start on the new owner,
+   * `wait`: stay unplaced until the node is back). Absent: `move` unpinned, `wait` pinned.
+   */
+  failover?: 'move' | 'wait';
 }
 
 /** Bounds of one record (the spec's own bounds, src/node/agent-spec.ts, with margin): a peer cannot send more. */
@@ -59,6 +64,7 @@ export function recordProblem(record: AgentRecord): string | undefined {
     if (!Number.isSafeInteger(v) || v < 1 || v > L.maxLimit) return `limits.${key}`;
   }
   if (record.tools !== undefined && !stringList(record.tools, L.maxTools, L.maxToolLength)) return 'tools';
+  if (record.failover !== undefined && record.failover !== 'move' && record.failover !== 'wait') return 'failover';
   return undefined;
 }
 
@@ -75,6 +81,7 @@ export function copyRecord(record: AgentRecord): AgentRecord {
   };
   if (record.pinned !== undefined) out.pinned = record.pinned;
   if (record.tools !== undefined) out.tools = [...record.tools];
+  if (record.failover !== undefined) out.failover = record.failover;
   return out;
 }
 
@@ -87,6 +94,7 @@ export function sameRecord(a: AgentRecord | undefined, b: AgentRecord | undefine
     a.module_sha256 === b.module_sha256 &&
     a.state === b.state &&
     a.pinned === b.pinned &&
+    a.failover === b.failover &&
     a.limits.memory_pages === b.limits.memory_pages &&
     a.limits.fuel === b.limits.fuel &&
     a.limits.mailbox === b.limits.mailbox &&

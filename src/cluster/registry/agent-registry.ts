@@ -69,6 +69,12 @@ export class AgentRegistry {
     return record ? copyRecord(record) : undefined;
   }
 
+  /** True when the name's newest write is a deletion (a tombstone not yet forgotten). */
+  deleted(name: string): boolean {
+    const slot = this.slots.get(name);
+    return slot !== undefined && slot.record === null;
+  }
+
   /** Every known agent (no tombstones), by name. */
   list(): AgentRecord[] {
     const out: AgentRecord[] = [];
@@ -113,6 +119,15 @@ export class AgentRegistry {
     const current = this.slots.get(name);
     if (!owned && !current?.record) return;
     this.write(name, null);
+  }
+
+  /**
+   * This node stopped running `name` but the agent lives on elsewhere (it yielded a duplicate copy to its
+   * keeper, or a drain handed it over): no tombstone, and a refutation no longer re-asserts this node's old
+   * record.
+   */
+  disown(name: string): void {
+    this.own.delete(name);
   }
 
   /** Called with every change of a name's record (undefined = no such agent); returns the unsubscribe. */

@@ -3,7 +3,9 @@
 //   state  (push-pull user state):     [0xCA][registryState][array32 of entry]
 //   entry:  [name, lamport, writer, record | nil]
 //   record: [node, version, sha256 (32 raw bytes), capabilities, state index, pinned | nil,
-//            memory_pages, fuel, mailbox, tools | nil]
+//            memory_pages, fuel, mailbox, tools | nil, (failover)]
+//   failover ('move' | 'wait') is written only when the spec names one, so records without it keep the 10
+//   fields nodes of the previous version read.
 // Decoders never throw: garbage, truncation or a field out of bounds gives undefined (or skips that entry).
 import { Packr, Unpackr } from 'msgpackr';
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
@@ -32,6 +34,7 @@ export function encodeEntry(entry: RegistryEntry): Uint8Array {
           r.limits.fuel,
           r.limits.mailbox,
           r.tools ?? null,
+          ...(r.failover !== undefined ? [r.failover] : []),
         ];
   return packr.pack([entry.name, entry.lamport, entry.writer, record]);
 }
@@ -122,8 +125,8 @@ function entryFrom(value: unknown): RegistryEntry | undefined {
 }
 
 function recordFrom(name: string, value: unknown): AgentRecord | undefined {
-  if (!Array.isArray(value) || value.length !== 10) return undefined;
-  const [node, version, sha, capabilities, state, pinned, memoryPages, fuel, mailbox, tools] = value as unknown[];
+  if (!Array.isArray(value) || (value.length !== 10 && value.length !== 11)) return undefined;
+  const [node, version, sha, capabilities, state, pinned, memoryPages, fuel, mailbox, tools, failover] = value as unknown[];
   if (!(sha instanceof Uint8Array) || sha.length !== 32) return undefined;
   if (typeof state !== 'number' || !Number.isInteger(state) || state < 0 || state >= AGENT_STATES.length) return undefined;
   const record = {
@@ -137,6 +140,7 @@ function recordFrom(name: string, value: unknown): AgentRecord | undefined {
   } as AgentRecord;
   if (pinned !== null) record.pinned = pinned as string;
   if (tools !== null) record.tools = tools as string[];
+  if (failover !== undefined) record.failover = failover as 'move' | 'wait';
   // recordProblem checks every type above (a peer may send anything); copy drops nothing valid.
   return recordProblem(record) === undefined ? { ...record, capabilities: [...record.capabilities] } : undefined;
 }

@@ -33,6 +33,8 @@ export interface PeerLinkHost {
   dial(link: PeerLink): void;
   /** Logged at most once per peer and minute. */
   badPeer(peer: string, what: string): void;
+  /** A sampled message was acknowledged `ms` after it was written: the remote hop's round trip. */
+  ackLatency?(peer: string, ms: number): void;
 }
 
 interface Item {
@@ -100,6 +102,14 @@ export class PeerLink {
   private readonly unackedBytes = new Fifo<number>();
   private heldMessages = 0;
   private heldBytes = 0;
+  /** Messages and their encoded bytes queued to and received from this peer, over the link's life (metrics). */
+  readonly traffic = { messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0 };
+  /**
+   * The ack count that covers the last message of a written batch, and when it was written: one probe at a
+   * time, so at most one sample per round trip and nothing per message.
+   */
+  private probeCount = -1;
+  private probeAt = 0;
   /** Messages written / acknowledged / received on the current connection. */
   private written = 0;
   private acked = 0;
@@ -110,6 +120,8 @@ export class PeerLink {
   private reader: FrameReader | undefined;
   private backoffUntil = 0;
   private failedDials = 0;
+  /** Dials in a row the peer refused for not knowing us yet (notYetKnown). */
+  private notKnownRetries = 0;
   private nextRequestId = 1;
   private readonly requests = new Map<number, PendingRequest>();
   private serving = 0;
@@ -142,6 +154,8 @@ export class PeerLink {
     this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver } });
     this.heldMessages++;
     this.heldBytes += bytes.length;
+    this.traffic.messagesSent++;
+    this.traffic.bytesSent += bytes.length;
     this.kick();
     return 'queued';
   }
@@ -182,8 +196,10 @@ export class PeerLink {
     this.peerInstance = peerInstance;
     this.ready = true;
     this.failedDials = 0;
+    this.notKnownRetries = 0;
     this.backoffUntil = 0;
     this.written = this.acked = this.received = 0;
+    this.probeCount = -1;
     this.reader = new FrameReader(this.host.settings.maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
@@ -201,6 +217,25 @@ export class PeerLink {
     this.socket = socket;
     this.outbound = true;
     this.ready = false;
+  }
+
+  /**
+   * The peer refused the dial because it has not heard of this node's join yet (gossip takes a moment; a
+   * restarted node dials at once): what is queued stays queued and the dial is retried after `retryMs`, at
+   * most `maxRetries` times in a row, before it counts as a failed dial.
+   */
+  notYetKnown(socket: TLSSocket, retryMs: number, maxRetries: number): void {
+    if (this.socket !== socket) return;
+    if (this.notKnownRetries >= maxRetries) {
+      this.dialFailed(socket);
+      return;
+    }
+    this.notKnownRetries++;
+    this.socket = undefined;
+    this.ready = false;
+    setTimeout(() => {
+      if (!this.closed && !this.socket && (this.pending.length > 0 || this.requests.size > 0)) this.host.dial(this);
+    }, retryMs).unref();
   }
 
   /** A dial failed: whatever waits is reported, and dials back off. */
@@ -319,6 +354,10 @@ export class PeerLink {
       }
     }
     closeBatch();
+    if (this.probeCount === -1 && this.written > this.acked && this.host.ackLatency) {
+      this.probeCount = this.written;
+      this.probeAt = performance.now();
+    }
     const data = frames.length === 1 ? frames[0] : Buffer.concat(frames);
     if (!socket.write(data)) this.waitingDrain = true;
   }
@@ -342,6 +381,8 @@ export class PeerLink {
           if (!isAclMessage(v.message)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
         }
         this.received += values.length;
+        this.traffic.messagesReceived += values.length;
+        this.traffic.bytesReceived += frame.payload.length;
         this.scheduleAck();
         for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver);
         return;
@@ -355,6 +396,10 @@ export class PeerLink {
           this.unacked.shift();
           this.heldBytes -= this.unackedBytes.shift() as number;
           this.heldMessages--;
+        }
+        if (this.probeCount !== -1 && count >= this.probeCount) {
+          this.probeCount = -1;
+          this.host.ackLatency?.(this.peer, performance.now() - this.probeAt);
         }
         return;
       }

@@ -9,6 +9,7 @@ import type { AclMessage } from '../../messaging/message.ts';
 import type { RoutedMessage } from './message-codec.ts';
 import type { TlsMaterial } from '../pki/tls-files.ts';
 import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } from './frames.ts';
+import { protocolCompatible, protocolRefusal } from './protocol-compat.ts';
 import { PeerLink, RoutingLinkError, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
 import { ROUTING_LINK_DEFAULTS, type RoutingLinkSettings } from './routing-options.ts';
 
@@ -31,6 +32,10 @@ export interface RoutingLinksOptions {
   settings?: Partial<RoutingLinkSettings>;
   logger?: RoutingLogger;
   random?: () => number;
+  /** The routing protocol version this node speaks: ROUTING_PROTOCOL_VERSION (tests play other versions). */
+  protocolVersion?: number;
+  /** This node's Caxton version, sent in the hello so a refusal can name it. */
+  softwareVersion?: string;
 }
 
 type MessageHandler = (fromNode: string, message: AclMessage, receiver: string) => void;
@@ -41,6 +46,11 @@ const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
 /** Per-peer problems are logged once per minute per peer: a hostile or broken peer cannot flood the log. */
 const BAD_PEER_LOG_INTERVAL_MS = 60_000;
 const BAD_PEER_LOG_KEYS = 1024;
+/** The refusal a peer sends before gossip has told it of this node (serverSecure's isMember check). */
+const NOT_YET_MEMBER = /is not a member of this cluster$/;
+/** Retried every 100 ms for up to 3 s: a join reaches every member well within that (push-pull at join). */
+const NOT_YET_MEMBER_RETRY_MS = 100;
+const NOT_YET_MEMBER_RETRIES = 30;
 /** TCP keepalive on idle links: a peer that vanished without a FIN is noticed even when nothing is sent. */
 const KEEPALIVE_MS = 10_000;
 
@@ -64,11 +74,14 @@ export class RoutingLinks {
   private readonly random: () => number;
   private messageHandler: MessageHandler | undefined;
   private readonly requestHandlers = new Map<string, RequestHandler>();
+  private ackLatencyHandler: ((peer: string, ms: number) => void) | undefined;
   private undeliveredHandler: UndeliveredHandler | undefined;
   private readonly lastLogged = new Map<string, number>();
   private readonly handshaking = new Set<Socket>();
   private closed = false;
   private readonly host: PeerLinkHost;
+  /** The routing protocol version spoken and announced in the hello. */
+  readonly protocolVersion: number;
 
   constructor(private readonly options: RoutingLinksOptions) {
     this.nodeId = options.nodeId;
@@ -78,6 +91,7 @@ export class RoutingLinks {
     this.settings = { ...ROUTING_LINK_DEFAULTS, ...options.settings };
     this.logger = options.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
+    this.protocolVersion = options.protocolVersion ?? ROUTING_PROTOCOL_VERSION;
     this.server = new TlsServer({
       ...tlsOptions(options.tls),
       requestCert: true,
@@ -118,6 +132,13 @@ export class RoutingLinks {
       badPeer: (peer, what) => {
         links.stats.malformed++;
         links.badPeer(peer, what);
+      },
+      ackLatency: (peer, ms) => {
+        try {
+          links.ackLatencyHandler?.(peer, ms);
+        } catch {
+          // A metrics hook must not break the link.
+        }
       },
     };
   }
@@ -174,6 +195,16 @@ export class RoutingLinks {
     this.server.setSecureContext({ ...tlsOptions(material), requestCert: true, rejectUnauthorized: true } as Parameters<TlsServer['setSecureContext']>[0]);
     this.clientContext = createSecureContext(tlsOptions(material));
     this.logger.info({}, 'routing: TLS material reloaded');
+  }
+
+  /** Told of sampled round trips: a batch of messages written to a peer until its acknowledgement (one probe per link at a time). */
+  onAckLatency(handler: (peer: string, ms: number) => void): void {
+    this.ackLatencyHandler = handler;
+  }
+
+  /** Messages and bytes sent to and received from each peer a link exists for (metrics). */
+  linkTraffic(): Array<{ node: string; messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number }> {
+    return [...this.links.values()].map((l) => ({ node: l.peer, ...l.traffic }));
   }
 
   /** Links with hello done, and what each holds. */
@@ -248,7 +279,7 @@ export class RoutingLinks {
     const onClose = (): void => fail('connection closed during hello');
     socket.once('close', onClose);
     socket.once('secureConnect', () => {
-      socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
+      socket.write(encodeValueFrame(FrameType.hello, this.hello()));
     });
     const reader = new FrameReader(64 * 1024);
     const onHello = (chunk: Buffer): void => {
@@ -256,8 +287,17 @@ export class RoutingLinks {
         const frames = reader.push(chunk);
         if (frames.length === 0) return;
         const hello = parseHello(frames[0]);
+        if (hello.refused && NOT_YET_MEMBER.test(hello.refused)) {
+          // It has not heard of our join yet: retried shortly with what is queued kept, not a failed dial.
+          settled = true;
+          clearTimeout(timer);
+          socket.off('close', onClose);
+          socket.destroy();
+          link.notYetKnown(socket, NOT_YET_MEMBER_RETRY_MS, NOT_YET_MEMBER_RETRIES);
+          return;
+        }
         if (hello.refused) return fail(`refused by the peer: ${hello.refused}`);
-        if (hello.v !== ROUTING_PROTOCOL_VERSION) return fail(`peer speaks routing protocol v${hello.v}, this node v${ROUTING_PROTOCOL_VERSION}`);
+        if (!protocolCompatible(hello.v, this.protocolVersion)) return this.incompatible(link.peer, hello, () => fail(protocolRefusal(hello.v, this.protocolVersion)));
         if (hello.node !== link.peer) return fail(`hello names '${hello.node}', not '${link.peer}'`);
         if (link.socket !== socket) return fail('superseded by the peer\'s own connection');
         settled = true;
@@ -291,7 +331,7 @@ export class RoutingLinks {
       this.stats.refused++;
       this.badPeer(peer, `refused: ${why}`);
       try {
-        socket.end(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, refused: why }));
+        socket.end(encodeValueFrame(FrameType.hello, { ...this.hello(), refused: why }));
       } catch {
         socket.destroy();
       }
@@ -305,7 +345,7 @@ export class RoutingLinks {
         clearTimeout(helloTimer);
         const hello = parseHello(frames[0]);
         if (frames.length > 1 || reader.rest().length > 0) return refuse('frames before hello completed');
-        if (hello.v !== ROUTING_PROTOCOL_VERSION) return refuse(`routing protocol v${hello.v} is not v${ROUTING_PROTOCOL_VERSION}`);
+        if (!protocolCompatible(hello.v, this.protocolVersion)) return this.incompatible(peer, hello, () => refuse(protocolRefusal(hello.v, this.protocolVersion)));
         if (hello.node !== peer) return refuse(`hello names '${hello.node}' but the certificate names '${peer}'`);
         if (peer === this.nodeId) return refuse('a connection from this node itself');
         if (this.options.isMember && !this.options.isMember(peer)) return refuse(`'${peer}' is not a member of this cluster`);
@@ -322,7 +362,7 @@ export class RoutingLinks {
           this.links.set(peer, link);
         }
         clearTimeout(helloTimer);
-        socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION, node: this.nodeId, i: this.instance }));
+        socket.write(encodeValueFrame(FrameType.hello, this.hello()));
         link.adopt(socket, false, hello.i);
         this.logger.info({ peer, outbound: false }, 'routing: link up');
       } catch (error) {
@@ -330,6 +370,26 @@ export class RoutingLinks {
       }
     };
     socket.on('data', onHello);
+  }
+
+  private hello(): Record<string, unknown> {
+    return { v: this.protocolVersion, node: this.nodeId, i: this.instance, ...(this.options.softwareVersion ? { cv: this.options.softwareVersion } : {}) };
+  }
+
+  /** An incompatible peer: one warning naming both versions (once a minute per peer), then the refusal. */
+  private incompatible(peer: string, hello: { v: number; cv?: string }, refuse: () => void): void {
+    const now = Date.now();
+    const key = `incompatible ${peer}`;
+    const last = this.lastLogged.get(key);
+    if (last === undefined || now - last >= BAD_PEER_LOG_INTERVAL_MS) {
+      if (this.lastLogged.size >= BAD_PEER_LOG_KEYS) this.lastLogged.clear();
+      this.lastLogged.set(key, now);
+      this.logger.warn(
+        { peer, peer_protocol: hello.v, peer_version: hello.cv ?? 'unknown', protocol: this.protocolVersion, version: this.options.softwareVersion ?? 'unknown' },
+        `routing: refused incompatible peer '${peer}': ${protocolRefusal(hello.v, this.protocolVersion)}`,
+      );
+    }
+    refuse();
   }
 
   private badPeer(peer: string, what: string): void {
@@ -347,11 +407,17 @@ function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: str
   return { key: material.keyPem, cert: material.certPem, ca: material.caPem, minVersion: 'TLSv1.3' };
 }
 
-function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; refused?: string } {
+function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; cv?: string; refused?: string } {
   if (frame.type !== FrameType.hello) throw new Error(`expected hello, got frame type ${frame.type}`);
   const value = decodeValue(frame.payload) as Record<string, unknown> | null;
   if (typeof value !== 'object' || value === null || typeof value.v !== 'number' || typeof value.node !== 'string') {
     throw new Error('malformed hello');
   }
-  return { v: value.v, node: value.node, i: typeof value.i === 'string' ? value.i.slice(0, 64) : '', ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 200) } : {}) };
+  return {
+    v: value.v,
+    node: value.node,
+    i: typeof value.i === 'string' ? value.i.slice(0, 64) : '',
+    ...(typeof value.cv === 'string' ? { cv: value.cv.slice(0, 64) } : {}),
+    ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 300) } : {}),
+  };
 }

@@ -45,6 +45,7 @@ export class SimNetwork {
   latency: LatencyModel;
   lossRate: number;
   private settledPromise = false;
+  private readonly blocked = new Set<string>();
   eventsRun = 0;
 
   constructor(options: SimNetworkOptions) {
@@ -103,8 +104,18 @@ export class SimNetwork {
     for (const h of this.hosts) h.partition = 0;
   }
 
+  /** One-way cuts: what `from` sends to `to` is lost, while `to` still reaches `from` (a one-sided firewall). */
+  block(from: SimHost, to: SimHost): void {
+    this.blocked.add(`${from.index}>${to.index}`);
+  }
+
+  /** Removes every one-way cut. */
+  unblockAll(): void {
+    this.blocked.clear();
+  }
+
   canReach(from: SimHost, to: SimHost): boolean {
-    return !from.crashed && !to.crashed && from.partition === to.partition;
+    return !from.crashed && !to.crashed && from.partition === to.partition && (this.blocked.size === 0 || !this.blocked.has(`${from.index}>${to.index}`));
   }
 
   /** Schedules fn on `host` after delayMs of virtual time, deferred while the host is paused. */

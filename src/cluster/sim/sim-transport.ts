@@ -104,9 +104,10 @@ export class SimTransport implements MessageTransport {
       };
       const timeout = net.at(timeoutMs, () => settle(() => reject(new Error(`${what} to ${to.host}:${to.port} timed out`))));
       const target = net.hostAt(to);
-      if (this.closed || host.crashed || !target || !net.canReach(host, target)) return;
+      // A stream is TCP: no connection at all unless packets pass both ways (a one-way cut stops it).
+      if (this.closed || host.crashed || !target || !net.canReach(host, target) || !net.canReach(target, host)) return;
       net.schedule(target, net.linkLatency(host, target) + target.slowMs, () => {
-        if (!net.canReach(host, target)) return;
+        if (!net.canReach(host, target) || !net.canReach(target, host)) return;
         const reply = answer(target);
         if (reply === undefined) return;
         net.schedule(host, net.linkLatency(target, host) + host.slowMs, () => {

@@ -40,7 +40,7 @@ describe('ClusterService', () => {
     await waitUntil('two alive', 5000, allAlive([a, b], 2));
     const bRow = a.members().find((m) => m.id === 'b')!;
     expect(bRow).toMatchObject({ address: b.gossipAddress, state: 'alive', isSelf: false });
-    expect(bRow.tags).toEqual({ caxton: '9.9.9', api: '127.0.0.1:18080' });
+    expect(bRow.tags).toEqual({ caxton: '9.9.9', api: '127.0.0.1:18080', proto: '1', started: expect.stringMatching(/^\d{13}$/) });
     expect(events.find((e) => e.id === 'b')).toMatchObject({ state: 'alive', previous: null, version: '9.9.9' });
     expect(a.status()).toEqual({ alive: 2, expected: 2, quorum: 2, mode: 'read-write', health: 'healthy' });
 

@@ -2,52 +2,33 @@
 // namespace of its own), find each other by mDNS and form one cluster; a stock `serf agent -discover NAME`
 // on the same link finds them and is found. Addresses exist only inside the namespaces this test creates,
 // so no packet leaves them. Needs root and iproute2: skipped, loudly, without them.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, tempDataDir } from '../../helpers/node-process.ts';
+import { IP_BINARY, NetnsLab, netnsUnavailable, type NsChild } from '../../helpers/netns.ts';
 import { SERF_BINARY } from '../serf/serf-agent.ts';
 
-const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].find((p) => existsSync(p));
+const IP = IP_BINARY;
 const CURL = ['/usr/bin/curl', '/usr/local/bin/curl'].find((p) => existsSync(p));
-const PREFIX = `cxd${process.pid % 100000}${Math.random().toString(36).slice(2, 5)}`;
-const SUBNET = '10.213.77';
-const BRIDGE_NS = `${PREFIX}br`;
 
 function whyUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (!IP) return 'iproute2 (ip) is not installed';
   if (!CURL) return 'curl is not installed';
-  try {
-    execFileSync(IP, ['netns', 'add', `${PREFIX}probe`], { stdio: 'pipe' });
-    execFileSync(IP, ['netns', 'del', `${PREFIX}probe`], { stdio: 'pipe' });
-  } catch (error) {
-    return `cannot create network namespaces: ${(error as Error).message.split('\n')[0]}`;
-  }
-  return null;
+  return netnsUnavailable();
 }
 
 const unavailable = whyUnavailable();
 if (unavailable) console.warn(`SKIPPED mDNS discovery tests: ${unavailable}`);
 
 const ip = (...args: string[]): string => execFileSync(IP!, args, { stdio: 'pipe', timeout: 10_000 }).toString();
-const namespaces: string[] = [];
+let lab: NetnsLab;
+/** The lab's subnet (its first three octets): known once beforeAll has made the lab. */
+let SUBNET = '';
 
 /** A namespace with one veth on the bridge, address SUBNET.<host>/24. */
 function addHost(name: string, host: number, multicastRoute = false): string {
-  const ns = `${PREFIX}${name}`;
-  ip('netns', 'add', ns);
-  namespaces.push(ns);
-  ip('link', 'add', 'v0', 'netns', ns, 'type', 'veth', 'peer', 'name', `p${host}`, 'netns', BRIDGE_NS);
-  ip('-n', BRIDGE_NS, 'link', 'set', `p${host}`, 'master', 'br0');
-  ip('-n', BRIDGE_NS, 'link', 'set', `p${host}`, 'up');
-  ip('-n', ns, 'addr', 'add', `${SUBNET}.${host}/24`, 'dev', 'v0');
-  ip('-n', ns, 'link', 'set', 'v0', 'up');
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  // Serf's mDNS sends on the default multicast route; Caxton picks the interface of its bind address.
-  if (multicastRoute) ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
-  return ns;
+  return lab.addHost(name, { number: host, multicastRoute }).ns;
 }
 
 /**
@@ -65,19 +46,14 @@ interface NsNode {
   id: string;
   ns: string;
   dataDir: string;
-  child: ChildProcess;
+  child: NsChild['child'];
   output: () => string;
 }
 
-const children: ChildProcess[] = [];
-
-function spawnInNs(ns: string, command: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
-  const child = spawn(IP!, ['netns', 'exec', ns, command, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
+function spawnInNs(ns: string, command: string, args: string[], env: Record<string, string> = {}): { child: NsChild['child']; output: () => string } {
+  const host = lab.hosts.find((h) => h.ns === ns)!;
+  const { child, output } = lab.spawn(host, command, args, env);
+  return { child, output };
 }
 
 function startCaxton(id: string, ns: string, host: number, extra: string[] = []): NsNode {
@@ -131,32 +107,13 @@ describe.skipIf(unavailable !== null)('mDNS discovery (--cluster NAME) across ne
   const explain = (): string => nodes.map((n) => `--- ${n.id}\n${n.output().slice(-3000)}`).join('\n');
 
   beforeAll(() => {
-    ip('netns', 'add', BRIDGE_NS);
-    namespaces.push(BRIDGE_NS);
-    ip('-n', BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge');
-    ip('-n', BRIDGE_NS, 'link', 'set', 'br0', 'up');
+    lab = new NetnsLab({ reachFromTest: false });
+    SUBNET = lab.subnet;
   });
 
   afterAll(async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.once('exit', () => (clearTimeout(timer), resolve()));
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await lab?.cleanup(5000);
     for (const node of nodes) rmSync(node.dataDir, { recursive: true, force: true });
-    for (const ns of namespaces.reverse()) {
-      try {
-        ip('netns', 'del', ns);
-      } catch {
-        // Already gone.
-      }
-    }
   }, 30_000);
 
   it('nodes given the cluster name find each other and all see three alive (one also has --join and --bootstrap-expect)', { timeout: 90_000 }, async () => {

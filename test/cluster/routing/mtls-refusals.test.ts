@@ -126,23 +126,44 @@ function encodeFrameOf(type: number, payload: Buffer): Buffer {
 }
 
 describe('protocol version', () => {
-  it('a peer speaking another routing protocol version is refused with a clear line', async () => {
+  async function helloAnswer(port: number, caPem: string, peer: { keyPem: string; certPem: string }, v: number): Promise<{ refused?: string; v?: number }> {
+    return new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, ca: caPem, key: peer.keyPem, cert: peer.certPem, checkServerIdentity: () => undefined });
+      const reader = new FrameReader(1 << 16);
+      socket.on('secureConnect', () => socket.write(encodeValueFrame(FrameType.hello, { v, node: 'node-c', cv: '9.9.9' })));
+      socket.on('data', (chunk) => {
+        for (const f of reader.push(chunk)) {
+          resolve(decodeValue(f.payload) as { refused?: string; v?: number });
+          socket.destroy();
+        }
+      });
+      socket.on('error', () => {});
+    });
+  }
+
+  it('a peer two routing protocol versions away is refused with a clear line naming both versions', async () => {
     const lines: string[] = [];
     const log = (_d: Record<string, unknown>, m: string) => void lines.push(m);
     const { ca, nodes: started } = await startNodes(['node-a'], { logger: { info: log, warn: log, debug() {} } });
     nodes = started;
     const a = nodes.get('node-a') as TestNode;
     const peer = await nodeTls(ca, 'node-c');
-    const outcome = await new Promise<string>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: a.port, ca: peer.caPem, key: peer.keyPem, cert: peer.certPem, checkServerIdentity: () => undefined });
-      const reader = new FrameReader(1 << 16);
-      socket.on('secureConnect', () => socket.write(encodeValueFrame(FrameType.hello, { v: ROUTING_PROTOCOL_VERSION + 1, node: 'node-c' })));
-      socket.on('data', (chunk) => {
-        for (const f of reader.push(chunk)) resolve(String((decodeValue(f.payload) as { refused?: string }).refused));
-      });
-      socket.on('error', () => {});
-    });
-    expect(outcome).toBe(`routing protocol v${ROUTING_PROTOCOL_VERSION + 1} is not v${ROUTING_PROTOCOL_VERSION}`);
-    expect(lines).toContain(`routing: refused: routing protocol v${ROUTING_PROTOCOL_VERSION + 1} is not v${ROUTING_PROTOCOL_VERSION}`);
+    const far = ROUTING_PROTOCOL_VERSION + 2;
+    const answer = await helloAnswer(a.port, peer.caPem, peer, far);
+    const why = `routing protocol v${far} is incompatible with this node's v${ROUTING_PROTOCOL_VERSION} (accepted: v${ROUTING_PROTOCOL_VERSION - 1} to v${ROUTING_PROTOCOL_VERSION + 1}); upgrade nodes one version at a time`;
+    expect(answer.refused).toBe(why);
+    expect(lines).toContain(`routing: refused incompatible peer 'node-c': ${why}`);
+  });
+
+  it('a peer of an adjacent routing protocol version is accepted (rolling upgrades)', async () => {
+    const { ca, nodes: started } = await startNodes(['node-a']);
+    nodes = started;
+    const a = nodes.get('node-a') as TestNode;
+    const peer = await nodeTls(ca, 'node-c');
+    for (const v of [ROUTING_PROTOCOL_VERSION + 1, ROUTING_PROTOCOL_VERSION - 1]) {
+      const answer = await helloAnswer(a.port, peer.caPem, peer, v);
+      expect(answer.refused).toBeUndefined();
+      expect(answer.v).toBe(ROUTING_PROTOCOL_VERSION);
+    }
   });
 });

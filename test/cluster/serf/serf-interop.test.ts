@@ -48,7 +48,8 @@ describe.skipIf(!SERF_BINARY)('Caxton node and serf agents', () => {
     const serf1 = await serf('serf1');
     const a = await caxton('cx-a', ['--join', serf1.bindAddr]);
     const listed = await serf1.waitForMember('cx-a', 'alive').catch(explain(serf1));
-    expect(listed.tags).toEqual({ caxton: '0.1.0', api: `127.0.0.1:${a.apiPort}` });
+    // proto: the routing protocol version; started: the process's start (cluster upgrade tells restarts by it).
+    expect(listed.tags).toEqual({ caxton: '0.1.0', api: `127.0.0.1:${a.apiPort}`, proto: '1', started: expect.stringMatching(/^\d{13}$/) });
     await caxtonSees(a, 'serf1', 'alive');
 
     // An agent on the Caxton node: from now on its push-pull user state and gossip carry the agent

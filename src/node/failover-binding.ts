@@ -1,0 +1,66 @@
+// Wires failover into a node with a cluster and routing links: members and quorum from the cluster layer,
+// module fetches over the links' module.get, agents started and stopped through the AgentService.
+import type { ClusterService } from '../cluster/cluster-service.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { NodeState } from '../state/node-state.ts';
+import type { AgentService } from './agent-service.ts';
+import type { EventBus } from './event-bus.ts';
+import { Failover } from './failover.ts';
+import type { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
+import { isDraining } from '../cluster/placement/candidates.ts';
+
+export interface FailoverBindingParts {
+  nodeId: string;
+  config: Config;
+  cluster: ClusterService;
+  agents: AgentService;
+  runsHere: (name: string) => boolean;
+  localNames: () => string[];
+  prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => Promise<void>;
+  directory: ObservedAgentDirectory;
+  registryBinding: RegistryBinding;
+  state: NodeState;
+  events: EventBus;
+  logger: Logger;
+}
+
+/** Failover for this node; undefined without routing links (nothing could reach a taken-over agent). */
+export function bindFailover(parts: FailoverBindingParts): Failover | undefined {
+  const { cluster, config } = parts;
+  const links = cluster.routing;
+  if (!links) return undefined;
+  // A failover.ping answered is a round trip both ways over the routing link: what confirms a side.
+  links.onRequest('failover.ping', () => ({ ok: true }));
+  return new Failover({
+    nodeId: parts.nodeId,
+    registry: cluster.registry,
+    members: () =>
+      cluster.members().map((m) => ({ id: m.id, state: m.state, placeable: m.tags.caxton !== undefined && (m.isSelf || m.tags.route !== undefined) && !isDraining(m) })),
+    quorum: () => cluster.status(),
+    agents: parts.agents,
+    runsHere: parts.runsHere,
+    localNames: parts.localNames,
+    directory: parts.directory,
+    modules: parts.state.modules,
+    fetchModule: async (node, sha256, timeoutMs) => {
+      const answer = (await links.request(node, 'module.get', { sha256 }, timeoutMs)) as { ok?: unknown; error?: { message?: string } } | undefined;
+      if (answer && answer.ok instanceof Uint8Array) return answer.ok;
+      throw new Error(answer?.error?.message ?? `node "${node}" answered module.get with something unreadable`);
+    },
+    prepareModule: parts.prepareModule,
+    ping: async (node, timeoutMs) => {
+      const answer = (await links.request(node, 'failover.ping', {}, timeoutMs)) as { ok?: unknown } | undefined;
+      return answer?.ok === true;
+    },
+    republish: (name) => parts.registryBinding.republish(name),
+    events: parts.events,
+    settings: {
+      checkIntervalMs: config.failover.check_interval_ms,
+      standbyModuleBytes: config.failover.standby_module_bytes,
+      takeOverConcurrency: config.failover.take_over_concurrency,
+      moduleFetchTimeoutMs: config.failover.module_fetch_timeout_ms,
+    },
+    logger: parts.logger.child({ layer: 'failover' }),
+  });
+}

@@ -1,0 +1,368 @@
+// Failover on a real node: runs the pure plan (src/cluster/placement/failover-plan.ts) whenever the
+// membership or the registry changes, and every failover.check_interval_ms as a safety net, and carries out
+// what it says: take over the agents of dead nodes this node now owns (from their registry records, with
+// the module from this node's store, its standby copies, or any live peer), stop a duplicate copy that its
+// keeper runs, claim again an agent the registry wrongly places elsewhere. It also keeps, in memory and
+// bounded, the modules of agents it would take over, fetched while their owner is alive.
+import { planFailover, quorumConfirmed, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
+import type { QuorumView } from '../cluster/quorum.ts';
+import type { AgentRecord } from '../cluster/registry/agent-record.ts';
+import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
+import type { Logger } from '../observability/logger.ts';
+import { sha256Hex } from '../state/module-store.ts';
+import type { AgentService } from './agent-service.ts';
+import type { EventBus } from './event-bus.ts';
+import type { ObservedAgentDirectory } from './registry-binding.ts';
+import { toolGrants } from './registry-binding.ts';
+import type { AgentSpec } from './services.ts';
+
+export interface FailoverSettings {
+  checkIntervalMs: number;
+  standbyModuleBytes: number;
+  takeOverConcurrency: number;
+  moduleFetchTimeoutMs: number;
+}
+
+/** A member as failover needs it. */
+export interface FailoverMember {
+  id: string;
+  state: 'alive' | 'suspect' | 'dead' | 'left';
+  /** Can run agents: a Caxton node with routing (or this node). */
+  placeable: boolean;
+}
+
+export interface FailoverOptions {
+  nodeId: string;
+  registry: AgentRegistry;
+  members: () => FailoverMember[];
+  quorum: () => QuorumView;
+  agents: AgentService;
+  runsHere: (name: string) => boolean;
+  /** Names of the agents this node runs. */
+  localNames: () => string[];
+  directory: ObservedAgentDirectory;
+  modules: { get(sha256: string): Uint8Array | undefined; has(sha256: string): boolean };
+  /** The module's bytes from a peer (module.get over the routing link); throws when it has none. */
+  fetchModule: (node: string, sha256: string, timeoutMs: number) => Promise<Uint8Array>;
+  /** Instruments and compiles a standby module ahead of a take-over (AgentRuntime.prepareModule). */
+  prepareModule?: (sha256: string, bytes: Uint8Array, memoryPages: number) => Promise<void>;
+  /** A round trip to a peer (failover.ping over the routing link): resolves true when it answered in time. */
+  ping: (node: string, timeoutMs: number) => Promise<boolean>;
+  /** Publishes this node's record of a local agent again. */
+  republish: (name: string) => void;
+  events: EventBus;
+  settings: FailoverSettings;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface FailoverStats {
+  takenOver: number;
+  yielded: number;
+  reclaimed: number;
+  takeOverFailures: number;
+  standbyModules: number;
+  standbyBytes: number;
+}
+
+export class Failover {
+  readonly #o: FailoverOptions;
+  readonly #now: () => number;
+  readonly #timer: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
+  /** Names being taken over, yielded or reclaimed now: one action per name at a time. */
+  readonly #busy = new Set<string>();
+  /** When each node was first seen dead or left by this node: what the take-over log measures from. */
+  readonly #goneSince = new Map<string, number>();
+  /** Other nodes' modules held for a take-over, in least-recently-wanted order (Map order). */
+  readonly #standby = new Map<string, Uint8Array>();
+  #standbyBytes = 0;
+  readonly #fetching = new Set<string>();
+  /** Modules larger than the whole standby budget: never fetched ahead (a take-over fetches them). */
+  readonly #tooLarge = new Set<string>();
+  #scheduled = false;
+  /** A confirmation round is out: take-overs wait for its answer. */
+  #confirming = false;
+  /** The registry's Lamport time at the last pass of #dropDeleted. */
+  #droppedAt = -1;
+  #closed = false;
+  readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
+  /** Take-overs queued for a free slot (take_over_concurrency at once). */
+  readonly #queue: { record: AgentRecord; from: string }[] = [];
+  #running = 0;
+
+  constructor(options: FailoverOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#timer = setInterval(() => this.check(), options.settings.checkIntervalMs);
+    this.#timer.unref();
+    const offRegistry = options.registry.onChange(() => this.schedule());
+    const offEvents = options.events.subscribe((event) => {
+      if (event.type === 'member' && typeof event.data.id === 'string') this.memberChanged(event.data.id, String(event.data.state));
+    });
+    this.#unsubscribe = () => {
+      offRegistry();
+      offEvents();
+    };
+  }
+
+  get stats(): FailoverStats {
+    return { ...this.#stats, standbyModules: this.#standby.size, standbyBytes: this.#standbyBytes };
+  }
+
+  /** A membership change: noted (for the take-over time) and checked at once. */
+  memberChanged(id: string, state: string): void {
+    if (state === 'dead' || state === 'left') {
+      if (!this.#goneSince.has(id)) this.#goneSince.set(id, this.#now());
+    } else {
+      this.#goneSince.delete(id);
+    }
+    this.schedule();
+  }
+
+  /** Coalesces a burst of changes (a push-pull merging thousands of records) into one check. */
+  schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.check();
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#unsubscribe();
+    this.#queue.length = 0;
+  }
+
+  /**
+   * One pass of the plan; every failure is logged here and retried at the next pass. Take-overs need a
+   * confirmed side (failover-plan.ts quorumConfirmed): they run from the pass that follows a successful
+   * confirmation round, which this pass starts when the plan has any.
+   */
+  check(confirmed = false): void {
+    if (this.#closed) return;
+    try {
+      const members = this.#o.members();
+      const states = new Map(members.map((m) => [m.id, m.state]));
+      const alive = members.filter((m) => m.placeable && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.id);
+      if (!alive.includes(this.#o.nodeId)) alive.push(this.#o.nodeId);
+      const records = this.#o.registry.list();
+      const actions = planFailover({
+        self: this.#o.nodeId,
+        mode: takeOverMode(this.#o.quorum(), members.filter((m) => m.state === 'alive').length),
+        alive,
+        gone: (node) => {
+          const state = states.get(node);
+          return state === 'dead' || state === 'left';
+        },
+        records,
+        runsHere: (name) => this.#o.runsHere(name) || this.#busy.has(name),
+      });
+      const takeOvers = actions.filter((a) => a.kind === 'take-over' && !this.#busy.has(a.record.name));
+      for (const action of actions) if (action.kind !== 'take-over' || confirmed) this.#act(action);
+      if (takeOvers.length > 0 && !confirmed) this.#confirm(members);
+      this.#dropDeleted();
+      this.#keepStandby(alive, records);
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'failover check failed; retrying at the next one');
+    }
+  }
+
+  /**
+   * An agent running here whose newest registry write is a deletion by another node was deleted while this
+   * node was away (crashed, or cut off: an unplaced agent of a dead node is deleted from any node): it goes
+   * here too. Only agents the directory holds as this node's, so a deploy still starting is never touched
+   * (its record is published in the same turn the directory gets it).
+   */
+  #dropDeleted(): void {
+    const { registry, directory } = this.#o;
+    // Nothing new in the registry, nothing new to drop: the pass over local agents runs only after a change.
+    const lamport = registry.stats().lamport;
+    if (lamport === this.#droppedAt) return;
+    this.#droppedAt = lamport;
+    for (const name of this.#o.localNames()) {
+      if (this.#busy.has(name) || directory.nodeOf(name) !== this.#o.nodeId || !registry.deleted(name)) continue;
+      this.#busy.add(name);
+      this.#o.logger.warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
+      void this.#o.agents
+        .delete(name)
+        .catch((error: Error) => this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed'))
+        .finally(() => this.#busy.delete(name));
+    }
+  }
+
+  /** Asks every unsuspected Caxton member for a round trip; a quorum of answers runs the take-overs. */
+  #confirm(members: FailoverMember[]): void {
+    if (this.#confirming) return;
+    this.#confirming = true;
+    const peers = members.filter((m) => m.placeable && m.state === 'alive' && m.id !== this.#o.nodeId).map((m) => m.id);
+    const timeoutMs = Math.min(this.#o.settings.checkIntervalMs, 1000);
+    void Promise.all(peers.map((p) => this.#o.ping(p, timeoutMs).catch(() => false)))
+      .then((answers) => {
+        this.#confirming = false;
+        const answered = answers.filter(Boolean).length;
+        const quorum = this.#o.quorum().quorum;
+        if (quorumConfirmed(answered, quorum)) this.check(true);
+        else this.#o.logger.warn({ answered: answered + 1, quorum }, 'failover: take-overs held back: fewer members than the quorum answered this node');
+      })
+      .catch(() => {
+        this.#confirming = false;
+      });
+  }
+
+  #act(action: FailoverAction): void {
+    const name = action.kind === 'take-over' ? action.record.name : action.name;
+    if (this.#busy.has(name)) return;
+    if (action.kind === 'take-over') {
+      this.#busy.add(name);
+      this.#queue.push({ record: action.record, from: action.from });
+      this.#pump();
+    } else if (action.kind === 'yield') {
+      this.#busy.add(name);
+      void this.#yield(name, action.keeper).finally(() => this.#busy.delete(name));
+    } else {
+      this.#stats.reclaimed += 1;
+      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and stays here; publishing this node as its owner again');
+      this.#o.republish(name);
+    }
+  }
+
+  #pump(): void {
+    while (this.#running < this.#o.settings.takeOverConcurrency && this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      this.#running += 1;
+      void this.#takeOver(next.record, next.from).finally(() => {
+        this.#running -= 1;
+        this.#busy.delete(next.record.name);
+        this.#pump();
+      });
+    }
+  }
+
+  async #takeOver(record: AgentRecord, from: string): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const began = this.#now();
+      const module = await this.#moduleFor(record, from);
+      const moduleMs = this.#now() - began;
+      await this.#o.agents.adopt(specOf(record), module, record.version, record.state === 'stopped');
+      this.#stats.takenOver += 1;
+      const since = this.#goneSince.get(from);
+      const tookMs = since === undefined ? null : this.#now() - since;
+      this.#o.logger.info(
+        { agent: record.name, from, version: record.version, since_declared_ms: tookMs, module_ms: moduleMs, start_ms: this.#now() - began - moduleMs },
+        'failover: agent of a dead node started here',
+      );
+      this.#o.events.publish('agent.failover', { agent: record.name, from, to: this.#o.nodeId, since_declared_ms: tookMs });
+    } catch (error) {
+      this.#stats.takeOverFailures += 1;
+      this.#o.logger.warn({ agent: record.name, from, err: (error as Error).message }, 'failover: take-over failed; retried at the next check');
+    }
+  }
+
+  async #yield(name: string, keeper: string): Promise<void> {
+    try {
+      const record = this.#o.registry.get(name);
+      this.#o.directory.upsert(name, keeper, record?.capabilities ?? []);
+      this.#o.registry.disown(name);
+      await this.#o.agents.relinquish(name);
+      this.#stats.yielded += 1;
+      this.#o.logger.warn({ agent: name, keeper }, 'agent ran on two nodes; its keeper has it and the copy here stopped');
+    } catch (error) {
+      this.#o.logger.error({ agent: name, keeper, err: error }, 'failover: stopping the duplicate copy failed');
+    }
+  }
+
+  /** From this node's store, its standby copies, else any live peer (the dead one cannot answer). */
+  async #moduleFor(record: AgentRecord, deadNode: string): Promise<Uint8Array> {
+    const sha = record.module_sha256;
+    const local = this.#o.modules.get(sha) ?? this.#standby.get(sha);
+    if (local) return local;
+    const peers = this.#o
+      .members()
+      .filter((m) => m.placeable && m.state === 'alive' && m.id !== this.#o.nodeId && m.id !== deadNode)
+      .map((m) => m.id);
+    const reasons: string[] = [];
+    for (const peer of peers) {
+      try {
+        return await this.#fetch(peer, sha);
+      } catch (error) {
+        reasons.push(`${peer}: ${(error as Error).message}`);
+      }
+    }
+    throw new Error(`module ${sha} is on no live node (${reasons.join('; ') || 'no peer alive'})`);
+  }
+
+  async #fetch(peer: string, sha: string): Promise<Uint8Array> {
+    const bytes = await this.#o.fetchModule(peer, sha, this.#o.settings.moduleFetchTimeoutMs);
+    if (!(bytes instanceof Uint8Array) || sha256Hex(bytes) !== sha) throw new Error(`node "${peer}" sent bytes that do not match sha256 ${sha}`);
+    return bytes;
+  }
+
+  /** Fetches the modules this node would need for a take-over, drops the ones it no longer would. */
+  #keepStandby(alive: string[], records: AgentRecord[]): void {
+    const limit = this.#o.settings.standbyModuleBytes;
+    if (limit === 0) return;
+    const wanted = standbyModules(this.#o.nodeId, alive, records);
+    for (const [sha, bytes] of this.#standby) {
+      if (!wanted.has(sha)) {
+        this.#standby.delete(sha);
+        this.#standbyBytes -= bytes.byteLength;
+      }
+    }
+    const ownerOf = new Map<string, AgentRecord>();
+    // Fetched from a live owner; a module wanted only for a pending take-over is kept if held, never fetched here.
+    for (const record of records) {
+      if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256) && alive.includes(record.node)) ownerOf.set(record.module_sha256, record);
+    }
+    for (const sha of wanted) {
+      if (this.#standby.has(sha) || this.#fetching.has(sha) || this.#tooLarge.has(sha) || this.#o.modules.has(sha)) continue;
+      if (this.#fetching.size >= 2) break;
+      const record = ownerOf.get(sha);
+      if (record === undefined) continue;
+      const owner = record.node;
+      this.#fetching.add(sha);
+      void this.#fetch(owner, sha)
+        .then(async (bytes) => {
+          this.#hold(sha, bytes, limit);
+          await this.#o.prepareModule?.(sha, bytes, record.limits.memory_pages);
+        })
+        .catch((error: Error) => this.#o.logger.debug({ sha256: sha, node: owner, err: error.message }, 'failover: standby module fetch failed; retried later'))
+        .finally(() => {
+          this.#fetching.delete(sha);
+          this.schedule();
+        });
+    }
+  }
+
+  #hold(sha: string, bytes: Uint8Array, limit: number): void {
+    if (this.#closed) return;
+    if (bytes.byteLength > limit) {
+      if (this.#tooLarge.size < 1024) this.#tooLarge.add(sha);
+      return;
+    }
+    this.#standby.set(sha, bytes);
+    this.#standbyBytes += bytes.byteLength;
+    for (const [old, held] of this.#standby) {
+      if (this.#standbyBytes <= limit) break;
+      this.#standby.delete(old);
+      this.#standbyBytes -= held.byteLength;
+    }
+  }
+}
+
+/** The spec an agent was deployed with, as its registry record carries it. */
+export function specOf(record: AgentRecord): AgentSpec {
+  const spec: AgentSpec = {
+    name: record.name,
+    capabilities: [...record.capabilities],
+    tools: toolGrants(record.tools),
+    limits: { ...record.limits },
+  };
+  if (record.pinned !== undefined) spec.node = record.pinned;
+  if (record.failover !== undefined) spec.failover = record.failover;
+  return spec;
+}

@@ -1,0 +1,126 @@
+// Backups of a node's database: an online copy taken while the node serves, the check that a file is a
+// Caxton database this version can open, and putting one in place as the database of a data dir.
+//
+// The copy is SQLite's online backup API (better-sqlite3's `db.backup()`), run on the node's own connection:
+// it copies pages in steps between which the event loop runs, and writes the node makes through the same
+// connection meanwhile are carried into the copy by SQLite itself, so the result is one consistent snapshot
+// however busy the node is. `VACUUM INTO` would also be consistent but holds the event loop for the whole copy.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { DATABASE_FILE, SCHEMA_VERSION, type SqliteDatabase } from './database.ts';
+import { ensurePrivateDataDir } from './file-permissions.ts';
+
+/** Pages copied per step: ~400 KiB at SQLite's 4 KiB pages, a fraction of a millisecond of event-loop time. */
+const PAGES_PER_STEP = 100;
+
+/** Every file of a SQLite database begins with these 16 bytes. */
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/** Tables a Caxton database has had since its first schema version; their absence means another program's file. */
+const CAXTON_TABLES = ['node_identity', 'agents', 'modules', 'api_keys'];
+
+export class BackupFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupFileError';
+  }
+}
+
+/** Copies the open database to `destination` (a new file, mode 0600) while the node keeps using it. */
+export async function backupDatabase(db: SqliteDatabase, destination: string): Promise<void> {
+  try {
+    await db.backup(destination, { progress: () => PAGES_PER_STEP });
+    chmodSync(destination, 0o600);
+    // The copy carries the source's WAL mode; a rollback-journal file is one self-contained file, which a
+    // backup should be (reading it leaves no -wal/-shm beside it). The node sets WAL again when it opens it.
+    const copy = new BetterSqlite3(destination);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
+  } catch (error) {
+    rmSync(destination, { force: true });
+    throw error;
+  }
+}
+
+export interface BackupFacts {
+  /** The schema version the file carries (`user_version`). */
+  schemaVersion: number;
+  /** The node id stored in it. */
+  nodeId: string;
+  agents: number;
+  apiKeys: number;
+}
+
+/**
+ * Refuses a file that is not a whole Caxton database this version can open: not SQLite, damaged (SQLite's
+ * quick_check), missing Caxton's tables, or written by a newer Caxton. Answers what it holds.
+ */
+export function checkBackupFile(path: string): BackupFacts {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new BackupFileError(`${path}: no such file`);
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString('latin1') !== SQLITE_HEADER) throw new BackupFileError(`${path}: not a Caxton backup (not a SQLite database)`);
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new BackupFileError(`${path}: the database is damaged (${String(check)})`);
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name));
+    const missing = CAXTON_TABLES.filter((t) => !tables.has(t));
+    if (missing.length) throw new BackupFileError(`${path}: not a Caxton backup (no ${missing.join(', ')} table)`);
+    const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+    if (schemaVersion > SCHEMA_VERSION) {
+      throw new BackupFileError(`${path}: written by a newer Caxton (schema ${schemaVersion}, this one reads up to ${SCHEMA_VERSION}); restore it with that version`);
+    }
+    const identity = db.prepare('SELECT node_id FROM node_identity WHERE singleton = 1').get() as { node_id: string } | undefined;
+    const count = (table: string) => (db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { schemaVersion, nodeId: identity?.node_id ?? '', agents: count('agents'), apiKeys: count('api_keys') };
+  } catch (error) {
+    if (error instanceof BackupFileError) throw error;
+    throw new BackupFileError(`${path}: not a readable Caxton backup (${(error as Error).message})`);
+  } finally {
+    db?.close();
+  }
+}
+
+export interface RestoreOptions {
+  /** Replace the database of a data dir that already has files (the node must be stopped). */
+  force?: boolean;
+}
+
+/**
+ * Makes `file` the database of `dataDir`, for a stopped or new node. A dir with files in it is refused
+ * without `force`; with it, the database and its WAL are replaced and the other files (admin.key, the
+ * gossip keyring, tls/) are left as they are. The copy lands under a temporary name first, so a failed
+ * restore never leaves half a database.
+ */
+export function restoreDatabase(file: string, dataDir: string, options: RestoreOptions = {}): BackupFacts {
+  const facts = checkBackupFile(file);
+  if (existsSync(dataDir)) {
+    if (!statSync(dataDir).isDirectory()) throw new BackupFileError(`${dataDir}: not a directory`);
+    const present = readdirSync(dataDir);
+    if (present.length > 0 && !options.force) {
+      throw new BackupFileError(`${dataDir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): stop its node and pass --force to replace its database, or restore into a new dir`);
+    }
+  } else {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  }
+  ensurePrivateDataDir(dataDir);
+  const target = join(dataDir, DATABASE_FILE);
+  const staging = `${target}.restoring`;
+  copyFileSync(file, staging);
+  chmodSync(staging, 0o600);
+  // A WAL left beside the old database would be replayed into the new one on open.
+  for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });
+  renameSync(staging, target);
+  return facts;
+}

@@ -1,0 +1,229 @@
+// The contract every state backend meets, run by sqlite-state-backend.test.ts and
+// postgres-state-backend.test.ts: the backend interface itself and the state tool (tools.md) on top of it.
+import { describe, expect, it } from 'vitest';
+import type { StateBackend } from '../../src/tools/state/state-backend.ts';
+import { createStateToolServer } from '../../src/tools/state/state-tool.ts';
+import type { BuiltinCallResult } from '../../src/tools/builtin-server.ts';
+import { STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } from '../../src/tools/state/state-limits.ts';
+
+export interface ContractTarget {
+  /** A backend on storage shared by every call in this file; each test uses its own agent names. */
+  backend(): StateBackend;
+}
+
+let unique = 0;
+/** An agent name no other test of the file uses, so tests share one database without seeing each other. */
+const agentName = (label: string): string => `${label}-${process.pid}-${++unique}`;
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+function errorText(result: BuiltinCallResult): string {
+  expect(result.isError).toBe(true);
+  return result.content[0].text;
+}
+
+export function stateBackendContract(kind: 'sqlite' | 'postgres', target: ContractTarget): void {
+  describe(`StateBackend contract (${kind})`, () => {
+    it('names its kind', () => {
+      expect(target.backend().kind).toBe(kind);
+    });
+
+    it('stores, retrieves, overwrites and deletes a value', async () => {
+      const backend = target.backend();
+      const agent = agentName('a');
+      expect(await backend.retrieve(agent, 'k')).toBeNull();
+      expect(await backend.exists(agent, 'k')).toBe(false);
+      await backend.store(agent, 'k', '{"n":1}');
+      expect(await backend.retrieve(agent, 'k')).toBe('{"n":1}');
+      expect(await backend.exists(agent, 'k')).toBe(true);
+      await backend.store(agent, 'k', '[2]');
+      expect(await backend.retrieve(agent, 'k')).toBe('[2]');
+      expect(await backend.delete(agent, 'k')).toBe(true);
+      expect(await backend.delete(agent, 'k')).toBe(false);
+      expect(await backend.retrieve(agent, 'k')).toBeNull();
+    });
+
+    it('keeps each agent to its own keys', async () => {
+      const backend = target.backend();
+      const [alice, bob] = [agentName('alice'), agentName('bob')];
+      await backend.store(alice, 'secret', '"alice"');
+      expect(await backend.retrieve(bob, 'secret')).toBeNull();
+      expect(await backend.exists(bob, 'secret')).toBe(false);
+      expect(await backend.delete(bob, 'secret')).toBe(false);
+      expect(await backend.list(bob, '', 10)).toEqual([]);
+      expect((await backend.batchRetrieve(bob, ['secret'])).size).toBe(0);
+      expect(await collect(backend.entries(bob))).toEqual([]);
+      expect(await backend.retrieve(alice, 'secret')).toBe('"alice"');
+    });
+
+    it('lists keys by prefix in code point order, bounded by limit', async () => {
+      const backend = target.backend();
+      const agent = agentName('lister');
+      const keys = ['b', 'a/2', 'a/1', 'a', 'ab', 'a/10', 'A', 'é', 'a/é', 'a/😀', 'z'];
+      for (const key of keys) await backend.store(agent, key, '1');
+      expect(await backend.list(agent, 'a/', 100)).toEqual(['a/1', 'a/10', 'a/2', 'a/é', 'a/😀']);
+      expect(await backend.list(agent, 'a', 100)).toEqual(['a', 'a/1', 'a/10', 'a/2', 'a/é', 'a/😀', 'ab']);
+      expect(await backend.list(agent, 'a/', 2)).toEqual(['a/1', 'a/10']);
+      expect(await backend.list(agent, '', 100)).toEqual(['A', 'a', 'a/1', 'a/10', 'a/2', 'a/é', 'a/😀', 'ab', 'b', 'z', 'é']);
+      expect(await backend.list(agent, 'q', 100)).toEqual([]);
+      // LIKE wildcards are plain characters in a prefix.
+      await backend.store(agent, '%x', '1');
+      await backend.store(agent, '_y', '1');
+      expect(await backend.list(agent, '%', 10)).toEqual(['%x']);
+      expect(await backend.list(agent, '_', 10)).toEqual(['_y']);
+    });
+
+    it('batch-stores all entries, the last of a repeated key winning, and batch-retrieves only present keys', async () => {
+      const backend = target.backend();
+      const agent = agentName('batch');
+      await backend.batchStore(agent, [
+        { key: 'x', valueJson: '1' },
+        { key: 'y', valueJson: '2' },
+        { key: 'x', valueJson: '3' },
+      ]);
+      await backend.batchStore(agent, []);
+      const found = await backend.batchRetrieve(agent, ['x', 'y', 'missing']);
+      expect(Object.fromEntries(found)).toEqual({ x: '3', y: '2' });
+      expect((await backend.batchRetrieve(agent, [])).size).toBe(0);
+    });
+
+    it('iterates entries of one agent or of all, in (agent, key) order, across pages', async () => {
+      const backend = target.backend();
+      const agent = agentName('many');
+      const entries = Array.from({ length: 1234 }, (_, i) => ({ key: `k${String(i).padStart(5, '0')}`, valueJson: String(i) }));
+      for (let i = 0; i < entries.length; i += 500) await backend.batchStore(agent, entries.slice(i, i + 500));
+      const mine = await collect(backend.entries(agent));
+      expect(mine.length).toBe(1234);
+      expect(mine[0]).toEqual({ agent, key: 'k00000', value: '0' });
+      expect(mine[1233]).toEqual({ agent, key: 'k01233', value: '1233' });
+      const all = await collect(backend.entries());
+      const ofAgent = all.filter((e) => e.agent === agent);
+      expect(ofAgent).toEqual(mine);
+      const order = all.map((e) => [e.agent, e.key] as const);
+      const sorted = [...order].sort((p, q) => (p[0] === q[0] ? Buffer.compare(Buffer.from(p[1]), Buffer.from(q[1])) : Buffer.compare(Buffer.from(p[0]), Buffer.from(q[0]))));
+      expect(order).toEqual(sorted);
+    });
+
+    it('keeps a value of 1 MiB and unusual keys exactly', async () => {
+      const backend = target.backend();
+      const agent = agentName('big');
+      const big = JSON.stringify('x'.repeat(STATE_VALUE_MAX_BYTES - 2));
+      await backend.store(agent, 'big', big);
+      expect(await backend.retrieve(agent, 'big')).toBe(big);
+      for (const key of ["it's", 'a"b', 'tab\tkey', '😀', ' ', '__proto__', 'k'.repeat(1024)]) {
+        await backend.store(agent, key, JSON.stringify(key));
+        expect(await backend.retrieve(agent, key)).toBe(JSON.stringify(key));
+      }
+    });
+
+    describe('the state tool on it', () => {
+      const tool = () => createStateToolServer(target.backend());
+
+      it('lists every tool of tools.md with input and output schemas', () => {
+        const tools = tool().tools();
+        expect(tools.map((t) => t.name)).toEqual(['store', 'retrieve', 'delete', 'list', 'exists', 'batch_store', 'batch_retrieve']);
+        for (const t of tools) {
+          expect(t.inputSchema.type).toBe('object');
+          expect(t.outputSchema?.type).toBe('object');
+          expect(t.description.length).toBeGreaterThan(0);
+        }
+        const store = tools.find((t) => t.name === 'store')!;
+        expect(store.inputSchema.required).toEqual(['key', 'value']);
+      });
+
+      it('answers each tool with the structuredContent of the table and the same JSON as text', async () => {
+        const server = tool();
+        const agent = agentName('tool');
+        const call = async (name: string, args: Record<string, unknown>) => {
+          const result = await server.call(agent, name, args);
+          expect(result.isError).toBeFalsy();
+          expect(JSON.parse(result.content[0].text)).toEqual(result.structuredContent);
+          return result.structuredContent;
+        };
+        expect(await call('store', { key: 'greeting', value: { text: 'hi', n: [1, 2] } })).toEqual({ ok: true });
+        expect(await call('retrieve', { key: 'greeting' })).toEqual({ value: { text: 'hi', n: [1, 2] } });
+        expect(await call('retrieve', { key: 'absent' })).toEqual({ value: null });
+        expect(await call('exists', { key: 'greeting' })).toEqual({ exists: true });
+        expect(await call('exists', { key: 'absent' })).toEqual({ exists: false });
+        expect(await call('list', { prefix: 'gr' })).toEqual({ keys: ['greeting'], truncated: false });
+        expect(await call('batch_store', { entries: [{ key: 'a', value: 1 }, { key: 'b', value: null }, { key: '__proto__', value: 'p' }] })).toEqual({ ok: true });
+        const values = (await call('batch_retrieve', { keys: ['a', 'b', 'c', '__proto__'] }))!.values as Record<string, unknown>;
+        expect(Object.keys(values).sort()).toEqual(['__proto__', 'a', 'b']);
+        expect(values.a).toBe(1);
+        expect(values.b).toBeNull();
+        expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toBe('p');
+        expect(await call('list', { prefix: '' })).toEqual({ keys: ['__proto__', 'a', 'b', 'greeting'], truncated: false });
+        expect(await call('list', { prefix: '', limit: 2 })).toEqual({ keys: ['__proto__', 'a'], truncated: true });
+        expect(await call('delete', { key: 'greeting' })).toEqual({ deleted: true });
+        expect(await call('delete', { key: 'greeting' })).toEqual({ deleted: false });
+      });
+
+      it('scopes keys to the calling agent', async () => {
+        const server = tool();
+        const [alice, bob] = [agentName('alice'), agentName('bob')];
+        await server.call(alice, 'store', { key: 'k', value: 'mine' });
+        expect((await server.call(bob, 'retrieve', { key: 'k' })).structuredContent).toEqual({ value: null });
+        expect((await server.call(bob, 'list', {})).structuredContent).toEqual({ keys: [], truncated: false });
+        expect((await server.call(alice, 'retrieve', { key: 'k' })).structuredContent).toEqual({ value: 'mine' });
+      });
+
+      it('refuses bad arguments with a tool error naming the field', async () => {
+        const server = tool();
+        const agent = agentName('bad');
+        expect(errorText(await server.call(agent, 'store', { value: 1 }))).toMatch(/^key: /);
+        expect(errorText(await server.call(agent, 'store', { key: 5, value: 1 }))).toMatch(/^key: expected a string/);
+        expect(errorText(await server.call(agent, 'store', { key: '' , value: 1 }))).toMatch(/^key: /);
+        expect(errorText(await server.call(agent, 'store', { key: 'k' }))).toMatch(/^value: /);
+        expect(errorText(await server.call(agent, 'store', { key: 'a\u0000b', value: 1 }))).toMatch(/^key: .*NUL/);
+        expect(errorText(await server.call(agent, 'store', { key: '\ud800', value: 1 }))).toMatch(/^key: .*surrogate/);
+        expect(errorText(await server.call(agent, 'store', { key: 'k'.repeat(1025), value: 1 }))).toMatch(/^key: expected at most 1024 bytes/);
+        expect(errorText(await server.call(agent, 'store', { key: 'big', value: 'x'.repeat(STATE_VALUE_MAX_BYTES) }))).toMatch(/^value: \d+ bytes of JSON, more than/);
+        expect(errorText(await server.call(agent, 'store', { key: 'n', value: 10n }))).toMatch(/^value: not representable as JSON/);
+        expect(errorText(await server.call(agent, 'retrieve', {}))).toMatch(/^key: /);
+        expect(errorText(await server.call(agent, 'list', { prefix: 3 }))).toMatch(/^prefix: /);
+        expect(errorText(await server.call(agent, 'list', { limit: STATE_LIST_MAX_KEYS + 1 }))).toMatch(/^limit: /);
+        expect(errorText(await server.call(agent, 'batch_store', { entries: 'no' }))).toMatch(/^entries: /);
+        expect(errorText(await server.call(agent, 'batch_store', { entries: [{ key: 'ok', value: 1 }, { key: 7, value: 1 }] }))).toMatch(/^entries\.1\.key: /);
+        const tooMany = Array.from({ length: STATE_BATCH_MAX_ENTRIES + 1 }, (_, i) => ({ key: `k${i}`, value: i }));
+        expect(errorText(await server.call(agent, 'batch_store', { entries: tooMany }))).toMatch(/^entries: expected at most/);
+        expect(errorText(await server.call(agent, 'batch_retrieve', { keys: ['a', 2] }))).toMatch(/^keys\.1: /);
+        expect(errorText(await server.call(agent, 'nope', {}))).toMatch(/unknown tool 'nope'/);
+        // Nothing of the refused calls was stored.
+        expect((await server.call(agent, 'list', {})).structuredContent).toEqual({ keys: [], truncated: false });
+      });
+
+      it('stores all of a batch or, when one value is refused, none of it', async () => {
+        const server = tool();
+        const agent = agentName('allornothing');
+        const refused = await server.call(agent, 'batch_store', {
+          entries: [
+            { key: 'first', value: 1 },
+            { key: 'huge', value: 'x'.repeat(STATE_VALUE_MAX_BYTES) },
+          ],
+        });
+        expect(errorText(refused)).toMatch(/^entries\.1\.value: /);
+        expect((await server.call(agent, 'exists', { key: 'first' })).structuredContent).toEqual({ exists: false });
+        const stored = await server.call(agent, 'batch_store', { entries: [{ key: 'first', value: 1 }, { key: 'second', value: 2 }] });
+        expect(stored.structuredContent).toEqual({ ok: true });
+        expect((await server.call(agent, 'batch_retrieve', { keys: ['first', 'second'] })).structuredContent).toEqual({ values: { first: 1, second: 2 } });
+      });
+
+      it('rolls a batch back in the backend when a write fails part way', async () => {
+        const backend = target.backend();
+        const agent = agentName('rollback');
+        // A key the tool would refuse, written straight to the backend: storage refuses NUL (PostgreSQL) or
+        // the test forces a failure by a value that is not text. Either way nothing of the batch remains.
+        const failing = [
+          { key: 'kept-out', valueJson: '1' },
+          { key: 'bad', valueJson: null as unknown as string },
+        ];
+        await expect(backend.batchStore(agent, failing)).rejects.toThrow();
+        expect(await backend.exists(agent, 'kept-out')).toBe(false);
+      });
+    });
+  });
+}
