@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AgentRuntime } from '../src/agents/agent-runtime.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { CaxtonNode } from '../src/node/node.ts';
 
@@ -42,9 +43,11 @@ try {
   await node.runtime.whenIdle();
   const handleMs = performance.now() - t2;
   const handled = node.runtime.list().reduce((s, a) => s + a.stats.invocations, 0);
+  // Live instances are counted by the in-thread runtime only (agents.workers 0, this bench's setting).
+  const live = node.runtime instanceof AgentRuntime ? node.runtime.live : undefined;
   console.log(JSON.stringify({
     figure: 'agents_rss', agents: N, handled, deploy_per_s: Math.round(N / (deployMs / 1000)), deploy_s: Math.round(deployMs) / 1000,
-    first_message_all_s: Math.round(handleMs) / 1000, live_instances: node.runtime.live.size, evicted: node.runtime.live.evicted,
+    first_message_all_s: Math.round(handleMs) / 1000, live_instances: live?.size ?? null, evicted: live?.evicted ?? null,
     rss_mib_baseline: baseline, rss_mib_deployed: afterDeploy, rss_mib_after_one_message_each: rssMiB(),
     compiles: node.runtime.cache.compiles, exec_argv: process.execArgv.filter((a) => !a.includes('tsx')),
   }));

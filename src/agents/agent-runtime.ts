@@ -3,8 +3,9 @@
 // in bounded turns on setImmediate so sockets and timers are still served under load. An invocation's
 // sends and tool calls take effect only if it ends without a trap.
 import { CaxtonError } from '../errors.ts';
-import type { DeliveryOutcome, LocalAgents, MessageSink } from '../messaging/delivery.ts';
+import type { DeliveryOutcome, MessageSink } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
+import type { AgentHost, AgentThreadFigures } from './agent-host.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from './agent-types.ts';
 import type { AgentInstance } from './agent-instance.ts';
 import type { Clock, MailboxItem, SlotOwner } from './agent-slot.ts';
@@ -47,13 +48,26 @@ export interface AgentRuntimeOptions {
   logRingSize?: number;
   /** Live instances before the oldest idle ones are evicted (RUNTIME_DEFAULTS.maxLiveInstances). */
   maxLiveInstances?: number;
+  /**
+   * Told when a message leaves an agent's mailbox (handled, or answered because the agent cannot): an agent
+   * worker uses it to know which messages the main thread must answer if the worker dies.
+   */
+  onTaken?: (message: AclMessage, agent: string) => void;
+  /** Marks each invocation's start and end, for a watchdog on another thread (agent workers). */
+  invocationMarks?: InvocationMarks;
   /** Spans of invocations and tool calls; absent when tracing is off. */
   tracer?: InvocationTracer;
 }
 
+/** Begin and end of each invocation: two stores, no clock read, so the in-thread cost is nil when absent. */
+export interface InvocationMarks {
+  begin(): void;
+  end(): void;
+}
+
 const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
 
-export class AgentRuntime implements LocalAgents, SlotOwner {
+export class AgentRuntime implements AgentHost, SlotOwner {
   readonly cache: ModuleCache;
   readonly clock: Clock;
   readonly limits: RuntimeLimits;
@@ -74,6 +88,8 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   /** Modules whose agent_init has succeeded once: further agents of them start lazily, on first message. */
   private readonly proven = new WeakSet<CompiledAgentModule>();
   private closed = false;
+  private readonly onTaken: ((message: AclMessage, agent: string) => void) | undefined;
+  private readonly marks: InvocationMarks | undefined;
 
   constructor(options: AgentRuntimeOptions) {
     this.nodeId = options.nodeId;
@@ -97,6 +113,8 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       ...options.limits,
     };
     this.logRingSize = options.logRingSize ?? RUNTIME_DEFAULTS.logRingSize;
+    this.onTaken = options.onTaken;
+    this.marks = options.invocationMarks;
     this.tools = new ToolCalls(options.toolGateway ?? unavailableToolGateway, (slot, message) => {
       if (this.agents.get(slot.name) === slot && slot.acceptsMessages() && slot.state !== 'deploying') this.enqueue(slot, message);
       this.scheduler.checkIdle();
@@ -162,7 +180,15 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       if (this.agents.get(spec.name) !== slot || this.closed) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed while deploying`);
       // A module already proven (its agent_init succeeded) starts lazily: deploying 100,000 agents of it
       // makes no instance until each gets a message.
-      const instance = this.proven.has(compiled) ? null : this.invoker.startInstance(slot, compiled, spec);
+      let instance: AgentInstance | null = null;
+      if (!this.proven.has(compiled)) {
+        this.marks?.begin();
+        try {
+          instance = this.invoker.startInstance(slot, compiled, spec);
+        } finally {
+          this.marks?.end();
+        }
+      }
       slot.compiled = compiled;
       slot.instance = instance;
       this.setState(slot, 'running');
@@ -196,11 +222,14 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     const previous = slot.state;
     if (previous === 'running') this.setState(slot, 'draining');
     let fresh: AgentInstance;
+    this.marks?.begin();
     try {
       fresh = this.invoker.startInstance(slot, compiled, spec);
     } catch (err) {
       if (previous === 'running') this.setState(slot, 'running');
       throw err instanceof StartFailure ? err.toCaxtonError(spec.name) : err;
+    } finally {
+      this.marks?.end();
     }
     const old = slot.instance;
     slot.instance = null;
@@ -313,6 +342,10 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
     return this.require(name).logs.follow(listener);
   }
 
+  threadFigures(): AgentThreadFigures[] {
+    return [{ thread: 'main', agents: this.agents.size, messages_in: 0, messages_out: 0, messages_local: 0, restarts: 0, heap_used_bytes: 0 }];
+  }
+
   /** Resolves once no agent has queued work and no tool call is in flight (tests, graceful shutdown). */
   whenIdle(): Promise<void> {
     return this.scheduler.whenIdle();
@@ -361,8 +394,17 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
       slot.hasWork()
     ) {
       const item = slot.mailbox.shift()!;
-      if (item instanceof FiredTimer) this.invoker.runTimer(slot, item);
-      else this.invoker.runMessage(slot, item);
+      const marks = this.marks;
+      if (marks !== undefined) marks.begin();
+      try {
+        if (item instanceof FiredTimer) this.invoker.runTimer(slot, item);
+        else {
+          if (this.onTaken !== undefined) this.onTaken(item, slot.name);
+          this.invoker.runMessage(slot, item);
+        }
+      } finally {
+        if (marks !== undefined) marks.end();
+      }
       handled++;
     }
     if (slot.stopping && slot.mailbox.length === 0 && slot.state === 'draining') this.finishStop(slot);
@@ -400,7 +442,9 @@ export class AgentRuntime implements LocalAgents, SlotOwner {
   /** Every queued request of an agent that will not handle it gets a failure; the mailbox empties. */
   private failQueued(slot: AgentSlot, reason: string): void {
     for (const item of slot.mailbox.drain()) {
-      if (!(item instanceof FiredTimer)) this.invoker.replyFailure(slot, item, 'AGENT_UNAVAILABLE', reason);
+      if (item instanceof FiredTimer) continue;
+      this.onTaken?.(item, slot.name);
+      this.invoker.replyFailure(slot, item, 'AGENT_UNAVAILABLE', reason);
     }
   }
 

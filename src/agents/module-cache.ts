@@ -84,8 +84,18 @@ export class ModuleCache {
     return this.compiled(sha256, transformed, memoryPages);
   }
 
+  /**
+   * Takes a module compiled elsewhere in this process (an agent worker gets the main thread's: a
+   * WebAssembly.Module posted between threads shares its compiled code, nothing is compiled again).
+   */
+  adopt(compiled: CompiledAgentModule, memoryPages: number): void {
+    this.entries.set(`${compiled.sha256}/${memoryPages}`, Promise.resolve(compiled));
+  }
+
   /** A module seen earlier, compiled for `memoryPages`, or undefined. */
   get(sha256: string, memoryPages: number = DEFAULT_PAGES): Promise<CompiledAgentModule> | undefined {
+    const adopted = this.entries.get(`${sha256}/${memoryPages}`);
+    if (adopted) return adopted;
     const transformed = this.transformed.get(sha256);
     if (!transformed) return undefined;
     return this.compiled(sha256, transformed, memoryPages);

@@ -205,6 +205,12 @@ function checkAgentCeilings(agents: ConfigDefaults['agents']): void {
   if (agents.fuel > agents.max_fuel) {
     throw new ConfigError(`agents.fuel: must not exceed agents.max_fuel (${agents.fuel} > ${agents.max_fuel})`, 'agents.fuel');
   }
+  if (agents.worker_stall_ms <= agents.max_invocation_ms) {
+    throw new ConfigError(
+      `agents.worker_stall_ms: must exceed agents.max_invocation_ms (${agents.worker_stall_ms} <= ${agents.max_invocation_ms}): the fuel meter ends a slow invocation first`,
+      'agents.worker_stall_ms',
+    );
+  }
   if (agents.memory_pages > agents.max_memory_pages) {
     throw new ConfigError(
       `agents.memory_pages: must not exceed agents.max_memory_pages (${agents.memory_pages} > ${agents.max_memory_pages})`,

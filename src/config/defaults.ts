@@ -369,6 +369,19 @@ export const DEFAULTS = {
     send_rate: 500_000,
     /** Sends an agent may make at once above send_rate: 50 full invocations' outboxes (maxOutboxPerInvocation 1000). */
     send_burst: 50_000,
+    /**
+     * Worker threads that run the agents (docs/architecture.md, Threads), or `auto`: the cores the process may
+     * use (os.availableParallelism) minus one for the main thread, at least 1. 0 runs every agent on the main
+     * thread beside the API and the gossip, as before the pool existed; it stays the default until the whole
+     * test suite has run with the pool on (CAXTON_AGENTS_WORKERS=1 and =4 in CI).
+     */
+    workers: 0 as number | 'auto',
+    /**
+     * A worker inside one invocation for longer than this is terminated and replaced: its agents start again,
+     * the messages it held are answered WORKER_RESTARTED. 5× max_invocation_ms: the fuel meter's wall-clock
+     * check ends a slow invocation first, so only code it cannot stop (a host call that never returns) gets here.
+     */
+    worker_stall_ms: 5 * SECOND,
   },
   messages: {
     /** messages.md: default size limit of a whole message. */

@@ -19,6 +19,15 @@ const positiveInt = (): z.ZodType =>
   z.int({ error: 'expected a positive integer' }).min(1, { error: 'expected a positive integer' });
 const nonNegativeInt = (): z.ZodType =>
   z.int({ error: 'expected a non-negative integer' }).min(0, { error: 'expected a non-negative integer' });
+const agentWorkers = (): z.ZodType =>
+  z.union(
+    [
+      z.literal('auto'),
+      z.int().min(0).max(1024),
+      z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.int().max(1024)),
+    ],
+    { error: "expected 'auto' or a number of worker threads from 0 to 1024" },
+  );
 const bool = (): z.ZodType => z.boolean({ error: 'expected true or false' });
 const text = (): z.ZodType => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 const optionalText = (): z.ZodType => text().optional();
@@ -235,6 +244,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_invocation_ms: field('integer', positiveInt()),
     send_rate: field('integer', positiveInt()),
     send_burst: field('integer', positiveInt()),
+    workers: field('string', agentWorkers()),
+    worker_stall_ms: field('integer', positiveInt()),
   },
   messages: {
     max_bytes: field('integer', positiveInt()),

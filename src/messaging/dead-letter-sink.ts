@@ -12,7 +12,8 @@ export type DeadLetterReason =
   | 'NODE_UNREACHABLE'
   | 'LINK_FULL'
   | 'LINK_LOST'
-  | 'SENDER_REFUSED';
+  | 'SENDER_REFUSED'
+  | 'WORKER_RESTARTED';
 
 export interface DeadLetterSink {
   /**

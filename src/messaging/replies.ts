@@ -23,6 +23,8 @@ export type HostErrorCode =
   | 'LINK_LOST'
   /** A peer sent a message whose sender is not one of its agents or clients. */
   | 'SENDER_REFUSED'
+  /** The agent worker thread holding the message was replaced (stuck or crashed) before the agent took it. */
+  | 'WORKER_RESTARTED'
   /** The receiver's node took the message and was declared dead before the receiver answered. */
   | 'NODE_FAILED';
 

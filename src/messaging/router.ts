@@ -129,9 +129,17 @@ export class Router implements MessageSink {
    * A message handed to the hop to another node that did not arrive (the link failed before the peer
    * acknowledged it): dead-lettered, and its sender told, like any undeliverable message.
    */
-  reportUndelivered(message: AclMessage, receiver: string, code: 'LINK_LOST' | 'NODE_UNREACHABLE', text: string): void {
+  reportUndelivered(message: AclMessage, receiver: string, code: 'LINK_LOST' | 'NODE_UNREACHABLE' | 'WORKER_RESTARTED', text: string): void {
     this.#deadLetter(message, code, receiver);
     this.#answerWithFailure(message, receiver, code, text, { receiver });
+  }
+
+  /**
+   * A local delivery counted queued that the agent's worker thread then refused (its mailbox filled, the agent
+   * stopped meanwhile): dead-lettered and answered exactly as a refusal at once would have been.
+   */
+  reportRefused(message: AclMessage, receiver: string, outcome: DeliveryOutcome): void {
+    this.#undeliverable(message, receiver, outcome);
   }
 
   /** Routes to receivers already resolved by `resolveReceivers` (so a client's wait and the routing agree). */

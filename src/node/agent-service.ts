@@ -3,7 +3,7 @@
 // in memory before anything is written, so a refused deploy leaves nothing behind; the write comes last and
 // is undone in memory if it fails.
 import { CaxtonError } from '../errors.ts';
-import type { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { AgentHost } from '../agents/agent-host.ts';
 import type { ModuleStructureLimits } from '../agents/module-validator.ts';
 import { validateAgentModule } from '../agents/module-validator.ts';
 import type { LocalAgentDirectory } from '../messaging/agent-directory.ts';
@@ -16,7 +16,7 @@ import type { AgentInfo, AgentLimits, AgentSpec, AgentSpecInput } from './servic
 export interface AgentServiceOptions {
   nodeId: string;
   state: NodeState;
-  runtime: AgentRuntime;
+  runtime: AgentHost;
   directory: LocalAgentDirectory;
   defaults: AgentLimits;
   /** What a deployer may ask for (agents.max_fuel, agents.max_memory_pages) and the names kept for system agents. */

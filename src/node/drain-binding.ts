@@ -2,7 +2,7 @@
 // serves `node.drain` / `node.undrain` to peers, so `caxton node drain --node ID` and `cluster upgrade` drive
 // every node through the one they talk to. Peers are authenticated cluster members (mTLS), as for the
 // agent operations they may already run here.
-import type { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { AgentHost } from '../agents/agent-host.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
 import { placementCandidates } from '../cluster/placement/candidates.ts';
 import { ROUTING_PROTOCOL_VERSION } from '../cluster/routing/frames.ts';
@@ -22,7 +22,7 @@ export interface DrainBindingParts {
   nodeId: string;
   config: Config;
   cluster: ClusterService;
-  runtime: AgentRuntime;
+  runtime: AgentHost;
   agents: AgentService;
   directory: ObservedAgentDirectory;
   router: Router;

@@ -2,7 +2,7 @@
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { AgentHost } from '../agents/agent-host.ts';
 import { parseClientCertificateRule } from '../api/api-tls.ts';
 import { authLimitsOf } from '../api/auth-limits.ts';
 import { buildApi } from '../api/server.ts';
@@ -38,6 +38,7 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
+import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
 import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
@@ -96,7 +97,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly performance: PerformanceRecorder;
   /** Spans to OTLP/HTTP; absent unless telemetry.otlp_endpoint is set. */
   readonly tracing: NodeTracing | undefined;
-  readonly runtime: AgentRuntime;
+  readonly runtime: AgentHost;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
   readonly inbox = new ClientInbox();
@@ -153,22 +154,18 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     this.tracing = tracingFor(config, this.nodeId, this.version, logger.child({ layer: 'tracing' }));
     // The runtime and the router refer to each other: the runtime's sink is resolved on first use.
     let router: Router | undefined;
-    this.runtime = new AgentRuntime({
-      toolGateway: this.tools,
+    this.runtime = createAgentHost({
       nodeId: this.nodeId,
-      sink: tracedSink(this.tracing, this.performance.timedSink({ route: (message) => router!.route(message) })),
+      config,
+      router: () => router!,
+      wrapSink: (sink) => tracedSink(this.tracing, this.performance.timedSink(sink)),
+      toolGateway: this.tools,
       tracer: this.tracing,
+      routerObserver: observers.router,
+      historyTracks: observers.historyTracks,
+      routedQueued: this.metrics.messagesRouted.child('queued'),
       logger: logger.child({ layer: 'agents' }),
       observer: observers.runtime,
-      limits: {
-        maxMessageBytes: config.messages.max_bytes,
-        maxTraps: config.agents.max_traps,
-        trapWindowMs: config.agents.trap_window_ms,
-        maxInvocationMs: config.agents.max_invocation_ms,
-        sendRate: config.agents.send_rate,
-        sendBurst: config.agents.send_burst,
-      },
-      maxLiveInstances: config.agents.max_live_instances,
     });
     this.conversations = new ConversationTracker({
       idleMs: config.messages.conversation_idle_ms,
@@ -224,6 +221,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger: logger.child({ layer: 'backup' }),
     });
     registerAgentMetrics(this.metrics.registry, () => this.runtime.list());
+    registerAgentThreadMetrics(this.metrics.registry, this.runtime);
     this.metrics.setMailboxDepthSource(() => this.runtime.list().reduce((sum, a) => sum + a.stats.mailbox_depth, 0));
     this.metrics.setAgentCountSource(() => {
       const counts: Partial<Record<AgentInfo['state'], number>> = {};
@@ -686,7 +684,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   clusterPerformance(): PerformanceFigure[] {
-    return liveFigures(this.performance, this.config, this.cluster);
+    return [...liveFigures(this.performance, this.config, this.cluster), ...agentThreadFigures(this.runtime)];
   }
 
   clusterPerformanceAll(): Promise<NodePerformance[]> {

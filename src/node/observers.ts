@@ -20,6 +20,8 @@ export interface NodeObservers {
   runtime: Partial<RuntimeObserver>;
   router: RouterObserver;
   conversations: ConversationObserver;
+  /** Whether the conversation history records this conversation's messages (agent workers ask). */
+  historyTracks(conversationId: string): boolean;
 }
 
 export function wireObservers(node: CaxtonNode): NodeObservers {
@@ -122,16 +124,16 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
       });
     },
   };
-  return { runtime, router, conversations };
+  return { runtime, router, conversations, historyTracks: history.tracks };
 }
 
 /** Records each routed message once (the router reports it once per receiver) if its conversation is kept. */
-function conversationHistory(node: CaxtonNode): (message: AclMessage, receiver: string) => void {
+function conversationHistory(node: CaxtonNode): ((message: AclMessage, receiver: string) => void) & { tracks(conversationId: string): boolean } {
   const mode = node.config.state.conversation_log;
   const store = node.state.conversations;
   const tracked = new Set<string>();
   let last: AclMessage | undefined;
-  return (message, receiver) => {
+  const record = (message: AclMessage, receiver: string): void => {
     if (mode === 'off' || message === last) return;
     last = message;
     if (mode === 'tracked') {
@@ -149,6 +151,7 @@ function conversationHistory(node: CaxtonNode): (message: AclMessage, receiver: 
     }
     store.append(message);
   };
+  return Object.assign(record, { tracks: (conversationId: string) => mode === 'all' || (mode === 'tracked' && tracked.has(conversationId)) });
 }
 
 function summarize(message: AclMessage, receiver: string, outcome: DeliveryOutcome): Record<string, unknown> {

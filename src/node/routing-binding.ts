@@ -1,7 +1,7 @@
 // Plugs the routing links into the node: the router's hop to other nodes (PeerRouting) and agent operations
 // from any node (AgentOperations), both keyed on where the registry places each agent. Without routing TLS
 // material there are no links, and the node stays a single node for messages and operations.
-import type { AgentRuntime } from '../agents/agent-runtime.ts';
+import type { AgentHost } from '../agents/agent-host.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { ClientOrigins } from '../messaging/client-origins.ts';
@@ -29,7 +29,7 @@ export interface RoutingBindingParts {
   config: Config;
   cluster: ClusterService;
   router: Router;
-  runtime: AgentRuntime;
+  runtime: AgentHost;
   agents: AgentService;
   state: NodeState;
   logger: Logger;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
 import { CaxtonNode } from '../../src/node/node.ts';
 import { exampleModule } from '../helpers/modules.ts';
+import { agentWorkersEnv } from '../helpers/agent-workers.ts';
 
 export interface TestNode {
   node: CaxtonNode;
@@ -22,7 +23,7 @@ export interface TestNode {
 
 export async function startTestNode(settings: Record<string, unknown> = {}): Promise<TestNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'caxton-conv-'));
-  const config = loadConfig({ flags: { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', ...settings }, env: {} });
+  const config = loadConfig({ flags: { dataDir, logLevel: 'silent', apiAddr: '127.0.0.1:0', ...settings }, env: agentWorkersEnv() });
   // Single-node tests: no gossip port (several test files run at once).
   const node = await CaxtonNode.start({ config, listen: true, gossip: false });
   const { port } = node.api!.server.address() as AddressInfo;

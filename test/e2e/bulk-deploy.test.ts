@@ -8,11 +8,12 @@ import { loadConfig } from '../../src/config/config.ts';
 import { CaxtonError } from '../../src/errors.ts';
 import { CaxtonNode } from '../../src/node/node.ts';
 import { exampleModule } from '../helpers/modules.ts';
+import { agentWorkersEnv } from '../helpers/agent-workers.ts';
 
 describe('bulk deploy', () => {
   it('deploys 2,000 agents of one module with one compile; they survive a restart; bad ones are refused alone', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'caxton-bulk-'));
-    const config = loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: {} });
+    const config = loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: agentWorkersEnv() });
     let node = await CaxtonNode.start({ config, listen: false });
     try {
       const module = exampleModule('wat-echo');

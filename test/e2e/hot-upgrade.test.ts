@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { CaxtonNode } from '../../src/node/node.ts';
 import { exampleModule } from '../helpers/modules.ts';
+import { agentWorkersEnv } from '../helpers/agent-workers.ts';
 
 describe('hot upgrade under load', () => {
   it('upgrades 10 times while requests stream in: no request lost, none answered twice', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'caxton-upgrade-'));
-    const node = await CaxtonNode.start({ config: loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: {} }), listen: false });
+    const node = await CaxtonNode.start({ config: loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: agentWorkersEnv() }), listen: false });
     try {
       const versions = [exampleModule('echo'), exampleModule('wat-echo')];
       await node.deployAgent({ name: 'echo' }, versions[0]);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { CaxtonNode } from '../../src/node/node.ts';
 import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
+import { agentWorkersEnv } from '../helpers/agent-workers.ts';
 
 let node: CaxtonNode;
 let dataDir: string;
@@ -28,7 +29,7 @@ beforeAll(async () => {
       'api.rate_limit_max': 100_000_000,
       'api.auth_failures_max': 100_000_000,
     },
-    env: {},
+    env: agentWorkersEnv(),
   });
   node = await CaxtonNode.start({ config, listen: 'inject', gossip: false });
   adminKey = node.state.adminKey.key;

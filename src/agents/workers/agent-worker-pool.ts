@@ -1,0 +1,673 @@
+// The agents of this node spread over worker threads (config agents.workers), behind the same AgentHost
+// face as the in-thread runtime. The main thread keeps the API, gossip, routing links and the registry,
+// and here a record of every agent: which worker runs it, its spec, its last reported figures and its log
+// lines, so every query answers at once, without asking a worker. Each worker runs an AgentRuntime of its
+// own (agent-worker.ts); modules are compiled once, here, and the WebAssembly.Module is posted to the
+// workers that need it. Traffic in both directions goes in one post per event-loop turn per worker.
+//
+// A watchdog reads two integers each worker writes around every invocation: a worker inside the same
+// invocation for longer than stallMs (a host call that never returns, a loop the fuel meter cannot stop) is
+// terminated and replaced; its agents start again on the new worker, and every message the main thread had
+// handed it that no agent had taken yet is answered `failure` WORKER_RESTARTED.
+import { Worker } from 'node:worker_threads';
+import { CaxtonError, type ErrorCode } from '../../errors.ts';
+import type { DeliveryOutcome, MessageSink } from '../../messaging/delivery.ts';
+import type { AclMessage } from '../../messaging/message.ts';
+import type { AgentHost, AgentThreadFigures } from '../agent-host.ts';
+import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
+import { LogRing } from '../log-ring.ts';
+import type { CompiledAgentModule } from '../module-cache.ts';
+import { ModuleCache, sha256Hex } from '../module-cache.ts';
+import { checkMemoryLimit } from '../module-validator.ts';
+import type { RuntimeLimits } from '../runtime-defaults.ts';
+import { RUNTIME_DEFAULTS } from '../runtime-defaults.ts';
+import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
+import { guardedObserver } from '../runtime-observer.ts';
+import type { ToolGateway } from '../tool-gateway.ts';
+import { unavailableToolGateway } from '../tool-gateway.ts';
+import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+
+/** What the router must hear about deliveries it did not make itself. */
+export interface DeliveryReports {
+  /** A message delivered between two agents of one worker (the router's observer never saw it). */
+  routed(message: AclMessage, receiver: string): void;
+  /** Messages delivered inside workers, counted only (observeLocal off). */
+  routedCount(count: number): void;
+  /** A delivery the worker refused after the router counted it queued: answered as the router would have. */
+  refused(message: AclMessage, receiver: string, outcome: DeliveryOutcome): void;
+  /** A message lost with the worker that held it: dead-lettered and answered `failure` WORKER_RESTARTED. */
+  lost(message: AclMessage, receiver: string, text: string): void;
+  /**
+   * Whether the router's observer records the messages of this conversation (the conversation history): the
+   * worker then reports its replies inside the worker one by one (observeLocal `tracked`).
+   */
+  tracks?(conversationId: string): boolean;
+}
+
+export interface AgentWorkerPoolOptions {
+  nodeId: string;
+  /** Worker threads, at least 1. */
+  workers: number;
+  /** The router: where sends that leave a worker go. */
+  sink: MessageSink;
+  reports: DeliveryReports;
+  logger?: RuntimeLogger;
+  toolGateway?: ToolGateway;
+  observer?: Partial<RuntimeObserver>;
+  cache?: ModuleCache;
+  limits?: Partial<RuntimeLimits>;
+  logRingSize?: number;
+  /** Live instances for the whole node (one address space): each worker gets its share. */
+  maxLiveInstances?: number;
+  /** A worker inside one invocation for longer than this is replaced (config agents.worker_stall_ms). */
+  stallMs?: number;
+  /** Which messages delivered inside a worker go to `reports.routed` (WorkerSetup.observeLocal); default all. */
+  observeLocal?: WorkerSetup['observeLocal'];
+}
+
+type RequestItem = Extract<ToWorker, { req: number }>;
+
+const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
+const ENTRY = new URL('./agent-worker-entry.mjs', import.meta.url);
+export const DEFAULT_WORKER_STALL_MS = 5_000;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+class WorkerHandle {
+  readonly worker: Worker;
+  readonly marks: Int32Array;
+  outbox: ToWorker[] = [];
+  /** Module keys (sha256/pages) this worker holds. */
+  readonly modules = new Set<string>();
+  readonly agents = new Set<string>();
+  readonly requests = new Map<number, Pending>();
+  /** Messages handed to this worker and not yet taken from a mailbox, by their number. */
+  readonly inFlight = new Map<number, { msg: AclMessage; to: string }>();
+  alive = true;
+  lastCount = -1;
+  stalledMs = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  messagesLocal = 0;
+  heapUsed = 0;
+
+  constructor(
+    readonly index: number,
+    setup: Omit<WorkerSetup, 'index' | 'marks'>,
+    public restarts: number,
+  ) {
+    const marks = new SharedArrayBuffer(8);
+    this.marks = new Int32Array(marks);
+    this.worker = new Worker(ENTRY, { workerData: { ...setup, index, marks } satisfies WorkerSetup, name: `caxton-agents-${index}` });
+  }
+}
+
+interface AgentRecord {
+  readonly name: string;
+  worker: WorkerHandle;
+  spec: AgentSpec;
+  sha256: string;
+  version: number;
+  state: AgentState;
+  /** The figures the worker last reported (at most one batch old). */
+  stats: AgentStats;
+  updatedAt: string;
+  readonly logs: LogRing;
+  /** Messages the main thread handed over and no mailbox took yet: bounded by spec.limits.mailbox. */
+  pending: number;
+  stopping: boolean;
+  /** Being started again on a replacement worker: messages are refused (AGENT_UNAVAILABLE) meanwhile. */
+  restarting: boolean;
+  /** What the agent should be after a worker restart. */
+  wanted: 'running' | 'stopped';
+  readonly createdAt: string;
+}
+
+function toError(shape: ErrorShape): CaxtonError {
+  return new CaxtonError(shape.code as ErrorCode, shape.message, shape.details);
+}
+
+function emptyStats(): AgentStats {
+  return { invocations: 0, traps: 0, traps_by_reason: {}, fuel_used: 0, memory_pages: 0, messages_in: 0, messages_out: 0, mailbox_depth: 0, last_error: null };
+}
+
+export class AgentWorkerPool implements AgentHost {
+  readonly cache: ModuleCache;
+  private readonly o: AgentWorkerPoolOptions;
+  private readonly logger: RuntimeLogger;
+  private readonly observer: RuntimeObserver;
+  private readonly gateway: ToolGateway;
+  private readonly setup: Omit<WorkerSetup, 'index' | 'marks'>;
+  /** Started on demand: a node without agents starts no worker (a worker costs its isolate and loader). */
+  private readonly workers: WorkerHandle[] = [];
+  private readonly size: number;
+  private readonly records = new Map<string, AgentRecord>();
+  private readonly stallMs: number;
+  private readonly watchdog: NodeJS.Timeout;
+  private flushQueued = false;
+  private nextReq = 1;
+  private nextSeq = 1;
+  /** Messages moved between threads: whenIdle waits until a round of idle workers moved none. */
+  private moved = 0;
+  private toolCallsInFlight = 0;
+  private closed = false;
+
+  constructor(options: AgentWorkerPoolOptions) {
+    if (!(options.workers >= 1)) throw new Error('an agent worker pool needs at least one worker');
+    this.o = options;
+    this.logger = options.logger ?? silentLogger;
+    this.observer = guardedObserver(options.observer ?? {}, this.logger);
+    this.gateway = options.toolGateway ?? unavailableToolGateway;
+    this.cache = options.cache ?? new ModuleCache();
+    this.stallMs = options.stallMs ?? DEFAULT_WORKER_STALL_MS;
+    this.setup = {
+      nodeId: options.nodeId,
+      limits: options.limits ?? {},
+      // The main thread keeps each agent's log ring (queries are answered here); a worker's own holds one line.
+      logRingSize: 1,
+      maxLiveInstances: Math.ceil((options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances) / options.workers),
+      observeLocal: options.observeLocal ?? 'all',
+      wantsDurations: this.observer.wantsDurations !== false,
+    };
+    this.size = options.workers;
+    const every = Math.max(10, Math.floor(this.stallMs / 4));
+    this.watchdog = setInterval(() => this.checkStalls(every), every).unref();
+  }
+
+  // ---- LocalAgents (the router's view) ----
+
+  has(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  deliver(message: AclMessage, to: string): DeliveryOutcome {
+    const record = this.records.get(to);
+    if (record === undefined) return 'not_found';
+    if (this.closed || record.stopping || record.restarting || !(record.state === 'running' || record.state === 'draining' || record.state === 'deploying')) {
+      return 'unavailable';
+    }
+    if (record.pending >= record.spec.limits.mailbox) return 'mailbox_full';
+    const handle = record.worker;
+    const seq = this.nextSeq++;
+    handle.inFlight.set(seq, { msg: message, to });
+    record.pending++;
+    handle.messagesIn++;
+    this.moved++;
+    if (this.setup.observeLocal === 'tracked' && this.o.reports.tracks?.(message.conversation_id)) {
+      this.send(handle, { t: 'deliver', seq, to, msg: message, track: true });
+    } else {
+      this.send(handle, { t: 'deliver', seq, to, msg: message });
+    }
+    return 'queued';
+  }
+
+  // ---- lifecycle ----
+
+  async start(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo> {
+    if (this.closed) throw new CaxtonError('UNAVAILABLE', 'the agent runtime is shutting down');
+    if (this.records.has(spec.name)) throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists on this node`);
+    const record: AgentRecord = {
+      name: spec.name,
+      worker: this.leastLoaded(),
+      spec,
+      sha256,
+      version,
+      state: 'deploying',
+      stats: emptyStats(),
+      updatedAt: '',
+      logs: new LogRing(this.o.logRingSize ?? RUNTIME_DEFAULTS.logRingSize),
+      pending: 0,
+      stopping: false,
+      restarting: false,
+      wanted: 'running',
+      createdAt: new Date().toISOString(),
+    };
+    this.records.set(spec.name, record);
+    record.worker.agents.add(spec.name);
+    try {
+      const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+      checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
+      if (this.records.get(spec.name) !== record || this.closed) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed while deploying`);
+      const info = await this.onWorker(record, compiled, { t: 'start', req: 0, spec, sha256, version });
+      this.take(record, info as AgentInfo);
+      return this.info(spec.name);
+    } catch (err) {
+      if (this.records.get(spec.name) === record) this.forget(record);
+      throw err;
+    }
+  }
+
+  async upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo> {
+    const record = this.require(spec.name);
+    const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+    checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
+    if (this.records.get(spec.name) !== record) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed; retry the upgrade`);
+    const oldSha = record.sha256;
+    const info = (await this.onWorker(record, compiled, { t: 'upgrade', req: 0, spec, sha256, version })) as AgentInfo;
+    record.spec = spec;
+    record.sha256 = sha256;
+    record.version = version;
+    record.wanted = 'running';
+    this.take(record, info);
+    if (oldSha !== sha256) this.pruneModules(record.worker);
+    return this.info(spec.name);
+  }
+
+  async stop(name: string): Promise<void> {
+    const record = this.require(name);
+    if (record.state === 'stopped' || record.state === 'failed') {
+      record.wanted = 'stopped';
+      return;
+    }
+    record.stopping = true;
+    try {
+      await this.request(record.worker, { t: 'stop', req: 0, name });
+      record.wanted = 'stopped';
+    } finally {
+      record.stopping = false;
+    }
+  }
+
+  async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
+    await this.loadModule(sha256, memoryPages, bytes);
+  }
+
+  /** See AgentHost.release: removed on its worker, which answers what was still queued there. */
+  release(name: string): AclMessage[] {
+    this.require(name);
+    this.remove(name).catch((err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'));
+    return [];
+  }
+
+  async remove(name: string): Promise<void> {
+    const record = this.require(name);
+    record.stopping = true;
+    try {
+      await this.request(record.worker, { t: 'remove', req: 0, name });
+    } finally {
+      if (this.records.get(name) === record) this.forget(record);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Agents drain their mailboxes and run agent_shutdown, as on one thread; a worker stuck in an invocation
+    // (no replacement once closed) is not waited for beyond twice the stall bound.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.workers.map((handle) => this.request(handle, { t: 'shutdown', req: 0 }))),
+      new Promise((resolve) => (bounded = setTimeout(resolve, this.stallMs * 2))),
+    ]);
+    clearTimeout(bounded);
+    clearInterval(this.watchdog);
+    for (const handle of this.workers) {
+      handle.alive = false;
+      await handle.worker.terminate();
+    }
+  }
+
+  // ---- queries: answered from the records, never by asking a worker ----
+
+  info(name: string): AgentInfo {
+    const record = this.require(name);
+    return {
+      name,
+      node: this.o.nodeId,
+      state: record.state,
+      version: record.version,
+      capabilities: record.spec.capabilities,
+      module_sha256: record.sha256,
+      tools: record.spec.tools,
+      limits: record.spec.limits,
+      created_at: record.createdAt,
+      updated_at: record.updatedAt || record.createdAt,
+      stats: this.stats(name),
+    };
+  }
+
+  list(): AgentInfo[] {
+    return [...this.records.keys()].map((name) => this.info(name));
+  }
+
+  state(name: string): AgentState | undefined {
+    return this.records.get(name)?.state;
+  }
+
+  stats(name: string): AgentStats {
+    const record = this.require(name);
+    const stats = record.stats;
+    return { ...stats, traps_by_reason: { ...stats.traps_by_reason } };
+  }
+
+  logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
+    return this.require(name).logs.after(afterSeq, limit);
+  }
+
+  followLogs(name: string, listener: (line: AgentLogLine) => void): () => void {
+    return this.require(name).logs.follow(listener);
+  }
+
+  /** Resolves once a round in which every worker was idle moved no message between threads. */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const before = this.moved;
+      await Promise.allSettled(this.workers.filter((h) => h.alive).map((handle) => this.request(handle, { t: 'idle', req: 0 })));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.moved === before && this.toolCallsInFlight === 0) return;
+    }
+  }
+
+  threadFigures(): AgentThreadFigures[] {
+    const figures = this.workers.map((handle) => ({
+      thread: `worker-${handle.index}`,
+      agents: handle.agents.size,
+      messages_in: handle.messagesIn,
+      messages_out: handle.messagesOut,
+      messages_local: handle.messagesLocal,
+      restarts: handle.restarts,
+      heap_used_bytes: handle.heapUsed,
+    }));
+    // Heap figures are refreshed for the next read: a scrape never waits on a busy worker.
+    for (const handle of this.workers) {
+      if (!handle.alive) continue;
+      this.request(handle, { t: 'heap', req: 0 }).then(
+        (bytes) => (handle.heapUsed = bytes as number),
+        () => {},
+      );
+    }
+    return figures;
+  }
+
+  // ---- workers ----
+
+  private spawn(index: number, restarts: number): WorkerHandle {
+    const handle = new WorkerHandle(index, this.setup, restarts);
+    handle.worker.on('message', (batch: FromWorker[]) => {
+      if (!handle.alive) return;
+      for (const item of batch) {
+        try {
+          this.received(handle, item);
+        } catch (err) {
+          this.logger.error({ err, worker: index }, 'handling a report of an agent worker failed');
+        }
+      }
+    });
+    handle.worker.on('error', (err) => {
+      this.logger.error({ err, worker: index }, 'agent worker failed');
+      this.replace(handle, `it failed: ${err.message}`);
+    });
+    handle.worker.on('exit', (code) => {
+      if (handle.alive && !this.closed) this.replace(handle, `it exited (code ${code})`);
+    });
+    return handle;
+  }
+
+  /** The worker with the fewest agents; a new one while fewer than `size` run and none is empty. */
+  private leastLoaded(): WorkerHandle {
+    let best: WorkerHandle | undefined;
+    for (const handle of this.workers) if (best === undefined || handle.agents.size < best.agents.size) best = handle;
+    if (best === undefined || (best.agents.size > 0 && this.workers.length < this.size)) {
+      best = this.spawn(this.workers.length, 0);
+      this.workers.push(best);
+    }
+    return best;
+  }
+
+  private send(handle: WorkerHandle, item: ToWorker): void {
+    handle.outbox.push(item);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      // setImmediate, not a microtask: one post carries what every socket read of this loop iteration
+      // routed (a microtask would post once per HTTP request).
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    for (const handle of this.workers) {
+      if (handle.outbox.length === 0) continue;
+      const batch = handle.outbox;
+      handle.outbox = [];
+      if (handle.alive) handle.worker.postMessage(batch);
+    }
+  };
+
+  private request(handle: WorkerHandle, item: RequestItem): Promise<unknown> {
+    if (!handle.alive) return Promise.reject(new CaxtonError('UNAVAILABLE', `agent worker ${handle.index} is being replaced; retry`));
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      handle.requests.set(req, { resolve, reject });
+      this.send(handle, { ...item, req });
+    });
+  }
+
+  /** Sends the module to the agent's worker unless it holds it, then the request. */
+  private onWorker(record: AgentRecord, compiled: CompiledAgentModule, item: RequestItem): Promise<unknown> {
+    const handle = record.worker;
+    const memoryPages = 'spec' in item ? item.spec.limits.memory_pages : record.spec.limits.memory_pages;
+    const key = `${compiled.sha256}/${memoryPages}`;
+    if (!handle.modules.has(key)) {
+      handle.modules.add(key);
+      this.send(handle, { t: 'module', compiled, memoryPages });
+    }
+    return this.request(handle, item);
+  }
+
+  private received(handle: WorkerHandle, item: FromWorker): void {
+    switch (item.t) {
+      case 'route':
+        handle.messagesOut++;
+        this.moved++;
+        try {
+          this.o.sink.route(item.msg);
+        } catch (err) {
+          this.logger.error({ err, message_id: item.msg.message_id }, 'routing a message from an agent worker failed');
+        }
+        return;
+      case 'routed':
+        handle.messagesLocal++;
+        this.o.reports.routed(item.msg, item.to);
+        return;
+      case 'routed-count':
+        handle.messagesLocal += item.n;
+        this.o.reports.routedCount(item.n);
+        return;
+      case 'refused': {
+        if (item.seq !== undefined) this.settle(handle, item.seq);
+        this.o.reports.refused(item.msg, item.to, item.outcome);
+        return;
+      }
+      case 'taken':
+        for (const seq of item.seqs) this.settle(handle, seq);
+        return;
+      case 'done': {
+        const pending = handle.requests.get(item.req);
+        if (pending === undefined) return;
+        handle.requests.delete(item.req);
+        if (item.ok) pending.resolve(item.value);
+        else pending.reject(toError(item.error));
+        return;
+      }
+      case 'tool-call':
+        return this.callTool(handle, item);
+      case 'invocations': {
+        const each = item.durationNs / item.count;
+        for (let i = 0; i < item.count; i++) this.observer.onInvocation(item.agent, item.kind, each, item.outcome);
+        return;
+      }
+      case 'trap':
+        this.observer.onTrap(item.agent, item.reason);
+        return;
+      case 'state': {
+        const record = this.records.get(item.agent);
+        if (record !== undefined && record.worker === handle) record.state = item.to;
+        this.observer.onStateChange(item.agent, item.from, item.to);
+        return;
+      }
+      case 'log': {
+        const record = this.records.get(item.line.agent);
+        const line = record !== undefined ? record.logs.append({ ts: item.line.ts, level: item.line.level, agent: item.line.agent, message: item.line.message }) : item.line;
+        this.observer.onLog(line);
+        return;
+      }
+      case 'denied':
+        this.observer.onPermissionDenied(item.agent, item.what);
+        return;
+      case 'logger':
+        this.logger[item.level]({ ...item.obj, worker: handle.index }, item.msg);
+        return;
+      case 'figures':
+        for (const figures of item.agents) {
+          const record = this.records.get(figures.name);
+          if (record === undefined || record.worker !== handle) continue;
+          record.stats = figures.stats;
+        }
+        return;
+    }
+  }
+
+  private settle(handle: WorkerHandle, seq: number): void {
+    const entry = handle.inFlight.get(seq);
+    if (entry === undefined) return;
+    handle.inFlight.delete(seq);
+    const record = this.records.get(entry.to);
+    if (record !== undefined && record.worker === handle && record.pending > 0) record.pending--;
+  }
+
+  private callTool(handle: WorkerHandle, call: Extract<FromWorker, { t: 'tool-call' }>): void {
+    this.toolCallsInFlight++;
+    let pending: Promise<unknown>;
+    try {
+      pending = this.gateway.call(call.agent, call.server, call.tool, call.args);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending
+      .then(
+        (value) => this.send(handle, { t: 'tool-result', id: call.id, ok: true, value }),
+        (err: unknown) => {
+          const error: ErrorShape =
+            err instanceof CaxtonError
+              ? { code: err.code, message: err.message }
+              : { code: 'TOOL_ERROR', message: err instanceof Error ? err.message : String(err) };
+          this.send(handle, { t: 'tool-result', id: call.id, ok: false, error });
+        },
+      )
+      .finally(() => this.toolCallsInFlight--);
+  }
+
+  private checkStalls(everyMs: number): void {
+    for (const handle of this.workers) {
+      if (!handle.alive) continue;
+      const busy = Atomics.load(handle.marks, 0) === 1;
+      const count = Atomics.load(handle.marks, 1);
+      if (busy && count === handle.lastCount) {
+        handle.stalledMs += everyMs;
+        if (handle.stalledMs >= this.stallMs) this.replace(handle, `it was inside one invocation for more than ${this.stallMs} ms`);
+      } else {
+        handle.stalledMs = 0;
+      }
+      handle.lastCount = count;
+    }
+  }
+
+  /** Terminates a stuck or dead worker, starts a fresh one in its place and its agents on it. */
+  private replace(handle: WorkerHandle, why: string): void {
+    if (!handle.alive || this.closed) return;
+    handle.alive = false;
+    void handle.worker.terminate();
+    const fresh = this.spawn(handle.index, handle.restarts + 1);
+    this.workers[handle.index] = fresh;
+    this.logger.error({ worker: handle.index, agents: handle.agents.size, in_flight: handle.inFlight.size }, `agent worker ${handle.index} replaced: ${why}`);
+    const text = `agent worker ${handle.index} was restarted: ${why}`;
+    for (const pending of handle.requests.values()) pending.reject(new CaxtonError('UNAVAILABLE', text));
+    handle.requests.clear();
+    for (const { msg, to } of handle.inFlight.values()) {
+      const record = this.records.get(to);
+      if (record !== undefined && record.pending > 0) record.pending--;
+      this.o.reports.lost(msg, to, text);
+    }
+    handle.inFlight.clear();
+    for (const name of handle.agents) {
+      const record = this.records.get(name);
+      if (record === undefined) continue;
+      record.worker = fresh;
+      fresh.agents.add(name);
+      void this.restartOn(record);
+    }
+  }
+
+  private async restartOn(record: AgentRecord): Promise<void> {
+    record.restarting = true;
+    record.state = 'deploying';
+    try {
+      const compiled = await this.loadModule(record.sha256, record.spec.limits.memory_pages);
+      const info = (await this.onWorker(record, compiled, { t: 'start', req: 0, spec: record.spec, sha256: record.sha256, version: record.version })) as AgentInfo;
+      this.take(record, info);
+      if (record.wanted === 'stopped') await this.request(record.worker, { t: 'stop', req: 0, name: record.name });
+    } catch (err) {
+      record.state = 'failed';
+      this.logger.error({ err, agent: record.name }, 'agent could not be started again on a replacement worker');
+      this.observer.onStateChange(record.name, null, 'failed');
+    } finally {
+      record.restarting = false;
+    }
+  }
+
+  private take(record: AgentRecord, info: AgentInfo): void {
+    record.stats = info.stats;
+    record.updatedAt = info.updated_at;
+    record.state = info.state;
+  }
+
+  private forget(record: AgentRecord): void {
+    this.records.delete(record.name);
+    record.worker.agents.delete(record.name);
+    this.pruneModules(record.worker);
+  }
+
+  /**
+   * Forgets the modules no agent of the worker uses (its runtime dropped them: they are sent again when
+   * needed), and evicts from the main thread's cache those no agent uses at all (a restart needs the rest).
+   */
+  private pruneModules(handle: WorkerHandle): void {
+    const used = new Set<string>();
+    for (const name of handle.agents) {
+      const record = this.records.get(name);
+      if (record) used.add(record.sha256);
+    }
+    const dropped = new Set<string>();
+    for (const key of handle.modules) {
+      const sha256 = key.slice(0, key.indexOf('/'));
+      if (!used.has(sha256)) {
+        handle.modules.delete(key);
+        dropped.add(sha256);
+      }
+    }
+    if (dropped.size === 0) return;
+    for (const record of this.records.values()) dropped.delete(record.sha256);
+    for (const sha256 of dropped) this.cache.evict(sha256);
+  }
+
+  private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {
+    if (bytes) {
+      const actual = sha256Hex(bytes);
+      if (actual !== sha256) throw new CaxtonError('INVALID_ARGUMENT', `module_sha256: ${sha256} does not match the module bytes (${actual})`, { field: 'module_sha256' });
+      return this.cache.load(bytes, sha256, memoryPages);
+    }
+    const cached = this.cache.get(sha256, memoryPages);
+    if (!cached) throw new CaxtonError('INVALID_MODULE', `module ${sha256} is not known on this node; send its bytes`);
+    return cached;
+  }
+
+  private require(name: string): AgentRecord {
+    const record = this.records.get(name);
+    if (!record) throw new CaxtonError('NOT_FOUND', `agent "${name}" not found on this node`, { agent: name });
+    return record;
+  }
+}

@@ -1,0 +1,296 @@
+// One agent worker thread: an AgentRuntime of its own, fed by the main thread's batches and reporting back
+// in batches (worker-protocol.ts). A send to an agent of this same worker is delivered here, without
+// leaving the thread (the fast path); every other send, and any message whose protocol the node's
+// conversation tracker judges, goes to the main thread's router.
+import { getHeapStatistics } from 'node:v8';
+import { parentPort, workerData } from 'node:worker_threads';
+import { CaxtonError, type ErrorCode } from '../../errors.ts';
+import type { AclMessage } from '../../messaging/message.ts';
+import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
+import { AgentRuntime } from '../agent-runtime.ts';
+import { ModuleCache } from '../module-cache.ts';
+import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
+import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const marks = new Int32Array(setup.marks);
+
+let out: FromWorker[] = [];
+let flushQueued = false;
+/** When the last batch left: a long scheduler turn (slow invocations) still sends what it has every few ms. */
+let flushedAt = performance.now();
+const FLUSH_EVERY_MS = 20;
+/** Agents whose figures changed since the last batch. */
+const dirty = new Set<string>();
+let localRouted = 0;
+
+function emit(item: FromWorker): void {
+  out.push(item);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+function touch(agent: string): void {
+  dirty.add(agent);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+const KINDS: InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
+const OUTCOMES: InvocationOutcome[] = ['ok', 'error', 'trap'];
+const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
+const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
+/** Per agent: count and total duration per (kind, outcome), summed over the batch. */
+const invocations = new Map<string, Float64Array>();
+
+function flush(): void {
+  flushQueued = false;
+  flushedAt = performance.now();
+  for (const [agent, cells] of invocations) {
+    for (let k = 0; k < KINDS.length; k++) {
+      for (let o = 0; o < OUTCOMES.length; o++) {
+        const at = (k * OUTCOMES.length + o) * 2;
+        if (cells[at] === 0) continue;
+        out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1] });
+      }
+    }
+  }
+  invocations.clear();
+  if (localRouted > 0) {
+    out.push({ t: 'routed-count', n: localRouted });
+    localRouted = 0;
+  }
+  if (taken.length > 0) {
+    out.push({ t: 'taken', seqs: taken });
+    taken = [];
+  }
+  if (dirty.size > 0) {
+    const agents = [];
+    for (const name of dirty) {
+      if (!runtime.has(name)) continue;
+      agents.push({ name, stats: runtime.stats(name) });
+    }
+    dirty.clear();
+    if (agents.length > 0) out.push({ t: 'figures', agents });
+  }
+  if (out.length === 0) return;
+  const batch = out;
+  out = [];
+  port.postMessage(batch);
+}
+
+function errorShape(err: unknown): ErrorShape {
+  if (err instanceof CaxtonError) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Objects handed to the logger may hold Errors: sent as plain fields. */
+function plain(obj: object): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) {
+    copy[key] = value instanceof Error ? { message: value.message, stack: value.stack, name: value.name } : value;
+  }
+  return copy;
+}
+
+const logger: RuntimeLogger = {
+  info: (obj, msg) => emit({ t: 'logger', level: 'info', obj: plain(obj), msg }),
+  warn: (obj, msg) => emit({ t: 'logger', level: 'warn', obj: plain(obj), msg }),
+  error: (obj, msg) => emit({ t: 'logger', level: 'error', obj: plain(obj), msg }),
+};
+
+// ---- messages the main thread delivered, until they leave their mailboxes ----
+
+/** The main thread's number for a message it delivered here (a Map when one object went to several agents). */
+const seqOf = new WeakMap<AclMessage, number | Map<string, number>>();
+let taken: number[] = [];
+
+function remember(msg: AclMessage, to: string, seq: number): void {
+  const known = seqOf.get(msg);
+  if (known === undefined) seqOf.set(msg, seq);
+  else if (typeof known === 'number') seqOf.set(msg, new Map([['', known], [to, seq]]));
+  else known.set(to, seq);
+}
+
+function takenFrom(msg: AclMessage, agent: string): void {
+  const known = seqOf.get(msg);
+  if (known === undefined) return;
+  if (typeof known === 'number') {
+    taken.push(known);
+    seqOf.delete(msg);
+    return;
+  }
+  const seq = known.get(agent) ?? known.get('');
+  if (seq === undefined) return;
+  taken.push(seq);
+  known.delete(known.has(agent) ? agent : '');
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+// ---- which deliveries inside the worker the main thread's conversation history wants to see ----
+
+/** As the history's own bound (src/node/observers.ts): conversations remembered as tracked. */
+const TRACKED_MAX = 100_000;
+const tracked = new Set<string>();
+
+function track(conversationId: string): void {
+  if (setup.observeLocal !== 'tracked' || tracked.has(conversationId)) return;
+  tracked.add(conversationId);
+  if (tracked.size > TRACKED_MAX) tracked.delete(tracked.values().next().value as string);
+}
+
+/** The history's `tracked` rule: a conversation opened by a client or under a protocol is recorded. */
+function observed(msg: AclMessage): boolean {
+  const mode = setup.observeLocal;
+  if (mode === 'all') return true;
+  if (mode === 'off') return false;
+  return msg.conversation_id !== msg.message_id && tracked.has(msg.conversation_id);
+}
+
+// ---- tool calls, answered by the main thread's gateway ----
+
+const toolCalls = new Map<number, { resolve(value: unknown): void; reject(err: unknown): void }>();
+let nextToolCall = 1;
+
+const runtime: AgentRuntime = new AgentRuntime({
+  nodeId: setup.nodeId,
+  sink: {
+    route(msg) {
+      const to = msg.receiver;
+      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX) && runtime.has(to)) {
+        const outcome = runtime.deliver(msg, to);
+        if (outcome === 'queued') {
+          touch(to);
+          if (observed(msg)) emit({ t: 'routed', msg, to });
+          else localRouted++;
+        } else {
+          emit({ t: 'refused', msg, to, outcome });
+        }
+        return;
+      }
+      if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
+      emit({ t: 'route', msg });
+    },
+  },
+  cache: ModuleCache.unmetered(),
+  logger,
+  limits: setup.limits,
+  logRingSize: setup.logRingSize,
+  maxLiveInstances: setup.maxLiveInstances,
+  toolGateway: {
+    call(agent, server, tool, args) {
+      const id = nextToolCall++;
+      return new Promise((resolve, reject) => {
+        toolCalls.set(id, { resolve, reject });
+        emit({ t: 'tool-call', id, agent, server, tool, args });
+      });
+    },
+  },
+  observer: {
+    wantsDurations: setup.wantsDurations,
+    onInvocation(agent, kind, durationNs, outcome) {
+      let cells = invocations.get(agent);
+      if (cells === undefined) invocations.set(agent, (cells = new Float64Array(KINDS.length * OUTCOMES.length * 2)));
+      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 2;
+      cells[at]++;
+      cells[at + 1] += durationNs;
+      touch(agent);
+    },
+    onTrap: (agent, reason) => emit({ t: 'trap', agent, reason }),
+    onStateChange(agent, from, to) {
+      emit({ t: 'state', agent, from, to });
+      touch(agent);
+    },
+    onLog: (line) => emit({ t: 'log', line }),
+    onPermissionDenied: (agent, what) => emit({ t: 'denied', agent, what }),
+  },
+  onTaken: takenFrom,
+  invocationMarks: {
+    begin() {
+      marks[0] = 1;
+      marks[1] = (marks[1] + 1) | 0;
+    },
+    end() {
+      marks[0] = 0;
+      // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
+      // agent would hold every send and figure for that long. The clock is read only with something to send.
+      if ((out.length > 0 || dirty.size > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
+    },
+  },
+});
+
+function answer(req: number, work: () => Promise<unknown> | unknown): void {
+  let pending: Promise<unknown>;
+  try {
+    pending = Promise.resolve(work());
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
+  pending.then(
+    (value) => emit({ t: 'done', req, ok: true, value }),
+    (err: unknown) => emit({ t: 'done', req, ok: false, error: errorShape(err) }),
+  );
+}
+
+function handle(item: ToWorker): void {
+  switch (item.t) {
+    case 'deliver': {
+      if (item.track || item.msg.protocol !== undefined || item.msg.sender.startsWith(CLIENT_PREFIX)) track(item.msg.conversation_id);
+      const outcome = runtime.deliver(item.msg, item.to);
+      // Not touched here: the agent's figures leave with the batch its invocation makes, so a delivery does
+      // not cost a post of its own before the turn that handles it.
+      if (outcome === 'queued') {
+        remember(item.msg, item.to, item.seq);
+      } else {
+        emit({ t: 'refused', msg: item.msg, to: item.to, outcome, seq: item.seq });
+      }
+      return;
+    }
+    case 'module':
+      runtime.cache.adopt(item.compiled, item.memoryPages);
+      return;
+    case 'start':
+      return answer(item.req, () => runtime.start(item.spec, item.sha256, item.version));
+    case 'upgrade':
+      return answer(item.req, () => runtime.upgrade(item.spec, item.sha256, item.version));
+    case 'stop':
+      return answer(item.req, async () => {
+        await runtime.stop(item.name);
+        touch(item.name);
+      });
+    case 'remove':
+      return answer(item.req, () => runtime.remove(item.name));
+    case 'shutdown':
+      return answer(item.req, () => runtime.shutdown());
+    case 'idle':
+      return answer(item.req, () => runtime.whenIdle());
+    case 'heap':
+      return answer(item.req, () => getHeapStatistics().used_heap_size);
+    case 'tool-result': {
+      const call = toolCalls.get(item.id);
+      if (call === undefined) return;
+      toolCalls.delete(item.id);
+      if (item.ok) call.resolve(item.value);
+      else call.reject(new CaxtonError(item.error.code as ErrorCode, item.error.message, item.error.details));
+      return;
+    }
+  }
+}
+
+port.on('message', (batch: ToWorker[]) => {
+  for (const item of batch) {
+    try {
+      handle(item);
+    } catch (err) {
+      logger.error({ err }, 'agent worker: a request from the main thread failed');
+    }
+  }
+});

@@ -1,0 +1,70 @@
+// What the main thread and an agent worker say to each other. Both directions travel as arrays posted once
+// per event-loop turn (a batch), never one post per message: a post costs about what routing a message does.
+import type { AclMessage } from '../../messaging/message.ts';
+import type { DeliveryOutcome } from '../../messaging/delivery.ts';
+import type { AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
+import type { CompiledAgentModule } from '../module-cache.ts';
+import type { RuntimeLimits } from '../runtime-defaults.ts';
+import type { InvocationKind, InvocationOutcome } from '../runtime-observer.ts';
+import type { TrapReason } from '../trap-reason.ts';
+
+/** Given to a worker at start (workerData). */
+export interface WorkerSetup {
+  index: number;
+  nodeId: string;
+  limits: Partial<RuntimeLimits>;
+  /** Lines kept per agent in the worker's runtime (the main thread keeps the real ring). */
+  logRingSize: number;
+  maxLiveInstances?: number;
+  /** [busy, invocation count]: written by the worker around each invocation, read by the main thread's watchdog. */
+  marks: SharedArrayBuffer;
+  /**
+   * Which messages delivered inside the worker are reported one by one (so the router's observer, the
+   * conversation history, sees them): all, those of conversations the history tracks (opened by a client or
+   * under a protocol, as state.conversation_log `tracked` decides), or none (counted only).
+   */
+  observeLocal: 'all' | 'tracked' | 'off';
+  /** Whether invocation durations are measured and reported. */
+  wantsDurations: boolean;
+}
+
+export type ErrorShape = { code: string; message: string; details?: Record<string, unknown> };
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { t: 'module'; compiled: CompiledAgentModule; memoryPages: number }
+  | { t: 'start'; req: number; spec: AgentSpec; sha256: string; version: number }
+  | { t: 'upgrade'; req: number; spec: AgentSpec; sha256: string; version: number }
+  | { t: 'stop'; req: number; name: string }
+  | { t: 'remove'; req: number; name: string }
+  | { t: 'shutdown'; req: number }
+  | { t: 'idle'; req: number }
+  | { t: 'heap'; req: number }
+  /** A message for an agent of this worker; `seq` names it until the worker says it left the mailbox. */
+  | { t: 'deliver'; seq: number; to: string; msg: AclMessage; track?: true }
+  | { t: 'tool-result'; id: number; ok: true; value: unknown }
+  | { t: 'tool-result'; id: number; ok: false; error: ErrorShape };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { t: 'done'; req: number; ok: true; value?: unknown }
+  | { t: 'done'; req: number; ok: false; error: ErrorShape }
+  /** A send for the main thread's router (another worker, a client, another node, a protocol to judge). */
+  | { t: 'route'; msg: AclMessage }
+  /** Delivered inside the worker: reported so the router's observer (metrics, history, events) sees it. */
+  | { t: 'routed'; msg: AclMessage; to: string }
+  /** Delivered inside the worker, counted only (observeLocal off). */
+  | { t: 'routed-count'; n: number }
+  /** Not delivered inside the worker (mailbox full, agent stopped): the router answers as it would have. */
+  | { t: 'refused'; msg: AclMessage; to: string; outcome: DeliveryOutcome; seq?: number }
+  /** Messages the main thread delivered that have left their mailboxes. */
+  | { t: 'taken'; seqs: number[] }
+  | { t: 'tool-call'; id: number; agent: string; server: string; tool: string; args: Record<string, unknown> }
+  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number }
+  | { t: 'trap'; agent: string; reason: TrapReason }
+  | { t: 'state'; agent: string; from: AgentState | null; to: AgentState }
+  | { t: 'log'; line: AgentLogLine }
+  | { t: 'denied'; agent: string; what: string }
+  | { t: 'logger'; level: 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg?: string }
+  /** The figures of agents that changed in this batch (the rest of AgentInfo the main thread knows). */
+  | { t: 'figures'; agents: { name: string; stats: AgentStats }[] };
