@@ -23,6 +23,9 @@ export default defineConfig({
       'test/hardening/agent-ceilings.test.ts',
       'test/fuzz/rest.test.ts',
     ],
+    // Drain, leave and rolling upgrade hand agents over, which needs agents.workers: 0 today (a node with
+    // workers has no drain: docs/operations.md).
+    exclude: [...(base.test?.exclude ?? []), 'test/e2e/leave-drain.test.ts', 'test/e2e/rolling-upgrade.test.ts'],
     env: { CAXTON_AGENTS_WORKERS: process.env.CAXTON_AGENTS_WORKERS },
   },
 });

@@ -26,7 +26,7 @@ export interface AgentHost extends LocalAgents {
   /**
    * Takes an agent out at once for a hand-over to another node (drain): its queued messages, in arrival
    * order, for the caller to forward. The in-thread runtime returns them; the worker pool cannot take a
-   * worker's mailbox synchronously, so it removes the agent and its worker answers what was queued there.
+   * worker's mailbox synchronously, so it returns none and routes them again once its worker gives them back.
    */
   release(name: string): AclMessage[];
   /** Per-thread figures (/metrics, cluster performance); one entry, thread "main", for the in-thread runtime. */

@@ -38,7 +38,7 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
-import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
+import { agentThreadFigures, agentWorkerCount, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
 import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
@@ -292,7 +292,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.agentOperations = bound?.agentOperations;
         answerWaitsOnDeath(node.events, node.inbox);
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
-        if (bound && node.cluster.routing) {
+        // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
+        // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).
+        if (bound && node.cluster.routing && agentWorkerCount(config.agents.workers) === 0) {
           node.drain = bindDrain({
             nodeId: node.nodeId,
             config,
@@ -628,7 +630,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   async drainNode(node?: string): Promise<DrainReportView> {
     if (node === undefined || node === this.nodeId) {
-      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links: there is no other node to hand its agents to');
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', this.#noDrainReason());
       return this.drain.drain();
     }
     return this.#askPeer<DrainReportView>(node, 'node.drain');
@@ -636,11 +638,16 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
 
   async undrainNode(node?: string): Promise<{ node: string; draining: false }> {
     if (node === undefined || node === this.nodeId) {
-      if (!this.drain) throw new CaxtonError('UNAVAILABLE', 'this node has no routing links, so it never drains');
+      if (!this.drain) throw new CaxtonError('UNAVAILABLE', this.#noDrainReason());
       this.drain.undrain();
       return { node: this.nodeId, draining: false };
     }
     return this.#askPeer(node, 'node.undrain');
+  }
+
+  #noDrainReason(): string {
+    if (agentWorkerCount(this.config.agents.workers) > 0) return 'agents run on worker threads (agents.workers > 0): draining them is not supported yet';
+    return 'this node has no routing links: there is no other node to hand its agents to';
   }
 
   /** Drains, answers, then leaves and stops: the process ends once stop() is done (run-server.ts). */

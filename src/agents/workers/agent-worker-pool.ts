@@ -275,10 +275,25 @@ export class AgentWorkerPool implements AgentHost {
     await this.loadModule(sha256, memoryPages, bytes);
   }
 
-  /** See AgentHost.release: removed on its worker, which answers what was still queued there. */
+  /**
+   * See AgentHost.release. A worker's mailbox cannot be taken synchronously: the agent is released on its
+   * worker (after whatever deliveries are already on their way there), and the messages it still had queued
+   * come back and are routed again — to the new owner, which the caller has pointed the name at first. They
+   * are not lost; they may arrive there after messages sent to the new owner directly meanwhile.
+   */
   release(name: string): AclMessage[] {
-    this.require(name);
-    this.remove(name).catch((err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'));
+    const record = this.require(name);
+    record.stopping = true;
+    this.request(record.worker, { t: 'release', req: 0, name })
+      .then(
+        (queued) => {
+          for (const message of queued as AclMessage[]) this.o.sink.route(message);
+        },
+        (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
+      )
+      .finally(() => {
+        if (this.records.get(name) === record) this.forget(record);
+      });
     return [];
   }
 

@@ -268,6 +268,8 @@ function handle(item: ToWorker): void {
       });
     case 'remove':
       return answer(item.req, () => runtime.remove(item.name));
+    case 'release':
+      return answer(item.req, () => runtime.release(item.name));
     case 'shutdown':
       return answer(item.req, () => runtime.shutdown());
     case 'idle':

@@ -37,6 +37,8 @@ export type ToWorker =
   | { t: 'upgrade'; req: number; spec: AgentSpec; sha256: string; version: number }
   | { t: 'stop'; req: number; name: string }
   | { t: 'remove'; req: number; name: string }
+  /** Takes the agent out at once (a drain's hand-over): answered with its queued messages, in arrival order. */
+  | { t: 'release'; req: number; name: string }
   | { t: 'shutdown'; req: number }
   | { t: 'idle'; req: number }
   | { t: 'heap'; req: number }
