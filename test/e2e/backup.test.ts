@@ -178,7 +178,9 @@ describe('caxton backup', () => {
     expect(kept.length).toBeGreaterThanOrEqual(1);
     expect(kept.length).toBeLessThanOrEqual(2);
     const restoredDir = join(tempDataDir('caxton-restored-'), 'data');
-    const restored = await runCli(['backup', 'restore', join(dir, kept[0]), '--data-dir', restoredDir, '--output', 'json']);
+    // The newest: at most two files existed when the loop began (backup.keep), so a third one seen was written
+    // after the deploy; the older one kept may predate it.
+    const restored = await runCli(['backup', 'restore', join(dir, kept[kept.length - 1]), '--data-dir', restoredDir, '--output', 'json']);
     expect(restored.code, restored.stderr).toBe(0);
     expect(JSON.parse(restored.stdout)).toMatchObject({ agents: 1 });
   }, 60_000);
