@@ -177,9 +177,16 @@ describe('agent worker pool', () => {
     for (let i = 0; i < 600 && reports.losses.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(reports.losses.map((l) => l.receiver).sort()).toEqual(['echo', 'stuck']);
     expect(reports.losses[0].text).toMatch(/restarted/);
-    for (let i = 0; i < 600 && pool.state('echo') !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    // Started again on the replacement: it takes messages once its start is done (until then a delivery is
+    // refused as 'unavailable', which the router answers; it is never lost).
+    let outcome = pool.deliver(message('echo', { sender: 'client:bob' }), 'echo');
+    for (let i = 0; i < 600 && outcome !== 'queued'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      outcome = pool.deliver(message('echo', { sender: 'client:bob' }), 'echo');
+    }
+    expect(outcome).toBe('queued');
+    expect(pool.state('echo')).toBe('running');
     expect(pool.threadFigures()[0].restarts).toBe(1);
-    expect(pool.deliver(message('echo', { sender: 'client:bob' }), 'echo')).toBe('queued');
     await pool.whenIdle();
     expect(sink.messages.some((m) => m.receiver === 'client:bob' && m.content === 'pong')).toBe(true);
   }, 90_000);
