@@ -97,13 +97,18 @@ describe('cluster performance on a real node under load', { timeout: 120_000 }, 
     // perf-2 give perf-1 remote hops (written to acknowledged) to time.
     const far = await api<any>(nodes[0], 'POST', '/api/v1/agents', { name: 'far', module: Buffer.from(exampleModule('echo')).toString('base64'), node: N2 });
     expect(far.status, JSON.stringify(far.body)).toBe(201);
-    for (let i = 0; i < 20; i++) expect((await api<any>(nodes[0], 'POST', '/api/v1/messages?wait_ms=5000', { performative: 'request', receiver: 'far', content: { i } })).status).toBe(200);
-    // The remote routing figure is listed; its value is not asserted: in some runs it stays empty after these
-    // hops (a defect of the acknowledgement probe being looked into, named in the issue's note), and a figure
-    // that is sometimes missing is not something a test should pass on.
-    const remote = (await api<{ figures: Figure[] }>(nodes[0], 'GET', '/api/v1/cluster/performance')).body.figures.find((f) => f.name === 'remote_routing_p50')!;
-    expect(remote.unit).toBe('ms');
-    console.log(JSON.stringify({ test: 'cluster-performance', remote_routing_p50_ms: remote.value }));
+    // perf-1 learns where `far` runs by gossip; until then a request to it is answered AGENT_NOT_FOUND there and
+    // crosses no link, so there would be no hop to time.
+    await expect.poll(async () => (await api<any>(nodes[0], 'GET', '/api/v1/agents/far')).body?.node, { timeout: 15_000 }).toBe(N2);
+    for (let i = 0; i < 20; i++) {
+      const sent = await api<any>(nodes[0], 'POST', '/api/v1/messages?wait_ms=5000', { performative: 'request', receiver: 'far', content: { i } });
+      expect(sent.status).toBe(200);
+      expect(sent.body.replies?.[0]?.performative).toBe('inform');
+    }
+    // An acknowledgement is timed one at a time, as it comes back: the figure may trail the last answer.
+    const remoteFigure = async () => (await api<{ figures: Figure[] }>(nodes[0], 'GET', '/api/v1/cluster/performance')).body.figures.find((f) => f.name === 'remote_routing_p50')!;
+    await expect.poll(async () => (await remoteFigure()).value ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect((await remoteFigure()).unit).toBe('ms');
     const startup = (id: string) => all.nodes.find((n) => n.node === id)!.figures.find((f) => f.name === 'agent_startup_p50')!.value;
     expect(startup(N1)).toBeGreaterThan(0);
     expect(startup(N2)).toBeNull();
