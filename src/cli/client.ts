@@ -52,16 +52,7 @@ export class ApiClient {
   /** The text of a streamed answer (JSON lines), chunk by chunk as it arrives. */
   async *textStream(method: string, path: string, options: RequestOptions = {}, accept = 'application/x-ndjson'): AsyncGenerator<string> {
     const response = await this.send(method, path, options, accept);
-    if (!response.ok) {
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      throw this.explain(toApiError(response.status, body));
-    }
+    if (!response.ok) throw await this.failureOf(response);
     if (!response.body) return;
     const decoder = new TextDecoder();
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
@@ -73,6 +64,11 @@ export class ApiClient {
   async download(path: string, options: RequestOptions = {}): Promise<Response> {
     const response = await this.send('GET', path, options, 'application/octet-stream, application/json');
     if (response.ok) return response;
+    throw await this.failureOf(response);
+  }
+
+  /** The error an answer that is not ok stands for: its `{"error": ...}` body when it has one. */
+  private async failureOf(response: Response): Promise<Error> {
     const text = await response.text();
     let body: unknown;
     try {
@@ -80,7 +76,7 @@ export class ApiClient {
     } catch {
       body = undefined;
     }
-    throw this.explain(toApiError(response.status, body));
+    return this.explain(toApiError(response.status, body));
   }
 
   /** Streams server-sent events until the server ends the stream or `signal` aborts it. */
@@ -91,16 +87,7 @@ export class ApiClient {
   /** Server-sent events answering any request (e.g. POST /api/v1/messages?stream=true with a body). */
   async *eventStream(method: string, path: string, options: RequestOptions = {}): AsyncGenerator<ServerSentEvent> {
     const response = await this.send(method, path, options, 'text/event-stream');
-    if (!response.ok) {
-      const text = await response.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      throw this.explain(toApiError(response.status, body));
-    }
+    if (!response.ok) throw await this.failureOf(response);
     if (!response.body) return;
     try {
       yield* readServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>);
@@ -113,15 +100,7 @@ export class ApiClient {
   /** The answer's body as a byte stream (a JSON-lines export); an error answer throws as request() does. */
   async stream(path: string, options: RequestOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const response = await this.send('GET', path, options, 'application/x-ndjson');
-    if (!response.ok) {
-      let body: unknown;
-      try {
-        body = JSON.parse(await response.text());
-      } catch {
-        body = undefined;
-      }
-      throw this.explain(toApiError(response.status, body));
-    }
+    if (!response.ok) throw await this.failureOf(response);
     return (response.body ?? Readable.from([])) as unknown as AsyncIterable<Uint8Array>;
   }
 

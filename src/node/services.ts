@@ -1,6 +1,12 @@
 // What the outside (REST API, CLI through the API, tests) may ask of a node. The API layer depends on this
 // interface only; `Node` implements it by wiring the layers, and API tests use a fake.
 import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
+export type { AuditCategory, AuditEntry } from '../state/audit-log.ts';
+export type { DeadLetter } from '../state/dead-letter-store.ts';
+export type { CredentialKind, Principal, Role } from '../state/principal.ts';
+import type { AuditEntry } from '../state/audit-log.ts';
+import type { DeadLetter } from '../state/dead-letter-store.ts';
+import type { Principal, Role } from '../state/principal.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { AgentInfo, AgentLimits, AgentLogLine, AgentSpecInput, AgentState, ToolGrants } from '../agents/agent-types.ts';
 export type { AgentInfo, AgentLimits, AgentLogLine, AgentSpec, AgentSpecInput, AgentState, AgentStats, ToolGrants } from '../agents/agent-types.ts';
@@ -57,40 +63,6 @@ export interface ConversationView {
   messages: AclMessage[];
   /** For a conversation the router tracks: each participant's state in the protocol. */
   participants?: { name: string; state: string; reply_by?: string }[];
-}
-
-export interface DeadLetter {
-  id: number;
-  ts: string;
-  reason: string;
-  message: AclMessage;
-}
-
-export type Role = 'admin' | 'operator' | 'deployer' | 'sender' | 'viewer';
-
-/** How a caller proved who it is: rate limits are per (via, id), so a JWT subject never shares an API key's budget. */
-export type CredentialKind = 'api-key' | 'jwt' | 'certificate' | 'none';
-
-export interface Principal {
-  id: string;
-  role: Role;
-  via?: CredentialKind;
-}
-
-export type AuditCategory = 'security' | 'denial' | 'request';
-
-export interface AuditEntry {
-  principal: string;
-  action: string;
-  target?: string;
-  outcome: 'ok' | 'denied' | 'error';
-  details?: Record<string, unknown>;
-  /**
-   * Each category has its own retention budget (state.audit_*), so one kind of event never pushes out another:
-   * `security` is key creation and revocation and keyring changes (who holds access), `denial` a refused call
-   * (401/403/429, aggregated when they flood), `request` every other call. Absent means `request`.
-   */
-  category?: AuditCategory;
 }
 
 export interface NodeEvent {

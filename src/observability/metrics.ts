@@ -5,7 +5,7 @@
 // are copied into the prom-client counter when Prometheus scrapes. Callers on the routing path keep a cell
 // (`const queued = metrics.messagesRouted.child('queued')`) and pay one addition per message.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AgentState } from '../node/services.ts';
+import type { AgentState } from '../agents/agent-types.ts';
 
 export class CounterCell {
   value = 0;

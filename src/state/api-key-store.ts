@@ -5,7 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaxtonError } from '../errors.ts';
-import type { Principal, Role } from '../node/services.ts';
+import type { Principal, Role } from './principal.ts';
 import type { SqliteDatabase } from './database.ts';
 import { checkPrivateFile } from './file-permissions.ts';
 

@@ -2,9 +2,24 @@
 // group-committed (a flood of denied calls must not cost a commit each) and bounded per category (security,
 // denial, request), by rows and by age: the oldest rows of a category go once its budget is reached, so request
 // noise or a flood of denials never pushes out the record of who created or revoked a key.
-import type { AuditCategory, AuditEntry } from '../node/services.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
+
+export type AuditCategory = 'security' | 'denial' | 'request';
+
+export interface AuditEntry {
+  principal: string;
+  action: string;
+  target?: string;
+  outcome: 'ok' | 'denied' | 'error';
+  details?: Record<string, unknown>;
+  /**
+   * Each category has its own retention budget (state.audit_*), so one kind of event never pushes out another:
+   * `security` is key creation and revocation and keyring changes (who holds access), `denial` a refused call
+   * (401/403/429, aggregated when they flood), `request` every other call. Absent means `request`.
+   */
+  category?: AuditCategory;
+}
 
 export interface AuditRecord extends AuditEntry {
   id: number;

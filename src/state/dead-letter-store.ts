@@ -4,10 +4,16 @@
 // a row dropped before its flush is never serialized (a flood costs little more than counting).
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import type { DeadLetter } from '../node/services.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
 import { DeadLetterRetention } from './dead-letter-retention.ts';
+
+export interface DeadLetter {
+  id: number;
+  ts: string;
+  reason: string;
+  message: AclMessage;
+}
 
 export interface StoredDeadLetter extends DeadLetter {
   /** The receiver the message failed for, when it had several. */
