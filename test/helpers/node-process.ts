@@ -1,33 +1,14 @@
 // Runs a real Caxton node as a child process, the way a user does, for end-to-end and fault tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { freePort } from './free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 export const cliPath = join(repoRoot, 'bin/caxton.mjs');
 
-/** A TCP port that is free now, and whose UDP twin is free too (gossip binds both). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
+export { freePort };
 
 export function tempDataDir(prefix = 'caxton-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -1,7 +1,7 @@
 // Real Caxton processes forming a cluster on loopback, for the membership tests and bench/cluster-real.ts.
 // Membership changes are read from each node's own log lines ("member changed", with the node's clock
 // time), so a state that lasts only a moment (dead, then refuted) is never missed by a polling gap.
-import { freePort, startNode, type NodeProcess } from '../../helpers/node-process.ts';
+import { startNode, type NodeProcess } from '../../helpers/node-process.ts';
 
 export interface ClusterNode extends NodeProcess {
   id: string;
@@ -24,8 +24,7 @@ export interface MemberChange {
 }
 
 export async function startClusterNode(id: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClusterNode> {
-  const gossipPort = await freePort();
-  const node = await startNode({ nodeId: id, gossipPort, args, env: { CAXTON_LOG_LEVEL: process.env.CLUSTER_TEST_LOG ?? 'info', ...env } });
+  const node = await startNode({ nodeId: id, args, env: { CAXTON_LOG_LEVEL: process.env.CLUSTER_TEST_LOG ?? 'info', ...env } });
   return Object.assign(node, { id });
 }
 

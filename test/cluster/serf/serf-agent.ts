@@ -2,7 +2,7 @@
 // its RPC with the `serf` CLI, killed in afterAll. Every wait is bounded.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../helpers/free-port.ts';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -114,11 +114,4 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   }
 }
 
-/** A port free for TCP and UDP on loopback right now (serf binds both). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort };
