@@ -3,7 +3,7 @@
 // removes it everywhere.
 import { afterAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../../helpers/modules.ts';
-import { runCli, startNode } from '../../helpers/node-process.ts';
+import { runCli, startNode, type NodeProcess } from '../../helpers/node-process.ts';
 import { api, members, startCluster, startClusterNode, stopAll, waitAllAlive, waitUntil, type ClusterNode } from '../node/cluster-processes.ts';
 
 const started: ClusterNode[] = [];
@@ -106,6 +106,9 @@ describe('agent registry across three real nodes', () => {
     // Several writes, so that b's old records carry Lamport times its restarted clock starts far below.
     for (const action of ['stop', 'start', 'stop', 'start']) expect((await api(b, 'POST', `/api/v1/agents/echo/${action}`, {})).status).toBe(200);
     await waitUntil('echo running on b, seen by a', 10_000, async () => (await listed(a))[0]?.state === 'running');
+    // 'running' is also what the first write said: wait until a has heard b's last write before b crashes.
+    const bLamport = await figure(b, 'registry_lamport');
+    await waitUntil('every write of b heard by a', 10_000, async () => (await figure(a, 'registry_lamport')) >= bLamport);
 
     await b.kill('SIGKILL');
     await waitUntil('b dead, echo kept', 15_000, async () => (await listed(a))[0]?.node_state === 'dead');
@@ -118,8 +121,7 @@ describe('agent registry across three real nodes', () => {
     await waitAllAlive([a, again], [a.id, again.id], 15_000);
     await waitUntil('echo alive again on a', 10_000, async () => (await listed(a))[0]?.node_state === 'alive');
     // Its old records came back to it by push-pull, newer than its restarted clock: it refuted them.
-    const figures = (await api<{ figures: { name: string; value: number }[] }>(again, 'GET', '/api/v1/cluster/performance')).body.figures;
-    expect(figures.find((f) => f.name === 'registry_stale_entries_refuted')?.value).toBeGreaterThanOrEqual(1);
+    expect(await figure(again, 'registry_stale_entries_refuted')).toBeGreaterThanOrEqual(1);
     expect((await api(again, 'POST', '/api/v1/agents/echo/stop', {})).status).toBe(200);
     await waitUntil('the restarted node’s stop seen on a', 10_000, async () => (await listed(a))[0]?.state === 'stopped');
     // And it stays so: no old record of b comes back through push-pull.
@@ -127,3 +129,8 @@ describe('agent registry across three real nodes', () => {
     expect((await listed(a))[0]).toMatchObject({ name: 'echo', node: b.id, state: 'stopped', node_state: 'alive' });
   }, 90_000);
 });
+
+async function figure(node: NodeProcess, name: string): Promise<number> {
+  const figures = (await api<{ figures: { name: string; value: number }[] }>(node, 'GET', '/api/v1/cluster/performance')).body.figures;
+  return figures.find((f) => f.name === name)?.value ?? 0;
+}
