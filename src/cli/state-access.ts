@@ -3,10 +3,8 @@
 // --offline (the local data dir's SQLite), --config (the node's caxton.yaml) or --postgres-url.
 import type { Command } from 'commander';
 import type { ImportCounts, ImportItem } from '../tools/state/state-import.ts';
-import { importEntries } from '../tools/state/state-import.ts';
+import { importEntries, importInto } from '../tools/state/state-import.ts';
 import { exportJsonLines } from '../tools/state/state-json-lines.ts';
-import { stateKeyProblem } from '../tools/state/state-key.ts';
-import { STATE_BATCH_MAX_ENTRIES } from '../tools/state/state-limits.ts';
 import { ApiError } from './cli-error.ts';
 import type { ApiClient } from './client.ts';
 import { sessionFor, type CliContext } from './context.ts';
@@ -53,9 +51,8 @@ async function directAccess(flags: StateCommandFlags, context: CliContext): Prom
   };
 }
 
-/** Lines posted per import request: at most one batch of the importer, and at most this many bytes. */
+/** Bytes of keys and values posted per import request (besides the importer's bound on entries). */
 const IMPORT_REQUEST_MAX_BYTES = 8 * 1024 * 1024;
-const PROBLEMS_KEPT = 10;
 
 function apiAccess(client: ApiClient): StateAccess {
   const base = (agent: string) => `/api/v1/state/${encodeURIComponent(agent)}`;
@@ -84,53 +81,20 @@ function apiAccess(client: ApiClient): StateAccess {
       return (await absentAsNull(() => client.request('DELETE', `${base(agent)}/value`, { query: { key } }))) !== null;
     },
     export: (agent) => client.textStream('GET', '/api/v1/state/export', { query: { agent } }),
-    async import(items) {
-      // Checked and de-duplicated here, so that a key repeated across requests is still imported once; the node
-      // compares each request's entries with what it stores and writes only what differs.
-      const counts: ImportCounts = { read: 0, written: 0, unchanged: 0, skipped: 0, problems: [] };
-      const skip = (problem: string): void => {
-        counts.skipped++;
-        if (counts.problems.length < PROBLEMS_KEPT) counts.problems.push(problem);
-      };
-      const seen = new Set<string>();
-      let lines: string[] = [];
-      let bytes = 0;
-      const flush = async (): Promise<void> => {
-        if (!lines.length) return;
-        const { body } = await client.request<ImportCounts>('POST', '/api/v1/state/import', { text: { content: lines.join('\n'), type: 'application/x-ndjson' } });
-        lines = [];
-        bytes = 0;
-        counts.written += body.written;
-        counts.unchanged += body.unchanged;
-        counts.skipped += body.skipped;
-        for (const problem of body.problems) if (counts.problems.length < PROBLEMS_KEPT) counts.problems.push(problem);
-      };
-      for await (const item of items) {
-        counts.read++;
-        if ('problem' in item) {
-          skip(`item ${counts.read}: ${item.problem}`);
-          continue;
-        }
-        const keyProblem = stateKeyProblem(item.key);
-        if (keyProblem) {
-          skip(`item ${counts.read}: key ${JSON.stringify(String(item.key).slice(0, 80))}: ${keyProblem}`);
-          continue;
-        }
-        const identity = JSON.stringify([item.agent, item.key]);
-        if (seen.has(identity)) {
-          skip(`item ${counts.read}: key ${JSON.stringify(item.key)} of agent ${item.agent} repeated (the first one was imported)`);
-          continue;
-        }
-        seen.add(identity);
-        const line = `{"agent":${JSON.stringify(item.agent)},"key":${JSON.stringify(item.key)},"value":${item.valueJson}}`;
-        if (bytes + line.length > IMPORT_REQUEST_MAX_BYTES) await flush();
-        lines.push(line);
-        bytes += line.length + 1;
-        if (lines.length >= STATE_BATCH_MAX_ENTRIES) await flush();
-      }
-      await flush();
-      return counts;
-    },
+    // Checked and de-duplicated here too, so that a key repeated across requests is still imported once; the
+    // node compares each request's entries with what it stores and writes only what differs.
+    import: (items) =>
+      importInto(
+        {
+          maxBatchBytes: IMPORT_REQUEST_MAX_BYTES,
+          async write(batch) {
+            const lines = batch.map(({ agent, key, valueJson }) => `{"agent":${JSON.stringify(agent)},"key":${JSON.stringify(key)},"value":${valueJson}}`);
+            const { body } = await client.request<ImportCounts>('POST', '/api/v1/state/import', { text: { content: lines.join('\n'), type: 'application/x-ndjson' } });
+            return body;
+          },
+        },
+        items,
+      ),
     close: async () => {},
   };
 }

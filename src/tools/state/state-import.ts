@@ -24,7 +24,47 @@ export interface ImportCounts {
 /** Reasons kept in ImportCounts.problems: enough to see what is wrong without printing a million lines. */
 const PROBLEMS_KEPT = 10;
 
-export async function importEntries(backend: StateBackend, items: AsyncIterable<ImportItem>): Promise<ImportCounts> {
+export interface ImportEntry {
+  agent: string;
+  key: string;
+  valueJson: string;
+}
+
+/** Where checked entries go, one batch at a time: a backend here, or a node's import endpoint (the CLI). */
+export interface ImportSink {
+  write(batch: ImportEntry[]): Promise<{ written: number; unchanged: number; skipped?: number; problems?: string[] }>;
+  /** A batch is sent before it would grow past this many bytes (keys and values), besides its entry bound. */
+  maxBatchBytes?: number;
+}
+
+/** The importer on a state backend: each batch reads what is stored and writes only what differs. */
+export function backendSink(backend: StateBackend): ImportSink {
+  return {
+    async write(batch) {
+      const byAgent = new Map<string, Array<{ key: string; valueJson: string }>>();
+      for (const { agent, key, valueJson } of batch) {
+        let list = byAgent.get(agent);
+        if (!list) byAgent.set(agent, (list = []));
+        list.push({ key, valueJson });
+      }
+      let written = 0;
+      for (const [agent, entries] of byAgent) {
+        const stored = await backend.batchRetrieve(agent, entries.map((e) => e.key));
+        const changed = entries.filter((e) => stored.get(e.key) !== e.valueJson);
+        if (changed.length) await backend.batchStore(agent, changed);
+        written += changed.length;
+      }
+      return { written, unchanged: batch.length - written };
+    },
+  };
+}
+
+export function importEntries(backend: StateBackend, items: AsyncIterable<ImportItem>): Promise<ImportCounts> {
+  return importInto(backendSink(backend), items);
+}
+
+/** Checks each item, skips (and names) what cannot be imported, and hands the rest to `sink` in batches. */
+export async function importInto(sink: ImportSink, items: AsyncIterable<ImportItem>): Promise<ImportCounts> {
   const counts: ImportCounts = { read: 0, written: 0, unchanged: 0, skipped: 0, problems: [] };
   const skip = (problem: string): void => {
     counts.skipped++;
@@ -33,23 +73,18 @@ export async function importEntries(backend: StateBackend, items: AsyncIterable<
   // A repeated key would be written twice and differ from the stored value on every run: the first wins.
   // Memory: one entry per distinct (agent, key) of the source.
   const seen = new Set<string>();
-  let batch: Array<{ agent: string; key: string; valueJson: string }> = [];
+  let batch: ImportEntry[] = [];
+  let batchBytes = 0;
 
   const flush = async (): Promise<void> => {
-    const byAgent = new Map<string, Array<{ key: string; valueJson: string }>>();
-    for (const { agent, key, valueJson } of batch) {
-      let list = byAgent.get(agent);
-      if (!list) byAgent.set(agent, (list = []));
-      list.push({ key, valueJson });
-    }
+    if (!batch.length) return;
+    const done = await sink.write(batch);
     batch = [];
-    for (const [agent, entries] of byAgent) {
-      const stored = await backend.batchRetrieve(agent, entries.map((e) => e.key));
-      const changed = entries.filter((e) => stored.get(e.key) !== e.valueJson);
-      if (changed.length) await backend.batchStore(agent, changed);
-      counts.written += changed.length;
-      counts.unchanged += entries.length - changed.length;
-    }
+    batchBytes = 0;
+    counts.written += done.written;
+    counts.unchanged += done.unchanged;
+    counts.skipped += done.skipped ?? 0;
+    for (const problem of done.problems ?? []) if (counts.problems.length < PROBLEMS_KEPT) counts.problems.push(problem);
   };
 
   for await (const item of items) {
@@ -67,7 +102,8 @@ export async function importEntries(backend: StateBackend, items: AsyncIterable<
       skip(`item ${counts.read}: no agent`);
       continue;
     }
-    if (Buffer.byteLength(item.valueJson) > STATE_VALUE_MAX_BYTES) {
+    const valueBytes = Buffer.byteLength(item.valueJson);
+    if (valueBytes > STATE_VALUE_MAX_BYTES) {
       skip(`item ${counts.read}: key ${JSON.stringify(item.key)}: value larger than ${STATE_VALUE_MAX_BYTES} bytes`);
       continue;
     }
@@ -77,7 +113,10 @@ export async function importEntries(backend: StateBackend, items: AsyncIterable<
       continue;
     }
     seen.add(identity);
+    const itemBytes = valueBytes + Buffer.byteLength(item.key) + Buffer.byteLength(item.agent);
+    if (sink.maxBatchBytes !== undefined && batchBytes + itemBytes > sink.maxBatchBytes) await flush();
     batch.push(item);
+    batchBytes += itemBytes;
     if (batch.length >= STATE_BATCH_MAX_ENTRIES) await flush();
   }
   await flush();
