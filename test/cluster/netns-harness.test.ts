@@ -1,15 +1,17 @@
 // The namespace harness itself (test/helpers/netns.ts): two hosts on its bridge reach each other and the
-// test reaches both; a cut (both ways, or one way) and 100% netem loss stop packets, healing restores them;
-// cleanup leaves no namespace or link behind. Needs root, iproute2, iptables and tc: skipped loudly without.
+// test reaches both; a cut (both ways, or one way) and 100% random loss stop packets, healing restores them;
+// the delay line holds them; cleanup leaves no namespace or link behind. Needs root, iproute2 and iptables
+// (and Go for the delay line): skipped loudly without.
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IP_BINARY, NetnsLab, netemUnavailable, netnsUnavailable, type NsHost } from '../helpers/netns.ts';
+import { buildDelayLine, delayLineUnavailable } from '../helpers/delay-line.ts';
+import { IP_BINARY, NetnsLab, netnsUnavailable, type NsHost } from '../helpers/netns.ts';
 
 const unavailable = netnsUnavailable({ iptables: true });
 if (unavailable) console.warn(`SKIPPED netns harness tests: ${unavailable}`);
-const noNetem = unavailable ?? netemUnavailable();
-if (!unavailable && noNetem) console.warn(`SKIPPED the netem part of the netns harness test: ${noNetem}`);
+const noDelayLine = delayLineUnavailable();
+if (!unavailable && noDelayLine) console.warn(`\n!!! SKIPPED the delay part of the netns harness test: ${noDelayLine} !!!\n`);
 
 const SERVER = "require('net').createServer((s) => s.end('ok')).listen(9000, process.argv[1])";
 const CLIENT =
@@ -22,7 +24,7 @@ describe.skipIf(unavailable !== null)('network namespace harness', () => {
   });
 
   it('connects, cuts, delays and heals real packets, and cleans up after itself', { timeout: 60_000 }, async () => {
-    lab = new NetnsLab();
+    lab = new NetnsLab(noDelayLine ? {} : { delayLine: await buildDelayLine() });
     const a = lab.addHost('a');
     const b = lab.addHost('b');
     lab.spawn(a, process.execPath, ['-e', SERVER, a.ip]);
@@ -60,11 +62,18 @@ describe.skipIf(unavailable !== null)('network namespace harness', () => {
     lab.heal();
     expect(reaches(b, a)).toBe(true);
 
-    if (!noNetem) {
-      lab.netem(a, { lossPercent: 100 });
-      expect(reaches(a, b)).toBe(false);
-      lab.netem(a);
+    lab.lose(a, b, 100);
+    expect(reaches(a, b)).toBe(false);
+    lab.heal();
+    expect(reaches(a, b)).toBe(true);
+
+    if (!noDelayLine) {
+      // A connection and its answer take at least two round trips; 150 ms each way makes one 300 ms.
+      await lab.delay(a, 150);
+      const started = performance.now();
       expect(reaches(a, b)).toBe(true);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+      await lab.delay(a, 0);
     }
 
     const prefix = lab.prefix;

@@ -1,7 +1,8 @@
 // Network namespaces for fault tests: a test builds its own topology (one bridge in a namespace of its own,
 // one namespace per host joined to it by a veth pair, and one veth from the test's own namespace so the
-// test reaches every host's API), then drops, delays or loses real packets with iptables and tc netem
-// inside the hosts' namespaces. Names carry the process id and a random suffix, so parallel tests and other
+// test reaches every host's API), then drops or loses real packets with iptables inside the hosts'
+// namespaces, and delays them on a host's link with the delay line (test/helpers/delay-line.ts) where the
+// kernel has no sch_netem. Names carry the process id and a random suffix, so parallel tests and other
 // users of the machine never collide; the subnet is chosen at random in 10.100-249.x. Everything made is
 // removed by cleanup(), which the test calls in afterAll and which also runs at process exit, so a failed
 // or interrupted test leaves nothing behind. Needs root, iproute2 and iptables: netnsUnavailable() says
@@ -11,15 +12,13 @@ import { existsSync } from 'node:fs';
 
 export const IP_BINARY = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].find((p) => existsSync(p));
 export const IPTABLES_BINARY = ['/usr/sbin/iptables', '/sbin/iptables', '/usr/bin/iptables'].find((p) => existsSync(p));
-export const TC_BINARY = ['/usr/sbin/tc', '/sbin/tc', '/usr/bin/tc'].find((p) => existsSync(p));
 
 /** Why namespace tests cannot run here, or null when they can. */
-export function netnsUnavailable(options: { iptables?: boolean; tc?: boolean } = {}): string | null {
+export function netnsUnavailable(options: { iptables?: boolean } = {}): string | null {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (network namespaces need CAP_NET_ADMIN)';
   if (!IP_BINARY) return 'iproute2 (ip) is not installed';
   if (options.iptables && !IPTABLES_BINARY) return 'iptables is not installed';
-  if (options.tc && !TC_BINARY) return 'tc (iproute2) is not installed';
   const probe = `cxp${process.pid % 100000}${Math.random().toString(36).slice(2, 6)}`;
   try {
     execFileSync(IP_BINARY, ['netns', 'add', probe], { stdio: 'pipe' });
@@ -36,27 +35,6 @@ export function netnsUnavailable(options: { iptables?: boolean; tc?: boolean } =
   return null;
 }
 
-/** Why `tc netem` (loss, delay) cannot run here (the kernel may lack sch_netem), or null when it can. */
-export function netemUnavailable(): string | null {
-  const base = netnsUnavailable({ tc: true });
-  if (base) return base;
-  const probe = `cxq${process.pid % 100000}${Math.random().toString(36).slice(2, 6)}`;
-  try {
-    execFileSync(IP_BINARY!, ['netns', 'add', probe], { stdio: 'pipe' });
-    execFileSync(IP_BINARY!, ['netns', 'exec', probe, TC_BINARY!, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { stdio: 'pipe' });
-    return null;
-  } catch (error) {
-    const text = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
-    return `tc netem does not work here: ${text}`;
-  } finally {
-    try {
-      execFileSync(IP_BINARY!, ['netns', 'del', probe], { stdio: 'pipe' });
-    } catch {
-      // Never created.
-    }
-  }
-}
-
 export interface NsHost {
   name: string;
   /** The namespace's name. */
@@ -69,6 +47,10 @@ export interface NsChild {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
+}
+
+interface DelayLine {
+  send(command: string): Promise<void>;
 }
 
 const live = new Set<NetnsLab>();
@@ -87,14 +69,19 @@ export class NetnsLab {
   private readonly rootLink: string;
   private readonly namespaces: string[] = [];
   private readonly children: NsChild[] = [];
+  private readonly delayLineBinary: string | undefined;
+  private readonly delayLines = new Map<string, DelayLine>();
   private cleaned = false;
 
   /**
    * `reachFromTest` (default true): a veth from the test's own namespace onto the bridge, at testIp, so the
    * test talks to the hosts directly. Off, nothing of the topology touches the test's namespace (an mDNS
    * test must not hear or be heard by the machine's own responders).
+   * `delayLine`: the built delay line (buildDelayLine()); each host's link to the bridge then runs through
+   * one, so delay(host, ms) can hold its frames, and every host sends whole frames (no offloads).
    */
-  constructor(options: { reachFromTest?: boolean } = {}) {
+  constructor(options: { reachFromTest?: boolean; delayLine?: string } = {}) {
+    this.delayLineBinary = options.delayLine;
     this.prefix = `cx${process.pid % 10000}${Math.random().toString(36).slice(2, 5)}`;
     this.subnet = `10.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 256)}`;
     this.testIp = `${this.subnet}.254`;
@@ -111,6 +98,8 @@ export class NetnsLab {
         this.ip('-n', this.bridgeNs, 'link', 'set', 'pt', 'up');
         this.ip('addr', 'add', `${this.testIp}/24`, 'dev', this.rootLink);
         this.ip('link', 'set', this.rootLink, 'up');
+        // Frames from the test cross the hosts' delay lines too: they must be whole (see addHost).
+        if (this.delayLineBinary) execFileSync(this.delayLineBinary, ['whole-frames', this.rootLink], { stdio: 'pipe', timeout: 10_000 });
       }
     } catch (error) {
       this.cleanupSync();
@@ -136,8 +125,18 @@ export class NetnsLab {
     const host = { name, ns: `${this.prefix}${name}`, ip: `${this.subnet}.${index}` };
     this.addNamespace(host.ns);
     this.ip('link', 'add', 'v0', 'netns', host.ns, 'type', 'veth', 'peer', 'name', `p${index}`, 'netns', this.bridgeNs);
-    this.ip('-n', this.bridgeNs, 'link', 'set', `p${index}`, 'master', 'br0');
     this.ip('-n', this.bridgeNs, 'link', 'set', `p${index}`, 'up');
+    if (this.delayLineBinary) {
+      // p<index> -- delay line -- q<index> == r<index> on the bridge.
+      this.ip('-n', this.bridgeNs, 'link', 'add', `q${index}`, 'type', 'veth', 'peer', 'name', `r${index}`);
+      this.ip('-n', this.bridgeNs, 'link', 'set', `r${index}`, 'master', 'br0');
+      this.ip('-n', this.bridgeNs, 'link', 'set', `q${index}`, 'up');
+      this.ip('-n', this.bridgeNs, 'link', 'set', `r${index}`, 'up');
+      execFileSync(IP_BINARY!, ['netns', 'exec', host.ns, this.delayLineBinary, 'whole-frames', 'v0'], { stdio: 'pipe', timeout: 10_000 });
+      this.delayLines.set(host.ns, this.startDelayLine(`p${index}`, `q${index}`));
+    } else {
+      this.ip('-n', this.bridgeNs, 'link', 'set', `p${index}`, 'master', 'br0');
+    }
     this.ip('-n', host.ns, 'addr', 'add', `${host.ip}/24`, 'dev', 'v0');
     this.ip('-n', host.ns, 'link', 'set', 'v0', 'up');
     this.ip('-n', host.ns, 'link', 'set', 'lo', 'up');
@@ -190,20 +189,48 @@ export class NetnsLab {
     this.exec(to, IPTABLES_BINARY!, ['-A', 'INPUT', '-s', from.ip, '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
   }
 
-  /** Loss (percent) and delay (ms) on everything the host sends; netem(host) with no options removes it. */
-  netem(host: NsHost, options: { lossPercent?: number; delayMs?: number } = {}): void {
-    if (options.lossPercent === undefined && options.delayMs === undefined) {
-      try {
-        this.exec(host, TC_BINARY!, ['qdisc', 'del', 'dev', 'v0', 'root']);
-      } catch {
-        // No qdisc set.
+  /**
+   * Holds every frame to and from `host` for `ms` (so its round trip to any other host grows by 2 × ms); 0
+   * ends the delay. Needs a lab made with `delayLine`. Resolves once the line has taken the setting.
+   */
+  async delay(host: NsHost, ms: number): Promise<void> {
+    const line = this.delayLines.get(host.ns);
+    if (!line) throw new Error(`host ${host.name} has no delay line: make the NetnsLab with { delayLine }`);
+    await line.send(`delay ${ms}`);
+  }
+
+  private startDelayLine(a: string, b: string): DelayLine {
+    const child = spawn(IP_BINARY!, ['netns', 'exec', this.bridgeNs, this.delayLineBinary!, a, b], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    const replies: Array<(line: string) => void> = [];
+    let pending = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      pending += d.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        replies.shift()?.(line);
       }
-      return;
-    }
-    const args = ['qdisc', 'replace', 'dev', 'v0', 'root', 'netem'];
-    if (options.delayMs !== undefined) args.push('delay', `${options.delayMs}ms`);
-    if (options.lossPercent !== undefined) args.push('loss', `${options.lossPercent}%`);
-    this.exec(host, TC_BINARY!, args);
+    });
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    this.children.push({ child, output: () => output, exited });
+    const next = (): Promise<string> =>
+      Promise.race([
+        new Promise<string>((resolve) => replies.push(resolve)),
+        exited.then((code) => Promise.reject(new Error(`delay line ${a}-${b} exited (${code}): ${output}`))),
+      ]);
+    const ready = next();
+    ready.catch(() => {}); // an early exit is reported by the next send
+    return {
+      async send(command: string): Promise<void> {
+        if ((await ready) !== 'ready') throw new Error(`delay line ${a}-${b} did not start: ${output}`);
+        const reply = next();
+        child.stdin!.write(`${command}\n`);
+        if ((await reply) !== 'ok') throw new Error(`delay line ${a}-${b} refused '${command}': ${output}`);
+      },
+    };
   }
 
   /** Stops every process started here (SIGTERM, then SIGKILL after graceMs) and removes everything made. */
