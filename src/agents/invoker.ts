@@ -70,7 +70,10 @@ export class Invoker {
   runMessage(slot: AgentSlot, message: AclMessage): void {
     const tracer = this.tracer;
     if (tracer === undefined) {
-      this.invokeMessage(slot, message);
+      // Tracing off here: a trace begun elsewhere still goes on through this node's agents (W3C: pass it on).
+      const carried = message.trace_context?.traceparent;
+      if (carried === undefined) this.invokeMessage(slot, message);
+      else this.tracedMessage(slot, message, undefined, carried);
       return;
     }
     const scope = tracer.startInvocation(slot.name, message);

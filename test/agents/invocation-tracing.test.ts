@@ -73,7 +73,7 @@ describe('tracing in the runtime', () => {
     expect(env.sink.messages.map((m) => m.trace_context?.traceparent)).toEqual([UNSAMPLED, UNSAMPLED]);
   });
 
-  it('without a tracer nothing is stamped, and tool outcomes still reach the observer with their error code', async () => {
+  it('without a tracer no span is made: a trace begun elsewhere is carried on unchanged, and tool outcomes still reach the observer', async () => {
     const settled: unknown[][] = [];
     const env = setup({
       toolGateway: { call: async () => { throw new CaxtonError('UNAVAILABLE', 'down'); } },
@@ -82,7 +82,12 @@ describe('tracing in the runtime', () => {
     await env.deploy('a', await toolAgent(), { tools: { mem: '*' } });
     env.runtime.deliver(message('a', { performative: 'inform', trace_context: { traceparent: SAMPLED } }), 'a');
     await env.runtime.whenIdle();
-    expect(env.sink.messages.map((m) => m.trace_context)).toEqual([undefined, undefined]);
+    expect(env.sink.messages.map((m) => m.trace_context?.traceparent)).toEqual([SAMPLED, SAMPLED]);
     expect(settled).toEqual([['a', 'mem', 'get', expect.any(Number), 'UNAVAILABLE']]);
+    // A message with no trace gets none.
+    env.sink.messages.length = 0;
+    env.runtime.deliver(message('a', { performative: 'inform' }), 'a');
+    await env.runtime.whenIdle();
+    expect(env.sink.messages.map((m) => m.trace_context)).toEqual([undefined, undefined]);
   });
 });
