@@ -95,5 +95,6 @@ function registryFigures(cluster: ClusterService): PerformanceFigure[] {
     { name: 'registry_stamps_received', value: g.stampsReceived, unit: 'stamps', target: 'n/a', note: 'when a peer made a write, gossiped beside it: what convergence is measured from' },
     { name: 'registry_stamps_skipped', value: g.stampsSkipped, unit: 'stamps', target: 'n/a', note: 'writes left unmeasured because registry stamps filled their share of the gossip queue' },
     { name: 'gossip_convergence_clock_skewed', value: c.clockSkewed, unit: 'samples', target: '0', note: "a peer's write stamped later than this node learnt it: the peer's clock is ahead (recorded as 0 ms)" },
+    { name: 'gossip_convergence_implausible', value: c.implausible, unit: 'samples', target: '0', note: 'a write learnt over 10 minutes after its stamp: a clock far off (or a forged stamp), not recorded' },
   ];
 }

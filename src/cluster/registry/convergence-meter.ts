@@ -21,6 +21,11 @@ export const CONVERGENCE_METER_DEFAULTS = {
    * arrive within one gossip round-trip of each other, and ~0.5 MB at most.
    */
   maxPending: 4096,
+  /**
+   * A sample above this is not believed (counted, not recorded): gossip that took ten minutes is push-pull's
+   * business, and a forged or wildly wrong clock must not make the percentiles say anything.
+   */
+  maxSampleMs: 600_000,
 };
 
 export interface ConvergenceMeterStats {
@@ -28,6 +33,8 @@ export interface ConvergenceMeterStats {
   samples: number;
   /** Samples below zero (the writer's clock ahead of this node's), recorded as 0. */
   clockSkewed: number;
+  /** Samples above maxSampleMs, not recorded. */
+  implausible: number;
 }
 
 interface Pending {
@@ -41,7 +48,7 @@ interface Pending {
 
 export class ConvergenceMeter {
   private readonly pending = new Map<string, Pending>();
-  private readonly counters: ConvergenceMeterStats = { samples: 0, clockSkewed: 0 };
+  private readonly counters: ConvergenceMeterStats = { samples: 0, clockSkewed: 0, implausible: 0 };
 
   constructor(
     /** Called with each sample, in ms. */
@@ -100,6 +107,10 @@ export class ConvergenceMeter {
   }
 
   private sample(ms: number): void {
+    if (ms > CONVERGENCE_METER_DEFAULTS.maxSampleMs) {
+      this.counters.implausible += 1;
+      return;
+    }
     this.counters.samples += 1;
     if (ms < 0) this.counters.clockSkewed += 1;
     try {

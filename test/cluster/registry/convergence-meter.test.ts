@@ -59,7 +59,15 @@ describe('convergence meter', () => {
     m.learnt(write('x', 1), 100);
     m.stamped(write('x', 1), 130, undefined);
     expect(samples).toEqual([0]);
-    expect(m.stats).toEqual({ samples: 1, clockSkewed: 1 });
+    expect(m.stats).toEqual({ samples: 1, clockSkewed: 1, implausible: 0 });
+  });
+
+  it('a sample beyond ten minutes (a forged or badly wrong clock) is counted, not recorded', () => {
+    const { m, samples } = meter();
+    m.learnt(write('x', 1), 1_733_366_400_000);
+    m.stamped(write('x', 1), 0, undefined);
+    expect(samples).toEqual([]);
+    expect(m.stats).toEqual({ samples: 0, clockSkewed: 0, implausible: 1 });
   });
 
   it('holds at most maxPending writes, forgetting the oldest', () => {
