@@ -29,8 +29,13 @@ beforeAll(async () => {
   const first = await startClusterNode(IDS[0], ['--bootstrap'], { CAXTON_LOG_LEVEL: 'warn' });
   nodes.push(first);
   const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  const rest = await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], { CAXTON_LOG_LEVEL: 'warn' })));
-  nodes.push(...rest);
+  // Each pushed as it starts, so afterAll stops them even when another fails to start.
+  await Promise.all(
+    IDS.slice(1).map(async (id) => {
+      nodes.push(await startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], { CAXTON_LOG_LEVEL: 'warn' }));
+    }),
+  );
+  nodes.sort((a, b) => IDS.indexOf(a.id) - IDS.indexOf(b.id));
   await waitAllAlive(nodes, IDS, 30_000);
 }, 180_000);
 

@@ -43,8 +43,8 @@ describe.skipIf('missing' in tree)('registry stamps beside a node of the previou
     const first = await startClusterNode(CURRENT_1, ['--bootstrap'], { CAXTON_LOG_LEVEL: 'warn' });
     nodes.push(first);
     const joinArgs = ['--join', `127.0.0.1:${first.gossipPort}`];
-    const old = Object.assign(await startNode({ nodeId: PREVIOUS, args: joinArgs, env: { CAXTON_LOG_LEVEL: 'warn' }, cli: join(dir, 'bin/caxton.mjs') }), { id: PREVIOUS });
-    nodes.push(old, await startClusterNode(CURRENT_2, joinArgs, { CAXTON_LOG_LEVEL: 'warn' }));
+    nodes.push(Object.assign(await startNode({ nodeId: PREVIOUS, args: joinArgs, env: { CAXTON_LOG_LEVEL: 'warn' }, cli: join(dir, 'bin/caxton.mjs') }), { id: PREVIOUS }));
+    nodes.push(await startClusterNode(CURRENT_2, joinArgs, { CAXTON_LOG_LEVEL: 'warn' }));
     await waitAllAlive(nodes, [CURRENT_1, PREVIOUS, CURRENT_2], 30_000);
   }, 120_000);
 
