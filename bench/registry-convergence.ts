@@ -10,7 +10,7 @@ import { fastDetectConfig } from '../src/cluster/membership/config.ts';
 import { AgentRegistry } from '../src/cluster/registry/agent-registry.ts';
 import { REGISTRY_GOSSIP_DEFAULTS } from '../src/cluster/registry/registry-gossip.ts';
 import { RegistrySim } from '../src/cluster/sim/registry-sim.ts';
-import { api, startCluster, stopAll, waitAllAlive } from '../test/cluster/node/cluster-processes.ts';
+import { api, startClusterNode, stopAll, waitAllAlive, type ClusterNode } from '../test/cluster/node/cluster-processes.ts';
 import { exampleModule } from '../test/helpers/modules.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -65,8 +65,15 @@ function stateSizes(): void {
 }
 
 async function real(deploys: number): Promise<void> {
-  const nodes = await startCluster(10, 'bench-reg');
+  // Kept as each starts, so a start that fails (a loaded machine) leaves no node running.
+  const nodes: ClusterNode[] = [];
   try {
+    nodes.push(await startClusterNode('bench-reg-0', ['--bootstrap']));
+    await Promise.all(
+      Array.from({ length: 9 }, async (_, i) => {
+        nodes.push(await startClusterNode(`bench-reg-${i + 1}`, ['--join', `127.0.0.1:${nodes[0].gossipPort}`]));
+      }),
+    );
     await waitAllAlive(nodes, nodes.map((n) => n.id), 60_000);
     const module = Buffer.from(exampleModule('echo')).toString('base64');
     const took: number[] = [];
