@@ -15,6 +15,12 @@ export const PayloadKind = {
   registryUpdate: 3,
   /** The whole agent registry, in push-pull user state (registry/registry-codec.ts). */
   registryState: 4,
+  /**
+   * When a registry write was made at its writer (registry/registry-codec.ts): a message of its own beside
+   * the unchanged registryUpdate, because nodes of the previous version drop an update with anything added
+   * to it, but drop a kind they do not know without harm (test/cluster/registry/previous-decoder.test.ts).
+   */
+  registryStamp: 5,
 } as const;
 export type PayloadKindCode = (typeof PayloadKind)[keyof typeof PayloadKind];
 

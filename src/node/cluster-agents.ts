@@ -66,7 +66,6 @@ function remoteView(record: AgentRecord, nodeState: AgentNodeState): RemoteAgent
   return view;
 }
 
-/** The registry's live figures for `caxton cluster performance`. */
 /** What `cluster performance` shows today: gossip traffic since start, and the registry's figures. */
 export function clusterFigures(cluster: ClusterService): PerformanceFigure[] {
   const t = cluster.traffic();
@@ -84,6 +83,7 @@ export function clusterFigures(cluster: ClusterService): PerformanceFigure[] {
 function registryFigures(cluster: ClusterService): PerformanceFigure[] {
   const r = cluster.registry.stats();
   const g = cluster.registryGossip.stats;
+  const c = cluster.registryGossip.convergenceStats;
   return [
     { name: 'registry_agents', value: r.records, unit: 'agents', target: 'n/a' },
     { name: 'registry_tombstones', value: r.tombstones, unit: 'entries', target: 'n/a' },
@@ -92,5 +92,9 @@ function registryFigures(cluster: ClusterService): PerformanceFigure[] {
     { name: 'registry_updates_left_to_push_pull', value: g.skippedQueueFull + g.skippedTooLarge, unit: 'updates', target: '0' },
     { name: 'registry_entries_refused_full', value: r.refusedFull, unit: 'entries', target: '0' },
     { name: 'registry_stale_entries_refuted', value: r.refuted, unit: 'entries', target: 'n/a' },
+    { name: 'registry_stamps_received', value: g.stampsReceived, unit: 'stamps', target: 'n/a', note: 'when a peer made a write, gossiped beside it: what convergence is measured from' },
+    { name: 'registry_stamps_skipped', value: g.stampsSkipped, unit: 'stamps', target: 'n/a', note: 'writes left unmeasured because registry stamps filled their share of the gossip queue' },
+    { name: 'gossip_convergence_clock_skewed', value: c.clockSkewed, unit: 'samples', target: '0', note: "a peer's write stamped later than this node learnt it: the peer's clock is ahead (recorded as 0 ms)" },
+    { name: 'gossip_convergence_implausible', value: c.implausible, unit: 'samples', target: '0', note: 'a write learnt over 10 minutes after its stamp: a clock far off (or a forged stamp), not recorded' },
   ];
 }

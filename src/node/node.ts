@@ -261,7 +261,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
             node.events.publish('member', { ...event });
           },
         });
-        registerClusterMetrics(node.metrics.registry, node.cluster);
+        node.performance.useClusterHistograms(registerClusterMetrics(node.metrics.registry, node.cluster));
+        node.cluster.registryGossip.onConvergence((ms) => node.performance.recordConvergence(ms));
         node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,

@@ -1,7 +1,8 @@
 // The live figures `caxton cluster performance` shows, measured by this node as it works: routing latency
 // (one routing decision in 64 timed), messages per second, agent start-up (every agent_init), and the
-// failure detections it saw (a member's first suspicion to its declared death). Bounded rings, nothing
-// allocated per message.
+// failure detections it saw (a member's first suspicion to its declared death), and gossip convergence
+// (a peer's registry write until this node learnt it, src/cluster/registry/convergence-meter.ts). Bounded
+// rings, nothing allocated per message.
 import type { MessageSink } from '../messaging/delivery.ts';
 import type { Histogram } from 'prom-client';
 import { LatencyWindow } from './latency-window.ts';
@@ -25,10 +26,14 @@ export class PerformanceRecorder {
   readonly agentStart = new LatencyWindow(WINDOW_SAMPLES);
   /** Failure detections seen, in seconds. */
   readonly failureDetection = new LatencyWindow(64);
+  /** Gossip convergence of registry writes, in milliseconds: a peer's write until this node learnt it. */
+  readonly gossipConvergence = new LatencyWindow(WINDOW_SAMPLES);
   readonly throughput: RateMeter;
   readonly #suspectedAt = new Map<string, number>();
   #routed = 0;
   readonly #histogram: Histogram | undefined;
+  #convergenceHistogram: Histogram | undefined;
+  #failureDetectionHistogram: Histogram | undefined;
 
   /** `routedCount`: delivery attempts so far (the caxton_messages_routed_total cells). */
   constructor(routedCount: () => number, histogram?: Histogram) {
@@ -57,6 +62,18 @@ export class PerformanceRecorder {
     this.#histogram?.observe(ms / 1000);
   }
 
+  /** The cluster's histograms on /metrics, fed beside the windows once the cluster layer exists. */
+  useClusterHistograms(histograms: { gossipConvergence: Histogram; failureDetection: Histogram }): void {
+    this.#convergenceHistogram = histograms.gossipConvergence;
+    this.#failureDetectionHistogram = histograms.failureDetection;
+  }
+
+  /** A peer's registry write reached this node `ms` after it was made. */
+  recordConvergence(ms: number): void {
+    this.gossipConvergence.record(ms);
+    this.#convergenceHistogram?.observe(ms / 1000);
+  }
+
   /** A member changed state: a suspicion starts the clock, a death after it stops it. */
   memberChanged(id: string, state: string, now = performance.now()): void {
     if (state === 'suspect') {
@@ -68,7 +85,10 @@ export class PerformanceRecorder {
     }
     const since = this.#suspectedAt.get(id);
     this.#suspectedAt.delete(id);
-    if (state === 'dead' && since !== undefined) this.failureDetection.record((now - since) / 1000);
+    if (state === 'dead' && since !== undefined) {
+      this.failureDetection.record((now - since) / 1000);
+      this.#failureDetectionHistogram?.observe((now - since) / 1000);
+    }
   }
 
   close(): void {

@@ -35,6 +35,8 @@ export interface StartNodeOptions {
   args?: string[];
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Another tree's bin/caxton.mjs (e.g. a previous version, for mixed-version tests); default this one. */
+  cli?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
   const apiPort = options.apiPort ?? (await freePort());
   const gossipPort = options.gossipPort ?? (await freePort());
   const args = [
-    cliPath,
+    options.cli ?? cliPath,
     'server',
     'start',
     '--data-dir',

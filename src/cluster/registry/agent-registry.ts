@@ -82,6 +82,12 @@ export class AgentRegistry {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** The write the name's slot holds (a record or a tombstone), if any: what orders a newer one. */
+  writeOf(name: string): { lamport: number; writer: string } | undefined {
+    const slot = this.slots.get(name);
+    return slot && { lamport: slot.lamport, writer: slot.writer };
+  }
+
   /** Known agents per node id. */
   countByNode(): Map<string, number> {
     return new Map(this.perNode);

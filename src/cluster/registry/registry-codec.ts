@@ -6,6 +6,11 @@
 //            memory_pages, fuel, mailbox, tools | nil, (failover)]
 //   failover ('move' | 'wait') is written only when the spec names one, so records without it keep the 10
 //   fields nodes of the previous version read.
+//   stamp  (one gossip user message):  [0xCA][registryStamp][name, lamport, writer, written_at]
+//   written_at is the Unix time in ms at which the writer made the write (name, lamport, writer): what a
+//   receiver measures convergence from. It travels in a message of its own because the previous version's
+//   decoder refuses an update with a trailer or an extra field (it drops the whole update), while a payload
+//   kind it does not know is dropped without harm (test/cluster/registry/previous-decoder.test.ts).
 // Decoders never throw: garbage, truncation or a field out of bounds gives undefined (or skips that entry).
 import { Packr, Unpackr } from 'msgpackr';
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
@@ -86,6 +91,29 @@ export function decodeState(
   return { entries, invalid };
 }
 
+/** When the write (name, lamport, writer) was made at its writer, in Unix ms. */
+export interface RegistryStamp {
+  name: string;
+  lamport: number;
+  writer: string;
+  writtenAtMs: number;
+}
+
+export function encodeStamp(stamp: RegistryStamp): Uint8Array {
+  return withHeader(PayloadKind.registryStamp, [packr.pack([stamp.name, stamp.lamport, stamp.writer, stamp.writtenAtMs])], undefined);
+}
+
+/** Undefined for anything that is not a valid stamp (never throws). */
+export function decodeStamp(payload: Uint8Array): RegistryStamp | undefined {
+  if (payload.length < 3 || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryStamp) return undefined;
+  const value = unpack(payload.subarray(2));
+  if (!Array.isArray(value) || value.length !== 4) return undefined;
+  const [name, lamport, writer, writtenAtMs] = value as unknown[];
+  if (!validWrite(name, lamport, writer)) return undefined;
+  if (typeof writtenAtMs !== 'number' || !Number.isFinite(writtenAtMs) || writtenAtMs < 0 || writtenAtMs > MAX_LAMPORT) return undefined;
+  return { name, lamport: lamport as number, writer: writer as string, writtenAtMs };
+}
+
 function withHeader(kind: number, parts: readonly Uint8Array[], arrayCount: number | undefined): Uint8Array {
   let size = 2 + (arrayCount === undefined ? 0 : 5);
   for (const p of parts) size += p.length;
@@ -116,12 +144,17 @@ function unpack(bytes: Uint8Array): unknown {
 function entryFrom(value: unknown): RegistryEntry | undefined {
   if (!Array.isArray(value) || value.length !== 4) return undefined;
   const [name, lamport, writer, rec] = value as unknown[];
-  if (typeof name !== 'string' || !RECORD_LIMITS.namePattern.test(name)) return undefined;
-  if (typeof lamport !== 'number' || !Number.isInteger(lamport) || lamport < 1 || lamport > MAX_LAMPORT) return undefined;
-  if (typeof writer !== 'string' || writer.length === 0 || writer.length > RECORD_LIMITS.maxNodeIdLength) return undefined;
-  if (rec === null) return { name, lamport, writer, record: null };
+  if (!validWrite(name, lamport, writer)) return undefined;
+  if (rec === null) return { name, lamport: lamport as number, writer: writer as string, record: null };
   const record = recordFrom(name, rec);
-  return record ? { name, lamport, writer, record } : undefined;
+  return record ? { name, lamport: lamport as number, writer: writer as string, record } : undefined;
+}
+
+/** The (name, lamport, writer) that names one write. */
+function validWrite(name: unknown, lamport: unknown, writer: unknown): name is string {
+  if (typeof name !== 'string' || !RECORD_LIMITS.namePattern.test(name)) return false;
+  if (typeof lamport !== 'number' || !Number.isInteger(lamport) || lamport < 1 || lamport > MAX_LAMPORT) return false;
+  return typeof writer === 'string' && writer.length > 0 && writer.length <= RECORD_LIMITS.maxNodeIdLength;
 }
 
 function recordFrom(name: string, value: unknown): AgentRecord | undefined {

@@ -14,7 +14,7 @@ export interface RegistryEntry {
 }
 
 /** > 0 when a is newer than b, < 0 when older, 0 for the same write. */
-export function compareEntries(a: RegistryEntry, b: RegistryEntry): number {
+export function compareEntries(a: Pick<RegistryEntry, 'lamport' | 'writer'>, b: Pick<RegistryEntry, 'lamport' | 'writer'>): number {
   if (a.lamport !== b.lamport) return a.lamport > b.lamport ? 1 : -1;
   if (a.writer !== b.writer) return a.writer > b.writer ? 1 : -1;
   return 0;

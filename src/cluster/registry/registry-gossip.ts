@@ -2,9 +2,12 @@
 // messages through the broadcast queue (a newer update of an agent replaces the queued older one), and the
 // whole registry rides in push-pull user state to repair what gossip missed. A peer that is not Caxton (a
 // stock Serf agent) logs our payloads as unknown and carries on; theirs are ignored here.
+// Beside each of its own writes this node gossips a stamp of when it made it, and measures from the stamps
+// of others how long their writes took to reach it (convergence-meter.ts).
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
 import type { AgentRegistry } from './agent-registry.ts';
-import { encodeUpdate } from './registry-codec.ts';
+import { CONVERGENCE_METER_DEFAULTS, ConvergenceMeter, type ConvergenceMeterStats } from './convergence-meter.ts';
+import { decodeStamp, encodeStamp, encodeUpdate, type RegistryStamp } from './registry-codec.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 
 /** What the registry needs of the membership (Membership implements it). */
@@ -26,7 +29,17 @@ export const REGISTRY_GOSSIP_DEFAULTS = {
    * one per push-pull, in turn.
    */
   maxStateBytes: 16 * 1024 * 1024,
+  /**
+   * Stamps (when a write was made, for the convergence figure) waiting in the broadcast queue at most: a
+   * quarter of maxQueued, so a bulk deploy spends its queue on updates; beyond it a write goes unstamped
+   * and unmeasured, nothing else.
+   */
+  maxStampsQueued: 1024,
+  /** Writes an update or stamp waits for its partner (convergence-meter.ts). */
+  maxPendingWrites: CONVERGENCE_METER_DEFAULTS.maxPending,
 };
+
+export type RegistryGossipLimits = typeof REGISTRY_GOSSIP_DEFAULTS;
 
 export interface RegistryGossipStats {
   /** Updates now in the broadcast queue. */
@@ -37,30 +50,69 @@ export interface RegistryGossipStats {
   skippedTooLarge: number;
   /** Updates received that changed the registry (and were relayed). */
   received: number;
+  /** Stamps of this node's writes and of others' (relayed) now in the broadcast queue. */
+  stampsQueued: number;
+  /** Writes not stamped, or stamps not relayed, because maxStampsQueued were queued. */
+  stampsSkipped: number;
+  /** Stamps received that were news here (and were relayed). */
+  stampsReceived: number;
 }
 
 export class RegistryGossip {
-  private readonly counters: RegistryGossipStats = { queued: 0, skippedQueueFull: 0, skippedTooLarge: 0, received: 0 };
+  private readonly counters: RegistryGossipStats = {
+    queued: 0,
+    skippedQueueFull: 0,
+    skippedTooLarge: 0,
+    received: 0,
+    stampsQueued: 0,
+    stampsSkipped: 0,
+    stampsReceived: 0,
+  };
+  private readonly limits: RegistryGossipLimits;
+  private readonly meter: ConvergenceMeter;
+  private convergenceListener: ((ms: number) => void) | undefined;
 
   constructor(
     private readonly registry: AgentRegistry,
     /** A function: the membership is built with this object's delegate, so it exists only afterwards. */
     private readonly gossip: () => UserGossip | undefined,
-    private readonly limits: { maxQueued: number; maxStateBytes: number } = REGISTRY_GOSSIP_DEFAULTS,
+    limits: Partial<RegistryGossipLimits> = {},
+    /** Wall-clock ms (Unix time on a node, virtual time in the simulator): what stamps carry. */
+    private readonly now: () => number = Date.now,
   ) {
-    registry.onSpread((entry, payload) => this.queue(entry, payload));
+    this.limits = { ...REGISTRY_GOSSIP_DEFAULTS, ...limits };
+    this.meter = new ConvergenceMeter((ms) => this.convergenceListener?.(ms), this.limits.maxPendingWrites);
+    registry.onSpread((entry, payload) => {
+      this.queue(entry, payload);
+      this.queueStamp({ name: entry.name, lamport: entry.lamport, writer: entry.writer, writtenAtMs: this.now() });
+    });
   }
 
   get stats(): RegistryGossipStats {
     return { ...this.counters };
   }
 
-  /** True when the payload was a registry update (applied or not); false for anything else. */
+  get convergenceStats(): ConvergenceMeterStats {
+    return this.meter.stats;
+  }
+
+  /** Called with each convergence sample (ms from a peer's write to this node learning it by gossip); one listener. */
+  onConvergence(listener: (ms: number) => void): void {
+    this.convergenceListener = listener;
+  }
+
+  /** True when the payload was a registry update or stamp (applied or not); false for anything else. */
   notifyMessage(payload: Uint8Array): boolean {
-    if (payload.length < 2 || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryUpdate) return false;
+    if (payload.length < 2 || payload[0] !== CAXTON_MAGIC) return false;
+    if (payload[1] === PayloadKind.registryStamp) {
+      this.receiveStamp(payload);
+      return true;
+    }
+    if (payload[1] !== PayloadKind.registryUpdate) return false;
     const entry = this.registry.receiveUpdate(payload);
     if (entry) {
       this.counters.received += 1;
+      this.meter.learnt(entry, this.now());
       // memberlist does not relay user messages; re-gossiping what was new to us makes it an epidemic.
       this.queue(entry, payload);
     }
@@ -74,6 +126,30 @@ export class RegistryGossip {
   mergeRemoteState(state: Uint8Array): void {
     if (state.length < 2 || state[0] !== CAXTON_MAGIC || state[1] !== PayloadKind.registryState) return;
     this.registry.mergeState(state);
+  }
+
+  private receiveStamp(payload: Uint8Array): void {
+    const stamp = decodeStamp(payload);
+    if (!stamp || stamp.writer === this.registry.nodeId) return;
+    if (!this.meter.stamped(stamp, stamp.writtenAtMs, this.registry.writeOf(stamp.name))) return;
+    this.counters.stampsReceived += 1;
+    this.queueStamp(stamp, payload);
+  }
+
+  private queueStamp(stamp: RegistryStamp, payload?: Uint8Array): void {
+    const gossip = this.gossip();
+    if (!gossip) return;
+    if (this.counters.stampsQueued >= this.limits.maxStampsQueued) {
+      this.counters.stampsSkipped += 1;
+      return;
+    }
+    const bytes = payload ?? encodeStamp(stamp);
+    // An agent name and a node id at their bounds still fit a gossip packet; a tiny configured one may not.
+    if (bytes.length > gossip.maxUserPayloadBytes) return;
+    this.counters.stampsQueued += 1;
+    gossip.sendUser(bytes, `registry-stamp:${stamp.name}`, () => {
+      this.counters.stampsQueued -= 1;
+    });
   }
 
   private queue(entry: RegistryEntry, payload: Uint8Array = encodeUpdate(entry)): void {

@@ -1,6 +1,7 @@
 // The agent registry on every node of a SimCluster: the same AgentRegistry and RegistryGossip the node
 // runs, plugged into each simulated membership as its delegate, in virtual time. What the registry tests
-// and bench/registry-convergence.ts measure: how long until an update is known on every running node.
+// and bench/registry-convergence.ts measure: how long until an update is known on every running node, seen
+// from outside, beside what each node measured itself from the writes' stamps (convergenceSamples).
 import type { MembershipConfig } from '../membership/config.ts';
 import { AgentRegistry } from '../registry/agent-registry.ts';
 import { RegistryGossip } from '../registry/registry-gossip.ts';
@@ -17,6 +18,8 @@ export class RegistrySim {
   readonly cluster: SimCluster;
   readonly registries = new Map<string, AgentRegistry>();
   readonly gossips = new Map<string, RegistryGossip>();
+  /** Every convergence sample a node took (virtual ms from a write to that node learning it), in order. */
+  readonly convergenceSamples: { node: string; ms: number }[] = [];
 
   constructor(options: RegistrySimOptions) {
     this.cluster = new SimCluster({
@@ -30,7 +33,8 @@ export class RegistrySim {
           maxRecords: options.maxRecords ?? 150_000,
           tombstoneTtlMs: 24 * 3600_000,
         });
-        const gossip = new RegistryGossip(registry, () => this.cluster.byName.get(name)?.membership);
+        const gossip = new RegistryGossip(registry, () => this.cluster.byName.get(name)?.membership, {}, () => this.cluster.net.now());
+        gossip.onConvergence((ms) => this.convergenceSamples.push({ node: name, ms }));
         this.registries.set(name, registry);
         this.gossips.set(name, gossip);
         return {
