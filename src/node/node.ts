@@ -53,6 +53,7 @@ import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSour
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
+import { RemoteAwaits } from '../messaging/remote-awaits.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -103,6 +104,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
+  /** What local agents await from agents on other nodes: answered NODE_FAILED when such a node dies. */
+  readonly remoteAwaits: RemoteAwaits;
   readonly agents: AgentService;
   /** The MCP servers of `mcp.servers`, called by agents through call_tool. */
   readonly tools: McpToolGateway;
@@ -173,6 +176,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       endedGraceMs: config.messages.conversation_ended_grace_ms,
       observer: observers.conversations,
     });
+    this.remoteAwaits = new RemoteAwaits({ maxEntries: config.messages.remote_awaits_max, ttlMs: config.messages.remote_awaits_ttl_ms });
     router = new Router({
       directory: this.directory,
       localAgents: this.runtime,
@@ -181,6 +185,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       deadLetters: state.deadLetters,
       observer: this.tracing ? this.tracing.observeRouter(observers.router) : observers.router,
       conversations: this.conversations,
+      remoteAwaits: this.remoteAwaits,
     });
     this.router = router;
     registerSystemAgents(router, {
@@ -290,7 +295,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
         if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
-        answerWaitsOnDeath(node.events, node.inbox);
+        answerWaitsOnDeath({
+          events: node.events,
+          inbox: node.inbox,
+          router: node.router,
+          directory: node.directory,
+          onAnswered: (gone, state, clients, agents) =>
+            logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
+        });
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
         // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).
