@@ -112,15 +112,15 @@ export class RemoteAwaits {
   }
 
   /**
-   * `node` is gone: takes the entries on it (those `include` accepts, when given) for their senders to be
-   * answered NODE_FAILED, oldest first, and marks them answered.
+   * `node` is gone: takes the entries `matches` picks (given each entry; the caller decides which belong to
+   * that node), oldest first, for their senders to be answered NODE_FAILED, and marks them answered.
    */
-  takeNode(node: string, include?: (entry: RemoteAwait) => boolean): RemoteAwait[] {
+  take(matches: (entry: RemoteAwait) => boolean): RemoteAwait[] {
     const now = this.#now();
     this.#expire(now);
     const taken: RemoteAwait[] = [];
     for (const [key, entry] of this.#entries) {
-      if (entry.node !== node || (include !== undefined && !include(entry))) continue;
+      if (!matches(entry)) continue;
       this.#entries.delete(key);
       this.#failed.delete(key);
       this.#failed.set(key, now);
@@ -133,6 +133,34 @@ export class RemoteAwaits {
       this.#failed.delete(oldest);
     }
     return taken;
+  }
+
+  /** The entries on `node` that `matches` picks (see take). */
+  takeNode(node: string, matches?: (entry: RemoteAwait) => boolean): RemoteAwait[] {
+    return this.take((entry) => entry.node === node && (matches === undefined || matches(entry)));
+  }
+
+  /**
+   * `node` handed its agents over (a drain, a graceful leave) with their mailboxes: an entry for a receiver
+   * now elsewhere follows it (`whereNow` gives its node, undefined when it is unknown), so that node's death
+   * answers it; one now on this node (`self`) is dropped, since its answer is made here or never leaves a
+   * dead node. Returns how many moved.
+   */
+  follow(node: string, whereNow: (receiver: string) => string | undefined, self: string): number {
+    let moved = 0;
+    for (const [key, entry] of this.#entries) {
+      if (entry.node !== node) continue;
+      const now = whereNow(entry.receiver);
+      if (now === undefined || now === node) continue;
+      if (now === self) {
+        this.#entries.delete(key);
+        continue;
+      }
+      // Same key, same age: the entry keeps its place in the age order.
+      this.#entries.set(key, { ...entry, node: now });
+      moved++;
+    }
+    return moved;
   }
 
   /** Drops entries and marks older than ttlMs, from the oldest (the maps are in age order). */

@@ -145,14 +145,14 @@ export class Router implements MessageSink {
   }
 
   /**
-   * `node` is gone: each message a local agent sent to an agent there and still awaits an answer to (see
-   * RemoteAwaits) is answered `failure` NODE_FAILED from that agent, in its conversation. `include` narrows
-   * which (a node that left hands its agents over first). Returns how many were answered.
+   * `node` is gone: each message a local agent sent to an agent on another node and still awaits an answer to
+   * (see RemoteAwaits) that `matches` picks as lost with `node` is answered `failure` NODE_FAILED from that
+   * agent, in its conversation. Returns how many were answered.
    */
-  failAwaitsOn(node: string, text: (entry: RemoteAwait) => string, include?: (entry: RemoteAwait) => boolean): number {
+  failAwaitsOn(node: string, text: (entry: RemoteAwait) => string, matches: (entry: RemoteAwait) => boolean): number {
     const awaits = this.#awaits;
     if (awaits === undefined) return 0;
-    const taken = awaits.takeNode(node, include);
+    const taken = awaits.take(matches);
     for (const entry of taken) {
       this.#answerWithFailure(entry.message, entry.receiver, 'NODE_FAILED', text(entry), { receiver: entry.receiver, node });
     }

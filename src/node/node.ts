@@ -298,8 +298,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         answerWaitsOnDeath({
           events: node.events,
           inbox: node.inbox,
-          router: node.router,
-          directory: node.directory,
+          agents: { router: node.router, awaits: node.remoteAwaits, directory: node.directory, nodeId: node.nodeId },
           onAnswered: (gone, state, clients, agents) =>
             logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
         });

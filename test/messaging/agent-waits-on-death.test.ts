@@ -38,7 +38,7 @@ function setup(options: { tracker?: boolean } = {}) {
   });
   const events = new EventBus();
   const answered: [string, string, number, number][] = [];
-  answerWaitsOnDeath({ events, inbox, router, directory, onAnswered: (...a) => answered.push(a) });
+  answerWaitsOnDeath({ events, inbox, agents: { router, awaits, directory, nodeId: 'n1' }, onAnswered: (...a) => answered.push(a) });
   directory.upsert('a', 'n1', []);
   agents.add('a');
   directory.upsert('b', 'n2', []);
@@ -116,6 +116,47 @@ describe('agent waits when a node dies', () => {
     const failures = failuresTo('a');
     expect(failures.map((f) => [f.sender, codeOf(f).code])).toEqual([['c', 'NODE_FAILED']]);
     expect(codeOf(failures[0]).message).toContain('left without handing the agent over');
+  });
+
+  it('after a leave, a message whose receiver was handed over follows it: the death of its new node answers it', () => {
+    const { router, events, failuresTo, directory, awaits } = setup();
+    const toB = stamped({ performative: 'request', sender: 'a', receiver: 'b' });
+    router.route(toB);
+    directory.upsert('b', 'n3', []);
+    events.publish('member', { id: 'n2', state: 'left' });
+    expect(failuresTo('a')).toEqual([]);
+    expect(awaits.size).toBe(1);
+    events.publish('member', { id: 'n2', state: 'dead' }); // a late death notice of the member that left
+    expect(failuresTo('a')).toEqual([]);
+    events.publish('member', { id: 'n3', state: 'dead' });
+    expect(failuresTo('a').map((f) => [f.sender, f.in_reply_to, codeOf(f).details?.node])).toEqual([['b', toB.message_id, 'n3']]);
+  });
+
+  it('a receiver handed over to this node: its answer is made here, the entry goes', () => {
+    const { router, events, failuresTo, directory, awaits, agents } = setup();
+    router.route(stamped({ performative: 'request', sender: 'a', receiver: 'b' }));
+    directory.upsert('b', 'n1', []);
+    agents.add('b');
+    events.publish('member', { id: 'n2', state: 'left' });
+    expect(awaits.size).toBe(0);
+    expect(failuresTo('a')).toEqual([]);
+  });
+
+  it('a drain (no leave) moved the receiver to a node that then dies: answered', () => {
+    const { router, events, failuresTo, directory } = setup();
+    const toB = stamped({ performative: 'request', sender: 'a', receiver: 'b' });
+    router.route(toB);
+    directory.upsert('b', 'n3', []);
+    events.publish('member', { id: 'n3', state: 'dead' });
+    expect(failuresTo('a').map((f) => [f.sender, codeOf(f).code])).toEqual([['b', 'NODE_FAILED']]);
+  });
+
+  it('a death answers what was sent there even when the registry already names a new owner', () => {
+    const { router, events, failuresTo, directory } = setup();
+    router.route(stamped({ performative: 'request', sender: 'a', receiver: 'b' }));
+    directory.upsert('b', 'n3', []); // failover on another node was quicker than this node's declaration
+    events.publish('member', { id: 'n2', state: 'dead' });
+    expect(failuresTo('a').map((f) => codeOf(f).code)).toEqual(['NODE_FAILED']);
   });
 
   it('a client waiting is answered once, by its wait (the agents ledger holds only agents)', async () => {

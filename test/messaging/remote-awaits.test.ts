@@ -90,6 +90,24 @@ describe('RemoteAwaits', () => {
     expect(awaits.stats.suppressed).toBe(1);
   });
 
+  it('follow re-points entries of handed-over receivers, keeps their age order, drops those now here', () => {
+    const { awaits, advance } = ledger(100, 10_000);
+    const toB = request('a', 'b');
+    const toC = request('a', 'c');
+    const toD = request('a', 'd');
+    const stays = request('a', 'e');
+    for (const m of [toB, toC, toD, stays]) {
+      awaits.record(m, String(m.receiver), 'n2');
+      advance(1_000);
+    }
+    const now: Record<string, string | undefined> = { b: 'n3', c: 'n1', d: 'n3', e: undefined };
+    expect(awaits.follow('n2', (r) => now[r], 'n1')).toBe(2);
+    expect(awaits.size).toBe(3);
+    expect(awaits.takeNode('n2').map((e) => e.message)).toEqual([stays]);
+    advance(6_500); // toB is 10.5 s old: it expires by its first age, not the move
+    expect(awaits.takeNode('n3').map((e) => e.message)).toEqual([toD]);
+  });
+
   it('is bounded by count (the oldest go) and by age', () => {
     const { awaits, advance } = ledger(3, 10_000);
     const sent = [1, 2, 3, 4].map(() => request());
