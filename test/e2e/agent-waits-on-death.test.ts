@@ -3,11 +3,14 @@
 // node 2), which never answers them; node 2's link acknowledges them, so no LINK_LOST will come. Node 2 is
 // SIGKILLed: once node 1 declares it dead, `asker` gets, for each request still unanswered, exactly one
 // `failure` NODE_FAILED from `holder` in that request's conversation, in reply to it; a request `holder`
-// answered before the kill gets nothing more. Seen through node 1's conversation API (what was routed to
-// `asker`) and its log. Figures as a JSON line.
+// answered before the kill gets nothing more. Then `caxton cluster leave` on node 3, which runs `stayer`
+// pinned to it (a pinned agent is not handed over): each request `stayer` holds gets one `failure`
+// NODE_FAILED once node 1 sees node 3 `left`. Seen through node 1's conversation API (what was routed to
+// `asker`) and its log. Figures as JSON lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { exampleModule } from '../helpers/modules.ts';
+import { runCli } from '../helpers/node-process.ts';
 import { api, firstChange, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 const IDS = ['dw-1', 'dw-2', 'dw-3'];
@@ -37,6 +40,31 @@ interface Conversation {
 
 const codeOf = (m: AclMessage): string | undefined => (m.content as { error?: { code?: string } } | undefined)?.error?.code;
 
+async function conversation(via: ClusterNode, id: string): Promise<Conversation> {
+  const res = await api<Conversation>(via, 'GET', `/api/v1/conversations/${id}`);
+  return res.status === 200 ? res.body : { messages: [] };
+}
+
+const toAsker = (c: Conversation): AclMessage[] =>
+  c.messages.filter((m) => m.receiver === 'asker' || (Array.isArray(m.receiver) && m.receiver.includes('asker')));
+
+/** Has asker (on `via`) send `script`'s messages; returns when asker confirmed it sent them all. */
+async function askerSends(via: ClusterNode, script: unknown[]): Promise<void> {
+  const carried = await api<any>(via, 'POST', '/api/v1/messages?wait_ms=10000', { performative: 'request', receiver: 'asker', content: { send: script } });
+  expect(carried.status, JSON.stringify(carried.body)).toBe(200);
+  expect(carried.body.replies?.[0]?.content?.sent, JSON.stringify(carried.body)).toEqual(script.map(() => 0));
+}
+
+/** The line `via` logged when it answered the waits on `gone` (waits-on-death.ts). */
+function answeredLine(via: ClusterNode, gone: string, state: string): { time: string; agents: number; clients: number } | undefined {
+  return via
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('answered NODE_FAILED'))
+    .map((l) => JSON.parse(l) as { time: string; node: string; state: string; agents: number; clients: number })
+    .find((l) => l.node === gone && l.state === state);
+}
+
 describe('agent waits when the node of the agent they await dies', () => {
   it('SIGKILL the node of an agent holding requests: each unanswered request gets one failure NODE_FAILED, an answered one none', { timeout: 90_000 }, async () => {
     const [home, victim] = nodes;
@@ -64,26 +92,15 @@ describe('agent waits when the node of the agent they await dies', () => {
       // fipa-request: holder agrees and never informs; the agree alone does not end asker's wait.
       { performative: 'request', receiver: 'holder', conversation_id: agreed, protocol: 'fipa-request', content: { send: { performative: 'agree', content: {} } } },
     ];
-    const carried = await api<any>(home, 'POST', '/api/v1/messages?wait_ms=10000', {
-      performative: 'request',
-      receiver: 'asker',
-      content: { send: script },
-    });
-    expect(carried.status, JSON.stringify(carried.body)).toBe(200);
-    expect(carried.body.replies?.[0]?.performative, JSON.stringify(carried.body)).toBe('inform');
-
-    const conversation = async (id: string): Promise<Conversation> => {
-      const res = await api<Conversation>(home, 'GET', `/api/v1/conversations/${id}`);
-      return res.status === 200 ? res.body : { messages: [] };
-    };
-    const toAsker = (c: Conversation) => c.messages.filter((m) => m.receiver === 'asker' || (Array.isArray(m.receiver) && m.receiver.includes('asker')));
+    await askerSends(home, script);
+    const conversationOf = (id: string) => conversation(home, id);
     // holder's answers reached asker; every request left node 1 (and was acknowledged well before the kill).
     await waitUntil('holder answered and agreed', 15_000, async () => {
-      const a = toAsker(await conversation(answered)).map((m) => m.performative);
-      const g = toAsker(await conversation(agreed)).map((m) => m.performative);
+      const a = toAsker(await conversationOf(answered)).map((m) => m.performative);
+      const g = toAsker(await conversationOf(agreed)).map((m) => m.performative);
       return a.includes('inform') && g.includes('agree');
     }).catch(async (error) => {
-      console.log('asker:', JSON.stringify(carried.body), 'answered:', JSON.stringify(await conversation(answered)), 'agreed:', JSON.stringify(await conversation(agreed)));
+      console.log('answered:', JSON.stringify(await conversationOf(answered)), 'agreed:', JSON.stringify(await conversationOf(agreed)));
       throw error;
     });
     await new Promise((r) => setTimeout(r, 1000));
@@ -93,7 +110,7 @@ describe('agent waits when the node of the agent they await dies', () => {
     await waitUntil('node 1 declares node 2 dead', 30_000, () => firstChange(home, victim.id, 'dead', killedAt) !== undefined);
     const declaredAt = firstChange(home, victim.id, 'dead', killedAt)!;
     await waitUntil('a failure for every held request', 15_000, async () => {
-      const views = await Promise.all(held.map(conversation));
+      const views = await Promise.all(held.map(conversationOf));
       return views.every((c) => toAsker(c).some((m) => m.performative === 'failure'));
     });
     // Long enough for the link's own report (LINK_LOST) to have come, had it anything to report.
@@ -116,18 +133,13 @@ describe('agent waits when the node of the agent they await dies', () => {
         if (details?.node !== victim.id) problems.push(`${id}: failure names node ${String(details?.node)}`);
       }
     };
-    for (const id of held) check(id, await conversation(id), true);
-    check(answered, await conversation(answered), false);
-    const agreedView = await conversation(agreed);
+    for (const id of held) check(id, await conversationOf(id), true);
+    check(answered, await conversationOf(answered), false);
+    const agreedView = await conversationOf(agreed);
     check(agreed, agreedView, true);
 
-    const answeredLine = home
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('answered NODE_FAILED'))
-      .map((l) => JSON.parse(l) as { time: string; node: string; agents: number; clients: number })
-      .find((l) => l.node === victim.id);
-    expect(answeredLine, 'node 1 logged the answers').toBeDefined();
+    const logged = answeredLine(home, victim.id, 'dead');
+    expect(logged, 'node 1 logged the answers').toBeDefined();
     console.log(
       JSON.stringify({
         figure: 'agent_waits_on_death',
@@ -135,14 +147,61 @@ describe('agent waits when the node of the agent they await dies', () => {
         requests_unanswered_at_kill: HELD + 1,
         failures_by_code: failuresByCode,
         declared_after_kill_ms: declaredAt - killedAt,
-        failures_delivered_after_declared_ms: Date.parse(answeredLine!.time) - declaredAt,
-        logged: { agents: answeredLine!.agents, clients: answeredLine!.clients },
+        failures_delivered_after_declared_ms: Date.parse(logged!.time) - declaredAt,
+        logged: { agents: logged!.agents, clients: logged!.clients },
       }),
     );
     expect(problems).toEqual([]);
     expect(failuresByCode).toEqual({ NODE_FAILED: HELD + 1 });
-    expect(answeredLine!.agents).toBe(HELD + 1);
+    expect(logged!.agents).toBe(HELD + 1);
     // The fipa-request conversation ended with the failure (ended, then forgotten after its grace), not left `agreed`.
     expect(agreedView.state).not.toBe('agreed');
+  });
+
+  it('cluster leave of the node of a pinned agent holding requests: each gets one failure NODE_FAILED', { timeout: 90_000 }, async () => {
+    const home = nodes[0];
+    const leaving = nodes[2];
+    const deployed = await api<any>(home, 'POST', '/api/v1/agents', { name: 'stayer', module: b64, node: leaving.id });
+    expect(deployed.status, JSON.stringify(deployed.body)).toBe(201);
+    await waitUntil('stayer known on node 1 as running on node 3', 15_000, async () => {
+      const listed = await api<any>(home, 'GET', '/api/v1/agents/stayer');
+      return listed.status === 200 && listed.body.node === leaving.id && listed.body.state === 'running';
+    });
+    const run = `l${Date.now().toString(36)}`;
+    const held = Array.from({ length: HELD }, (_, i) => `${run}-held-${i}`);
+    await askerSends(
+      home,
+      held.map((conversation_id, i) => ({ performative: 'request', receiver: 'stayer', conversation_id, content: { hold: i } })),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const leftAt = Date.now();
+    const left = await runCli(['cluster', 'leave', '--output', 'json'], { CAXTON_SERVER: leaving.url, CAXTON_API_KEY: leaving.apiKey() });
+    expect(left.code, left.stderr).toBe(0);
+    expect(JSON.parse(left.stdout).pinned).toContain('stayer');
+    await waitUntil('node 1 sees node 3 left', 30_000, () => firstChange(home, leaving.id, 'left', leftAt) !== undefined);
+    const declaredAt = firstChange(home, leaving.id, 'left', leftAt)!;
+    await waitUntil('a failure for every held request', 15_000, async () =>
+      (await Promise.all(held.map((id) => conversation(home, id)))).every((c) => toAsker(c).some((m) => m.performative === 'failure')),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const failures = (await Promise.all(held.map((id) => conversation(home, id)))).map((c) => toAsker(c).filter((m) => m.performative === 'failure'));
+    const logged = answeredLine(home, leaving.id, 'left');
+    console.log(
+      JSON.stringify({
+        figure: 'agent_waits_on_leave',
+        left: leaving.id,
+        requests_unanswered_at_leave: HELD,
+        failures: failures.reduce((n, f) => n + f.length, 0),
+        failures_delivered_after_left_ms: logged ? Date.parse(logged.time) - declaredAt : null,
+      }),
+    );
+    for (const f of failures) {
+      expect(f).toHaveLength(1);
+      expect(f[0].sender).toBe('stayer');
+      expect(codeOf(f[0])).toBe('NODE_FAILED');
+      expect((f[0].content as { error: { message: string } }).error.message).toContain('left without handing the agent over');
+    }
+    expect(logged?.agents).toBe(HELD);
   });
 });
