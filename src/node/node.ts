@@ -33,6 +33,7 @@ import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { BackupService } from './backup-service.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
+import { registerRemoteAwaitsMetrics } from './remote-awaits-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -267,6 +268,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           },
         });
         registerClusterMetrics(node.metrics.registry, node.cluster);
+        registerRemoteAwaitsMetrics(node.metrics.registry, node.remoteAwaits);
         node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
