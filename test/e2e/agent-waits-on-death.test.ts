@@ -205,5 +205,9 @@ describe('agent waits when the node of the agent they await dies', () => {
       expect((f[0].content as { error: { message: string } }).error.message).toContain('left without handing the agent over');
     }
     expect(logged?.agents).toBe(HELD);
+    // Both tests' answers, as /metrics counts them: HELD + 1 on the death, HELD on the leave.
+    const metrics = await (await fetch(`${home.url}/metrics`, { headers: { authorization: `Bearer ${home.apiKey()}` } })).text();
+    expect(metrics).toMatch(new RegExp(`caxton_remote_awaits_ended_total\\{outcome="failed"\\} ${2 * HELD + 1}\\b`));
+    expect(metrics).toMatch(/caxton_remote_awaits_ended_total\{outcome="suppressed"\} 0\b/);
   });
 });
