@@ -153,10 +153,15 @@ export class Router implements MessageSink {
     const awaits = this.#awaits;
     if (awaits === undefined) return 0;
     const taken = awaits.take(matches);
+    let answered = 0;
     for (const entry of taken) {
-      this.#answerWithFailure(entry.message, entry.receiver, 'NODE_FAILED', text(entry), { receiver: entry.receiver, node });
+      // One sender's broken delivery must not cost the others their answer (the entries are taken already).
+      try {
+        this.#answerWithFailure(entry.message, entry.receiver, 'NODE_FAILED', text(entry), { receiver: entry.receiver, node });
+        answered++;
+      } catch {}
     }
-    return taken.length;
+    return answered;
   }
 
   /**

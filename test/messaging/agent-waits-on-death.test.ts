@@ -159,6 +159,22 @@ describe('agent waits when a node dies', () => {
     expect(failuresTo('a').map((f) => codeOf(f).code)).toEqual(['NODE_FAILED']);
   });
 
+  it('a sender whose delivery throws does not cost the other senders their failure', () => {
+    const { router, events, failuresTo, agents, directory, answered } = setup();
+    directory.upsert('broken', 'n1', []);
+    agents.add('broken');
+    router.route(stamped({ performative: 'request', sender: 'broken', receiver: 'b' }));
+    router.route(stamped({ performative: 'request', sender: 'a', receiver: 'b' }));
+    const deliver = agents.deliver.bind(agents);
+    agents.deliver = (message, to) => {
+      if (to === 'broken') throw new Error('broken mailbox');
+      return deliver(message, to);
+    };
+    events.publish('member', { id: 'n2', state: 'dead' });
+    expect(failuresTo('a')).toHaveLength(1);
+    expect(answered).toEqual([['n2', 'dead', 0, 1]]);
+  });
+
   it('a client waiting is answered once, by its wait (the agents ledger holds only agents)', async () => {
     const { router, events, inbox, directory, awaits } = setup();
     const sent = stamped({ performative: 'request', sender: 'client:alice', receiver: 'b' });
