@@ -133,11 +133,7 @@ export class RemoteAwaits {
       taken.push(entry);
     }
     this.#stats.failed += taken.length;
-    while (this.#failed.size > this.#maxEntries) {
-      const oldest = this.#failed.keys().next().value;
-      if (oldest === undefined) break;
-      this.#failed.delete(oldest);
-    }
+    this.#trimFailed();
     return taken;
   }
 
@@ -167,6 +163,25 @@ export class RemoteAwaits {
       moved++;
     }
     return moved;
+  }
+
+  /**
+   * `message` for `receiver` was answered NODE_FAILED elsewhere (a client's wait, ClientInbox.failNode): a
+   * LINK_LOST reported for it afterwards is not answered again (see undelivered).
+   */
+  markFailed(message: AclMessage, receiver: string): void {
+    const key = keyOf(message.sender, receiver, message.conversation_id, replyKeyOf(message));
+    this.#failed.delete(key);
+    this.#failed.set(key, this.#now());
+    this.#trimFailed();
+  }
+
+  #trimFailed(): void {
+    while (this.#failed.size > this.#maxEntries) {
+      const oldest = this.#failed.keys().next().value;
+      if (oldest === undefined) break;
+      this.#failed.delete(oldest);
+    }
   }
 
   /** Drops entries and marks older than ttlMs, from the oldest (the maps are in age order). */

@@ -42,7 +42,14 @@ export function answerWaitsOnDeath(options: WaitsOnDeathOptions): () => void {
     const text = (receiver: string): string => `node "${node}" of agent "${receiver}" ${why} before the agent answered`;
     // A client's wait is bounded by its wait_ms: it is answered only on a death (a hand-over still in flight
     // when `left` arrives must not turn its answer into a failure); an agent's wait has no bound but this one.
-    const clients = state === 'dead' ? inbox.failNode(node, (sent, receiver) => failureReply(sent, receiver, 'NODE_FAILED', text(receiver), { receiver, node })) : 0;
+    const clients =
+      state === 'dead'
+        ? inbox.failNode(node, (sent, receiver) => {
+            // A LINK_LOST the link reports later for this message must not be a second answer to the client.
+            agents?.awaits.markFailed(sent, receiver);
+            return failureReply(sent, receiver, 'NODE_FAILED', text(receiver), { receiver, node });
+          })
+        : 0;
     let answered = 0;
     if (agents !== undefined) {
       const whereNow = (receiver: string): string | undefined => {

@@ -185,6 +185,20 @@ describe('agent waits when a node dies', () => {
     expect((await replies).map((r) => codeOf(r).code)).toEqual(['NODE_FAILED']);
   });
 
+  it('a client waiting on two receivers: death first, then the LINK_LOST for the same message is not a second answer', async () => {
+    const { router, events, inbox, directory } = setup();
+    const sent = stamped({ performative: 'request', sender: 'client:alice', receiver: ['b', 'd'] });
+    const replies = inbox.expect(sent, ['b', 'd'], 60_000, { nodeOf: remoteNodeOf(directory) });
+    router.route(sent);
+    events.publish('member', { id: 'n2', state: 'dead' });
+    router.reportUndelivered(sent, 'b', 'LINK_LOST', 'the link failed');
+    router.deliverFromPeer(stamped({ performative: 'inform', sender: 'd', receiver: 'client:alice', conversation_id: sent.conversation_id, in_reply_to: sent.message_id }), 'client:alice');
+    expect((await replies).map((r) => [r.sender, r.performative, r.performative === 'failure' ? codeOf(r).code : ''])).toEqual([
+      ['b', 'failure', 'NODE_FAILED'],
+      ['d', 'inform', ''],
+    ]);
+  });
+
   it('in a fipa-request conversation the failure ends the participant’s part (the conversation ends)', () => {
     const { router, events, failuresTo, conversations } = setup({ tracker: true });
     const sent = stamped({ performative: 'request', sender: 'a', receiver: 'b', protocol: 'fipa-request' });
