@@ -18,6 +18,7 @@ import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
 import { Router } from '../messaging/router.ts';
 import { ConversationTracker } from '../messaging/conversations/conversation-tracker.ts';
+import { RemoteAwaits } from '../messaging/remote-awaits.ts';
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
@@ -54,7 +55,6 @@ import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSour
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
-import { RemoteAwaits } from '../messaging/remote-awaits.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,

@@ -25,7 +25,7 @@ export function remoteNodeOf(directory: AgentDirectory): (receiver: string) => s
 export interface WaitsOnDeathOptions {
   events: EventBus;
   inbox: ClientInbox;
-  /** With `router` and `directory`: agents' waits are answered too; absent, only clients'. */
+  /** What local agents await from agents on other nodes, answered too; absent: only clients' waits. */
   agents?: { router: Router; awaits: RemoteAwaits; directory: AgentDirectory; nodeId: string };
   /** Told how many were answered per gone member (a log line). */
   onAnswered?: (node: string, state: 'dead' | 'left', clients: number, agents: number) => void;
