@@ -397,6 +397,15 @@ export const DEFAULTS = {
      * conversations/s holds ~32k ended ones, a third of conversations_max (held until idle, they filled it in 3 s).
      */
     conversation_ended_grace_ms: SECOND,
+    /**
+     * Messages this node's agents sent to agents on other nodes and still await an answer to (a request, a
+     * query, a cfp, a subscribe), held so their senders get `failure` NODE_FAILED if that node dies (~300 B
+     * each plus the message: ~50 MB at 100,000 small ones). Past it the oldest are forgotten, and their
+     * senders are not told of such a death (their protocol's reply_by still bounds the wait).
+     */
+    remote_awaits_max: 100_000,
+    /** An awaited message unanswered this long is forgotten (as conversation_idle_ms forgets a conversation). */
+    remote_awaits_ttl_ms: 30 * MINUTE,
   },
   events: {
     /**

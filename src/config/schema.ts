@@ -252,6 +252,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     conversation_idle_ms: field('integer', positiveInt()),
     conversations_max: field('integer', positiveInt()),
     conversation_ended_grace_ms: field('integer', positiveInt()),
+    remote_awaits_max: field('integer', positiveInt()),
+    remote_awaits_ttl_ms: field('integer', positiveInt()),
   },
   events: {
     messages_per_second: field('integer', nonNegativeInt()),

@@ -19,3 +19,8 @@ export function countsAsAnswer(sent: Performative, reply: Performative): boolean
   const answers = ANSWERS_BY_SENT.get(sent);
   return answers === undefined || answers.has(reply);
 }
+
+/** True when a message of performative `sent` awaits an answer from its receiver (the keys above). */
+export function expectsAnswer(sent: Performative): boolean {
+  return ANSWERS_BY_SENT.has(sent);
+}

@@ -12,6 +12,7 @@ import type { AclMessage } from './message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from './message.ts';
 import type { HostErrorCode } from './replies.ts';
 import { failureReply, hostReply, mayAnswerWithFailure } from './replies.ts';
+import type { RemoteAwait, RemoteAwaits } from './remote-awaits.ts';
 import type {
   ClientReplies,
   ConversationGate,
@@ -32,6 +33,11 @@ export interface RouterOptions {
   observer?: RouterObserver;
   /** Interaction-protocol checks (a ConversationTracker); absent: no protocol is enforced. */
   conversations?: ConversationGate;
+  /**
+   * What local agents await from agents on other nodes (answered NODE_FAILED when such a node dies, see
+   * failAwaitsOn); absent: nothing is recorded.
+   */
+  remoteAwaits?: RemoteAwaits;
 }
 
 const NO_OBSERVER: RouterObserver = { onRouted() {}, onDeadLetter() {} };
@@ -58,6 +64,7 @@ export class Router implements MessageSink {
   readonly #observer: RouterObserver;
   #remote: RemoteRoute | undefined;
   readonly #conversations: ConversationGate | undefined;
+  readonly #awaits: RemoteAwaits | undefined;
   readonly #systemAgents = new Map<string, SystemAgentHandler>();
 
   constructor(options: RouterOptions) {
@@ -68,6 +75,7 @@ export class Router implements MessageSink {
     this.#remote = options.remote;
     this.#observer = options.observer ?? NO_OBSERVER;
     this.#conversations = options.conversations;
+    this.#awaits = options.remoteAwaits;
     this.#conversations?.bindHostRoute((message) => this.#routeUnchecked(message));
   }
 
@@ -131,7 +139,29 @@ export class Router implements MessageSink {
    */
   reportUndelivered(message: AclMessage, receiver: string, code: 'LINK_LOST' | 'NODE_UNREACHABLE' | 'WORKER_RESTARTED', text: string): void {
     this.#deadLetter(message, code, receiver);
+    // The receiver's node was declared dead before its link gave the message up: NODE_FAILED answered it.
+    if (this.#awaits?.undelivered(message, receiver)) return;
     this.#answerWithFailure(message, receiver, code, text, { receiver });
+  }
+
+  /**
+   * `node` is gone: each message a local agent sent to an agent on another node and still awaits an answer to
+   * (see RemoteAwaits) that `matches` picks as lost with `node` is answered `failure` NODE_FAILED from that
+   * agent, in its conversation. Returns how many were answered.
+   */
+  failAwaitsOn(node: string, text: (entry: RemoteAwait) => string, matches: (entry: RemoteAwait) => boolean): number {
+    const awaits = this.#awaits;
+    if (awaits === undefined) return 0;
+    const taken = awaits.take(matches);
+    let answered = 0;
+    for (const entry of taken) {
+      // One sender's broken delivery must not cost the others their answer (the entries are taken already).
+      try {
+        this.#answerWithFailure(entry.message, entry.receiver, 'NODE_FAILED', text(entry), { receiver: entry.receiver, node });
+        answered++;
+      } catch {}
+    }
+    return answered;
   }
 
   /**
@@ -206,6 +236,9 @@ export class Router implements MessageSink {
       this.#deliverToClient(message, receiver);
       return;
     }
+    // A reply to what a local agent awaits from another node ends that wait, whatever becomes of the reply.
+    const awaits = this.#awaits;
+    if (awaits !== undefined && message.in_reply_to !== undefined && awaits.size > 0) awaits.settle(message, receiver);
     let outcome: DeliveryOutcome;
     const system = this.#systemAgents.get(receiver);
     if (system !== undefined) {
@@ -223,6 +256,7 @@ export class Router implements MessageSink {
       } else {
         const remote = this.#remote;
         outcome = remote === undefined ? 'node_unreachable' : remote.send(location.node, message, receiver);
+        if (outcome === 'queued' && awaits !== undefined && this.#local.has(message.sender)) awaits.record(message, receiver, location.node);
       }
     }
     this.#observer.onRouted(message, receiver, outcome);

@@ -18,6 +18,7 @@ import { CLIENT_PREFIX, parseMessage } from '../messaging/message.ts';
 import { routeAndWait } from '../messaging/route-and-wait.ts';
 import { Router } from '../messaging/router.ts';
 import { ConversationTracker } from '../messaging/conversations/conversation-tracker.ts';
+import { RemoteAwaits } from '../messaging/remote-awaits.ts';
 import { registerSystemAgents } from '../messaging/system-agents/register-system-agents.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createMetrics, type CaxtonMetrics } from '../observability/metrics.ts';
@@ -33,6 +34,7 @@ import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { BackupService } from './backup-service.ts';
 import { registerClusterMetrics } from './cluster-metrics.ts';
+import { registerRemoteAwaitsMetrics } from './remote-awaits-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
@@ -103,6 +105,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
+  /** What local agents await from agents on other nodes: answered NODE_FAILED when such a node dies. */
+  readonly remoteAwaits: RemoteAwaits;
   readonly agents: AgentService;
   /** The MCP servers of `mcp.servers`, called by agents through call_tool. */
   readonly tools: McpToolGateway;
@@ -173,6 +177,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       endedGraceMs: config.messages.conversation_ended_grace_ms,
       observer: observers.conversations,
     });
+    this.remoteAwaits = new RemoteAwaits({ maxEntries: config.messages.remote_awaits_max, ttlMs: config.messages.remote_awaits_ttl_ms });
     router = new Router({
       directory: this.directory,
       localAgents: this.runtime,
@@ -181,6 +186,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       deadLetters: state.deadLetters,
       observer: this.tracing ? this.tracing.observeRouter(observers.router) : observers.router,
       conversations: this.conversations,
+      remoteAwaits: this.remoteAwaits,
     });
     this.router = router;
     registerSystemAgents(router, {
@@ -263,6 +269,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         });
         node.performance.useClusterHistograms(registerClusterMetrics(node.metrics.registry, node.cluster));
         node.cluster.registryGossip.onConvergence((ms) => node.performance.recordConvergence(ms));
+        registerRemoteAwaitsMetrics(node.metrics.registry, node.remoteAwaits);
         node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
         node.registryBinding = new RegistryBinding({
           registry: node.cluster.registry,
@@ -291,7 +298,13 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
         if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
-        answerWaitsOnDeath(node.events, node.inbox);
+        answerWaitsOnDeath({
+          events: node.events,
+          inbox: node.inbox,
+          agents: { router: node.router, awaits: node.remoteAwaits, directory: node.directory, nodeId: node.nodeId },
+          onAnswered: (gone, state, clients, agents) =>
+            logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
+        });
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
         // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).

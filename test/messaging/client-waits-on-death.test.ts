@@ -17,7 +17,7 @@ describe('client waits when a node dies', () => {
     directory.upsert('other', 'n3', []);
     directory.upsert('near', 'n1', []);
     const events = new EventBus();
-    answerWaitsOnDeath(events, inbox);
+    answerWaitsOnDeath({ events, inbox });
     const sent = stamped({ performative: 'request', sender: 'client:alice', receiver: ['far', 'other', 'near'], conversation_id: 'c1' });
     const replies = inbox.expect(sent, ['far', 'other', 'near'], 60_000, { nodeOf: remoteNodeOf(directory) });
     inbox.deliver(stamped({ performative: 'inform', sender: 'near', receiver: 'client:alice', conversation_id: 'c1', in_reply_to: sent.message_id }), 'client:alice');
