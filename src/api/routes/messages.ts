@@ -7,6 +7,7 @@ import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import { traceparentOf } from '../api-tracing.ts';
 import { principalOf } from '../auth.ts';
+import { ClientGone } from '../client-gone.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
 import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
@@ -73,15 +74,11 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       if (waitMs === undefined) {
         result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request) });
       } else {
-        const gone = new AbortController();
-        const onClose = (): void => {
-          if (!reply.raw.writableFinished) gone.abort();
-        };
-        reply.raw.once('close', onClose);
+        const gone = new ClientGone(reply.raw);
         try {
-          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal, traceparent: traceparentOf(request) });
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request) });
         } finally {
-          reply.raw.off('close', onClose);
+          gone.detach();
         }
       }
       const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
