@@ -7,8 +7,12 @@
 // (these two on a second node whose budgets are lifted, so that they measure the work, not the limiter)
 //   rejected_429    the same at the default budget: a source past it, refused before any lookup
 // Each round runs every scenario once (interleaved); JSON lines per measurement, then medians and ratios.
-// Usage: node --import tsx bench/api-throughput.ts [rounds=3] [seconds=5] [connections=32]
+// Besides requests per second, each measurement gives the node's CPU time per request (utime + stime of the
+// node process from /proc, before and after, divided by the requests answered): autocannon shares the
+// machine, so on a loaded VM throughput ratios swing while CPU per request holds up.
+// Usage: node --import tsx bench/api-throughput.ts [rounds=3] [seconds=5] [connections=32] [scenario,scenario...]
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { startNode, type NodeProcess } from '../test/helpers/node-process.ts';
 import { median, round } from './lib/stats.ts';
@@ -16,6 +20,23 @@ import { median, round } from './lib/stats.ts';
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
 const connections = Number(process.argv[4] ?? 32);
+/** Only these scenarios (comma-separated), e.g. `health,send_wait` while working on the send path. */
+const only = process.argv[5]?.split(',');
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far; NaN where /proc is not there. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence after the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
 
 interface Scenario {
   name: string;
@@ -26,7 +47,19 @@ interface Scenario {
   body?: string;
 }
 
-async function measure(s: Scenario): Promise<{ rps: number; p50_ms: number; p99_ms: number; non2xx: number; statuses: Record<string, number> }> {
+interface Figure {
+  rps: number;
+  /** Node CPU time (user + system) per answered request, in microseconds. */
+  cpu_us_per_request: number;
+  p50_ms: number;
+  p99_ms: number;
+  non2xx: number;
+  statuses: Record<string, number>;
+}
+
+async function measure(s: Scenario): Promise<Figure> {
+  const pid = s.node().child.pid;
+  const cpuBefore = cpuSecondsOf(pid);
   const result = await autocannon({
     url: s.node().url + s.path,
     method: s.method ?? 'GET',
@@ -35,10 +68,12 @@ async function measure(s: Scenario): Promise<{ rps: number; p50_ms: number; p99_
     connections,
     duration: seconds,
   });
+  const cpuSeconds = cpuSecondsOf(pid) - cpuBefore;
   const statuses: Record<string, number> = {};
   for (const key of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) if (result[key]) statuses[key] = result[key];
   return {
     rps: round(result.requests.average, 0),
+    cpu_us_per_request: round((cpuSeconds * 1e6) / Math.max(1, result.requests.total), 1),
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -76,25 +111,32 @@ async function main(): Promise<void> {
       { name: 'rejected_401', node: () => lifted, path: '/api/v1/cluster/status', headers: wrong },
       { name: 'rejected_429', node: () => standard, path: '/api/v1/cluster/status', headers: wrong },
     ];
-    const figures = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
+    const chosen = only ? scenarios.filter((s) => only.includes(s.name)) : scenarios;
+    const figures = new Map<string, number[]>(chosen.map((s) => [s.name, []]));
+    const cpu = new Map<string, number[]>(chosen.map((s) => [s.name, []]));
     for (let round_ = 1; round_ <= rounds; round_++) {
-      for (const scenario of scenarios) {
+      for (const scenario of chosen) {
         const figure = await measure(scenario);
         figures.get(scenario.name)!.push(figure.rps);
+        cpu.get(scenario.name)!.push(figure.cpu_us_per_request);
         console.log(JSON.stringify({ bench: 'api-throughput', round: round_, scenario: scenario.name, connections, seconds, ...figure }));
         // Let the failed-login window of the standard node pass before anything else measures it.
         if (scenario.name === 'rejected_429') await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const med = (name: string): number => median(figures.get(name)!);
+    const med = (name: string): number => (figures.has(name) ? median(figures.get(name)!) : NaN);
+    const medCpu = (name: string): number => (cpu.has(name) ? median(cpu.get(name)!) : NaN);
     console.log(
       JSON.stringify({
         bench: 'api-throughput',
         summary: true,
         rounds,
         connections,
-        median_rps: Object.fromEntries(scenarios.map((s) => [s.name, med(s.name)])),
+        median_rps: Object.fromEntries(chosen.map((s) => [s.name, med(s.name)])),
+        median_cpu_us_per_request: Object.fromEntries(chosen.map((s) => [s.name, medCpu(s.name)])),
         send_wait_vs_health: round(med('send_wait') / med('health'), 2),
+        // The same ratio from CPU per request (health's cost ÷ a send's): what the node alone would reach.
+        send_wait_vs_health_by_cpu: round(medCpu('health') / medCpu('send_wait'), 2),
         rejected_401_vs_authenticated: round(med('rejected_401') / med('authenticated'), 2),
         rejected_429_vs_authenticated: round(med('rejected_429') / med('authenticated'), 2),
       }),

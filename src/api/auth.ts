@@ -122,8 +122,32 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     return error;
   };
 
-  /** The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap). */
-  const authenticate = async (request: FastifyRequest): Promise<Principal | Refusal> => {
+  /** A failed authentication: counted against its source address, and audited. */
+  const failed = (request: FastifyRequest, error: Refusal): Refusal => {
+    failures.take(request.ip, limits.authFailuresMax);
+    return deny(request, 'unauthenticated', error);
+  };
+
+  /** A bearer token not held in memory: checked by the node (a hash and a lookup, or a JWT verification). */
+  const verify = async (request: FastifyRequest, token: string): Promise<Principal | Refusal> => {
+    let principal: Principal | null;
+    try {
+      principal = await services.authenticate(token);
+    } catch (error) {
+      // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
+      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(request, refusalOf(error));
+      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
+      throw error;
+    }
+    return principal ?? failed(request, INVALID_CREDENTIALS);
+  };
+
+  /**
+   * The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap).
+   * Synchronous unless the token must be verified: a client whose key or token was verified before (every
+   * request of a client but its first) costs no promise and no microtask.
+   */
+  const authenticate = (request: FastifyRequest): Principal | Refusal | Promise<Principal | Refusal> => {
     if (insecureNoAuth) return ANONYMOUS_ADMIN;
     const source = request.ip;
     const blockedMs = failures.blocked(source, limits.authFailuresMax);
@@ -140,22 +164,12 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const certified = options.certificatePrincipal?.(request);
     if (certified) return certified;
-    const failed = (error: Refusal): Refusal => {
-      failures.take(source, limits.authFailuresMax);
-      return deny(request, 'unauthenticated', error);
-    };
     const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match) return failed(MISSING_CREDENTIALS);
-    let principal: Principal | null;
-    try {
-      principal = await services.authenticate(match[1]);
-    } catch (error) {
-      // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
-      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(refusalOf(error));
-      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
-      throw error;
-    }
-    return principal ?? failed(INVALID_CREDENTIALS);
+    if (!match) return failed(request, MISSING_CREDENTIALS);
+    // The same memory services.authenticate looks in first (verified API keys, unexpired verified JWTs).
+    const known = services.authenticateKnown?.(match[1]);
+    if (known) return known;
+    return verify(request, match[1]);
   };
 
   const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {
@@ -165,28 +179,29 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     return reply.code(refusal.status).send({ error: details ? { code, message, details } : { code, message } });
   };
 
-  app.addHook('onRequest', async (request, reply) => {
-    const access = (request.routeOptions.config ?? {}) as RouteAccess;
-    if (access.public) return;
-    if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return;
-
-    const principal = await authenticate(request);
-    if (!isPrincipal(principal)) return refuse(reply, principal);
+  /** Budget and permission of an authenticated caller; refuses (answering, `done` not called) or calls `done`. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, access: RouteAccess, principal: Principal | Refusal, done: () => void): void => {
+    if (!isPrincipal(principal)) {
+      refuse(reply, principal);
+      return;
+    }
     const budget = limits.perRole[principal.role] ?? 0;
     const overMs = budgets.take(`${principal.via ?? 'api-key'}:${principal.id}`, budget);
     if (overMs > 0) {
-      return refuse(
+      refuse(
         reply,
         deny(request, principal.id, rateLimited(overMs, `rate limit of ${budget} requests per ${limits.windowMs} ms for role '${principal.role}' exceeded`)),
       );
+      return;
     }
     // An unknown route: any authenticated caller learns it does not exist; nobody else does.
     if (request.is404) {
       request.principal = principal;
+      done();
       return;
     }
     if (!access.permission || !roleAllows(principal.role, access.permission)) {
-      return refuse(
+      refuse(
         reply,
         deny(
           request,
@@ -201,14 +216,36 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
           },
         ),
       );
+      return;
     }
     // Set only once allowed, so the response hook does not audit a denied call a second time.
     request.principal = principal;
+    done();
+  };
+
+  // A callback hook, not an async one: a known caller is admitted without a promise (see authenticate).
+  // A refusal answers and never calls `done`, which ends the request there.
+  app.addHook('onRequest', (request, reply, done) => {
+    const access = (request.routeOptions.config ?? {}) as RouteAccess;
+    if (access.public) return done();
+    if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return done();
+    const principal = authenticate(request);
+    if (principal instanceof Promise) {
+      principal.then((resolved) => {
+        try {
+          admit(request, reply, access, resolved, done);
+        } catch (error) {
+          done(error as Error);
+        }
+      }, done);
+    } else {
+      admit(request, reply, access, principal, done);
+    }
   });
 
   // Mutating calls are audited once they are answered, with their outcome.
-  app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method) || !request.principal) return;
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!MUTATING.has(request.method) || !request.principal) return done();
     const access = (request.routeOptions.config ?? {}) as RouteAccess;
     const status = reply.statusCode;
     const entry: AuditEntry = {
@@ -221,6 +258,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     };
     const mode: AuditMode = access.audit === 'count' ? 'count' : 'each';
     audit.record(entry, mode);
+    done();
   });
 }
 

@@ -7,6 +7,7 @@ import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import { CLIENT_PREFIX, PERFORMATIVES } from '../messaging/message.ts';
 import type { RouterObserver } from '../messaging/router-ports.ts';
+import { RecentSet } from '../messaging/recent-set.ts';
 import type { ConversationObserver } from '../messaging/conversations/conversation-events.ts';
 import type { Histogram } from 'prom-client';
 import type { CounterCell } from '../observability/metrics.ts';
@@ -131,7 +132,8 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
 function conversationHistory(node: CaxtonNode): ((message: AclMessage, receiver: string) => void) & { tracks(conversationId: string): boolean } {
   const mode = node.config.state.conversation_log;
   const store = node.state.conversations;
-  const tracked = new Set<string>();
+  // A RecentSet, not a Set trimmed by values().next(): that trim costs O(n) per client send once full.
+  const tracked = new RecentSet(TRACKED_CONVERSATIONS_MAX);
   let last: AclMessage | undefined;
   const record = (message: AclMessage, receiver: string): void => {
     if (mode === 'off' || message === last) return;
@@ -140,10 +142,7 @@ function conversationHistory(node: CaxtonNode): ((message: AclMessage, receiver:
       const opensTracked =
         message.protocol !== undefined || message.sender.startsWith(CLIENT_PREFIX) || receiver.startsWith(CLIENT_PREFIX);
       if (opensTracked) {
-        if (!tracked.has(message.conversation_id)) {
-          tracked.add(message.conversation_id);
-          if (tracked.size > TRACKED_CONVERSATIONS_MAX) tracked.delete(tracked.values().next().value as string);
-        }
+        tracked.add(message.conversation_id);
       } else if (message.conversation_id === message.message_id || !tracked.has(message.conversation_id)) {
         // A conversation_id equal to the message's own id is a conversation this message opens: not tracked.
         return;

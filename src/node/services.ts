@@ -8,6 +8,7 @@ import type { AuditEntry } from '../state/audit-log.ts';
 import type { DeadLetter } from '../state/dead-letter-store.ts';
 import type { Principal, Role } from '../state/principal.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
+import type { WaitSignal } from '../messaging/client-inbox.ts';
 import type { AgentInfo, AgentLimits, AgentLogLine, AgentSpecInput, AgentState, ToolGrants } from '../agents/agent-types.ts';
 export type { AgentInfo, AgentLimits, AgentLogLine, AgentSpec, AgentSpecInput, AgentState, AgentStats, ToolGrants } from '../agents/agent-types.ts';
 
@@ -43,8 +44,8 @@ export interface SendOptions {
   principal: string;
   /** Wait up to this long for every receiver's answer (see interfaces.md for what counts as one). */
   waitMs?: number;
-  /** Ends the wait early with what has arrived (the client went away). */
-  signal?: AbortSignal;
+  /** Ends the wait early with what has arrived (the client went away); an AbortSignal or lighter. */
+  signal?: WaitSignal;
   /** The API request's span when tracing is on: the message's trace continues it. */
   traceparent?: string;
 }

@@ -1,4 +1,9 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { SendOptions, SendResult } from '../../src/node/services.ts';
+import type { MessageInput } from '../../src/messaging/message.ts';
+import { FakeNodeServices } from './fake-services.ts';
 import { bearer, makeApi } from './helpers.ts';
 
 describe('POST /api/v1/messages', () => {
@@ -86,5 +91,63 @@ describe('POST /api/v1/messages', () => {
       payload: { performative: 'inform', receiver: 'a' },
     });
     expect(res.statusCode).toBe(403);
+  });
+
+  it('with wait_ms: a client that goes away ends the wait (its signal aborts); one that stays is answered', async () => {
+    // Holds each wait until its signal aborts, then answers with no replies.
+    class HoldingServices extends FakeNodeServices {
+      aborted = 0;
+      override sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult> {
+        if (options.waitMs === undefined) return super.sendMessage(input, options);
+        this.sent.push({ input, options });
+        return new Promise((resolve) => {
+          const signal = options.signal!;
+          if (options.waitMs === 1) return resolve({ message_id: 'm-stays', conversation_id: 'c', replies: [] });
+          signal.addEventListener('abort', () => {
+            this.aborted++;
+            resolve({ message_id: 'm-gone', conversation_id: 'c', replies: [] });
+          });
+        });
+      }
+    }
+    const services = new HoldingServices();
+    const { app } = makeApi({ services });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      const body = JSON.stringify({ performative: 'request', receiver: 'echo' });
+      const post = (waitMs: number) =>
+        httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/api/v1/messages?wait_ms=${waitMs}`,
+          headers: { ...bearer('sender-key'), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        });
+      const leaving = post(60_000);
+      leaving.on('error', () => {});
+      leaving.end(body);
+      await expect.poll(() => services.sent.length).toBe(1);
+      expect(services.aborted).toBe(0);
+      leaving.destroy();
+      await expect.poll(() => services.aborted).toBe(1);
+
+      const staying = post(1);
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        staying.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        });
+        staying.on('error', reject);
+      });
+      staying.end(body);
+      const { status, body: text } = await answered;
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toEqual({ message_id: 'm-stays', conversation_id: 'c', replies: [] });
+      expect(services.aborted).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import { traceparentOf } from '../api-tracing.ts';
 import { principalOf } from '../auth.ts';
+import { ClientGone } from '../client-gone.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
 import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
@@ -16,12 +17,35 @@ const HOST_SET_FIELDS = ['sender', 'message_id'] as const;
 /** The message as a client may write it. */
 export const clientMessage = messageSchema.omit({ sender: true, message_id: true });
 /** The query of a send; `wait_ms` is capped by the node's api.max_wait_ms. */
-const sendQueryOf = (maxWaitMs: number) =>
+export const sendQueryOf = (maxWaitMs: number) =>
   z.strictObject({
     wait_ms: queryInt(0, maxWaitMs).optional(),
     /** With wait_ms: answer text/event-stream, one event per reply as it arrives (see reply-stream.ts). */
     stream: queryBool.optional(),
   });
+
+const NO_WAIT = -1;
+
+/**
+ * `wait_ms` of the query almost every send has (`?wait_ms=<digits>` within the ceiling, or none), read
+ * without zod; NO_WAIT for none, undefined for anything else (zod then accepts it or names the fault).
+ */
+export function plainWaitMs(query: unknown, maxWaitMs: number): number | undefined {
+  if (typeof query !== 'object' || query === null) return undefined;
+  let waitMs = NO_WAIT;
+  for (const key in query) {
+    if (key !== 'wait_ms') return undefined;
+    const raw = (query as { wait_ms?: unknown }).wait_ms;
+    if (typeof raw !== 'string' || raw.length === 0 || raw.length > 9) return undefined;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return undefined;
+    }
+    waitMs = Number(raw);
+    if (waitMs > maxWaitMs) return undefined;
+  }
+  return waitMs;
+}
 
 export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes, maxWaitMs, sse }) => {
   const sendQuery = sendQueryOf(maxWaitMs);
@@ -54,7 +78,9 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       },
     },
     async (request, reply) => {
-      const { wait_ms: waitMs, stream } = parseOrThrow(sendQuery, request.query, 'query');
+      const plain = plainWaitMs(request.query, maxWaitMs);
+      const { wait_ms: waitMs, stream } =
+        plain === undefined ? parseOrThrow(sendQuery, request.query, 'query') : { wait_ms: plain === NO_WAIT ? undefined : plain, stream: undefined };
       if (stream && waitMs === undefined) throw invalidArgument('stream', 'stream: needs wait_ms (how long to stream replies)');
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -73,15 +99,11 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       if (waitMs === undefined) {
         result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request) });
       } else {
-        const gone = new AbortController();
-        const onClose = (): void => {
-          if (!reply.raw.writableFinished) gone.abort();
-        };
-        reply.raw.once('close', onClose);
+        const gone = new ClientGone(reply.raw);
         try {
-          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone.signal, traceparent: traceparentOf(request) });
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request) });
         } finally {
-          reply.raw.off('close', onClose);
+          gone.detach();
         }
       }
       const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
