@@ -3,6 +3,9 @@
 // conversation, which node the client's message came from, and sends the reply back there. Bounded: the
 // oldest entries go first when the map is full, and an entry is forgotten after `ttlMs` (a reply later than
 // that finds nobody waiting anyway: api.max_wait_ms is far shorter).
+// The age order is a ring of keys (as in recent-set.ts), not the Map's insertion order: evicting with
+// `keys().next()` after many deletes costs O(n) in V8 once the map is full. So an entry is kept for at
+// least the next `maxEntries` remembers (of any pair, itself included), not the next `maxEntries` others.
 
 export interface ClientOriginOptions {
   /** At most this many (client, conversation) pairs are remembered. */
@@ -15,16 +18,21 @@ export interface ClientOriginOptions {
 interface Origin {
   node: string;
   at: number;
+  /** Its place in the age ring; an older place of the same key is stale and skipped. */
+  slot: number;
 }
 
 export class ClientOrigins {
   readonly #entries = new Map<string, Origin>();
+  readonly #ring: (string | undefined)[];
+  #next = 0;
   readonly #max: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
 
   constructor(options: ClientOriginOptions) {
     this.#max = options.maxEntries;
+    this.#ring = new Array<string | undefined>(options.maxEntries).fill(undefined);
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
   }
@@ -36,13 +44,13 @@ export class ClientOrigins {
   /** `client` (client:<principal>) of `node` sent a message in `conversationId`. */
   remember(client: string, conversationId: string, node: string): void {
     const key = keyOf(client, conversationId);
-    // Re-inserting moves the entry to the young end of the Map's insertion order.
-    this.#entries.delete(key);
-    this.#entries.set(key, { node, at: this.#now() });
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    // Remembering again makes the entry the youngest: it takes the next place in the ring.
+    const slot = this.#next;
+    this.#next = slot + 1 === this.#max ? 0 : slot + 1;
+    const evicted = this.#ring[slot];
+    if (evicted !== undefined && this.#entries.get(evicted)?.slot === slot) this.#entries.delete(evicted);
+    this.#ring[slot] = key;
+    this.#entries.set(key, { node, at: this.#now(), slot });
   }
 
   /** The node where `client` waits for replies in `conversationId`, if it sent from another node lately. */
