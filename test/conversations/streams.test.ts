@@ -11,7 +11,8 @@ let t: TestNode;
 let cliEnv: Record<string, string>;
 
 /** Long enough that nothing here can reach it before the test is done with the stream. */
-const FAR_DEADLINE_MS = 4_000; // long enough for a CLI process to start under load
+const FAR_DEADLINE_MS = 4_000;
+const CLI_DEADLINE_MS = 12_000;
 
 beforeAll(async () => {
   t = await startTestNode();
@@ -89,14 +90,17 @@ describe('caxton message send --wait', () => {
     const child = spawn(
       process.execPath,
       [cliPath, '--output', 'json', 'message', 'send', '--to', 'capability:masonry', '--performative', 'cfp',
-        '--protocol', 'fipa-contract-net', '--conversation-id', 'cli-stream', '--reply-by', cfpTo('masonry', 'x').reply_by,
-        '--content', '{"task":"wall"}', '--wait', '10000'],
+        // The deadline counts from now, before the CLI process has started: under a loaded CI machine that
+        // start alone has taken over 4 s, so this one leaves the CLI 12 s to send and hear the proposals.
+        '--protocol', 'fipa-contract-net', '--conversation-id', 'cli-stream', '--reply-by', new Date(Date.now() + CLI_DEADLINE_MS).toISOString(),
+        '--content', '{"task":"wall"}', '--wait', String(CLI_DEADLINE_MS + 5_000)],
       { env: { ...process.env, ...cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // 'close', not 'exit': stdout may still hold data when the process has exited.
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     let runningAtFirstProposal: boolean | undefined;
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
