@@ -123,6 +123,13 @@ interface AgentRecord {
   restarting: boolean;
   /** What the agent should be after a worker restart. */
   wanted: 'running' | 'stopped';
+  /**
+   * Set by prepareRelease: the messages a hand-over forwards, in order — the worker's mailbox once it gave it
+   * back, then whatever arrived here meanwhile (delivered here, never to the worker).
+   */
+  held?: AclMessage[];
+  /** The worker's answer to prepareRelease, once asked. */
+  releasing?: Promise<void>;
   readonly createdAt: string;
 }
 
@@ -186,6 +193,11 @@ export class AgentWorkerPool implements AgentHost {
   deliver(message: AclMessage, to: string): DeliveryOutcome {
     const record = this.records.get(to);
     if (record === undefined) return 'not_found';
+    if (record.held !== undefined) {
+      if (record.held.length + record.pending >= record.spec.limits.mailbox) return 'mailbox_full';
+      record.held.push(message);
+      return 'queued';
+    }
     if (this.closed || record.stopping || record.restarting || !(record.state === 'running' || record.state === 'draining' || record.state === 'deploying')) {
       return 'unavailable';
     }
@@ -276,25 +288,52 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   /**
-   * See AgentHost.release. A worker's mailbox cannot be taken synchronously: the agent is released on its
-   * worker (after whatever deliveries are already on their way there), and the messages it still had queued
-   * come back and are routed again — to the new owner, which the caller has pointed the name at first. They
-   * are not lost; they may arrive there after messages sent to the new owner directly meanwhile.
+   * See AgentHost.prepareRelease: the agent is released on its worker (after the deliveries already on their
+   * way there), which answers with its queued messages; from now on what arrives for it is held here, after
+   * them. Never rejects: a worker that fails meanwhile answered the messages it held WORKER_RESTARTED.
+   */
+  prepareRelease(name: string): Promise<void> {
+    return this.askRelease(this.require(name));
+  }
+
+  private askRelease(record: AgentRecord): Promise<void> {
+    const name = record.name;
+    if (record.releasing !== undefined) return record.releasing;
+    const handle = record.worker;
+    const arrived: AclMessage[] = [];
+    record.held = arrived;
+    record.releasing = this.request(handle, { t: 'release', req: 0, name }).then(
+      (queued) => {
+        // What the main thread handed over and no mailbox took is in `queued` now: no longer in flight.
+        for (const [seq, entry] of handle.inFlight) if (entry.to === name) handle.inFlight.delete(seq);
+        record.pending = 0;
+        const mailbox = queued as AclMessage[];
+        if (this.records.get(name) !== record) {
+          // Released already (release() did not wait): these go where the name points now.
+          for (const message of mailbox) this.o.sink.route(message);
+          return;
+        }
+        record.held = mailbox.length === 0 ? arrived : [...mailbox, ...arrived];
+      },
+      (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
+    );
+    return record.releasing;
+  }
+
+  /**
+   * See AgentHost.release. After prepareRelease has resolved: the messages it holds, and the agent is gone.
+   * Otherwise a worker's mailbox cannot be taken synchronously: the agent leaves at once here, and the
+   * messages its worker still had queued come back later and are routed again, to wherever the caller
+   * pointed the name (they may then arrive after messages sent there directly meanwhile).
    */
   release(name: string): AclMessage[] {
     const record = this.require(name);
     record.stopping = true;
-    this.request(record.worker, { t: 'release', req: 0, name })
-      .then(
-        (queued) => {
-          for (const message of queued as AclMessage[]) this.o.sink.route(message);
-        },
-        (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
-      )
-      .finally(() => {
-        if (this.records.get(name) === record) this.forget(record);
-      });
-    return [];
+    this.forget(record);
+    const held = record.held ?? [];
+    record.held = undefined;
+    if (record.releasing === undefined) void this.askRelease(record);
+    return held;
   }
 
   async remove(name: string): Promise<void> {
@@ -355,7 +394,11 @@ export class AgentWorkerPool implements AgentHost {
   stats(name: string): AgentStats {
     const record = this.require(name);
     const stats = record.stats;
-    return { ...stats, traps_by_reason: { ...stats.traps_by_reason } };
+    // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
+    // plus sends between agents of the worker queued there (the worker reports only those), plus what a
+    // hand-over holds here.
+    const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
+    return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
   }
 
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
@@ -610,7 +653,8 @@ export class AgentWorkerPool implements AgentHost {
     handle.inFlight.clear();
     for (const name of handle.agents) {
       const record = this.records.get(name);
-      if (record === undefined) continue;
+      // Not started again: one being handed over leaves with what was held for it.
+      if (record === undefined || record.held !== undefined) continue;
       record.worker = fresh;
       fresh.agents.add(name);
       void this.restartOn(record);

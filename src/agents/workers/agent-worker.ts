@@ -73,7 +73,11 @@ function flush(): void {
     const agents = [];
     for (const name of dirty) {
       if (!runtime.has(name)) continue;
-      agents.push({ name, stats: runtime.stats(name) });
+      const stats = runtime.stats(name);
+      // The main thread counts what it handed over and no mailbox took yet (some still on their way here);
+      // the depth reported is what only this thread knows: sends from agents of this worker, waiting.
+      stats.mailbox_depth = Math.max(0, stats.mailbox_depth - (fromMain.get(name) ?? 0));
+      agents.push({ name, stats });
     }
     dirty.clear();
     if (agents.length > 0) out.push({ t: 'figures', agents });
@@ -109,8 +113,11 @@ const logger: RuntimeLogger = {
 /** The main thread's number for a message it delivered here (a Map when one object went to several agents). */
 const seqOf = new WeakMap<AclMessage, number | Map<string, number>>();
 let taken: number[] = [];
+/** Per agent: messages from the main thread in its mailbox (so its depth splits into theirs and this thread's). */
+const fromMain = new Map<string, number>();
 
 function remember(msg: AclMessage, to: string, seq: number): void {
+  fromMain.set(to, (fromMain.get(to) ?? 0) + 1);
   const known = seqOf.get(msg);
   if (known === undefined) seqOf.set(msg, seq);
   else if (typeof known === 'number') seqOf.set(msg, new Map([['', known], [to, seq]]));
@@ -120,15 +127,20 @@ function remember(msg: AclMessage, to: string, seq: number): void {
 function takenFrom(msg: AclMessage, agent: string): void {
   const known = seqOf.get(msg);
   if (known === undefined) return;
+  let seq: number | undefined;
   if (typeof known === 'number') {
-    taken.push(known);
+    seq = known;
     seqOf.delete(msg);
-    return;
+  } else {
+    const key = known.has(agent) ? agent : '';
+    seq = known.get(key);
+    if (seq === undefined) return;
+    known.delete(key);
   }
-  const seq = known.get(agent) ?? known.get('');
-  if (seq === undefined) return;
   taken.push(seq);
-  known.delete(known.has(agent) ? agent : '');
+  const waiting = fromMain.get(agent) ?? 0;
+  if (waiting > 1) fromMain.set(agent, waiting - 1);
+  else fromMain.delete(agent);
   if (!flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
@@ -269,6 +281,7 @@ function handle(item: ToWorker): void {
     case 'remove':
       return answer(item.req, () => runtime.remove(item.name));
     case 'release':
+      fromMain.delete(item.name);
       return answer(item.req, () => runtime.release(item.name));
     case 'shutdown':
       return answer(item.req, () => runtime.shutdown());
