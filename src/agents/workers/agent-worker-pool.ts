@@ -130,6 +130,8 @@ interface AgentRecord {
   held?: AclMessage[];
   /** The worker's answer to prepareRelease, once asked. */
   releasing?: Promise<void>;
+  /** The state change of the release on the worker, reported when release() is called. */
+  releasedState?: { from: AgentState | null; to: AgentState };
   readonly createdAt: string;
 }
 
@@ -331,8 +333,12 @@ export class AgentWorkerPool implements AgentHost {
     record.stopping = true;
     this.forget(record);
     const held = record.held ?? [];
-    record.held = undefined;
     if (record.releasing === undefined) void this.askRelease(record);
+    const change = record.releasedState;
+    if (change !== undefined) {
+      record.releasedState = undefined;
+      this.observer.onStateChange(name, change.from, change.to);
+    }
     return held;
   }
 
@@ -563,7 +569,15 @@ export class AgentWorkerPool implements AgentHost {
         return;
       case 'state': {
         const record = this.records.get(item.agent);
-        if (record !== undefined && record.worker === handle) record.state = item.to;
+        if (record !== undefined && record.worker === handle) {
+          if (record.held !== undefined) {
+            // Released on its worker for a hand-over: reported by release(), once the name points at the new
+            // owner (as the in-thread runtime does), or the registry would publish it stopped here meanwhile.
+            record.releasedState = { from: item.from, to: item.to };
+            return;
+          }
+          record.state = item.to;
+        }
         this.observer.onStateChange(item.agent, item.from, item.to);
         return;
       }
