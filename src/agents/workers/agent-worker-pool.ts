@@ -25,7 +25,7 @@ import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import { guardedObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
-import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 
 /** What the router must hear about deliveries it did not make itself. */
 export interface DeliveryReports {
@@ -93,6 +93,10 @@ class WorkerHandle {
   messagesOut = 0;
   messagesLocal = 0;
   heapUsed = 0;
+  /** The worker's figure pages (worker-protocol.ts FIGURE_*), as it sent them. */
+  readonly figurePages: Float64Array[] = [];
+  /** Which agent each figure slot of the worker holds (invocation-cells name agents by slot). */
+  readonly agentOfSlot: string[] = [];
 
   constructor(
     readonly index: number,
@@ -112,8 +116,10 @@ interface AgentRecord {
   sha256: string;
   version: number;
   state: AgentState;
-  /** The figures the worker last reported (at most one batch old). */
+  /** The figures the worker last posted: its start's, then traps and last error when they change. */
   stats: AgentStats;
+  /** Where its worker writes its counters (figure pages); undefined until the worker said. */
+  slot?: number;
   updatedAt: string;
   readonly logs: LogRing;
   /** Messages the main thread handed over and no mailbox took yet: bounded by spec.limits.mailbox. */
@@ -399,12 +405,31 @@ export class AgentWorkerPool implements AgentHost {
 
   stats(name: string): AgentStats {
     const record = this.require(name);
-    const stats = record.stats;
+    const stats = this.counters(record);
     // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
     // plus sends between agents of the worker queued there (the worker reports only those), plus what a
     // hand-over holds here.
     const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
     return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
+  }
+
+  /** The last posted figures with the counters its worker wrote since (a copy). */
+  private counters(record: AgentRecord): AgentStats {
+    const stats = record.stats;
+    const slot = record.slot;
+    const cells = slot === undefined ? undefined : record.worker.figurePages[slot >>> FIGURE_PAGE_BITS];
+    if (cells === undefined) return stats;
+    const at = (slot! & ((1 << FIGURE_PAGE_BITS) - 1)) * FIGURE_FIELDS;
+    return {
+      ...stats,
+      invocations: cells[at + FIGURE.invocations],
+      traps: cells[at + FIGURE.traps],
+      fuel_used: cells[at + FIGURE.fuel_used],
+      memory_pages: cells[at + FIGURE.memory_pages],
+      messages_in: cells[at + FIGURE.messages_in],
+      messages_out: cells[at + FIGURE.messages_out],
+      mailbox_depth: cells[at + FIGURE.local_mailbox_depth],
+    };
   }
 
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
@@ -564,6 +589,19 @@ export class AgentWorkerPool implements AgentHost {
         for (let i = 0; i < item.count; i++) this.observer.onInvocation(item.agent, item.kind, each, item.outcome);
         return;
       }
+      case 'invocation-cells': {
+        const cells = item.cells;
+        for (let at = 0; at + INVOCATION_CELL <= cells.length; at += INVOCATION_CELL) {
+          const agent = handle.agentOfSlot[cells[at]];
+          const kind = INVOCATION_KINDS[cells[at + 1]];
+          const outcome = INVOCATION_OUTCOMES[cells[at + 2]];
+          if (agent === undefined || kind === undefined || outcome === undefined) continue;
+          const count = cells[at + 3];
+          const each = cells[at + 4] / count;
+          for (let i = 0; i < count; i++) this.observer.onInvocation(agent, kind, each, outcome);
+        }
+        return;
+      }
       case 'trap':
         this.observer.onTrap(item.agent, item.reason);
         return;
@@ -593,6 +631,15 @@ export class AgentWorkerPool implements AgentHost {
       case 'logger':
         this.logger[item.level]({ ...item.obj, worker: handle.index }, item.msg);
         return;
+      case 'figure-page':
+        handle.figurePages[item.page] = new Float64Array(item.buffer);
+        return;
+      case 'figure-slot': {
+        handle.agentOfSlot[item.slot] = item.agent;
+        const record = this.records.get(item.agent);
+        if (record !== undefined && record.worker === handle) record.slot = item.slot;
+        return;
+      }
       case 'figures':
         for (const figures of item.agents) {
           const record = this.records.get(figures.name);
@@ -670,6 +717,7 @@ export class AgentWorkerPool implements AgentHost {
       // Not started again: one being handed over leaves with what was held for it.
       if (record === undefined || record.held !== undefined) continue;
       record.worker = fresh;
+      record.slot = undefined;
       fresh.agents.add(name);
       void this.restartOn(record);
     }
