@@ -88,7 +88,8 @@ class Ring {
         continue;
       }
       const length = this.view.getUint32(head);
-      each(this.bytes.subarray(head + 4, head + 4 + length));
+      // A copy out of shared memory: decoders take slow paths (or refuse) on views of a SharedArrayBuffer.
+      each(this.bytes.slice(head + 4, head + 4 + length));
       head += 4 + length;
       n++;
     }
@@ -115,6 +116,7 @@ if (!isMainThread) {
   const { mode, toWorker, toMain } = workerData as { mode: Mode; toWorker?: SharedArrayBuffer; toMain?: SharedArrayBuffer };
   if (mode === 'port') {
     parentPort!.on('message', (batch: unknown[]) => parentPort!.postMessage(batch));
+    parentPort!.postMessage('ready');
   } else {
     const inbound = new Ring(toWorker!);
     const outbound = new Ring(toMain!);
@@ -133,6 +135,9 @@ if (!isMainThread) {
       }
     };
     void loop();
+    // A pending Atomics.waitAsync does not keep a thread alive; a listening port does.
+    parentPort!.on('message', () => {});
+    parentPort!.postMessage('ready');
   }
 } else {
   await main();
@@ -145,10 +150,12 @@ interface Transport {
 }
 
 async function open(mode: Mode): Promise<Transport> {
-  const url = new URL(import.meta.url);
+  const url = new URL('./lib/ts-worker.mjs', import.meta.url);
+  const entry = import.meta.url;
   if (mode === 'port') {
-    const worker = new Worker(url, { workerData: { mode } });
-    await new Promise((resolve) => worker.once('online', resolve));
+    const worker = new Worker(url, { workerData: { entry, mode } });
+    // Loading the module under tsx takes a while: nothing is timed before the worker says it listens.
+    await new Promise((resolve) => worker.once('message', resolve));
     return {
       send: (messages) => worker.postMessage(messages),
       onReceive: (handler) => worker.on('message', (batch: unknown[]) => {
@@ -162,8 +169,8 @@ async function open(mode: Mode): Promise<Transport> {
   }
   const toWorker = Ring.create(4 << 20);
   const toMain = Ring.create(4 << 20);
-  const worker = new Worker(url, { workerData: { mode, toWorker: toWorker.buffer, toMain: toMain.buffer } });
-  await new Promise((resolve) => worker.once('online', resolve));
+  const worker = new Worker(url, { workerData: { entry, mode, toWorker: toWorker.buffer, toMain: toMain.buffer } });
+  await new Promise((resolve) => worker.once('message', resolve));
   let handler: (count: number) => void = () => {};
   let closed = false;
   let seen = 0;
