@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const pool of pools.splice(0)) await pool.shutdown();
 });
 
-function makePool(workers: number, logged: string[] = []) {
+function makePool(workers: number, logged: string[] = [], states: string[] = []) {
   const sink = new RecordingSink();
   let pool: AgentWorkerPool;
   // The router: sends for an agent of the pool go back to it, the rest are recorded.
@@ -23,7 +23,7 @@ function makePool(workers: number, logged: string[] = []) {
       else sink.route(m);
     },
   };
-  pool = new AgentWorkerPool({ nodeId: 'node-1', workers, sink: router, reports, observer: { onLog: (line) => logged.push(`${line.agent}:${line.message}`) } });
+  pool = new AgentWorkerPool({ nodeId: 'node-1', workers, sink: router, reports, observer: { onLog: (line) => logged.push(`${line.agent}:${line.message}`), onStateChange: (agent, _from, to) => states.push(`${agent}:${to}`) } });
   pools.push(pool);
   return { pool, sink };
 }
@@ -86,7 +86,8 @@ describe('agent worker pool: mailbox depth and hand-over', () => {
 
   it('prepareRelease then release hands over the queued messages in order, then those that arrived meanwhile', async () => {
     const logged: string[] = [];
-    const { pool } = makePool(2, logged);
+    const states: string[] = [];
+    const { pool } = makePool(2, logged, states);
     const slow = await slowLogger(3_000_000);
     await pool.start(spec('slow', { limits: slowLimits }), sha(slow), 1, slow);
     for (let i = 0; i < 40; i++) pool.deliver(message('slow', { performative: 'inform', content: i }), 'slow');
@@ -97,7 +98,11 @@ describe('agent worker pool: mailbox depth and hand-over', () => {
     await preparing;
     expect(pool.deliver(message('slow', { performative: 'inform', content: 45 }), 'slow')).toBe('queued');
     expect(pool.has('slow')).toBe(true);
+    // Stopped on its worker already, but reported only by release(), once the caller pointed the name at the
+    // new owner: else the node's registry would publish it stopped here, over the new owner's record.
+    expect(states).toEqual(['slow:deploying', 'slow:running']);
     const released = pool.release('slow');
+    expect(states).toEqual(['slow:deploying', 'slow:running', 'slow:stopped']);
     expect(pool.has('slow')).toBe(false);
     const handled = logged.filter((l) => l.startsWith('slow:')).map(contentOf);
     const rest = released.map((m) => m.content);
