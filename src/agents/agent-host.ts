@@ -25,10 +25,16 @@ export interface AgentHost extends LocalAgents {
   prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void>;
   /**
    * Takes an agent out at once for a hand-over to another node (drain): its queued messages, in arrival
-   * order, for the caller to forward. The in-thread runtime returns them; the worker pool cannot take a
-   * worker's mailbox synchronously, so it returns none and routes them again once its worker gives them back.
+   * order, for the caller to forward. The in-thread runtime returns them; the worker pool returns them when
+   * prepareRelease has resolved first (else none: it routes them again once its worker gives them back).
    */
   release(name: string): AclMessage[];
+  /**
+   * For a host whose agents run on other threads: stops the agent there and brings its queued messages to
+   * this thread, holding what arrives for it meanwhile, so that release() then hands all over at once, in
+   * order. Never rejects. Absent on the in-thread runtime, whose release is synchronous already.
+   */
+  prepareRelease?(name: string): Promise<void>;
   /** Per-thread figures (/metrics, cluster performance); one entry, thread "main", for the in-thread runtime. */
   threadFigures(): AgentThreadFigures[];
 }

@@ -332,6 +332,16 @@ export class AgentRuntime implements AgentHost, SlotOwner {
     return { ...slot.stats, traps_by_reason: { ...slot.stats.traps_by_reason }, mailbox_depth: slot.mailbox.length, memory_pages: memory / 65_536 };
   }
 
+  /**
+   * The live figures of an agent, not a copy (stats() copies): for a caller that reads them out at once, as an
+   * agent worker does into the memory the main thread reads. Undefined for an agent this runtime does not run.
+   */
+  counters(name: string): { stats: Readonly<AgentSlot['stats']>; mailboxDepth: number; memoryPages: number } | undefined {
+    const slot = this.agents.get(name);
+    if (slot === undefined) return undefined;
+    return { stats: slot.stats, mailboxDepth: slot.mailbox.length, memoryPages: (slot.instance?.host.bytes().length ?? 0) / 65_536 };
+  }
+
   /** Log lines with seq > afterSeq, oldest first. */
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
     return this.require(name).logs.after(afterSeq, limit);

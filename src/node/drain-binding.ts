@@ -45,6 +45,7 @@ export function bindDrain(parts: DrainBindingParts): NodeDrain {
     routeTo: (name, node, capabilities) => directory.upsert(name, node, [...capabilities]),
     registry: cluster.registry,
     release: (name) => (runtime.has(name) ? runtime.release(name) : []),
+    prepareRelease: runtime.prepareRelease ? (name) => (runtime.has(name) ? runtime.prepareRelease!(name) : Promise.resolve()) : undefined,
     forget: (name) => agents.forgetHandedOver(name),
     pruneModules: () => agents.pruneModules(),
     forward: (node, message, receiver) => peerRouting.send(node, message, receiver) === 'queued',

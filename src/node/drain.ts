@@ -54,6 +54,11 @@ export interface DrainParts {
   registry: Pick<AgentRegistry, 'disown'> | undefined;
   /** Takes the agent out of the runtime; its queued messages, oldest first. */
   release(name: string): AclMessage[];
+  /**
+   * Before release, where the runtime needs it (agents on worker threads): the agent stops and its mailbox
+   * comes back to the main thread, which holds later arrivals after it. Never rejects.
+   */
+  prepareRelease?(name: string): Promise<void>;
   /** Forgets the stored record (no tombstone), and once at the end, unused modules. */
   forget(name: string): void;
   pruneModules(): void;
@@ -180,6 +185,7 @@ export class NodeDrain {
         const asked = Date.now();
         await p.handOver(owner, record);
         p.logger.debug({ agent: name, owner, ms: Date.now() - asked }, 'drain: handed over');
+        if (p.prepareRelease) await p.prepareRelease(name);
         this.#switch(name, owner, record.spec.capabilities, report);
         return 'done';
       } catch (error) {

@@ -40,7 +40,7 @@ import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { bindRouting } from './routing-binding.ts';
-import { agentThreadFigures, agentWorkerCount, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
+import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
 import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
@@ -306,9 +306,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
             logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
         });
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
-        // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
-        // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).
-        if (bound && node.cluster.routing && agentWorkerCount(config.agents.workers) === 0) {
+        if (bound && node.cluster.routing) {
           node.drain = bindDrain({
             nodeId: node.nodeId,
             config,
@@ -660,7 +658,6 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   #noDrainReason(): string {
-    if (agentWorkerCount(this.config.agents.workers) > 0) return 'agents run on worker threads (agents.workers > 0): draining them is not supported yet';
     return 'this node has no routing links: there is no other node to hand its agents to';
   }
 

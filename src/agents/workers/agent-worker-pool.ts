@@ -25,7 +25,7 @@ import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import { guardedObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
-import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 
 /** What the router must hear about deliveries it did not make itself. */
 export interface DeliveryReports {
@@ -93,6 +93,10 @@ class WorkerHandle {
   messagesOut = 0;
   messagesLocal = 0;
   heapUsed = 0;
+  /** The worker's figure pages (worker-protocol.ts FIGURE_*), as it sent them. */
+  readonly figurePages: Float64Array[] = [];
+  /** Which agent each figure slot of the worker holds (invocation-cells name agents by slot). */
+  readonly agentOfSlot: string[] = [];
 
   constructor(
     readonly index: number,
@@ -112,8 +116,10 @@ interface AgentRecord {
   sha256: string;
   version: number;
   state: AgentState;
-  /** The figures the worker last reported (at most one batch old). */
+  /** The figures the worker last posted: its start's, then traps and last error when they change. */
   stats: AgentStats;
+  /** Where its worker writes its counters (figure pages); undefined until the worker said. */
+  slot?: number;
   updatedAt: string;
   readonly logs: LogRing;
   /** Messages the main thread handed over and no mailbox took yet: bounded by spec.limits.mailbox. */
@@ -123,6 +129,15 @@ interface AgentRecord {
   restarting: boolean;
   /** What the agent should be after a worker restart. */
   wanted: 'running' | 'stopped';
+  /**
+   * Set by prepareRelease: the messages a hand-over forwards, in order — the worker's mailbox once it gave it
+   * back, then whatever arrived here meanwhile (delivered here, never to the worker).
+   */
+  held?: AclMessage[];
+  /** The worker's answer to prepareRelease, once asked. */
+  releasing?: Promise<void>;
+  /** The state change of the release on the worker, reported when release() is called. */
+  releasedState?: { from: AgentState | null; to: AgentState };
   readonly createdAt: string;
 }
 
@@ -186,6 +201,11 @@ export class AgentWorkerPool implements AgentHost {
   deliver(message: AclMessage, to: string): DeliveryOutcome {
     const record = this.records.get(to);
     if (record === undefined) return 'not_found';
+    if (record.held !== undefined) {
+      if (record.held.length + record.pending >= record.spec.limits.mailbox) return 'mailbox_full';
+      record.held.push(message);
+      return 'queued';
+    }
     if (this.closed || record.stopping || record.restarting || !(record.state === 'running' || record.state === 'draining' || record.state === 'deploying')) {
       return 'unavailable';
     }
@@ -276,25 +296,56 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   /**
-   * See AgentHost.release. A worker's mailbox cannot be taken synchronously: the agent is released on its
-   * worker (after whatever deliveries are already on their way there), and the messages it still had queued
-   * come back and are routed again — to the new owner, which the caller has pointed the name at first. They
-   * are not lost; they may arrive there after messages sent to the new owner directly meanwhile.
+   * See AgentHost.prepareRelease: the agent is released on its worker (after the deliveries already on their
+   * way there), which answers with its queued messages; from now on what arrives for it is held here, after
+   * them. Never rejects: a worker that fails meanwhile answered the messages it held WORKER_RESTARTED.
+   */
+  prepareRelease(name: string): Promise<void> {
+    return this.askRelease(this.require(name));
+  }
+
+  private askRelease(record: AgentRecord): Promise<void> {
+    const name = record.name;
+    if (record.releasing !== undefined) return record.releasing;
+    const handle = record.worker;
+    const arrived: AclMessage[] = [];
+    record.held = arrived;
+    record.releasing = this.request(handle, { t: 'release', req: 0, name }).then(
+      (queued) => {
+        // What the main thread handed over and no mailbox took is in `queued` now: no longer in flight.
+        for (const [seq, entry] of handle.inFlight) if (entry.to === name) handle.inFlight.delete(seq);
+        record.pending = 0;
+        const mailbox = queued as AclMessage[];
+        if (this.records.get(name) !== record) {
+          // Released already (release() did not wait): these go where the name points now.
+          for (const message of mailbox) this.o.sink.route(message);
+          return;
+        }
+        record.held = mailbox.length === 0 ? arrived : [...mailbox, ...arrived];
+      },
+      (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
+    );
+    return record.releasing;
+  }
+
+  /**
+   * See AgentHost.release. After prepareRelease has resolved: the messages it holds, and the agent is gone.
+   * Otherwise a worker's mailbox cannot be taken synchronously: the agent leaves at once here, and the
+   * messages its worker still had queued come back later and are routed again, to wherever the caller
+   * pointed the name (they may then arrive after messages sent there directly meanwhile).
    */
   release(name: string): AclMessage[] {
     const record = this.require(name);
     record.stopping = true;
-    this.request(record.worker, { t: 'release', req: 0, name })
-      .then(
-        (queued) => {
-          for (const message of queued as AclMessage[]) this.o.sink.route(message);
-        },
-        (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
-      )
-      .finally(() => {
-        if (this.records.get(name) === record) this.forget(record);
-      });
-    return [];
+    this.forget(record);
+    const held = record.held ?? [];
+    if (record.releasing === undefined) void this.askRelease(record);
+    const change = record.releasedState;
+    if (change !== undefined) {
+      record.releasedState = undefined;
+      this.observer.onStateChange(name, change.from, change.to);
+    }
+    return held;
   }
 
   async remove(name: string): Promise<void> {
@@ -354,8 +405,31 @@ export class AgentWorkerPool implements AgentHost {
 
   stats(name: string): AgentStats {
     const record = this.require(name);
+    const stats = this.counters(record);
+    // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
+    // plus sends between agents of the worker queued there (the worker reports only those), plus what a
+    // hand-over holds here.
+    const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
+    return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
+  }
+
+  /** The last posted figures with the counters its worker wrote since (a copy). */
+  private counters(record: AgentRecord): AgentStats {
     const stats = record.stats;
-    return { ...stats, traps_by_reason: { ...stats.traps_by_reason } };
+    const slot = record.slot;
+    const cells = slot === undefined ? undefined : record.worker.figurePages[slot >>> FIGURE_PAGE_BITS];
+    if (cells === undefined) return stats;
+    const at = (slot! & ((1 << FIGURE_PAGE_BITS) - 1)) * FIGURE_FIELDS;
+    return {
+      ...stats,
+      invocations: cells[at + FIGURE.invocations],
+      traps: cells[at + FIGURE.traps],
+      fuel_used: cells[at + FIGURE.fuel_used],
+      memory_pages: cells[at + FIGURE.memory_pages],
+      messages_in: cells[at + FIGURE.messages_in],
+      messages_out: cells[at + FIGURE.messages_out],
+      mailbox_depth: cells[at + FIGURE.local_mailbox_depth],
+    };
   }
 
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
@@ -515,12 +589,33 @@ export class AgentWorkerPool implements AgentHost {
         for (let i = 0; i < item.count; i++) this.observer.onInvocation(item.agent, item.kind, each, item.outcome);
         return;
       }
+      case 'invocation-cells': {
+        const cells = item.cells;
+        for (let at = 0; at + INVOCATION_CELL <= cells.length; at += INVOCATION_CELL) {
+          const agent = handle.agentOfSlot[cells[at]];
+          const kind = INVOCATION_KINDS[cells[at + 1]];
+          const outcome = INVOCATION_OUTCOMES[cells[at + 2]];
+          if (agent === undefined || kind === undefined || outcome === undefined) continue;
+          const count = cells[at + 3];
+          const each = cells[at + 4] / count;
+          for (let i = 0; i < count; i++) this.observer.onInvocation(agent, kind, each, outcome);
+        }
+        return;
+      }
       case 'trap':
         this.observer.onTrap(item.agent, item.reason);
         return;
       case 'state': {
         const record = this.records.get(item.agent);
-        if (record !== undefined && record.worker === handle) record.state = item.to;
+        if (record !== undefined && record.worker === handle) {
+          if (record.held !== undefined) {
+            // Released on its worker for a hand-over: reported by release(), once the name points at the new
+            // owner (as the in-thread runtime does), or the registry would publish it stopped here meanwhile.
+            record.releasedState = { from: item.from, to: item.to };
+            return;
+          }
+          record.state = item.to;
+        }
         this.observer.onStateChange(item.agent, item.from, item.to);
         return;
       }
@@ -536,6 +631,15 @@ export class AgentWorkerPool implements AgentHost {
       case 'logger':
         this.logger[item.level]({ ...item.obj, worker: handle.index }, item.msg);
         return;
+      case 'figure-page':
+        handle.figurePages[item.page] = new Float64Array(item.buffer);
+        return;
+      case 'figure-slot': {
+        handle.agentOfSlot[item.slot] = item.agent;
+        const record = this.records.get(item.agent);
+        if (record !== undefined && record.worker === handle) record.slot = item.slot;
+        return;
+      }
       case 'figures':
         for (const figures of item.agents) {
           const record = this.records.get(figures.name);
@@ -610,8 +714,10 @@ export class AgentWorkerPool implements AgentHost {
     handle.inFlight.clear();
     for (const name of handle.agents) {
       const record = this.records.get(name);
-      if (record === undefined) continue;
+      // Not started again: one being handed over leaves with what was held for it.
+      if (record === undefined || record.held !== undefined) continue;
       record.worker = fresh;
+      record.slot = undefined;
       fresh.agents.add(name);
       void this.restartOn(record);
     }

@@ -10,7 +10,8 @@ import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
-import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import type { AgentStats } from '../agent-types.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -21,6 +22,15 @@ let flushQueued = false;
 /** When the last batch left: a long scheduler turn (slow invocations) still sends what it has every few ms. */
 let flushedAt = performance.now();
 const FLUSH_EVERY_MS = 20;
+/**
+ * Metrics (invocation counts and durations, deliveries inside the worker) leave at most this often, or with
+ * an answer to a request (so whenIdle sees them): they feed counters and histograms, which need no turn-by-turn
+ * freshness, and a post per turn of them was a tenth of a busy worker's time.
+ */
+const METRICS_EVERY_MS = 20;
+let metricsAt = performance.now();
+let metricsTimer: NodeJS.Timeout | undefined;
+let answered = false;
 /** Agents whose figures changed since the last batch. */
 const dirty = new Set<string>();
 let localRouted = 0;
@@ -41,42 +51,136 @@ function touch(agent: string): void {
   }
 }
 
-const KINDS: InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
-const OUTCOMES: InvocationOutcome[] = ['ok', 'error', 'trap'];
+const KINDS = INVOCATION_KINDS;
+const OUTCOMES = INVOCATION_OUTCOMES;
 const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
 const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
-/** Per agent: count and total duration per (kind, outcome), summed over the batch. */
+/** Per agent: count and total duration per (kind, outcome), summed until the metrics leave. */
 const invocations = new Map<string, Float64Array>();
 
-function flush(): void {
-  flushQueued = false;
-  flushedAt = performance.now();
+// ---- figures in shared memory (worker-protocol.ts FIGURE_*) ----
+
+const PAGE_SLOTS = 1 << FIGURE_PAGE_BITS;
+const pages: Float64Array[] = [];
+const slotOf = new Map<string, number>();
+const freeSlots: number[] = [];
+let nextSlot = 0;
+/** Per agent: the traps and last error the main thread was last sent (they change rarely: posted then). */
+const posted = new Map<string, { traps: number; lastError: string | null }>();
+
+function slotFor(agent: string): number {
+  let slot = slotOf.get(agent);
+  if (slot !== undefined) return slot;
+  slot = freeSlots.pop() ?? nextSlot++;
+  const page = slot >>> FIGURE_PAGE_BITS;
+  while (pages.length <= page) {
+    const buffer = new SharedArrayBuffer(PAGE_SLOTS * FIGURE_FIELDS * 8);
+    pages.push(new Float64Array(buffer));
+    out.push({ t: 'figure-page', page: pages.length - 1, buffer });
+  }
+  slotOf.set(agent, slot);
+  out.push({ t: 'figure-slot', agent, slot });
+  return slot;
+}
+
+/** The agent left this worker: its slot is cleared for the next one. */
+function freeSlot(agent: string): void {
+  const slot = slotOf.get(agent);
+  posted.delete(agent);
+  dirty.delete(agent);
+  if (slot === undefined) return;
+  slotOf.delete(agent);
+  pages[slot >>> FIGURE_PAGE_BITS].fill(0, (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS, ((slot & (PAGE_SLOTS - 1)) + 1) * FIGURE_FIELDS);
+  freeSlots.push(slot);
+}
+
+function writeFigures(): void {
+  let changed: { name: string; stats: AgentStats }[] | undefined;
+  for (const name of dirty) {
+    const counters = runtime.counters(name);
+    if (counters === undefined) continue;
+    const stats = counters.stats;
+    const slot = slotFor(name);
+    const cells = pages[slot >>> FIGURE_PAGE_BITS];
+    const at = (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS;
+    cells[at + FIGURE.invocations] = stats.invocations;
+    cells[at + FIGURE.traps] = stats.traps;
+    cells[at + FIGURE.fuel_used] = stats.fuel_used;
+    cells[at + FIGURE.memory_pages] = counters.memoryPages;
+    cells[at + FIGURE.messages_in] = stats.messages_in;
+    cells[at + FIGURE.messages_out] = stats.messages_out;
+    // The main thread counts what it handed over and no mailbox took yet (some still on their way here); the
+    // depth written is what only this thread knows: sends from agents of this worker, waiting.
+    cells[at + FIGURE.local_mailbox_depth] = Math.max(0, counters.mailboxDepth - (fromMain.get(name) ?? 0));
+    const last = posted.get(name);
+    if (last === undefined || last.traps !== stats.traps || last.lastError !== stats.last_error) {
+      posted.set(name, { traps: stats.traps, lastError: stats.last_error });
+      (changed ??= []).push({ name, stats: runtime.stats(name) });
+    }
+  }
+  dirty.clear();
+  if (changed !== undefined) out.push({ t: 'figures', agents: changed });
+}
+
+let packed = new Float64Array(64 * INVOCATION_CELL);
+
+function pushMetrics(): void {
+  let n = 0;
   for (const [agent, cells] of invocations) {
+    const slot = slotOf.get(agent);
     for (let k = 0; k < KINDS.length; k++) {
       for (let o = 0; o < OUTCOMES.length; o++) {
         const at = (k * OUTCOMES.length + o) * 2;
         if (cells[at] === 0) continue;
-        out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1] });
+        if (slot === undefined) {
+          // Gone from this worker (its agent_shutdown on a release or removal): by name.
+          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1] });
+          continue;
+        }
+        if ((n + 1) * INVOCATION_CELL > packed.length) {
+          const bigger = new Float64Array(packed.length * 2);
+          bigger.set(packed);
+          packed = bigger;
+        }
+        const base = n * INVOCATION_CELL;
+        packed[base] = slot;
+        packed[base + 1] = k;
+        packed[base + 2] = o;
+        packed[base + 3] = cells[at];
+        packed[base + 4] = cells[at + 1];
+        n++;
       }
     }
   }
   invocations.clear();
+  if (n > 0) out.push({ t: 'invocation-cells', cells: packed.slice(0, n * INVOCATION_CELL) });
   if (localRouted > 0) {
     out.push({ t: 'routed-count', n: localRouted });
     localRouted = 0;
   }
+}
+
+function flush(): void {
+  flushQueued = false;
+  const now = performance.now();
+  flushedAt = now;
+  if (dirty.size > 0) writeFigures();
+  if (invocations.size > 0 || localRouted > 0) {
+    if (answered || now - metricsAt >= METRICS_EVERY_MS) {
+      metricsAt = now;
+      pushMetrics();
+    } else if (metricsTimer === undefined) {
+      metricsTimer = setTimeout(() => {
+        metricsTimer = undefined;
+        metricsAt = -Infinity;
+        flush();
+      }, METRICS_EVERY_MS);
+    }
+  }
+  answered = false;
   if (taken.length > 0) {
     out.push({ t: 'taken', seqs: taken });
     taken = [];
-  }
-  if (dirty.size > 0) {
-    const agents = [];
-    for (const name of dirty) {
-      if (!runtime.has(name)) continue;
-      agents.push({ name, stats: runtime.stats(name) });
-    }
-    dirty.clear();
-    if (agents.length > 0) out.push({ t: 'figures', agents });
   }
   if (out.length === 0) return;
   const batch = out;
@@ -109,8 +213,11 @@ const logger: RuntimeLogger = {
 /** The main thread's number for a message it delivered here (a Map when one object went to several agents). */
 const seqOf = new WeakMap<AclMessage, number | Map<string, number>>();
 let taken: number[] = [];
+/** Per agent: messages from the main thread in its mailbox (so its depth splits into theirs and this thread's). */
+const fromMain = new Map<string, number>();
 
 function remember(msg: AclMessage, to: string, seq: number): void {
+  fromMain.set(to, (fromMain.get(to) ?? 0) + 1);
   const known = seqOf.get(msg);
   if (known === undefined) seqOf.set(msg, seq);
   else if (typeof known === 'number') seqOf.set(msg, new Map([['', known], [to, seq]]));
@@ -120,15 +227,20 @@ function remember(msg: AclMessage, to: string, seq: number): void {
 function takenFrom(msg: AclMessage, agent: string): void {
   const known = seqOf.get(msg);
   if (known === undefined) return;
+  let seq: number | undefined;
   if (typeof known === 'number') {
-    taken.push(known);
+    seq = known;
     seqOf.delete(msg);
-    return;
+  } else {
+    const key = known.has(agent) ? agent : '';
+    seq = known.get(key);
+    if (seq === undefined) return;
+    known.delete(key);
   }
-  const seq = known.get(agent) ?? known.get('');
-  if (seq === undefined) return;
   taken.push(seq);
-  known.delete(known.has(agent) ? agent : '');
+  const waiting = fromMain.get(agent) ?? 0;
+  if (waiting > 1) fromMain.set(agent, waiting - 1);
+  else fromMain.delete(agent);
   if (!flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
@@ -222,7 +334,8 @@ const runtime: AgentRuntime = new AgentRuntime({
       marks[0] = 0;
       // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
       // agent would hold every send and figure for that long. The clock is read only with something to send.
-      if ((out.length > 0 || dirty.size > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
+      // Figures alone do not wait on it: they are written at the turn's end (a turn is bounded to a few ms).
+      if ((out.length > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },
 });
@@ -235,8 +348,14 @@ function answer(req: number, work: () => Promise<unknown> | unknown): void {
     pending = Promise.reject(err);
   }
   pending.then(
-    (value) => emit({ t: 'done', req, ok: true, value }),
-    (err: unknown) => emit({ t: 'done', req, ok: false, error: errorShape(err) }),
+    (value) => {
+      answered = true;
+      emit({ t: 'done', req, ok: true, value });
+    },
+    (err: unknown) => {
+      answered = true;
+      emit({ t: 'done', req, ok: false, error: errorShape(err) });
+    },
   );
 }
 
@@ -267,9 +386,17 @@ function handle(item: ToWorker): void {
         touch(item.name);
       });
     case 'remove':
-      return answer(item.req, () => runtime.remove(item.name));
+      return answer(item.req, async () => {
+        await runtime.remove(item.name);
+        freeSlot(item.name);
+      });
     case 'release':
-      return answer(item.req, () => runtime.release(item.name));
+      fromMain.delete(item.name);
+      return answer(item.req, () => {
+        const queued = runtime.release(item.name);
+        freeSlot(item.name);
+        return queued;
+      });
     case 'shutdown':
       return answer(item.req, () => runtime.shutdown());
     case 'idle':
