@@ -12,6 +12,7 @@ import { ModuleCache } from '../module-cache.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
 import type { AgentStats } from '../agent-types.ts';
 import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import { RecentSet } from '../../messaging/recent-set.ts';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -251,12 +252,11 @@ function takenFrom(msg: AclMessage, agent: string): void {
 
 /** As the history's own bound (src/node/observers.ts): conversations remembered as tracked. */
 const TRACKED_MAX = 100_000;
-const tracked = new Set<string>();
+const tracked = new RecentSet(TRACKED_MAX);
 
 function track(conversationId: string): void {
   if (setup.observeLocal !== 'tracked' || tracked.has(conversationId)) return;
   tracked.add(conversationId);
-  if (tracked.size > TRACKED_MAX) tracked.delete(tracked.values().next().value as string);
 }
 
 /** The history's `tracked` rule: a conversation opened by a client or under a protocol is recorded. */
