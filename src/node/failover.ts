@@ -188,6 +188,9 @@ export class Failover {
       for (const action of actions) if (!needsConfirmation(action) || confirmed) this.#act(action);
       if (held.length > 0 && !confirmed) this.#confirm(members);
       this.#dropDeleted();
+      // A member the membership has forgotten (reaped long after its death) takes its marks with it.
+      for (const id of this.#goneAtLamport.keys()) if (!states.has(id)) this.#goneAtLamport.delete(id);
+      for (const id of this.#goneSince.keys()) if (!states.has(id)) this.#goneSince.delete(id);
       this.#catchUp(states);
       this.#keepStandby(alive, records);
     } catch (error) {
