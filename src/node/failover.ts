@@ -191,7 +191,7 @@ export class Failover {
       // A member the membership has forgotten (reaped long after its death) takes its marks with it.
       for (const id of this.#goneAtLamport.keys()) if (!states.has(id)) this.#goneAtLamport.delete(id);
       for (const id of this.#goneSince.keys()) if (!states.has(id)) this.#goneSince.delete(id);
-      this.#catchUp(states);
+      this.#catchUp(members);
       this.#keepStandby(alive, records);
     } catch (error) {
       this.#o.logger.error({ err: error }, 'failover check failed; retrying at the next one');
@@ -236,12 +236,15 @@ export class Failover {
    * seconds). A link still backing off from the cut refuses: retried at each check, up to
    * CATCH_UP_ATTEMPTS times; after that push-pull repairs it.
    */
-  #catchUp(states: Map<string, FailoverMember['state']>): void {
+  #catchUp(members: FailoverMember[]): void {
     const push = this.#o.pushEntries;
-    if (!push) return;
+    if (!push || this.#catchUps.size === 0) return;
+    const byId = new Map(members.map((m) => [m.id, m]));
     for (const [member, job] of this.#catchUps) {
       if (job.sending) continue;
-      if (states.get(member) !== 'alive' || job.attempts >= CATCH_UP_ATTEMPTS) {
+      const now = byId.get(member);
+      // Only a Caxton node with routing links keeps a registry to hand anything to (not a stock Serf agent).
+      if (now?.state !== 'alive' || !now.placeable || job.attempts >= CATCH_UP_ATTEMPTS) {
         if (job.attempts >= CATCH_UP_ATTEMPTS) this.#o.logger.warn({ member, attempts: job.attempts }, 'failover: could not hand a returning member what this node wrote meanwhile; push-pull will');
         this.#catchUps.delete(member);
         continue;
