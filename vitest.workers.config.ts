@@ -25,14 +25,8 @@ export default defineConfig({
     ],
     // Left out, each an open item of the workers issue (not hidden: the main suite runs them with workers 0):
     // drain, leave and rolling upgrade hand agents over, which needs agents.workers: 0 today (a node with
-    // workers has no drain: docs/operations.md); the 3|2 partition's healing left an agent on two nodes with
-    // 4 workers once.
-    exclude: [
-      ...(base.test?.exclude ?? []),
-      'test/e2e/leave-drain.test.ts',
-      'test/e2e/rolling-upgrade.test.ts',
-      'test/e2e/partition-netns.test.ts',
-    ],
+    // workers has no drain: docs/operations.md).
+    exclude: [...(base.test?.exclude ?? []), 'test/e2e/leave-drain.test.ts', 'test/e2e/rolling-upgrade.test.ts'],
     env: { CAXTON_AGENTS_WORKERS: process.env.CAXTON_AGENTS_WORKERS },
   },
 });
