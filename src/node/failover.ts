@@ -80,8 +80,12 @@ export class Failover {
   readonly #busy = new Set<string>();
   /** When each node was first seen dead or left by this node: what the take-over log measures from. */
   readonly #goneSince = new Map<string, number>();
-  /** The registry's Lamport time when each gone node was first seen gone: what it missed of this node is what came after. */
-  readonly #goneAtLamport = new Map<string, number>();
+  /**
+   * The registry's Lamport time when each member was first seen suspect, dead or left (whichever came first:
+   * a cut is suspected seconds before the death is declared, and writes meanwhile may not have reached it),
+   * and whether it was declared gone since: what a member back from gone missed of this node came after.
+   */
+  readonly #goneAtLamport = new Map<string, { lamport: number; gone: boolean }>();
   /** Members back from gone still to be handed this node's writes since that mark (one entry per member). */
   readonly #catchUps = new Map<string, { since: number; attempts: number; sending: boolean }>();
   /** Other nodes' modules held for a take-over, in least-recently-wanted order (Map order). */
@@ -129,15 +133,20 @@ export class Failover {
 
   /** A membership change: noted (for the take-over time) and checked at once. */
   memberChanged(id: string, state: string): void {
-    if (state === 'dead' || state === 'left') {
+    const gone = state === 'dead' || state === 'left';
+    if (gone || state === 'suspect') {
+      const mark = this.#goneAtLamport.get(id) ?? { lamport: this.#o.registry.stats().lamport, gone: false };
+      mark.gone ||= gone;
+      this.#goneAtLamport.set(id, mark);
+    }
+    if (gone) {
       if (!this.#goneSince.has(id)) this.#goneSince.set(id, this.#now());
-      if (!this.#goneAtLamport.has(id)) this.#goneAtLamport.set(id, this.#o.registry.stats().lamport);
     } else {
       this.#goneSince.delete(id);
       const mark = this.#goneAtLamport.get(id);
       if (mark !== undefined && state === 'alive') {
         this.#goneAtLamport.delete(id);
-        if (this.#o.pushEntries) this.#catchUps.set(id, { since: mark, attempts: 0, sending: false });
+        if (mark.gone && this.#o.pushEntries) this.#catchUps.set(id, { since: mark.lamport, attempts: 0, sending: false });
       }
     }
     this.schedule();

@@ -119,8 +119,8 @@ export class FailoverSim {
     });
   }
 
-  /** Each node's registry Lamport time when it first saw each member gone (failover.ts #goneAtLamport). */
-  private readonly goneMarks = new Map<string, Map<string, number>>();
+  /** Each node's registry Lamport time when it first saw each member suspect or gone, and whether gone since (failover.ts #goneAtLamport). */
+  private readonly goneMarks = new Map<string, Map<string, { lamport: number; gone: boolean }>>();
   /** Members back from gone each node still has to hand its writes since the mark (failover.ts #catchUps). */
   private readonly catchUps = new Map<string, Map<string, number>>();
 
@@ -130,10 +130,14 @@ export class FailoverSim {
     if (!marks) this.goneMarks.set(self, (marks = new Map()));
     let owed = this.catchUps.get(self);
     if (!owed) this.catchUps.set(self, (owed = new Map()));
-    if (now === 'dead' || now === 'left') {
-      if (!marks.has(member)) marks.set(member, registry.stats().lamport);
+    const gone = now === 'dead' || now === 'left';
+    if (gone || now === 'suspect') {
+      const mark = marks.get(member) ?? { lamport: registry.stats().lamport, gone: false };
+      mark.gone ||= gone;
+      marks.set(member, mark);
     } else if (now === 'alive' && marks.has(member)) {
-      owed.set(member, marks.get(member)!);
+      const mark = marks.get(member)!;
+      if (mark.gone) owed.set(member, mark.lamport);
       marks.delete(member);
     }
   }
