@@ -32,6 +32,8 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
   if (!links) return undefined;
   // A failover.ping answered is a round trip both ways over the routing link: what confirms a side.
   links.onRequest('failover.ping', () => ({ ok: true }));
+  // What a peer wrote while this node was gone to it, merged and relayed as if gossiped (Failover #catchUp).
+  links.onRequest('failover.entries', (_from, body) => ({ ok: mergeEntries(cluster, body) }));
   return new Failover({
     nodeId: parts.nodeId,
     registry: cluster.registry,
@@ -54,6 +56,10 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
       return answer?.ok === true;
     },
     republish: (name) => parts.registryBinding.republish(name),
+    pushEntries: async (node, entries, timeoutMs) => {
+      const answer = (await links.request(node, 'failover.entries', { entries }, timeoutMs)) as { ok?: unknown; error?: { message?: string } } | undefined;
+      if (typeof answer?.ok !== 'number') throw new Error(answer?.error?.message ?? `node "${node}" answered failover.entries with something unreadable`);
+    },
     events: parts.events,
     settings: {
       checkIntervalMs: config.failover.check_interval_ms,
@@ -63,4 +69,18 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
     },
     logger: parts.logger.child({ layer: 'failover' }),
   });
+}
+
+/** Entries a peer may hand over in one failover.entries request (the sender sends at most 1,000). */
+const MAX_ENTRIES_PER_REQUEST = 1000;
+
+/** Merges a peer's failover.entries body; how many were update payloads (anything else is ignored, never thrown). */
+export function mergeEntries(cluster: Pick<ClusterService, 'registryGossip'>, body: unknown): number {
+  const entries = (body as { entries?: unknown } | null | undefined)?.entries;
+  if (!Array.isArray(entries)) return 0;
+  let taken = 0;
+  for (const payload of entries.slice(0, MAX_ENTRIES_PER_REQUEST)) {
+    if (payload instanceof Uint8Array && cluster.registryGossip.notifyMessage(payload)) taken += 1;
+  }
+  return taken;
 }

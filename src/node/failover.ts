@@ -4,7 +4,7 @@
 // the module from this node's store, its standby copies, or any live peer), stop a duplicate copy that its
 // keeper runs, claim again an agent the registry wrongly places elsewhere. It also keeps, in memory and
 // bounded, the modules of agents it would take over, fetched while their owner is alive.
-import { planFailover, quorumConfirmed, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
+import { needsConfirmation, planFailover, quorumConfirmed, takeOverMode, standbyModules, type FailoverAction } from '../cluster/placement/failover-plan.ts';
 import type { QuorumView } from '../cluster/quorum.ts';
 import type { AgentRecord } from '../cluster/registry/agent-record.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
@@ -50,6 +50,12 @@ export interface FailoverOptions {
   ping: (node: string, timeoutMs: number) => Promise<boolean>;
   /** Publishes this node's record of a local agent again. */
   republish: (name: string) => void;
+  /**
+   * Hands registry update payloads to a peer (failover.entries over the routing link), which merges them as
+   * if gossiped; rejects when the peer did not take them. Absent: a member back from gone learns this node's
+   * writes by gossip and push-pull only.
+   */
+  pushEntries?: (node: string, entries: Uint8Array[], timeoutMs: number) => Promise<void>;
   events: EventBus;
   settings: FailoverSettings;
   logger: Logger;
@@ -74,6 +80,14 @@ export class Failover {
   readonly #busy = new Set<string>();
   /** When each node was first seen dead or left by this node: what the take-over log measures from. */
   readonly #goneSince = new Map<string, number>();
+  /**
+   * The registry's Lamport time when each member was first seen suspect, dead or left (whichever came first:
+   * a cut is suspected seconds before the death is declared, and writes meanwhile may not have reached it),
+   * and whether it was declared gone since: what a member back from gone missed of this node came after.
+   */
+  readonly #goneAtLamport = new Map<string, { lamport: number; gone: boolean }>();
+  /** Members back from gone still to be handed this node's writes since that mark (one entry per member). */
+  readonly #catchUps = new Map<string, { since: number; attempts: number; sending: boolean }>();
   /** Other nodes' modules held for a take-over, in least-recently-wanted order (Map order). */
   readonly #standby = new Map<string, Uint8Array>();
   #standbyBytes = 0;
@@ -83,8 +97,12 @@ export class Failover {
   #scheduled = false;
   /** A confirmation round is out: take-overs wait for its answer. */
   #confirming = false;
-  /** The registry's Lamport time at the last pass of #dropDeleted. */
-  #droppedAt = -1;
+  /**
+   * Names whose newest registry write became a deletion since the last pass of #dropDeleted, and names a
+   * pass could not settle yet (busy here): at most one per registry record (registry.max_records). 'all'
+   * until the first pass, which looks at every local agent.
+   */
+  #deletions: Set<string> | 'all' = 'all';
   #closed = false;
   readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
   /** Take-overs queued for a free slot (take_over_concurrency at once). */
@@ -96,7 +114,10 @@ export class Failover {
     this.#now = options.now ?? Date.now;
     this.#timer = setInterval(() => this.check(), options.settings.checkIntervalMs);
     this.#timer.unref();
-    const offRegistry = options.registry.onChange(() => this.schedule());
+    const offRegistry = options.registry.onChange((name, current) => {
+      if (current === undefined && this.#deletions !== 'all') this.#deletions.add(name);
+      this.schedule();
+    });
     const offEvents = options.events.subscribe((event) => {
       if (event.type === 'member' && typeof event.data.id === 'string') this.memberChanged(event.data.id, String(event.data.state));
     });
@@ -112,10 +133,21 @@ export class Failover {
 
   /** A membership change: noted (for the take-over time) and checked at once. */
   memberChanged(id: string, state: string): void {
-    if (state === 'dead' || state === 'left') {
+    const gone = state === 'dead' || state === 'left';
+    if (gone || state === 'suspect') {
+      const mark = this.#goneAtLamport.get(id) ?? { lamport: this.#o.registry.stats().lamport, gone: false };
+      mark.gone ||= gone;
+      this.#goneAtLamport.set(id, mark);
+    }
+    if (gone) {
       if (!this.#goneSince.has(id)) this.#goneSince.set(id, this.#now());
     } else {
       this.#goneSince.delete(id);
+      const mark = this.#goneAtLamport.get(id);
+      if (mark !== undefined && state === 'alive') {
+        this.#goneAtLamport.delete(id);
+        if (mark.gone && this.#o.pushEntries) this.#catchUps.set(id, { since: mark.lamport, attempts: 0, sending: false });
+      }
     }
     this.schedule();
   }
@@ -161,10 +193,14 @@ export class Failover {
         records,
         runsHere: (name) => this.#o.runsHere(name) || this.#busy.has(name),
       });
-      const takeOvers = actions.filter((a) => a.kind === 'take-over' && !this.#busy.has(a.record.name));
-      for (const action of actions) if (action.kind !== 'take-over' || confirmed) this.#act(action);
-      if (takeOvers.length > 0 && !confirmed) this.#confirm(members);
+      const held = actions.filter((a) => needsConfirmation(a) && !this.#busy.has(nameOf(a)));
+      for (const action of actions) if (!needsConfirmation(action) || confirmed) this.#act(action);
+      if (held.length > 0 && !confirmed) this.#confirm(members);
       this.#dropDeleted();
+      // A member the membership has forgotten (reaped long after its death) takes its marks with it.
+      for (const id of this.#goneAtLamport.keys()) if (!states.has(id)) this.#goneAtLamport.delete(id);
+      for (const id of this.#goneSince.keys()) if (!states.has(id)) this.#goneSince.delete(id);
+      this.#catchUp(members);
       this.#keepStandby(alive, records);
     } catch (error) {
       this.#o.logger.error({ err: error }, 'failover check failed; retrying at the next one');
@@ -175,22 +211,73 @@ export class Failover {
    * An agent running here whose newest registry write is a deletion by another node was deleted while this
    * node was away (crashed, or cut off: an unplaced agent of a dead node is deleted from any node): it goes
    * here too. Only agents the directory holds as this node's, so a deploy still starting is never touched
-   * (its record is published in the same turn the directory gets it).
+   * (its record is published in the same turn the directory gets it). The names come from the registry's
+   * change events, not from a pass over every local agent at each check: a deletion merged below this
+   * node's Lamport time changes no clock, and a name busy here is looked at again at the next check.
    */
   #dropDeleted(): void {
     const { registry, directory } = this.#o;
-    // Nothing new in the registry, nothing new to drop: the pass over local agents runs only after a change.
-    const lamport = registry.stats().lamport;
-    if (lamport === this.#droppedAt) return;
-    this.#droppedAt = lamport;
-    for (const name of this.#o.localNames()) {
-      if (this.#busy.has(name) || directory.nodeOf(name) !== this.#o.nodeId || !registry.deleted(name)) continue;
+    const names = this.#deletions === 'all' ? this.#o.localNames() : [...this.#deletions];
+    this.#deletions = new Set();
+    for (const name of names) {
+      if (directory.nodeOf(name) !== this.#o.nodeId || !registry.deleted(name)) continue;
+      if (this.#busy.has(name) || !this.#o.runsHere(name)) {
+        this.#deletions.add(name);
+        continue;
+      }
       this.#busy.add(name);
       this.#o.logger.warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
       void this.#o.agents
         .delete(name)
-        .catch((error: Error) => this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed'))
+        .catch((error: Error) => {
+          this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed; retried at the next check');
+          if (this.#deletions !== 'all') this.#deletions.add(name);
+        })
         .finally(() => this.#busy.delete(name));
+    }
+  }
+
+  /**
+   * A member this node had declared gone is back (a partition healed, a node restarted): it gets what this
+   * node wrote meanwhile (take-overs, claims, deletions) straight over the routing link, so within a round
+   * trip both registries name the same node for every agent the two sides both ran, and the copy that is not
+   * its keeper yields. Gossip alone reaches it only by chance before the next push-pull (seconds to tens of
+   * seconds). A link still backing off from the cut refuses: retried at each check, up to
+   * CATCH_UP_ATTEMPTS times; after that push-pull repairs it.
+   */
+  #catchUp(members: FailoverMember[]): void {
+    const push = this.#o.pushEntries;
+    if (!push || this.#catchUps.size === 0) return;
+    const byId = new Map(members.map((m) => [m.id, m]));
+    for (const [member, job] of this.#catchUps) {
+      if (job.sending) continue;
+      const now = byId.get(member);
+      // Only a Caxton node with routing links keeps a registry to hand anything to (not a stock Serf agent).
+      if (now?.state !== 'alive' || !now.placeable || job.attempts >= CATCH_UP_ATTEMPTS) {
+        if (job.attempts >= CATCH_UP_ATTEMPTS) this.#o.logger.warn({ member, attempts: job.attempts }, 'failover: could not hand a returning member what this node wrote meanwhile; push-pull will');
+        this.#catchUps.delete(member);
+        continue;
+      }
+      const entries = this.#o.registry.ownUpdatesSince(job.since, CATCH_UP_MAX_ENTRIES);
+      if (entries.length === 0) {
+        this.#catchUps.delete(member);
+        continue;
+      }
+      job.sending = true;
+      job.attempts += 1;
+      const chunks: Uint8Array[][] = [];
+      for (let i = 0; i < entries.length; i += CATCH_UP_CHUNK) chunks.push(entries.slice(i, i + CATCH_UP_CHUNK));
+      const timeoutMs = Math.max(this.#o.settings.checkIntervalMs, 1000);
+      void chunks
+        .reduce((sent, chunk) => sent.then(() => push(member, chunk, timeoutMs)), Promise.resolve())
+        .then(() => {
+          if (this.#catchUps.get(member) === job) this.#catchUps.delete(member);
+          this.#o.logger.info({ member, entries: entries.length }, 'failover: a member back from gone has what this node wrote meanwhile');
+        })
+        .catch((error: Error) => this.#o.logger.debug({ member, err: error.message }, 'failover: handing a returning member this node\'s writes failed; retried'))
+        .finally(() => {
+          job.sending = false;
+        });
     }
   }
 
@@ -214,7 +301,7 @@ export class Failover {
   }
 
   #act(action: FailoverAction): void {
-    const name = action.kind === 'take-over' ? action.record.name : action.name;
+    const name = nameOf(action);
     if (this.#busy.has(name)) return;
     if (action.kind === 'take-over') {
       this.#busy.add(name);
@@ -223,9 +310,13 @@ export class Failover {
     } else if (action.kind === 'yield') {
       this.#busy.add(name);
       void this.#yield(name, action.keeper).finally(() => this.#busy.delete(name));
+    } else if (action.kind === 'claim') {
+      this.#stats.reclaimed += 1;
+      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and the registry places it on a node declared gone; publishing this node as its owner');
+      this.#o.republish(name);
     } else {
       this.#stats.reclaimed += 1;
-      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and stays here; publishing this node as its owner again');
+      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and stays here (its keeper); publishing this node as its owner again');
       this.#o.republish(name);
     }
   }
@@ -352,6 +443,20 @@ export class Failover {
       this.#standbyBytes -= held.byteLength;
     }
   }
+}
+
+/** Tries to hand a returning member this node's writes (one per check) before leaving it to push-pull. */
+const CATCH_UP_ATTEMPTS = 30;
+/**
+ * Own writes handed to a returning member at most (~1 KB each at worst): a node that wrote more while the
+ * other was away (a bulk deploy) leaves the rest to push-pull, which carries the whole registry anyway.
+ */
+const CATCH_UP_MAX_ENTRIES = 10_000;
+/** Entries per failover.entries request: ~1 MB at most, far under routing.max_frame_bytes. */
+const CATCH_UP_CHUNK = 1000;
+
+function nameOf(action: FailoverAction): string {
+  return action.kind === 'take-over' ? action.record.name : action.name;
 }
 
 /** The spec an agent was deployed with, as its registry record carries it. */

@@ -78,6 +78,12 @@ export async function localAgents(n: NsNode): Promise<string[]> {
   return ((await nsCall<{ agents: { name: string }[] }>(n, 'GET', `/api/v1/agents?node=${n.id}`)).body.agents ?? []).map((a) => a.name);
 }
 
+/** The agents `n` runs itself and that are running there (not still starting): what answers messages. */
+export async function runningAgents(n: NsNode): Promise<string[]> {
+  const listed = (await nsCall<{ agents: { name: string; state: string }[] }>(n, 'GET', `/api/v1/agents?node=${n.id}`)).body.agents ?? [];
+  return listed.filter((a) => a.state === 'running').map((a) => a.name);
+}
+
 /** One host per id, the first node bootstrapping, the others joining it with a token; resolves when all see all alive. */
 export async function startNsCluster(lab: NetnsLab, ids: string[]): Promise<NsNode[]> {
   const hosts = ids.map((_, i) => lab.addHost(`h${i + 1}`));

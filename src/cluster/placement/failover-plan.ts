@@ -8,7 +8,13 @@
 //    running only on its keeper: its pin when that is one of the two, else the rendezvous owner of the two.
 //    Rendezvous over a pair agrees with rendezvous over any larger set holding both, so three copies
 //    converge pairwise to the same one;
-//  - an agent this node runs whose registry record names a dead node is claimed again by this node.
+//  - an agent this node runs whose registry record names a dead node is claimed by this node, on the same
+//    terms as a take-over (a side with quorum, confirmed): a node cut off, or one that has not yet noticed
+//    the other side is back, never overwrites the other side's record on the strength of its own view. Its
+//    copy keeps serving here meanwhile, and the keeper rule settles it once both nodes see each other.
+// Every decision about two copies is thus made from the pair alone, which both nodes see alike once they
+// see each other alive; the registry's last-writer-wins order (Lamport time, then writer) makes every node
+// see the same record, so the one that is not the keeper always yields.
 import type { AgentRecord } from '../registry/agent-record.ts';
 import { rendezvousOwner } from './rendezvous.ts';
 
@@ -35,7 +41,17 @@ export type FailoverAction =
   /** Another alive node runs it too and keeps it: stop the copy here, without deleting the agent. */
   | { kind: 'yield'; name: string; keeper: string }
   /** This node runs it and keeps it, but the registry names another node: publish this node's record again. */
-  | { kind: 'reclaim'; name: string; other: string };
+  | { kind: 'reclaim'; name: string; other: string }
+  /**
+   * This node runs it and the registry names a node declared dead or left: publish this node as its owner.
+   * Like a take-over, only on a side with quorum and after a confirmation round.
+   */
+  | { kind: 'claim'; name: string; other: string };
+
+/** The actions that need a confirmed quorum before they are carried out. */
+export function needsConfirmation(action: FailoverAction): boolean {
+  return action.kind === 'take-over' || action.kind === 'claim';
+}
 
 /**
  * Before it takes anything over, a node confirms its side: a quorum of members (itself included) must
@@ -84,8 +100,9 @@ export function planFailover(input: FailoverInput): FailoverAction[] {
     if (record.node === self) continue;
     const here = input.runsHere(record.name);
     if (input.gone(record.node)) {
-      if (here) actions.push({ kind: 'reclaim', name: record.name, other: record.node });
-      else if (input.mode === 'read-write' && ownerAfterLoss(record, alive) === self) actions.push({ kind: 'take-over', record, from: record.node });
+      if (input.mode !== 'read-write') continue;
+      if (here) actions.push({ kind: 'claim', name: record.name, other: record.node });
+      else if (ownerAfterLoss(record, alive) === self) actions.push({ kind: 'take-over', record, from: record.node });
       continue;
     }
     if (!here) continue;

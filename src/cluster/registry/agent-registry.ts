@@ -136,6 +136,22 @@ export class AgentRegistry {
     this.own.delete(name);
   }
 
+  /**
+   * This node's own writes newer than Lamport time `since`, as gossip update payloads (at most `max`, oldest
+   * first): what a member that was gone meanwhile (a partition healed, a node restarted) missed of this
+   * node, handed to it directly. The same entries, nothing new is written, so every node still orders them
+   * alike. Without them the two sides may each take an agent for theirs until a periodic push-pull.
+   */
+  ownUpdatesSince(since: number, max: number): Uint8Array[] {
+    const slots: Slot[] = [];
+    for (const slot of this.slots.values()) if (slot.writer === this.nodeId && slot.lamport > since) slots.push(slot);
+    slots.sort((a, b) => a.lamport - b.lamport);
+    return slots.slice(0, max).map((slot) => {
+      slot.encoded ??= encodeEntry(slot);
+      return updateOf(slot.encoded);
+    });
+  }
+
   /** Called with every change of a name's record (undefined = no such agent); returns the unsubscribe. */
   onChange(listener: RegistryChangeListener): () => void {
     this.listeners.add(listener);

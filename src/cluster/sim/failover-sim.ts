@@ -5,10 +5,11 @@
 // partitions and loss can be checked: one owner per agent once the faults stop, the agents of dead nodes
 // placed within 5 s of their death on the quorum side, no take-over on a side without quorum.
 import type { MembershipConfig } from '../membership/config.ts';
-import { planFailover, quorumConfirmed, takeOverMode } from '../placement/failover-plan.ts';
+import { needsConfirmation, planFailover, quorumConfirmed, takeOverMode } from '../placement/failover-plan.ts';
 import { rendezvousOwner } from '../placement/rendezvous.ts';
 import { QuorumTracker } from '../quorum.ts';
 import type { AgentRecord } from '../registry/agent-record.ts';
+import type { AgentRegistry } from '../registry/agent-registry.ts';
 import { RegistrySim } from './registry-sim.ts';
 import type { SimNode } from './sim-cluster.ts';
 
@@ -18,12 +19,15 @@ export interface FailoverSimOptions {
   lossRate?: number;
   /** How often each node runs the plan (the real node: on every change, and every failover.check_interval_ms). */
   checkIntervalMs?: number;
+  /** Hand a member back from gone what a node wrote meanwhile, as the real node does (default true; false only to measure without it). */
+  catchUpOnReturn?: boolean;
 }
+
 
 export interface FailoverEvent {
   time: number;
   node: string;
-  kind: 'take-over' | 'yield' | 'reclaim';
+  kind: 'take-over' | 'yield' | 'reclaim' | 'claim';
   agent: string;
   /** take-over: the dead node; yield: the keeper; reclaim: the node the registry named. */
   other: string;
@@ -42,10 +46,12 @@ export class FailoverSim {
   /** Each node's last known state of every member: dead ones stay known after the core reaps them (as ClusterService.members()). */
   private readonly lastSeen = new Map<string, Map<string, string>>();
   private readonly checkIntervalMs: number;
+  private readonly catchUpOnReturn: boolean;
 
   constructor(options: FailoverSimOptions) {
     this.sim = new RegistrySim({ seed: options.seed, config: options.config, lossRate: options.lossRate });
     this.checkIntervalMs = options.checkIntervalMs ?? 200;
+    this.catchUpOnReturn = options.catchUpOnReturn ?? true;
   }
 
   get net() {
@@ -113,16 +119,63 @@ export class FailoverSim {
     });
   }
 
+  /** Each node's registry Lamport time when it first saw each member suspect or gone, and whether gone since (failover.ts #goneAtLamport). */
+  private readonly goneMarks = new Map<string, Map<string, { lamport: number; gone: boolean }>>();
+  /** Members back from gone each node still has to hand its writes since the mark (failover.ts #catchUps). */
+  private readonly catchUps = new Map<string, Map<string, number>>();
+
+  /** The real node's memberChanged: a member back from gone is owed this node's writes since it went. */
+  private noteReturn(self: string, member: string, now: string, registry: AgentRegistry): void {
+    let marks = this.goneMarks.get(self);
+    if (!marks) this.goneMarks.set(self, (marks = new Map()));
+    let owed = this.catchUps.get(self);
+    if (!owed) this.catchUps.set(self, (owed = new Map()));
+    const gone = now === 'dead' || now === 'left';
+    if (gone || now === 'suspect') {
+      const mark = marks.get(member) ?? { lamport: registry.stats().lamport, gone: false };
+      mark.gone ||= gone;
+      marks.set(member, mark);
+    } else if (now === 'alive' && marks.has(member)) {
+      const mark = marks.get(member)!;
+      if (mark.gone) owed.set(member, mark.lamport);
+      marks.delete(member);
+    }
+  }
+
+  /** failover.entries over a routing link: a round trip, so only between nodes that reach each other both ways. */
+  private catchUp(node: SimNode): void {
+    const owed = this.catchUps.get(node.name);
+    if (!owed) return;
+    for (const [member, since] of owed) {
+      const peer = this.sim.cluster.byName.get(member);
+      if (!peer || peer.host.crashed) {
+        owed.delete(member);
+        continue;
+      }
+      if (!this.net.canReach(node.host, peer.host) || !this.net.canReach(peer.host, node.host)) continue;
+      owed.delete(member);
+      const entries = this.sim.registry(node.name).ownUpdatesSince(since, 10_000);
+      const gossip = this.sim.gossips.get(member)!;
+      this.net.schedule(peer.host, CONFIRM_LINK_DELAY_MS, () => {
+        for (const payload of entries) gossip.notifyMessage(payload);
+      });
+    }
+  }
+
   private check(node: SimNode, confirmed = false): void {
     const members = node.membership.members();
     const quorum = this.quorums.get(node.name)!;
     const view = quorum.view(node.membership.liveMembers().length);
     let states = this.lastSeen.get(node.name);
     if (!states) this.lastSeen.set(node.name, (states = new Map()));
-    for (const m of members) states.set(m.name, m.state);
-    const alive = members.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
     const registry = this.sim.registry(node.name);
+    for (const m of members) {
+      if (this.catchUpOnReturn) this.noteReturn(node.name, m.name, m.state, registry);
+      states.set(m.name, m.state);
+    }
+    const alive = members.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
     const here = this.running.get(node.name)!;
+    this.catchUp(node);
     const actions = planFailover({
       self: node.name,
       mode: takeOverMode(view, members.filter((m) => m.state === 'alive').length),
@@ -131,9 +184,9 @@ export class FailoverSim {
       records: registry.list(),
       runsHere: (name) => here.has(name),
     });
-    if (!confirmed && actions.some((a) => a.kind === 'take-over')) this.confirm(node, view.quorum);
+    if (!confirmed && actions.some(needsConfirmation)) this.confirm(node, view.quorum);
     for (const action of actions) {
-      if (action.kind === 'take-over' && !confirmed) continue;
+      if (needsConfirmation(action) && !confirmed) continue;
       const time = this.net.now();
       const sideSize = this.sideOf(node).length;
       if (action.kind === 'take-over') {
@@ -155,7 +208,7 @@ export class FailoverSim {
       } else {
         const record = registry.get(action.name);
         if (record) registry.publish({ ...record, node: node.name });
-        this.events.push({ time, node: node.name, kind: 'reclaim', agent: action.name, other: action.other, sideSize });
+        this.events.push({ time, node: node.name, kind: action.kind, agent: action.name, other: action.other, sideSize });
       }
     }
   }
@@ -163,6 +216,8 @@ export class FailoverSim {
 
 /** A ping-ack over a stream to every unsuspected member, in virtual time (the real node: failover.ping over its links). */
 export const CONFIRM_TIMEOUT_MS = 500;
+/** One way over a routing link in the simulator: what failover.entries takes to arrive. */
+const CONFIRM_LINK_DELAY_MS = 5;
 
 function recordOf(name: string, node: string, options: { pinned?: string; failover?: 'move' | 'wait' }): AgentRecord {
   const record: AgentRecord = {

@@ -1,6 +1,6 @@
 // The pure failover rules (src/cluster/placement/failover-plan.ts): who takes over, who yields, who waits.
 import { describe, expect, it } from 'vitest';
-import { failoverPolicyOf, keeperOf, ownerAfterLoss, planFailover, quorumConfirmed, standbyModules, takeOverMode } from '../../../src/cluster/placement/failover-plan.ts';
+import { failoverPolicyOf, keeperOf, needsConfirmation, ownerAfterLoss, planFailover, quorumConfirmed, standbyModules, takeOverMode } from '../../../src/cluster/placement/failover-plan.ts';
 import { rendezvousOwner } from '../../../src/cluster/placement/rendezvous.ts';
 import type { AgentRecord } from '../../../src/cluster/registry/agent-record.ts';
 import { decodeUpdate, encodeUpdate } from '../../../src/cluster/registry/registry-codec.ts';
@@ -67,10 +67,39 @@ describe('failover plan', () => {
     expect(keeperOf({ name: 'x', pinned: 'b' }, 'a', 'b')).toBe('b');
   });
 
-  it('an agent running here whose record names a dead node is claimed again, even read-only', () => {
-    expect(planFailover({ self: 'a', mode: 'read-only', alive: ['a'], gone: () => true, records: [record('x', 'e')], runsHere: () => true })).toEqual([
-      { kind: 'reclaim', name: 'x', other: 'e' },
-    ]);
+  it('an agent running here whose record names a dead node is claimed on a side with quorum, never on a read-only side', () => {
+    const input = { self: 'a', alive: ['a', 'b', 'c'], gone: (n: string) => n === 'e', records: [record('x', 'e')], runsHere: () => true };
+    const claims = planFailover({ ...input, mode: 'read-write' });
+    expect(claims).toEqual([{ kind: 'claim', name: 'x', other: 'e' }]);
+    expect(needsConfirmation(claims[0])).toBe(true);
+    // Cut off, or not yet seeing that the other side is back: its copy serves here and overwrites nothing.
+    expect(planFailover({ ...input, mode: 'read-only' })).toEqual([]);
+  });
+
+  it('healing: whatever each side believes of the other, once both see each other exactly one copy yields', () => {
+    // Two copies of every agent, on a (majority, took it over) and d (minority, kept it); each registry names
+    // either node, each node may still see the other gone. When both see each other alive, the pair alone
+    // decides; a side that still sees the other gone claims only with quorum, and never yields.
+    for (let i = 0; i < 200; i++) {
+      const name = `heal-${i}`;
+      const pinned = i % 7 === 0 ? 'd' : i % 11 === 0 ? 'a' : undefined;
+      const keeper = keeperOf({ name, pinned }, 'a', 'd');
+      for (const registryAtA of ['a', 'd'])
+        for (const registryAtD of ['a', 'd']) {
+          const plan = (self: string, named: string) =>
+            planFailover({ self, mode: self === 'a' ? 'read-write' : 'read-only', alive: NODES, gone: () => false, records: [record(name, named, { pinned })], runsHere: () => true });
+          const actions = [...plan('a', registryAtA).map((x) => ({ ...x, by: 'a' })), ...plan('d', registryAtD).map((x) => ({ ...x, by: 'd' }))];
+          // Only the non-keeper yields, only to the keeper; only the keeper publishes itself again.
+          for (const x of actions) {
+            if (x.kind === 'yield') expect([x.by, x.keeper]).toEqual([keeper === 'a' ? 'd' : 'a', keeper]);
+            else expect([x.kind, x.by]).toEqual(['reclaim', keeper]);
+          }
+          // Once both registries name the same node, exactly one node acts: the other copy yields, or the
+          // keeper publishes itself and the other copy yields when that arrives.
+          if (registryAtA === registryAtD) expect(actions).toHaveLength(1);
+        }
+      expect(planFailover({ self: 'd', mode: 'read-only', alive: ['d', 'e'], gone: (n) => n === 'a', records: [record(name, 'a', { pinned })], runsHere: () => true })).toEqual([]);
+    }
   });
 
   it('take-overs need a quorum of unsuspected members and of answered round trips', () => {

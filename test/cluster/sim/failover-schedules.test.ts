@@ -1,6 +1,7 @@
 // Issue 12's simulator "done when": the registry, placement and the failover plan run in virtual time under
 // 100 randomized schedules of crashes, partitions (symmetric and one-way) and datagram loss, each checked:
-//  - no take-over by a node on a side without quorum (counted by who could really exchange packets);
+//  - no take-over, and no claim of an agent whose registry node is gone, by a node on a side without quorum
+//    (counted by who could really exchange packets);
 //  - the agents of a crashed node run again on a live node within 5 s of the first declaration of its death;
 //  - once the faults stop, every agent runs on exactly one running node (a pinned agent that waits for its
 //    crashed node on none);
@@ -132,6 +133,7 @@ async function runSchedule(seed: number): Promise<Outcome> {
   }
   for (const ev of f.events) {
     if (ev.kind === 'take-over' && ev.sideSize < quorum) violations.push(`${ev.node} took over ${ev.agent} from ${ev.other} at ${ev.time} ms on a side of ${ev.sideSize} (quorum ${quorum}), seeing ${ev.view}`);
+    if (ev.kind === 'claim' && ev.sideSize < quorum) violations.push(`${ev.node} claimed ${ev.agent} from ${ev.other} at ${ev.time} ms on a side of ${ev.sideSize} (quorum ${quorum})`);
   }
   const trace = f.events.map((ev) => `${ev.time.toFixed(3)} ${ev.node} ${ev.kind} ${ev.agent} ${ev.other}`).join('\n');
   return { seed, size, episodes, violations, placementMs, trace, eventsRun: cluster.net.eventsRun };
