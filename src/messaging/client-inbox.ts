@@ -97,6 +97,11 @@ export class ClientInbox implements ClientReplies {
     });
   }
 
+  /** True while `client` waits for replies in `conversationId` here. */
+  waitsFor(client: string, conversationId: string): boolean {
+    return this.#waits.get(client)?.has(conversationId) ?? false;
+  }
+
   /** Hands a reply addressed to `client` to every wait it belongs to; false when none does. */
   deliver(reply: AclMessage, client: string): boolean {
     const waits = this.#waits.get(client)?.get(reply.conversation_id);

@@ -285,6 +285,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           state: node.state,
           logger,
           handovers: node.handovers,
+          inbox: node.inbox,
         });
         node.peerRouting = bound?.peerRouting;
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
