@@ -53,6 +53,7 @@ import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSour
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
+import { answerWaitsOnLeave } from './waits-on-leave.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -292,6 +293,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
         node.agentOperations = bound?.agentOperations;
         answerWaitsOnDeath(node.events, node.inbox);
+        const routing = node.cluster.routing;
+        if (routing) answerWaitsOnLeave(node.events, node.inbox, (peer) => routing.readsOrigins(peer));
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
         // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).

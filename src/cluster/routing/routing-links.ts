@@ -81,6 +81,8 @@ export class RoutingLinks {
   private undeliveredHandler: UndeliveredHandler | undefined;
   private readonly lastLogged = new Map<string, number>();
   private readonly handshaking = new Set<Socket>();
+  /** Peers whose last hello listed ORIGIN_FEATURE: kept after a peer's link is forgotten (it left), bounded. */
+  private readonly originReaders = new Set<string>();
   private closed = false;
   private readonly host: PeerLinkHost;
   /** The routing protocol version spoken and announced in the hello. */
@@ -311,6 +313,7 @@ export class RoutingLinks {
         socket.off('data', onHello);
         socket.off('close', onClose);
         link.adopt(socket, true, hello.i, hello.f);
+        this.noteFeatures(link.peer, hello.f);
         this.logger.info({ peer: link.peer, outbound: true }, 'routing: link up');
         const rest = reader.rest();
         if (frames.length > 1 || rest.length > 0) fail('frames before hello completed');
@@ -370,12 +373,29 @@ export class RoutingLinks {
         clearTimeout(helloTimer);
         socket.write(encodeValueFrame(FrameType.hello, this.hello()));
         link.adopt(socket, false, hello.i, hello.f);
+        this.noteFeatures(peer, hello.f);
         this.logger.info({ peer, outbound: false }, 'routing: link up');
       } catch (error) {
         refuse((error as Error).message);
       }
     };
     socket.on('data', onHello);
+  }
+
+  /**
+   * True when `node`'s last hello (on a link that may be gone by now) listed ORIGIN_FEATURE: what it
+   * forwarded for clients named their origin, so the owners answered those clients directly.
+   */
+  readsOrigins(node: string): boolean {
+    return this.originReaders.has(node);
+  }
+
+  private noteFeatures(peer: string, features: readonly string[]): void {
+    this.originReaders.delete(peer);
+    if (!features.includes(ORIGIN_FEATURE)) return;
+    this.originReaders.add(peer);
+    // One entry per peer ever linked: members come and go; the oldest go first past the bound.
+    if (this.originReaders.size > MAX_PEERS_REMEMBERED) this.originReaders.delete(this.originReaders.values().next().value as string);
   }
 
   private hello(): Record<string, unknown> {
@@ -422,6 +442,8 @@ function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: str
 
 /** What this node's links read beyond the protocol version's frames, announced in the hello (`f`). */
 const LINK_FEATURES: readonly string[] = [ORIGIN_FEATURE];
+/** Peers whose link features are remembered after their link went (one short string each). */
+const MAX_PEERS_REMEMBERED = 4096;
 /** A hello lists at most this many features of at most 32 characters; the rest are ignored. */
 const MAX_HELLO_FEATURES = 16;
 

@@ -57,7 +57,13 @@ describe('origins over real TLS links', () => {
     expect(got.get('node-b')).toEqual([{ m: forwarded, origin: 'node-c' }, { m: plain }]);
     expect(got.get('node-old')).toEqual([{ m: forwarded }, { m: plain }]);
     // node-old's link stayed up: what it was sent was only what the previous version reads.
-    expect(a.links.linkStates().find((l) => l.node === 'node-old')).toMatchObject({ up: true, queuedMessages: 0 });
+    await until(() => a.links.linkStates().find((l) => l.node === 'node-old')?.queuedMessages === 0);
+    expect(a.links.linkStates().find((l) => l.node === 'node-old')).toMatchObject({ up: true });
+    // Remembered per peer, also once its link is forgotten (it left): waits-on-leave.ts asks after the leave.
+    a.links.forget('node-b');
+    expect(a.links.readsOrigins('node-b')).toBe(true);
+    expect(a.links.readsOrigins('node-old')).toBe(false);
+    expect(nodes.get('node-b')!.links.readsOrigins('node-a')).toBe(true);
   });
 
   it('a frame the previous version wrote (pairs only) reads the same', () => {
