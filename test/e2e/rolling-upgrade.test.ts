@@ -35,11 +35,14 @@ async function restart(id: string): Promise<void> {
     gossipPort: old.gossipPort,
     args: ['--join', `127.0.0.1:${other.gossipPort}`],
     env: { CAXTON_LOG_LEVEL: 'info' },
+    // A start on this shared 2-core machine has taken over 20 s (no output at all: still loading) while other
+    // suites ran; the upgrade itself waits up to --timeout for the node.
+    readyTimeoutMs: 60_000,
   });
   nodes = nodes.map((n) => (n.id === id ? Object.assign(fresh, { id }) : n));
   // A load balancer sends clients to a restarted node once it is re-admitted (docs/operations.md): the others
   // list it alive and it knows the cluster's agents. Before that it may not know where an agent runs yet.
-  await waitUntil(`${id} re-admitted`, 30_000, async () => {
+  await waitUntil(`${id} re-admitted`, 60_000, async () => {
     const status = (await api<any>(fresh, 'GET', '/api/v1/cluster/status')).body;
     const seen = await Promise.all(nodes.filter((n) => n.id !== id).map(async (n) => (await members(n)).some((m) => m.id === id && m.state === 'alive')));
     return status.health === 'healthy' && status.agents >= agentCount && seen.every(Boolean);
