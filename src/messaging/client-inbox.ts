@@ -144,6 +144,30 @@ export class ClientInbox implements ClientReplies {
     return answers.length;
   }
 
+  /**
+   * `node` handed its agents on (a graceful leave): each receiver on it that has not answered a wait is
+   * placed where `nodeOf` places it now, so failNode() covers its new node. Returns how many were moved.
+   */
+  moveReceivers(node: string, nodeOf: (receiver: string) => string | undefined): number {
+    let moved = 0;
+    for (const byConversation of this.#waits.values()) {
+      for (const waits of byConversation.values()) {
+        for (const wait of waits) {
+          if (!wait.nodes) continue;
+          for (const receiver of wait.pending) {
+            if (wait.nodes.get(receiver) !== node) continue;
+            const now = nodeOf(receiver);
+            if (now === node) continue;
+            if (now === undefined) wait.nodes.delete(receiver);
+            else wait.nodes.set(receiver, now);
+            moved++;
+          }
+        }
+      }
+    }
+    return moved;
+  }
+
   /** Ends every wait with what arrived (node shutdown). */
   close(): void {
     for (const byConversation of [...this.#waits.values()]) {

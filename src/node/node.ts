@@ -294,7 +294,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         node.agentOperations = bound?.agentOperations;
         answerWaitsOnDeath(node.events, node.inbox);
         const routing = node.cluster.routing;
-        if (routing) answerWaitsOnLeave(node.events, node.inbox, (peer) => routing.readsOrigins(peer));
+        if (routing) answerWaitsOnLeave({ events: node.events, inbox: node.inbox, readsOrigins: (peer) => routing.readsOrigins(peer), nodeOf: remoteNodeOf(node.directory) });
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         // A hand-over takes an agent's mailbox at once; from a worker thread that is not built yet, so with
         // agents.workers > 0 a node has no drain, and a leave leaves its agents to failover (docs/operations.md).
