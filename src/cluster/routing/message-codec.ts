@@ -15,8 +15,6 @@ import { decodeValues, encodeValue, FrameError } from './frames.ts';
 export interface RoutedMessage {
   message: AclMessage;
   receiver: string;
-  /** The node where the API client that sent the message waits for replies, when not the sending node. */
-  origin?: string;
 }
 
 /** The link feature (hello `f`) of a peer that reads origin envelopes. */

@@ -42,6 +42,8 @@ interface Item {
   type: typeof FrameType.messages | typeof FrameType.request | typeof FrameType.response;
   bytes: Buffer;
   message?: RoutedMessage;
+  /** The message's origin envelope, written before it when the peer reads origins. */
+  envelope?: Buffer;
 }
 
 interface PendingRequest {
@@ -153,8 +155,10 @@ export class PeerLink {
     } catch {
       return 'full'; // not encodable (a BigInt, a cycle, nesting beyond the stack): refused, never thrown
     }
-    if (this.heldBytes + bytes.length > settings.queueMaxBytes || bytes.length + FRAME_HEADER_BYTES > settings.maxFrameBytes) return 'full';
-    this.pending.push({ type: FrameType.messages, bytes, message: origin === undefined ? { message, receiver } : { message, receiver, origin } });
+    const envelope = origin === undefined ? undefined : encodeOriginEnvelope(origin);
+    const frameBytes = bytes.length + (envelope?.length ?? 0) + FRAME_HEADER_BYTES;
+    if (this.heldBytes + bytes.length > settings.queueMaxBytes || frameBytes > settings.maxFrameBytes) return 'full';
+    this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver }, ...(envelope ? { envelope } : {}) });
     this.heldMessages++;
     this.heldBytes += bytes.length;
     this.traffic.messagesSent++;
@@ -346,8 +350,7 @@ export class PeerLink {
     for (let item = this.pending.shift(); item; item = this.pending.shift()) {
       if (item.type === FrameType.messages) {
         // Decided here, not when queued: the connection (and so the peer's version) may change in between.
-        const origin = this.peerReadsOrigins ? (item.message as RoutedMessage).origin : undefined;
-        const envelope = origin === undefined ? undefined : encodeOriginEnvelope(origin);
+        const envelope = this.peerReadsOrigins ? item.envelope : undefined;
         const size = item.bytes.length + (envelope?.length ?? 0);
         if (partBytes + size > batchBytes) closeBatch();
         if (envelope) parts.push(envelope);
