@@ -19,8 +19,12 @@ const REQUESTS = 400;
  * short enough that the scheduler's turns keep the node's gossip answered (40M, ~0.6 s each, got it declared dead).
  */
 const SPIN = 3_000_000;
-/** No linger after the hand-over (default 3 s): the leaving node stops while the owner is still answering. */
-const LINGER_ENV = { CAXTON_CLUSTER_DRAIN_LINGER_MS: '0' };
+/**
+ * A short linger after the hand-over (default 3 s): the leaving node stops while the owner is still answering.
+ * Not 0: the node's own forwards after the switch need a moment too (with 0, a forward its link had not
+ * confirmed when it closed was answered failure on that node, which could no longer reach the client).
+ */
+const LINGER_ENV = { CAXTON_CLUSTER_DRAIN_LINGER_MS: '1000' };
 let nodes: ClusterNode[] = [];
 const node = (id: string): ClusterNode => nodes.find((n) => n.id === id)!;
 
@@ -93,6 +97,7 @@ describe('a drain forwards waiting client requests, and its node stops before th
       .map((l) => JSON.parse(l) as { moved: number; forwarded: number });
     console.log(`drain of ${from} (agent ${name} to ${to}): ${JSON.stringify(drained)}; answers on ${CLIENT_NODE}: ${JSON.stringify(answers)}`);
     if (process.env.DRAIN_FORWARD_DEBUG) {
+      for (const n of nodes.filter((x) => x.id !== from)) console.log(`dead letters ${n.id}: ${JSON.stringify((await api<any>(n, 'GET', '/api/v1/dead-letters?limit=3')).body).slice(0, 1500)}`);
       for (const n of nodes) console.log(`--- ${n.id} ---\n` + n.output().split('\n').filter((l) => /routing|drain|member|adopt|warn|error|leav|handed|agent/.test(l)).map((l) => l.slice(0, 300)).join('\n'));
     }
     // The case under test happened: the drain forwarded queued requests to the new owner.

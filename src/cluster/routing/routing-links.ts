@@ -51,6 +51,13 @@ const BAD_PEER_LOG_INTERVAL_MS = 60_000;
 const BAD_PEER_LOG_KEYS = 1024;
 /** The refusal a peer sends before gossip has told it of this node (serverSecure's isMember check). */
 const NOT_YET_MEMBER = /is not a member of this cluster$/;
+/**
+ * The refusal of a dial that crossed the peer's own (kept) dial: that connection is about to be adopted here,
+ * so what is queued waits for it, as for NOT_YET_MEMBER, instead of being failed with a dial backoff. (A new
+ * owner's first direct reply to a client's node crossed that node's dial, and every reply queued meanwhile
+ * was dropped: issue 12.)
+ */
+const CROSSING = /^crossing connection/;
 /** Retried every 100 ms for up to 3 s: a join reaches every member well within that (push-pull at join). */
 const NOT_YET_MEMBER_RETRY_MS = 100;
 const NOT_YET_MEMBER_RETRIES = 30;
@@ -295,8 +302,9 @@ export class RoutingLinks {
         const frames = reader.push(chunk);
         if (frames.length === 0) return;
         const hello = parseHello(frames[0]);
-        if (hello.refused && NOT_YET_MEMBER.test(hello.refused)) {
-          // It has not heard of our join yet: retried shortly with what is queued kept, not a failed dial.
+        if (hello.refused && (NOT_YET_MEMBER.test(hello.refused) || CROSSING.test(hello.refused))) {
+          // It has not heard of our join yet, or its own connection to us is the one kept: retried shortly
+          // (unless that connection arrived meanwhile) with what is queued kept, not a failed dial.
           settled = true;
           clearTimeout(timer);
           socket.off('close', onClose);
