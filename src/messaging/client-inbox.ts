@@ -107,6 +107,11 @@ export class ClientInbox implements ClientReplies {
     });
   }
 
+  /** True while `client` waits for replies in `conversationId` here. */
+  waitsFor(client: string, conversationId: string): boolean {
+    return this.#waits.get(client)?.has(conversationId) ?? false;
+  }
+
   /** Hands a reply addressed to `client` to every wait it belongs to; false when none does. */
   deliver(reply: AclMessage, client: string): boolean {
     const waits = this.#waits.get(client)?.get(reply.conversation_id);
@@ -147,6 +152,30 @@ export class ClientInbox implements ClientReplies {
     }
     for (const [client, reply] of answers) this.deliver(reply, client);
     return answers.length;
+  }
+
+  /**
+   * `node` handed its agents on (a graceful leave): each receiver on it that has not answered a wait is
+   * placed where `nodeOf` places it now, so failNode() covers its new node. Returns how many were moved.
+   */
+  moveReceivers(node: string, nodeOf: (receiver: string) => string | undefined): number {
+    let moved = 0;
+    for (const byConversation of this.#waits.values()) {
+      for (const waits of byConversation.values()) {
+        for (const wait of waits) {
+          if (!wait.nodes) continue;
+          for (const receiver of wait.pending) {
+            if (wait.nodes.get(receiver) !== node) continue;
+            const now = nodeOf(receiver);
+            if (now === node) continue;
+            if (now === undefined) wait.nodes.delete(receiver);
+            else wait.nodes.set(receiver, now);
+            moved++;
+          }
+        }
+      }
+    }
+    return moved;
   }
 
   /** Ends every wait with what arrived (node shutdown). */

@@ -26,7 +26,9 @@ export type HostErrorCode =
   /** The agent worker thread holding the message was replaced (stuck or crashed) before the agent took it. */
   | 'WORKER_RESTARTED'
   /** The receiver's node took the message and was declared dead before the receiver answered. */
-  | 'NODE_FAILED';
+  | 'NODE_FAILED'
+  /** The node the message went through left (gracefully) before the receiver's reply came back through it. */
+  | 'REPLY_PATH_LOST';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(

@@ -55,6 +55,7 @@ import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSour
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
+import { answerWaitsOnLeave } from './waits-on-leave.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -293,6 +294,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           state: node.state,
           logger,
           handovers: node.handovers,
+          inbox: node.inbox,
         });
         node.peerRouting = bound?.peerRouting;
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
@@ -305,6 +307,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
           onAnswered: (gone, state, clients, agents) =>
             logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
         });
+        const routing = node.cluster.routing;
+        if (routing) answerWaitsOnLeave({ events: node.events, inbox: node.inbox, readsOrigins: (peer) => routing.readsOrigins(peer), nodeOf: remoteNodeOf(node.directory) });
         node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
         if (bound && node.cluster.routing) {
           node.drain = bindDrain({

@@ -2,7 +2,10 @@
 // link to N with the one receiver it is for; a message arriving from a peer is checked (its sender must be
 // one of that peer's agents or clients, or a failure the peer's host wrote; else it is dead-lettered here)
 // and handed to its receiver here.
-// Replies for an API client go back to the node the client wrote from (ClientOrigins). Whatever the link
+// Replies for an API client go back to the node the client wrote from (ClientOrigins). A client's message
+// this node passes on to another (a draining node forwarding to an agent's new owner) names that node as its
+// origin, so the owner replies straight to the client's node: a reply relayed back through a node that is
+// about to stop would be lost with it, and the client would wait in silence. Whatever the link
 // could not deliver comes back as undelivered and its senders get `failure` LINK_LOST: never silence.
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
@@ -14,8 +17,9 @@ import type { Logger } from '../observability/logger.ts';
 
 /** What the routing links offer the node (src/cluster/routing). */
 export interface PeerLinks {
-  sendMessage(node: string, message: AclMessage, receiver: string): 'queued' | 'full' | 'unreachable';
-  onMessage(handler: (fromNode: string, message: AclMessage, receiver: string) => void): void;
+  /** `origin`: the node where the API client that sent `message` waits, when not this node. */
+  sendMessage(node: string, message: AclMessage, receiver: string, origin?: string): 'queued' | 'full' | 'unreachable';
+  onMessage(handler: (fromNode: string, message: AclMessage, receiver: string, origin?: string) => void): void;
   onUndelivered(handler: (node: string, items: readonly { message: AclMessage; receiver: string }[], reason: string) => void): void;
 }
 
@@ -37,6 +41,12 @@ export interface PeerRoutingOptions {
    * old node and its new one, and the old node relays replies for agents it no longer owns.
    */
   isDraining?(node: string): boolean;
+  /**
+   * True while `client` waits here for replies in `conversationId`. Its request may have been forwarded to an
+   * agent's new owner that answers straight here before this node's registry has heard of the move, so a
+   * reply for a waiting client is taken from any member.
+   */
+  clientWaits?(client: string, conversationId: string): boolean;
   logger: Logger;
 }
 
@@ -52,7 +62,7 @@ export class PeerRouting implements RemoteRoute {
 
   constructor(options: PeerRoutingOptions) {
     this.#o = options;
-    options.links.onMessage((from, message, receiver) => this.#arrived(from, message, receiver));
+    options.links.onMessage((from, message, receiver, origin) => this.#arrived(from, message, receiver, origin));
     options.links.onUndelivered((node, items, reason) => {
       for (const { message, receiver } of items) {
         options.router.reportUndelivered(message, receiver, 'LINK_LOST', `the link to node "${node}" failed before it confirmed the message (${reason})`);
@@ -61,7 +71,8 @@ export class PeerRouting implements RemoteRoute {
   }
 
   send(node: string, message: AclMessage, receiver: string): DeliveryOutcome {
-    const outcome = this.#o.links.sendMessage(node, message, receiver);
+    const origin = message.sender.startsWith(CLIENT_PREFIX) ? this.#clientOrigin(message, node) : undefined;
+    const outcome = this.#o.links.sendMessage(node, message, receiver, origin);
     return outcome === 'queued' ? 'queued' : outcome === 'full' ? 'link_full' : 'node_unreachable';
   }
 
@@ -72,23 +83,34 @@ export class PeerRouting implements RemoteRoute {
     return this.#o.links.sendMessage(node, reply, client) === 'queued';
   }
 
-  #arrived(from: string, message: AclMessage, receiver: string): void {
+  /** Where the client that sent `message` waits, when that is neither this node nor `to`. */
+  #clientOrigin(message: AclMessage, to: string): string | undefined {
+    const node = this.#o.origins.nodeOf(message.sender, message.conversation_id);
+    return node === undefined || node === this.#o.nodeId || node === to ? undefined : node;
+  }
+
+  #arrived(from: string, message: AclMessage, receiver: string, origin?: string): void {
     try {
       const malformed = wellFormed(message, receiver);
       if (malformed !== undefined) {
         this.#refuse(from, malformed);
         return;
       }
-      const notTheirs = this.#o.forwardsFor?.(from, receiver) ? undefined : this.#senderProblem(from, message);
+      const notTheirs = this.#o.forwardsFor?.(from, receiver) || this.#awaited(message, receiver) ? undefined : this.#senderProblem(from, message);
       if (notTheirs !== undefined) {
         this.#refuseSender(from, message, receiver, notTheirs);
         return;
       }
-      if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, from);
+      // The client waits where the peer says it wrote from (a forward), else on the peer itself.
+      if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, origin ?? from);
       this.#o.router.deliverFromPeer(message, receiver);
     } catch (error) {
       this.#refuse(from, `handling failed: ${(error as Error)?.message ?? String(error)}`);
     }
+  }
+
+  #awaited(message: AclMessage, receiver: string): boolean {
+    return receiver.startsWith(CLIENT_PREFIX) && this.#o.clientWaits?.(receiver, message.conversation_id) === true;
   }
 
   /** A peer speaks for its own agents and clients; a failure its host wrote may name any receiver it was for. */

@@ -4,6 +4,7 @@
 import type { AgentHost } from '../agents/agent-host.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
+import type { ClientInbox } from '../messaging/client-inbox.ts';
 import { ClientOrigins } from '../messaging/client-origins.ts';
 import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -35,11 +36,13 @@ export interface RoutingBindingParts {
   logger: Logger;
   /** Agents adopted from draining nodes: their forwards are accepted from those nodes. */
   handovers: HandoverLedger;
+  /** API clients waiting here: a reply for one is taken from whichever node its agent answers from now. */
+  inbox?: Pick<ClientInbox, 'waitsFor'>;
 }
 
 /** The hop and the operations over the cluster's routing links; undefined when the node has none. */
 export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRouting; agentOperations: AgentOperations } | undefined {
-  const { nodeId, config, cluster, router, runtime, agents, state, logger, handovers } = parts;
+  const { nodeId, config, cluster, router, runtime, agents, state, logger, handovers, inbox } = parts;
   const links = cluster.routing;
   if (!links) return undefined;
   const nodeOf = (name: string): string | undefined => cluster.registry.get(name)?.node;
@@ -55,6 +58,7 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
       const member = cluster.membership.member(node);
       return member !== undefined && isDraining({ tags: decodeTags(member.meta) });
     },
+    ...(inbox ? { clientWaits: (client: string, conversationId: string) => inbox.waitsFor(client, conversationId) } : {}),
     logger: logger.child({ layer: 'routing' }),
   });
   router.setRemoteRoute(peerRouting);

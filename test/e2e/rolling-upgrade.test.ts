@@ -3,7 +3,8 @@
 // start the same code, same data dir and ports) and re-admitting each node in turn. Every request the nodes
 // accepted is answered `inform` (counted); requests are sent only to nodes the restart hook has not taken
 // down and have been re-admitted, as a load balancer would, and a refused connection (never accepted) is
-// retried on another node.
+// retried on another node. ROLLING_UPGRADE_STEPS_FILE (optional) receives the run's figures as a JSON line.
+import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
@@ -34,11 +35,14 @@ async function restart(id: string): Promise<void> {
     gossipPort: old.gossipPort,
     args: ['--join', `127.0.0.1:${other.gossipPort}`],
     env: { CAXTON_LOG_LEVEL: 'info' },
+    // A start on this shared 2-core machine has taken over 20 s (no output at all: still loading) while other
+    // suites ran; the upgrade itself waits up to --timeout for the node.
+    readyTimeoutMs: 60_000,
   });
   nodes = nodes.map((n) => (n.id === id ? Object.assign(fresh, { id }) : n));
   // A load balancer sends clients to a restarted node once it is re-admitted (docs/operations.md): the others
   // list it alive and it knows the cluster's agents. Before that it may not know where an agent runs yet.
-  await waitUntil(`${id} re-admitted`, 30_000, async () => {
+  await waitUntil(`${id} re-admitted`, 60_000, async () => {
     const status = (await api<any>(fresh, 'GET', '/api/v1/cluster/status')).body;
     const seen = await Promise.all(nodes.filter((n) => n.id !== id).map(async (n) => (await members(n)).some((m) => m.id === id && m.state === 'alive')));
     return status.health === 'healthy' && status.agents >= agentCount && seen.every(Boolean);
@@ -57,7 +61,10 @@ beforeAll(async () => {
     if (!id || !IDS.includes(id)) return void res.writeHead(404).end();
     restart(id).then(
       () => res.writeHead(200).end('restarted\n'),
-      (error: Error) => res.writeHead(500).end(error.message),
+      (error: Error) => {
+        console.error(`restart of ${id} failed: ${error.message}`);
+        res.writeHead(500).end(error.message);
+      },
     );
   });
   await new Promise<void>((r) => hook!.listen(0, '127.0.0.1', r));
@@ -129,6 +136,9 @@ describe('rolling upgrade', { timeout: 300_000 }, () => {
     await waitUntil('answers after the upgrade', 20_000, () => sent >= after + 40);
     stop = true;
     await Promise.all(clients);
+    if (process.env.ROLLING_UPGRADE_STEPS_FILE) {
+      appendFileSync(process.env.ROLLING_UPGRADE_STEPS_FILE, `${JSON.stringify({ sent, answers, refused, steps })}\n`);
+    }
     console.log(`rolling upgrade: ${sent} requests accepted, answers ${JSON.stringify(answers)}, ${refused} connections refused by a stopping node (retried elsewhere); steps ${JSON.stringify(steps)}`);
     if (process.env.LEAVE_DEBUG) {
       for (const n of nodes) console.log(n.id, JSON.stringify((await api<any>(n, 'GET', '/api/v1/dead-letters?limit=3')).body).slice(0, 1500));
@@ -136,17 +146,10 @@ describe('rolling upgrade', { timeout: 300_000 }, () => {
         console.log(`--- ${n.id} ---\n` + n.output().split('\n').filter((l) => /routing|drain|member changed|failover|adopt|warn|error|leav|draining/.test(l)).map((l) => l.slice(0, 260)).join('\n'));
       }
     }
-    // Known defect (issue 12's note): now and then one request whose message a draining node forwarded gets
-    // no answer within its 15 s wait (CI saw 1 of 13,623 once). Until it is fixed this test bounds it at one
-    // per thousand and names it, rather than pass or fail by luck; every other outcome must be an inform.
-    const { inform = 0, ...others } = answers;
-    const unanswered = others['none:200'] ?? 0;
-    delete others['none:200'];
-    if (unanswered > 0) console.warn(`KNOWN DEFECT: ${unanswered} request(s) of ${sent} got no answer during the rolling upgrade`);
-    expect(others).toEqual({});
-    expect(unanswered).toBeLessThanOrEqual(Math.ceil(sent / 1000));
-    expect(inform + unanswered).toBe(sent);
-
+    // Every request the nodes accepted is answered inform: none lost, none refused. A client's message a draining
+    // node forwards names the client's node, so the owner's reply goes there and not back through the node
+    // being restarted (issue 12: 1 request of 13,623 once went unanswered that way).
+    expect(answers).toEqual({ inform: sent });
     const rows = await members(nodes[0]);
     for (const id of IDS) {
       const row = rows.find((m: any) => m.id === id) as any;

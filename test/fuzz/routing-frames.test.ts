@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, encodeValue, FRAME_HEADER_BYTES, FrameError, FrameReader, FrameType } from '../../src/cluster/routing/frames.ts';
-import { decodeAclMessages, encodeAclMessage } from '../../src/cluster/routing/message-codec.ts';
+import { decodeAclMessages, encodeAclMessage, encodeOriginEnvelope } from '../../src/cluster/routing/message-codec.ts';
 import { MAX_CONTENT_DEPTH, type AclMessage } from '../../src/messaging/message.ts';
 import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
 
@@ -80,6 +80,28 @@ describe('routing frames (fuzz)', () => {
           at = p;
         }
         expect(JSON.stringify(got)).toBe(JSON.stringify(messages));
+      }),
+      fuzzParameters(),
+    );
+  });
+});
+
+describe('routing frames with origin envelopes (fuzz)', () => {
+  it('each message keeps its own origin or none, plain and deflated, whatever the split', { timeout: fuzzTimeoutMs() }, () => {
+    const origin = fc.option(fc.string({ minLength: 1, maxLength: 64 }), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(aclMessage, origin), { minLength: 1, maxLength: 5 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 4 }), (items, deflate, cuts) => {
+        const parts = items.flatMap(([m, o]) => (o === undefined ? [encodeAclMessage(m, 'receiver')] : [encodeOriginEnvelope(o), encodeAclMessage(m, 'receiver')]));
+        const frame = encodeFrame(FrameType.messages, parts, parts.reduce((n, p) => n + p.length, 0), deflate ? 0 : Infinity);
+        const reader = new FrameReader(MAX_FRAME);
+        const points = [...new Set(cuts.map((c) => c % (frame.length + 1)))].sort((a, b) => a - b);
+        const got: Array<{ message: unknown; origin?: string }> = [];
+        let at = 0;
+        for (const p of [...points, frame.length]) {
+          for (const f of reader.push(frame.subarray(at, p))) got.push(...decodeAclMessages(f.payload));
+          at = p;
+        }
+        expect(JSON.stringify(got.map((r) => [r.message, r.origin ?? null]))).toBe(JSON.stringify(items.map(([m, o]) => [m, o ?? null])));
       }),
       fuzzParameters(),
     );

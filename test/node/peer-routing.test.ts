@@ -38,6 +38,39 @@ function linkPair() {
   return { make, deliver, lose };
 }
 
+/**
+ * Several nodes' links, each to every other; `deliver(from, to)` moves what `from` sent `to`, origins included
+ * unless `to` reads none (a peer of the previous version); `down(node)` makes sends to it unreachable.
+ */
+function linkMesh(options: { readsNoOrigins?: string[] } = {}) {
+  const queues = new Map<string, (Routed & { to: string; origin?: string })[]>();
+  const handlers = new Map<string, (from: string, m: AclMessage, r: string, origin?: string) => void>();
+  const gone = new Set<string>();
+  const make = (self: string): PeerLinks => {
+    queues.set(self, []);
+    return {
+      sendMessage: (to, message, receiver, origin) => {
+        if (gone.has(to)) return 'unreachable';
+        queues.get(self)!.push({ to, message, receiver, ...(origin !== undefined && !options.readsNoOrigins?.includes(to) ? { origin } : {}) });
+        return 'queued';
+      },
+      onMessage: (h) => handlers.set(self, h),
+      onUndelivered: () => {},
+    };
+  };
+  const deliver = (from: string, to: string) => {
+    const items = queues.get(from)!;
+    queues.set(from, items.filter((i) => i.to !== to));
+    for (const { message, receiver, origin } of items.filter((i) => i.to === to)) handlers.get(to)!(from, JSON.parse(JSON.stringify(message)), receiver, origin);
+  };
+  const down = (node: string) => {
+    gone.add(node);
+    for (const [from, items] of queues) queues.set(from, items.filter((i) => i.to !== node));
+  };
+  const sentTo = (from: string, to: string) => queues.get(from)!.filter((i) => i.to === to).length;
+  return { make, deliver, down, sentTo };
+}
+
 function nodeEnd(
   id: string,
   links: PeerLinks,
@@ -69,11 +102,12 @@ function nodeEnd(
     origins: new ClientOrigins({ maxEntries: 100, ttlMs: 60_000 }),
     deadLetters,
     nodeOf,
+    clientWaits: (client, conversationId) => inbox.waitsFor(client, conversationId),
     ...handOver,
     logger: createLogger({ level: 'silent', node: id }),
   });
   router.setRemoteRoute(peer);
-  return { router, local, deadLetters, inbox, peer };
+  return { router, local, deadLetters, inbox, peer, directory };
 }
 
 describe('PeerRouting', () => {
@@ -171,5 +205,81 @@ describe('PeerRouting', () => {
     send(stamped({ performative: 'request', sender: 'zed', receiver: 'moved' }), 'moved');
     pair.deliver('old', 'new');
     expect(fresh.local.mailbox('moved')).toHaveLength(2);
+  });
+
+  describe('a client\'s message a draining node forwards to the agent\'s new owner (issue 12, rolling upgrade)', () => {
+    // a: the client's node, whose registry still places "moved" on old; old: draining, its directory already
+    // points "moved" at its new owner; new: the owner. Old stops before the owner answers.
+    function cluster(options: { readsNoOrigins?: string[] } = {}) {
+      const mesh = linkMesh(options);
+      const a = nodeEnd('a', mesh.make('a'), [], { moved: 'old' });
+      const old = nodeEnd('old', mesh.make('old'), [], { moved: 'new' });
+      const owner = nodeEnd('new', mesh.make('new'), ['moved'], {}, { forwardsFor: (from, name) => from === 'old' && name === 'moved' });
+      return { mesh, a, old, owner };
+    }
+    const replyTo = (request: AclMessage) =>
+      stamped({ performative: 'inform', sender: 'moved', receiver: request.sender, conversation_id: request.conversation_id, in_reply_to: request.message_id, content: 'done' });
+
+    it('is answered straight to the client\'s node, so the reply does not die with the draining node', async () => {
+      const { mesh, a, old, owner } = cluster();
+      const request = stamped({ performative: 'request', sender: 'client:me', receiver: 'moved' });
+      const waiting = a.inbox.expect(request, ['moved'], 500);
+      a.router.route(request);
+      mesh.deliver('a', 'old');
+      mesh.deliver('old', 'new');
+      expect(owner.local.mailbox('moved').map((m) => m.message_id)).toEqual([request.message_id]);
+      mesh.down('old'); // restarted before the owner answered
+      owner.router.route(replyTo(request));
+      expect(mesh.sentTo('new', 'a')).toBe(1);
+      mesh.deliver('new', 'a');
+      expect((await waiting).map((r) => `${r.sender}:${r.performative}`)).toEqual(['moved:inform']);
+      expect(owner.deadLetters.records).toEqual([]);
+      expect(a.deadLetters.records).toEqual([]);
+    });
+
+    it('also when the message waited in the mailbox the drain hands over', async () => {
+      const { mesh, a, old, owner } = cluster();
+      const request = stamped({ performative: 'request', sender: 'client:me', receiver: 'moved' });
+      const waiting = a.inbox.expect(request, ['moved'], 500);
+      // Before the switch the agent ran on old: the request waits in its mailbox there.
+      old.local.add('moved', Infinity);
+      a.router.route(request);
+      const routedBefore = old.directory;
+      routedBefore.upsert('moved', 'old', []);
+      mesh.deliver('a', 'old');
+      expect(old.local.mailbox('moved')).toHaveLength(1);
+      // The drain's switch: the name points at the owner, the mailbox is forwarded.
+      routedBefore.upsert('moved', 'new', []);
+      for (const m of old.local.mailbox('moved').splice(0)) expect(old.peer.send('new', m, 'moved')).toBe('queued');
+      mesh.deliver('old', 'new');
+      mesh.down('old');
+      owner.router.route(replyTo(request));
+      mesh.deliver('new', 'a');
+      expect((await waiting).map((r) => `${r.sender}:${r.performative}`)).toEqual(['moved:inform']);
+    });
+
+    it('an owner of the previous version (no origins read) still answers through the draining node while it is up', async () => {
+      const { mesh, a, old, owner } = cluster({ readsNoOrigins: ['new'] });
+      const request = stamped({ performative: 'request', sender: 'client:me', receiver: 'moved' });
+      const waiting = a.inbox.expect(request, ['moved'], 500);
+      a.router.route(request);
+      mesh.deliver('a', 'old');
+      mesh.deliver('old', 'new');
+      owner.router.route(replyTo(request));
+      expect(mesh.sentTo('new', 'old')).toBe(1);
+      mesh.deliver('new', 'old');
+      mesh.deliver('old', 'a');
+      expect((await waiting).map((r) => r.performative)).toEqual(['inform']);
+    });
+
+    it('a reply for a client nobody waits for here is still checked against the sender\'s node', () => {
+      const { mesh, a, owner } = cluster();
+      owner.router.route(stamped({ performative: 'inform', sender: 'moved', receiver: 'client:nobody' }));
+      // The owner has no origin for that client: nothing crosses. Sent by hand, a refuses it.
+      expect(mesh.sentTo('new', 'a')).toBe(0);
+      (owner.peer as unknown as { send: PeerRouting['send'] }).send('a', stamped({ performative: 'inform', sender: 'moved', receiver: 'client:nobody' }), 'client:nobody');
+      mesh.deliver('new', 'a');
+      expect(a.deadLetters.records.map((r) => r.reason)).toEqual(['SENDER_REFUSED']);
+    });
   });
 });

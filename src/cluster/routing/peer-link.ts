@@ -15,7 +15,7 @@ import {
   FrameType,
   type Frame,
 } from './frames.ts';
-import { decodeAclMessages, encodeAclMessage, type RoutedMessage } from './message-codec.ts';
+import { decodeAclMessages, encodeAclMessage, encodeOriginEnvelope, ORIGIN_FEATURE, type RoutedMessage } from './message-codec.ts';
 import type { RoutingLinkSettings } from './routing-options.ts';
 
 export type SendResult = 'queued' | 'full' | 'unreachable';
@@ -26,7 +26,8 @@ export type UndeliveredReason = 'LINK_LOST' | 'PEER_UNREACHABLE' | 'LINK_CLOSED'
 export interface PeerLinkHost {
   settings: RoutingLinkSettings;
   random: () => number;
-  deliver(from: string, message: AclMessage, receiver: string): void;
+  /** `origin`: where the API client that sent it waits, when the peer named another node (message-codec.ts). */
+  deliver(from: string, message: AclMessage, receiver: string, origin?: string): void;
   serve(from: string, method: string, body: unknown): Promise<unknown>;
   undelivered(peer: string, messages: RoutedMessage[], reason: UndeliveredReason): void;
   /** Starts a dial to the peer; the link is told through adopt() or dialFailed(). */
@@ -41,6 +42,8 @@ interface Item {
   type: typeof FrameType.messages | typeof FrameType.request | typeof FrameType.response;
   bytes: Buffer;
   message?: RoutedMessage;
+  /** The message's origin envelope, written before it when the peer reads origins. */
+  envelope?: Buffer;
 }
 
 interface PendingRequest {
@@ -97,6 +100,8 @@ export class PeerLink {
   outbound = false;
   /** The peer process's instance id from its hello on `socket`. */
   peerInstance = '';
+  /** The peer's hello listed ORIGIN_FEATURE: messages to it may carry their client's origin node. */
+  peerReadsOrigins = false;
   private readonly pending = new Fifo<Item>();
   private readonly unacked = new Fifo<RoutedMessage>();
   private readonly unackedBytes = new Fifo<number>();
@@ -140,7 +145,7 @@ export class PeerLink {
     return this.heldBytes;
   }
 
-  send(message: AclMessage, receiver: string): SendResult {
+  send(message: AclMessage, receiver: string, origin?: string): SendResult {
     if (this.closed || this.inBackoff()) return 'unreachable';
     const { settings } = this.host;
     if (this.heldMessages >= settings.queueMaxMessages) return 'full';
@@ -150,8 +155,10 @@ export class PeerLink {
     } catch {
       return 'full'; // not encodable (a BigInt, a cycle, nesting beyond the stack): refused, never thrown
     }
-    if (this.heldBytes + bytes.length > settings.queueMaxBytes || bytes.length + FRAME_HEADER_BYTES > settings.maxFrameBytes) return 'full';
-    this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver } });
+    const envelope = origin === undefined ? undefined : encodeOriginEnvelope(origin);
+    const frameBytes = bytes.length + (envelope?.length ?? 0) + FRAME_HEADER_BYTES;
+    if (this.heldBytes + bytes.length > settings.queueMaxBytes || frameBytes > settings.maxFrameBytes) return 'full';
+    this.pending.push({ type: FrameType.messages, bytes, message: { message, receiver }, ...(envelope ? { envelope } : {}) });
     this.heldMessages++;
     this.heldBytes += bytes.length;
     this.traffic.messagesSent++;
@@ -189,11 +196,12 @@ export class PeerLink {
   }
 
   /** Takes `socket`, already through TLS and hello, as this link's connection. */
-  adopt(socket: TLSSocket, outbound: boolean, peerInstance: string): void {
+  adopt(socket: TLSSocket, outbound: boolean, peerInstance: string, peerFeatures: readonly string[] = []): void {
     if (this.socket && this.socket !== socket) this.lose('LINK_LOST', false);
     this.socket = socket;
     this.outbound = outbound;
     this.peerInstance = peerInstance;
+    this.peerReadsOrigins = peerFeatures.includes(ORIGIN_FEATURE);
     this.ready = true;
     this.failedDials = 0;
     this.notKnownRetries = 0;
@@ -341,9 +349,13 @@ export class PeerLink {
     };
     for (let item = this.pending.shift(); item; item = this.pending.shift()) {
       if (item.type === FrameType.messages) {
-        if (partBytes + item.bytes.length > batchBytes) closeBatch();
+        // Decided here, not when queued: the connection (and so the peer's version) may change in between.
+        const envelope = this.peerReadsOrigins ? item.envelope : undefined;
+        const size = item.bytes.length + (envelope?.length ?? 0);
+        if (partBytes + size > batchBytes) closeBatch();
+        if (envelope) parts.push(envelope);
         parts.push(item.bytes);
-        partBytes += item.bytes.length;
+        partBytes += size;
         this.unacked.push(item.message as RoutedMessage);
         this.unackedBytes.push(item.bytes.length);
         this.written++;
@@ -384,7 +396,7 @@ export class PeerLink {
         this.traffic.messagesReceived += values.length;
         this.traffic.bytesReceived += frame.payload.length;
         this.scheduleAck();
-        for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver);
+        for (const v of values) this.host.deliver(this.peer, v.message as AclMessage, v.receiver, v.origin);
         return;
       }
       case FrameType.ack: {

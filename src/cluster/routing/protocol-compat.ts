@@ -2,6 +2,8 @@
 // version is within one of its own, so a cluster can move one version at a time with old and new nodes
 // side by side. A link between adjacent versions speaks the older one: a newer node adds fields and request
 // methods an older one ignores or answers "unknown method", and never changes what an existing frame means.
+// Within a version, optional additions are link features: each side lists what it reads in its hello (`f`),
+// and a side writes a feature's additions only to a peer that listed it (an older peer lists nothing).
 
 /** How far apart two versions may be and still interoperate. */
 export const ROUTING_PROTOCOL_SKEW = 1;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Socket } from 'node:net';
 import { connect, createSecureContext, Server as TlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import type { AclMessage } from '../../messaging/message.ts';
-import type { RoutedMessage } from './message-codec.ts';
+import { ORIGIN_FEATURE, type RoutedMessage } from './message-codec.ts';
 import type { TlsMaterial } from '../pki/tls-files.ts';
 import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } from './frames.ts';
 import { protocolCompatible, protocolRefusal } from './protocol-compat.ts';
@@ -36,9 +36,12 @@ export interface RoutingLinksOptions {
   protocolVersion?: number;
   /** This node's Caxton version, sent in the hello so a refusal can name it. */
   softwareVersion?: string;
+  /** The link features announced in the hello; default all this code reads (tests play an older peer with []). */
+  linkFeatures?: readonly string[];
 }
 
-type MessageHandler = (fromNode: string, message: AclMessage, receiver: string) => void;
+/** `origin`: the node where the API client that sent the message waits, when the peer named one (message-codec.ts). */
+type MessageHandler = (fromNode: string, message: AclMessage, receiver: string, origin?: string) => void;
 type RequestHandler = (fromNode: string, body: unknown) => unknown | Promise<unknown>;
 type UndeliveredHandler = (node: string, messages: RoutedMessage[], reason: UndeliveredReason) => void;
 
@@ -48,6 +51,13 @@ const BAD_PEER_LOG_INTERVAL_MS = 60_000;
 const BAD_PEER_LOG_KEYS = 1024;
 /** The refusal a peer sends before gossip has told it of this node (serverSecure's isMember check). */
 const NOT_YET_MEMBER = /is not a member of this cluster$/;
+/**
+ * The refusal of a dial that crossed the peer's own (kept) dial: that connection is about to be adopted here,
+ * so what is queued waits for it, as for NOT_YET_MEMBER, instead of being failed with a dial backoff. (A new
+ * owner's first direct reply to a client's node crossed that node's dial, and every reply queued meanwhile
+ * was dropped: issue 12.)
+ */
+const CROSSING = /^crossing connection/;
 /** Retried every 100 ms for up to 3 s: a join reaches every member well within that (push-pull at join). */
 const NOT_YET_MEMBER_RETRY_MS = 100;
 const NOT_YET_MEMBER_RETRIES = 30;
@@ -78,6 +88,8 @@ export class RoutingLinks {
   private undeliveredHandler: UndeliveredHandler | undefined;
   private readonly lastLogged = new Map<string, number>();
   private readonly handshaking = new Set<Socket>();
+  /** Peers whose last hello listed ORIGIN_FEATURE: kept after a peer's link is forgotten (it left), bounded. */
+  private readonly originReaders = new Set<string>();
   private closed = false;
   private readonly host: PeerLinkHost;
   /** The routing protocol version spoken and announced in the hello. */
@@ -109,9 +121,9 @@ export class RoutingLinks {
     this.host = {
       settings: this.settings,
       random: this.random,
-      deliver: (from, message, receiver) => {
+      deliver: (from, message, receiver, origin) => {
         try {
-          links.messageHandler?.(from, message, receiver);
+          links.messageHandler?.(from, message, receiver, origin);
         } catch (error) {
           links.logger.warn({ peer: from, err: (error as Error).message }, 'routing: the message handler threw');
         }
@@ -162,10 +174,13 @@ export class RoutingLinks {
     this.server.emit('connection', socket);
   }
 
-  /** `receiver`: the one receiver on `node` the message is for; the peer hands it to that receiver alone. */
-  sendMessage(node: string, message: AclMessage, receiver: string): SendResult {
+  /**
+   * `receiver`: the one receiver on `node` the message is for; the peer hands it to that receiver alone.
+   * `origin`: the node where the client that sent it waits, told to peers that read it (message-codec.ts).
+   */
+  sendMessage(node: string, message: AclMessage, receiver: string, origin?: string): SendResult {
     const link = this.linkFor(node);
-    return link ? link.send(message, receiver) : 'unreachable';
+    return link ? link.send(message, receiver, origin) : 'unreachable';
   }
 
   request(node: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
@@ -287,8 +302,9 @@ export class RoutingLinks {
         const frames = reader.push(chunk);
         if (frames.length === 0) return;
         const hello = parseHello(frames[0]);
-        if (hello.refused && NOT_YET_MEMBER.test(hello.refused)) {
-          // It has not heard of our join yet: retried shortly with what is queued kept, not a failed dial.
+        if (hello.refused && (NOT_YET_MEMBER.test(hello.refused) || CROSSING.test(hello.refused))) {
+          // It has not heard of our join yet, or its own connection to us is the one kept: retried shortly
+          // (unless that connection arrived meanwhile) with what is queued kept, not a failed dial.
           settled = true;
           clearTimeout(timer);
           socket.off('close', onClose);
@@ -304,7 +320,8 @@ export class RoutingLinks {
         clearTimeout(timer);
         socket.off('data', onHello);
         socket.off('close', onClose);
-        link.adopt(socket, true, hello.i);
+        link.adopt(socket, true, hello.i, hello.f);
+        this.noteFeatures(link.peer, hello.f);
         this.logger.info({ peer: link.peer, outbound: true }, 'routing: link up');
         const rest = reader.rest();
         if (frames.length > 1 || rest.length > 0) fail('frames before hello completed');
@@ -363,7 +380,8 @@ export class RoutingLinks {
         }
         clearTimeout(helloTimer);
         socket.write(encodeValueFrame(FrameType.hello, this.hello()));
-        link.adopt(socket, false, hello.i);
+        link.adopt(socket, false, hello.i, hello.f);
+        this.noteFeatures(peer, hello.f);
         this.logger.info({ peer, outbound: false }, 'routing: link up');
       } catch (error) {
         refuse((error as Error).message);
@@ -372,8 +390,31 @@ export class RoutingLinks {
     socket.on('data', onHello);
   }
 
+  /**
+   * True when `node`'s last hello (on a link that may be gone by now) listed ORIGIN_FEATURE: what it
+   * forwarded for clients named their origin, so the owners answered those clients directly.
+   */
+  readsOrigins(node: string): boolean {
+    return this.originReaders.has(node);
+  }
+
+  private noteFeatures(peer: string, features: readonly string[]): void {
+    this.originReaders.delete(peer);
+    if (!features.includes(ORIGIN_FEATURE)) return;
+    this.originReaders.add(peer);
+    // One entry per peer ever linked: members come and go; the oldest go first past the bound.
+    if (this.originReaders.size > MAX_PEERS_REMEMBERED) this.originReaders.delete(this.originReaders.values().next().value as string);
+  }
+
   private hello(): Record<string, unknown> {
-    return { v: this.protocolVersion, node: this.nodeId, i: this.instance, ...(this.options.softwareVersion ? { cv: this.options.softwareVersion } : {}) };
+    return {
+      v: this.protocolVersion,
+      node: this.nodeId,
+      i: this.instance,
+      // Optional link features (protocol-compat.ts): an older peer ignores the field and is sent none of them.
+      f: this.options.linkFeatures ?? LINK_FEATURES,
+      ...(this.options.softwareVersion ? { cv: this.options.softwareVersion } : {}),
+    };
   }
 
   /** An incompatible peer: one warning naming both versions (once a minute per peer), then the refusal. */
@@ -407,7 +448,14 @@ function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: str
   return { key: material.keyPem, cert: material.certPem, ca: material.caPem, minVersion: 'TLSv1.3' };
 }
 
-function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; cv?: string; refused?: string } {
+/** What this node's links read beyond the protocol version's frames, announced in the hello (`f`). */
+const LINK_FEATURES: readonly string[] = [ORIGIN_FEATURE];
+/** Peers whose link features are remembered after their link went (one short string each). */
+const MAX_PEERS_REMEMBERED = 4096;
+/** A hello lists at most this many features of at most 32 characters; the rest are ignored. */
+const MAX_HELLO_FEATURES = 16;
+
+function parseHello(frame: { type: number; payload: Buffer }): { v: number; node: string; i: string; f: string[]; cv?: string; refused?: string } {
   if (frame.type !== FrameType.hello) throw new Error(`expected hello, got frame type ${frame.type}`);
   const value = decodeValue(frame.payload) as Record<string, unknown> | null;
   if (typeof value !== 'object' || value === null || typeof value.v !== 'number' || typeof value.node !== 'string') {
@@ -417,6 +465,7 @@ function parseHello(frame: { type: number; payload: Buffer }): { v: number; node
     v: value.v,
     node: value.node,
     i: typeof value.i === 'string' ? value.i.slice(0, 64) : '',
+    f: Array.isArray(value.f) ? value.f.slice(0, MAX_HELLO_FEATURES).filter((x): x is string => typeof x === 'string' && x.length <= 32) : [],
     ...(typeof value.cv === 'string' ? { cv: value.cv.slice(0, 64) } : {}),
     ...(typeof value.refused === 'string' ? { refused: value.refused.slice(0, 300) } : {}),
   };

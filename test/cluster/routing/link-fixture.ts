@@ -32,7 +32,13 @@ export async function listenTls(accept: (socket: import('node:net').Socket, head
   return { server, port: (server.address() as { port: number }).port };
 }
 
-export async function startNodes(ids: string[], extra: Partial<RoutingLinksOptions> = {}, ca?: CaMaterial): Promise<{ ca: CaMaterial; nodes: Map<string, TestNode> }> {
+/** `perNode`: options for one node only (e.g. an older peer's link features), over `extra`. */
+export async function startNodes(
+  ids: string[],
+  extra: Partial<RoutingLinksOptions> = {},
+  ca?: CaMaterial,
+  perNode: Record<string, Partial<RoutingLinksOptions>> = {},
+): Promise<{ ca: CaMaterial; nodes: Map<string, TestNode> }> {
   const authority = ca ?? (await createCa());
   const nodes = new Map<string, TestNode>();
   const ports = new Map<string, number>();
@@ -43,6 +49,7 @@ export async function startNodes(ids: string[], extra: Partial<RoutingLinksOptio
       tls,
       addressOf: (peer) => (ports.has(peer) ? { host: '127.0.0.1', port: ports.get(peer) as number } : undefined),
       ...extra,
+      ...perNode[id],
     });
     const { server, port } = await listenTls((socket, head) => links.acceptSocket(socket, head));
     ports.set(id, port);
