@@ -3,12 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AgentHost } from '../agents/agent-host.ts';
-import { parseClientCertificateRule } from '../api/api-tls.ts';
-import { authLimitsOf } from '../api/auth-limits.ts';
-import { buildApi } from '../api/server.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
-import { ClusterService } from '../cluster/cluster-service.ts';
+import type { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
 import { CaxtonError, invalidArgument } from '../errors.ts';
@@ -33,29 +30,26 @@ import { createStateToolServer } from '../tools/state/state-tool.ts';
 import { SharedStateBackend } from '../tools/state/shared-state-backend.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { BackupService } from './backup-service.ts';
-import { registerClusterMetrics } from './cluster-metrics.ts';
-import { registerRemoteAwaitsMetrics } from './remote-awaits-metrics.ts';
 import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
-import { bindRouting } from './routing-binding.ts';
 import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
-import { bindDrain, DRAIN_REQUEST_TIMEOUT_MS } from './drain-binding.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
 import { isDraining, memberProtocol } from '../cluster/placement/candidates.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
+import { wireCluster } from './cluster-wiring.ts';
+import { buildNodeApi } from './api-binding.ts';
+import { askPeer } from './peer-request.ts';
 import { requireQuorum } from './quorum-guard.ts';
 import type { Failover } from './failover.ts';
-import { bindFailover } from './failover-binding.ts';
 import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
 import { liveFigures, PerformanceGathering } from './performance-figures.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
-import { answerWaitsOnDeath, remoteNodeOf } from './waits-on-death.ts';
-import { answerWaitsOnLeave } from './waits-on-leave.ts';
+import { remoteNodeOf } from './waits-on-death.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import type {
   AgentControlAction,
@@ -258,73 +252,9 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     try {
       await node.agents.restore();
       if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
-        node.cluster = await ClusterService.start({
-          config,
-          nodeId: node.nodeId,
-          version: node.version,
-          logger: logger.child({ layer: 'cluster' }),
-          onMemberEvent: (event) => {
-            node.performance.memberChanged(event.id, event.state);
-            node.events.publish('member', { ...event });
-          },
-        });
-        node.performance.useClusterHistograms(registerClusterMetrics(node.metrics.registry, node.cluster));
-        node.cluster.registryGossip.onConvergence((ms) => node.performance.recordConvergence(ms));
-        registerRemoteAwaitsMetrics(node.metrics.registry, node.remoteAwaits);
-        node.cluster.routing?.onAckLatency((_peer, ms) => node.performance.remoteRouting.record(ms));
-        node.registryBinding = new RegistryBinding({
-          registry: node.cluster.registry,
-          directory: node.directory,
-          localAgent: (name) => (node.runtime.has(name) ? node.runtime.info(name) : undefined),
-          localAgents: () => node.runtime.list(),
-          pinnedOf: (name) => node.state.agents.get(name)?.spec.node,
-          failoverOf: (name) => node.state.agents.get(name)?.spec.failover,
-          events: node.events,
-          logger: logger.child({ layer: 'registry' }),
-          handingOver: (name) => node.drain?.handingOver(name) ?? false,
-        });
-        node.registryBinding.start();
-        const bound = bindRouting({
-          nodeId: node.nodeId,
-          config,
-          cluster: node.cluster,
-          router: node.router,
-          runtime: node.runtime,
-          agents: node.agents,
-          state: node.state,
-          logger,
-          handovers: node.handovers,
-          inbox: node.inbox,
-        });
-        node.peerRouting = bound?.peerRouting;
+        await wireCluster(node, logger);
+        // Now, not at the first local ask: it also answers other members' `performance` requests.
         node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
-        if (node.tracing && node.peerRouting) node.router.setRemoteRoute(node.tracing.remoteRoute(node.peerRouting));
-        node.agentOperations = bound?.agentOperations;
-        answerWaitsOnDeath({
-          events: node.events,
-          inbox: node.inbox,
-          agents: { router: node.router, awaits: node.remoteAwaits, directory: node.directory, nodeId: node.nodeId },
-          onAnswered: (gone, state, clients, agents) =>
-            logger.info({ node: gone, state, clients, agents }, 'messages awaiting agents of a gone node answered NODE_FAILED'),
-        });
-        const routing = node.cluster.routing;
-        if (routing) answerWaitsOnLeave({ events: node.events, inbox: node.inbox, readsOrigins: (peer) => routing.readsOrigins(peer), nodeOf: remoteNodeOf(node.directory) });
-        node.failover = bindFailover({ ...node.#failoverParts(), cluster: node.cluster, registryBinding: node.registryBinding });
-        if (bound && node.cluster.routing) {
-          node.drain = bindDrain({
-            nodeId: node.nodeId,
-            config,
-            cluster: node.cluster,
-            runtime: node.runtime,
-            agents: node.agents,
-            directory: node.directory,
-            router: node.router,
-            peerRouting: bound.peerRouting,
-            agentOperations: bound.agentOperations,
-            rpc: node.cluster.routing,
-            logger,
-          });
-        }
       }
       node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
@@ -345,38 +275,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   }
 
   #buildApi(): FastifyInstance {
-    this.api = buildApi({
-      services: this,
-      cluster: this,
-      apiKeys: this,
-      tools: this.tools,
-      state: { backend: () => this.stateBackend.get() },
-      backups: this.backups,
-      logger: this.logger.child({ layer: 'api' }),
-      metricsRegistry: this.metrics.registry,
-      tracer: this.tracing,
-      httpDuration: this.metrics.httpRequestDuration,
-      bodyLimitBytes: this.config.api.body_limit_bytes,
-      maxMessageBytes: this.config.messages.max_bytes,
-      maxWaitMs: this.config.api.max_wait_ms,
-      mcpMaxInFlight: this.config.api.mcp_max_in_flight,
-      mcpAllowedOrigins: this.config.api.mcp_allowed_origins,
-      insecureNoAuth: this.config.auth.insecure_no_auth,
-      authLimits: authLimitsOf(this.config.api),
-      auditAggregation: {
-        windowMs: this.config.api.audit_window_ms,
-        denialsPerWindow: this.config.api.audit_denials_per_window,
-        maxGroups: this.config.api.audit_groups_max,
-      },
-      ...(this.config.api.tls_cert !== undefined && this.config.api.tls_key !== undefined
-        ? {
-            tls: {
-              files: { cert: this.config.api.tls_cert, key: this.config.api.tls_key, clientCa: this.config.api.tls_client_ca },
-              clientRoles: this.config.api.tls_client_roles.map((entry) => parseClientCertificateRule(entry)!),
-            },
-          }
-        : {}),
-    });
+    this.api = buildNodeApi(this);
     return this.api;
   }
 
@@ -464,23 +363,6 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       throw new CaxtonError('AGENT_NOT_FOUND', `agent "${name}" runs on node "${agent.node}": ask that node`, { name, node: agent.node });
     }
     return agent as AgentInfo;
-  }
-
-  #failoverParts() {
-    return {
-      nodeId: this.nodeId,
-      config: this.config,
-      agents: this.agents,
-      // Not while a deploy or adoption of it is under way here, nor while a drain hands it over: the agent
-      // then briefly runs on two nodes on purpose, and failover must not settle that "duplicate".
-      runsHere: (name: string) => this.runtime.has(name) && !this.agents.isBusy(name) && !(this.drain?.handingOver(name) ?? false),
-      localNames: () => this.runtime.list().map((a) => a.name),
-      prepareModule: (sha256: string, bytes: Uint8Array, memoryPages: number) => this.runtime.prepareModule(sha256, bytes, memoryPages),
-      directory: this.directory,
-      state: this.state,
-      events: this.events,
-      logger: this.logger,
-    };
   }
 
   #agentSources(): ClusterAgentSources {
@@ -649,7 +531,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       if (!this.drain) throw new CaxtonError('UNAVAILABLE', this.#noDrainReason());
       return this.drain.drain();
     }
-    return this.#askPeer<DrainReportView>(node, 'node.drain');
+    return askPeer<DrainReportView>(this.cluster, node, 'node.drain');
   }
 
   async undrainNode(node?: string): Promise<{ node: string; draining: false }> {
@@ -658,7 +540,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       this.drain.undrain();
       return { node: this.nodeId, draining: false };
     }
-    return this.#askPeer(node, 'node.undrain');
+    return askPeer(this.cluster, node, 'node.undrain');
   }
 
   #noDrainReason(): string {
@@ -673,24 +555,6 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     // After the answer has gone out: stop() closes the API, which would cut it.
     setTimeout(() => void this.#finishRequestsThenStop(), 50);
     return report;
-  }
-
-  async #askPeer<T>(node: string, method: string): Promise<T> {
-    const links = this.cluster?.routing;
-    const member = this.cluster?.members().find((m) => m.id === node);
-    if (!links || !member || member.state !== 'alive') throw new CaxtonError('NOT_FOUND', `no live member named "${node}"`, { node });
-    let answer: unknown;
-    try {
-      answer = await links.request(node, method, {}, DRAIN_REQUEST_TIMEOUT_MS);
-    } catch (error) {
-      throw new CaxtonError('UNAVAILABLE', `node "${node}" did not answer ${method}: ${(error as Error).message}`, { node });
-    }
-    const a = answer as { ok?: T; error?: { message?: string } } | undefined;
-    if (a && typeof a === 'object' && 'ok' in a) return a.ok as T;
-    if (a && /unknown method/.test(String(a.error?.message ?? ''))) {
-      throw new CaxtonError('UNAVAILABLE', `node "${node}" runs a Caxton version without ${method}: upgrade it by restarting it (its agents are not handed over)`, { node });
-    }
-    throw new CaxtonError('UNAVAILABLE', `node "${node}" could not ${method.slice(5)}: ${String(a?.error?.message ?? 'no answer')}`, { node });
   }
 
   clusterJoinToken(): string {
