@@ -5,9 +5,10 @@
 // own (agent-worker.ts); modules are compiled once, here, and the WebAssembly.Module is posted to the
 // workers that need it. Traffic in both directions goes in one post per event-loop turn per worker.
 //
-// The pieces, each in its own file: worker-handle.ts (one worker and its bookkeeping), worker-agent-record.ts
-// (one agent's record), worker-messages.ts (what the main thread does with a worker's reports) and
-// worker-watchdog.ts (a stuck or dead worker replaced, its agents started again).
+// The pieces, each in its own file: worker-handle.ts (one worker and its bookkeeping),
+// worker-agent-record.ts (one agent's record), worker-modules.ts (which compiled modules a worker holds),
+// worker-messages.ts (what the main thread does with a worker's reports) and worker-watchdog.ts (a stuck
+// or dead worker replaced, its agents started again).
 import { CaxtonError } from '../../errors.ts';
 import type { DeliveryOutcome, MessageSink } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
@@ -15,7 +16,7 @@ import type { AgentHost, AgentThreadFigures } from '../agent-host.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
 import { LogRing } from '../log-ring.ts';
 import type { CompiledAgentModule } from '../module-cache.ts';
-import { ModuleCache, sha256Hex } from '../module-cache.ts';
+import { ModuleCache } from '../module-cache.ts';
 import { checkMemoryLimit } from '../module-validator.ts';
 import type { RuntimeLimits } from '../runtime-defaults.ts';
 import { RUNTIME_DEFAULTS } from '../runtime-defaults.ts';
@@ -27,6 +28,7 @@ import type { DeliveryReports } from './delivery-reports.ts';
 import { counters, emptyStats, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';
 import { WorkerMessages } from './worker-messages.ts';
+import { loadModule, pruneModules } from './worker-modules.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { DEFAULT_WORKER_STALL_MS, WorkerWatchdog } from './worker-watchdog.ts';
 
@@ -176,7 +178,7 @@ export class AgentWorkerPool implements AgentHost {
     this.records.set(spec.name, record);
     record.worker.agents.add(spec.name);
     try {
-      const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+      const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
       checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
       if (this.records.get(spec.name) !== record || this.closed) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed while deploying`);
       const info = await this.onWorker(record, compiled, { t: 'start', req: 0, spec, sha256, version });
@@ -190,7 +192,7 @@ export class AgentWorkerPool implements AgentHost {
 
   async upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo> {
     const record = this.require(spec.name);
-    const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+    const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
     checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
     if (this.records.get(spec.name) !== record) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed; retry the upgrade`);
     const oldSha = record.sha256;
@@ -200,7 +202,7 @@ export class AgentWorkerPool implements AgentHost {
     record.version = version;
     record.wanted = 'running';
     this.take(record, info);
-    if (oldSha !== sha256) this.pruneModules(record.worker);
+    if (oldSha !== sha256) pruneModules(record.worker, this.records, this.cache);
     return this.info(spec.name);
   }
 
@@ -220,7 +222,7 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
-    await this.loadModule(sha256, memoryPages, bytes);
+    await loadModule(this.cache, sha256, memoryPages, bytes);
   }
 
   /**
@@ -459,7 +461,7 @@ export class AgentWorkerPool implements AgentHost {
 
   /** Starts the record's agent again on its worker (a replacement) from the module the main thread keeps. */
   private async startOnWorker(record: AgentRecord): Promise<void> {
-    const compiled = await this.loadModule(record.sha256, record.spec.limits.memory_pages);
+    const compiled = await loadModule(this.cache, record.sha256, record.spec.limits.memory_pages);
     const info = (await this.onWorker(record, compiled, { t: 'start', req: 0, spec: record.spec, sha256: record.sha256, version: record.version })) as AgentInfo;
     this.take(record, info);
   }
@@ -473,41 +475,7 @@ export class AgentWorkerPool implements AgentHost {
   private forget(record: AgentRecord): void {
     this.records.delete(record.name);
     record.worker.agents.delete(record.name);
-    this.pruneModules(record.worker);
-  }
-
-  /**
-   * Forgets the modules no agent of the worker uses (its runtime dropped them: they are sent again when
-   * needed), and evicts from the main thread's cache those no agent uses at all (a restart needs the rest).
-   */
-  private pruneModules(handle: WorkerHandle): void {
-    const used = new Set<string>();
-    for (const name of handle.agents) {
-      const record = this.records.get(name);
-      if (record) used.add(record.sha256);
-    }
-    const dropped = new Set<string>();
-    for (const key of handle.modules) {
-      const sha256 = key.slice(0, key.indexOf('/'));
-      if (!used.has(sha256)) {
-        handle.modules.delete(key);
-        dropped.add(sha256);
-      }
-    }
-    if (dropped.size === 0) return;
-    for (const record of this.records.values()) dropped.delete(record.sha256);
-    for (const sha256 of dropped) this.cache.evict(sha256);
-  }
-
-  private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {
-    if (bytes) {
-      const actual = sha256Hex(bytes);
-      if (actual !== sha256) throw new CaxtonError('INVALID_ARGUMENT', `module_sha256: ${sha256} does not match the module bytes (${actual})`, { field: 'module_sha256' });
-      return this.cache.load(bytes, sha256, memoryPages);
-    }
-    const cached = this.cache.get(sha256, memoryPages);
-    if (!cached) throw new CaxtonError('INVALID_MODULE', `module ${sha256} is not known on this node; send its bytes`);
-    return cached;
+    pruneModules(record.worker, this.records, this.cache);
   }
 
   private require(name: string): AgentRecord {
