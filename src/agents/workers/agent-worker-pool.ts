@@ -6,7 +6,8 @@
 // workers that need it. Traffic in both directions goes in one post per event-loop turn per worker.
 //
 // The pieces, each in its own file: worker-handle.ts (one worker and its bookkeeping),
-// worker-agent-record.ts (one agent's record), worker-modules.ts (which compiled modules a worker holds),
+// worker-agent-record.ts (one agent's record), worker-handover.ts (an agent given back for a hand-over),
+// worker-modules.ts (which compiled modules a worker holds),
 // worker-messages.ts (what the main thread does with a worker's reports) and worker-watchdog.ts (a stuck
 // or dead worker replaced, its agents started again).
 import { CaxtonError } from '../../errors.ts';
@@ -27,6 +28,7 @@ import { unavailableToolGateway } from '../tool-gateway.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import { counters, emptyStats, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';
+import { WorkerHandover } from './worker-handover.ts';
 import { WorkerMessages } from './worker-messages.ts';
 import { loadModule, pruneModules } from './worker-modules.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
@@ -74,6 +76,7 @@ export class AgentWorkerPool implements AgentHost {
   private readonly stallMs: number;
   private readonly watchdog: WorkerWatchdog;
   private readonly messages: WorkerMessages;
+  private readonly handover: WorkerHandover;
   private flushQueued = false;
   private nextReq = 1;
   private nextSeq = 1;
@@ -108,6 +111,14 @@ export class AgentWorkerPool implements AgentHost {
       gateway: this.gateway,
       send: (handle, item) => this.send(handle, item),
       moved: () => void this.moved++,
+    });
+    this.handover = new WorkerHandover({
+      records: this.records,
+      sink: options.sink,
+      observer: this.observer,
+      logger: this.logger,
+      request: (handle, item) => this.request(handle, item),
+      forget: (record) => this.forget(record),
     });
     this.watchdog = new WorkerWatchdog(this.stallMs, {
       workers: this.workers,
@@ -225,57 +236,14 @@ export class AgentWorkerPool implements AgentHost {
     await loadModule(this.cache, sha256, memoryPages, bytes);
   }
 
-  /**
-   * See AgentHost.prepareRelease: the agent is released on its worker (after the deliveries already on their
-   * way there), which answers with its queued messages; from now on what arrives for it is held here, after
-   * them. Never rejects: a worker that fails meanwhile answered the messages it held WORKER_RESTARTED.
-   */
+  /** See AgentHost.prepareRelease, and WorkerHandover.prepare for how a worker gives an agent back. */
   prepareRelease(name: string): Promise<void> {
-    return this.askRelease(this.require(name));
+    return this.handover.prepare(this.require(name));
   }
 
-  private askRelease(record: AgentRecord): Promise<void> {
-    const name = record.name;
-    if (record.releasing !== undefined) return record.releasing;
-    const handle = record.worker;
-    const arrived: AclMessage[] = [];
-    record.held = arrived;
-    record.releasing = this.request(handle, { t: 'release', req: 0, name }).then(
-      (queued) => {
-        // What the main thread handed over and no mailbox took is in `queued` now: no longer in flight.
-        for (const [seq, entry] of handle.inFlight) if (entry.to === name) handle.inFlight.delete(seq);
-        record.pending = 0;
-        const mailbox = queued as AclMessage[];
-        if (this.records.get(name) !== record) {
-          // Released already (release() did not wait): these go where the name points now.
-          for (const message of mailbox) this.o.sink.route(message);
-          return;
-        }
-        record.held = mailbox.length === 0 ? arrived : [...mailbox, ...arrived];
-      },
-      (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
-    );
-    return record.releasing;
-  }
-
-  /**
-   * See AgentHost.release. After prepareRelease has resolved: the messages it holds, and the agent is gone.
-   * Otherwise a worker's mailbox cannot be taken synchronously: the agent leaves at once here, and the
-   * messages its worker still had queued come back later and are routed again, to wherever the caller
-   * pointed the name (they may then arrive after messages sent there directly meanwhile).
-   */
+  /** See AgentHost.release, and WorkerHandover.release. */
   release(name: string): AclMessage[] {
-    const record = this.require(name);
-    record.stopping = true;
-    this.forget(record);
-    const held = record.held ?? [];
-    if (record.releasing === undefined) void this.askRelease(record);
-    const change = record.releasedState;
-    if (change !== undefined) {
-      record.releasedState = undefined;
-      this.observer.onStateChange(name, change.from, change.to);
-    }
-    return held;
+    return this.handover.release(this.require(name));
   }
 
   async remove(name: string): Promise<void> {
