@@ -26,7 +26,7 @@ import { guardedObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
-import { counters, emptyStats, type AgentRecord } from './worker-agent-record.ts';
+import { emptyStats, infoOf, statsOf, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';
 import { WorkerHandover } from './worker-handover.ts';
 import { WorkerMessages } from './worker-messages.ts';
@@ -277,20 +277,7 @@ export class AgentWorkerPool implements AgentHost {
   // ---- queries: answered from the records, never by asking a worker ----
 
   info(name: string): AgentInfo {
-    const record = this.require(name);
-    return {
-      name,
-      node: this.o.nodeId,
-      state: record.state,
-      version: record.version,
-      capabilities: record.spec.capabilities,
-      module_sha256: record.sha256,
-      tools: record.spec.tools,
-      limits: record.spec.limits,
-      created_at: record.createdAt,
-      updated_at: record.updatedAt || record.createdAt,
-      stats: this.stats(name),
-    };
+    return infoOf(this.require(name), this.o.nodeId);
   }
 
   list(): AgentInfo[] {
@@ -302,13 +289,7 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   stats(name: string): AgentStats {
-    const record = this.require(name);
-    const stats = counters(record);
-    // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
-    // plus sends between agents of the worker queued there (the worker reports only those), plus what a
-    // hand-over holds here.
-    const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
-    return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
+    return statsOf(this.require(name));
   }
 
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {

@@ -1,7 +1,7 @@
 // The main thread's record of one agent run by a worker: which worker, its spec, its last reported figures
 // and its log lines, so that queries are answered here without asking a worker.
 import type { AclMessage } from '../../messaging/message.ts';
-import type { AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
+import type { AgentInfo, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
 import type { LogRing } from '../log-ring.ts';
 import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS } from './worker-protocol.ts';
 import type { WorkerHandle } from './worker-handle.ts';
@@ -43,7 +43,7 @@ export function emptyStats(): AgentStats {
 }
 
 /** The last posted figures with the counters its worker wrote since (a copy). */
-export function counters(record: AgentRecord): AgentStats {
+function counters(record: AgentRecord): AgentStats {
   const stats = record.stats;
   const slot = record.slot;
   const cells = slot === undefined ? undefined : record.worker.figurePages[slot >>> FIGURE_PAGE_BITS];
@@ -61,3 +61,29 @@ export function counters(record: AgentRecord): AgentStats {
   };
 }
 
+/** The agent as a query shows it, answered from the record alone. */
+export function infoOf(record: AgentRecord, nodeId: string): AgentInfo {
+  return {
+    name: record.name,
+    node: nodeId,
+    state: record.state,
+    version: record.version,
+    capabilities: record.spec.capabilities,
+    module_sha256: record.sha256,
+    tools: record.spec.tools,
+    limits: record.spec.limits,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt || record.createdAt,
+    stats: statsOf(record),
+  };
+}
+
+/** The figures a query shows: the worker's counters and what waits for the agent outside its worker. */
+export function statsOf(record: AgentRecord): AgentStats {
+  const stats = counters(record);
+  // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
+  // plus sends between agents of the worker queued there (the worker reports only those), plus what a
+  // hand-over holds here.
+  const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
+  return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
+}
