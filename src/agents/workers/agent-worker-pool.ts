@@ -6,10 +6,10 @@
 // workers that need it. Traffic in both directions goes in one post per event-loop turn per worker.
 //
 // The pieces, each in its own file: worker-handle.ts (one worker and its bookkeeping),
-// worker-agent-record.ts (one agent's record), worker-handover.ts (an agent given back for a hand-over),
-// worker-modules.ts (which compiled modules a worker holds),
-// worker-messages.ts (what the main thread does with a worker's reports) and worker-watchdog.ts (a stuck
-// or dead worker replaced, its agents started again).
+// worker-agent-record.ts (one agent's record and what queries show of it), worker-modules.ts (which
+// compiled modules a worker holds), worker-messages.ts (what the main thread does with a worker's reports),
+// worker-handover.ts (an agent given back for a hand-over) and worker-watchdog.ts (a stuck or dead worker
+// replaced, its agents started again).
 import { CaxtonError } from '../../errors.ts';
 import type { DeliveryOutcome, MessageSink } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
