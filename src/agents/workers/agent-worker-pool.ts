@@ -5,19 +5,19 @@
 // own (agent-worker.ts); modules are compiled once, here, and the WebAssembly.Module is posted to the
 // workers that need it. Traffic in both directions goes in one post per event-loop turn per worker.
 //
-// A watchdog reads two integers each worker writes around every invocation: a worker inside the same
-// invocation for longer than stallMs (a host call that never returns, a loop the fuel meter cannot stop) is
-// terminated and replaced; its agents start again on the new worker, and every message the main thread had
-// handed it that no agent had taken yet is answered `failure` WORKER_RESTARTED.
-import { Worker } from 'node:worker_threads';
-import { CaxtonError, type ErrorCode } from '../../errors.ts';
+// The pieces, each in its own file: worker-handle.ts (one worker and its bookkeeping),
+// worker-agent-record.ts (one agent's record and what queries show of it), worker-modules.ts (which
+// compiled modules a worker holds), worker-messages.ts (what the main thread does with a worker's reports),
+// worker-handover.ts (an agent given back for a hand-over) and worker-watchdog.ts (a stuck or dead worker
+// replaced, its agents started again).
+import { CaxtonError } from '../../errors.ts';
 import type { DeliveryOutcome, MessageSink } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { AgentHost, AgentThreadFigures } from '../agent-host.ts';
 import type { AgentInfo, AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
 import { LogRing } from '../log-ring.ts';
 import type { CompiledAgentModule } from '../module-cache.ts';
-import { ModuleCache, sha256Hex } from '../module-cache.ts';
+import { ModuleCache } from '../module-cache.ts';
 import { checkMemoryLimit } from '../module-validator.ts';
 import type { RuntimeLimits } from '../runtime-defaults.ts';
 import { RUNTIME_DEFAULTS } from '../runtime-defaults.ts';
@@ -25,24 +25,17 @@ import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import { guardedObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
-import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import type { DeliveryReports } from './delivery-reports.ts';
+import { emptyStats, infoOf, statsOf, type AgentRecord } from './worker-agent-record.ts';
+import { WorkerHandle } from './worker-handle.ts';
+import { WorkerHandover } from './worker-handover.ts';
+import { WorkerMessages } from './worker-messages.ts';
+import { loadModule, pruneModules } from './worker-modules.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import { DEFAULT_WORKER_STALL_MS, WorkerWatchdog } from './worker-watchdog.ts';
 
-/** What the router must hear about deliveries it did not make itself. */
-export interface DeliveryReports {
-  /** A message delivered between two agents of one worker (the router's observer never saw it). */
-  routed(message: AclMessage, receiver: string): void;
-  /** Messages delivered inside workers, counted only (observeLocal off). */
-  routedCount(count: number): void;
-  /** A delivery the worker refused after the router counted it queued: answered as the router would have. */
-  refused(message: AclMessage, receiver: string, outcome: DeliveryOutcome): void;
-  /** A message lost with the worker that held it: dead-lettered and answered `failure` WORKER_RESTARTED. */
-  lost(message: AclMessage, receiver: string, text: string): void;
-  /**
-   * Whether the router's observer records the messages of this conversation (the conversation history): the
-   * worker then reports its replies inside the worker one by one (observeLocal `tracked`).
-   */
-  tracks?(conversationId: string): boolean;
-}
+export type { DeliveryReports } from './delivery-reports.ts';
+export { DEFAULT_WORKER_STALL_MS } from './worker-watchdog.ts';
 
 export interface AgentWorkerPoolOptions {
   nodeId: string;
@@ -68,86 +61,6 @@ export interface AgentWorkerPoolOptions {
 type RequestItem = Extract<ToWorker, { req: number }>;
 
 const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
-const ENTRY = new URL('./agent-worker-entry.mjs', import.meta.url);
-export const DEFAULT_WORKER_STALL_MS = 5_000;
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-}
-
-class WorkerHandle {
-  readonly worker: Worker;
-  readonly marks: Int32Array;
-  outbox: ToWorker[] = [];
-  /** Module keys (sha256/pages) this worker holds. */
-  readonly modules = new Set<string>();
-  readonly agents = new Set<string>();
-  readonly requests = new Map<number, Pending>();
-  /** Messages handed to this worker and not yet taken from a mailbox, by their number. */
-  readonly inFlight = new Map<number, { msg: AclMessage; to: string }>();
-  alive = true;
-  lastCount = -1;
-  stalledMs = 0;
-  messagesIn = 0;
-  messagesOut = 0;
-  messagesLocal = 0;
-  heapUsed = 0;
-  /** The worker's figure pages (worker-protocol.ts FIGURE_*), as it sent them. */
-  readonly figurePages: Float64Array[] = [];
-  /** Which agent each figure slot of the worker holds (invocation-cells name agents by slot). */
-  readonly agentOfSlot: string[] = [];
-
-  constructor(
-    readonly index: number,
-    setup: Omit<WorkerSetup, 'index' | 'marks'>,
-    public restarts: number,
-  ) {
-    const marks = new SharedArrayBuffer(8);
-    this.marks = new Int32Array(marks);
-    this.worker = new Worker(ENTRY, { workerData: { ...setup, index, marks } satisfies WorkerSetup, name: `caxton-agents-${index}` });
-  }
-}
-
-interface AgentRecord {
-  readonly name: string;
-  worker: WorkerHandle;
-  spec: AgentSpec;
-  sha256: string;
-  version: number;
-  state: AgentState;
-  /** The figures the worker last posted: its start's, then traps and last error when they change. */
-  stats: AgentStats;
-  /** Where its worker writes its counters (figure pages); undefined until the worker said. */
-  slot?: number;
-  updatedAt: string;
-  readonly logs: LogRing;
-  /** Messages the main thread handed over and no mailbox took yet: bounded by spec.limits.mailbox. */
-  pending: number;
-  stopping: boolean;
-  /** Being started again on a replacement worker: messages are refused (AGENT_UNAVAILABLE) meanwhile. */
-  restarting: boolean;
-  /** What the agent should be after a worker restart. */
-  wanted: 'running' | 'stopped';
-  /**
-   * Set by prepareRelease: the messages a hand-over forwards, in order — the worker's mailbox once it gave it
-   * back, then whatever arrived here meanwhile (delivered here, never to the worker).
-   */
-  held?: AclMessage[];
-  /** The worker's answer to prepareRelease, once asked. */
-  releasing?: Promise<void>;
-  /** The state change of the release on the worker, reported when release() is called. */
-  releasedState?: { from: AgentState | null; to: AgentState };
-  readonly createdAt: string;
-}
-
-function toError(shape: ErrorShape): CaxtonError {
-  return new CaxtonError(shape.code as ErrorCode, shape.message, shape.details);
-}
-
-function emptyStats(): AgentStats {
-  return { invocations: 0, traps: 0, traps_by_reason: {}, fuel_used: 0, memory_pages: 0, messages_in: 0, messages_out: 0, mailbox_depth: 0, last_error: null };
-}
 
 export class AgentWorkerPool implements AgentHost {
   readonly cache: ModuleCache;
@@ -161,13 +74,14 @@ export class AgentWorkerPool implements AgentHost {
   private readonly size: number;
   private readonly records = new Map<string, AgentRecord>();
   private readonly stallMs: number;
-  private readonly watchdog: NodeJS.Timeout;
+  private readonly watchdog: WorkerWatchdog;
+  private readonly messages: WorkerMessages;
+  private readonly handover: WorkerHandover;
   private flushQueued = false;
   private nextReq = 1;
   private nextSeq = 1;
   /** Messages moved between threads: whenIdle waits until a round of idle workers moved none. */
   private moved = 0;
-  private toolCallsInFlight = 0;
   private closed = false;
 
   constructor(options: AgentWorkerPoolOptions) {
@@ -188,8 +102,35 @@ export class AgentWorkerPool implements AgentHost {
       wantsDurations: this.observer.wantsDurations !== false,
     };
     this.size = options.workers;
-    const every = Math.max(10, Math.floor(this.stallMs / 4));
-    this.watchdog = setInterval(() => this.checkStalls(every), every).unref();
+    this.messages = new WorkerMessages({
+      records: this.records,
+      sink: options.sink,
+      reports: options.reports,
+      observer: this.observer,
+      logger: this.logger,
+      gateway: this.gateway,
+      send: (handle, item) => this.send(handle, item),
+      moved: () => void this.moved++,
+    });
+    this.handover = new WorkerHandover({
+      records: this.records,
+      sink: options.sink,
+      observer: this.observer,
+      logger: this.logger,
+      request: (handle, item) => this.request(handle, item),
+      forget: (record) => this.forget(record),
+    });
+    this.watchdog = new WorkerWatchdog(this.stallMs, {
+      workers: this.workers,
+      records: this.records,
+      reports: options.reports,
+      observer: this.observer,
+      logger: this.logger,
+      closed: () => this.closed,
+      spawn: (index, restarts) => this.spawn(index, restarts),
+      startOnWorker: (record) => this.startOnWorker(record),
+      request: (handle, item) => this.request(handle, item),
+    });
   }
 
   // ---- LocalAgents (the router's view) ----
@@ -248,7 +189,7 @@ export class AgentWorkerPool implements AgentHost {
     this.records.set(spec.name, record);
     record.worker.agents.add(spec.name);
     try {
-      const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+      const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
       checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
       if (this.records.get(spec.name) !== record || this.closed) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed while deploying`);
       const info = await this.onWorker(record, compiled, { t: 'start', req: 0, spec, sha256, version });
@@ -262,7 +203,7 @@ export class AgentWorkerPool implements AgentHost {
 
   async upgrade(spec: AgentSpec, sha256: string, version: number, moduleBytes?: Uint8Array): Promise<AgentInfo> {
     const record = this.require(spec.name);
-    const compiled = await this.loadModule(sha256, spec.limits.memory_pages, moduleBytes);
+    const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
     checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
     if (this.records.get(spec.name) !== record) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed; retry the upgrade`);
     const oldSha = record.sha256;
@@ -272,7 +213,7 @@ export class AgentWorkerPool implements AgentHost {
     record.version = version;
     record.wanted = 'running';
     this.take(record, info);
-    if (oldSha !== sha256) this.pruneModules(record.worker);
+    if (oldSha !== sha256) pruneModules(record.worker, this.records, this.cache);
     return this.info(spec.name);
   }
 
@@ -292,60 +233,17 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   async prepareModule(sha256: string, bytes: Uint8Array, memoryPages: number): Promise<void> {
-    await this.loadModule(sha256, memoryPages, bytes);
+    await loadModule(this.cache, sha256, memoryPages, bytes);
   }
 
-  /**
-   * See AgentHost.prepareRelease: the agent is released on its worker (after the deliveries already on their
-   * way there), which answers with its queued messages; from now on what arrives for it is held here, after
-   * them. Never rejects: a worker that fails meanwhile answered the messages it held WORKER_RESTARTED.
-   */
+  /** See AgentHost.prepareRelease, and WorkerHandover.prepare for how a worker gives an agent back. */
   prepareRelease(name: string): Promise<void> {
-    return this.askRelease(this.require(name));
+    return this.handover.prepare(this.require(name));
   }
 
-  private askRelease(record: AgentRecord): Promise<void> {
-    const name = record.name;
-    if (record.releasing !== undefined) return record.releasing;
-    const handle = record.worker;
-    const arrived: AclMessage[] = [];
-    record.held = arrived;
-    record.releasing = this.request(handle, { t: 'release', req: 0, name }).then(
-      (queued) => {
-        // What the main thread handed over and no mailbox took is in `queued` now: no longer in flight.
-        for (const [seq, entry] of handle.inFlight) if (entry.to === name) handle.inFlight.delete(seq);
-        record.pending = 0;
-        const mailbox = queued as AclMessage[];
-        if (this.records.get(name) !== record) {
-          // Released already (release() did not wait): these go where the name points now.
-          for (const message of mailbox) this.o.sink.route(message);
-          return;
-        }
-        record.held = mailbox.length === 0 ? arrived : [...mailbox, ...arrived];
-      },
-      (err: unknown) => this.logger.error({ err, agent: name }, 'releasing an agent from its worker failed'),
-    );
-    return record.releasing;
-  }
-
-  /**
-   * See AgentHost.release. After prepareRelease has resolved: the messages it holds, and the agent is gone.
-   * Otherwise a worker's mailbox cannot be taken synchronously: the agent leaves at once here, and the
-   * messages its worker still had queued come back later and are routed again, to wherever the caller
-   * pointed the name (they may then arrive after messages sent there directly meanwhile).
-   */
+  /** See AgentHost.release, and WorkerHandover.release. */
   release(name: string): AclMessage[] {
-    const record = this.require(name);
-    record.stopping = true;
-    this.forget(record);
-    const held = record.held ?? [];
-    if (record.releasing === undefined) void this.askRelease(record);
-    const change = record.releasedState;
-    if (change !== undefined) {
-      record.releasedState = undefined;
-      this.observer.onStateChange(name, change.from, change.to);
-    }
-    return held;
+    return this.handover.release(this.require(name));
   }
 
   async remove(name: string): Promise<void> {
@@ -369,7 +267,7 @@ export class AgentWorkerPool implements AgentHost {
       new Promise((resolve) => (bounded = setTimeout(resolve, this.stallMs * 2))),
     ]);
     clearTimeout(bounded);
-    clearInterval(this.watchdog);
+    this.watchdog.stop();
     for (const handle of this.workers) {
       handle.alive = false;
       await handle.worker.terminate();
@@ -379,20 +277,7 @@ export class AgentWorkerPool implements AgentHost {
   // ---- queries: answered from the records, never by asking a worker ----
 
   info(name: string): AgentInfo {
-    const record = this.require(name);
-    return {
-      name,
-      node: this.o.nodeId,
-      state: record.state,
-      version: record.version,
-      capabilities: record.spec.capabilities,
-      module_sha256: record.sha256,
-      tools: record.spec.tools,
-      limits: record.spec.limits,
-      created_at: record.createdAt,
-      updated_at: record.updatedAt || record.createdAt,
-      stats: this.stats(name),
-    };
+    return infoOf(this.require(name), this.o.nodeId);
   }
 
   list(): AgentInfo[] {
@@ -404,32 +289,7 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   stats(name: string): AgentStats {
-    const record = this.require(name);
-    const stats = this.counters(record);
-    // Waiting: what the main thread handed over and no mailbox took yet (on its way, or queued on the worker),
-    // plus sends between agents of the worker queued there (the worker reports only those), plus what a
-    // hand-over holds here.
-    const mailboxDepth = stats.mailbox_depth + record.pending + (record.held?.length ?? 0);
-    return { ...stats, traps_by_reason: { ...stats.traps_by_reason }, mailbox_depth: mailboxDepth };
-  }
-
-  /** The last posted figures with the counters its worker wrote since (a copy). */
-  private counters(record: AgentRecord): AgentStats {
-    const stats = record.stats;
-    const slot = record.slot;
-    const cells = slot === undefined ? undefined : record.worker.figurePages[slot >>> FIGURE_PAGE_BITS];
-    if (cells === undefined) return stats;
-    const at = (slot! & ((1 << FIGURE_PAGE_BITS) - 1)) * FIGURE_FIELDS;
-    return {
-      ...stats,
-      invocations: cells[at + FIGURE.invocations],
-      traps: cells[at + FIGURE.traps],
-      fuel_used: cells[at + FIGURE.fuel_used],
-      memory_pages: cells[at + FIGURE.memory_pages],
-      messages_in: cells[at + FIGURE.messages_in],
-      messages_out: cells[at + FIGURE.messages_out],
-      mailbox_depth: cells[at + FIGURE.local_mailbox_depth],
-    };
+    return statsOf(this.require(name));
   }
 
   logs(name: string, afterSeq = 0, limit = 100): AgentLogLine[] {
@@ -446,7 +306,7 @@ export class AgentWorkerPool implements AgentHost {
       const before = this.moved;
       await Promise.allSettled(this.workers.filter((h) => h.alive).map((handle) => this.request(handle, { t: 'idle', req: 0 })));
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.moved === before && this.toolCallsInFlight === 0) return;
+      if (this.moved === before && this.messages.toolCallsInFlight === 0) return;
     }
   }
 
@@ -479,7 +339,7 @@ export class AgentWorkerPool implements AgentHost {
       if (!handle.alive) return;
       for (const item of batch) {
         try {
-          this.received(handle, item);
+          this.messages.received(handle, item);
         } catch (err) {
           this.logger.error({ err, worker: index }, 'handling a report of an agent worker failed');
         }
@@ -487,10 +347,10 @@ export class AgentWorkerPool implements AgentHost {
     });
     handle.worker.on('error', (err) => {
       this.logger.error({ err, worker: index }, 'agent worker failed');
-      this.replace(handle, `it failed: ${err.message}`);
+      this.watchdog.replace(handle, `it failed: ${err.message}`);
     });
     handle.worker.on('exit', (code) => {
-      if (handle.alive && !this.closed) this.replace(handle, `it exited (code ${code})`);
+      if (handle.alive && !this.closed) this.watchdog.replace(handle, `it exited (code ${code})`);
     });
     return handle;
   }
@@ -547,197 +407,12 @@ export class AgentWorkerPool implements AgentHost {
     return this.request(handle, item);
   }
 
-  private received(handle: WorkerHandle, item: FromWorker): void {
-    switch (item.t) {
-      case 'route':
-        handle.messagesOut++;
-        this.moved++;
-        try {
-          this.o.sink.route(item.msg);
-        } catch (err) {
-          this.logger.error({ err, message_id: item.msg.message_id }, 'routing a message from an agent worker failed');
-        }
-        return;
-      case 'routed':
-        handle.messagesLocal++;
-        this.o.reports.routed(item.msg, item.to);
-        return;
-      case 'routed-count':
-        handle.messagesLocal += item.n;
-        this.o.reports.routedCount(item.n);
-        return;
-      case 'refused': {
-        if (item.seq !== undefined) this.settle(handle, item.seq);
-        this.o.reports.refused(item.msg, item.to, item.outcome);
-        return;
-      }
-      case 'taken':
-        for (const seq of item.seqs) this.settle(handle, seq);
-        return;
-      case 'done': {
-        const pending = handle.requests.get(item.req);
-        if (pending === undefined) return;
-        handle.requests.delete(item.req);
-        if (item.ok) pending.resolve(item.value);
-        else pending.reject(toError(item.error));
-        return;
-      }
-      case 'tool-call':
-        return this.callTool(handle, item);
-      case 'invocations': {
-        const each = item.durationNs / item.count;
-        for (let i = 0; i < item.count; i++) this.observer.onInvocation(item.agent, item.kind, each, item.outcome);
-        return;
-      }
-      case 'invocation-cells': {
-        const cells = item.cells;
-        for (let at = 0; at + INVOCATION_CELL <= cells.length; at += INVOCATION_CELL) {
-          const agent = handle.agentOfSlot[cells[at]];
-          const kind = INVOCATION_KINDS[cells[at + 1]];
-          const outcome = INVOCATION_OUTCOMES[cells[at + 2]];
-          if (agent === undefined || kind === undefined || outcome === undefined) continue;
-          const count = cells[at + 3];
-          const each = cells[at + 4] / count;
-          for (let i = 0; i < count; i++) this.observer.onInvocation(agent, kind, each, outcome);
-        }
-        return;
-      }
-      case 'trap':
-        this.observer.onTrap(item.agent, item.reason);
-        return;
-      case 'state': {
-        const record = this.records.get(item.agent);
-        if (record !== undefined && record.worker === handle) {
-          if (record.held !== undefined) {
-            // Released on its worker for a hand-over: reported by release(), once the name points at the new
-            // owner (as the in-thread runtime does), or the registry would publish it stopped here meanwhile.
-            record.releasedState = { from: item.from, to: item.to };
-            return;
-          }
-          record.state = item.to;
-        }
-        this.observer.onStateChange(item.agent, item.from, item.to);
-        return;
-      }
-      case 'log': {
-        const record = this.records.get(item.line.agent);
-        const line = record !== undefined ? record.logs.append({ ts: item.line.ts, level: item.line.level, agent: item.line.agent, message: item.line.message }) : item.line;
-        this.observer.onLog(line);
-        return;
-      }
-      case 'denied':
-        this.observer.onPermissionDenied(item.agent, item.what);
-        return;
-      case 'logger':
-        this.logger[item.level]({ ...item.obj, worker: handle.index }, item.msg);
-        return;
-      case 'figure-page':
-        handle.figurePages[item.page] = new Float64Array(item.buffer);
-        return;
-      case 'figure-slot': {
-        handle.agentOfSlot[item.slot] = item.agent;
-        const record = this.records.get(item.agent);
-        if (record !== undefined && record.worker === handle) record.slot = item.slot;
-        return;
-      }
-      case 'figures':
-        for (const figures of item.agents) {
-          const record = this.records.get(figures.name);
-          if (record === undefined || record.worker !== handle) continue;
-          record.stats = figures.stats;
-        }
-        return;
-    }
-  }
 
-  private settle(handle: WorkerHandle, seq: number): void {
-    const entry = handle.inFlight.get(seq);
-    if (entry === undefined) return;
-    handle.inFlight.delete(seq);
-    const record = this.records.get(entry.to);
-    if (record !== undefined && record.worker === handle && record.pending > 0) record.pending--;
-  }
-
-  private callTool(handle: WorkerHandle, call: Extract<FromWorker, { t: 'tool-call' }>): void {
-    this.toolCallsInFlight++;
-    let pending: Promise<unknown>;
-    try {
-      pending = this.gateway.call(call.agent, call.server, call.tool, call.args);
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    pending
-      .then(
-        (value) => this.send(handle, { t: 'tool-result', id: call.id, ok: true, value }),
-        (err: unknown) => {
-          const error: ErrorShape =
-            err instanceof CaxtonError
-              ? { code: err.code, message: err.message }
-              : { code: 'TOOL_ERROR', message: err instanceof Error ? err.message : String(err) };
-          this.send(handle, { t: 'tool-result', id: call.id, ok: false, error });
-        },
-      )
-      .finally(() => this.toolCallsInFlight--);
-  }
-
-  private checkStalls(everyMs: number): void {
-    for (const handle of this.workers) {
-      if (!handle.alive) continue;
-      const busy = Atomics.load(handle.marks, 0) === 1;
-      const count = Atomics.load(handle.marks, 1);
-      if (busy && count === handle.lastCount) {
-        handle.stalledMs += everyMs;
-        if (handle.stalledMs >= this.stallMs) this.replace(handle, `it was inside one invocation for more than ${this.stallMs} ms`);
-      } else {
-        handle.stalledMs = 0;
-      }
-      handle.lastCount = count;
-    }
-  }
-
-  /** Terminates a stuck or dead worker, starts a fresh one in its place and its agents on it. */
-  private replace(handle: WorkerHandle, why: string): void {
-    if (!handle.alive || this.closed) return;
-    handle.alive = false;
-    void handle.worker.terminate();
-    const fresh = this.spawn(handle.index, handle.restarts + 1);
-    this.workers[handle.index] = fresh;
-    this.logger.error({ worker: handle.index, agents: handle.agents.size, in_flight: handle.inFlight.size }, `agent worker ${handle.index} replaced: ${why}`);
-    const text = `agent worker ${handle.index} was restarted: ${why}`;
-    for (const pending of handle.requests.values()) pending.reject(new CaxtonError('UNAVAILABLE', text));
-    handle.requests.clear();
-    for (const { msg, to } of handle.inFlight.values()) {
-      const record = this.records.get(to);
-      if (record !== undefined && record.pending > 0) record.pending--;
-      this.o.reports.lost(msg, to, text);
-    }
-    handle.inFlight.clear();
-    for (const name of handle.agents) {
-      const record = this.records.get(name);
-      // Not started again: one being handed over leaves with what was held for it.
-      if (record === undefined || record.held !== undefined) continue;
-      record.worker = fresh;
-      record.slot = undefined;
-      fresh.agents.add(name);
-      void this.restartOn(record);
-    }
-  }
-
-  private async restartOn(record: AgentRecord): Promise<void> {
-    record.restarting = true;
-    record.state = 'deploying';
-    try {
-      const compiled = await this.loadModule(record.sha256, record.spec.limits.memory_pages);
-      const info = (await this.onWorker(record, compiled, { t: 'start', req: 0, spec: record.spec, sha256: record.sha256, version: record.version })) as AgentInfo;
-      this.take(record, info);
-      if (record.wanted === 'stopped') await this.request(record.worker, { t: 'stop', req: 0, name: record.name });
-    } catch (err) {
-      record.state = 'failed';
-      this.logger.error({ err, agent: record.name }, 'agent could not be started again on a replacement worker');
-      this.observer.onStateChange(record.name, null, 'failed');
-    } finally {
-      record.restarting = false;
-    }
+  /** Starts the record's agent again on its worker (a replacement) from the module the main thread keeps. */
+  private async startOnWorker(record: AgentRecord): Promise<void> {
+    const compiled = await loadModule(this.cache, record.sha256, record.spec.limits.memory_pages);
+    const info = (await this.onWorker(record, compiled, { t: 'start', req: 0, spec: record.spec, sha256: record.sha256, version: record.version })) as AgentInfo;
+    this.take(record, info);
   }
 
   private take(record: AgentRecord, info: AgentInfo): void {
@@ -749,41 +424,7 @@ export class AgentWorkerPool implements AgentHost {
   private forget(record: AgentRecord): void {
     this.records.delete(record.name);
     record.worker.agents.delete(record.name);
-    this.pruneModules(record.worker);
-  }
-
-  /**
-   * Forgets the modules no agent of the worker uses (its runtime dropped them: they are sent again when
-   * needed), and evicts from the main thread's cache those no agent uses at all (a restart needs the rest).
-   */
-  private pruneModules(handle: WorkerHandle): void {
-    const used = new Set<string>();
-    for (const name of handle.agents) {
-      const record = this.records.get(name);
-      if (record) used.add(record.sha256);
-    }
-    const dropped = new Set<string>();
-    for (const key of handle.modules) {
-      const sha256 = key.slice(0, key.indexOf('/'));
-      if (!used.has(sha256)) {
-        handle.modules.delete(key);
-        dropped.add(sha256);
-      }
-    }
-    if (dropped.size === 0) return;
-    for (const record of this.records.values()) dropped.delete(record.sha256);
-    for (const sha256 of dropped) this.cache.evict(sha256);
-  }
-
-  private async loadModule(sha256: string, memoryPages: number, bytes?: Uint8Array): Promise<CompiledAgentModule> {
-    if (bytes) {
-      const actual = sha256Hex(bytes);
-      if (actual !== sha256) throw new CaxtonError('INVALID_ARGUMENT', `module_sha256: ${sha256} does not match the module bytes (${actual})`, { field: 'module_sha256' });
-      return this.cache.load(bytes, sha256, memoryPages);
-    }
-    const cached = this.cache.get(sha256, memoryPages);
-    if (!cached) throw new CaxtonError('INVALID_MODULE', `module ${sha256} is not known on this node; send its bytes`);
-    return cached;
+    pruneModules(record.worker, this.records, this.cache);
   }
 
   private require(name: string): AgentRecord {
