@@ -32,9 +32,16 @@ function encryptedHeader(length: number): Uint8Array {
 }
 
 /** Opens one connection, declares a huge body, sends all but its last byte (or until refused); resolves then. */
-export function floodConnection(port: number, encrypted: boolean, sockets: Socket[], declaredBytes = MEMBERLIST_LIMIT_BYTES): Promise<{ sent: number; refused: boolean }> {
+export function floodConnection(
+  port: number,
+  encrypted: boolean,
+  sockets: Socket[],
+  declaredBytes = MEMBERLIST_LIMIT_BYTES,
+  /** Keep writing after the node's FIN, as a raw client that ignores it does (Node's default ends too). */
+  ignoreFin = false,
+): Promise<{ sent: number; refused: boolean }> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: ignoreFin });
     sockets.push(socket);
     let sent = 0;
     let done = false;

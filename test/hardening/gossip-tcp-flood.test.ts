@@ -101,3 +101,18 @@ describe.each([
     expect(refusals[0]).toContain('127.0.0.1');
   }, 90_000);
 });
+
+describe('a refused gossip stream', () => {
+  it('is cut, not drained: the node stops reading once it has refused a stream (over the size bound)', async () => {
+    const a = await startNode({ nodeId: 'cut' });
+    running.push(a);
+    // Declares memberlist's 20 MiB, over gossip.tcp_max_stream_bytes: refused on its header. To a sender that
+    // ignores FIN, a node that only half-closed would go on reading (and dropping) every byte of the rest.
+    const attempts = await Promise.all(Array.from({ length: 3 }, () => floodConnection(a.gossipPort, false, sockets, undefined, true)));
+    for (const attempt of attempts) {
+      expect(attempt.refused).toBe(true);
+      expect(attempt.sent).toBeLessThan(20 * 1024 * 1024);
+    }
+    expect(a.child.exitCode, a.output()).toBeNull();
+  }, 60_000);
+});

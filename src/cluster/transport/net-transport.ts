@@ -16,6 +16,9 @@ import { newWireStats, type WireStats } from '../wire/wire-stats.ts';
 import { defaultAdvertiseHost, type InputRefusal, NET_TRANSPORT_DEFAULTS, type NetTransportOptions, STREAM_FREE_BYTES } from './net-transport-options.ts';
 import { SourceLogLimit } from './source-log-limit.ts';
 import { StreamBudget } from './stream-budget.ts';
+
+/** A refused stream's answer gets this long to leave before the connection is cut regardless. */
+const STREAM_REFUSAL_LINGER_MS = 1_000;
 import { readStreamMessage, type StreamReadLimits } from './stream-reader.ts';
 
 export interface NetTransportStats extends WireStats {
@@ -387,10 +390,15 @@ export class NetTransport implements MessageTransport {
         this.stats.streamErrors++;
         if (e instanceof StreamTooLarge) this.stats.oversizedStreams++;
         this.refused(from, 'tcp', e instanceof StreamTooLarge ? 'oversizedStreams' : 'streamErrors', e);
-        // memberlist answers a stream it could not read with an errResp carrying the reason.
+        // memberlist answers a stream it could not read with an errResp carrying the reason, then closes. Not a
+        // half-close: the socket would stay readable, and the rest of a refused 15 MiB body would be read (and
+        // dropped) at the sender's pace; it stops reading now and closes once the answer is flushed.
         try {
-          if (!socket.destroyed && socket.writable) socket.end(frameStream(encodeMessage({ type: 'err', error: e.message }), this.streamOptions));
-          else socket.destroy();
+          if (!socket.destroyed && socket.writable) {
+            socket.pause();
+            socket.end(frameStream(encodeMessage({ type: 'err', error: e.message }), this.streamOptions), () => socket.destroy());
+            setTimeout(() => socket.destroy(), STREAM_REFUSAL_LINGER_MS).unref();
+          } else socket.destroy();
         } catch {
           socket.destroy();
         }
