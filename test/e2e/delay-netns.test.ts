@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDelayLine, delayLineUnavailable } from '../helpers/delay-line.ts';
 import { exampleModule } from '../helpers/modules.ts';
 import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
-import { nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
+import { memberStatesSeen, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
 import { sendLoad, type LoadTally } from './load.ts';
 
 const unavailable = netnsUnavailable({ iptables: true }) ?? delayLineUnavailable();
@@ -23,25 +23,6 @@ const nodes: NsNode[] = [];
 const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> => waitUntil(what, timeoutMs, check, nodes);
 const newTally = (): LoadTally => ({ sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls every node's member list while `during` runs; the states each member was seen in meanwhile. */
-async function statesSeen(during: Promise<void>): Promise<Map<string, Set<string>>> {
-  const seen = new Map<string, Set<string>>();
-  let done = false;
-  void during.finally(() => (done = true));
-  while (!done) {
-    for (const n of nodes) {
-      try {
-        const rows = (await nsCall<{ members: { id: string; state: string }[] }>(n, 'GET', '/api/v1/cluster/members', undefined, 3000)).body.members;
-        for (const r of rows) (seen.get(r.id) ?? seen.set(r.id, new Set()).get(r.id)!).add(r.state);
-      } catch {
-        // A slow answer is part of the fault.
-      }
-    }
-    await sleep(200);
-  }
-  return seen;
-}
 
 /** How long one request through the first node to the echo agent takes, in ms. */
 async function echoRoundTrip(): Promise<number> {
@@ -83,7 +64,7 @@ describe.skipIf(unavailable !== null)('link delay in network namespaces', () => 
       await lab!.delay(nodes[2].host, 0);
       await load.stop();
     })();
-    const states = await statesSeen(window);
+    const states = await memberStatesSeen(nodes, window);
     const figures = { quiet_p50_ms: Math.round(median(quiet)), delayed_p50_ms: Math.round(median(delayed)), ...tally, states: Object.fromEntries([...states].map(([id, s]) => [id, [...s]])) };
     console.log(`delay 200 ms each way: ${JSON.stringify(figures)}`);
     // The request crosses node 1 → node 3 and back at least once: 400 ms added can only come from the line.
@@ -105,7 +86,7 @@ describe.skipIf(unavailable !== null)('link delay in network namespaces', () => 
       await lab!.delay(nodes[2].host, 0);
       await load.stop();
     })();
-    const states = await statesSeen(window);
+    const states = await memberStatesSeen(nodes, window);
     console.log(`delay 700 ms each way: ${JSON.stringify({ ...tally, states: Object.fromEntries([...states].map(([id, s]) => [id, [...s]])) })}`);
     expect(tally.sent).toBeGreaterThan(30);
     expect(tally.unanswered).toBe(0);

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
-import { nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
+import { memberStatesSeen, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
 import { sendLoad, type LoadTally } from './load.ts';
 
 const unavailable = netnsUnavailable({ iptables: true });
@@ -24,23 +24,10 @@ const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>)
 const newTally = (): LoadTally => ({ sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls every node's member list while `during` runs; the members any node listed dead meanwhile. */
+/** The members any node listed dead while `during` ran. */
 async function deathsSeen(during: Promise<void>): Promise<Set<string>> {
-  const dead = new Set<string>();
-  let done = false;
-  void during.finally(() => (done = true));
-  while (!done) {
-    for (const n of nodes) {
-      try {
-        const rows = (await nsCall<{ members: { id: string; state: string }[] }>(n, 'GET', '/api/v1/cluster/members', undefined, 2000)).body.members;
-        for (const r of rows) if (r.state === 'dead') dead.add(r.id);
-      } catch {
-        // A frozen node does not answer its API: that is the fault under test.
-      }
-    }
-    await sleep(250);
-  }
-  return dead;
+  const states = await memberStatesSeen(nodes, during);
+  return new Set([...states].filter(([, seen]) => seen.has('dead')).map(([id]) => id));
 }
 
 async function echoAnswers(): Promise<boolean> {

@@ -94,3 +94,25 @@ export async function startNsCluster(lab: NetnsLab, ids: string[]): Promise<NsNo
   await waitFor(`${ids.length} alive everywhere`, 40_000, async () => (await Promise.all(nodes.map((n) => sees(n, ids, 'alive')))).every(Boolean), nodes);
   return nodes;
 }
+
+/**
+ * Polls every node's member list while `during` runs; the states each member was seen in meanwhile. A node
+ * that does not answer (frozen, or slow behind a fault) is skipped for that round: that is the fault.
+ */
+export async function memberStatesSeen(nodes: NsNode[], during: Promise<void>): Promise<Map<string, Set<string>>> {
+  const seen = new Map<string, Set<string>>();
+  let done = false;
+  void during.finally(() => (done = true));
+  while (!done) {
+    for (const n of nodes) {
+      try {
+        const rows = (await nsCall<{ members: { id: string; state: string }[] }>(n, 'GET', '/api/v1/cluster/members', undefined, 3000)).body.members;
+        for (const r of rows) (seen.get(r.id) ?? seen.set(r.id, new Set()).get(r.id)!).add(r.state);
+      } catch {
+        // Skipped this round.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return seen;
+}

@@ -48,8 +48,9 @@ describe('five nodes started in interleaved order', () => {
       const lastStart = Date.now();
       const deadline = lastStart + VIEW_COMPLETE_BOUND_MS;
       let complete = false;
+      let views: Awaited<ReturnType<typeof members>>[] = [];
       while (!complete && Date.now() < deadline) {
-        const views = await Promise.all(running.map(members));
+        views = await Promise.all(running.map(members));
         complete = views.every((rows) => ids.every((id) => rows.some((r) => r.id === id && r.state === 'alive')));
         if (!complete) await new Promise((r) => setTimeout(r, 50));
       }
@@ -64,7 +65,8 @@ describe('five nodes started in interleaved order', () => {
           }
         }
       }
-      expect(complete).toBe(true);
+      const seen = views.map((rows, i) => `${running[i].output().match(/"node":"(n\d)"/)?.[1] ?? i}: ${rows.map((r) => `${r.id}=${r.state}`).join(' ')}`);
+      expect(complete, `views when the wait ended:\n${seen.join('\n')}`).toBe(true);
       expect(elapsed).toBeLessThan(VIEW_COMPLETE_BOUND_MS);
     }, 90_000);
   }
