@@ -9,6 +9,7 @@
 // leaves a mark so that a LINK_LOST reported afterwards for the same message (the link noticed later than the
 // gossip) is not answered again. Bounded by count (the oldest go first, and are then silent on a death, as
 // before) and by age. Pure: the clock is injected.
+import { AgeOrderedMap } from './age-ordered-map.ts';
 import { countsAsAnswer, expectsAnswer } from './answers.ts';
 import type { AclMessage } from './message.ts';
 import { replyKeyOf } from './message.ts';
@@ -43,8 +44,8 @@ export interface RemoteAwaitsStats {
 
 const SEP = '\u0000';
 /**
- * record() looks for expired entries at most this often: walking from the head of a Map that many deletes
- * went through skips their holes, which made every record cost microseconds when done each time.
+ * record() looks for expired entries at most this often: a look costs little now that the entries are an
+ * AgeOrderedMap (it stops at the first young entry), but needs not be made on every record.
  */
 const EXPIRE_EVERY_MS = 1_000;
 
@@ -57,10 +58,10 @@ export class RemoteAwaits {
   readonly #maxEntries: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  /** In insertion order, which is age order: the head is the oldest. */
-  readonly #entries = new Map<string, RemoteAwait>();
+  /** In age order: the head is the oldest (an AgeOrderedMap, so trimming at the bound is O(1)). */
+  readonly #entries = new AgeOrderedMap<string, RemoteAwait>();
   /** Keys of messages answered NODE_FAILED → when; same bounds as the entries. */
-  readonly #failed = new Map<string, number>();
+  readonly #failed = new AgeOrderedMap<string, number>();
   readonly #stats = { evicted: 0, expired: 0, failed: 0, suppressed: 0 };
   #expiredAt = -Infinity;
 
@@ -84,14 +85,8 @@ export class RemoteAwaits {
     const now = this.#now();
     if (now - this.#expiredAt >= EXPIRE_EVERY_MS) this.#expire(now);
     const key = keyOf(message.sender, receiver, message.conversation_id, replyKeyOf(message));
-    this.#entries.delete(key);
     this.#entries.set(key, { message, receiver, node, at: now });
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-      this.#stats.evicted++;
-    }
+    while (this.#entries.size > this.#maxEntries && this.#entries.shift() !== undefined) this.#stats.evicted++;
   }
 
   /** `reply` is being handed to `receiver` (an agent of this node): ends the entry it answers, if it does. */
@@ -128,7 +123,6 @@ export class RemoteAwaits {
     for (const [key, entry] of this.#entries) {
       if (!matches(entry)) continue;
       this.#entries.delete(key);
-      this.#failed.delete(key);
       this.#failed.set(key, now);
       taken.push(entry);
     }
@@ -159,7 +153,7 @@ export class RemoteAwaits {
         continue;
       }
       // Same key, same age: the entry keeps its place in the age order.
-      this.#entries.set(key, { ...entry, node: now });
+      this.#entries.replace(key, { ...entry, node: now });
       moved++;
     }
     return moved;
@@ -171,17 +165,12 @@ export class RemoteAwaits {
    */
   markFailed(message: AclMessage, receiver: string): void {
     const key = keyOf(message.sender, receiver, message.conversation_id, replyKeyOf(message));
-    this.#failed.delete(key);
     this.#failed.set(key, this.#now());
     this.#trimFailed();
   }
 
   #trimFailed(): void {
-    while (this.#failed.size > this.#maxEntries) {
-      const oldest = this.#failed.keys().next().value;
-      if (oldest === undefined) break;
-      this.#failed.delete(oldest);
-    }
+    while (this.#failed.size > this.#maxEntries && this.#failed.shift() !== undefined);
   }
 
   /** Drops entries and marks older than ttlMs, from the oldest (the maps are in age order). */

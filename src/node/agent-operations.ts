@@ -7,6 +7,7 @@ import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
 import { CaxtonError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../state/module-store.ts';
+import { AgeOrderedMap } from '../messaging/age-ordered-map.ts';
 import type { AgentService } from './agent-service.ts';
 import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpec, AgentSpecInput } from './services.ts';
 
@@ -73,7 +74,7 @@ interface AdoptRequest extends DeployRequest {
 export class AgentOperations {
   readonly #o: AgentOperationsOptions;
   /** Modules this node asked a peer to run: the peer fetches them from here (bounded by count and age). */
-  readonly #offered = new Map<string, { bytes: Uint8Array; at: number }>();
+  readonly #offered = new AgeOrderedMap<string, { bytes: Uint8Array; at: number }>();
 
   constructor(options: AgentOperationsOptions) {
     this.#o = options;
@@ -242,17 +243,14 @@ export class AgentOperations {
   /** Keeps `module` fetchable by a peer for a while; returns its sha256. */
   #offer(module: Uint8Array): string {
     const now = Date.now();
+    // Oldest first, so the expired are the head.
     for (const [sha, entry] of this.#offered) {
-      if (now - entry.at > AGENT_OPERATIONS_DEFAULTS.offeredModuleTtlMs) this.#offered.delete(sha);
+      if (now - entry.at <= AGENT_OPERATIONS_DEFAULTS.offeredModuleTtlMs) break;
+      this.#offered.delete(sha);
     }
     const sha256 = sha256Hex(module);
-    this.#offered.delete(sha256);
     this.#offered.set(sha256, { bytes: module, at: now });
-    while (this.#offered.size > AGENT_OPERATIONS_DEFAULTS.maxOfferedModules) {
-      const oldest = this.#offered.keys().next().value;
-      if (oldest === undefined) break;
-      this.#offered.delete(oldest);
-    }
+    while (this.#offered.size > AGENT_OPERATIONS_DEFAULTS.maxOfferedModules && this.#offered.shift() !== undefined);
     return sha256;
   }
 

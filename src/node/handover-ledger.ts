@@ -2,6 +2,7 @@
 // them and what still reaches it, with the senders it received them from (clients and agents of any node),
 // so peer routing accepts those messages from it although it does not own their senders. Bounded by count
 // and age: the forwarding lasts as long as the registry takes to converge, seconds.
+import { AgeOrderedMap } from '../messaging/age-ordered-map.ts';
 
 export const HANDOVER_LEDGER_DEFAULTS = {
   /** Long past any forwarding: a drain lingers drain_linger_ms (seconds) after its last hand-over. */
@@ -11,7 +12,8 @@ export const HANDOVER_LEDGER_DEFAULTS = {
 } as const;
 
 export class HandoverLedger {
-  readonly #from = new Map<string, { node: string; at: number }>();
+  /** Oldest first: trimming at maxEntries is O(1) (see age-ordered-map.ts). */
+  readonly #from = new AgeOrderedMap<string, { node: string; at: number }>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -20,13 +22,8 @@ export class HandoverLedger {
   ) {}
 
   adopted(agent: string, fromNode: string): void {
-    this.#from.delete(agent);
     this.#from.set(agent, { node: fromNode, at: this.now() });
-    while (this.#from.size > this.maxEntries) {
-      const oldest = this.#from.keys().next().value;
-      if (oldest === undefined) break;
-      this.#from.delete(oldest);
-    }
+    while (this.#from.size > this.maxEntries && this.#from.shift() !== undefined);
   }
 
   /** True when `fromNode` handed `agent` to this node recently. */

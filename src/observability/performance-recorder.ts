@@ -7,6 +7,7 @@ import type { MessageSink } from '../messaging/delivery.ts';
 import type { Histogram } from 'prom-client';
 import { LatencyWindow } from './latency-window.ts';
 import { RateMeter } from './rate-meter.ts';
+import { AgeOrderedMap } from '../messaging/age-ordered-map.ts';
 
 /** One routing decision in this many is timed (a power of two): two clock reads per 64 messages. */
 export const ROUTING_SAMPLE_EVERY = 64;
@@ -29,7 +30,7 @@ export class PerformanceRecorder {
   /** Gossip convergence of registry writes, in milliseconds: a peer's write until this node learnt it. */
   readonly gossipConvergence = new LatencyWindow(WINDOW_SAMPLES);
   readonly throughput: RateMeter;
-  readonly #suspectedAt = new Map<string, number>();
+  readonly #suspectedAt = new AgeOrderedMap<string, number>();
   #routed = 0;
   readonly #histogram: Histogram | undefined;
   #convergenceHistogram: Histogram | undefined;
@@ -78,7 +79,7 @@ export class PerformanceRecorder {
   memberChanged(id: string, state: string, now = performance.now()): void {
     if (state === 'suspect') {
       if (!this.#suspectedAt.has(id)) {
-        if (this.#suspectedAt.size >= MAX_SUSPECTS) this.#suspectedAt.delete(this.#suspectedAt.keys().next().value!);
+        if (this.#suspectedAt.size >= MAX_SUSPECTS) this.#suspectedAt.shift();
         this.#suspectedAt.set(id, now);
       }
       return;

@@ -3,6 +3,7 @@
 // another protocol) is not hammered and a hostile answer repeated on the link costs one join per period.
 // Remembers a bounded number of addresses, forgetting the longest untried first.
 import type { PeerAddress } from '../membership/transport.ts';
+import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
 
 export interface DiscoveredPeersOptions {
   /** Addresses remembered at most: far above a LAN cluster, small enough that a flood of answers is cheap. */
@@ -13,7 +14,7 @@ export interface DiscoveredPeersOptions {
 
 export class DiscoveredPeers {
   /** host|port → when it was last offered for a join; Map order = oldest first. */
-  private readonly lastTried = new Map<string, number>();
+  private readonly lastTried = new AgeOrderedMap<string, number>();
 
   constructor(private readonly options: DiscoveredPeersOptions) {}
 
@@ -29,13 +30,11 @@ export class DiscoveredPeers {
       const key = `${address.host}|${address.port}`;
       const last = this.lastTried.get(key);
       if (last !== undefined && now - last < this.options.retryAfterMs) continue;
-      this.lastTried.delete(key);
       this.lastTried.set(key, now);
       chosen.push(address);
     }
     while (this.lastTried.size > this.options.capacity) {
-      const oldest = this.lastTried.keys().next().value as string;
-      this.lastTried.delete(oldest);
+      this.lastTried.shift();
     }
     return chosen;
   }

@@ -11,6 +11,7 @@ import type { NodeState, PacketMessage } from './messages.ts';
 import { NodeTable, toMember, type NodeRecord } from './node-table.ts';
 import type { Suspicion } from './suspicion.ts';
 import type { MessageTransport, PeerAddress } from './transport.ts';
+import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
 
 /** memberlist's compound framing: 2 bytes of header, 2 bytes of length per part. */
 export const COMPOUND_HEADER_OVERHEAD = 2;
@@ -58,7 +59,7 @@ export class Core {
   /** Handlers of the layer above that threw (caught by notify). */
   handlerErrors = 0;
   /** When each kind of peer-provoked warning was last logged, and how many were held back since. */
-  private readonly warned = new Map<string, { at: number; held: number }>();
+  private readonly warned = new AgeOrderedMap<string, { at: number; held: number }>();
   /** Set by leave(): we no longer refute our own death and ignore alive messages about us. */
   left = false;
   stopped = false;
@@ -134,9 +135,8 @@ export class Core {
       seen.held += 1;
       return;
     }
-    this.warned.delete(key);
     this.warned.set(key, { at: now, held: 0 });
-    if (this.warned.size > WARN_KEYS) this.warned.delete(this.warned.keys().next().value!);
+    if (this.warned.size > WARN_KEYS) this.warned.shift();
     this.logger.warn(seen?.held ? `${message} (${seen.held} more like it since the last report)` : message);
   }
 

@@ -6,6 +6,7 @@
 // write: exact between nodes on one host, off by the clock skew between hosts (NTP keeps that to
 // milliseconds; docs/operations.md says so). Pure: the caller passes the time.
 import { compareEntries as compare } from './registry-entry.ts';
+import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
 
 /** One write of a name, as the registry orders writes. */
 export interface WriteId {
@@ -47,7 +48,7 @@ interface Pending {
 }
 
 export class ConvergenceMeter {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new AgeOrderedMap<string, Pending>();
   private readonly counters: ConvergenceMeterStats = { samples: 0, clockSkewed: 0, implausible: 0 };
 
   constructor(
@@ -102,7 +103,7 @@ export class ConvergenceMeter {
   private hold(name: string, p: Pending): void {
     // Re-inserted, so the map's order stays oldest first.
     this.pending.delete(name);
-    if (this.pending.size >= this.maxPending) this.pending.delete(this.pending.keys().next().value!);
+    if (this.pending.size >= this.maxPending) this.pending.shift();
     this.pending.set(name, p);
   }
 

@@ -12,6 +12,7 @@ import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL
 import { protocolCompatible, protocolRefusal } from './protocol-compat.ts';
 import { PeerLink, RoutingLinkError, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
 import { ROUTING_LINK_DEFAULTS, type RoutingLinkSettings } from './routing-options.ts';
+import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
 
 export { RoutingLinkError, type SendResult, type UndeliveredReason };
 
@@ -89,7 +90,7 @@ export class RoutingLinks {
   private readonly lastLogged = new Map<string, number>();
   private readonly handshaking = new Set<Socket>();
   /** Peers whose last hello listed ORIGIN_FEATURE: kept after a peer's link is forgotten (it left), bounded. */
-  private readonly originReaders = new Set<string>();
+  private readonly originReaders = new AgeOrderedMap<string, true>();
   private closed = false;
   private readonly host: PeerLinkHost;
   /** The routing protocol version spoken and announced in the hello. */
@@ -401,9 +402,9 @@ export class RoutingLinks {
   private noteFeatures(peer: string, features: readonly string[]): void {
     this.originReaders.delete(peer);
     if (!features.includes(ORIGIN_FEATURE)) return;
-    this.originReaders.add(peer);
+    this.originReaders.set(peer, true);
     // One entry per peer ever linked: members come and go; the oldest go first past the bound.
-    if (this.originReaders.size > MAX_PEERS_REMEMBERED) this.originReaders.delete(this.originReaders.values().next().value as string);
+    if (this.originReaders.size > MAX_PEERS_REMEMBERED) this.originReaders.shift();
   }
 
   private hello(): Record<string, unknown> {

@@ -1,6 +1,8 @@
 // At most one log line per source address per interval, as memberlist logs its [ERR]s: a hostile or
 // misconfigured peer is named to the operator without letting it flood the log. Remembers a bounded
 // number of sources; when full, the stalest are forgotten first (at worst one of them is logged again early).
+import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
+
 export interface SourceLogLimitOptions {
   intervalMs: number;
   maxSources: number;
@@ -9,7 +11,7 @@ export interface SourceLogLimitOptions {
 
 export class SourceLogLimit {
   /** Last time a line was let through per source, and what was suppressed since. Insertion order = age. */
-  private readonly sources = new Map<string, { at: number; suppressed: number }>();
+  private readonly sources = new AgeOrderedMap<string, { at: number; suppressed: number }>();
 
   constructor(private readonly options: SourceLogLimitOptions) {}
 
@@ -22,9 +24,8 @@ export class SourceLogLimit {
       return undefined;
     }
     const suppressed = seen?.suppressed ?? 0;
-    this.sources.delete(source);
     this.sources.set(source, { at: now, suppressed: 0 });
-    while (this.sources.size > this.options.maxSources) this.sources.delete(this.sources.keys().next().value!);
+    while (this.sources.size > this.options.maxSources && this.sources.shift() !== undefined);
     return suppressed;
   }
 }
