@@ -41,7 +41,7 @@ describe.skipIf(unavailable !== null)('loss and a slow node in network namespace
     nodes.push(...(await startNsCluster(lab, IDS)));
     expect((await nsCall(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module: b64, node: IDS[2] }, 30_000)).status).toBe(201);
     await waitFor('echo answering through the first node', 15_000, echoAnswers);
-  }, 80_000);
+  }, 150_000);
 
   afterAll(async () => {
     await lab?.cleanup();

@@ -27,7 +27,7 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
   beforeAll(async () => {
     lab = new NetnsLab();
     nodes.push(...(await startNsCluster(lab, IDS)));
-  }, 70_000);
+  }, 150_000);
 
   afterAll(async () => {
     // PARTITION_LOG_DIR=<dir> keeps every node's log of the run there (a rare failure is read from them).

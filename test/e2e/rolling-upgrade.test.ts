@@ -35,9 +35,6 @@ async function restart(id: string): Promise<void> {
     gossipPort: old.gossipPort,
     args: ['--join', `127.0.0.1:${other.gossipPort}`],
     env: { CAXTON_LOG_LEVEL: 'info' },
-    // A start on this shared 2-core machine has taken over 20 s (no output at all: still loading) while other
-    // suites ran; the upgrade itself waits up to --timeout for the node.
-    readyTimeoutMs: 60_000,
   });
   nodes = nodes.map((n) => (n.id === id ? Object.assign(fresh, { id }) : n));
   // A load balancer sends clients to a restarted node once it is re-admitted (docs/operations.md): the others

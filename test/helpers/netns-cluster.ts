@@ -3,7 +3,7 @@
 // partition test and bench/failover.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, tempDataDir } from './node-process.ts';
+import { cliPath, NODE_START_TIMEOUT_MS, outputTail, tempDataDir } from './node-process.ts';
 import type { NetnsLab, NsChild, NsHost } from './netns.ts';
 
 export interface NsNode {
@@ -84,14 +84,24 @@ export async function runningAgents(n: NsNode): Promise<string[]> {
   return listed.filter((a) => a.state === 'running').map((a) => a.name);
 }
 
+/** Waits until `node` answers /health with its admin key written; on timeout, the error quotes its output's tail. */
+async function waitForStart(node: NsNode): Promise<void> {
+  try {
+    await waitFor(`${node.id} to start`, NODE_START_TIMEOUT_MS, async () => existsSync(join(node.dataDir, 'admin.key')) && (await fetch(`${node.url}/health`, { signal: AbortSignal.timeout(2_000) })).ok);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${outputTail(node.output())}`);
+  }
+}
+
 /** One host per id, the first node bootstrapping, the others joining it with a token; resolves when all see all alive. */
 export async function startNsCluster(lab: NetnsLab, ids: string[]): Promise<NsNode[]> {
   const hosts = ids.map((_, i) => lab.addHost(`h${i + 1}`));
   const nodes = [startNsNode(lab, ids[0], hosts[0], ['--bootstrap'])];
-  await waitFor('the first node', 20_000, async () => existsSync(join(nodes[0].dataDir, 'admin.key')) && (await fetch(`${nodes[0].url}/health`)).ok, nodes);
+  await waitForStart(nodes[0]);
   const token = (await nsCall<{ token: string }>(nodes[0], 'POST', '/api/v1/cluster/token', {})).body.token;
   for (let i = 1; i < ids.length; i++) nodes.push(startNsNode(lab, ids[i], hosts[i], ['--join', `${hosts[0].ip}:7946`, '--token', token]));
-  await waitFor(`${ids.length} alive everywhere`, 40_000, async () => (await Promise.all(nodes.map((n) => sees(n, ids, 'alive')))).every(Boolean), nodes);
+  // The joiners start meanwhile: as long as a start may take, and then the joins.
+  await waitFor(`${ids.length} alive everywhere`, NODE_START_TIMEOUT_MS + 20_000, async () => (await Promise.all(nodes.map((n) => sees(n, ids, 'alive')))).every(Boolean), nodes);
   return nodes;
 }
 

@@ -10,6 +10,15 @@ export const cliPath = join(repoRoot, 'bin/caxton.mjs');
 
 export { freePort };
 
+/**
+ * How long a node may take to answer /health. Generous: on this shared 2-core machine a start has taken over
+ * 20 s (no output at all: still loading modules) while other suites ran. Callers use this unless they wait for
+ * something slower still.
+ */
+export const NODE_START_TIMEOUT_MS = 60_000;
+/** Lines of the node's output quoted in the error when it does not start. */
+const OUTPUT_TAIL_LINES = 40;
+
 export function tempDataDir(prefix = 'caxton-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -34,6 +43,7 @@ export interface StartNodeOptions {
   nodeId?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Default NODE_START_TIMEOUT_MS. */
   readyTimeoutMs?: number;
   /** Another tree's bin/caxton.mjs (e.g. a previous version, for mixed-version tests); default this one. */
   cli?: string;
@@ -59,6 +69,7 @@ async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
   const dataDir = options.dataDir ?? tempDataDir();
   const apiPort = options.apiPort ?? (await freePort());
   const gossipPort = options.gossipPort ?? (await freePort());
+  const nodeId = options.nodeId ?? `node-${gossipPort}`;
   const args = [
     options.cli ?? cliPath,
     'server',
@@ -70,7 +81,7 @@ async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
     '--bind-addr',
     `127.0.0.1:${gossipPort}`,
     '--node-id',
-    options.nodeId ?? `node-${gossipPort}`,
+    nodeId,
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
@@ -83,20 +94,24 @@ async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${apiPort}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  const timeoutMs = options.readyTimeoutMs ?? NODE_START_TIMEOUT_MS;
+  const startedAt = Date.now();
   let ready = false;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code ?? -1));
-  while (!ready && Date.now() < deadline && exitCode === undefined) {
+  while (!ready && Date.now() - startedAt < timeoutMs && exitCode === undefined) {
     try {
-      ready = (await fetch(`${url}/health`)).ok;
+      // Bounded: a node that accepts the connection but never answers must not hold the start past its timeout.
+      ready = (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).ok;
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      // Not listening yet.
     }
+    if (!ready) await new Promise((r) => setTimeout(r, 50));
   }
   if (!ready) {
     child.kill('SIGKILL');
-    throw new Error(`node did not become ready (exit ${exitCode}):\n${output}`);
+    const why = exitCode !== undefined ? `it exited with code ${exitCode}` : `no /health answer after ${Date.now() - startedAt} ms (timeout ${timeoutMs} ms); killed`;
+    throw new Error(`node ${nodeId} did not become ready: ${why}\n${outputTail(output)}`);
   }
   return {
     url,
@@ -112,6 +127,14 @@ async function startNodeOnce(options: StartNodeOptions): Promise<NodeProcess> {
       return exited;
     },
   };
+}
+
+/** The last OUTPUT_TAIL_LINES lines of a node's stdout and stderr, or a line saying it printed nothing. */
+export function outputTail(output: string): string {
+  const lines = output.trimEnd().split('\n');
+  if (output.trim() === '') return '(it printed nothing on stdout or stderr)';
+  const cut = lines.length > OUTPUT_TAIL_LINES ? `(last ${OUTPUT_TAIL_LINES} of ${lines.length} lines of its stdout and stderr)\n` : '(its stdout and stderr)\n';
+  return cut + lines.slice(-OUTPUT_TAIL_LINES).join('\n');
 }
 
 export function hasAdminKey(dataDir: string): boolean {
