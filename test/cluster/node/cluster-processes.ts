@@ -28,13 +28,29 @@ export async function startClusterNode(id: string, args: string[] = [], env: Rec
   return Object.assign(node, { id });
 }
 
-/** n nodes: the first bootstraps, the others join it (all started at once). */
+/**
+ * Runs `starts` at once and returns `started` followed by what they started. When any start fails, every node
+ * that did start (and those in `started`) is killed once the other starts have settled, and the first failure
+ * is rethrown: a suite whose set-up failed leaves no node running behind it.
+ */
+export async function startAllOrStop<T extends NodeProcess>(starts: Array<() => Promise<T>>, started: T[] = []): Promise<T[]> {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const up = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await stopAll([...started, ...up]);
+    throw failure.reason;
+  }
+  return [...started, ...up];
+}
+
+/** n nodes: the first bootstraps, the others join it (all started at once); none left running if one fails. */
 export async function startCluster(n: number, prefix: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClusterNode[]> {
   const first = await startClusterNode(`${prefix}-0`, ['--bootstrap', ...args], env);
-  const rest = await Promise.all(
-    Array.from({ length: n - 1 }, (_, i) => startClusterNode(`${prefix}-${i + 1}`, ['--join', `127.0.0.1:${first.gossipPort}`, ...args], env)),
+  return startAllOrStop(
+    Array.from({ length: n - 1 }, (_, i) => () => startClusterNode(`${prefix}-${i + 1}`, ['--join', `127.0.0.1:${first.gossipPort}`, ...args], env)),
+    [first],
   );
-  return [first, ...rest];
 }
 
 export async function api<T>(node: NodeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
