@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { exampleModule } from '../helpers/modules.ts';
 import { runCli } from '../helpers/node-process.ts';
-import { api, firstChange, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, firstChange, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 const IDS = ['dw-1', 'dw-2', 'dw-3'];
 const HELD = 20;
@@ -21,12 +21,8 @@ let nodes: ClusterNode[] = [];
 const ENV = { CAXTON_STATE_CONVERSATION_LOG: 'all' };
 
 beforeAll(async () => {
-  const first = await startClusterNode(IDS[0], ['--bootstrap'], ENV);
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(...(await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], ENV)))));
-  await waitAllAlive(nodes, IDS, 30_000);
-}, 90_000);
+  nodes = await startTokenCluster(IDS, { env: ENV, aliveTimeoutMs: 30_000 });
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.kill('SIGKILL')));

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { runCli } from '../helpers/node-process.ts';
-import { api, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 interface Figure {
   name: string;
@@ -26,17 +26,7 @@ const AGENTS_PER_NODE = 3;
 let nodes: ClusterNode[] = [];
 
 beforeAll(async () => {
-  const first = await startClusterNode(IDS[0], ['--bootstrap'], { CAXTON_LOG_LEVEL: 'warn' });
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  // Each pushed as it starts, so afterAll stops them even when another fails to start.
-  await Promise.all(
-    IDS.slice(1).map(async (id) => {
-      nodes.push(await startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], { CAXTON_LOG_LEVEL: 'warn' }));
-    }),
-  );
-  nodes.sort((a, b) => IDS.indexOf(a.id) - IDS.indexOf(b.id));
-  await waitAllAlive(nodes, IDS, 30_000);
+  nodes = await startTokenCluster(IDS, { env: { CAXTON_LOG_LEVEL: 'warn' }, aliveTimeoutMs: 30_000 });
 }, 180_000);
 
 afterAll(async () => {

@@ -5,20 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { runCli } from '../helpers/node-process.ts';
-import { api, startClusterNode, waitAllAlive, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, startTokenCluster, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 let nodes: ClusterNode[] = [];
 const [N1, N2] = ['perf-1', 'perf-2'];
 
 beforeAll(async () => {
-  const first = await startClusterNode(N1, ['--bootstrap'], { CAXTON_LOG_LEVEL: 'warn' });
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(await startClusterNode(N2, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], { CAXTON_LOG_LEVEL: 'warn' }));
-  await waitAllAlive(nodes, [N1, N2], 20_000);
-  const r = await api<any>(first, 'POST', '/api/v1/agents', { name: 'echo', module: Buffer.from(exampleModule('echo')).toString('base64'), node: N1 });
+  nodes = await startTokenCluster([N1, N2], { env: { CAXTON_LOG_LEVEL: 'warn' } });
+  const r = await api<any>(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module: Buffer.from(exampleModule('echo')).toString('base64'), node: N1 });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
-}, 120_000);
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.kill('SIGKILL')));

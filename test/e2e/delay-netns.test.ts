@@ -8,20 +8,17 @@
 //   declared dead, and every request is still answered exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDelayLine, delayLineUnavailable } from '../helpers/delay-line.ts';
-import { exampleModule } from '../helpers/modules.ts';
 import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
-import { memberStatesSeen, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
-import { sendLoad, type LoadTally } from './load.ts';
+import { deployEcho, echoAnswers, memberStatesSeen, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
+import { newTally, sendLoad } from './load.ts';
 
 const unavailable = netnsUnavailable({ iptables: true }) ?? delayLineUnavailable();
 if (unavailable) console.warn(`\n!!! SKIPPED delay tests in network namespaces: ${unavailable} !!!\n`);
 
 const IDS = ['dl-1', 'dl-2', 'dl-3'];
-const b64 = Buffer.from(exampleModule('echo')).toString('base64');
 let lab: NetnsLab | undefined;
 const nodes: NsNode[] = [];
 const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> => waitUntil(what, timeoutMs, check, nodes);
-const newTally = (): LoadTally => ({ sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How long one request through the first node to the echo agent takes, in ms. */
@@ -32,19 +29,13 @@ async function echoRoundTrip(): Promise<number> {
   return performance.now() - started;
 }
 
-async function echoAnswers(): Promise<boolean> {
-  const r = await nsCall(nodes[0], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'echo', content: { probe: true } });
-  return r.status === 200 && r.body.replies?.[0]?.performative === 'inform';
-}
-
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 describe.skipIf(unavailable !== null)('link delay in network namespaces', () => {
   beforeAll(async () => {
     lab = new NetnsLab({ delayLine: await buildDelayLine() });
     nodes.push(...(await startNsCluster(lab, IDS)));
-    expect((await nsCall(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module: b64, node: IDS[2] }, 30_000)).status).toBe(201);
-    await waitFor('echo answering through the first node', 15_000, echoAnswers);
+    await deployEcho(nodes, IDS[2]);
   }, 150_000);
 
   afterAll(async () => {
@@ -94,6 +85,6 @@ describe.skipIf(unavailable !== null)('link delay in network namespaces', () => 
     expect(tally.answered).toBe(tally.sent);
     for (const [id, s] of states) expect(s.has('dead'), `${id} declared dead`).toBe(false);
     await waitFor('all three alive everywhere after the delay', 30_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
-    await waitFor('echo answering after the delay', 15_000, echoAnswers);
+    await waitFor('echo answering after the delay', 15_000, () => echoAnswers(nodes[0]));
   });
 });

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { rendezvousOwner } from '../../src/cluster/placement/rendezvous.ts';
 import { compileWat, exampleWasm } from '../helpers/modules.ts';
-import { startNode } from '../helpers/node-process.ts';
-import { api, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 const IDS = ['df-1', 'df-2', 'df-3'];
 const CLIENT_NODE = 'df-1';
@@ -48,19 +47,9 @@ function agentName(): { name: string; from: string; to: string } {
   }
 }
 
-/** A start on this shared 2-core machine has taken over 20 s (the helper's default) while other suites ran. */
-async function startClusterNode(id: string, args: string[]): Promise<ClusterNode> {
-  const started = await startNode({ nodeId: id, args, env: { CAXTON_LOG_LEVEL: 'info', ...LINGER_ENV }, readyTimeoutMs: 60_000 });
-  return Object.assign(started, { id });
-}
-
 beforeAll(async () => {
-  const first = await startClusterNode(IDS[0], ['--bootstrap']);
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(...(await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token])))));
-  await waitAllAlive(nodes, IDS, 20_000);
-}, 120_000);
+  nodes = await startTokenCluster(IDS, { env: LINGER_ENV });
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.kill('SIGKILL')));

@@ -5,20 +5,16 @@
 // printed as a JSON line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
-import { api, firstChange, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
-import { sendLoad, type LoadTally } from './load.ts';
+import { api, firstChange, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { newTally, sendLoad } from './load.ts';
 
 let nodes: ClusterNode[] = [];
 const IDS = ['fk-1', 'fk-2', 'fk-3', 'fk-4', 'fk-5'];
 const b64 = Buffer.from(exampleModule('echo')).toString('base64');
 
 beforeAll(async () => {
-  const first = await startClusterNode(IDS[0], ['--bootstrap']);
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(...(await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token])))));
-  await waitAllAlive(nodes, IDS, 30_000);
-}, 90_000);
+  nodes = await startTokenCluster(IDS, { aliveTimeoutMs: 30_000 });
+}, 150_000);
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
@@ -36,7 +32,7 @@ describe('failover on five real nodes', () => {
     // The standby (the node that would take over) fetches the module while the owner is alive.
     await new Promise((r) => setTimeout(r, 1500));
 
-    const tally: LoadTally = { sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined };
+    const tally = newTally();
     let killedAt = 0;
     const load = sendLoad(via, 'busy', 200, tally, () => killedAt);
     await new Promise((r) => setTimeout(r, 2000));

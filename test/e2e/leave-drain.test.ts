@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { runCli } from '../helpers/node-process.ts';
-import { api, firstChange, members, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, firstChange, members, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 import { freePort, SERF_BINARY, SerfAgent } from '../cluster/serf/serf-agent.ts';
 
 if (!SERF_BINARY) console.warn('\n!!! serf is not installed: the leave test SKIPS its stock-serf checks. Install it with `apt-get install serf`. !!!\n');
@@ -57,16 +57,12 @@ async function request(via: ClusterNode, receiver: string, n: number): Promise<{
 }
 
 beforeAll(async () => {
-  const first = await startClusterNode(N1, ['--bootstrap']);
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(...(await Promise.all([N2, N3].map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token])))));
-  await waitAllAlive(nodes, [N1, N2, N3], 20_000);
+  nodes = await startTokenCluster([N1, N2, N3]);
   if (SERF_BINARY) {
-    serf = await SerfAgent.start({ node: 'lv-serf', bindPort: await freePort(), rpcPort: await freePort(), join: `127.0.0.1:${first.gossipPort}` });
+    serf = await SerfAgent.start({ node: 'lv-serf', bindPort: await freePort(), rpcPort: await freePort(), join: `127.0.0.1:${nodes[0].gossipPort}` });
     for (const id of [N1, N2, N3]) await serf.waitForMember(id, 'alive', 15_000);
   }
-}, 120_000);
+}, 150_000);
 
 afterAll(async () => {
   await serf?.stop();

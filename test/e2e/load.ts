@@ -14,6 +14,11 @@ export interface LoadTally {
   firstInformAfter: number | undefined;
 }
 
+/** A tally with nothing counted yet. */
+export function newTally(): LoadTally {
+  return { sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined };
+}
+
 export interface LoadTarget {
   url: string;
   apiKey(): string;

@@ -8,20 +8,17 @@
 // What must hold: every request gets exactly one answer (an inform, or a failure naming why), none is lost or
 // answered twice; once the fault ends every node sees the three alive and the agent answers again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleModule } from '../helpers/modules.ts';
 import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
-import { memberStatesSeen, nsCall, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
-import { sendLoad, type LoadTally } from './load.ts';
+import { deployEcho, echoAnswers, memberStatesSeen, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
+import { newTally, sendLoad } from './load.ts';
 
 const unavailable = netnsUnavailable({ iptables: true });
 if (unavailable) console.warn(`SKIPPED loss and slow-node tests in network namespaces: ${unavailable}`);
 
 const IDS = ['ls-1', 'ls-2', 'ls-3'];
-const b64 = Buffer.from(exampleModule('echo')).toString('base64');
 let lab: NetnsLab | undefined;
 const nodes: NsNode[] = [];
 const waitFor = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> => waitUntil(what, timeoutMs, check, nodes);
-const newTally = (): LoadTally => ({ sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The members any node listed dead while `during` ran. */
@@ -30,17 +27,11 @@ async function deathsSeen(during: Promise<void>): Promise<Set<string>> {
   return new Set([...states].filter(([, seen]) => seen.has('dead')).map(([id]) => id));
 }
 
-async function echoAnswers(): Promise<boolean> {
-  const r = await nsCall(nodes[0], 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'echo', content: { probe: true } });
-  return r.status === 200 && r.body.replies?.[0]?.performative === 'inform';
-}
-
 describe.skipIf(unavailable !== null)('loss and a slow node in network namespaces', () => {
   beforeAll(async () => {
     lab = new NetnsLab();
     nodes.push(...(await startNsCluster(lab, IDS)));
-    expect((await nsCall(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module: b64, node: IDS[2] }, 30_000)).status).toBe(201);
-    await waitFor('echo answering through the first node', 15_000, echoAnswers);
+    await deployEcho(nodes, IDS[2]);
   }, 150_000);
 
   afterAll(async () => {
@@ -63,7 +54,7 @@ describe.skipIf(unavailable !== null)('loss and a slow node in network namespace
     expect(tally.extra).toBe(0);
     expect(tally.answered).toBe(tally.sent);
     await waitFor('all three alive everywhere after the loss', 30_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
-    await waitFor('echo answering after the loss', 15_000, echoAnswers);
+    await waitFor('echo answering after the loss', 15_000, () => echoAnswers(nodes[0]));
   });
 
   it("the agent's node frozen 1.5 s (SIGSTOP): every request answered exactly once; it answers again after", { timeout: 90_000 }, async () => {
@@ -85,6 +76,6 @@ describe.skipIf(unavailable !== null)('loss and a slow node in network namespace
     expect(tally.extra).toBe(0);
     expect(tally.answered).toBe(tally.sent);
     await waitFor('all three alive everywhere after the pause', 30_000, async () => (await Promise.all(nodes.map((n) => sees(n, IDS, 'alive')))).every(Boolean));
-    await waitFor('echo answering after the pause', 15_000, echoAnswers);
+    await waitFor('echo answering after the pause', 15_000, () => echoAnswers(nodes[0]));
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { NetnsLab, netnsUnavailable } from '../helpers/netns.ts';
 import { localAgents, nsCall, runningAgents, sees, startNsCluster, waitFor as waitUntil, type NsNode } from '../helpers/netns-cluster.ts';
-import { sendLoad, type LoadTally } from './load.ts';
+import { newTally, sendLoad } from './load.ts';
 
 const unavailable = netnsUnavailable({ iptables: true });
 if (unavailable) console.warn(`SKIPPED partition tests in network namespaces: ${unavailable}`);
@@ -59,7 +59,7 @@ describe.skipIf(unavailable !== null)('a 3|2 partition in network namespaces', (
     await new Promise((r) => setTimeout(r, 2000));
 
     // A client of the minority keeps writing to one of its agents through the partition and the healing.
-    const tally: LoadTally = { sent: 0, answered: 0, inform: 0, failures: {}, unanswered: 0, extra: 0, firstInformAfter: undefined };
+    const tally = newTally();
     const load = sendLoad(m4, localToM4, 20, tally, () => 0);
 
     lab!.partition(majority.map((n) => n.host), minority.map((n) => n.host));

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleModule } from '../helpers/modules.ts';
 import { runCli, startNode } from '../helpers/node-process.ts';
-import { api, members, startClusterNode, waitAllAlive, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
+import { api, members, startTokenCluster, waitUntil, type ClusterNode } from '../cluster/node/cluster-processes.ts';
 
 const IDS = ['ru-1', 'ru-2', 'ru-3'];
 let nodes: ClusterNode[] = [];
@@ -48,11 +48,7 @@ async function restart(id: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const first = await startClusterNode(IDS[0], ['--bootstrap']);
-  nodes.push(first);
-  const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
-  nodes.push(...(await Promise.all(IDS.slice(1).map((id) => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token])))));
-  await waitAllAlive(nodes, IDS, 20_000);
+  nodes = await startTokenCluster(IDS);
   hook = createServer((req, res) => {
     const id = /^\/restart\/([\w-]+)$/.exec(req.url ?? '')?.[1];
     if (!id || !IDS.includes(id)) return void res.writeHead(404).end();
@@ -65,7 +61,7 @@ beforeAll(async () => {
     );
   });
   await new Promise<void>((r) => hook!.listen(0, '127.0.0.1', r));
-}, 120_000);
+}, 150_000);
 
 afterAll(async () => {
   hook?.close();

@@ -3,6 +3,7 @@
 // partition test and bench/failover.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { exampleModule } from './modules.ts';
 import { cliPath, NODE_START_TIMEOUT_MS, outputTail, tempDataDir } from './node-process.ts';
 import type { NetnsLab, NsChild, NsHost } from './netns.ts';
 
@@ -103,6 +104,20 @@ export async function startNsCluster(lab: NetnsLab, ids: string[]): Promise<NsNo
   // The joiners start meanwhile: as long as a start may take, and then the joins.
   await waitFor(`${ids.length} alive everywhere`, NODE_START_TIMEOUT_MS + 20_000, async () => (await Promise.all(nodes.map((n) => sees(n, ids, 'alive')))).every(Boolean), nodes);
   return nodes;
+}
+
+/** True when the echo agent answers a request sent through `via` with an inform. */
+export async function echoAnswers(via: NsNode): Promise<boolean> {
+  const r = await nsCall(via, 'POST', '/api/v1/messages?wait_ms=3000', { performative: 'request', receiver: 'echo', content: { probe: true } });
+  return r.status === 200 && r.body.replies?.[0]?.performative === 'inform';
+}
+
+/** Deploys the example echo agent as `echo` pinned to node `on`, through `nodes[0]`, and waits until it answers there. */
+export async function deployEcho(nodes: NsNode[], on: string): Promise<void> {
+  const module = Buffer.from(exampleModule('echo')).toString('base64');
+  const deployed = await nsCall(nodes[0], 'POST', '/api/v1/agents', { name: 'echo', module, node: on }, 30_000);
+  if (deployed.status !== 201) throw new Error(`deploying echo on ${on}: ${deployed.status} ${JSON.stringify(deployed.body)}`);
+  await waitFor('echo answering through the first node', 15_000, () => echoAnswers(nodes[0]), nodes);
 }
 
 /**

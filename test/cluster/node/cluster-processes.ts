@@ -53,6 +53,27 @@ export async function startCluster(n: number, prefix: string, args: string[] = [
   );
 }
 
+/**
+ * `ids[0]` bootstraps and the others join it with a join token (started at once); resolves when every node
+ * lists every id alive. On any failure the started nodes are killed and the failure rethrown.
+ */
+export async function startTokenCluster(ids: string[], options: { env?: Record<string, string>; aliveTimeoutMs?: number } = {}): Promise<ClusterNode[]> {
+  const first = await startClusterNode(ids[0], ['--bootstrap'], options.env);
+  let nodes = [first];
+  try {
+    const token = (await api<{ token: string }>(first, 'POST', '/api/v1/cluster/token', {})).body.token;
+    nodes = await startAllOrStop(
+      ids.slice(1).map((id) => () => startClusterNode(id, ['--join', `127.0.0.1:${first.gossipPort}`, '--token', token], options.env)),
+      [first],
+    );
+    await waitAllAlive(nodes, ids, options.aliveTimeoutMs ?? 20_000);
+    return nodes;
+  } catch (error) {
+    await stopAll(nodes);
+    throw error;
+  }
+}
+
 export async function api<T>(node: NodeProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${node.url}${path}`, {
     method,
