@@ -63,3 +63,21 @@ export class CaxtonError extends Error {
 export function invalidArgument(field: string, message: string): CaxtonError {
   return new CaxtonError('INVALID_ARGUMENT', message.startsWith(field) ? message : `${field}: ${message}`, { field });
 }
+
+/**
+ * The text of anything thrown, for a log line or an error message; never throws itself. What code outside
+ * Caxton throws may be any value: `String()` of an object whose `toString` is not a function throws a
+ * TypeError, which would escape the very handler that was reporting the first error.
+ */
+export function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error && typeof error.message === 'string') return error.message;
+    return String(error);
+  } catch {
+    try {
+      return Object.prototype.toString.call(error);
+    } catch {
+      return 'an unprintable value';
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { METER_MODULE } from './metering/metering-names.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { HOST_MEMORY_MODULE, HOST_MEMORY_NAME } from './metering/memory-import.ts';
 import { wasiImports } from './wasi-shim.ts';
+import { describeError } from '../errors.ts';
 
 /** agent_alloc gave 0 or a range outside memory: the delivery fails as an agent error, not a trap. */
 export class AgentAllocError extends Error {
@@ -22,7 +23,7 @@ export class InstantiateError extends Error {
     readonly error: unknown,
     readonly meterCause: MeteredTrapCause,
   ) {
-    super(error instanceof Error ? error.message : String(error));
+    super(describeError(error));
     this.name = 'InstantiateError';
   }
 }

@@ -1,7 +1,7 @@
 // Tool calls in flight: each committed call goes to the gateway, and its outcome comes back to the agent
 // as the message the ABI promises.
 import { randomUUID } from 'node:crypto';
-import { CaxtonError } from '../errors.ts';
+import { CaxtonError, describeError } from '../errors.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import { TOOL_PREFIX } from '../messaging/message.ts';
 import type { AgentSlot } from './agent-slot.ts';
@@ -78,5 +78,5 @@ export class ToolCalls {
 function toolError(err: unknown): { code: string; message: string } {
   if (err instanceof CaxtonError) return { code: err.code, message: err.message };
   if (err instanceof Error) return { code: 'TOOL_ERROR', message: err.message };
-  return { code: 'TOOL_ERROR', message: String(err) };
+  return { code: 'TOOL_ERROR', message: describeError(err) };
 }

@@ -1,6 +1,7 @@
 // Why an invocation trapped, as a short stable code for stats, logs and metrics labels.
 import { InstantiateError } from './agent-instance.ts';
 import { ProcExitError } from './wasi-shim.ts';
+import { describeError } from '../errors.ts';
 
 export type TrapReason =
   | 'unreachable'
@@ -68,5 +69,5 @@ export function classifyTrap(error: unknown, cause: 'fuel' | 'memory' | 'wall_cl
     return { reason: 'runtime_error', detail: error.message };
   }
   if (error instanceof RangeError && /call stack/i.test(error.message)) return { reason: 'stack_overflow', detail: error.message };
-  return { reason: 'host_error', detail: error instanceof Error ? error.message : String(error) };
+  return { reason: 'host_error', detail: describeError(error) };
 }

@@ -450,6 +450,8 @@ export class ClusterService {
       previous: previous ?? null,
       version: tags.caxton ?? null,
     };
+    // A node came to us while our own --join targets do not answer yet: the cluster is forming, keep trying fast.
+    if (member.name !== this.membership.name && member.state === 'alive' && previous === undefined) this.joinRetry?.quicken();
     if (member.name !== this.membership.name && member.state === 'alive' && previous !== 'alive' && tags.caxton !== undefined) {
       const protocol = memberProtocol({ tags });
       if (!protocolCompatible(protocol, ROUTING_PROTOCOL_VERSION)) {

@@ -21,6 +21,7 @@ import type {
   RouterObserver,
   SystemAgentHandler,
 } from './router-ports.ts';
+import { describeError } from '../errors.ts';
 
 export interface RouterOptions {
   directory: AgentDirectory;
@@ -277,7 +278,7 @@ export class Router implements MessageSink {
     } catch (error) {
       this.#observer.onRouted(message, receiver, 'unavailable');
       this.#deadLetter(message, 'AGENT_ERROR', receiver);
-      const text = error instanceof Error ? error.message : String(error);
+      const text = describeError(error);
       this.#answerWithFailure(message, receiver, 'AGENT_ERROR', `system agent "${receiver}" failed: ${text}`, {
         receiver,
       });

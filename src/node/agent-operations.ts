@@ -4,7 +4,7 @@
 // it with its own AgentService and answers with the result or the error, carried back unchanged. A node
 // asked to run a module it lacks fetches it by sha256 from the node that asked and checks the hash.
 import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
-import { CaxtonError, type ErrorCode } from '../errors.ts';
+import { CaxtonError, type ErrorCode, describeError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../state/module-store.ts';
 import { AgeOrderedMap } from '../messaging/age-ordered-map.ts';
@@ -294,7 +294,7 @@ async function answer<T>(run: () => Promise<T> | T): Promise<Answer<T>> {
     return { ok: await run() };
   } catch (error) {
     if (error instanceof CaxtonError) return { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-    return { error: { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) } };
+    return { error: { code: 'INTERNAL', message: describeError(error) } };
   }
 }
 

@@ -14,6 +14,7 @@ import type { AgentOperations, PeerRpc } from './agent-operations.ts';
 import type { AgentService } from './agent-service.ts';
 import { NodeDrain, type DrainReport } from './drain.ts';
 import type { PeerRouting } from './peer-routing.ts';
+import { describeError } from '../errors.ts';
 
 /** A drain of a node with thousands of agents takes seconds; the peer asking waits this long for its report. */
 export const DRAIN_REQUEST_TIMEOUT_MS = 10 * 60_000;
@@ -58,7 +59,7 @@ export function bindDrain(parts: DrainBindingParts): NodeDrain {
     try {
       return { ok: await drain.drain() };
     } catch (error) {
-      return { error: { code: 'INTERNAL', message: (error as Error)?.message ?? String(error) } };
+      return { error: { code: 'INTERNAL', message: describeError(error) } };
     }
   });
   rpc.onRequest('node.undrain', () => {

@@ -13,7 +13,7 @@
 // Then the node lingers `cluster.drain_linger_ms`, forwarding, while the registry converges.
 import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
-import { CaxtonError } from '../errors.ts';
+import { CaxtonError, describeError } from '../errors.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentInfo, AgentSpec } from './services.ts';
@@ -189,7 +189,7 @@ export class NodeDrain {
         this.#switch(name, owner, record.spec.capabilities, report);
         return 'done';
       } catch (error) {
-        lastError = `node "${owner}": ${(error as Error)?.message ?? String(error)}`;
+        lastError = `node "${owner}": ${describeError(error)}`;
         p.logger.warn({ agent: name, owner, err: lastError }, 'drain: hand-over refused; trying the next node');
         if (error instanceof CaxtonError && error.code === 'CONFLICT' && /already exists/.test(error.message)) break;
       } finally {

@@ -14,6 +14,7 @@ import { CLIENT_PREFIX, PERFORMATIVES, type AclMessage } from '../messaging/mess
 import type { RemoteRoute } from '../messaging/router-ports.ts';
 import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
+import { describeError } from '../errors.ts';
 
 /** What the routing links offer the node (src/cluster/routing). */
 export interface PeerLinks {
@@ -105,7 +106,7 @@ export class PeerRouting implements RemoteRoute {
       if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, origin ?? from);
       this.#o.router.deliverFromPeer(message, receiver);
     } catch (error) {
-      this.#refuse(from, `handling failed: ${(error as Error)?.message ?? String(error)}`);
+      this.#refuse(from, `handling failed: ${describeError(error)}`);
     }
   }
 

@@ -1,7 +1,7 @@
 // A server built into the node (`builtin: state`), called directly with the calling agent's name: no
 // process, no JSON-RPC. It gets the same timeout, size limit and outcome codes as any other server, so an
 // agent cannot tell a built-in from an outside one by how failures look.
-import { CaxtonError } from '../errors.ts';
+import { CaxtonError, describeError } from '../errors.ts';
 import type { BuiltinCallResult, BuiltinToolServer } from './builtin-server.ts';
 import { clipped, tooLarge, toolReportedError } from './call-failure.ts';
 import type { ToolServerStatus, ToolServerView } from './tool-server-view.ts';
@@ -53,7 +53,7 @@ export class BuiltinConnection {
       result = await Promise.race([server.call(agent, tool, args), deadline]);
     } catch (error) {
       if (error instanceof CaxtonError) throw error;
-      throw new CaxtonError('TOOL_ERROR', clipped(`${this.name}/${tool}: ${error instanceof Error ? error.message : String(error)}`), { server: this.name, tool });
+      throw new CaxtonError('TOOL_ERROR', clipped(`${this.name}/${tool}: ${describeError(error)}`), { server: this.name, tool });
     } finally {
       clearTimeout(timer);
     }
@@ -85,7 +85,7 @@ export class BuiltinConnection {
       } catch (error) {
         // A built-in fails to open for a reason of configuration (a database URL): the next call tries again.
         this.#status = 'restarting';
-        this.#lastError = clipped(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+        this.#lastError = clipped(`cannot start: ${describeError(error)}`);
         throw error instanceof CaxtonError ? error : new CaxtonError('UNAVAILABLE', `MCP server "${this.name}" ${this.#lastError}`, { server: this.name });
       } finally {
         this.#opening = undefined;

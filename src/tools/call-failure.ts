@@ -2,7 +2,7 @@
 // The SDK reports a timeout, a closed connection or a server's JSON-RPC error as McpError; a network
 // failure as whatever fetch threw.
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError } from '../errors.ts';
+import { CaxtonError, describeError } from '../errors.ts';
 
 /** Longest text taken from a server's error into the agent's `failure` message. */
 const MAX_ERROR_TEXT = 1000;
@@ -36,7 +36,7 @@ export function callFailure(error: unknown, context: FailureContext): CaxtonErro
   if (context.closedBecause === 'SERVER_EXITED') {
     return new CaxtonError('SERVER_EXITED', `MCP server "${server}" went away during the call to ${tool}`, { server, tool });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   return new CaxtonError('UNAVAILABLE', clipped(`MCP server "${server}" could not be reached: ${message}`), { server, tool });
 }
 

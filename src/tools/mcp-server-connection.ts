@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError } from '../errors.ts';
+import { CaxtonError, describeError } from '../errors.ts';
 import { isStdioServer, type HttpServerConfig, type StdioServerConfig } from '../config/mcp-servers.ts';
 import { callFailure, clipped, tooLarge, toolReportedError } from './call-failure.ts';
 import { restartDelayMs } from './restart-backoff.ts';
@@ -265,5 +265,5 @@ export class McpServerConnection {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }

@@ -1,5 +1,5 @@
 // --join by DNS name: every address a name resolves to, both families, resolved again on every attempt.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { addressesToJoin, MAX_JOIN_ADDRESSES, resolveJoinAddresses, type LookupAll } from '../../src/cluster/join-addresses.ts';
 import { JoinRetry } from '../../src/cluster/join-retry.ts';
 import type { PeerAddress } from '../../src/cluster/membership/transport.ts';
@@ -96,5 +96,82 @@ describe('JoinRetry', () => {
     expect(retries[0]).toMatch(/ENOTFOUND/);
     expect(retries[1]).toMatch(/own address/);
     expect(tried.map((list) => list.map((a) => a.host))).toEqual([['10.0.0.2'], ['10.0.0.2', '10.0.0.3']]);
+  });
+
+  it('after the fast phase, a node joining this one brings the slow retry forward and starts the fast phase again', async () => {
+    vi.useFakeTimers();
+    try {
+      const attempts: number[] = [];
+      let targetUp = false;
+      const retry = new JoinRetry({
+        addresses: async () => [{ host: '10.0.0.2', port: 7946 }],
+        join: async () => {
+          attempts.push(Date.now());
+          if (!targetUp) throw new Error('nobody answered');
+          return 1;
+        },
+        fastDelayMs: 400,
+        fastPhaseMs: 60_000,
+        initialDelayMs: 1000,
+        maxDelayMs: 30_000,
+        random: () => 0.5,
+        now: () => Date.now(),
+        onJoined: () => {},
+        onRetry: () => {},
+      });
+      const start = Date.now();
+      retry.start();
+      // Past the fast phase the backoff doubles: 1, 2, 4, 8, 16 s, then 30 s.
+      await vi.advanceTimersByTimeAsync(60_000 + 1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 100);
+      const before = attempts.length;
+      const waiting = attempts[attempts.length - 1];
+      expect(waiting - attempts[attempts.length - 2]).toBe(16_000);
+      // Another node joins this one: the next attempt is 400 ms away, not 30 s.
+      retry.quicken();
+      targetUp = true;
+      await vi.advanceTimersByTimeAsync(400);
+      expect(attempts.length).toBe(before + 1);
+      await retry.joined;
+      expect(attempts[attempts.length - 1] - start).toBeLessThan(92_000);
+      // Joined: quickening again does nothing.
+      retry.quicken();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(attempts.length).toBe(before + 1);
+      retry.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('quickened while the target still does not answer: retries every fastDelayMs for another fast phase', async () => {
+    vi.useFakeTimers();
+    try {
+      const attempts: number[] = [];
+      const retry = new JoinRetry({
+        addresses: async () => [{ host: '10.0.0.2', port: 7946 }],
+        join: async () => {
+          attempts.push(Date.now());
+          throw new Error('nobody answered');
+        },
+        fastDelayMs: 400,
+        fastPhaseMs: 10_000,
+        initialDelayMs: 1000,
+        maxDelayMs: 30_000,
+        random: () => 0.5,
+        now: () => Date.now(),
+        onJoined: () => {},
+        onRetry: () => {},
+      });
+      retry.start();
+      await vi.advanceTimersByTimeAsync(40_000);
+      retry.quicken();
+      const from = attempts.length;
+      await vi.advanceTimersByTimeAsync(8_000);
+      // 400 ms apart again: 20 attempts in 8 s.
+      expect(attempts.length - from).toBe(20);
+      retry.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

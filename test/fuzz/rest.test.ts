@@ -133,7 +133,7 @@ describe('fuzz: REST API of the real node', () => {
         fuzzParameters(),
       );
     },
-    fuzzTimeoutMs(),
+    fuzzTimeoutMs(10),
   );
 
   it(
@@ -173,6 +173,6 @@ describe('fuzz: REST API of the real node', () => {
         fuzzParameters(),
       );
     },
-    fuzzTimeoutMs(),
+    fuzzTimeoutMs(10),
   );
 });

@@ -231,6 +231,21 @@ describe('a built-in server', () => {
     await tools.close();
   });
 
+  it('regression (fuzz): a built-in throwing an object whose toString is not a function is TOOL_ERROR, not a TypeError', async () => {
+    const thrown = { toString: -4.7e68, detail: 'x' };
+    const odd: BuiltinToolServer = {
+      ...builtin,
+      call: async () => {
+        throw thrown;
+      },
+    };
+    const tools = gateway({ state: { builtin: 'state' } }, { builtins: { state: async () => odd } });
+    const failure = await failureOf(tools.call('alice', 'state', 'get', {}));
+    expect(failure.code).toBe('TOOL_ERROR');
+    expect(failure.message).toContain('[object Object]');
+    await tools.close();
+  });
+
   it('UNAVAILABLE when this build lacks it', async () => {
     const tools = gateway({ state: { builtin: 'state' } });
     expect((await failureOf(tools.call('alice', 'state', 'get', {}))).code).toBe('UNAVAILABLE');

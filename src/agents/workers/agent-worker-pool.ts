@@ -250,9 +250,15 @@ export class AgentWorkerPool implements AgentHost {
     const record = this.require(name);
     record.stopping = true;
     try {
-      await this.request(record.worker, { t: 'remove', req: 0, name });
+      // A hand-over under way takes the agent off its worker already: removing it there too would be refused.
+      if (record.releasing !== undefined) await record.releasing;
+      else await this.request(record.worker, { t: 'remove', req: 0, name });
     } finally {
       if (this.records.get(name) === record) this.forget(record);
+      // What was held for the new owner goes where the name points now: the router answers for a gone agent.
+      const held = record.held ?? [];
+      record.held = undefined;
+      for (const message of held) this.o.sink.route(message);
     }
   }
 

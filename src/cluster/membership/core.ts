@@ -12,6 +12,7 @@ import { NodeTable, toMember, type NodeRecord } from './node-table.ts';
 import type { Suspicion } from './suspicion.ts';
 import type { MessageTransport, PeerAddress } from './transport.ts';
 import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
+import { describeError } from '../../errors.ts';
 
 /** memberlist's compound framing: 2 bytes of header, 2 bytes of length per part. */
 export const COMPOUND_HEADER_OVERHEAD = 2;
@@ -119,7 +120,7 @@ export class Core {
       call();
     } catch (err) {
       this.handlerErrors += 1;
-      this.warnLimited(`notify:${what}`, `membership: ${what} handler threw: ${err instanceof Error ? err.message : String(err)}`);
+      this.warnLimited(`notify:${what}`, `membership: ${what} handler threw: ${describeError(err)}`);
     }
   }
 

@@ -1,6 +1,6 @@
 // Full state exchange over a stream (memberlist net.go sendAndReceiveState / mergeRemoteState, state.go
 // mergeState): anti-entropy that repairs what gossip missed, and the way a node joins.
-import { CaxtonError } from '../../errors.ts';
+import { CaxtonError, describeError } from '../../errors.ts';
 import type { Core } from './core.ts';
 import { aliveNode, deadNode, suspectNode } from './member-updates.ts';
 import type { PushNodeState, PushPull } from './messages.ts';
@@ -85,7 +85,7 @@ export function answerPushPull(core: Core, remote: PushPull): PushPull {
     try {
       mergeRemoteState(core, remote, remote.join);
     } catch (err) {
-      core.warnLimited('push-pull-refused', `membership: push-pull from a peer refused: ${err instanceof Error ? err.message : String(err)}`);
+      core.warnLimited('push-pull-refused', `membership: push-pull from a peer refused: ${describeError(err)}`);
     }
   }
   return reply;

@@ -17,6 +17,7 @@ import {
 } from './frames.ts';
 import { decodeAclMessages, encodeAclMessage, encodeOriginEnvelope, ORIGIN_FEATURE, type RoutedMessage } from './message-codec.ts';
 import type { RoutingLinkSettings } from './routing-options.ts';
+import { describeError } from '../../errors.ts';
 
 export type SendResult = 'queued' | 'full' | 'unreachable';
 
@@ -467,7 +468,7 @@ export class PeerLink {
       },
       (error: unknown) => {
         this.serving--;
-        reply(false, error instanceof Error ? error.message : String(error));
+        reply(false, describeError(error));
       },
     );
   }

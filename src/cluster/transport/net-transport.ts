@@ -20,6 +20,7 @@ import { StreamBudget } from './stream-budget.ts';
 /** A refused stream's answer gets this long to leave before the connection is cut regardless. */
 const STREAM_REFUSAL_LINGER_MS = 1_000;
 import { readStreamMessage, type StreamReadLimits } from './stream-reader.ts';
+import { describeError } from '../../errors.ts';
 
 export interface NetTransportStats extends WireStats {
   packetsReceived: number;
@@ -268,7 +269,7 @@ export class NetTransport implements MessageTransport {
     const suppressed = this.refusalLog.admit(from.host);
     if (suppressed === undefined) return;
     try {
-      const detail = error === undefined ? undefined : error instanceof Error ? error.message : String(error);
+      const detail = error === undefined ? undefined : describeError(error);
       report({ source: `${from.host}:${from.port}`, transport, cause, detail, suppressed });
     } catch {
       /* a failing logger must not turn a refusal into a crash */

@@ -9,6 +9,7 @@ import { compressMessage, readCompressed } from './lzw.ts';
 import { MsgpackReader, NeedMoreBytes } from './msgpack.ts';
 import { MAX_PUSH_STATE_BYTES, readPushPull, readUserStream } from './pushpull.ts';
 import { decryptPayload, type EncryptionVersion, encryptedLength, encryptPayload } from './security.ts';
+import { describeError } from '../../errors.ts';
 
 export type StreamMessage =
   | { kind: 'pushPull'; pushPull: PushPull }
@@ -94,7 +95,7 @@ function parseComplete(buf: Uint8Array, maxBytes: number): StreamMessage {
 function asStreamError(e: unknown): StreamError {
   if (e instanceof StreamError) return e;
   if (e instanceof NeedMoreBytes) return new StreamError('stream message truncated');
-  return new StreamError(e instanceof Error ? e.message : String(e));
+  return new StreamError(describeError(e));
 }
 
 function parsePlain(buf: Uint8Array, maxBytes: number): { message: StreamMessage; consumed: number } {

@@ -130,4 +130,24 @@ describe('agent worker pool: mailbox depth and hand-over', () => {
     expect(logged.length + released.length).toBe(40);
     expect(released.every((m) => m.content === 'x')).toBe(true);
   }, 60_000);
+
+  it('an agent deleted during a hand-over: every message it had is handled or routed on, none dropped', async () => {
+    const logged: string[] = [];
+    const { pool, sink } = makePool(1, logged);
+    const slow = await slowLogger(3_000_000);
+    await pool.start(spec('slow', { limits: slowLimits }), sha(slow), 1, slow);
+    for (let i = 0; i < 30; i++) pool.deliver(message('slow', { performative: 'inform', content: i }), 'slow');
+    await until(() => logged.length >= 2, 'the first messages handled');
+    const preparing = pool.prepareRelease('slow');
+    // Held on the main thread for the new owner, which never takes them: the agent is deleted instead.
+    for (let i = 30; i < 35; i++) pool.deliver(message('slow', { performative: 'inform', content: i }), 'slow');
+    await pool.remove('slow');
+    await preparing;
+    expect(pool.has('slow')).toBe(false);
+    await until(() => logged.length + sink.messages.length >= 35, 'every message accounted for');
+    // Routed on, each reaches the router, which answers for an agent that is gone.
+    const handled = logged.filter((l) => l.startsWith('slow:')).map(contentOf);
+    const routed = sink.messages.map((m) => m.content);
+    expect([...handled, ...routed].sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 35 }, (_, i) => i));
+  }, 60_000);
 });
