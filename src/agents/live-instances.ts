@@ -6,6 +6,9 @@ import type { AgentInstance } from './agent-instance.ts';
 import type { AgentSlot } from './agent-slot.ts';
 import { RingQueue } from './ring-queue.ts';
 
+/** Stale entries tolerated beyond twice the live count before the queue is compacted. */
+const STALE_SLACK = 1024;
+
 interface LiveEntry {
   slot: AgentSlot;
   instance: AgentInstance;
@@ -35,6 +38,21 @@ export class LiveInstances {
     this.latest.set(slot, slot.instance);
     this.order.push({ slot, instance: slot.instance });
     if (this.latest.size > this.max) this.trim();
+    else if (this.order.length > 2 * this.latest.size + STALE_SLACK) this.compact();
+  }
+
+  /** Entries queued (stale ones included): at most twice the live count plus STALE_SLACK. */
+  get queued(): number {
+    return this.order.length;
+  }
+
+  /**
+   * Below the cap nothing trims the queue, yet each restart, upgrade or re-instantiation of an agent queues
+   * one more entry and leaves its previous one stale: dropped here, in order, once they outnumber the live
+   * ones (amortised O(1) per start).
+   */
+  private compact(): void {
+    for (const entry of this.order.drain()) if (this.latest.get(entry.slot) === entry.instance) this.order.push(entry);
   }
 
   /**
