@@ -111,7 +111,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const limit = request.routeOptions.bodyLimit ?? bodyLimitBytes;
-    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, (error, value) => done(error, value));
+    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, done);
   });
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document. No

@@ -46,9 +46,14 @@ interface Wait {
   readonly nodes: Map<string, string> | undefined;
   readonly onReply: ((reply: AclMessage) => void) | undefined;
   readonly resolve: (replies: AclMessage[]) => void;
+  readonly signal: WaitSignal | undefined;
+  /** Ends this wait: the one closure a wait makes, handed to both the timer and the signal. */
+  end: () => void;
   cancelTimer: () => void;
-  detachSignal: () => void;
 }
+
+/** One options object for every signal listener (a wait ends once). */
+const ONCE = { once: true } as const;
 
 /** Unref'd so a pending wait never keeps a stopping process alive. */
 const realTimer: SetTimer = (ms, fire) => {
@@ -89,21 +94,18 @@ export class ClientInbox implements ClientReplies {
         nodes: nodesOf(receivers, options.nodeOf),
         onReply: options.onReply,
         resolve,
+        signal: options.signal,
+        end: noop,
         cancelTimer: noop,
-        detachSignal: noop,
       };
       if (wait.pending.size === 0 || options.signal?.aborted) {
         resolve(wait.replies);
         return;
       }
       this.#add(wait);
-      wait.cancelTimer = this.#setTimer(Math.max(0, waitMs), () => this.#finish(wait));
-      const signal = options.signal;
-      if (signal) {
-        const onAbort = (): void => this.#finish(wait);
-        signal.addEventListener('abort', onAbort, { once: true });
-        wait.detachSignal = () => signal.removeEventListener('abort', onAbort);
-      }
+      wait.end = () => this.#finish(wait);
+      wait.cancelTimer = this.#setTimer(Math.max(0, waitMs), wait.end);
+      wait.signal?.addEventListener('abort', wait.end, ONCE);
     });
   }
 
@@ -209,7 +211,7 @@ export class ClientInbox implements ClientReplies {
     if (waits.size === 0) byConversation!.delete(wait.sent.conversation_id);
     if (byConversation!.size === 0) this.#waits.delete(wait.client);
     wait.cancelTimer();
-    wait.detachSignal();
+    wait.signal?.removeEventListener('abort', wait.end);
     wait.resolve(wait.replies);
   }
 }
