@@ -114,7 +114,7 @@ describe('conversation store', () => {
   it('writes the text a message was delivered as when it has one, and reads back the same messages', () => {
     const store = new ConversationStore(database, { maxMessages: 1000, maxAgeMs: 60_000, ...batch });
     const delivered = message('c1', 1);
-    wireTextOf(delivered);
+    wireTextOf(delivered, true);
     // An agent's own text, spliced (wire-text.ts): its spacing is its own, its value the message's.
     const spaced = message('c1', 2);
     const agentText = '{"performative": "inform", "sender": "alice", "receiver": "bob", "content": {"n": 2}, "conversation_id": "c1"}';
