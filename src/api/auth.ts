@@ -15,6 +15,7 @@ import { AuditAggregator, type AuditMode } from './audit-aggregator.ts';
 import { API_DEFAULTS } from './defaults.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import { roleAllows, type RouteAccess } from './permissions.ts';
+import { routeOptionsOf } from './route-options.ts';
 
 /** The principal of every request when auth is switched off for local development. */
 export const ANONYMOUS_ADMIN: Principal = Object.freeze({ id: 'anonymous', role: 'admin', via: 'none' });
@@ -63,7 +64,7 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 function actionOf(request: FastifyRequest): string {
-  return `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+  return `${request.method} ${routeOptionsOf(request).url ?? request.url.split('?')[0]}`;
 }
 
 function targetOf(request: FastifyRequest): string | undefined {
@@ -226,7 +227,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   // A callback hook, not an async one: a known caller is admitted without a promise (see authenticate).
   // A refusal answers and never calls `done`, which ends the request there.
   app.addHook('onRequest', (request, reply, done) => {
-    const access = (request.routeOptions.config ?? {}) as RouteAccess;
+    const access = (routeOptionsOf(request).config ?? {}) as RouteAccess;
     if (access.public) return done();
     if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return done();
     const principal = authenticate(request);
@@ -246,7 +247,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   // Mutating calls are audited once they are answered, with their outcome.
   app.addHook('onResponse', (request, reply, done) => {
     if (!MUTATING.has(request.method) || !request.principal) return done();
-    const access = (request.routeOptions.config ?? {}) as RouteAccess;
+    const access = (routeOptionsOf(request).config ?? {}) as RouteAccess;
     const status = reply.statusCode;
     const entry: AuditEntry = {
       principal: request.principal.id,

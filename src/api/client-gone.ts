@@ -1,25 +1,33 @@
 // The signal a send with wait_ms hands the node: raised when the client's connection closes before its answer
 // was written, so the wait ends rather than gathering replies for no one. One small object with one listener
-// slot instead of an AbortController (an EventTarget): the send path makes one per request.
+// slot instead of an AbortController (an EventTarget): the send path makes one per request. The response's
+// 'close' listener is one function shared by every request (the emitter is its `this`), not a closure each.
 import type { ServerResponse } from 'node:http';
 import type { WaitSignal } from '../messaging/client-inbox.ts';
 
+const SIGNAL = Symbol('caxton.clientGone');
+
+type WatchedResponse = ServerResponse & { [SIGNAL]?: ClientGone | undefined };
+
 export class ClientGone implements WaitSignal {
   #aborted = false;
-  #listener: (() => void) | undefined;
-  readonly #response: ServerResponse;
-  readonly #onClose = (): void => {
-    if (this.#response.writableFinished || this.#aborted) return;
-    this.#aborted = true;
-    const listener = this.#listener;
-    this.#listener = undefined;
+  #listener: (() => void) | undefined = undefined;
+  readonly #response: WatchedResponse;
+
+  static readonly #onClose = function (this: WatchedResponse): void {
+    const gone = this[SIGNAL];
+    if (gone === undefined || this.writableFinished || gone.#aborted) return;
+    gone.#aborted = true;
+    const listener = gone.#listener;
+    gone.#listener = undefined;
     listener?.();
   };
 
   /** Listens to `response` until detach(). */
   constructor(response: ServerResponse) {
     this.#response = response;
-    response.on('close', this.#onClose);
+    this.#response[SIGNAL] = this;
+    response.on('close', ClientGone.#onClose);
   }
 
   get aborted(): boolean {
@@ -38,6 +46,7 @@ export class ClientGone implements WaitSignal {
   /** Stops listening to the response (the send is over). */
   detach(): void {
     this.#listener = undefined;
-    this.#response.off('close', this.#onClose);
+    this.#response[SIGNAL] = undefined;
+    this.#response.off('close', ClientGone.#onClose);
   }
 }

@@ -55,8 +55,13 @@ const tooLarge = (limit: number): CaxtonError =>
 
 /** Parses a whole JSON body text: the depth bound first, then JSON.parse, then the prototype-poisoning keys Fastify refuses. */
 export function parseJsonBody(text: string): unknown {
+  if (text.length > 0 && nestsDeeperThan(text, MAX_BODY_DEPTH)) throw tooDeep();
+  return parseCountedJson(text);
+}
+
+/** parseJsonBody for text whose nesting was already counted as it arrived. */
+function parseCountedJson(text: string): unknown {
   if (text.length === 0) throw new CaxtonError('INVALID_ARGUMENT', 'body: empty, but content-type is application/json', { field: 'body' });
-  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) throw tooDeep();
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -69,44 +74,80 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
+type Done = (error: Error | null, value?: unknown) => void;
+
+const READER = Symbol('caxton.jsonBodyReader');
+
+type ReadPayload = Readable & { [READER]?: BodyReader | undefined };
+
+/**
+ * The state of one body being read. Its stream listeners are three functions shared by every request (the
+ * stream is their `this`), not closures made per request: this runs for every message sent.
+ */
+class BodyReader {
+  readonly decoder = new StringDecoder('utf8');
+  readonly counter = new NestingCounter(MAX_BODY_DEPTH);
+  readonly parts: string[] = [];
+  size = 0;
+  finished = false;
+  constructor(
+    readonly payload: ReadPayload,
+    readonly limit: number,
+    readonly done: Done,
+  ) {}
+
+  finish(error: Error | null, value?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.payload[READER] = undefined;
+    // 'end' and 'error' stay attached (once, and inert now): a late stream error must still find a listener.
+    this.payload.removeListener('data', onBodyData);
+    this.done(error, value);
+  }
+}
+
+function onBodyData(this: ReadPayload, chunk: Buffer): void {
+  const reader = this[READER];
+  if (reader === undefined) return;
+  reader.size += chunk.length;
+  if (reader.size > reader.limit) return reader.finish(tooLarge(reader.limit));
+  const text = reader.decoder.write(chunk);
+  if (!reader.counter.push(text)) return reader.finish(tooDeep());
+  reader.parts.push(text);
+}
+
+function onBodyEnd(this: ReadPayload): void {
+  const reader = this[READER];
+  if (reader === undefined) return;
+  try {
+    const rest = reader.decoder.end();
+    const parts = reader.parts;
+    // Almost every body arrives in one chunk: no join.
+    const text = parts.length === 1 && rest === '' ? parts[0] : (parts.push(rest), parts.join(''));
+    reader.finish(null, parseCountedJson(text));
+  } catch (error) {
+    reader.finish(error as Error);
+  }
+}
+
+function onBodyError(this: ReadPayload, error: Error): void {
+  this[READER]?.finish(error);
+}
+
 /**
  * Reads a request body stream of at most `limit` bytes and parses it; refuses as soon as the declared length,
  * the bytes read or the nesting pass their bounds. `done` is called once.
  */
-export function readJsonBody(payload: Readable, declaredLength: number, limit: number, done: (error: Error | null, value?: unknown) => void): void {
+export function readJsonBody(payload: Readable, declaredLength: number, limit: number, done: Done): void {
   if (declaredLength > limit) {
     done(tooLarge(limit));
     return;
   }
-  const decoder = new StringDecoder('utf8');
-  const counter = new NestingCounter(MAX_BODY_DEPTH);
-  const parts: string[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (error: Error | null, value?: unknown): void => {
-    if (finished) return;
-    finished = true;
-    payload.removeListener('data', onData);
-    done(error, value);
-  };
-  const onData = (chunk: Buffer): void => {
-    size += chunk.length;
-    if (size > limit) return finish(tooLarge(limit));
-    const text = decoder.write(chunk);
-    if (!counter.push(text)) return finish(tooDeep());
-    parts.push(text);
-  };
-  payload.on('data', onData);
-  payload.once('end', () => {
-    if (finished) return;
-    try {
-      parts.push(decoder.end());
-      finish(null, parseJsonBody(parts.join('')));
-    } catch (error) {
-      finish(error as Error);
-    }
-  });
-  payload.once('error', (error) => finish(error));
+  const stream = payload as ReadPayload;
+  stream[READER] = new BodyReader(stream, limit, done);
+  stream.on('data', onBodyData);
+  stream.once('end', onBodyEnd);
+  stream.once('error', onBodyError);
 }
 
 function poisoned(value: unknown, depth: number): boolean {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import { readJsonBody } from './json-body.ts';
+import { decorateRouteOptionsOnce, routeOptionsOf } from './route-options.ts';
 import type { RequestTracer } from '../observability/tracing.ts';
 import { registerApiTracing } from './api-tracing.ts';
 import type { NodeServices } from '../node/services.ts';
@@ -108,10 +109,11 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       : Fastify({ ...base, logger: false })
   ) as unknown as FastifyInstance;
 
+  decorateRouteOptionsOnce(app);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    const limit = request.routeOptions.bodyLimit ?? bodyLimitBytes;
-    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, (error, value) => done(error, value));
+    const limit = routeOptionsOf(request).bodyLimit ?? bodyLimitBytes;
+    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, done);
   });
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document. No
@@ -143,7 +145,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     // A callback hook: an async one costs every request a promise and a microtask for a synchronous observe.
     app.addHook('onResponse', (request, reply, done) => {
       histogram.observe(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+        { method: request.method, route: routeOptionsOf(request).url ?? 'unmatched', status: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );
       done();

@@ -46,9 +46,14 @@ interface Wait {
   readonly nodes: Map<string, string> | undefined;
   readonly onReply: ((reply: AclMessage) => void) | undefined;
   readonly resolve: (replies: AclMessage[]) => void;
+  readonly signal: WaitSignal | undefined;
+  /** Ends this wait: the one closure a wait makes, handed to both the timer and the signal. */
+  end: () => void;
   cancelTimer: () => void;
-  detachSignal: () => void;
 }
+
+/** One options object for every signal listener (a wait ends once). */
+const ONCE = { once: true } as const;
 
 /** Unref'd so a pending wait never keeps a stopping process alive. */
 const realTimer: SetTimer = (ms, fire) => {
@@ -61,8 +66,11 @@ const noop = (): void => {};
 
 export class ClientInbox implements ClientReplies {
   readonly #setTimer: SetTimer;
-  /** client address → conversation id → the waits of that client in that conversation. */
-  readonly #waits = new Map<string, Map<string, Set<Wait>>>();
+  /**
+   * conversation id → its wait (almost always one), or the waits in it (of one client or several): one Map
+   * entry and no Set per send.
+   */
+  readonly #waits = new Map<string, Wait | Set<Wait>>();
   #count = 0;
 
   constructor(options: ClientInboxOptions = {}) {
@@ -89,50 +97,66 @@ export class ClientInbox implements ClientReplies {
         nodes: nodesOf(receivers, options.nodeOf),
         onReply: options.onReply,
         resolve,
+        signal: options.signal,
+        end: noop,
         cancelTimer: noop,
-        detachSignal: noop,
       };
       if (wait.pending.size === 0 || options.signal?.aborted) {
         resolve(wait.replies);
         return;
       }
       this.#add(wait);
-      wait.cancelTimer = this.#setTimer(Math.max(0, waitMs), () => this.#finish(wait));
-      const signal = options.signal;
-      if (signal) {
-        const onAbort = (): void => this.#finish(wait);
-        signal.addEventListener('abort', onAbort, { once: true });
-        wait.detachSignal = () => signal.removeEventListener('abort', onAbort);
-      }
+      wait.end = () => this.#finish(wait);
+      wait.cancelTimer = this.#setTimer(Math.max(0, waitMs), wait.end);
+      wait.signal?.addEventListener('abort', wait.end, ONCE);
     });
   }
 
   /** True while `client` waits for replies in `conversationId` here. */
   waitsFor(client: string, conversationId: string): boolean {
-    return this.#waits.get(client)?.has(conversationId) ?? false;
+    const entry = this.#waits.get(conversationId);
+    if (entry === undefined) return false;
+    if (!(entry instanceof Set)) return entry.client === client;
+    for (const wait of entry) if (wait.client === client) return true;
+    return false;
   }
 
   /** Hands a reply addressed to `client` to every wait it belongs to; false when none does. */
   deliver(reply: AclMessage, client: string): boolean {
-    const waits = this.#waits.get(client)?.get(reply.conversation_id);
-    if (waits === undefined) return false;
+    const entry = this.#waits.get(reply.conversation_id);
+    if (entry === undefined) return false;
+    if (!(entry instanceof Set)) return this.#offer(entry, reply, client);
     let taken = false;
-    for (const wait of waits) {
-      const inReplyTo = reply.in_reply_to;
-      if (inReplyTo !== undefined && inReplyTo !== wait.replyKey && inReplyTo !== wait.sent.message_id) continue;
-      taken = true;
-      wait.replies.push(reply);
-      if (wait.onReply) {
-        // A broken stream writer must not break routing for everyone else.
-        try {
-          wait.onReply(reply);
-        } catch {}
-      }
-      if (countsAsAnswer(wait.sent.performative, reply.performative) && wait.pending.delete(reply.sender)) {
-        if (wait.pending.size === 0) this.#finish(wait);
-      }
-    }
+    for (const wait of entry) if (this.#offer(wait, reply, client)) taken = true;
     return taken;
+  }
+
+  /** Hands `reply` to `wait` if it is `client`'s and answers what the wait sent; true when taken. */
+  #offer(wait: Wait, reply: AclMessage, client: string): boolean {
+    if (wait.client !== client) return false;
+    const inReplyTo = reply.in_reply_to;
+    if (inReplyTo !== undefined && inReplyTo !== wait.replyKey && inReplyTo !== wait.sent.message_id) return false;
+    wait.replies.push(reply);
+    if (wait.onReply) {
+      // A broken stream writer must not break routing for everyone else.
+      try {
+        wait.onReply(reply);
+      } catch {}
+    }
+    if (countsAsAnswer(wait.sent.performative, reply.performative) && wait.pending.delete(reply.sender)) {
+      if (wait.pending.size === 0) this.#finish(wait);
+    }
+    return true;
+  }
+
+  /** Every wait in progress (a copy: finishing one while iterating is safe). */
+  #allWaits(): Wait[] {
+    const all: Wait[] = [];
+    for (const entry of this.#waits.values()) {
+      if (entry instanceof Set) for (const wait of entry) all.push(wait);
+      else all.push(entry);
+    }
+    return all;
   }
 
   /**
@@ -142,13 +166,9 @@ export class ClientInbox implements ClientReplies {
    */
   failNode(node: string, failureOf: (sent: AclMessage, receiver: string) => AclMessage): number {
     const answers: [string, AclMessage][] = [];
-    for (const byConversation of this.#waits.values()) {
-      for (const waits of byConversation.values()) {
-        for (const wait of waits) {
-          if (!wait.nodes) continue;
-          for (const receiver of wait.pending) if (wait.nodes.get(receiver) === node) answers.push([wait.client, failureOf(wait.sent, receiver)]);
-        }
-      }
+    for (const wait of this.#allWaits()) {
+      if (!wait.nodes) continue;
+      for (const receiver of wait.pending) if (wait.nodes.get(receiver) === node) answers.push([wait.client, failureOf(wait.sent, receiver)]);
     }
     for (const [client, reply] of answers) this.deliver(reply, client);
     return answers.length;
@@ -160,19 +180,15 @@ export class ClientInbox implements ClientReplies {
    */
   moveReceivers(node: string, nodeOf: (receiver: string) => string | undefined): number {
     let moved = 0;
-    for (const byConversation of this.#waits.values()) {
-      for (const waits of byConversation.values()) {
-        for (const wait of waits) {
-          if (!wait.nodes) continue;
-          for (const receiver of wait.pending) {
-            if (wait.nodes.get(receiver) !== node) continue;
-            const now = nodeOf(receiver);
-            if (now === node) continue;
-            if (now === undefined) wait.nodes.delete(receiver);
-            else wait.nodes.set(receiver, now);
-            moved++;
-          }
-        }
+    for (const wait of this.#allWaits()) {
+      if (!wait.nodes) continue;
+      for (const receiver of wait.pending) {
+        if (wait.nodes.get(receiver) !== node) continue;
+        const now = nodeOf(receiver);
+        if (now === node) continue;
+        if (now === undefined) wait.nodes.delete(receiver);
+        else wait.nodes.set(receiver, now);
+        moved++;
       }
     }
     return moved;
@@ -180,36 +196,32 @@ export class ClientInbox implements ClientReplies {
 
   /** Ends every wait with what arrived (node shutdown). */
   close(): void {
-    for (const byConversation of [...this.#waits.values()]) {
-      for (const waits of [...byConversation.values()]) for (const wait of [...waits]) this.#finish(wait);
-    }
+    for (const wait of this.#allWaits()) this.#finish(wait);
   }
 
   #add(wait: Wait): void {
-    let byConversation = this.#waits.get(wait.client);
-    if (!byConversation) {
-      byConversation = new Map();
-      this.#waits.set(wait.client, byConversation);
-    }
-    let waits = byConversation.get(wait.sent.conversation_id);
-    if (!waits) {
-      waits = new Set();
-      byConversation.set(wait.sent.conversation_id, waits);
-    }
-    waits.add(wait);
+    const conversationId = wait.sent.conversation_id;
+    const entry = this.#waits.get(conversationId);
+    if (entry === undefined) this.#waits.set(conversationId, wait);
+    else if (entry instanceof Set) entry.add(wait);
+    else this.#waits.set(conversationId, new Set([entry, wait]));
     this.#count++;
   }
 
   /** Idempotent: the timer, the signal and the last answer may race to end the same wait. */
   #finish(wait: Wait): void {
-    const byConversation = this.#waits.get(wait.client);
-    const waits = byConversation?.get(wait.sent.conversation_id);
-    if (!waits?.delete(wait)) return;
+    const conversationId = wait.sent.conversation_id;
+    const entry = this.#waits.get(conversationId);
+    if (entry === wait) {
+      this.#waits.delete(conversationId);
+    } else if (entry instanceof Set && entry.delete(wait)) {
+      if (entry.size === 0) this.#waits.delete(conversationId);
+    } else {
+      return;
+    }
     this.#count--;
-    if (waits.size === 0) byConversation!.delete(wait.sent.conversation_id);
-    if (byConversation!.size === 0) this.#waits.delete(wait.client);
     wait.cancelTimer();
-    wait.detachSignal();
+    wait.signal?.removeEventListener('abort', wait.end);
     wait.resolve(wait.replies);
   }
 }

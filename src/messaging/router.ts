@@ -106,6 +106,8 @@ export class Router implements MessageSink {
    */
   resolveReceivers(message: Pick<AclMessage, 'receiver'>): string[] {
     const written = message.receiver;
+    // One named agent (almost every client send): no Set.
+    if (typeof written === 'string' && !written.startsWith(CAPABILITY_PREFIX)) return [written];
     const seen = new Set<string>();
     if (typeof written === 'string') this.#resolveInto(written, seen);
     else for (const receiver of written) this.#resolveInto(receiver, seen);

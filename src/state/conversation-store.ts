@@ -9,6 +9,7 @@
 //
 // Bounded two ways, a whole segment at a time (a segment holds at most `maxBatch` messages): at most
 // `maxMessages` messages, and nothing whose segment is older than `maxAgeMs`.
+import { knownWireTextOf } from '../agents/wire-text.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
@@ -92,7 +93,7 @@ export class ConversationStore {
         const batch: PendingMessage[] = [];
         const lines: string[] = [];
         for (const pending of all) {
-          const line = serializedOrNull(pending.message);
+          const line = storedTextOf(pending.message);
           if (line === null) {
             options.onError?.(new Error(`conversation ${pending.message.conversation_id}: a message could not be serialized; left out of the history`), 1);
             continue;
@@ -192,6 +193,17 @@ export class ConversationStore {
     }
     return lastDropped;
   }
+}
+
+/**
+ * The message as JSON text: the text it was delivered to an agent of this thread as (wire-text.ts), which
+ * holds the same value (read back with JSON.parse), when there is one; else serialized. Not with a trace_context: tracing may replace it
+ * on the message after that text was made.
+ */
+function storedTextOf(message: AclMessage): string | null {
+  const known = message.trace_context === undefined ? knownWireTextOf(message) : undefined;
+  // An agent's own text may hold newlines between tokens; the segment keeps one message per line.
+  return known !== undefined && known.indexOf('\n') === -1 ? known : serializedOrNull(message);
 }
 
 /** The message as one JSON line, or null when it cannot be serialized (a stack overflow on deep content). */

@@ -99,6 +99,29 @@ describe('ClientInbox', () => {
     expect(deadLetters.records.map((r) => r.reason)).toEqual(Array(3).fill('NO_CLIENT_WAITING'));
   });
 
+  it('keeps apart several waits in one conversation: of two clients, and two of one client', async () => {
+    const { inbox, router, deploy, reply, timers } = setup();
+    deploy('a');
+    const ops = stamped({ performative: 'request', sender: 'client:ops', receiver: 'a', conversation_id: 'shared' });
+    const eve = stamped({ performative: 'request', sender: 'client:eve', receiver: 'a', conversation_id: 'shared' });
+    const opsAgain = stamped({ performative: 'request', sender: 'client:ops', receiver: 'a', conversation_id: 'shared' });
+    const waits = [ops, eve, opsAgain].map((sent) => routeAndWait(router, inbox, sent, 1000));
+    expect(inbox.waiting).toBe(3);
+    expect(inbox.waitsFor('client:eve', 'shared')).toBe(true);
+    router.route(reply(opsAgain, 'a', 'inform'));
+    router.route(reply(eve, 'a', 'inform'));
+    expect(inbox.waiting).toBe(1);
+    expect(inbox.waitsFor('client:eve', 'shared')).toBe(false);
+    expect(inbox.waitsFor('client:ops', 'shared')).toBe(true);
+    timers.fireAll();
+    const [first, second, third] = await Promise.all(waits);
+    expect(first).toEqual([]);
+    expect(second.map((r) => r.in_reply_to)).toEqual([eve.message_id]);
+    expect(third.map((r) => r.in_reply_to)).toEqual([opsAgain.message_id]);
+    expect(inbox.waiting).toBe(0);
+    expect(inbox.waitsFor('client:ops', 'shared')).toBe(false);
+  });
+
   it('accepts replies without in_reply_to or naming the message id, in the same conversation', async () => {
     const { inbox, router, deploy, reply } = setup();
     deploy('a');

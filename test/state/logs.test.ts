@@ -1,6 +1,7 @@
 // The group-committed, bounded logs: audit, dead letters, conversations.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditLog } from '../../src/state/audit-log.ts';
+import { rememberSpliced, wireTextOf } from '../../src/agents/wire-text.ts';
 import { ConversationStore } from '../../src/state/conversation-store.ts';
 import { openDatabase, type Database } from '../../src/state/database.ts';
 import { DeadLetterStore } from '../../src/state/dead-letter-store.ts';
@@ -110,6 +111,31 @@ describe('audit log', () => {
 });
 
 describe('conversation store', () => {
+  it('writes the text a message was delivered as when it has one, and reads back the same messages', () => {
+    const store = new ConversationStore(database, { maxMessages: 1000, maxAgeMs: 60_000, ...batch });
+    const delivered = message('c1', 1);
+    wireTextOf(delivered, true);
+    // An agent's own text, spliced (wire-text.ts): its spacing is its own, its value the message's.
+    const spaced = message('c1', 2);
+    const agentText = '{"performative": "inform", "sender": "alice", "receiver": "bob", "content": {"n": 2}, "conversation_id": "c1"}';
+    rememberSpliced(spaced, agentText, agentText.lastIndexOf('}'), ',"message_id":"c1-2"', true);
+    // A newline in it would break one message per line: serialized instead.
+    const multiline = message('c1', 3);
+    const multilineText = '{"performative":"inform",\n"sender":"alice","receiver":"bob","content":{"n":3},"conversation_id":"c1"}';
+    rememberSpliced(multiline, multilineText, multilineText.lastIndexOf('}'), ',"message_id":"c1-3"', true);
+    // Tracing may replace a trace_context after the text was made: serialized instead.
+    const traced = message('c1', 4, { trace_context: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
+    rememberSpliced(traced, '{"stale":true}', 13, '', true);
+    for (const m of [delivered, spaced, multiline, traced]) store.append(m);
+    store.flush();
+    database.close();
+    database = openDatabase(dir.path);
+    const reopened = new ConversationStore(database, { maxMessages: 1000, maxAgeMs: 60_000, ...batch });
+    expect(reopened.list('c1')).toEqual([delivered, spaced, multiline, traced]);
+    const blob = (database.db.prepare('SELECT messages FROM conversation_segments').pluck().get() as Buffer).toString('utf8');
+    expect(blob.split('\n')).toEqual([JSON.stringify(delivered), `${agentText.slice(0, -1)},"message_id":"c1-2"}`, JSON.stringify(multiline), JSON.stringify(traced)]);
+  });
+
   it('lists a conversation oldest first, merging written and buffered messages, and keeps it after a reopen', () => {
     let store = new ConversationStore(database, { maxMessages: 1000, maxAgeMs: 60_000, ...batch });
     store.append(message('c1', 1));
