@@ -25,7 +25,7 @@ class ReturnsTarget {
 }
 
 class WireText extends ReturnsTarget {
-  #text: string;
+  #text: string | undefined;
   /** Its UTF-8 length when known without asking (an ASCII splice), else -1. */
   #bytes: number;
 
@@ -45,6 +45,12 @@ class WireText extends ReturnsTarget {
 
   static bytesOf(message: AclMessage): number {
     return #bytes in message ? (message as unknown as WireText).#bytes : -1;
+  }
+
+  static forget(message: AclMessage): void {
+    if (!(#text in message)) return;
+    (message as unknown as WireText).#text = undefined;
+    (message as unknown as WireText).#bytes = -1;
   }
 }
 
@@ -69,6 +75,14 @@ export function wireTextOf(message: AclMessage, shared: boolean): string {
   // history's own JSON.stringify of the message saves.
   if (shared) WireText.attach(message, text, -1);
   return text;
+}
+
+/**
+ * A field of `message` changed after its text was kept (the route span's trace_context replacing the one an
+ * agent's send carried): the text is made again from the message on delivery.
+ */
+export function forgetWireText(message: AclMessage): void {
+  WireText.forget(message);
 }
 
 /** The text the message is delivered as, when it is known already (an agent's spliced send, a shared text); never serializes. */

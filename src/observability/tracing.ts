@@ -17,6 +17,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { InvocationTracer, TraceScope } from '../agents/invocation-tracer.ts';
 import type { InvocationOutcome } from '../agents/runtime-observer.ts';
+import { forgetWireText } from '../agents/wire-text.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute, RouterObserver } from '../messaging/router-ports.ts';
@@ -115,7 +116,10 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
     // Decided before any attribute is built: at a low ratio almost every new trace stops here.
     const context = this.#recordedParent(carried?.traceparent);
     if (context === undefined) {
-      if (carried === undefined) message.trace_context = { traceparent: unsampledTraceparent() };
+      if (carried === undefined) {
+        message.trace_context = { traceparent: unsampledTraceparent() };
+        forgetWireText(message);
+      }
       return route(message);
     }
     const attributes: Attributes = {
@@ -129,6 +133,8 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
     const span = this.tracer.startSpan('caxton.route', { kind: SpanKind.INTERNAL, attributes }, context);
     const traceparent = formatTraceparent(span.spanContext());
     message.trace_context = carried?.tracestate === undefined ? { traceparent } : { traceparent, tracestate: carried.tracestate };
+    // An agent's send keeps its text with the invocation's trace_context spliced in: the receiver must see this one.
+    forgetWireText(message);
     const outer = this.#current;
     const outerFirst = this.#firstReceiver;
     this.#current = span;
