@@ -3,7 +3,7 @@
 // leaving the thread (the fast path); every other send, and any message whose protocol the node's
 // conversation tracker judges, goes to the main thread's router.
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CaxtonError, type ErrorCode } from '../../errors.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
@@ -11,7 +11,7 @@ import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
 import type { AgentStats } from '../agent-types.ts';
-import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type IdleFigures, type PeerItem, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 import { RecentSet } from '../../messaging/recent-set.ts';
 
 const port = parentPort!;
@@ -183,6 +183,7 @@ function flush(): void {
     out.push({ t: 'taken', seqs: taken });
     taken = [];
   }
+  if (peerOutPending) flushPeers();
   if (out.length === 0) return;
   const batch = out;
   out = [];
@@ -226,6 +227,7 @@ function remember(msg: AclMessage, to: string, seq: number): void {
 }
 
 function takenFrom(msg: AclMessage, agent: string): void {
+  if (directOf.has(msg)) return settleDirect(msg);
   const known = seqOf.get(msg);
   if (known === undefined) return;
   let seq: number | undefined;
@@ -246,6 +248,130 @@ function takenFrom(msg: AclMessage, agent: string): void {
     flushQueued = true;
     queueMicrotask(flush);
   }
+}
+
+// ---- the direct channels to the other workers (a MessageChannel per pair, set up by the main thread) ----
+
+interface Peer {
+  index: number;
+  port: MessagePort;
+  /** Queued for this turn's post. */
+  out: PeerItem[];
+  /** Seqs of deliveries from this peer that left their mailbox (or were refused, or re-routed): posted back. */
+  settled: number[];
+  /** Sent to it and not settled yet: reported lost if it is replaced meanwhile. */
+  readonly unsettled: Map<number, { msg: AclMessage; to: string }>;
+  nextSeq: number;
+}
+
+const peers: (Peer | undefined)[] = [];
+/** Which worker runs each agent of the other workers (the main thread's `placed`/`unplaced`). */
+const placement = new Map<string, number>();
+/** A delivery from another worker, until it leaves its mailbox: whom to tell. */
+const directOf = new WeakMap<AclMessage, { peer: Peer; seq: number }>();
+let peerOutPending = false;
+let directSent = 0;
+
+function queuePeer(peer: Peer, item: PeerItem): void {
+  peer.out.push(item);
+  peerOutPending = true;
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+function flushPeers(): void {
+  peerOutPending = false;
+  for (const peer of peers) {
+    if (peer === undefined) continue;
+    if (peer.settled.length > 0) {
+      peer.out.push({ t: 'settled', seqs: peer.settled });
+      peer.settled = [];
+    }
+    if (peer.out.length === 0) continue;
+    const batch = peer.out;
+    peer.out = [];
+    peer.port.postMessage(batch);
+  }
+}
+
+function sendDirect(peer: Peer, msg: AclMessage, to: string): void {
+  const seq = peer.nextSeq++;
+  peer.unsettled.set(seq, { msg, to });
+  directSent++;
+  if (setup.observeLocal === 'tracked' && tracked.has(msg.conversation_id)) queuePeer(peer, { t: 'direct', seq, to, msg, track: true });
+  else queuePeer(peer, { t: 'direct', seq, to, msg });
+}
+
+function settleDirect(msg: AclMessage): void {
+  const from = directOf.get(msg);
+  if (from === undefined) return;
+  directOf.delete(msg);
+  if (peers[from.peer.index] !== from.peer) return; // that worker was replaced: nobody waits for the answer
+  from.peer.settled.push(from.seq);
+  peerOutPending = true;
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+/** A delivery from another worker: to the agent's mailbox here, or, if it left this worker, to the router. */
+function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): void {
+  const { msg, to } = item;
+  if (item.track) track(msg.conversation_id);
+  if (!runtime.has(to)) {
+    // Removed or handed over after the sender last heard where it runs: the router knows where it is now.
+    peer.settled.push(item.seq);
+    peerOutPending = true;
+    emit({ t: 'route', msg });
+    return;
+  }
+  const outcome = runtime.deliver(msg, to);
+  if (outcome === 'queued') {
+    directOf.set(msg, { peer, seq: item.seq });
+    touch(to);
+    if (observed(msg)) emit({ t: 'routed', msg, to });
+    else localRouted++;
+  } else {
+    peer.settled.push(item.seq);
+    peerOutPending = true;
+    emit({ t: 'refused', msg, to, outcome });
+  }
+}
+
+function connectPeer(index: number, port: MessagePort): void {
+  const old = peers[index];
+  if (old !== undefined) {
+    // That worker was replaced: what it had not taken is answered by the main thread, as for its own handovers.
+    old.port.close();
+    for (const { msg, to } of old.unsettled.values()) emit({ t: 'lost', msg, to, worker: index });
+    old.unsettled.clear();
+  }
+  const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), nextSeq: 1 };
+  peers[index] = peer;
+  port.on('message', (batch: PeerItem[]) => {
+    if (peers[index] !== peer) return;
+    for (const item of batch) {
+      try {
+        if (item.t === 'direct') receiveDirect(peer, item);
+        else for (const seq of item.seqs) peer.unsettled.delete(seq);
+      } catch (err) {
+        logger.error({ err }, 'agent worker: a delivery from another worker failed');
+      }
+    }
+    if (peerOutPending && !flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  });
+}
+
+function idleFigures(): IdleFigures {
+  let directUnsettled = 0;
+  for (const peer of peers) if (peer !== undefined) directUnsettled += peer.unsettled.size + peer.out.length;
+  return { directSent, directUnsettled };
 }
 
 // ---- which deliveries inside the worker the main thread's conversation history wants to see ----
@@ -277,16 +403,25 @@ const runtime: AgentRuntime = new AgentRuntime({
   sink: {
     route(msg) {
       const to = msg.receiver;
-      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX) && runtime.has(to)) {
-        const outcome = runtime.deliver(msg, to);
-        if (outcome === 'queued') {
-          touch(to);
-          if (observed(msg)) emit({ t: 'routed', msg, to });
-          else localRouted++;
-        } else {
-          emit({ t: 'refused', msg, to, outcome });
+      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX)) {
+        if (runtime.has(to)) {
+          const outcome = runtime.deliver(msg, to);
+          if (outcome === 'queued') {
+            touch(to);
+            if (observed(msg)) emit({ t: 'routed', msg, to });
+            else localRouted++;
+          } else {
+            emit({ t: 'refused', msg, to, outcome });
+          }
+          return;
         }
-        return;
+        // An agent of another worker: straight there, in this turn's post to it (the receiver reports it).
+        const index = placement.get(to);
+        const peer = index === undefined ? undefined : peers[index];
+        if (peer !== undefined) {
+          sendDirect(peer, msg, to);
+          return;
+        }
       }
       if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
       emit({ t: 'route', msg });
@@ -335,7 +470,7 @@ const runtime: AgentRuntime = new AgentRuntime({
       // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
       // agent would hold every send and figure for that long. The clock is read only with something to send.
       // Figures alone do not wait on it: they are written at the turn's end (a turn is bounded to a few ms).
-      if ((out.length > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
+      if ((out.length > 0 || taken.length > 0 || peerOutPending) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },
 });
@@ -395,12 +530,26 @@ function handle(item: ToWorker): void {
       return answer(item.req, () => {
         const queued = runtime.release(item.name);
         freeSlot(item.name);
+        // Those from other workers leave with the hand-over: their senders stop waiting on them.
+        for (const msg of queued) settleDirect(msg);
         return queued;
       });
     case 'shutdown':
       return answer(item.req, () => runtime.shutdown());
     case 'idle':
-      return answer(item.req, () => runtime.whenIdle());
+      return answer(item.req, async () => {
+        await runtime.whenIdle();
+        return idleFigures();
+      });
+    case 'peer-port':
+      connectPeer(item.index, item.port);
+      return;
+    case 'placed':
+      for (const name of item.names) placement.set(name, item.index);
+      return;
+    case 'unplaced':
+      for (const name of item.names) placement.delete(name);
+      return;
     case 'heap':
       return answer(item.req, () => getHeapStatistics().used_heap_size);
     case 'tool-result': {

@@ -60,6 +60,10 @@ export class WorkerMessages {
         this.c.reports.refused(item.msg, item.to, item.outcome);
         return;
       }
+      case 'lost':
+        this.c.moved();
+        this.c.reports.lost(item.msg, item.to, `agent worker ${item.worker} was restarted before the message left its mailbox`);
+        return;
       case 'taken':
         for (const seq of item.seqs) this.settle(handle, seq);
         return;

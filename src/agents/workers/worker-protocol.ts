@@ -1,5 +1,6 @@
 // What the main thread and an agent worker say to each other. Both directions travel as arrays posted once
 // per event-loop turn (a batch), never one post per message: a post costs about what routing a message does.
+import type { MessagePort } from 'node:worker_threads';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
@@ -45,7 +46,29 @@ export type ToWorker =
   /** A message for an agent of this worker; `seq` names it until the worker says it left the mailbox. */
   | { t: 'deliver'; seq: number; to: string; msg: AclMessage; track?: true }
   | { t: 'tool-result'; id: number; ok: true; value: unknown }
-  | { t: 'tool-result'; id: number; ok: false; error: ErrorShape };
+  | { t: 'tool-result'; id: number; ok: false; error: ErrorShape }
+  /**
+   * This worker's end of the direct channel to worker `index` (posted with the port in the transfer list). A
+   * port for an index that already had one means that worker was replaced: what was sent to the old one and
+   * not taken there is reported `lost`.
+   */
+  | { t: 'peer-port'; index: number; port: MessagePort }
+  /** These agents run on worker `index`: a send to one of them goes there directly, without the main thread. */
+  | { t: 'placed'; index: number; names: string[] }
+  /** These agents left their worker (removed, handed over): sends to them go through the main thread again. */
+  | { t: 'unplaced'; names: string[] };
+
+/**
+ * Worker ↔ worker, over the pair's MessageChannel, in one post per turn: deliveries (`seq` numbers it per
+ * sending worker until the receiver says it left the mailbox, was refused or re-routed) and those answers.
+ */
+export type PeerItem = { t: 'direct'; seq: number; to: string; msg: AclMessage; track?: true } | { t: 'settled'; seqs: number[] };
+
+/** What a worker answers to `idle`: messages it sent directly to other workers, and those still unsettled. */
+export interface IdleFigures {
+  directSent: number;
+  directUnsettled: number;
+}
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -59,6 +82,11 @@ export type FromWorker =
   | { t: 'routed-count'; n: number }
   /** Not delivered inside the worker (mailbox full, agent stopped): the router answers as it would have. */
   | { t: 'refused'; msg: AclMessage; to: string; outcome: DeliveryOutcome; seq?: number }
+  /**
+   * Sent directly to another worker, which was replaced before the message left the mailbox there: answered
+   * `failure` WORKER_RESTARTED by the main thread, as a message it had handed that worker itself.
+   */
+  | { t: 'lost'; msg: AclMessage; to: string; worker: number }
   /** Messages the main thread delivered that have left their mailboxes. */
   | { t: 'taken'; seqs: number[] }
   | { t: 'tool-call'; id: number; agent: string; server: string; tool: string; args: Record<string, unknown> }
