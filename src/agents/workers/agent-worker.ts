@@ -32,8 +32,34 @@ const METRICS_EVERY_MS = 20;
 let metricsAt = performance.now();
 let metricsTimer: NodeJS.Timeout | undefined;
 let answered = false;
+/**
+ * Per agent of this worker: what the next batch owes the main thread. Kept across batches and listed when it
+ * changes, not a Set and a Map cleared every turn: refilling those (a rehash as they grow back) was a
+ * twentieth of a busy worker's time.
+ */
+interface Tally {
+  readonly name: string;
+  /** Count and total duration per (kind, outcome), summed until the metrics leave. */
+  readonly cells: Float64Array;
+  /** In `dirty`: its figures changed since the last batch. */
+  dirty: boolean;
+  /** In `counted`: its cells hold invocations not sent yet. */
+  counted: boolean;
+}
+const tallies = new Map<string, Tally>();
 /** Agents whose figures changed since the last batch. */
-const dirty = new Set<string>();
+let dirty: Tally[] = [];
+/** Agents with invocations the metrics have not reported yet. */
+let counted: Tally[] = [];
+
+function tallyOf(agent: string): Tally {
+  let tally = tallies.get(agent);
+  if (tally === undefined) {
+    tally = { name: agent, cells: new Float64Array(INVOCATION_KINDS.length * INVOCATION_OUTCOMES.length * 2), dirty: false, counted: false };
+    tallies.set(agent, tally);
+  }
+  return tally;
+}
 let localRouted = 0;
 
 function emit(item: FromWorker): void {
@@ -45,7 +71,14 @@ function emit(item: FromWorker): void {
 }
 
 function touch(agent: string): void {
-  dirty.add(agent);
+  markDirty(tallyOf(agent));
+}
+
+function markDirty(tally: Tally): void {
+  if (!tally.dirty) {
+    tally.dirty = true;
+    dirty.push(tally);
+  }
   if (!flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
@@ -56,8 +89,6 @@ const KINDS = INVOCATION_KINDS;
 const OUTCOMES = INVOCATION_OUTCOMES;
 const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
 const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
-/** Per agent: count and total duration per (kind, outcome), summed until the metrics leave. */
-const invocations = new Map<string, Float64Array>();
 
 // ---- figures in shared memory (worker-protocol.ts FIGURE_*) ----
 
@@ -88,7 +119,12 @@ function slotFor(agent: string): number {
 function freeSlot(agent: string): void {
   const slot = slotOf.get(agent);
   posted.delete(agent);
-  dirty.delete(agent);
+  const tally = tallies.get(agent);
+  if (tally !== undefined) {
+    tally.dirty = false;
+    // Its invocations not reported yet (agent_shutdown's) leave by name with the next metrics.
+    if (!tally.counted) tallies.delete(agent);
+  }
   if (slot === undefined) return;
   slotOf.delete(agent);
   pages[slot >>> FIGURE_PAGE_BITS].fill(0, (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS, ((slot & (PAGE_SLOTS - 1)) + 1) * FIGURE_FIELDS);
@@ -97,7 +133,13 @@ function freeSlot(agent: string): void {
 
 function writeFigures(): void {
   let changed: { name: string; stats: AgentStats }[] | undefined;
-  for (const name of dirty) {
+  const list = dirty;
+  dirty = [];
+  for (let i = 0; i < list.length; i++) {
+    const tally = list[i];
+    if (!tally.dirty) continue; // left this worker meanwhile
+    tally.dirty = false;
+    const name = tally.name;
     const counters = runtime.counters(name);
     if (counters === undefined) continue;
     const stats = counters.stats;
@@ -119,7 +161,6 @@ function writeFigures(): void {
       (changed ??= []).push({ name, stats: runtime.stats(name) });
     }
   }
-  dirty.clear();
   if (changed !== undefined) out.push({ t: 'figures', agents: changed });
 }
 
@@ -127,8 +168,15 @@ let packed = new Float64Array(64 * INVOCATION_CELL);
 
 function pushMetrics(): void {
   let n = 0;
-  for (const [agent, cells] of invocations) {
+  const list = counted;
+  counted = [];
+  for (let i = 0; i < list.length; i++) {
+    const tally = list[i];
+    tally.counted = false;
+    const agent = tally.name;
+    const cells = tally.cells;
     const slot = slotOf.get(agent);
+    if (slot === undefined && tallies.get(agent) === tally && !tally.dirty) tallies.delete(agent);
     for (let k = 0; k < KINDS.length; k++) {
       for (let o = 0; o < OUTCOMES.length; o++) {
         const at = (k * OUTCOMES.length + o) * 2;
@@ -152,8 +200,8 @@ function pushMetrics(): void {
         n++;
       }
     }
+    cells.fill(0);
   }
-  invocations.clear();
   if (n > 0) out.push({ t: 'invocation-cells', cells: packed.slice(0, n * INVOCATION_CELL) });
   if (localRouted > 0) {
     out.push({ t: 'routed-count', n: localRouted });
@@ -165,8 +213,8 @@ function flush(): void {
   flushQueued = false;
   const now = performance.now();
   flushedAt = now;
-  if (dirty.size > 0) writeFigures();
-  if (invocations.size > 0 || localRouted > 0) {
+  if (dirty.length > 0) writeFigures();
+  if (counted.length > 0 || localRouted > 0) {
     if (answered || now - metricsAt >= METRICS_EVERY_MS) {
       metricsAt = now;
       pushMetrics();
@@ -444,12 +492,16 @@ const runtime: AgentRuntime = new AgentRuntime({
   observer: {
     wantsDurations: setup.wantsDurations,
     onInvocation(agent, kind, durationNs, outcome) {
-      let cells = invocations.get(agent);
-      if (cells === undefined) invocations.set(agent, (cells = new Float64Array(KINDS.length * OUTCOMES.length * 2)));
+      const tally = tallyOf(agent);
+      const cells = tally.cells;
       const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 2;
       cells[at]++;
       cells[at + 1] += durationNs;
-      touch(agent);
+      if (!tally.counted) {
+        tally.counted = true;
+        counted.push(tally);
+      }
+      markDirty(tally);
     },
     onTrap: (agent, reason) => emit({ t: 'trap', agent, reason }),
     onStateChange(agent, from, to) {
