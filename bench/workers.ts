@@ -7,7 +7,7 @@
 //   thread spinning on worker-0's invocation count (not its router, which no longer sees the hops), and how
 //   many routings the main thread made per hop (0 once nothing crosses it).
 // - `rss`: process RSS with 0, 1, 2 and all workers, 128 idle agents deployed, each in a fresh process.
-// Run: npx tsx bench/workers.ts   (BENCH_RUNS, BENCH_DURATION_MS; the machine may be shared: see `load`)
+// Run: npx tsx bench/workers.ts [--pairs | --hop | --one N]   (BENCH_RUNS, BENCH_DURATION_MS; the machine may be shared: see `load`)
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -232,6 +232,8 @@ for (const [key, values] of runs) {
 }
 pairs.goal = 'workers_2 >= 1.6x naive on 2 cores';
 console.log(JSON.stringify(pairs));
+// `--pairs`: the throughput figure alone (A/B runs of two trees alternate this).
+if (process.argv[2] === '--pairs') process.exit(0);
 console.log(JSON.stringify({ bench: 'workers', figure: 'pair_hop', same_worker: await pairHop(false), across_workers: await pairHop(true), load: loadavg().map((l) => round(l)) }));
 const rss: Record<string, number> = {};
 for (const workers of configs) rss[`workers_${workers}_rss_mib`] = rssOf(workers);

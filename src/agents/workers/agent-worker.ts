@@ -369,14 +369,14 @@ function settleDirect(msg: AclMessage): void {
 function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): void {
   const { msg, to } = item;
   if (item.track) track(msg.conversation_id);
-  if (!runtime.has(to)) {
+  const outcome = runtime.deliver(msg, to);
+  if (outcome === 'not_found') {
     // Removed or handed over after the sender last heard where it runs: the router knows where it is now.
     peer.settled.push(item.seq);
     peerOutPending = true;
     emit({ t: 'route', msg });
     return;
   }
-  const outcome = runtime.deliver(msg, to);
   if (outcome === 'queued') {
     directOf.set(msg, { peer, seq: item.seq });
     touch(to);
@@ -452,15 +452,16 @@ const runtime: AgentRuntime = new AgentRuntime({
     route(msg) {
       const to = msg.receiver;
       if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX)) {
-        if (runtime.has(to)) {
-          const outcome = runtime.deliver(msg, to);
-          if (outcome === 'queued') {
-            touch(to);
-            if (observed(msg)) emit({ t: 'routed', msg, to });
-            else localRouted++;
-          } else {
-            emit({ t: 'refused', msg, to, outcome });
-          }
+        // One lookup: `not_found` is an agent of no mailbox here.
+        const outcome = runtime.deliver(msg, to);
+        if (outcome === 'queued') {
+          touch(to);
+          if (observed(msg)) emit({ t: 'routed', msg, to });
+          else localRouted++;
+          return;
+        }
+        if (outcome !== 'not_found') {
+          emit({ t: 'refused', msg, to, outcome });
           return;
         }
         // An agent of another worker: straight there, in this turn's post to it (the receiver reports it).
