@@ -189,7 +189,7 @@ export class AgentWorkerPool implements AgentHost {
     };
     this.records.set(spec.name, record);
     record.worker.agents.add(spec.name);
-    this.broadcast({ t: 'placed', index: record.worker.index, names: [spec.name] });
+    this.broadcast({ t: 'placed', index: record.worker.index, names: [spec.name], mailboxes: [spec.limits.mailbox] });
     try {
       const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
       checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
@@ -210,6 +210,9 @@ export class AgentWorkerPool implements AgentHost {
     if (this.records.get(spec.name) !== record) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed; retry the upgrade`);
     const oldSha = record.sha256;
     const info = (await this.onWorker(record, compiled, { t: 'upgrade', req: 0, spec, sha256, version })) as AgentInfo;
+    if (record.spec.limits.mailbox !== spec.limits.mailbox && record.held === undefined) {
+      this.broadcast({ t: 'placed', index: record.worker.index, names: [spec.name], mailboxes: [spec.limits.mailbox] });
+    }
     record.spec = spec;
     record.sha256 = sha256;
     record.version = version;
@@ -387,14 +390,15 @@ export class AgentWorkerPool implements AgentHost {
       handle.worker.postMessage([mine], [port1]);
       other.worker.postMessage([theirs], [port2]);
     }
-    const byWorker = new Map<number, string[]>();
+    const byWorker = new Map<number, { names: string[]; mailboxes: number[] }>();
     for (const record of this.records.values()) {
       if (record.held !== undefined) continue;
-      const names = byWorker.get(record.worker.index);
-      if (names === undefined) byWorker.set(record.worker.index, [record.name]);
-      else names.push(record.name);
+      let placed = byWorker.get(record.worker.index);
+      if (placed === undefined) byWorker.set(record.worker.index, (placed = { names: [], mailboxes: [] }));
+      placed.names.push(record.name);
+      placed.mailboxes.push(record.spec.limits.mailbox);
     }
-    for (const [index, names] of byWorker) this.send(handle, { t: 'placed', index, names });
+    for (const [index, placed] of byWorker) this.send(handle, { t: 'placed', index, ...placed });
   }
 
   private broadcast(item: ToWorker): void {

@@ -309,12 +309,14 @@ interface Peer {
   settled: number[];
   /** Sent to it and not settled yet: reported lost if it is replaced meanwhile. */
   readonly unsettled: Map<number, { msg: AclMessage; to: string }>;
+  /** Per receiver: how many of `unsettled` are its (bounded by its mailbox, as the main thread bounds its own). */
+  readonly waiting: Map<string, number>;
   nextSeq: number;
 }
 
 const peers: (Peer | undefined)[] = [];
-/** Which worker runs each agent of the other workers (the main thread's `placed`/`unplaced`). */
-const placement = new Map<string, number>();
+/** Which worker runs each agent of the other workers, and its mailbox bound (the main thread's `placed`/`unplaced`). */
+const placement = new Map<string, { index: number; mailbox: number }>();
 /** A delivery from another worker, until it leaves its mailbox: whom to tell. */
 const directOf = new WeakMap<AclMessage, { peer: Peer; seq: number }>();
 let peerOutPending = false;
@@ -344,7 +346,14 @@ function flushPeers(): void {
   }
 }
 
-function sendDirect(peer: Peer, msg: AclMessage, to: string): void {
+function sendDirect(peer: Peer, msg: AclMessage, to: string, mailbox: number): void {
+  const waiting = peer.waiting.get(to) ?? 0;
+  if (waiting >= mailbox) {
+    // As many on their way as its mailbox holds: refused here, as the main thread refuses past its count.
+    emit({ t: 'refused', msg, to, outcome: 'mailbox_full' });
+    return;
+  }
+  peer.waiting.set(to, waiting + 1);
   const seq = peer.nextSeq++;
   peer.unsettled.set(seq, { msg, to });
   directSent++;
@@ -389,6 +398,16 @@ function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): vo
   }
 }
 
+/** The receiver answered for one of this worker's direct sends. */
+function settled(peer: Peer, seq: number): void {
+  const entry = peer.unsettled.get(seq);
+  if (entry === undefined) return;
+  peer.unsettled.delete(seq);
+  const waiting = peer.waiting.get(entry.to) ?? 0;
+  if (waiting > 1) peer.waiting.set(entry.to, waiting - 1);
+  else peer.waiting.delete(entry.to);
+}
+
 function connectPeer(index: number, port: MessagePort): void {
   const old = peers[index];
   if (old !== undefined) {
@@ -396,15 +415,16 @@ function connectPeer(index: number, port: MessagePort): void {
     old.port.close();
     for (const { msg, to } of old.unsettled.values()) emit({ t: 'lost', msg, to, worker: index });
     old.unsettled.clear();
+    old.waiting.clear();
   }
-  const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), nextSeq: 1 };
+  const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), waiting: new Map(), nextSeq: 1 };
   peers[index] = peer;
   port.on('message', (batch: PeerItem[]) => {
     if (peers[index] !== peer) return;
     for (const item of batch) {
       try {
         if (item.t === 'direct') receiveDirect(peer, item);
-        else for (const seq of item.seqs) peer.unsettled.delete(seq);
+        else for (const seq of item.seqs) settled(peer, seq);
       } catch (err) {
         logger.error({ err }, 'agent worker: a delivery from another worker failed');
       }
@@ -465,10 +485,10 @@ const runtime: AgentRuntime = new AgentRuntime({
           return;
         }
         // An agent of another worker: straight there, in this turn's post to it (the receiver reports it).
-        const index = placement.get(to);
-        const peer = index === undefined ? undefined : peers[index];
+        const place = placement.get(to);
+        const peer = place === undefined ? undefined : peers[place.index];
         if (peer !== undefined) {
-          sendDirect(peer, msg, to);
+          sendDirect(peer, msg, to, place!.mailbox);
           return;
         }
       }
@@ -598,7 +618,7 @@ function handle(item: ToWorker): void {
       connectPeer(item.index, item.port);
       return;
     case 'placed':
-      for (const name of item.names) placement.set(name, item.index);
+      for (let i = 0; i < item.names.length; i++) placement.set(item.names[i], { index: item.index, mailbox: item.mailboxes[i] });
       return;
     case 'unplaced':
       for (const name of item.names) placement.delete(name);

@@ -53,8 +53,11 @@ export type ToWorker =
    * not taken there is reported `lost`.
    */
   | { t: 'peer-port'; index: number; port: MessagePort }
-  /** These agents run on worker `index`: a send to one of them goes there directly, without the main thread. */
-  | { t: 'placed'; index: number; names: string[] }
+  /**
+   * These agents run on worker `index`: a send to one of them goes there directly, without the main thread.
+   * `mailboxes[i]` is names[i]'s mailbox bound: what one worker sends it unsettled never exceeds it.
+   */
+  | { t: 'placed'; index: number; names: string[]; mailboxes: number[] }
   /** These agents left their worker (removed, handed over): sends to them go through the main thread again. */
   | { t: 'unplaced'; names: string[] };
 

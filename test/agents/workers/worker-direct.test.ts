@@ -102,12 +102,31 @@ describe('direct channel between agent workers', () => {
     const fwd = await forwarder();
     const log = await logger();
     await pool.start(spec('fwd'), sha(fwd), 1, fwd);
-    await pool.start(spec('log', { limits: { memory_pages: 256, fuel: 10_000_000, mailbox: 1 } }), sha(log), 1, log);
+    await pool.start(spec('log', { limits: { memory_pages: 256, fuel: 10_000_000, mailbox: 10 } }), sha(log), 1, log);
     await pool.stop('log');
     for (let i = 0; i < 3; i++) pool.deliver(message('fwd', { performative: 'inform', content: i }), 'fwd');
     await pool.whenIdle();
     expect(reports.refusals).toEqual(Array.from({ length: 3 }, () => ({ receiver: 'log', outcome: 'unavailable' })));
   });
+
+  it('bounds what one worker sends a busy receiver by its mailbox; the rest refused, nothing vanishes', async () => {
+    const { pool, reports } = makePool({ stallMs: 1_500, cache: ModuleCache.unmetered() });
+    const fwd = await forwarder();
+    const stuck = await agentModule(() => ({ handle: '(loop $forever (br $forever)) (i32.const 0)' }));
+    await pool.start(spec('fwd'), sha(fwd), 1, fwd);
+    await pool.start(spec('log', { limits: { memory_pages: 256, fuel: 10_000_000, mailbox: 5 } }), sha(stuck), 1, stuck);
+    pool.deliver(message('log'), 'log');
+    // Worker-1 spins until the watchdog replaces it: what fwd sends waits on the channel, unread.
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 12; i++) pool.deliver(message('fwd', { performative: 'inform', content: i }), 'fwd');
+    const fromFwd = <T extends { message?: AclMessage; receiver: string }>(list: T[]) => list.filter((l) => l.receiver === 'log');
+    for (let i = 0; i < 600 && fromFwd(reports.refusals).length < 7; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(reports.refusals).toEqual(Array.from({ length: 7 }, () => ({ receiver: 'log', outcome: 'mailbox_full' })));
+    // The five on their way are answered when the worker is replaced.
+    const lost = () => reports.losses.filter((l) => l.message.sender === 'fwd');
+    for (let i = 0; i < 600 && lost().length < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lost().map((l) => (l.message.content as AclMessage).content)).toEqual([0, 1, 2, 3, 4]);
+  }, 90_000);
 
   it('answers WORKER_RESTARTED for what it sent to a worker that was replaced before taking it', async () => {
     // Unmetered: nothing stops the loop but the watchdog.
