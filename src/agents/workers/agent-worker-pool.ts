@@ -337,6 +337,7 @@ export class AgentWorkerPool implements AgentHost {
       messages_in: handle.messagesIn,
       messages_out: handle.messagesOut,
       messages_local: handle.messagesLocal,
+      messages_direct: handle.messagesDirect,
       restarts: handle.restarts,
       heap_used_bytes: handle.heapUsed,
     }));

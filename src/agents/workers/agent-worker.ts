@@ -61,6 +61,8 @@ function tallyOf(agent: string): Tally {
   return tally;
 }
 let localRouted = 0;
+/** Of localRouted, deliveries that came from other workers over the direct channel. */
+let directRouted = 0;
 
 function emit(item: FromWorker): void {
   out.push(item);
@@ -204,8 +206,9 @@ function pushMetrics(): void {
   }
   if (n > 0) out.push({ t: 'invocation-cells', cells: packed.slice(0, n * INVOCATION_CELL) });
   if (localRouted > 0) {
-    out.push({ t: 'routed-count', n: localRouted });
+    out.push({ t: 'routed-count', n: localRouted, direct: directRouted });
     localRouted = 0;
+    directRouted = 0;
   }
 }
 
@@ -389,8 +392,11 @@ function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): vo
   if (outcome === 'queued') {
     directOf.set(msg, { peer, seq: item.seq });
     touch(to);
-    if (observed(msg)) emit({ t: 'routed', msg, to });
-    else localRouted++;
+    if (observed(msg)) emit({ t: 'routed', msg, to, direct: true });
+    else {
+      localRouted++;
+      directRouted++;
+    }
   } else {
     peer.settled.push(item.seq);
     peerOutPending = true;

@@ -48,11 +48,13 @@ export class WorkerMessages {
         }
         return;
       case 'routed':
-        handle.messagesLocal++;
+        if (item.direct) handle.messagesDirect++;
+        else handle.messagesLocal++;
         this.c.reports.routed(item.msg, item.to);
         return;
       case 'routed-count':
-        handle.messagesLocal += item.n;
+        handle.messagesLocal += item.n - item.direct;
+        handle.messagesDirect += item.direct;
         this.c.reports.routedCount(item.n);
         return;
       case 'refused': {

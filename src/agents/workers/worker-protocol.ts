@@ -79,10 +79,13 @@ export type FromWorker =
   | { t: 'done'; req: number; ok: false; error: ErrorShape }
   /** A send for the main thread's router (another worker, a client, another node, a protocol to judge). */
   | { t: 'route'; msg: AclMessage }
-  /** Delivered inside the worker: reported so the router's observer (metrics, history, events) sees it. */
-  | { t: 'routed'; msg: AclMessage; to: string }
-  /** Delivered inside the worker, counted only (observeLocal off). */
-  | { t: 'routed-count'; n: number }
+  /**
+   * Delivered inside the worker (`direct`: sent here by an agent of another worker over the direct channel):
+   * reported so the router's observer (metrics, history, events) sees it.
+   */
+  | { t: 'routed'; msg: AclMessage; to: string; direct?: true }
+  /** Delivered inside the worker, counted only (observeLocal off); `direct`: of those, from other workers. */
+  | { t: 'routed-count'; n: number; direct: number }
   /** Not delivered inside the worker (mailbox full, agent stopped): the router answers as it would have. */
   | { t: 'refused'; msg: AclMessage; to: string; outcome: DeliveryOutcome; seq?: number }
   /**

@@ -95,6 +95,7 @@ describe('direct channel between agent workers', () => {
     expect(sink.messages).toHaveLength(0);
     expect(reports.routedTo.filter((to) => to === 'log')).toHaveLength(300);
     expect(pool.threadFigures()[0].messages_out).toBe(0);
+    expect(pool.threadFigures()[1]).toMatchObject({ messages_direct: 300, messages_local: 0 });
   });
 
   it('hands what the receiving worker refuses (agent stopped) to the router to answer', async () => {
@@ -168,6 +169,7 @@ describe('direct channel between agent workers', () => {
     const figures = node.runtime.threadFigures();
     // fwd's sends to log never reached the main thread to be routed.
     expect(figures[0].messages_out).toBe(0);
+    expect(figures[1].messages_direct).toBe(100);
     expect(routed() - before).toBe(200);
     const conversation = node.getConversation('forwarded');
     expect(conversation.messages.filter((m) => m.sender === 'fwd' && m.receiver === 'log')).toHaveLength(100);
