@@ -101,6 +101,7 @@ export class AgentWorkerPool implements AgentHost {
       maxLiveInstances: Math.ceil((options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances) / options.workers),
       observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,
+      durationSampleEvery: this.observer.durationSampleEvery,
     };
     this.size = options.workers;
     this.messages = new WorkerMessages({

@@ -39,7 +39,7 @@ let answered = false;
  */
 interface Tally {
   readonly name: string;
-  /** Count and total duration per (kind, outcome), summed until the metrics leave. */
+  /** Count, total duration and how many were timed, per (kind, outcome), summed until the metrics leave. */
   readonly cells: Float64Array;
   /** In `dirty`: its figures changed since the last batch. */
   dirty: boolean;
@@ -55,7 +55,7 @@ let counted: Tally[] = [];
 function tallyOf(agent: string): Tally {
   let tally = tallies.get(agent);
   if (tally === undefined) {
-    tally = { name: agent, cells: new Float64Array(INVOCATION_KINDS.length * INVOCATION_OUTCOMES.length * 2), dirty: false, counted: false };
+    tally = { name: agent, cells: new Float64Array(INVOCATION_KINDS.length * INVOCATION_OUTCOMES.length * 3), dirty: false, counted: false };
     tallies.set(agent, tally);
   }
   return tally;
@@ -181,11 +181,11 @@ function pushMetrics(): void {
     if (slot === undefined && tallies.get(agent) === tally && !tally.dirty) tallies.delete(agent);
     for (let k = 0; k < KINDS.length; k++) {
       for (let o = 0; o < OUTCOMES.length; o++) {
-        const at = (k * OUTCOMES.length + o) * 2;
+        const at = (k * OUTCOMES.length + o) * 3;
         if (cells[at] === 0) continue;
         if (slot === undefined) {
           // Gone from this worker (its agent_shutdown on a release or removal): by name.
-          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1] });
+          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1], timed: cells[at + 2] });
           continue;
         }
         if ((n + 1) * INVOCATION_CELL > packed.length) {
@@ -199,6 +199,7 @@ function pushMetrics(): void {
         packed[base + 2] = o;
         packed[base + 3] = cells[at];
         packed[base + 4] = cells[at + 1];
+        packed[base + 5] = cells[at + 2];
         n++;
       }
     }
@@ -518,12 +519,16 @@ const runtime: AgentRuntime = new AgentRuntime({
   },
   observer: {
     wantsDurations: setup.wantsDurations,
+    durationSampleEvery: setup.durationSampleEvery,
     onInvocation(agent, kind, durationNs, outcome) {
       const tally = tallyOf(agent);
       const cells = tally.cells;
-      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 2;
+      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 3;
       cells[at]++;
-      cells[at + 1] += durationNs;
+      if (durationNs > 0) {
+        cells[at + 1] += durationNs;
+        cells[at + 2]++;
+      }
       if (!tally.counted) {
         tally.counted = true;
         counted.push(tally);

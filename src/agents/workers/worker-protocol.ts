@@ -27,6 +27,8 @@ export interface WorkerSetup {
   observeLocal: 'all' | 'tracked' | 'off';
   /** Whether invocation durations are measured and reported. */
   wantsDurations: boolean;
+  /** Without wantsDurations: one message or timer invocation in this many is timed (RuntimeObserver's). */
+  durationSampleEvery?: number;
 }
 
 export type ErrorShape = { code: string; message: string; details?: Record<string, unknown> };
@@ -96,9 +98,10 @@ export type FromWorker =
   /** Messages the main thread delivered that have left their mailboxes. */
   | { t: 'taken'; seqs: number[] }
   | { t: 'tool-call'; id: number; agent: string; server: string; tool: string; args: Record<string, unknown> }
-  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number }
+  /** `timed` of the `count` invocations were timed, together `durationNs` (the others report 0). */
+  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number; timed: number }
   /**
-   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, total duration ns)
+   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, total duration ns, timed)
    * per entry, indices into INVOCATION_KINDS / INVOCATION_OUTCOMES. One typed array clones far cheaper than an
    * object per agent (a post of 128 such objects every 20 ms was 3% of a busy worker's time).
    */
@@ -128,7 +131,7 @@ export const FIGURE_FIELDS = 8;
 export const FIGURE = { invocations: 0, traps: 1, fuel_used: 2, memory_pages: 3, messages_in: 4, messages_out: 5, local_mailbox_depth: 6 } as const;
 export const INVOCATION_KINDS: readonly InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
 export const INVOCATION_OUTCOMES: readonly InvocationOutcome[] = ['ok', 'error', 'trap'];
-export const INVOCATION_CELL = 5;
+export const INVOCATION_CELL = 6;
 
 /** Slots per page: 1,024 agents (64 KiB); a worker adds pages as its agents need them. */
 export const FIGURE_PAGE_BITS = 10;

@@ -173,5 +173,9 @@ describe('direct channel between agent workers', () => {
     expect(routed() - before).toBe(200);
     const conversation = node.getConversation('forwarded');
     expect(conversation.messages.filter((m) => m.sender === 'fwd' && m.receiver === 'log')).toHaveLength(100);
+    // One message invocation in 64 is timed on the workers too (100 on each of two workers: one each), as on one thread.
+    const text = await node.metrics.metrics();
+    const timed = Number(/caxton_agent_invocation_duration_seconds_count\{kind="message"\} (\d+)/.exec(text)?.[1] ?? 0);
+    expect(timed).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
