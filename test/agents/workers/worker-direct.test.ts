@@ -98,6 +98,31 @@ describe('direct channel between agent workers', () => {
     expect(pool.threadFigures()[1]).toMatchObject({ messages_direct: 300, messages_local: 0 });
   });
 
+  it('loses and doubles nothing sent directly to an agent handed over meanwhile', async () => {
+    const { pool, sink, reports } = makePool();
+    const fwd = await forwarder();
+    const log = await logger();
+    const total = 1000;
+    await pool.start(spec('fwd'), sha(fwd), 1, fwd);
+    await pool.start(spec('log', { limits: { memory_pages: 256, fuel: 10_000_000, mailbox: total } }), sha(log), 1, log);
+    for (let i = 0; i < total; i++) pool.deliver(message('fwd', { performative: 'inform', content: i }), 'fwd');
+    // Handed over once log has handled some of fwd's sends: others are queued on worker-1 or on their way
+    // (those go to the router, here the sink, after it let go).
+    const handled = () => seenBy(pool.logs('log', 0, total));
+    for (let i = 0; i < 2000 && handled().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await pool.prepareRelease('log');
+    const before = handled();
+    const held = pool.release('log').map((m) => (m.content as AclMessage).content);
+    await pool.whenIdle();
+    const after = sink.messages.filter((m) => m.receiver === 'log').map((m) => (m.content as AclMessage).content);
+    expect(reports.refusals).toEqual([]);
+    const all = [...before, ...held, ...after];
+    expect([...all].sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: total }, (_, i) => i));
+    // Each path keeps fwd's order.
+    for (const part of [before, held, after]) expect(part).toEqual([...part].sort((a, b) => (a as number) - (b as number)));
+    expect(before.length).toBeGreaterThan(0);
+  });
+
   it('hands what the receiving worker refuses (agent stopped) to the router to answer', async () => {
     const { pool, reports } = makePool();
     const fwd = await forwarder();
