@@ -2,11 +2,12 @@
 // - `pairs`: aggregate throughput of 64 independent ping-pong pairs (each pair's two agents on one worker)
 //   with the in-thread runtime (agents.workers 0), 1, 2 and all workers, next to the one-thread naive host,
 //   alternating within each run; figures are medians of BENCH_RUNS runs. A hop is one invocation.
-// - `pair_hop`: one pair, one message in flight, its two agents on one worker vs on two workers (every hop
-//   then crosses the main thread). Mean hop from throughput; P50/P99 for the crossing pair from the main
-//   thread's router (the same-worker pair never reaches it).
+// - `pair_hop`: one pair, one message in flight, its two agents on one worker vs on two workers (a hop then
+//   goes over the pair's direct channel). Mean hop from throughput; round-trip P50/P99 stamped by the main
+//   thread spinning on worker-0's invocation count (not its router, which no longer sees the hops), and how
+//   many routings the main thread made per hop (0 once nothing crosses it).
 // - `rss`: process RSS with 0, 1, 2 and all workers, 128 idle agents deployed, each in a fresh process.
-// Run: npx tsx bench/workers.ts   (BENCH_RUNS, BENCH_DURATION_MS; the machine may be shared: see `load`)
+// Run: npx tsx bench/workers.ts [--pairs | --hop | --one N]   (BENCH_RUNS, BENCH_DURATION_MS; the machine may be shared: see `load`)
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -112,6 +113,34 @@ async function naiveThroughput(): Promise<Throughput> {
   return { wall: ((host.sends - start) * 1000) / (performance.now() - t0), cpu: (host.sends - start) / ((cpu.user + cpu.system) / 1e6) };
 }
 
+/**
+ * Round trips (a000 → b000 → a000) of one pair, one message in flight, sampled without the main thread's
+ * router (across workers it no longer sees them): the main thread spins on worker-0's invocation count (the
+ * integer each worker writes around every invocation for the watchdog) and stamps each change. Across, worker-0
+ * runs a000 alone (one change per round trip); on one worker it runs both (two changes per round trip).
+ */
+function sampleRoundTrips(marks: Int32Array, perRoundTrip: number, ms: number): Float64Array {
+  const samples: number[] = [];
+  let count = Atomics.load(marks, 1);
+  let changes = 0;
+  let since = process.hrtime.bigint();
+  const end = performance.now() + ms;
+  while (performance.now() < end && samples.length < 200_000) {
+    const now = Atomics.load(marks, 1);
+    if (now === count) continue;
+    changes += (now - count) | 0;
+    count = now;
+    if (changes >= perRoundTrip) {
+      const t = process.hrtime.bigint();
+      // Two invocations seen in one read (a hop shorter than a spin): the interval is shared out evenly.
+      samples.push((Number(t - since) * perRoundTrip) / changes);
+      since = t;
+      changes = 0;
+    }
+  }
+  return Float64Array.from(samples);
+}
+
 /** One pair, one message in flight: across two workers (a000 on worker-0, b000 on worker-1), or on one. */
 async function pairHop(across: boolean): Promise<Record<string, unknown>> {
   return withNode(2, async (node) => {
@@ -119,26 +148,34 @@ async function pairHop(across: boolean): Promise<Record<string, unknown>> {
     await node.deployAgent({ name: 'a000' }, modules.get('a000')!);
     if (!across) await node.deployAgent({ name: 'fill' }, modules.get('a001')!);
     await node.deployAgent({ name: 'b000' }, modules.get('b000')!);
-    const samples = new Float64Array(20_000);
-    let n = -1_000;
+    // Hops the main thread still routes are stamped there, as before the direct channel (one routing per hop).
+    let routedByMain = 0;
+    const routings = new Float64Array(20_000);
     let last = process.hrtime.bigint();
     const route = node.router.route.bind(node.router);
     node.router.route = (message: AclMessage) => {
       const now = process.hrtime.bigint();
-      if (n >= 0 && n < samples.length) samples[n] = Number(now - last);
-      n++;
+      if (routedByMain >= 1_000 && routedByMain - 1_000 < routings.length) routings[routedByMain - 1_000] = Number(now - last);
+      routedByMain++;
       last = now;
       route(message);
     };
     kick(node, 1);
     await sleep(300);
     const start = invocations(node);
+    const routed0 = routedByMain;
     const t0 = performance.now();
     await sleep(DURATION_MS);
     const hops = invocations(node) - start;
     const elapsed = performance.now() - t0;
-    const figure: Record<string, unknown> = { mean_hop_us: round((elapsed * 1000) / hops), hops_per_s: Math.round((hops * 1000) / elapsed) };
-    if (across && n > 100) figure.hop_routed_by_main = latencyMicros(samples.subarray(0, Math.min(n, samples.length)));
+    const figure: Record<string, unknown> = { mean_hop_us: round((elapsed * 1000) / hops), hops_per_s: Math.round((hops * 1000) / elapsed), routed_by_main_per_hop: round((routedByMain - routed0) / hops) };
+    if (routedByMain > 1_100) {
+      figure.hop_routed_by_main = latencyMicros(routings.subarray(0, Math.min(routedByMain - 1_000, routings.length)));
+    } else {
+      // Spinning here would stall a hop that needs the main thread: only once none does.
+      const workers = (node.runtime as unknown as { workers: { marks: Int32Array }[] }).workers;
+      figure.round_trip = latencyMicros(sampleRoundTrips(workers[0].marks, across ? 1 : 2, Math.min(DURATION_MS, 1000)));
+    }
     return figure;
   });
 }
@@ -148,6 +185,10 @@ function rssOf(workers: number): number {
   return Number(out.trim().split('\n').pop());
 }
 
+if (process.argv[2] === '--hop') {
+  console.log(JSON.stringify({ bench: 'workers', figure: 'pair_hop', same_worker: await pairHop(false), across_workers: await pairHop(true), load: loadavg().map((l) => round(l)) }));
+  process.exit(0);
+}
 if (process.argv[2] === '--one') {
   const t = await nodeThroughput(Number(process.argv[3]), PAIRS);
   console.log(JSON.stringify({ workers: Number(process.argv[3]), msgs_per_s: Math.round(t.wall), msgs_per_cpu_s: Math.round(t.cpu) }));
@@ -191,6 +232,8 @@ for (const [key, values] of runs) {
 }
 pairs.goal = 'workers_2 >= 1.6x naive on 2 cores';
 console.log(JSON.stringify(pairs));
+// `--pairs`: the throughput figure alone (A/B runs of two trees alternate this).
+if (process.argv[2] === '--pairs') process.exit(0);
 console.log(JSON.stringify({ bench: 'workers', figure: 'pair_hop', same_worker: await pairHop(false), across_workers: await pairHop(true), load: loadavg().map((l) => round(l)) }));
 const rss: Record<string, number> = {};
 for (const workers of configs) rss[`workers_${workers}_rss_mib`] = rssOf(workers);

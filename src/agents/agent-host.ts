@@ -48,6 +48,8 @@ export interface AgentThreadFigures {
   messages_out: number;
   /** Messages between two agents of the thread that never left it. */
   messages_local: number;
+  /** Messages agents of other workers sent straight to the thread's agents (direct channel), taken here. */
+  messages_direct?: number;
   /** Times the thread was replaced (stuck past agents.worker_stall_ms, or crashed). */
   restarts: number;
   /** Resident set of the whole process is shared; this is the thread's V8 heap in use (bytes), 0 if unknown. */

@@ -108,6 +108,7 @@ export function registerAgentThreadMetrics(registry: Registry, host: AgentHost):
   gauge('caxton_agent_thread_messages_in', 'Messages handed to an agent thread by the main thread.', (f) => f.messages_in);
   gauge('caxton_agent_thread_messages_out', 'Messages an agent thread sent to the main thread to route.', (f) => f.messages_out);
   gauge('caxton_agent_thread_messages_local', 'Messages between two agents of one worker that never left it.', (f) => f.messages_local);
+  gauge('caxton_agent_thread_messages_direct', 'Messages sent to an agent worker straight from another worker (direct channel), not through the main thread.', (f) => f.messages_direct ?? 0);
   gauge('caxton_agent_thread_restarts', 'Times an agent worker was replaced (stuck past agents.worker_stall_ms, or crashed).', (f) => f.restarts);
   gauge('caxton_agent_thread_heap_used_bytes', "An agent worker's V8 heap in use (0 until first read).", (f) => f.heap_used_bytes);
 }

@@ -10,6 +10,7 @@
 // compiled modules a worker holds), worker-messages.ts (what the main thread does with a worker's reports),
 // worker-handover.ts (an agent given back for a hand-over) and worker-watchdog.ts (a stuck or dead worker
 // replaced, its agents started again).
+import { MessageChannel } from 'node:worker_threads';
 import { CaxtonError } from '../../errors.ts';
 import type { DeliveryOutcome, MessageSink } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
@@ -31,7 +32,7 @@ import { WorkerHandle } from './worker-handle.ts';
 import { WorkerHandover } from './worker-handover.ts';
 import { WorkerMessages } from './worker-messages.ts';
 import { loadModule, pruneModules } from './worker-modules.ts';
-import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import type { FromWorker, IdleFigures, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { DEFAULT_WORKER_STALL_MS, WorkerWatchdog } from './worker-watchdog.ts';
 
 export type { DeliveryReports } from './delivery-reports.ts';
@@ -100,6 +101,7 @@ export class AgentWorkerPool implements AgentHost {
       maxLiveInstances: Math.ceil((options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances) / options.workers),
       observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,
+      durationSampleEvery: this.observer.durationSampleEvery,
     };
     this.size = options.workers;
     this.messages = new WorkerMessages({
@@ -188,6 +190,7 @@ export class AgentWorkerPool implements AgentHost {
     };
     this.records.set(spec.name, record);
     record.worker.agents.add(spec.name);
+    this.broadcast({ t: 'placed', index: record.worker.index, names: [spec.name], mailboxes: [spec.limits.mailbox] });
     try {
       const compiled = await loadModule(this.cache, sha256, spec.limits.memory_pages, moduleBytes);
       checkMemoryLimit(compiled.inspection, spec.limits.memory_pages);
@@ -208,6 +211,9 @@ export class AgentWorkerPool implements AgentHost {
     if (this.records.get(spec.name) !== record) throw new CaxtonError('CONFLICT', `agent "${spec.name}" was removed; retry the upgrade`);
     const oldSha = record.sha256;
     const info = (await this.onWorker(record, compiled, { t: 'upgrade', req: 0, spec, sha256, version })) as AgentInfo;
+    if (record.spec.limits.mailbox !== spec.limits.mailbox && record.held === undefined) {
+      this.broadcast({ t: 'placed', index: record.worker.index, names: [spec.name], mailboxes: [spec.limits.mailbox] });
+    }
     record.spec = spec;
     record.sha256 = sha256;
     record.version = version;
@@ -238,7 +244,10 @@ export class AgentWorkerPool implements AgentHost {
 
   /** See AgentHost.prepareRelease, and WorkerHandover.prepare for how a worker gives an agent back. */
   prepareRelease(name: string): Promise<void> {
-    return this.handover.prepare(this.require(name));
+    const record = this.require(name);
+    // From now on sends to it go through the main thread, which holds them for the new owner.
+    if (record.releasing === undefined) this.broadcast({ t: 'unplaced', names: [name] });
+    return this.handover.prepare(record);
   }
 
   /** See AgentHost.release, and WorkerHandover.release. */
@@ -308,11 +317,23 @@ export class AgentWorkerPool implements AgentHost {
 
   /** Resolves once a round in which every worker was idle moved no message between threads. */
   async whenIdle(): Promise<void> {
+    let directBefore = -1;
     for (;;) {
       const before = this.moved;
-      await Promise.allSettled(this.workers.filter((h) => h.alive).map((handle) => this.request(handle, { t: 'idle', req: 0 })));
+      const answers = await Promise.allSettled(this.workers.filter((h) => h.alive).map((handle) => this.request(handle, { t: 'idle', req: 0 })));
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.moved === before && this.messages.toolCallsInFlight === 0) return;
+      // Sends between workers never pass here: each worker counts its own, and what the receiver has not settled.
+      let direct = 0;
+      let unsettled = 0;
+      for (const answer of answers) {
+        if (answer.status !== 'fulfilled') continue;
+        const figures = answer.value as IdleFigures;
+        direct += figures.directSent;
+        unsettled += figures.directUnsettled;
+      }
+      const still = direct === directBefore && unsettled === 0;
+      directBefore = direct;
+      if (this.moved === before && still && this.messages.toolCallsInFlight === 0) return;
     }
   }
 
@@ -323,6 +344,7 @@ export class AgentWorkerPool implements AgentHost {
       messages_in: handle.messagesIn,
       messages_out: handle.messagesOut,
       messages_local: handle.messagesLocal,
+      messages_direct: handle.messagesDirect,
       restarts: handle.restarts,
       heap_used_bytes: handle.heapUsed,
     }));
@@ -341,6 +363,7 @@ export class AgentWorkerPool implements AgentHost {
 
   private spawn(index: number, restarts: number): WorkerHandle {
     const handle = new WorkerHandle(index, this.setup, restarts);
+    this.connectPeers(handle);
     handle.worker.on('message', (batch: FromWorker[]) => {
       if (!handle.alive) return;
       for (const item of batch) {
@@ -359,6 +382,35 @@ export class AgentWorkerPool implements AgentHost {
       if (handle.alive && !this.closed) this.watchdog.replace(handle, `it exited (code ${code})`);
     });
     return handle;
+  }
+
+  /**
+   * A MessageChannel between the new (or replacing) worker and every other live one, and where every agent
+   * runs: a send from an agent to an agent of another worker then goes straight there. A replaced worker's
+   * peers, given its successor's port, report what they sent the old one and it had not taken as lost.
+   */
+  private connectPeers(handle: WorkerHandle): void {
+    for (const other of this.workers) {
+      if (other.index === handle.index || !other.alive) continue;
+      const { port1, port2 } = new MessageChannel();
+      const mine: ToWorker = { t: 'peer-port', index: other.index, port: port1 };
+      const theirs: ToWorker = { t: 'peer-port', index: handle.index, port: port2 };
+      handle.worker.postMessage([mine], [port1]);
+      other.worker.postMessage([theirs], [port2]);
+    }
+    const byWorker = new Map<number, { names: string[]; mailboxes: number[] }>();
+    for (const record of this.records.values()) {
+      if (record.held !== undefined) continue;
+      let placed = byWorker.get(record.worker.index);
+      if (placed === undefined) byWorker.set(record.worker.index, (placed = { names: [], mailboxes: [] }));
+      placed.names.push(record.name);
+      placed.mailboxes.push(record.spec.limits.mailbox);
+    }
+    for (const [index, placed] of byWorker) this.send(handle, { t: 'placed', index, ...placed });
+  }
+
+  private broadcast(item: ToWorker): void {
+    for (const handle of this.workers) if (handle.alive) this.send(handle, item);
   }
 
   /** The worker with the fewest agents; a new one while fewer than `size` run and none is empty. */
@@ -428,6 +480,7 @@ export class AgentWorkerPool implements AgentHost {
   }
 
   private forget(record: AgentRecord): void {
+    this.broadcast({ t: 'unplaced', names: [record.name] });
     this.records.delete(record.name);
     record.worker.agents.delete(record.name);
     pruneModules(record.worker, this.records, this.cache);

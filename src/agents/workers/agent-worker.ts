@@ -3,7 +3,7 @@
 // leaving the thread (the fast path); every other send, and any message whose protocol the node's
 // conversation tracker judges, goes to the main thread's router.
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { CaxtonError, type ErrorCode } from '../../errors.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
@@ -11,7 +11,7 @@ import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
 import type { AgentStats } from '../agent-types.ts';
-import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type IdleFigures, type PeerItem, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 import { RecentSet } from '../../messaging/recent-set.ts';
 
 const port = parentPort!;
@@ -32,9 +32,37 @@ const METRICS_EVERY_MS = 20;
 let metricsAt = performance.now();
 let metricsTimer: NodeJS.Timeout | undefined;
 let answered = false;
+/**
+ * Per agent of this worker: what the next batch owes the main thread. Kept across batches and listed when it
+ * changes, not a Set and a Map cleared every turn: refilling those (a rehash as they grow back) was a
+ * twentieth of a busy worker's time.
+ */
+interface Tally {
+  readonly name: string;
+  /** Count, total duration and how many were timed, per (kind, outcome), summed until the metrics leave. */
+  readonly cells: Float64Array;
+  /** In `dirty`: its figures changed since the last batch. */
+  dirty: boolean;
+  /** In `counted`: its cells hold invocations not sent yet. */
+  counted: boolean;
+}
+const tallies = new Map<string, Tally>();
 /** Agents whose figures changed since the last batch. */
-const dirty = new Set<string>();
+let dirty: Tally[] = [];
+/** Agents with invocations the metrics have not reported yet. */
+let counted: Tally[] = [];
+
+function tallyOf(agent: string): Tally {
+  let tally = tallies.get(agent);
+  if (tally === undefined) {
+    tally = { name: agent, cells: new Float64Array(INVOCATION_KINDS.length * INVOCATION_OUTCOMES.length * 3), dirty: false, counted: false };
+    tallies.set(agent, tally);
+  }
+  return tally;
+}
 let localRouted = 0;
+/** Of localRouted, deliveries that came from other workers over the direct channel. */
+let directRouted = 0;
 
 function emit(item: FromWorker): void {
   out.push(item);
@@ -45,7 +73,14 @@ function emit(item: FromWorker): void {
 }
 
 function touch(agent: string): void {
-  dirty.add(agent);
+  markDirty(tallyOf(agent));
+}
+
+function markDirty(tally: Tally): void {
+  if (!tally.dirty) {
+    tally.dirty = true;
+    dirty.push(tally);
+  }
   if (!flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
@@ -56,8 +91,6 @@ const KINDS = INVOCATION_KINDS;
 const OUTCOMES = INVOCATION_OUTCOMES;
 const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
 const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
-/** Per agent: count and total duration per (kind, outcome), summed until the metrics leave. */
-const invocations = new Map<string, Float64Array>();
 
 // ---- figures in shared memory (worker-protocol.ts FIGURE_*) ----
 
@@ -88,7 +121,12 @@ function slotFor(agent: string): number {
 function freeSlot(agent: string): void {
   const slot = slotOf.get(agent);
   posted.delete(agent);
-  dirty.delete(agent);
+  const tally = tallies.get(agent);
+  if (tally !== undefined) {
+    tally.dirty = false;
+    // Its invocations not reported yet (agent_shutdown's) leave by name with the next metrics.
+    if (!tally.counted) tallies.delete(agent);
+  }
   if (slot === undefined) return;
   slotOf.delete(agent);
   pages[slot >>> FIGURE_PAGE_BITS].fill(0, (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS, ((slot & (PAGE_SLOTS - 1)) + 1) * FIGURE_FIELDS);
@@ -97,7 +135,13 @@ function freeSlot(agent: string): void {
 
 function writeFigures(): void {
   let changed: { name: string; stats: AgentStats }[] | undefined;
-  for (const name of dirty) {
+  const list = dirty;
+  dirty = [];
+  for (let i = 0; i < list.length; i++) {
+    const tally = list[i];
+    if (!tally.dirty) continue; // left this worker meanwhile
+    tally.dirty = false;
+    const name = tally.name;
     const counters = runtime.counters(name);
     if (counters === undefined) continue;
     const stats = counters.stats;
@@ -119,7 +163,6 @@ function writeFigures(): void {
       (changed ??= []).push({ name, stats: runtime.stats(name) });
     }
   }
-  dirty.clear();
   if (changed !== undefined) out.push({ t: 'figures', agents: changed });
 }
 
@@ -127,15 +170,22 @@ let packed = new Float64Array(64 * INVOCATION_CELL);
 
 function pushMetrics(): void {
   let n = 0;
-  for (const [agent, cells] of invocations) {
+  const list = counted;
+  counted = [];
+  for (let i = 0; i < list.length; i++) {
+    const tally = list[i];
+    tally.counted = false;
+    const agent = tally.name;
+    const cells = tally.cells;
     const slot = slotOf.get(agent);
+    if (slot === undefined && tallies.get(agent) === tally && !tally.dirty) tallies.delete(agent);
     for (let k = 0; k < KINDS.length; k++) {
       for (let o = 0; o < OUTCOMES.length; o++) {
-        const at = (k * OUTCOMES.length + o) * 2;
+        const at = (k * OUTCOMES.length + o) * 3;
         if (cells[at] === 0) continue;
         if (slot === undefined) {
           // Gone from this worker (its agent_shutdown on a release or removal): by name.
-          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1] });
+          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1], timed: cells[at + 2] });
           continue;
         }
         if ((n + 1) * INVOCATION_CELL > packed.length) {
@@ -149,15 +199,17 @@ function pushMetrics(): void {
         packed[base + 2] = o;
         packed[base + 3] = cells[at];
         packed[base + 4] = cells[at + 1];
+        packed[base + 5] = cells[at + 2];
         n++;
       }
     }
+    cells.fill(0);
   }
-  invocations.clear();
   if (n > 0) out.push({ t: 'invocation-cells', cells: packed.slice(0, n * INVOCATION_CELL) });
   if (localRouted > 0) {
-    out.push({ t: 'routed-count', n: localRouted });
+    out.push({ t: 'routed-count', n: localRouted, direct: directRouted });
     localRouted = 0;
+    directRouted = 0;
   }
 }
 
@@ -165,8 +217,8 @@ function flush(): void {
   flushQueued = false;
   const now = performance.now();
   flushedAt = now;
-  if (dirty.size > 0) writeFigures();
-  if (invocations.size > 0 || localRouted > 0) {
+  if (dirty.length > 0) writeFigures();
+  if (counted.length > 0 || localRouted > 0) {
     if (answered || now - metricsAt >= METRICS_EVERY_MS) {
       metricsAt = now;
       pushMetrics();
@@ -183,6 +235,7 @@ function flush(): void {
     out.push({ t: 'taken', seqs: taken });
     taken = [];
   }
+  if (peerOutPending) flushPeers();
   if (out.length === 0) return;
   const batch = out;
   out = [];
@@ -226,6 +279,7 @@ function remember(msg: AclMessage, to: string, seq: number): void {
 }
 
 function takenFrom(msg: AclMessage, agent: string): void {
+  if (directOf.has(msg)) return settleDirect(msg);
   const known = seqOf.get(msg);
   if (known === undefined) return;
   let seq: number | undefined;
@@ -246,6 +300,153 @@ function takenFrom(msg: AclMessage, agent: string): void {
     flushQueued = true;
     queueMicrotask(flush);
   }
+}
+
+// ---- the direct channels to the other workers (a MessageChannel per pair, set up by the main thread) ----
+
+interface Peer {
+  index: number;
+  port: MessagePort;
+  /** Queued for this turn's post. */
+  out: PeerItem[];
+  /** Seqs of deliveries from this peer that left their mailbox (or were refused, or re-routed): posted back. */
+  settled: number[];
+  /** Sent to it and not settled yet: reported lost if it is replaced meanwhile. */
+  readonly unsettled: Map<number, { msg: AclMessage; to: string }>;
+  /** Per receiver: how many of `unsettled` are its (bounded by its mailbox, as the main thread bounds its own). */
+  readonly waiting: Map<string, number>;
+  nextSeq: number;
+}
+
+const peers: (Peer | undefined)[] = [];
+/** Which worker runs each agent of the other workers, and its mailbox bound (the main thread's `placed`/`unplaced`). */
+const placement = new Map<string, { index: number; mailbox: number }>();
+/** A delivery from another worker, until it leaves its mailbox: whom to tell. */
+const directOf = new WeakMap<AclMessage, { peer: Peer; seq: number }>();
+let peerOutPending = false;
+let directSent = 0;
+
+function queuePeer(peer: Peer, item: PeerItem): void {
+  peer.out.push(item);
+  peerOutPending = true;
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+function flushPeers(): void {
+  peerOutPending = false;
+  for (const peer of peers) {
+    if (peer === undefined) continue;
+    if (peer.settled.length > 0) {
+      peer.out.push({ t: 'settled', seqs: peer.settled });
+      peer.settled = [];
+    }
+    if (peer.out.length === 0) continue;
+    const batch = peer.out;
+    peer.out = [];
+    peer.port.postMessage(batch);
+  }
+}
+
+function sendDirect(peer: Peer, msg: AclMessage, to: string, mailbox: number): void {
+  const waiting = peer.waiting.get(to) ?? 0;
+  if (waiting >= mailbox) {
+    // As many on their way as its mailbox holds: refused here, as the main thread refuses past its count.
+    emit({ t: 'refused', msg, to, outcome: 'mailbox_full' });
+    return;
+  }
+  peer.waiting.set(to, waiting + 1);
+  const seq = peer.nextSeq++;
+  peer.unsettled.set(seq, { msg, to });
+  directSent++;
+  if (setup.observeLocal === 'tracked' && tracked.has(msg.conversation_id)) queuePeer(peer, { t: 'direct', seq, to, msg, track: true });
+  else queuePeer(peer, { t: 'direct', seq, to, msg });
+}
+
+function settleDirect(msg: AclMessage): void {
+  const from = directOf.get(msg);
+  if (from === undefined) return;
+  directOf.delete(msg);
+  if (peers[from.peer.index] !== from.peer) return; // that worker was replaced: nobody waits for the answer
+  from.peer.settled.push(from.seq);
+  peerOutPending = true;
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
+  }
+}
+
+/** A delivery from another worker: to the agent's mailbox here, or, if it left this worker, to the router. */
+function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): void {
+  const { msg, to } = item;
+  if (item.track) track(msg.conversation_id);
+  const outcome = runtime.deliver(msg, to);
+  if (outcome === 'not_found') {
+    // Removed or handed over after the sender last heard where it runs: the router knows where it is now.
+    peer.settled.push(item.seq);
+    peerOutPending = true;
+    emit({ t: 'route', msg });
+    return;
+  }
+  if (outcome === 'queued') {
+    directOf.set(msg, { peer, seq: item.seq });
+    touch(to);
+    if (observed(msg)) emit({ t: 'routed', msg, to, direct: true });
+    else {
+      localRouted++;
+      directRouted++;
+    }
+  } else {
+    peer.settled.push(item.seq);
+    peerOutPending = true;
+    emit({ t: 'refused', msg, to, outcome });
+  }
+}
+
+/** The receiver answered for one of this worker's direct sends. */
+function settled(peer: Peer, seq: number): void {
+  const entry = peer.unsettled.get(seq);
+  if (entry === undefined) return;
+  peer.unsettled.delete(seq);
+  const waiting = peer.waiting.get(entry.to) ?? 0;
+  if (waiting > 1) peer.waiting.set(entry.to, waiting - 1);
+  else peer.waiting.delete(entry.to);
+}
+
+function connectPeer(index: number, port: MessagePort): void {
+  const old = peers[index];
+  if (old !== undefined) {
+    // That worker was replaced: what it had not taken is answered by the main thread, as for its own handovers.
+    old.port.close();
+    for (const { msg, to } of old.unsettled.values()) emit({ t: 'lost', msg, to, worker: index });
+    old.unsettled.clear();
+    old.waiting.clear();
+  }
+  const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), waiting: new Map(), nextSeq: 1 };
+  peers[index] = peer;
+  port.on('message', (batch: PeerItem[]) => {
+    if (peers[index] !== peer) return;
+    for (const item of batch) {
+      try {
+        if (item.t === 'direct') receiveDirect(peer, item);
+        else for (const seq of item.seqs) settled(peer, seq);
+      } catch (err) {
+        logger.error({ err }, 'agent worker: a delivery from another worker failed');
+      }
+    }
+    if (peerOutPending && !flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  });
+}
+
+function idleFigures(): IdleFigures {
+  let directUnsettled = 0;
+  for (const peer of peers) if (peer !== undefined) directUnsettled += peer.unsettled.size + peer.out.length;
+  return { directSent, directUnsettled };
 }
 
 // ---- which deliveries inside the worker the main thread's conversation history wants to see ----
@@ -277,16 +478,26 @@ const runtime: AgentRuntime = new AgentRuntime({
   sink: {
     route(msg) {
       const to = msg.receiver;
-      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX) && runtime.has(to)) {
+      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX)) {
+        // One lookup: `not_found` is an agent of no mailbox here.
         const outcome = runtime.deliver(msg, to);
         if (outcome === 'queued') {
           touch(to);
           if (observed(msg)) emit({ t: 'routed', msg, to });
           else localRouted++;
-        } else {
-          emit({ t: 'refused', msg, to, outcome });
+          return;
         }
-        return;
+        if (outcome !== 'not_found') {
+          emit({ t: 'refused', msg, to, outcome });
+          return;
+        }
+        // An agent of another worker: straight there, in this turn's post to it (the receiver reports it).
+        const place = placement.get(to);
+        const peer = place === undefined ? undefined : peers[place.index];
+        if (peer !== undefined) {
+          sendDirect(peer, msg, to, place!.mailbox);
+          return;
+        }
       }
       if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
       emit({ t: 'route', msg });
@@ -308,13 +519,21 @@ const runtime: AgentRuntime = new AgentRuntime({
   },
   observer: {
     wantsDurations: setup.wantsDurations,
+    durationSampleEvery: setup.durationSampleEvery,
     onInvocation(agent, kind, durationNs, outcome) {
-      let cells = invocations.get(agent);
-      if (cells === undefined) invocations.set(agent, (cells = new Float64Array(KINDS.length * OUTCOMES.length * 2)));
-      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 2;
+      const tally = tallyOf(agent);
+      const cells = tally.cells;
+      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 3;
       cells[at]++;
-      cells[at + 1] += durationNs;
-      touch(agent);
+      if (durationNs > 0) {
+        cells[at + 1] += durationNs;
+        cells[at + 2]++;
+      }
+      if (!tally.counted) {
+        tally.counted = true;
+        counted.push(tally);
+      }
+      markDirty(tally);
     },
     onTrap: (agent, reason) => emit({ t: 'trap', agent, reason }),
     onStateChange(agent, from, to) {
@@ -335,7 +554,7 @@ const runtime: AgentRuntime = new AgentRuntime({
       // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
       // agent would hold every send and figure for that long. The clock is read only with something to send.
       // Figures alone do not wait on it: they are written at the turn's end (a turn is bounded to a few ms).
-      if ((out.length > 0 || taken.length > 0) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
+      if ((out.length > 0 || taken.length > 0 || peerOutPending) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },
 });
@@ -395,12 +614,26 @@ function handle(item: ToWorker): void {
       return answer(item.req, () => {
         const queued = runtime.release(item.name);
         freeSlot(item.name);
+        // Those from other workers leave with the hand-over: their senders stop waiting on them.
+        for (const msg of queued) settleDirect(msg);
         return queued;
       });
     case 'shutdown':
       return answer(item.req, () => runtime.shutdown());
     case 'idle':
-      return answer(item.req, () => runtime.whenIdle());
+      return answer(item.req, async () => {
+        await runtime.whenIdle();
+        return idleFigures();
+      });
+    case 'peer-port':
+      connectPeer(item.index, item.port);
+      return;
+    case 'placed':
+      for (let i = 0; i < item.names.length; i++) placement.set(item.names[i], { index: item.index, mailbox: item.mailboxes[i] });
+      return;
+    case 'unplaced':
+      for (const name of item.names) placement.delete(name);
+      return;
     case 'heap':
       return answer(item.req, () => getHeapStatistics().used_heap_size);
     case 'tool-result': {

@@ -29,6 +29,8 @@ export class WorkerHandle {
   messagesIn = 0;
   messagesOut = 0;
   messagesLocal = 0;
+  /** Taken by its agents from agents of other workers over the direct channels. */
+  messagesDirect = 0;
   heapUsed = 0;
   /** The worker's figure pages (worker-protocol.ts FIGURE_*), as it sent them. */
   readonly figurePages: Float64Array[] = [];

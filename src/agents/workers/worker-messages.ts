@@ -4,7 +4,7 @@
 // WorkerMessageContext, so it cannot start, stop or replace anything.
 import { CaxtonError, type ErrorCode } from '../../errors.ts';
 import type { MessageSink } from '../../messaging/delivery.ts';
-import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
+import type { InvocationKind, InvocationOutcome, RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import type { AgentRecord } from './worker-agent-record.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
@@ -48,11 +48,13 @@ export class WorkerMessages {
         }
         return;
       case 'routed':
-        handle.messagesLocal++;
+        if (item.direct) handle.messagesDirect++;
+        else handle.messagesLocal++;
         this.c.reports.routed(item.msg, item.to);
         return;
       case 'routed-count':
-        handle.messagesLocal += item.n;
+        handle.messagesLocal += item.n - item.direct;
+        handle.messagesDirect += item.direct;
         this.c.reports.routedCount(item.n);
         return;
       case 'refused': {
@@ -60,6 +62,10 @@ export class WorkerMessages {
         this.c.reports.refused(item.msg, item.to, item.outcome);
         return;
       }
+      case 'lost':
+        this.c.moved();
+        this.c.reports.lost(item.msg, item.to, `agent worker ${item.worker} was restarted before the message left its mailbox`);
+        return;
       case 'taken':
         for (const seq of item.seqs) this.settle(handle, seq);
         return;
@@ -74,8 +80,7 @@ export class WorkerMessages {
       case 'tool-call':
         return this.callTool(handle, item);
       case 'invocations': {
-        const each = item.durationNs / item.count;
-        for (let i = 0; i < item.count; i++) this.c.observer.onInvocation(item.agent, item.kind, each, item.outcome);
+        this.invocations(item.agent, item.kind, item.outcome, item.count, item.durationNs, item.timed);
         return;
       }
       case 'invocation-cells': {
@@ -85,9 +90,7 @@ export class WorkerMessages {
           const kind = INVOCATION_KINDS[cells[at + 1]];
           const outcome = INVOCATION_OUTCOMES[cells[at + 2]];
           if (agent === undefined || kind === undefined || outcome === undefined) continue;
-          const count = cells[at + 3];
-          const each = cells[at + 4] / count;
-          for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, each, outcome);
+          this.invocations(agent, kind, outcome, cells[at + 3], cells[at + 4], cells[at + 5]);
         }
         return;
       }
@@ -137,6 +140,15 @@ export class WorkerMessages {
         }
         return;
     }
+  }
+
+  /**
+   * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery) for `durationNs` together:
+   * each timed one reported at their mean (a batch spans 20 ms), the others with 0 as the in-thread runtime does.
+   */
+  private invocations(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, durationNs: number, timed: number): void {
+    const each = timed > 0 ? durationNs / timed : 0;
+    for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, i < timed ? each : 0, outcome);
   }
 
   private settle(handle: WorkerHandle, seq: number): void {

@@ -1,5 +1,6 @@
 // What the main thread and an agent worker say to each other. Both directions travel as arrays posted once
 // per event-loop turn (a batch), never one post per message: a post costs about what routing a message does.
+import type { MessagePort } from 'node:worker_threads';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
@@ -26,6 +27,8 @@ export interface WorkerSetup {
   observeLocal: 'all' | 'tracked' | 'off';
   /** Whether invocation durations are measured and reported. */
   wantsDurations: boolean;
+  /** Without wantsDurations: one message or timer invocation in this many is timed (RuntimeObserver's). */
+  durationSampleEvery?: number;
 }
 
 export type ErrorShape = { code: string; message: string; details?: Record<string, unknown> };
@@ -45,7 +48,32 @@ export type ToWorker =
   /** A message for an agent of this worker; `seq` names it until the worker says it left the mailbox. */
   | { t: 'deliver'; seq: number; to: string; msg: AclMessage; track?: true }
   | { t: 'tool-result'; id: number; ok: true; value: unknown }
-  | { t: 'tool-result'; id: number; ok: false; error: ErrorShape };
+  | { t: 'tool-result'; id: number; ok: false; error: ErrorShape }
+  /**
+   * This worker's end of the direct channel to worker `index` (posted with the port in the transfer list). A
+   * port for an index that already had one means that worker was replaced: what was sent to the old one and
+   * not taken there is reported `lost`.
+   */
+  | { t: 'peer-port'; index: number; port: MessagePort }
+  /**
+   * These agents run on worker `index`: a send to one of them goes there directly, without the main thread.
+   * `mailboxes[i]` is names[i]'s mailbox bound: what one worker sends it unsettled never exceeds it.
+   */
+  | { t: 'placed'; index: number; names: string[]; mailboxes: number[] }
+  /** These agents left their worker (removed, handed over): sends to them go through the main thread again. */
+  | { t: 'unplaced'; names: string[] };
+
+/**
+ * Worker ↔ worker, over the pair's MessageChannel, in one post per turn: deliveries (`seq` numbers it per
+ * sending worker until the receiver says it left the mailbox, was refused or re-routed) and those answers.
+ */
+export type PeerItem = { t: 'direct'; seq: number; to: string; msg: AclMessage; track?: true } | { t: 'settled'; seqs: number[] };
+
+/** What a worker answers to `idle`: messages it sent directly to other workers, and those still unsettled. */
+export interface IdleFigures {
+  directSent: number;
+  directUnsettled: number;
+}
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -53,18 +81,27 @@ export type FromWorker =
   | { t: 'done'; req: number; ok: false; error: ErrorShape }
   /** A send for the main thread's router (another worker, a client, another node, a protocol to judge). */
   | { t: 'route'; msg: AclMessage }
-  /** Delivered inside the worker: reported so the router's observer (metrics, history, events) sees it. */
-  | { t: 'routed'; msg: AclMessage; to: string }
-  /** Delivered inside the worker, counted only (observeLocal off). */
-  | { t: 'routed-count'; n: number }
+  /**
+   * Delivered inside the worker (`direct`: sent here by an agent of another worker over the direct channel):
+   * reported so the router's observer (metrics, history, events) sees it.
+   */
+  | { t: 'routed'; msg: AclMessage; to: string; direct?: true }
+  /** Delivered inside the worker, counted only (observeLocal off); `direct`: of those, from other workers. */
+  | { t: 'routed-count'; n: number; direct: number }
   /** Not delivered inside the worker (mailbox full, agent stopped): the router answers as it would have. */
   | { t: 'refused'; msg: AclMessage; to: string; outcome: DeliveryOutcome; seq?: number }
+  /**
+   * Sent directly to another worker, which was replaced before the message left the mailbox there: answered
+   * `failure` WORKER_RESTARTED by the main thread, as a message it had handed that worker itself.
+   */
+  | { t: 'lost'; msg: AclMessage; to: string; worker: number }
   /** Messages the main thread delivered that have left their mailboxes. */
   | { t: 'taken'; seqs: number[] }
   | { t: 'tool-call'; id: number; agent: string; server: string; tool: string; args: Record<string, unknown> }
-  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number }
+  /** `timed` of the `count` invocations were timed, together `durationNs` (the others report 0). */
+  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number; timed: number }
   /**
-   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, total duration ns)
+   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, total duration ns, timed)
    * per entry, indices into INVOCATION_KINDS / INVOCATION_OUTCOMES. One typed array clones far cheaper than an
    * object per agent (a post of 128 such objects every 20 ms was 3% of a busy worker's time).
    */
@@ -94,7 +131,7 @@ export const FIGURE_FIELDS = 8;
 export const FIGURE = { invocations: 0, traps: 1, fuel_used: 2, memory_pages: 3, messages_in: 4, messages_out: 5, local_mailbox_depth: 6 } as const;
 export const INVOCATION_KINDS: readonly InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
 export const INVOCATION_OUTCOMES: readonly InvocationOutcome[] = ['ok', 'error', 'trap'];
-export const INVOCATION_CELL = 5;
+export const INVOCATION_CELL = 6;
 
 /** Slots per page: 1,024 agents (64 KiB); a worker adds pages as its agents need them. */
 export const FIGURE_PAGE_BITS = 10;
