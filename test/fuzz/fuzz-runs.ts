@@ -25,3 +25,13 @@ export function fuzzParameters(): { numRuns: number; seed: number; endOnFailure:
 export function fuzzTimeoutMs(perInputMs = 1): number {
   return Math.max(60_000, fuzzRuns() * perInputMs);
 }
+
+/**
+ * For a property that runs for minutes at FUZZ_RUNS: awaited once per input, it lets the event loop turn
+ * once in `every` inputs. A synchronous property that long starves vitest's own worker messages, and vitest
+ * then fails the run with "Timeout calling onTaskUpdate" although every input passed.
+ */
+export function eventLoopBreather(every = 200): () => Promise<void> {
+  let calls = 0;
+  return () => (++calls % every === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve());
+}

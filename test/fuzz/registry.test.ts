@@ -6,7 +6,7 @@ import { recordProblem } from '../../src/cluster/registry/agent-record.ts';
 import { AgentRegistry } from '../../src/cluster/registry/agent-registry.ts';
 import { decodeStamp, decodeState, decodeUpdate, encodeStamp, encodeUpdate } from '../../src/cluster/registry/registry-codec.ts';
 import { RegistryGossip } from '../../src/cluster/registry/registry-gossip.ts';
-import { fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
+import { eventLoopBreather, fuzzParameters, fuzzTimeoutMs } from './fuzz-runs.ts';
 import { recordOf } from '../cluster/registry/records.ts';
 
 const HEADER_UPDATE = [0xca, 3];
@@ -89,9 +89,11 @@ describe('registry decoders under garbage', () => {
     );
   }, fuzzTimeoutMs());
 
-  it('push-pull states: never throw, even nested deep; what is merged is valid', () => {
-    fc.assert(
-      fc.property(fc.oneof(garbage, headed(HEADER_STATE), deep), (state) => {
+  it('push-pull states: never throw, even nested deep; what is merged is valid', async () => {
+    const breathe = eventLoopBreather();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(garbage, headed(HEADER_STATE), deep), async (state) => {
+        await breathe();
         const { registry, gossip } = fresh();
         expect(() => decodeState(state)).not.toThrow();
         gossip.mergeRemoteState(state);
