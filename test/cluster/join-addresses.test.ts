@@ -98,34 +98,39 @@ describe('JoinRetry', () => {
     expect(tried.map((list) => list.map((a) => a.host))).toEqual([['10.0.0.2'], ['10.0.0.2', '10.0.0.3']]);
   });
 
+  /** A JoinRetry on fake timers whose target answers once `up()` says so; every attempt's time is kept. */
+  function retryUntil(up: () => boolean, fastPhaseMs: number): { retry: JoinRetry; attempts: number[] } {
+    const attempts: number[] = [];
+    const retry = new JoinRetry({
+      addresses: async () => [{ host: '10.0.0.2', port: 7946 }],
+      join: async () => {
+        attempts.push(Date.now());
+        if (!up()) throw new Error('nobody answered');
+        return 1;
+      },
+      fastDelayMs: 400,
+      fastPhaseMs,
+      initialDelayMs: 1000,
+      maxDelayMs: 30_000,
+      random: () => 0.5,
+      now: () => Date.now(),
+      onJoined: () => {},
+      onRetry: () => {},
+    });
+    return { retry, attempts };
+  }
+
   it('after the fast phase, a node joining this one brings the slow retry forward and starts the fast phase again', async () => {
     vi.useFakeTimers();
     try {
-      const attempts: number[] = [];
       let targetUp = false;
-      const retry = new JoinRetry({
-        addresses: async () => [{ host: '10.0.0.2', port: 7946 }],
-        join: async () => {
-          attempts.push(Date.now());
-          if (!targetUp) throw new Error('nobody answered');
-          return 1;
-        },
-        fastDelayMs: 400,
-        fastPhaseMs: 60_000,
-        initialDelayMs: 1000,
-        maxDelayMs: 30_000,
-        random: () => 0.5,
-        now: () => Date.now(),
-        onJoined: () => {},
-        onRetry: () => {},
-      });
+      const { retry, attempts } = retryUntil(() => targetUp, 60_000);
       const start = Date.now();
       retry.start();
       // Past the fast phase the backoff doubles: 1, 2, 4, 8, 16 s, then 30 s.
       await vi.advanceTimersByTimeAsync(60_000 + 1_000 + 2_000 + 4_000 + 8_000 + 16_000 + 100);
       const before = attempts.length;
-      const waiting = attempts[attempts.length - 1];
-      expect(waiting - attempts[attempts.length - 2]).toBe(16_000);
+      expect(attempts[before - 1] - attempts[before - 2]).toBe(16_000);
       // Another node joins this one: the next attempt is 400 ms away, not 30 s.
       retry.quicken();
       targetUp = true;
@@ -146,22 +151,7 @@ describe('JoinRetry', () => {
   it('quickened while the target still does not answer: retries every fastDelayMs for another fast phase', async () => {
     vi.useFakeTimers();
     try {
-      const attempts: number[] = [];
-      const retry = new JoinRetry({
-        addresses: async () => [{ host: '10.0.0.2', port: 7946 }],
-        join: async () => {
-          attempts.push(Date.now());
-          throw new Error('nobody answered');
-        },
-        fastDelayMs: 400,
-        fastPhaseMs: 10_000,
-        initialDelayMs: 1000,
-        maxDelayMs: 30_000,
-        random: () => 0.5,
-        now: () => Date.now(),
-        onJoined: () => {},
-        onRetry: () => {},
-      });
+      const { retry, attempts } = retryUntil(() => false, 10_000);
       retry.start();
       await vi.advanceTimersByTimeAsync(40_000);
       retry.quicken();
