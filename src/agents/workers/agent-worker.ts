@@ -4,7 +4,7 @@
 // conversation tracker judges, goes to the main thread's router.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CaxtonError, type ErrorCode } from '../../errors.ts';
+import { CaxtonError, describeError, type ErrorCode } from '../../errors.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
@@ -244,7 +244,7 @@ function flush(): void {
 
 function errorShape(err: unknown): ErrorShape {
   if (err instanceof CaxtonError) return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'INTERNAL', message: describeError(err) };
 }
 
 /** Objects handed to the logger may hold Errors: sent as plain fields. */

@@ -2,7 +2,7 @@
 // answers settle requests, counts and states update the agent records, and tool calls are made here (the
 // tool gateway lives on the main thread) with their results posted back. It sees the pool only through
 // WorkerMessageContext, so it cannot start, stop or replace anything.
-import { CaxtonError, type ErrorCode } from '../../errors.ts';
+import { CaxtonError, describeError, type ErrorCode } from '../../errors.ts';
 import type { MessageSink } from '../../messaging/delivery.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
@@ -174,7 +174,7 @@ export class WorkerMessages {
           const error: ErrorShape =
             err instanceof CaxtonError
               ? { code: err.code, message: err.message }
-              : { code: 'TOOL_ERROR', message: err instanceof Error ? err.message : String(err) };
+              : { code: 'TOOL_ERROR', message: describeError(err) };
           this.c.send(handle, { t: 'tool-result', id: call.id, ok: false, error });
         },
       )
