@@ -10,14 +10,17 @@ const running: NodeProcess[] = [];
 afterEach(() => stopAll(running.splice(0)));
 
 /**
- * The issue asks for 1 s, and a quiet machine does it in 84–303 ms (the figure is printed). Beside the rest of
- * the suite on two cores, gossip rounds stretch (CI saw 5.9 s, a loaded run 11.7 s): what this end-to-end check
- * holds is that the view completes by gossip, not by a periodic full-state sync. So the nodes run with that
- * sync pushed out to 120 s (gossip.push_pull_interval_ms), and the view must complete well before it. The
- * fix itself is pinned by test/cluster/sim/join-in-flight.test.ts in virtual time, where no load moves the
- * figure.
+ * The issue asks for 1 s, and a quiet machine does it in 62–303 ms (the figure is printed). Beside the rest of
+ * the suite on two cores, gossip rounds stretch (CI saw 5.9 s, a loaded run 11.7 s). The nodes run with the
+ * default full-state sync (gossip.push_pull_interval_ms, 15 s), because gossip alone may miss a node: a new
+ * member announced by one peer is retransmitted retransmit_mult × ⌈log10(n+1)⌉ = 4 times in a cluster of 5,
+ * to random peers, so a node is missed by that peer ~1 time in 5 and by the relay after it as often (CI saw
+ * it once in "two halves joined late": one node lacked the two members only the bootstrap node had
+ * announced, 40 s on, with the sync pushed out to 120 s). The sync repairs that, as in memberlist. The fix of
+ * finding (a) itself, the partial view handed out mid-join, is pinned by test/cluster/sim/join-in-flight.test.ts
+ * in virtual time, where no load moves the figure.
  */
-const PUSH_PULL_INTERVAL_MS = 120_000;
+const PUSH_PULL_INTERVAL_MS = 15_000;
 const VIEW_COMPLETE_BOUND_MS = 40_000;
 
 interface Layout {
