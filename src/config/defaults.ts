@@ -242,7 +242,7 @@ export const DEFAULTS = {
     suspicion_mult: 5,
     /** Lifeguard: an unconfirmed (lone) accusation waits at most 3 × 2 s = 6 s. */
     suspicion_max_timeout_mult: 3,
-    /** A broadcast is retransmitted retransmit_mult × log10(n + 1) times. */
+    /** A broadcast is retransmitted retransmit_mult × max(2, ⌈log10(n + 1)⌉) times (src/cluster/membership/timing.ts). */
     retransmit_mult: 4,
     /** Lifeguard local health: probe intervals stretch up to this factor while the node itself is unhealthy. */
     awareness_max_multiplier: 8,

@@ -1,5 +1,5 @@
 // memberlist's TransmitLimitedQueue (queue.go): gossip to piggyback, least-transmitted first, each message
-// sent retransmitMult * ceil(log10(n + 1)) times, and a newer message about a node replacing the older one.
+// sent retransmitLimit times (timing.ts), and a newer message about a node replacing the older one.
 //
 // Instead of memberlist's btree, items live in one array per transmit count ("tier"); within a tier the
 // newest message that fits is taken first. memberlist also prefers the largest message that fits (a packing

@@ -21,7 +21,7 @@ export interface MembershipConfig {
   probeTimeoutMs: number;
   /** How many members probe a silent node for us. */
   indirectChecks: number;
-  /** A broadcast goes out retransmitMult * ceil(log10(n + 1)) times. */
+  /** A broadcast goes out retransmitMult * max(2, ceil(log10(n + 1))) times (timing.ts retransmitLimit). */
   retransmitMult: number;
   /** Suspicion lasts at least suspicionMult * max(1, log10(n)) * probeInterval. */
   suspicionMult: number;

@@ -7,11 +7,11 @@ const suspect = (node: string, inc: number): PacketMessage => ({ type: 'suspect'
 
 describe('BroadcastQueue (TransmitLimitedQueue)', () => {
   it('sends each message retransmitLimit times, then finishes it', () => {
-    let n = 1; // limit = 4 * ceil(log10(2)) = 4
+    let n = 1; // limit = 4 * max(2, ceil(log10(2))) = 8 (timing.ts retransmitLimit)
     const q = new BroadcastQueue(4, () => n);
     let finished = 0;
     q.queue({ message: user(1), size: 10, onFinished: () => (finished += 1) });
-    for (let i = 0; i < 4; i++) expect(q.take(2, 1000)).toHaveLength(1);
+    for (let i = 0; i < 8; i++) expect(q.take(2, 1000)).toHaveLength(1);
     expect(q.take(2, 1000)).toHaveLength(0);
     expect(finished).toBe(1);
     expect(q.length).toBe(0);

@@ -42,11 +42,13 @@ describe('memberlist util.go formulas', () => {
     expect(suspicionTimeout(4, 1000, 1000)).toBe(12000);
     expect(suspicionTimeout(3, 50, 500)).toBeCloseTo(3 * 1.698 * 500, 6);
   });
-  it('retransmitLimit is mult * ceil(log10(n + 1))', () => {
+  it('retransmitLimit is mult * ceil(log10(n + 1)), at least mult * 2 (more than memberlist under 10 nodes)', () => {
     expect(retransmitLimit(4, 0)).toBe(0);
-    expect(retransmitLimit(4, 1)).toBe(4);
-    expect(retransmitLimit(4, 9)).toBe(4);
+    expect(retransmitLimit(4, 1)).toBe(8);
+    expect(retransmitLimit(4, 9)).toBe(8);
     expect(retransmitLimit(4, 10)).toBe(8);
+    expect(retransmitLimit(4, 99)).toBe(8);
+    expect(retransmitLimit(4, 100)).toBe(12);
     expect(retransmitLimit(4, 1000)).toBe(16);
   });
   it('pushPullScale leaves <= 32 nodes alone and grows with log2 beyond', () => {
