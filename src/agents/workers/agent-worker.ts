@@ -1,9 +1,10 @@
 // One agent worker thread: an AgentRuntime of its own, fed by the main thread's batches and reporting back
 // in batches (worker-protocol.ts). A send to an agent of this same worker is delivered here, without
-// leaving the thread (the fast path); every other send, and any message whose protocol the node's
+// leaving the thread (the fast path); a send to an agent of another worker goes there directly
+// (direct-channels.ts); every other send, and any message whose protocol the node's
 // conversation tracker judges, goes to the main thread's router.
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { CaxtonError, describeError, type ErrorCode } from '../../errors.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
@@ -11,8 +12,9 @@ import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
 import type { AgentStats } from '../agent-types.ts';
-import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type IdleFigures, type PeerItem, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 import { RecentSet } from '../../messaging/recent-set.ts';
+import { DirectChannels } from './direct-channels.ts';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -235,7 +237,7 @@ function flush(): void {
     out.push({ t: 'taken', seqs: taken });
     taken = [];
   }
-  if (peerOutPending) flushPeers();
+  if (direct.pending) direct.flush();
   if (out.length === 0) return;
   const batch = out;
   out = [];
@@ -279,7 +281,7 @@ function remember(msg: AclMessage, to: string, seq: number): void {
 }
 
 function takenFrom(msg: AclMessage, agent: string): void {
-  if (directOf.has(msg)) return settleDirect(msg);
+  if (direct.settle(msg)) return;
   const known = seqOf.get(msg);
   if (known === undefined) return;
   let seq: number | undefined;
@@ -302,152 +304,29 @@ function takenFrom(msg: AclMessage, agent: string): void {
   }
 }
 
-// ---- the direct channels to the other workers (a MessageChannel per pair, set up by the main thread) ----
+// ---- the direct channels to the other workers (direct-channels.ts) ----
 
-interface Peer {
-  index: number;
-  port: MessagePort;
-  /** Queued for this turn's post. */
-  out: PeerItem[];
-  /** Seqs of deliveries from this peer that left their mailbox (or were refused, or re-routed): posted back. */
-  settled: number[];
-  /** Sent to it and not settled yet: reported lost if it is replaced meanwhile. */
-  readonly unsettled: Map<number, { msg: AclMessage; to: string }>;
-  /** Per receiver: how many of `unsettled` are its (bounded by its mailbox, as the main thread bounds its own). */
-  readonly waiting: Map<string, number>;
-  nextSeq: number;
-}
-
-const peers: (Peer | undefined)[] = [];
-/** Which worker runs each agent of the other workers, and its mailbox bound (the main thread's `placed`/`unplaced`). */
-const placement = new Map<string, { index: number; mailbox: number }>();
-/** A delivery from another worker, until it leaves its mailbox: whom to tell. */
-const directOf = new WeakMap<AclMessage, { peer: Peer; seq: number }>();
-let peerOutPending = false;
-let directSent = 0;
-
-function queuePeer(peer: Peer, item: PeerItem): void {
-  peer.out.push(item);
-  peerOutPending = true;
-  if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
-}
-
-function flushPeers(): void {
-  peerOutPending = false;
-  for (const peer of peers) {
-    if (peer === undefined) continue;
-    if (peer.settled.length > 0) {
-      peer.out.push({ t: 'settled', seqs: peer.settled });
-      peer.settled = [];
+const direct = new DirectChannels({
+  emit,
+  wantFlush() {
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
     }
-    if (peer.out.length === 0) continue;
-    const batch = peer.out;
-    peer.out = [];
-    peer.port.postMessage(batch);
-  }
-}
-
-function sendDirect(peer: Peer, msg: AclMessage, to: string, mailbox: number): void {
-  const waiting = peer.waiting.get(to) ?? 0;
-  if (waiting >= mailbox) {
-    // As many on their way as its mailbox holds: refused here, as the main thread refuses past its count.
-    emit({ t: 'refused', msg, to, outcome: 'mailbox_full' });
-    return;
-  }
-  peer.waiting.set(to, waiting + 1);
-  const seq = peer.nextSeq++;
-  peer.unsettled.set(seq, { msg, to });
-  directSent++;
-  if (setup.observeLocal === 'tracked' && tracked.has(msg.conversation_id)) queuePeer(peer, { t: 'direct', seq, to, msg, track: true });
-  else queuePeer(peer, { t: 'direct', seq, to, msg });
-}
-
-function settleDirect(msg: AclMessage): void {
-  const from = directOf.get(msg);
-  if (from === undefined) return;
-  directOf.delete(msg);
-  if (peers[from.peer.index] !== from.peer) return; // that worker was replaced: nobody waits for the answer
-  from.peer.settled.push(from.seq);
-  peerOutPending = true;
-  if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
-}
-
-/** A delivery from another worker: to the agent's mailbox here, or, if it left this worker, to the router. */
-function receiveDirect(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): void {
-  const { msg, to } = item;
-  if (item.track) track(msg.conversation_id);
-  const outcome = runtime.deliver(msg, to);
-  if (outcome === 'not_found') {
-    // Removed or handed over after the sender last heard where it runs: the router knows where it is now.
-    peer.settled.push(item.seq);
-    peerOutPending = true;
-    emit({ t: 'route', msg });
-    return;
-  }
-  if (outcome === 'queued') {
-    directOf.set(msg, { peer, seq: item.seq });
+  },
+  deliver: (msg, to) => runtime.deliver(msg, to),
+  queued(msg, to) {
     touch(to);
     if (observed(msg)) emit({ t: 'routed', msg, to, direct: true });
     else {
       localRouted++;
       directRouted++;
     }
-  } else {
-    peer.settled.push(item.seq);
-    peerOutPending = true;
-    emit({ t: 'refused', msg, to, outcome });
-  }
-}
-
-/** The receiver answered for one of this worker's direct sends. */
-function settled(peer: Peer, seq: number): void {
-  const entry = peer.unsettled.get(seq);
-  if (entry === undefined) return;
-  peer.unsettled.delete(seq);
-  const waiting = peer.waiting.get(entry.to) ?? 0;
-  if (waiting > 1) peer.waiting.set(entry.to, waiting - 1);
-  else peer.waiting.delete(entry.to);
-}
-
-function connectPeer(index: number, port: MessagePort): void {
-  const old = peers[index];
-  if (old !== undefined) {
-    // That worker was replaced: what it had not taken is answered by the main thread, as for its own handovers.
-    old.port.close();
-    for (const { msg, to } of old.unsettled.values()) emit({ t: 'lost', msg, to, worker: index });
-    old.unsettled.clear();
-    old.waiting.clear();
-  }
-  const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), waiting: new Map(), nextSeq: 1 };
-  peers[index] = peer;
-  port.on('message', (batch: PeerItem[]) => {
-    if (peers[index] !== peer) return;
-    for (const item of batch) {
-      try {
-        if (item.t === 'direct') receiveDirect(peer, item);
-        else for (const seq of item.seqs) settled(peer, seq);
-      } catch (err) {
-        logger.error({ err }, 'agent worker: a delivery from another worker failed');
-      }
-    }
-    if (peerOutPending && !flushQueued) {
-      flushQueued = true;
-      queueMicrotask(flush);
-    }
-  });
-}
-
-function idleFigures(): IdleFigures {
-  let directUnsettled = 0;
-  for (const peer of peers) if (peer !== undefined) directUnsettled += peer.unsettled.size + peer.out.length;
-  return { directSent, directUnsettled };
-}
+  },
+  tracks: (conversationId) => setup.observeLocal === 'tracked' && tracked.has(conversationId),
+  track,
+  logger,
+});
 
 // ---- which deliveries inside the worker the main thread's conversation history wants to see ----
 
@@ -492,12 +371,7 @@ const runtime: AgentRuntime = new AgentRuntime({
           return;
         }
         // An agent of another worker: straight there, in this turn's post to it (the receiver reports it).
-        const place = placement.get(to);
-        const peer = place === undefined ? undefined : peers[place.index];
-        if (peer !== undefined) {
-          sendDirect(peer, msg, to, place!.mailbox);
-          return;
-        }
+        if (direct.send(msg, to)) return;
       }
       if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
       emit({ t: 'route', msg });
@@ -554,7 +428,7 @@ const runtime: AgentRuntime = new AgentRuntime({
       // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
       // agent would hold every send and figure for that long. The clock is read only with something to send.
       // Figures alone do not wait on it: they are written at the turn's end (a turn is bounded to a few ms).
-      if ((out.length > 0 || taken.length > 0 || peerOutPending) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
+      if ((out.length > 0 || taken.length > 0 || direct.pending) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },
 });
@@ -615,7 +489,7 @@ function handle(item: ToWorker): void {
         const queued = runtime.release(item.name);
         freeSlot(item.name);
         // Those from other workers leave with the hand-over: their senders stop waiting on them.
-        for (const msg of queued) settleDirect(msg);
+        for (const msg of queued) direct.settle(msg);
         return queued;
       });
     case 'shutdown':
@@ -623,16 +497,16 @@ function handle(item: ToWorker): void {
     case 'idle':
       return answer(item.req, async () => {
         await runtime.whenIdle();
-        return idleFigures();
+        return direct.idleFigures();
       });
     case 'peer-port':
-      connectPeer(item.index, item.port);
+      direct.connect(item.index, item.port);
       return;
     case 'placed':
-      for (let i = 0; i < item.names.length; i++) placement.set(item.names[i], { index: item.index, mailbox: item.mailboxes[i] });
+      direct.place(item.index, item.names, item.mailboxes);
       return;
     case 'unplaced':
-      for (const name of item.names) placement.delete(name);
+      direct.unplace(item.names);
       return;
     case 'heap':
       return answer(item.req, () => getHeapStatistics().used_heap_size);
