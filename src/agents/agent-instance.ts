@@ -6,6 +6,7 @@ import { FuelMeter } from './metering/fuel-meter.ts';
 import { METER_MODULE } from './metering/metering-names.ts';
 import type { CompiledAgentModule } from './module-cache.ts';
 import { HOST_MEMORY_MODULE, HOST_MEMORY_NAME } from './metering/memory-import.ts';
+import { writeText } from './buffer-text.ts';
 import { wasiImports } from './wasi-shim.ts';
 import { describeError } from '../errors.ts';
 
@@ -105,7 +106,7 @@ export class AgentInstance {
     if (ptr === 0 || !this.host.inRange(ptr, len)) throw new AgentAllocError(ptr, len);
     // Encoded straight into the agent's memory: no intermediate byte array per message. As many bytes as
     // UTF-16 units means ASCII, where latin1 writes the same bytes at about half the cost of utf8.
-    this.host.bytes().write(json, ptr, len, len === json.length ? 'latin1' : 'utf8');
+    writeText(this.host.bytes(), json, ptr, len, len === json.length);
     return this.handle(ptr, len);
   }
 
