@@ -4,7 +4,7 @@
 // each message once it left its mailbox (or was refused, or routed again), so what is on its way to one
 // receiver is bounded by that receiver's mailbox bound, as the main thread bounds its own deliveries. What a
 // replaced worker had not answered is reported `lost`, and the main thread answers it WORKER_RESTARTED.
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
@@ -107,7 +107,12 @@ export class DirectChannels {
   connect(index: number, port: MessagePort): void {
     const old = this.#peers[index];
     if (old !== undefined) {
-      // That worker was replaced: what it had not taken is answered by the main thread, as for its own handovers.
+      // That worker was replaced. What it posted before is still queued on its port (the main thread's notice
+      // can overtake it): its sends reach their agents here, and its answers settle what it did take. Only
+      // the rest is lost, and answered by the main thread, as for its own hand-overs.
+      for (let queued = receiveMessageOnPort(old.port); queued !== undefined; queued = receiveMessageOnPort(old.port)) {
+        this.#received(old, queued.message as PeerItem[]);
+      }
       old.port.close();
       for (const { msg, to } of old.unsettled.values()) this.host.emit({ t: 'lost', msg, to, worker: index });
       old.unsettled.clear();
@@ -116,17 +121,20 @@ export class DirectChannels {
     const peer: Peer = { index, port, out: [], settled: [], unsettled: new Map(), waiting: new Map(), nextSeq: 1 };
     this.#peers[index] = peer;
     port.on('message', (batch: PeerItem[]) => {
-      if (this.#peers[index] !== peer) return;
-      for (const item of batch) {
-        try {
-          if (item.t === 'direct') this.#receive(peer, item);
-          else for (const seq of item.seqs) this.#settled(peer, seq);
-        } catch (err) {
-          this.host.logger.error({ err }, 'agent worker: a delivery from another worker failed');
-        }
-      }
-      if (this.#pending) this.host.wantFlush();
+      if (this.#peers[index] === peer) this.#received(peer, batch);
     });
+  }
+
+  #received(peer: Peer, batch: PeerItem[]): void {
+    for (const item of batch) {
+      try {
+        if (item.t === 'direct') this.#receive(peer, item);
+        else for (const seq of item.seqs) this.#settled(peer, seq);
+      } catch (err) {
+        this.host.logger.error({ err }, 'agent worker: a delivery from another worker failed');
+      }
+    }
+    if (this.#pending) this.host.wantFlush();
   }
 
   /** Posts this turn's batch to each peer. */
