@@ -20,3 +20,27 @@ export interface InvocationTracer {
   /** The span of one tool call made by `agent`, a child of the invocation that made it; undefined when not recorded. */
   startToolCall(agent: string, server: string, tool: string, parentTraceparent: string): TraceScope | undefined;
 }
+
+/**
+ * A span made on an agent worker, which has no exporter: its ids and times are fixed there (the invocation's
+ * sends carry its traceparent before it ends), and the main thread's tracer records it as it was.
+ */
+export interface FinishedSpan {
+  name: string;
+  kind: 'consumer' | 'client';
+  /** The parent's traceparent (sampled): the span's trace and parent. */
+  parent: string;
+  /** 16 hex digits, as in the traceparent the span's children carry. */
+  spanId: string;
+  /** Milliseconds since the epoch, fractions allowed. */
+  startMs: number;
+  endMs: number;
+  /** As TraceScope.end's. */
+  outcome: string;
+  attributes: Record<string, string>;
+}
+
+/** Where the main thread records the spans its agent workers finished. */
+export interface FinishedSpanRecorder {
+  recordFinished(span: FinishedSpan): void;
+}

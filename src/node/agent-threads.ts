@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { AgentHost } from '../agents/agent-host.ts';
-import type { InvocationTracer } from '../agents/invocation-tracer.ts';
+import type { FinishedSpanRecorder, InvocationTracer } from '../agents/invocation-tracer.ts';
 import type { ToolGateway } from '../agents/tool-gateway.ts';
 import { AgentRuntime, type RuntimeLogger, type RuntimeObserver } from '../agents/agent-runtime.ts';
 import type { RuntimeLimits } from '../agents/runtime-defaults.ts';
@@ -38,8 +38,8 @@ export interface AgentThreadParts {
   wrapSink?: (sink: MessageSink) => MessageSink;
   /** The node's MCP gateway: agents' tool calls, from whichever thread they run on. */
   toolGateway?: ToolGateway;
-  /** Spans of invocations and tool calls (in-thread runtime only); absent when tracing is off. */
-  tracer?: InvocationTracer;
+  /** Spans of invocations and tool calls, made in-thread or recorded from workers; absent when tracing is off. */
+  tracer?: InvocationTracer & FinishedSpanRecorder;
 }
 
 export function createAgentHost(parts: AgentThreadParts): AgentHost {
@@ -87,6 +87,7 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
     // Deliveries inside a worker that the conversation history would record are reported to the router's
     // observer; the rest cross as counts (they then miss the sampled `message` events).
     observeLocal: config.state.conversation_log,
+    spans: parts.tracer,
   });
 }
 

@@ -14,8 +14,8 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Co
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { InvocationTracer, TraceScope } from '../agents/invocation-tracer.ts';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { FinishedSpan, FinishedSpanRecorder, InvocationTracer, TraceScope } from '../agents/invocation-tracer.ts';
 import type { InvocationOutcome } from '../agents/runtime-observer.ts';
 import { forgetWireText } from '../agents/wire-text.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
@@ -57,9 +57,10 @@ export function tracesUrl(endpoint: string): string {
   return url.toString();
 }
 
-export class NodeTracing implements InvocationTracer, RequestTracer {
+export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, RequestTracer {
   readonly tracer: Tracer;
   readonly #provider: BasicTracerProvider;
+  readonly #ids = new ChosenSpanIds();
   readonly #nodeId: string;
   readonly #ratio: number;
   /** The route span open while the router runs synchronously: routing outcomes are recorded on it. */
@@ -78,6 +79,7 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
         'service.version': options.version,
       }),
       sampler: new AlwaysOnSampler(),
+      idGenerator: this.#ids,
       spanProcessors: [
         new BatchSpanProcessor(exporter, {
           maxQueueSize: options.maxQueuedSpans,
@@ -228,6 +230,26 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
     return span === undefined ? undefined : new SpanScope(span);
   }
 
+  /**
+   * A span an agent worker made and ended (worker-invocation-tracer.ts), recorded with the id its children
+   * already carry and the times it had there.
+   */
+  recordFinished(finished: FinishedSpan): void {
+    const parent = parseTraceparent(finished.parent);
+    if (parent === undefined || (parent.traceFlags & 1) === 0 || !SPAN_ID.test(finished.spanId)) return;
+    const kind = finished.kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.CLIENT;
+    this.#ids.chosen = finished.spanId;
+    let span: Span;
+    try {
+      span = this.tracer.startSpan(finished.name, { kind, attributes: { 'caxton.node': this.#nodeId, ...finished.attributes }, startTime: finished.startMs }, trace.setSpanContext(ROOT_CONTEXT, parent));
+    } finally {
+      this.#ids.chosen = undefined;
+    }
+    span.setAttribute('caxton.outcome', finished.outcome);
+    if (finished.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: finished.outcome });
+    span.end(finished.endMs);
+  }
+
   startRequest(method: string, traceparentHeader: string | undefined): RequestSpan {
     const span = this.startSpan(`${method}`, SpanKind.SERVER, traceparentHeader, { 'http.request.method': method, 'caxton.node': this.#nodeId });
     if (span === undefined) {
@@ -254,6 +276,22 @@ export class NodeTracing implements InvocationTracer, RequestTracer {
 
   shutdown(): Promise<void> {
     return this.#provider.shutdown();
+  }
+}
+
+const SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/;
+
+/** Random ids, except the one span id recordFinished chose (set just around its startSpan). */
+class ChosenSpanIds implements IdGenerator {
+  readonly #random = new RandomIdGenerator();
+  chosen: string | undefined = undefined;
+
+  generateTraceId(): string {
+    return this.#random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    return this.chosen ?? this.#random.generateSpanId();
   }
 }
 

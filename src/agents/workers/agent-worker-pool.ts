@@ -24,6 +24,7 @@ import type { RuntimeLimits } from '../runtime-defaults.ts';
 import { RUNTIME_DEFAULTS } from '../runtime-defaults.ts';
 import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import { guardedObserver } from '../runtime-observer.ts';
+import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
@@ -57,6 +58,8 @@ export interface AgentWorkerPoolOptions {
   stallMs?: number;
   /** Which messages delivered inside a worker go to `reports.routed` (WorkerSetup.observeLocal); default all. */
   observeLocal?: WorkerSetup['observeLocal'];
+  /** Records the spans workers make (invocations, tool calls) when tracing is on; absent, workers make none. */
+  spans?: FinishedSpanRecorder;
 }
 
 type RequestItem = Extract<ToWorker, { req: number }>;
@@ -102,6 +105,7 @@ export class AgentWorkerPool implements AgentHost {
       observeLocal: options.observeLocal ?? 'all',
       wantsDurations: this.observer.wantsDurations !== false,
       durationSampleEvery: this.observer.durationSampleEvery,
+      tracing: options.spans !== undefined,
     };
     this.size = options.workers;
     this.messages = new WorkerMessages({
@@ -113,6 +117,7 @@ export class AgentWorkerPool implements AgentHost {
       gateway: this.gateway,
       send: (handle, item) => this.send(handle, item),
       moved: () => void this.moved++,
+      spans: options.spans,
     });
     this.handover = new WorkerHandover({
       records: this.records,

@@ -15,6 +15,8 @@ import type { AgentStats } from '../agent-types.ts';
 import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
 import { RecentSet } from '../../messaging/recent-set.ts';
 import { DirectChannels } from './direct-channels.ts';
+import { looksSampled } from '../../observability/trace-context.ts';
+import { WorkerInvocationTracer } from './worker-invocation-tracer.ts';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -339,6 +341,14 @@ function track(conversationId: string): void {
   tracked.add(conversationId);
 }
 
+/**
+ * A send under a sampled trace, on a tracing node: it goes through the main thread's router, which makes its
+ * route span, so the chain (invoke → route → invoke) is the same as with agents on the main thread.
+ */
+function traced(msg: AclMessage): boolean {
+  return setup.tracing && msg.trace_context !== undefined && looksSampled(msg.trace_context.traceparent);
+}
+
 /** The history's `tracked` rule: a conversation opened by a client or under a protocol is recorded. */
 function observed(msg: AclMessage): boolean {
   const mode = setup.observeLocal;
@@ -357,7 +367,7 @@ const runtime: AgentRuntime = new AgentRuntime({
   sink: {
     route(msg) {
       const to = msg.receiver;
-      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX)) {
+      if (typeof to === 'string' && msg.protocol === undefined && !to.startsWith(CAPABILITY_PREFIX) && !to.startsWith(CLIENT_PREFIX) && !traced(msg)) {
         // One lookup: `not_found` is an agent of no mailbox here.
         const outcome = runtime.deliver(msg, to);
         if (outcome === 'queued') {
@@ -379,6 +389,7 @@ const runtime: AgentRuntime = new AgentRuntime({
   },
   cache: ModuleCache.unmetered(),
   logger,
+  tracer: setup.tracing ? new WorkerInvocationTracer((span) => emit({ t: 'span', span })) : undefined,
   limits: setup.limits,
   logRingSize: setup.logRingSize,
   maxLiveInstances: setup.maxLiveInstances,

@@ -5,6 +5,7 @@
 import { CaxtonError, describeError, type ErrorCode } from '../../errors.ts';
 import type { MessageSink } from '../../messaging/delivery.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
+import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import type { AgentRecord } from './worker-agent-record.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
@@ -24,6 +25,8 @@ export interface WorkerMessageContext {
   send(handle: WorkerHandle, item: ToWorker): void;
   /** Counts a message moved between threads (whenIdle waits until a round moves none). */
   moved(): void;
+  /** The node's tracer, when tracing is on. */
+  readonly spans?: FinishedSpanRecorder;
 }
 
 function toError(shape: ErrorShape): CaxtonError {
@@ -96,6 +99,9 @@ export class WorkerMessages {
       }
       case 'trap':
         this.c.observer.onTrap(item.agent, item.reason);
+        return;
+      case 'span':
+        this.c.spans?.recordFinished(item.span);
         return;
       case 'state': {
         const record = this.c.records.get(item.agent);

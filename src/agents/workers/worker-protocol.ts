@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AgentLogLine, AgentSpec, AgentState, AgentStats } from '../agent-types.ts';
+import type { FinishedSpan } from '../invocation-tracer.ts';
 import type { CompiledAgentModule } from '../module-cache.ts';
 import type { RuntimeLimits } from '../runtime-defaults.ts';
 import type { InvocationKind, InvocationOutcome } from '../runtime-observer.ts';
@@ -29,6 +30,11 @@ export interface WorkerSetup {
   wantsDurations: boolean;
   /** Without wantsDurations: one message or timer invocation in this many is timed (RuntimeObserver's). */
   durationSampleEvery?: number;
+  /**
+   * The node traces: invocations and tool calls under a sampled trace make spans (posted as `span`), and an
+   * agent's send under one goes through the main thread's router, which makes its route span, as in-thread.
+   */
+  tracing: boolean;
 }
 
 export type ErrorShape = { code: string; message: string; details?: Record<string, unknown> };
@@ -110,6 +116,8 @@ export type FromWorker =
   | { t: 'state'; agent: string; from: AgentState | null; to: AgentState }
   | { t: 'log'; line: AgentLogLine }
   | { t: 'denied'; agent: string; what: string }
+  /** A span of an invocation or tool call under a sampled trace (WorkerSetup.tracing), for the node's tracer. */
+  | { t: 'span'; span: FinishedSpan }
   | { t: 'logger'; level: 'info' | 'warn' | 'error'; obj: Record<string, unknown>; msg?: string }
   /**
    * All figures of agents whose traps or last error changed in this batch; the counters of every agent are
