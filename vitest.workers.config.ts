@@ -23,6 +23,7 @@ export default defineConfig({
       'test/cluster/registry/registry-ten-nodes.test.ts',
       'test/hardening/agent-ceilings.test.ts',
       'test/fuzz/rest.test.ts',
+      'test/observability/node-metrics.test.ts',
     ],
     exclude: base.test?.exclude ?? [],
     env: { CAXTON_AGENTS_WORKERS: process.env.CAXTON_AGENTS_WORKERS },
