@@ -15,8 +15,8 @@ const b64 = (name: string): string => Buffer.from(exampleModule(name)).toString(
 beforeAll(async () => {
   await receiver.start();
   const env = {
-    // Invocation and tool-call spans come from the in-thread runtime only: agents on worker threads pass the
-    // traceparent on but record no `caxton.invoke` span (a gap of the worker pool, issue 14).
+    // Invoke and tool-call spans come from the in-thread runtime only, and a send that stays inside a worker
+    // gets no route span: agents on workers pass the traceparent on, no more (a gap of the pool, issue 14).
     CAXTON_AGENTS_WORKERS: '0',
     CAXTON_TELEMETRY_OTLP_ENDPOINT: receiver.url,
     CAXTON_TELEMETRY_SAMPLING_RATIO: '1',
