@@ -371,11 +371,12 @@ export const DEFAULTS = {
     send_burst: 50_000,
     /**
      * Worker threads that run the agents (docs/architecture.md, Threads), or `auto`: the cores the process may
-     * use (os.availableParallelism) minus one for the main thread, at least 1. 0 runs every agent on the main
-     * thread beside the API and the gossip, as before the pool existed; it stays the default until the whole
-     * test suite has run with the pool on (CAXTON_AGENTS_WORKERS=1 and =4 in CI).
+     * use (os.availableParallelism) minus one for the main thread, at least 1. `auto` by default: an agent
+     * that spins on its fuel then delays only its worker's agents, never `/health`, gossip acks or routing
+     * (issue 14), and the whole suite runs green at it. 0 runs agents on the main thread beside the API and the
+     * gossip, as before the pool existed (still supported; CI runs the agent tests at 0 and at 4 too).
      */
-    workers: 0 as number | 'auto',
+    workers: 'auto' as number | 'auto',
     /**
      * A worker inside one invocation for longer than this is terminated and replaced: its agents start again,
      * the messages it held are answered WORKER_RESTARTED. 5× max_invocation_ms: the fuel meter's wall-clock

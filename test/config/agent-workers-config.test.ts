@@ -5,8 +5,9 @@ import { loadConfig } from '../../src/config/config.ts';
 import { agentWorkerCount } from '../../src/node/agent-threads.ts';
 
 describe('agents.workers', () => {
-  it('defaults to 0 (agents on the main thread) and takes a count or auto from env and YAML', () => {
-    expect(loadConfig({ env: {} }).agents.workers).toBe(0);
+  it('defaults to auto and takes a count (0: agents on the main thread) or auto from env and YAML', () => {
+    expect(loadConfig({ env: {} }).agents.workers).toBe('auto');
+    expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: '0' } }).agents.workers).toBe(0);
     expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: '4' } }).agents.workers).toBe(4);
     expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: 'auto' } }).agents.workers).toBe('auto');
   });

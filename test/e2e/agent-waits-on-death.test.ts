@@ -174,9 +174,8 @@ describe('agent waits when the node of the agent they await dies', () => {
     const leftAt = Date.now();
     const left = await runCli(['cluster', 'leave', '--output', 'json'], { CAXTON_SERVER: leaving.url, CAXTON_API_KEY: leaving.apiKey() });
     expect(left.code, left.stderr).toBe(0);
-    // With agent workers a node has no drain (docs/operations.md): it leaves without handing anything over.
-    const workers = process.env.CAXTON_AGENTS_WORKERS ?? '0';
-    if (workers === '0') expect(JSON.parse(left.stdout).pinned).toContain('stayer');
+    // The drain reports the pinned agent it leaves behind, whether agents run on workers or not.
+    expect(JSON.parse(left.stdout).pinned).toContain('stayer');
     await waitUntil('node 1 sees node 3 left', 30_000, () => firstChange(home, leaving.id, 'left', leftAt) !== undefined);
     const declaredAt = firstChange(home, leaving.id, 'left', leftAt)!;
     await waitUntil('a failure for every held request', 15_000, async () =>

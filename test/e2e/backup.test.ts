@@ -102,9 +102,9 @@ describe('caxton backup', () => {
         `backup (CLI run) took ${ended - begun} ms, ${during} API messages accepted and ${routedPerSecond} msg/s routed meanwhile`,
     );
     expect(during).toBeGreaterThan(0);
-    // The issue's 1,000 messages/s is checked with agents on the main thread (the main suite). With 4 agent
-    // workers on this 2-core machine the rally's hops cross threads and it has routed 770/s: that run checks
-    // the backup under load, not the rate.
+    // The issue's 1,000 messages/s is checked at the default agents.workers (the main suite; 1 worker here
+    // routed ~27,000/s). With 4 agent workers on this 2-core machine the rally's hops cross threads and it has
+    // routed 770/s: that run (and the one at 0) checks the backup under load, not the rate.
     if (process.env.CAXTON_AGENTS_WORKERS === undefined) expect(routedPerSecond).toBeGreaterThan(1000);
     else expect(routedPerSecond).toBeGreaterThan(100);
     expect(load.refused).toBe(0);

@@ -42,6 +42,9 @@ describe('metrics of a real node', { timeout: 60_000 }, () => {
       const r = await call('POST', '/api/v1/messages?wait_ms=2000', { performative: 'request', protocol: 'fipa-request', receiver: 'echo', content: { i } });
       expect(r.status).toBe(200);
     }
+    // Agents on worker threads (agents.workers > 0) hand their invocation counts over every 20 ms: the last
+    // reply can reach the client before the count of the invocation that sent it.
+    await waitUntil('the timed message invocations counted', 5_000, async () => (value(await scrape(), 'caxton_agent_invocation_duration_seconds_count{kind="message"}') ?? 0) >= 3);
     const text = await scrape();
     expect(value(text, 'caxton_messages_total{performative="request",outcome="queued"}')).toBe(200);
     expect(value(text, 'caxton_messages_total{performative="inform",outcome="queued"}')).toBe(200);
