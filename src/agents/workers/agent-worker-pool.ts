@@ -125,6 +125,7 @@ export class AgentWorkerPool implements AgentHost {
       observer: this.observer,
       logger: this.logger,
       request: (handle, item) => this.request(handle, item),
+      unplaceEverywhere: (name) => this.unplaceEverywhere(name),
       forget: (record) => this.forget(record),
     });
     this.watchdog = new WorkerWatchdog(this.stallMs, {
@@ -249,10 +250,8 @@ export class AgentWorkerPool implements AgentHost {
 
   /** See AgentHost.prepareRelease, and WorkerHandover.prepare for how a worker gives an agent back. */
   prepareRelease(name: string): Promise<void> {
-    const record = this.require(name);
     // From now on sends to it go through the main thread, which holds them for the new owner.
-    if (record.releasing === undefined) this.broadcast({ t: 'unplaced', names: [name] });
-    return this.handover.prepare(record);
+    return this.handover.prepare(this.require(name));
   }
 
   /** See AgentHost.release, and WorkerHandover.release. */
@@ -412,6 +411,12 @@ export class AgentWorkerPool implements AgentHost {
       placed.mailboxes.push(record.spec.limits.mailbox);
     }
     for (const [index, placed] of byWorker) this.send(handle, { t: 'placed', index, ...placed });
+  }
+
+  private async unplaceEverywhere(name: string): Promise<void> {
+    const answers = this.workers.filter((handle) => handle.alive).map((handle) => this.request(handle, { t: 'unplace', req: 0, names: [name] }));
+    // A worker replaced meanwhile sends nothing more: its answer is not needed.
+    await Promise.allSettled(answers);
   }
 
   private broadcast(item: ToWorker): void {

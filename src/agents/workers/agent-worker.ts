@@ -497,6 +497,9 @@ function handle(item: ToWorker): void {
     case 'release':
       fromMain.delete(item.name);
       return answer(item.req, () => {
+        // Sends from other workers posted before they stopped sending here directly (the main thread waited
+        // for that) go into the mailbox first, so they leave with it, ahead of what the main thread holds.
+        direct.drain();
         const queued = runtime.release(item.name);
         freeSlot(item.name);
         // Those from other workers leave with the hand-over: their senders stop waiting on them.
@@ -519,6 +522,9 @@ function handle(item: ToWorker): void {
     case 'unplaced':
       direct.unplace(item.names);
       return;
+    case 'unplace':
+      // Answered after this turn's direct posts: the answer's flush posts them first.
+      return answer(item.req, () => direct.unplace(item.names));
     case 'heap':
       return answer(item.req, () => getHeapStatistics().used_heap_size);
     case 'tool-result': {

@@ -137,6 +137,16 @@ export class DirectChannels {
     if (this.#pending) this.host.wantFlush();
   }
 
+  /** Takes at once what the other workers posted here and this worker has not read yet (a hand-over's release). */
+  drain(): void {
+    for (const peer of this.#peers) {
+      if (peer === undefined) continue;
+      for (let queued = receiveMessageOnPort(peer.port); queued !== undefined; queued = receiveMessageOnPort(peer.port)) {
+        this.#received(peer, queued.message as PeerItem[]);
+      }
+    }
+  }
+
   /** Posts this turn's batch to each peer. */
   flush(): void {
     this.#pending = false;

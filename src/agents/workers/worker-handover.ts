@@ -16,6 +16,11 @@ export interface WorkerHandoverContext {
   readonly observer: RuntimeObserver;
   readonly logger: RuntimeLogger;
   request(handle: WorkerHandle, item: Extract<ToWorker, { req: number }>): Promise<unknown>;
+  /**
+   * Tells every worker to stop sending to `name` directly; resolves once each has answered (its direct sends
+   * to it posted) or is gone.
+   */
+  unplaceEverywhere(name: string): Promise<void>;
   /** Drops the agent's record and its worker's claim on it. */
   forget(record: AgentRecord): void;
 }
@@ -34,7 +39,9 @@ export class WorkerHandover {
     const handle = record.worker;
     const arrived: AclMessage[] = [];
     record.held = arrived;
-    record.releasing = this.c.request(handle, { t: 'release', req: 0, name }).then(
+    // First every worker stops sending to it directly and posts what it sent; then its worker takes those
+    // in and releases it: what it gives back is then everything sent before what is held here.
+    record.releasing = this.c.unplaceEverywhere(name).then(() => this.c.request(handle, { t: 'release', req: 0, name })).then(
       (queued) => {
         // What the main thread handed over and no mailbox took is in `queued` now: no longer in flight.
         for (const [seq, entry] of handle.inFlight) if (entry.to === name) handle.inFlight.delete(seq);

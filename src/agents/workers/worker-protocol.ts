@@ -67,7 +67,12 @@ export type ToWorker =
    */
   | { t: 'placed'; index: number; names: string[]; mailboxes: number[] }
   /** These agents left their worker (removed, handed over): sends to them go through the main thread again. */
-  | { t: 'unplaced'; names: string[] };
+  | { t: 'unplaced'; names: string[] }
+  /**
+   * The same for an agent whose hand-over begins, answered once this worker stopped sending to them directly
+   * and posted what it had sent (so it waits on the owner's ports before the owner is asked to release).
+   */
+  | { t: 'unplace'; req: number; names: string[] };
 
 /**
  * Worker ↔ worker, over the pair's MessageChannel, in one post per turn: deliveries (`seq` numbers it per

@@ -64,6 +64,17 @@ describe('direct channels when the other worker is replaced', () => {
     expect(lost.map((item) => (item.t === 'lost' ? item.msg.message_id : ''))).toEqual(['m2']);
   });
 
+  it('drain() takes at once what other workers posted and this one has not read (a release takes it along)', () => {
+    const host = recordingHost();
+    const here = new DirectChannels(host);
+    const peer = channel();
+    here.connect(1, peer.port1);
+    peer.port2.postMessage([{ t: 'direct', seq: 1, to: 'b', msg: inform(1) }, { t: 'direct', seq: 2, to: 'b', msg: inform(2) }] satisfies PeerItem[]);
+    expect(host.delivered).toEqual([]);
+    here.drain();
+    expect(host.delivered.map((d) => d.msg.message_id)).toEqual(['m1', 'm2']);
+  });
+
   it('delivers what the old worker sent before it went', () => {
     const host = recordingHost();
     const here = new DirectChannels(host);
