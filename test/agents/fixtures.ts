@@ -234,3 +234,27 @@ export function setup(options: Partial<AgentRuntimeOptions> = {}) {
   const logText = (name: string) => runtime.logs(name, 0, 1000).map((l) => l.message);
   return { runtime, sink, timers, clock, deploy, logText };
 }
+
+/** Sends an inform to `b` and calls tool mem/get; on the tool's result (`"tool:mem"`), sends `b` an inform again. */
+export function toolCallingAgent(): Promise<Uint8Array> {
+  return agentModule((s) => ({
+    handle: `
+      (if (call $contains (local.get $ptr) (local.get $len) ${s('"tool:mem"')})
+        (then (drop (call $send ${s('{"performative":"inform","receiver":"b","content":"after tool"}')})))
+        (else
+          (drop (call $send ${s('{"performative":"inform","receiver":"b"}')}))
+          (drop (call $call_tool ${s('{"server":"mem","tool":"get"}')}))))
+      (i32.const 0)`,
+  }));
+}
+
+/** A router for a pool under test: records every message in `sink`, then delivers it when the pool runs its receiver. */
+export function recordingRouter(sink: RecordingSink, pool: () => { has(name: string): boolean; deliver(m: AclMessage, to: string): unknown }): MessageSink {
+  return {
+    route(m: AclMessage) {
+      sink.route(m);
+      const to = m.receiver as string;
+      if (pool().has(to)) pool().deliver(m, to);
+    },
+  };
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CaxtonError } from '../../src/errors.ts';
 import type { InvocationTracer, TraceScope } from '../../src/agents/invocation-tracer.ts';
-import { agentModule, message, setup } from './fixtures.ts';
+import { message, setup, toolCallingAgent } from './fixtures.ts';
 
 const SAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const UNSAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
@@ -30,17 +30,7 @@ class RecordingTracer implements InvocationTracer {
   }
 }
 
-async function toolAgent() {
-  return agentModule((s) => ({
-    handle: `
-      (if (call $contains (local.get $ptr) (local.get $len) ${s('"tool:mem"')})
-        (then (drop (call $send ${s('{"performative":"inform","receiver":"b","content":"after tool"}')})))
-        (else
-          (drop (call $send ${s('{"performative":"inform","receiver":"b"}')}))
-          (drop (call $call_tool ${s('{"server":"mem","tool":"get"}')}))))
-      (i32.const 0)`,
-  }));
-}
+const toolAgent = toolCallingAgent;
 
 describe('tracing in the runtime', () => {
   it('sends and tool calls of a traced invocation are its children; the tool result continues the tool span', async () => {

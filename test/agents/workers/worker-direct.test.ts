@@ -11,7 +11,7 @@ import { loadConfig } from '../../../src/config/config.ts';
 import type { DeliveryOutcome } from '../../../src/messaging/delivery.ts';
 import type { AclMessage } from '../../../src/messaging/message.ts';
 import { CaxtonNode } from '../../../src/node/node.ts';
-import { agentModule, message, RecordingSink, sha, spec } from '../fixtures.ts';
+import { agentModule, message, RecordingSink, recordingRouter, sha, spec } from '../fixtures.ts';
 
 const PREFIX = '{"performative":"inform","receiver":"log","conversation_id":"forwarded","content":';
 
@@ -67,15 +67,7 @@ afterEach(async () => {
 function makePool(extra: Partial<ConstructorParameters<typeof AgentWorkerPool>[0]> = {}) {
   const sink = new RecordingSink();
   const reports = new RecordingReports();
-  let pool: AgentWorkerPool;
-  const router = {
-    route(m: AclMessage) {
-      sink.route(m);
-      const to = m.receiver as string;
-      if (pool.has(to)) pool.deliver(m, to);
-    },
-  };
-  pool = new AgentWorkerPool({ nodeId: 'node-1', workers: 2, sink: router, reports, ...extra });
+  const pool: AgentWorkerPool = new AgentWorkerPool({ nodeId: 'node-1', workers: 2, sink: recordingRouter(sink, () => pool), reports, ...extra });
   pools.push(pool);
   return { pool, sink, reports };
 }

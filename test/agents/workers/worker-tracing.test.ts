@@ -5,24 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FinishedSpan } from '../../../src/agents/invocation-tracer.ts';
 import { AgentWorkerPool } from '../../../src/agents/workers/agent-worker-pool.ts';
-import type { AclMessage } from '../../../src/messaging/message.ts';
-import { agentModule, message, RecordingSink, sha, spec } from '../fixtures.ts';
+import { agentModule, message, RecordingSink, recordingRouter, sha, spec, toolCallingAgent } from '../fixtures.ts';
 
 const SAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const UNSAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
 
-/** Sends an inform to `b` and calls tool mem/get; on the tool's result, sends `b` an inform again. */
-function toolAgent() {
-  return agentModule((s) => ({
-    handle: `
-      (if (call $contains (local.get $ptr) (local.get $len) ${s('"tool:mem"')})
-        (then (drop (call $send ${s('{"performative":"inform","receiver":"b","content":"after tool"}')})))
-        (else
-          (drop (call $send ${s('{"performative":"inform","receiver":"b"}')}))
-          (drop (call $call_tool ${s('{"server":"mem","tool":"get"}')}))))
-      (i32.const 0)`,
-  }));
-}
 const quiet = () => agentModule(() => ({ handle: '(i32.const 0)' }));
 
 const pools: AgentWorkerPool[] = [];
@@ -33,24 +20,16 @@ afterEach(async () => {
 async function tracedPool() {
   const spans: FinishedSpan[] = [];
   const sink = new RecordingSink();
-  let pool: AgentWorkerPool;
-  const router = {
-    route(m: AclMessage) {
-      sink.route(m);
-      const to = m.receiver as string;
-      if (pool.has(to)) pool.deliver(m, to);
-    },
-  };
-  pool = new AgentWorkerPool({
+  const pool: AgentWorkerPool = new AgentWorkerPool({
     nodeId: 'node-1',
     workers: 1,
-    sink: router,
+    sink: recordingRouter(sink, () => pool),
     reports: { routed() {}, routedCount() {}, refused() {}, lost() {} },
     toolGateway: { call: async () => ({ content: [] }) },
     spans: { recordFinished: (span) => void spans.push(span) },
   });
   pools.push(pool);
-  const a = await toolAgent();
+  const a = await toolCallingAgent();
   const b = await quiet();
   await pool.start(spec('a', { tools: { mem: '*' } }), sha(a), 1, a);
   await pool.start(spec('b'), sha(b), 1, b);
