@@ -23,7 +23,9 @@ const rssMiB = () => {
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'caxton-rss-'));
-const node = await CaxtonNode.start({ config: loadConfig({ flags: { dataDir, logLevel: 'silent' }, env: process.env.CAXTON_AGENTS_MAX_LIVE_INSTANCES ? { CAXTON_AGENTS_MAX_LIVE_INSTANCES: process.env.CAXTON_AGENTS_MAX_LIVE_INSTANCES } : {} }), listen: false });
+// CAXTON_AGENTS_WORKERS and CAXTON_AGENTS_MAX_LIVE_INSTANCES pass through (default: agents.workers auto).
+const env = Object.fromEntries(['CAXTON_AGENTS_WORKERS', 'CAXTON_AGENTS_MAX_LIVE_INSTANCES'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+const node = await CaxtonNode.start({ config: loadConfig({ flags: { dataDir, logLevel: 'silent' }, env }), listen: false });
 try {
   const baseline = rssMiB();
   const t = performance.now();
@@ -43,11 +45,12 @@ try {
   await node.runtime.whenIdle();
   const handleMs = performance.now() - t2;
   const handled = node.runtime.list().reduce((s, a) => s + a.stats.invocations, 0);
-  // Live instances are counted by the in-thread runtime only (agents.workers 0, this bench's setting).
+  // Live instances are counted by the in-thread runtime only (agents.workers 0); with workers, agents per thread.
   const live = node.runtime instanceof AgentRuntime ? node.runtime.live : undefined;
+  const agentsPerThread = Object.fromEntries(node.runtime.threadFigures().map((f) => [f.thread, f.agents]));
   console.log(JSON.stringify({
     figure: 'agents_rss', agents: N, handled, deploy_per_s: Math.round(N / (deployMs / 1000)), deploy_s: Math.round(deployMs) / 1000,
-    first_message_all_s: Math.round(handleMs) / 1000, live_instances: live?.size ?? null, evicted: live?.evicted ?? null,
+    first_message_all_s: Math.round(handleMs) / 1000, live_instances: live?.size ?? null, evicted: live?.evicted ?? null, agents_per_thread: agentsPerThread,
     rss_mib_baseline: baseline, rss_mib_deployed: afterDeploy, rss_mib_after_one_message_each: rssMiB(),
     compiles: node.runtime.cache.compiles, exec_argv: process.execArgv.filter((a) => !a.includes('tsx')),
   }));

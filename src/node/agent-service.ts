@@ -102,22 +102,38 @@ export class AgentService {
    */
   async deployMany(items: readonly { spec: AgentSpecInput; module: Uint8Array }[]): Promise<(AgentInfo | CaxtonError)[]> {
     const stored = new Map<Uint8Array, string>();
-    const started: { spec: AgentSpec; sha256: string; index: number }[] = [];
+    const startedAt: ({ spec: AgentSpec; sha256: string; index: number } | undefined)[] = [];
     const results: (AgentInfo | CaxtonError)[] = [];
+    const asError = (error: unknown) => (error instanceof CaxtonError ? error : new CaxtonError('INTERNAL', (error as Error).message));
+    const names = new Set<string>();
+    const starts: Promise<void>[] = [];
     for (const [index, item] of items.entries()) {
+      let spec: AgentSpec;
+      let sha256: string | undefined;
       try {
-        const spec = this.#prepare(item.spec, item.module);
-        if (this.#busy.has(spec.name) || this.#o.state.agents.get(spec.name) || this.#o.runtime.has(spec.name)) {
+        spec = this.#prepare(item.spec, item.module);
+        if (names.has(spec.name) || this.#busy.has(spec.name) || this.#o.state.agents.get(spec.name) || this.#o.runtime.has(spec.name)) {
           throw new CaxtonError('CONFLICT', `agent "${spec.name}" already exists`, { name: spec.name });
         }
-        let sha256 = stored.get(item.module);
+        names.add(spec.name);
+        sha256 = stored.get(item.module);
         if (sha256 === undefined) stored.set(item.module, (sha256 = this.#o.state.modules.put(item.module)));
-        await this.#o.runtime.start(spec, sha256, 1, item.module);
-        started.push({ spec, sha256, index });
       } catch (error) {
-        results[index] = error instanceof CaxtonError ? error : new CaxtonError('INTERNAL', (error as Error).message);
+        results[index] = asError(error);
+        continue;
       }
+      // Started together, not one after the other: with agents on workers each start is a round trip to a
+      // worker, and one at a time made 100,000 deploys take 16 s instead of 5.
+      const started = { spec, sha256, index };
+      starts.push(
+        this.#o.runtime.start(spec, sha256, 1, item.module).then(
+          () => void (startedAt[index] = started),
+          (error: unknown) => void (results[index] = asError(error)),
+        ),
+      );
     }
+    await Promise.all(starts);
+    const started = startedAt.filter((entry) => entry !== undefined);
     this.#o.state.database.db.transaction(() => {
       for (const { spec, sha256 } of started) this.#o.state.agents.upsert({ spec, moduleSha256: sha256, state: 'running', version: 1 });
     })();
