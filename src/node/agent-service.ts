@@ -13,6 +13,9 @@ import type { AgentCeilings } from './agent-spec.ts';
 import { normalizeAgentSpec } from './agent-spec.ts';
 import type { AgentInfo, AgentLimits, AgentSpec, AgentSpecInput } from './services.ts';
 
+/** Agents restored at once after a restart (their starts in flight together). */
+const RESTORE_GROUP = 1_000;
+
 export interface AgentServiceOptions {
   nodeId: string;
   state: NodeState;
@@ -241,20 +244,31 @@ export class AgentService {
 
   /** Starts every stored agent again after a restart; a stopped one comes back stopped. */
   async restore(): Promise<void> {
-    for (const stored of this.#o.state.agents.list()) {
-      const module = this.#o.state.modules.get(stored.module_sha256);
-      if (!module) {
-        this.#o.logger.error({ agent: stored.name, sha256: stored.module_sha256 }, 'module missing; agent not restored');
-        continue;
-      }
-      try {
-        await this.#o.runtime.start(stored.spec, stored.module_sha256, stored.version, module);
-        if (stored.state === 'stopped') await this.#o.runtime.stop(stored.name);
-        else if (stored.state !== 'running') this.#o.state.agents.setState(stored.name, 'running');
-        this.#o.directory.upsert(stored.name, this.#o.nodeId, stored.spec.capabilities);
-      } catch (error) {
-        this.#o.logger.error({ agent: stored.name, err: error }, 'agent could not be restored');
-      }
+    const stored = this.#o.state.agents.list();
+    // Each module is read from SQLite once, not once per agent (100,000 agents may share one).
+    const modules = new Map<string, Buffer | undefined>();
+    const moduleOf = (sha256: string) => {
+      if (!modules.has(sha256)) modules.set(sha256, this.#o.state.modules.get(sha256));
+      return modules.get(sha256);
+    };
+    // Started in groups, not one after the other: with agents on workers each start is a round trip to one.
+    for (let from = 0; from < stored.length; from += RESTORE_GROUP) {
+      await Promise.all(stored.slice(from, from + RESTORE_GROUP).map((agent) => this.#restoreOne(agent, moduleOf(agent.module_sha256))));
+    }
+  }
+
+  async #restoreOne(stored: ReturnType<NodeState['agents']['list']>[number], module: Buffer | undefined): Promise<void> {
+    if (!module) {
+      this.#o.logger.error({ agent: stored.name, sha256: stored.module_sha256 }, 'module missing; agent not restored');
+      return;
+    }
+    try {
+      await this.#o.runtime.start(stored.spec, stored.module_sha256, stored.version, module);
+      if (stored.state === 'stopped') await this.#o.runtime.stop(stored.name);
+      else if (stored.state !== 'running') this.#o.state.agents.setState(stored.name, 'running');
+      this.#o.directory.upsert(stored.name, this.#o.nodeId, stored.spec.capabilities);
+    } catch (error) {
+      this.#o.logger.error({ agent: stored.name, err: error }, 'agent could not be restored');
     }
   }
 
