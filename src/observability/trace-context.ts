@@ -42,13 +42,28 @@ export function looksSampled(traceparent: string): boolean {
 const POOL = Buffer.allocUnsafe(24 * 170);
 let poolOffset = POOL.length;
 
-/** A new trace that is not recorded: `00-<random trace id>-<random span id>-00`, carried so the whole path agrees. */
-export function unsampledTraceparent(): string {
-  if (poolOffset + 24 > POOL.length) {
+/** Where the next `bytes` random bytes start in POOL (refilled when they would not fit). */
+function drawRandom(bytes: number): number {
+  if (poolOffset + bytes > POOL.length) {
     randomFillSync(POOL);
     poolOffset = 0;
   }
-  const text = `00-${POOL.toString('hex', poolOffset, poolOffset + 16)}-${POOL.toString('hex', poolOffset + 16, poolOffset + 24)}-00`;
-  poolOffset += 24;
-  return text;
+  const at = poolOffset;
+  poolOffset += bytes;
+  return at;
+}
+
+/** A new trace that is not recorded: `00-<random trace id>-<random span id>-00`, carried so the whole path agrees. */
+export function unsampledTraceparent(): string {
+  const at = drawRandom(24);
+  return `00-${POOL.toString('hex', at, at + 16)}-${POOL.toString('hex', at + 16, at + 24)}-00`;
+}
+
+/** A random span id: 16 hex digits, never all zero (W3C: invalid). */
+export function randomSpanId(): string {
+  for (;;) {
+    const at = drawRandom(8);
+    const id = POOL.toString('hex', at, at + 8);
+    if (id !== ZERO_SPAN) return id;
+  }
 }

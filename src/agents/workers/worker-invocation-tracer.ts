@@ -2,19 +2,9 @@
 // the main thread): it makes the span's id and times here, so that the invocation's sends carry the span as
 // their parent at once, and hands the finished span to the main thread, which records it as it was
 // (NodeTracing.recordFinished). As in the main thread's tracer, only a sampled parent makes a span.
-import { randomFillSync } from 'node:crypto';
 import type { AclMessage } from '../../messaging/message.ts';
-import { looksSampled, parseTraceparent } from '../../observability/trace-context.ts';
+import { formatTraceparent, looksSampled, parseTraceparent, randomSpanId } from '../../observability/trace-context.ts';
 import type { FinishedSpan, InvocationTracer, TraceScope } from '../invocation-tracer.ts';
-
-const idBytes = Buffer.alloc(8);
-
-/** A span id: 8 random bytes in hex, never all zero (W3C: invalid). */
-function newSpanId(): string {
-  do randomFillSync(idBytes);
-  while (idBytes.readBigUInt64BE(0) === 0n);
-  return idBytes.toString('hex');
-}
 
 /** Wall-clock milliseconds since the epoch, sub-millisecond. */
 const epochMs = (): number => performance.timeOrigin + performance.now();
@@ -45,11 +35,11 @@ export class WorkerInvocationTracer implements InvocationTracer {
     if (!looksSampled(parent)) return undefined;
     const context = parseTraceparent(parent);
     if (context === undefined) return undefined;
-    const spanId = newSpanId();
+    const spanId = randomSpanId();
     const startMs = epochMs();
     const finished = this.finished;
     return {
-      traceparent: `00-${context.traceId}-${spanId}-01`,
+      traceparent: formatTraceparent({ ...context, spanId }),
       end(outcome) {
         finished({ name, kind, parent, spanId, startMs, endMs: epochMs(), outcome, attributes });
       },
