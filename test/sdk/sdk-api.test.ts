@@ -28,6 +28,39 @@ describe('incoming messages', () => {
     });
   });
 
+  it('are read field by field as JSON.parse reads them: escaped keys, the last of a repeated key, unknown keys skipped', () => {
+    const fieldsOf = (text: string): unknown => {
+      expect(host.deliverBytes(new TextEncoder().encode(text))).toBe(0);
+      return host.sent.at(-1)?.content;
+    };
+    const seen = fieldsOf(
+      '{"\\u0070erformative":"query-if","sender":"a","sender":"b\\"q","extra":{"x":[1,{"y":"}"}]},"receiver":"r1",'
+      + '"receiver":["r2",7,"r3"],"content":{"op":"fields"},"message_id":"m\\u00e9","trace_context":null,"protocol":5}',
+    );
+    expect(seen).toMatchObject({
+      performative: 'query-if', sender: 'b"q', receiver: 'r2', receivers: 3, messageId: 'm\u00e9', protocol: '',
+      traceContext: null, hasContent: true, expectsReply: true,
+    });
+    // A performative that is no FIPA name still reads as given.
+    expect(fieldsOf('{"performative":"request-when","content":{"op":"fields"}}')).toMatchObject({ performative: 'request-when', expectsReply: false });
+  });
+
+  it('with a malformed envelope are refused with -1: trailing text, a non-string performative last, a bad key', () => {
+    for (const text of [
+      '{"performative":"request"} x',
+      '{"performative":"request","performative":1}',
+      '{"performative":"request",}',
+      '{"performative":"request" "sender":"a"}',
+      '{performative:"request"}',
+      '{"performative":"request","sender":"a\\x"}',
+      '["performative","request"]',
+      '{"performative":"request","extra":[1,2}',
+    ]) {
+      expect(host.deliverBytes(new TextEncoder().encode(text)), text).toBe(-1);
+    }
+    expect(host.sent).toEqual([]);
+  });
+
   it('that are not JSON are refused with -1 and an error log', () => {
     expect(host.deliverBytes(new TextEncoder().encode('{"performative": oops'))).toBe(-1);
     expect(host.deliverBytes(new TextEncoder().encode('{"receiver":"x"}'))).toBe(-1);

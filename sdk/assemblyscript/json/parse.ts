@@ -27,6 +27,11 @@ function hexDigit(b: u32): i32 {
 
 function isDigit(b: u32): bool { return b >= 0x30 && b <= 0x39; }
 
+/** nextKey's answers besides an index into its keys. */
+export const KEY_OTHER: i32 = -1;
+export const KEY_END: i32 = -2;
+export const KEY_FAILED: i32 = -3;
+
 export class JsonParser {
   private pos: usize;
   private end: usize;
@@ -34,6 +39,8 @@ export class JsonParser {
   /** A key of the top-level object whose value is kept unparsed (JsonValue.lazy); "" for none. */
   private deferredKey: string = "";
   failed: bool = false;
+  /** Entries read so far of the object begun by beginObject. */
+  private entries: i32 = 0;
 
   constructor(ptr: usize, len: usize) {
     this.pos = ptr;
@@ -56,6 +63,114 @@ export class JsonParser {
     this.skipSpace();
     if (this.failed || this.pos != this.end) return null;
     return v;
+  }
+
+  /**
+   * Starts reading the top-level object entry by entry (nextKey, then one of the value readers), for a caller
+   * that knows the keys it wants: no key string and no tree is built. False when the input is not an object.
+   */
+  beginObject(): bool {
+    this.skipSpace();
+    if (this.peek() != 0x7B) { this.fail(); return false; }
+    this.pos++;
+    this.depth = 1;
+    this.entries = 0;
+    return true;
+  }
+
+  /**
+   * The next key of the object begun by beginObject: its index in `keys`, KEY_OTHER for any other key,
+   * KEY_END after the last entry, or KEY_FAILED when the text is malformed. Leaves the parser at the value.
+   */
+  nextKey(keys: StaticArray<string>): i32 {
+    this.skipSpace();
+    const b = this.peek();
+    if (b == 0x7D) {
+      this.pos++;
+      this.depth--;
+      return KEY_END;
+    }
+    if (this.entries > 0) {
+      if (b != 0x2C) { this.fail(); return KEY_FAILED; }
+      this.pos++;
+      this.skipSpace();
+    }
+    if (this.peek() != 0x22) { this.fail(); return KEY_FAILED; }
+    let index = this.matchString(keys);
+    if (index == KEY_OTHER) {
+      // An escaped or unknown key: decoded, then compared as text.
+      const key = this.string();
+      if (this.failed) return KEY_FAILED;
+      for (let i = 0; i < keys.length; i++) {
+        if (unchecked(keys[i]) == key) { index = i; break; }
+      }
+    }
+    this.skipSpace();
+    if (this.peek() != 0x3A) { this.fail(); return KEY_FAILED; }
+    this.pos++;
+    this.entries++;
+    return index;
+  }
+
+  /**
+   * The string literal at the parser, when its bytes (without escapes) spell one of `candidates` (ASCII):
+   * that one's index, and the parser moves past it. Else KEY_OTHER, and the parser stays where it was.
+   */
+  matchString(candidates: StaticArray<string>): i32 {
+    const start = this.pos + 1;
+    const end = this.end;
+    let p = start;
+    while (p < end) {
+      const b = load<u8>(p);
+      if (b == 0x22) break;
+      if (b == 0x5C || b < 0x20) return KEY_OTHER;
+      p++;
+    }
+    if (p >= end) return KEY_OTHER;
+    const n = <i32>(p - start);
+    for (let i = 0; i < candidates.length; i++) {
+      const c = unchecked(candidates[i]);
+      if (c.length != n) continue;
+      let same = true;
+      for (let j = 0; j < n; j++) {
+        if (<u32>load<u8>(start + <usize>j) != <u32>c.charCodeAt(j)) { same = false; break; }
+      }
+      if (same) {
+        this.pos = p + 1;
+        return i;
+      }
+    }
+    return KEY_OTHER;
+  }
+
+  /** True when the value at the parser (after whitespace) is a string literal. */
+  atString(): bool {
+    this.skipSpace();
+    return this.peek() == 0x22;
+  }
+
+  /** The value at the parser when it is a string; otherwise the value is checked, skipped, and null returned. */
+  stringValue(): string | null {
+    this.skipSpace();
+    if (this.peek() == 0x22) return this.string();
+    this.value();
+    return null;
+  }
+
+  /** The value at the parser, parsed. */
+  anyValue(): JsonValue {
+    return this.value();
+  }
+
+  /** The value at the parser, kept unparsed (see `deferring`). */
+  unparsedValue(): JsonValue {
+    return this.deferredValue();
+  }
+
+  /** After the object begun by beginObject ended: true when nothing but whitespace follows and nothing failed. */
+  endDocument(): bool {
+    this.skipSpace();
+    return !this.failed && this.pos == this.end;
   }
 
   private fail(): JsonValue {
