@@ -8,7 +8,7 @@
 //   rejected_429    the same at the default budget: a source past it, refused before any lookup
 // Each round runs every scenario once (interleaved); JSON lines per measurement, then medians and ratios.
 // Requests per second count 2xx answers only, except in the refusal scenarios: the standard node keeps its default
-// per-principal budget (20,000/s for admin), and a send_wait that outruns it gets cheap 429s.
+// per-principal budget (50,000/s for admin), and a send_wait that outruns it gets cheap 429s.
 // Besides requests per second, each measurement gives the node's CPU time per request (utime + stime of the
 // node process from /proc, before and after, divided by the requests answered): autocannon shares the
 // machine, so on a loaded VM throughput ratios swing while CPU per request holds up.
@@ -91,7 +91,7 @@ async function measure(s: Scenario): Promise<Figure> {
 async function main(): Promise<void> {
   const standard = await startNode();
   // A second node whose budgets are lifted: refused logins are measured as 401s (not 429s), and the
-  // authenticated baseline is not cut at the admin's 20,000/s.
+  // authenticated baseline is not cut at the admin's 50,000/s.
   const lifted = await startNode({
     env: { CAXTON_API_AUTH_FAILURES_MAX: '1000000000', CAXTON_API_RATE_LIMIT_ROLES: 'admin=100000000' },
   });

@@ -9,7 +9,7 @@ export const API_DEFAULTS = {
   /** The node's defaults (config/defaults.ts explains each): per principal and role, failed logins per source. */
   authLimits: {
     windowMs: 1000,
-    perRole: { admin: 20_000, sender: 20_000, operator: 1000, deployer: 1000, viewer: 1000 },
+    perRole: { admin: 50_000, sender: 50_000, operator: 1000, deployer: 1000, viewer: 1000 },
     authFailuresMax: 10,
     authFailureWindowMs: 60_000,
     maxKeys: 100_000,
