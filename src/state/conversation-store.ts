@@ -41,6 +41,9 @@ interface Segment {
 /** Where a conversation's messages are: flat triples (segment id, byte offset, byte length) in append order. */
 type Locations = number[];
 const STRIDE = 3;
+const NEWLINE = 0x0a;
+/** Largest segment buffer kept between writes (a full segment of typical messages is ~0.3 MiB). */
+const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
 
 export class ConversationStore {
   private readonly writer: BatchWriter<PendingMessage>;
@@ -51,6 +54,8 @@ export class ConversationStore {
   private readonly segments: Segment[] = [];
   private readonly index = new Map<string, Locations>();
   private stored = 0;
+  /** Where a segment's messages are encoded before the insert copies them; at most SCRATCH_MAX_BYTES, kept. */
+  private scratch = Buffer.alloc(0);
   private nextSegmentId: number;
 
   constructor(database: Database, options: ConversationStoreOptions) {
@@ -106,13 +111,17 @@ export class ConversationStore {
         const id = this.nextSegmentId++;
         const conversationIds = new Array<string>(batch.length);
         const byteLengths = new Array<number>(batch.length);
+        // One pass: each line is encoded into the segment's buffer, which gives its byte length too.
+        const blob = this.segmentBuffer(lines);
+        let used = 0;
         for (let i = 0; i < batch.length; i++) {
           conversationIds[i] = batch[i].message.conversation_id;
-          byteLengths[i] = Buffer.byteLength(lines[i]);
+          if (i > 0) blob[used++] = NEWLINE;
+          byteLengths[i] = blob.write(lines[i], used);
+          used += byteLengths[i];
         }
         const lastTs = batch[batch.length - 1].ts;
-        const blob = Buffer.from(lines.join('\n'));
-        insert.run(id, batch[0].ts, lastTs, batch.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob);
+        insert.run(id, batch[0].ts, lastTs, batch.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob.subarray(0, used));
         this.addSegment({ id, lastTs, conversationIds, byteLengths });
         const dropped = this.dropExpired();
         if (dropped > 0) deleteUpTo.run(dropped);
@@ -160,6 +169,22 @@ export class ConversationStore {
 
   flush(): void {
     this.writer.flush();
+  }
+
+  /**
+   * A buffer that holds `lines` as UTF-8 with a newline between each: the kept scratch buffer when a worst-case
+   * estimate (3 bytes per UTF-16 unit) fits SCRATCH_MAX_BYTES, else one of the exact size for this segment alone.
+   */
+  private segmentBuffer(lines: string[]): Buffer {
+    let units = lines.length;
+    for (const line of lines) units += line.length;
+    if (units * 3 <= SCRATCH_MAX_BYTES) {
+      if (this.scratch.length < units * 3) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX_BYTES, Math.max(units * 3, 2 * this.scratch.length)));
+      return this.scratch;
+    }
+    let bytes = lines.length;
+    for (const line of lines) bytes += Buffer.byteLength(line);
+    return Buffer.allocUnsafe(bytes);
   }
 
   private addSegment(segment: Segment): void {
