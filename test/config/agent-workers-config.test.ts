@@ -1,5 +1,7 @@
 // agents.workers and agents.worker_stall_ms: what they accept and what `auto` means.
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { agentWorkerCount } from '../../src/node/agent-threads.ts';
@@ -10,6 +12,18 @@ describe('agents.workers', () => {
     expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: '0' } }).agents.workers).toBe(0);
     expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: '4' } }).agents.workers).toBe(4);
     expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: 'auto' } }).agents.workers).toBe('auto');
+    const dir = mkdtempSync(join(tmpdir(), 'caxton-workers-'));
+    try {
+      const file = join(dir, 'caxton.yaml');
+      writeFileSync(file, 'agents:\n  workers: 3\n');
+      expect(loadConfig({ env: {}, file }).agents.workers).toBe(3);
+      writeFileSync(file, 'agents:\n  workers: auto\n');
+      expect(loadConfig({ env: {}, file }).agents.workers).toBe('auto');
+      // The environment wins over the file.
+      expect(loadConfig({ env: { CAXTON_AGENTS_WORKERS: '0' }, file }).agents.workers).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses anything else, naming the key', () => {
