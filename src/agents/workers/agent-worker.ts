@@ -10,9 +10,9 @@ import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
-import type { InvocationKind, InvocationOutcome, RuntimeLogger } from '../runtime-observer.ts';
-import type { AgentStats } from '../agent-types.ts';
-import { FIGURE, FIGURE_FIELDS, FIGURE_PAGE_BITS, INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker, type WorkerSetup } from './worker-protocol.ts';
+import type { RuntimeLogger } from '../runtime-observer.ts';
+import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
+import { WorkerFigures } from './worker-figures.ts';
 import { RecentSet } from '../../messaging/recent-set.ts';
 import { DirectChannels } from './direct-channels.ts';
 import { looksSampled } from '../../observability/trace-context.ts';
@@ -36,196 +36,37 @@ const METRICS_EVERY_MS = 20;
 let metricsAt = performance.now();
 let metricsTimer: NodeJS.Timeout | undefined;
 let answered = false;
-/**
- * Per agent of this worker: what the next batch owes the main thread. Kept across batches and listed when it
- * changes, not a Set and a Map cleared every turn: refilling those (a rehash as they grow back) was a
- * twentieth of a busy worker's time.
- */
-interface Tally {
-  readonly name: string;
-  /** Count, total duration and how many were timed, per (kind, outcome), summed until the metrics leave. */
-  readonly cells: Float64Array;
-  /** In `dirty`: its figures changed since the last batch. */
-  dirty: boolean;
-  /** In `counted`: its cells hold invocations not sent yet. */
-  counted: boolean;
-}
-const tallies = new Map<string, Tally>();
-/** Agents whose figures changed since the last batch. */
-let dirty: Tally[] = [];
-/** Agents with invocations the metrics have not reported yet. */
-let counted: Tally[] = [];
 
-function tallyOf(agent: string): Tally {
-  let tally = tallies.get(agent);
-  if (tally === undefined) {
-    tally = { name: agent, cells: new Float64Array(INVOCATION_KINDS.length * INVOCATION_OUTCOMES.length * 3), dirty: false, counted: false };
-    tallies.set(agent, tally);
+/** Asks for the next batch to leave at the end of this turn (a microtask). */
+function wantFlush(): void {
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
   }
-  return tally;
 }
-let localRouted = 0;
-/** Of localRouted, deliveries that came from other workers over the direct channel. */
-let directRouted = 0;
 
 function emit(item: FromWorker): void {
   out.push(item);
-  if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
+  wantFlush();
 }
 
-function touch(agent: string): void {
-  markDirty(tallyOf(agent));
-}
-
-function markDirty(tally: Tally): void {
-  if (!tally.dirty) {
-    tally.dirty = true;
-    dirty.push(tally);
-  }
-  if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
-}
-
-const KINDS = INVOCATION_KINDS;
-const OUTCOMES = INVOCATION_OUTCOMES;
-const KIND_INDEX: Record<InvocationKind, number> = { init: 0, message: 1, timer: 2, shutdown: 3 };
-const OUTCOME_INDEX: Record<InvocationOutcome, number> = { ok: 0, error: 1, trap: 2 };
-
-// ---- figures in shared memory (worker-protocol.ts FIGURE_*) ----
-
-const PAGE_SLOTS = 1 << FIGURE_PAGE_BITS;
-const pages: Float64Array[] = [];
-const slotOf = new Map<string, number>();
-const freeSlots: number[] = [];
-let nextSlot = 0;
-/** Per agent: the traps and last error the main thread was last sent (they change rarely: posted then). */
-const posted = new Map<string, { traps: number; lastError: string | null }>();
-
-function slotFor(agent: string): number {
-  let slot = slotOf.get(agent);
-  if (slot !== undefined) return slot;
-  slot = freeSlots.pop() ?? nextSlot++;
-  const page = slot >>> FIGURE_PAGE_BITS;
-  while (pages.length <= page) {
-    const buffer = new SharedArrayBuffer(PAGE_SLOTS * FIGURE_FIELDS * 8);
-    pages.push(new Float64Array(buffer));
-    out.push({ t: 'figure-page', page: pages.length - 1, buffer });
-  }
-  slotOf.set(agent, slot);
-  out.push({ t: 'figure-slot', agent, slot });
-  return slot;
-}
-
-/** The agent left this worker: its slot is cleared for the next one. */
-function freeSlot(agent: string): void {
-  const slot = slotOf.get(agent);
-  posted.delete(agent);
-  const tally = tallies.get(agent);
-  if (tally !== undefined) {
-    tally.dirty = false;
-    // Its invocations not reported yet (agent_shutdown's) leave by name with the next metrics.
-    if (!tally.counted) tallies.delete(agent);
-  }
-  if (slot === undefined) return;
-  slotOf.delete(agent);
-  pages[slot >>> FIGURE_PAGE_BITS].fill(0, (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS, ((slot & (PAGE_SLOTS - 1)) + 1) * FIGURE_FIELDS);
-  freeSlots.push(slot);
-}
-
-function writeFigures(): void {
-  let changed: { name: string; stats: AgentStats }[] | undefined;
-  const list = dirty;
-  dirty = [];
-  for (let i = 0; i < list.length; i++) {
-    const tally = list[i];
-    if (!tally.dirty) continue; // left this worker meanwhile
-    tally.dirty = false;
-    const name = tally.name;
-    const counters = runtime.counters(name);
-    if (counters === undefined) continue;
-    const stats = counters.stats;
-    const slot = slotFor(name);
-    const cells = pages[slot >>> FIGURE_PAGE_BITS];
-    const at = (slot & (PAGE_SLOTS - 1)) * FIGURE_FIELDS;
-    cells[at + FIGURE.invocations] = stats.invocations;
-    cells[at + FIGURE.traps] = stats.traps;
-    cells[at + FIGURE.fuel_used] = stats.fuel_used;
-    cells[at + FIGURE.memory_pages] = counters.memoryPages;
-    cells[at + FIGURE.messages_in] = stats.messages_in;
-    cells[at + FIGURE.messages_out] = stats.messages_out;
-    // The main thread counts what it handed over and no mailbox took yet (some still on their way here); the
-    // depth written is what only this thread knows: sends from agents of this worker, waiting.
-    cells[at + FIGURE.local_mailbox_depth] = Math.max(0, counters.mailboxDepth - (fromMain.get(name) ?? 0));
-    const last = posted.get(name);
-    if (last === undefined || last.traps !== stats.traps || last.lastError !== stats.last_error) {
-      posted.set(name, { traps: stats.traps, lastError: stats.last_error });
-      (changed ??= []).push({ name, stats: runtime.stats(name) });
-    }
-  }
-  if (changed !== undefined) out.push({ t: 'figures', agents: changed });
-}
-
-let packed = new Float64Array(64 * INVOCATION_CELL);
-
-function pushMetrics(): void {
-  let n = 0;
-  const list = counted;
-  counted = [];
-  for (let i = 0; i < list.length; i++) {
-    const tally = list[i];
-    tally.counted = false;
-    const agent = tally.name;
-    const cells = tally.cells;
-    const slot = slotOf.get(agent);
-    if (slot === undefined && tallies.get(agent) === tally && !tally.dirty) tallies.delete(agent);
-    for (let k = 0; k < KINDS.length; k++) {
-      for (let o = 0; o < OUTCOMES.length; o++) {
-        const at = (k * OUTCOMES.length + o) * 3;
-        if (cells[at] === 0) continue;
-        if (slot === undefined) {
-          // Gone from this worker (its agent_shutdown on a release or removal): by name.
-          out.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1], timed: cells[at + 2] });
-          continue;
-        }
-        if ((n + 1) * INVOCATION_CELL > packed.length) {
-          const bigger = new Float64Array(packed.length * 2);
-          bigger.set(packed);
-          packed = bigger;
-        }
-        const base = n * INVOCATION_CELL;
-        packed[base] = slot;
-        packed[base + 1] = k;
-        packed[base + 2] = o;
-        packed[base + 3] = cells[at];
-        packed[base + 4] = cells[at + 1];
-        packed[base + 5] = cells[at + 2];
-        n++;
-      }
-    }
-    cells.fill(0);
-  }
-  if (n > 0) out.push({ t: 'invocation-cells', cells: packed.slice(0, n * INVOCATION_CELL) });
-  if (localRouted > 0) {
-    out.push({ t: 'routed-count', n: localRouted, direct: directRouted });
-    localRouted = 0;
-    directRouted = 0;
-  }
-}
+const figures = new WorkerFigures({
+  push: (item) => out.push(item),
+  wantFlush,
+  counters: (agent) => runtime.counters(agent),
+  stats: (agent) => runtime.stats(agent),
+  fromMain: (agent) => fromMain.get(agent) ?? 0,
+});
 
 function flush(): void {
   flushQueued = false;
   const now = performance.now();
   flushedAt = now;
-  if (dirty.length > 0) writeFigures();
-  if (counted.length > 0 || localRouted > 0) {
+  if (figures.changed) figures.writeFigures();
+  if (figures.uncounted) {
     if (answered || now - metricsAt >= METRICS_EVERY_MS) {
       metricsAt = now;
-      pushMetrics();
+      figures.pushMetrics();
     } else if (metricsTimer === undefined) {
       metricsTimer = setTimeout(() => {
         metricsTimer = undefined;
@@ -300,30 +141,19 @@ function takenFrom(msg: AclMessage, agent: string): void {
   const waiting = fromMain.get(agent) ?? 0;
   if (waiting > 1) fromMain.set(agent, waiting - 1);
   else fromMain.delete(agent);
-  if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flush);
-  }
+  wantFlush();
 }
 
 // ---- the direct channels to the other workers (direct-channels.ts) ----
 
 const direct = new DirectChannels({
   emit,
-  wantFlush() {
-    if (!flushQueued) {
-      flushQueued = true;
-      queueMicrotask(flush);
-    }
-  },
+  wantFlush,
   deliver: (msg, to) => runtime.deliver(msg, to),
   queued(msg, to) {
-    touch(to);
+    figures.touch(to);
     if (observed(msg)) emit({ t: 'routed', msg, to, direct: true });
-    else {
-      localRouted++;
-      directRouted++;
-    }
+    else figures.routedHere(true);
   },
   tracks: (conversationId) => setup.observeLocal === 'tracked' && tracked.has(conversationId),
   track,
@@ -371,9 +201,9 @@ const runtime: AgentRuntime = new AgentRuntime({
         // One lookup: `not_found` is an agent of no mailbox here.
         const outcome = runtime.deliver(msg, to);
         if (outcome === 'queued') {
-          touch(to);
+          figures.touch(to);
           if (observed(msg)) emit({ t: 'routed', msg, to });
-          else localRouted++;
+          else figures.routedHere(false);
           return;
         }
         if (outcome !== 'not_found') {
@@ -405,25 +235,11 @@ const runtime: AgentRuntime = new AgentRuntime({
   observer: {
     wantsDurations: setup.wantsDurations,
     durationSampleEvery: setup.durationSampleEvery,
-    onInvocation(agent, kind, durationNs, outcome) {
-      const tally = tallyOf(agent);
-      const cells = tally.cells;
-      const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 3;
-      cells[at]++;
-      if (durationNs > 0) {
-        cells[at + 1] += durationNs;
-        cells[at + 2]++;
-      }
-      if (!tally.counted) {
-        tally.counted = true;
-        counted.push(tally);
-      }
-      markDirty(tally);
-    },
+    onInvocation: (agent, kind, durationNs, outcome) => figures.invocation(agent, kind, durationNs, outcome),
     onTrap: (agent, reason) => emit({ t: 'trap', agent, reason }),
     onStateChange(agent, from, to) {
       emit({ t: 'state', agent, from, to });
-      touch(agent);
+      figures.touch(agent);
     },
     onLog: (line) => emit({ t: 'log', line }),
     onPermissionDenied: (agent, what) => emit({ t: 'denied', agent, what }),
@@ -487,12 +303,12 @@ function handle(item: ToWorker): void {
     case 'stop':
       return answer(item.req, async () => {
         await runtime.stop(item.name);
-        touch(item.name);
+        figures.touch(item.name);
       });
     case 'remove':
       return answer(item.req, async () => {
         await runtime.remove(item.name);
-        freeSlot(item.name);
+        figures.freeSlot(item.name);
       });
     case 'release':
       fromMain.delete(item.name);
@@ -501,7 +317,7 @@ function handle(item: ToWorker): void {
         // for that) go into the mailbox first, so they leave with it, ahead of what the main thread holds.
         direct.drain();
         const queued = runtime.release(item.name);
-        freeSlot(item.name);
+        figures.freeSlot(item.name);
         // Those from other workers leave with the hand-over: their senders stop waiting on them.
         for (const msg of queued) direct.settle(msg);
         return queued;
