@@ -57,13 +57,6 @@ export interface AgentRuntimeOptions {
   invocationMarks?: InvocationMarks;
   /** Spans of invocations and tool calls; absent when tracing is off. */
   tracer?: InvocationTracer;
-  /**
-   * Keep the text a message was delivered as on the message (wire-text.ts) even for one receiver, so that the
-   * conversation history of this thread stores it without serializing it again: ~0.3 µs to keep against
-   * ~0.5 µs to serialize, and a client's request is recorded. Default true; false in an agent worker, whose
-   * messages the history (on the main thread) never sees as these objects.
-   */
-  keepDeliveredText?: boolean;
 }
 
 /** Begin and end of each invocation: two stores, no clock read, so the in-thread cost is nil when absent. */
@@ -143,7 +136,6 @@ export class AgentRuntime implements AgentHost, SlotOwner {
       instanceStarted: (slot) => this.live.started(slot),
       memories: this.memories,
       tracer: options.tracer,
-      keepDeliveredText: options.keepDeliveredText ?? true,
     });
     this.live = new LiveInstances(options.maxLiveInstances ?? RUNTIME_DEFAULTS.maxLiveInstances, (slot) => {
       const instance = slot.instance;

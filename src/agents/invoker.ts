@@ -38,8 +38,6 @@ export interface InvocationServices {
   readonly memories?: SpareMemories;
   /** Spans of traced invocations; absent when tracing is off. */
   readonly tracer?: InvocationTracer;
-  /** Keep a delivered message's text on it for this thread's conversation history (AgentRuntimeOptions). */
-  readonly keepDeliveredText: boolean;
 }
 
 const NO_TRAP = Symbol('no trap');
@@ -112,7 +110,7 @@ export class Invoker {
     }
     let json: string;
     try {
-      json = wireTextOf(message, this.services.keepDeliveredText || mayHaveSeveralReceivers(message));
+      json = wireTextOf(message, mayHaveSeveralReceivers(message));
     } catch (err) {
       if (!(err instanceof WireTextError)) throw err;
       this.replyFailure(slot, message, 'INVALID_MESSAGE', err.message, { field: err.field });

@@ -55,9 +55,9 @@ class WireText extends ReturnsTarget {
 }
 
 /**
- * The text to deliver. `shared` keeps a freshly serialized text on the message for the next receiver and for
- * the conversation history (knownWireTextOf): the invoker asks for that for a message with several receivers,
- * and on the main thread for any (AgentRuntimeOptions.keepDeliveredText).
+ * The text to deliver. `shared` (a message with several receivers) keeps a freshly serialized text for the
+ * next receiver (and the conversation history, see knownWireTextOf); for a single receiver the store is not
+ * worth it.
  */
 export function wireTextOf(message: AclMessage, shared: boolean): string {
   const cached = WireText.textOf(message);
@@ -71,6 +71,8 @@ export function wireTextOf(message: AclMessage, shared: boolean): string {
   } catch {
     throw new WireTextError();
   }
+  // For one receiver not kept: attaching costs more (~1.8 µs measured on the send path) than the conversation
+  // history's own JSON.stringify of the message saves.
   if (shared) WireText.attach(message, text, -1);
   return text;
 }

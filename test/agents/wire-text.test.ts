@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostBindings } from '../../src/agents/host-imports.ts';
 import { InstanceHost } from '../../src/agents/host-imports.ts';
 import { RUNTIME_DEFAULTS } from '../../src/agents/runtime-defaults.ts';
-import { knownWireTextOf, wireByteLengthOf, wireTextOf } from '../../src/agents/wire-text.ts';
+import { wireByteLengthOf, wireTextOf } from '../../src/agents/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { agentModule, setup } from './fixtures.ts';
 
@@ -157,19 +157,5 @@ describe('the text delivered for an agent send', () => {
     const [line] = env.logText('b');
     expect(line).toBe(`${sent.slice(0, -1)},"sender":"a","message_id":"${routed.message_id}","conversation_id":"${routed.message_id}"}`);
     expectExact(routed, line);
-  });
-
-  it('is kept on a delivered message for the history of its thread, unless the runtime is told not to', async () => {
-    const logger = await agentModule(() => ({ handle: '(call $log (i32.const 1) (local.get $ptr) (local.get $len)) (i32.const 0)' }));
-    for (const keep of [true, false]) {
-      const env = setup(keep ? {} : { keepDeliveredText: false });
-      await env.deploy('b', logger);
-      const request: AclMessage = { performative: 'request', sender: 'client:t', receiver: 'b', content: { n: 1 }, message_id: 'm1', conversation_id: 'c1' };
-      env.runtime.deliver(request, 'b');
-      await env.runtime.whenIdle();
-      const [line] = env.logText('b');
-      expect(knownWireTextOf(request)).toBe(keep ? line : undefined);
-      expect(JSON.parse(line)).toEqual(request);
-    }
   });
 });

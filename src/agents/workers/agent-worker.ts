@@ -223,8 +223,6 @@ const runtime: AgentRuntime = new AgentRuntime({
   limits: setup.limits,
   logRingSize: setup.logRingSize,
   maxLiveInstances: setup.maxLiveInstances,
-  // The history is on the main thread; what crosses to it is a copy without the kept text.
-  keepDeliveredText: false,
   toolGateway: {
     call(agent, server, tool, args) {
       const id = nextToolCall++;
