@@ -174,7 +174,7 @@ export class Message {
       if (p.failed) return null;
     }
     if (!p.endDocument() || performative == null) return null;
-    msg.performative = performative!;
+    msg.performative = performative;
     return msg;
   }
 

@@ -36,8 +36,6 @@ export class JsonParser {
   private pos: usize;
   private end: usize;
   private depth: i32 = 0;
-  /** A key of the top-level object whose value is kept unparsed (JsonValue.lazy); "" for none. */
-  private deferredKey: string = "";
   failed: bool = false;
   /** Entries read so far of the object begun by beginObject. */
   private entries: i32 = 0;
@@ -45,16 +43,6 @@ export class JsonParser {
   constructor(ptr: usize, len: usize) {
     this.pos = ptr;
     this.end = ptr + len;
-  }
-
-  /**
-   * Keeps the value of `key` in the top-level object as unparsed text, parsed only if the agent looks at it.
-   * Its extent is found by a scan that checks strings and bracket nesting only: meant for text the host
-   * wrote (a message is valid JSON by then), where a full check would cost as much as parsing.
-   */
-  deferring(key: string): JsonParser {
-    this.deferredKey = key;
-    return this;
   }
 
   /** The one value filling the whole input, or null when the input is not exactly one JSON value. */
@@ -162,7 +150,7 @@ export class JsonParser {
     return this.value();
   }
 
-  /** The value at the parser, kept unparsed (see `deferring`). */
+  /** The value at the parser, kept unparsed (see deferredValue). */
   unparsedValue(): JsonValue {
     return this.deferredValue();
   }
@@ -289,7 +277,11 @@ export class JsonParser {
     this.fail();
   }
 
-  /** The value at `pos` kept unparsed (see `deferring`); scalars are parsed, being small. */
+  /**
+   * The value at `pos` kept unparsed (JsonValue.lazy), parsed only if the agent looks at it; scalars are parsed,
+   * being small. Its extent is found by a scan that checks strings and bracket nesting only: meant for text the
+   * host wrote (a message is valid JSON by then), where a full check would cost as much as parsing.
+   */
   private deferredValue(): JsonValue {
     this.skipSpace();
     const start = this.pos;
@@ -409,7 +401,7 @@ export class JsonParser {
         this.skipSpace();
         if (this.peek() != 0x3A) return this.fail();
         this.pos++;
-        obj.append(key, this.depth == 1 && this.deferredKey.length > 0 && key == this.deferredKey ? this.deferredValue() : this.value());
+        obj.append(key, this.value());
         if (this.failed) return obj;
         this.skipSpace();
         const b = this.peek();
