@@ -195,6 +195,26 @@ describe('conversation store', () => {
     expect(store.list('newer')).toEqual([]);
   });
 
+  it('keeps a segment larger than the kept write buffer intact, then goes on with small ones', () => {
+    const options = { maxMessages: 100, maxAgeMs: 60_000, ...batch };
+    let store = new ConversationStore(database, options);
+    // ~1.5 MiB of UTF-16 units, a third of them outside ASCII: past the 4 MiB worst-case estimate.
+    const big = message('big', 1, { content: { text: 'é✓a'.repeat(500_000) } });
+    const small = message('small', 1, { content: 'héllo' });
+    store.append(big);
+    store.append(message('big', 2));
+    store.flush();
+    store.append(small);
+    store.flush();
+    expect(store.list('big')).toEqual([big, message('big', 2)]);
+    expect(store.list('small')).toEqual([small]);
+    database.close();
+    database = openDatabase(dir.path);
+    store = new ConversationStore(database, options);
+    expect(store.list('big')).toEqual([big, message('big', 2)]);
+    expect(store.list('small')).toEqual([small]);
+  });
+
   it('keeps messages whose content holds newlines and odd characters intact', () => {
     const options = { maxMessages: 100, maxAgeMs: 60_000, ...batch };
     let store = new ConversationStore(database, options);
