@@ -1,6 +1,7 @@
 // What an agent worker tells the main thread about its agents' counters (worker-protocol.ts FIGURE_*): each
 // agent's figures in a slot of a shared-memory page, written at the end of a turn in which they changed, and
-// its invocation counts and durations, summed until the metrics leave (every few ms, or with an answer).
+// its invocation counts with each timed invocation's own duration, kept until the metrics leave (every few
+// ms, or with an answer).
 //
 // Per agent, a Tally says what the next batch owes. Tallies are kept across batches and listed when they
 // change, not a Set and a Map cleared every turn: refilling those (a rehash as they grow back) was a
@@ -25,8 +26,10 @@ export interface FiguresHost {
 
 interface Tally {
   readonly name: string;
-  /** Count, total duration and how many were timed, per (kind, outcome), summed until the metrics leave. */
+  /** Count and how many were timed, per (kind, outcome), summed until the metrics leave. */
   readonly cells: Float64Array;
+  /** The timed invocations' (cell, duration ns) pairs since the metrics last left: each is reported as it was. */
+  readonly timings: number[];
   /** In `dirty`: its figures changed since the last batch. */
   dirty: boolean;
   /** In `counted`: its cells hold invocations not sent yet. */
@@ -57,6 +60,7 @@ export class WorkerFigures {
   /** Per agent: the traps and last error the main thread was last sent (they change rarely: posted then). */
   readonly #posted = new Map<string, { traps: number; lastError: string | null }>();
   #packed = new Float64Array(64 * INVOCATION_CELL);
+  #packedDurations = new Float64Array(64);
 
   constructor(host: FiguresHost) {
     this.#host = host;
@@ -79,12 +83,11 @@ export class WorkerFigures {
 
   invocation(agent: string, kind: InvocationKind, durationNs: number, outcome: InvocationOutcome): void {
     const tally = this.#tallyOf(agent);
-    const cells = tally.cells;
-    const at = (KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome]) * 3;
-    cells[at]++;
+    const cell = KIND_INDEX[kind] * OUTCOMES.length + OUTCOME_INDEX[outcome];
+    tally.cells[cell * 2]++;
     if (durationNs > 0) {
-      cells[at + 1] += durationNs;
-      cells[at + 2]++;
+      tally.cells[cell * 2 + 1]++;
+      tally.timings.push(cell, durationNs);
     }
     if (!tally.counted) {
       tally.counted = true;
@@ -150,46 +153,49 @@ export class WorkerFigures {
     if (changed !== undefined) this.#host.push({ t: 'figures', agents: changed });
   }
 
-  /** Sends the invocation counts and durations summed since the last time, and the local deliveries. */
+  /** Sends the invocations since the last time (counts, and each timed one's duration), and the local deliveries. */
   pushMetrics(): void {
     let n = 0;
+    let d = 0;
     const list = this.#counted;
     this.#counted = [];
     for (let i = 0; i < list.length; i++) {
       const tally = list[i];
       tally.counted = false;
       const agent = tally.name;
-      const cells = tally.cells;
+      const { cells, timings } = tally;
       const slot = this.#slotOf.get(agent);
       if (slot === undefined && this.#tallies.get(agent) === tally && !tally.dirty) this.#tallies.delete(agent);
-      for (let k = 0; k < KINDS.length; k++) {
-        for (let o = 0; o < OUTCOMES.length; o++) {
-          const at = (k * OUTCOMES.length + o) * 3;
-          if (cells[at] === 0) continue;
-          if (slot === undefined) {
-            // Gone from this worker (its agent_shutdown on a release or removal): by name.
-            this.#host.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count: cells[at], durationNs: cells[at + 1], timed: cells[at + 2] });
-            continue;
-          }
-          if ((n + 1) * INVOCATION_CELL > this.#packed.length) {
-            const bigger = new Float64Array(this.#packed.length * 2);
-            bigger.set(this.#packed);
-            this.#packed = bigger;
-          }
-          const packed = this.#packed;
-          const base = n * INVOCATION_CELL;
-          packed[base] = slot;
-          packed[base + 1] = k;
-          packed[base + 2] = o;
-          packed[base + 3] = cells[at];
-          packed[base + 4] = cells[at + 1];
-          packed[base + 5] = cells[at + 2];
-          n++;
+      for (let cell = 0; cell < KINDS.length * OUTCOMES.length; cell++) {
+        const count = cells[cell * 2];
+        if (count === 0) continue;
+        const timed = cells[cell * 2 + 1];
+        const k = Math.floor(cell / OUTCOMES.length);
+        const o = cell % OUTCOMES.length;
+        if (slot === undefined) {
+          // Gone from this worker (its agent_shutdown on a release or removal): by name.
+          this.#host.push({ t: 'invocations', agent, kind: KINDS[k], outcome: OUTCOMES[o], count, durations: durationsOf(timings, cell) });
+          continue;
         }
+        if ((n + 1) * INVOCATION_CELL > this.#packed.length) this.#packed = grown(this.#packed, (n + 1) * INVOCATION_CELL);
+        if (d + timed > this.#packedDurations.length) this.#packedDurations = grown(this.#packedDurations, d + timed);
+        const packed = this.#packed;
+        const base = n * INVOCATION_CELL;
+        packed[base] = slot;
+        packed[base + 1] = k;
+        packed[base + 2] = o;
+        packed[base + 3] = count;
+        packed[base + 4] = timed;
+        n++;
+        // The cell's timed durations, in the order they ran: `timed` of them.
+        for (let t = 0; t < timings.length; t += 2) if (timings[t] === cell) this.#packedDurations[d++] = timings[t + 1];
       }
       cells.fill(0);
+      timings.length = 0;
     }
-    if (n > 0) this.#host.push({ t: 'invocation-cells', cells: this.#packed.slice(0, n * INVOCATION_CELL) });
+    if (n > 0) {
+      this.#host.push({ t: 'invocation-cells', cells: this.#packed.slice(0, n * INVOCATION_CELL), durations: this.#packedDurations.slice(0, d) });
+    }
     if (this.#localRouted > 0) {
       this.#host.push({ t: 'routed-count', n: this.#localRouted, direct: this.#directRouted });
       this.#localRouted = 0;
@@ -200,7 +206,7 @@ export class WorkerFigures {
   #tallyOf(agent: string): Tally {
     let tally = this.#tallies.get(agent);
     if (tally === undefined) {
-      tally = { name: agent, cells: new Float64Array(KINDS.length * OUTCOMES.length * 3), dirty: false, counted: false };
+      tally = { name: agent, cells: new Float64Array(KINDS.length * OUTCOMES.length * 2), timings: [], dirty: false, counted: false };
       this.#tallies.set(agent, tally);
     }
     return tally;
@@ -228,4 +234,20 @@ export class WorkerFigures {
     this.#host.push({ t: 'figure-slot', agent, slot });
     return slot;
   }
+}
+
+/** The durations of `cell` among (cell, duration) pairs, in order. */
+function durationsOf(timings: readonly number[], cell: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < timings.length; t += 2) if (timings[t] === cell) out.push(timings[t + 1]);
+  return out;
+}
+
+/** A copy of `array` with room for at least `length` numbers (doubling). */
+function grown(array: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
+  let capacity = array.length * 2;
+  while (capacity < length) capacity *= 2;
+  const bigger = new Float64Array(capacity);
+  bigger.set(array);
+  return bigger;
 }

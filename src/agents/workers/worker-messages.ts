@@ -83,17 +83,21 @@ export class WorkerMessages {
       case 'tool-call':
         return this.callTool(handle, item);
       case 'invocations': {
-        this.invocations(item.agent, item.kind, item.outcome, item.count, item.durationNs, item.timed);
+        this.invocations(item.agent, item.kind, item.outcome, item.count, item.durations, 0, item.durations.length);
         return;
       }
       case 'invocation-cells': {
-        const cells = item.cells;
+        const { cells, durations } = item;
+        let from = 0;
         for (let at = 0; at + INVOCATION_CELL <= cells.length; at += INVOCATION_CELL) {
+          const timed = cells[at + 4];
           const agent = handle.agentOfSlot[cells[at]];
           const kind = INVOCATION_KINDS[cells[at + 1]];
           const outcome = INVOCATION_OUTCOMES[cells[at + 2]];
-          if (agent === undefined || kind === undefined || outcome === undefined) continue;
-          this.invocations(agent, kind, outcome, cells[at + 3], cells[at + 4], cells[at + 5]);
+          if (agent !== undefined && kind !== undefined && outcome !== undefined) {
+            this.invocations(agent, kind, outcome, cells[at + 3], durations, from, Math.min(timed, durations.length - from));
+          }
+          from += timed;
         }
         return;
       }
@@ -149,12 +153,11 @@ export class WorkerMessages {
   }
 
   /**
-   * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery) for `durationNs` together:
-   * each timed one reported at their mean (a batch spans 20 ms), the others with 0 as the in-thread runtime does.
+   * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery), each reported with its own
+   * duration (durations[from…]), as the in-thread runtime does; the others with 0.
    */
-  private invocations(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, durationNs: number, timed: number): void {
-    const each = timed > 0 ? durationNs / timed : 0;
-    for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, i < timed ? each : 0, outcome);
+  private invocations(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, durations: ArrayLike<number>, from: number, timed: number): void {
+    for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, i < timed ? durations[from + i] : 0, outcome);
   }
 
   private settle(handle: WorkerHandle, seq: number): void {

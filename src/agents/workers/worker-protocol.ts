@@ -109,14 +109,15 @@ export type FromWorker =
   /** Messages the main thread delivered that have left their mailboxes. */
   | { t: 'taken'; seqs: number[] }
   | { t: 'tool-call'; id: number; agent: string; server: string; tool: string; args: Record<string, unknown> }
-  /** `timed` of the `count` invocations were timed, together `durationNs` (the others report 0). */
-  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durationNs: number; timed: number }
+  /** `count` invocations, of which the first `durations.length` were timed, each this many ns (the others report 0). */
+  | { t: 'invocations'; agent: string; kind: InvocationKind; outcome: InvocationOutcome; count: number; durations: number[] }
   /**
-   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, total duration ns, timed)
-   * per entry, indices into INVOCATION_KINDS / INVOCATION_OUTCOMES. One typed array clones far cheaper than an
-   * object per agent (a post of 128 such objects every 20 ms was 3% of a busy worker's time).
+   * The same for agents with a figure slot, packed: (slot, kind index, outcome index, count, timed) per entry,
+   * indices into INVOCATION_KINDS / INVOCATION_OUTCOMES, and in `durations` each entry's `timed` durations (ns)
+   * one after the other, in entry order. One typed array clones far cheaper than an object per agent (a post of
+   * 128 such objects every 20 ms was 3% of a busy worker's time).
    */
-  | { t: 'invocation-cells'; cells: Float64Array }
+  | { t: 'invocation-cells'; cells: Float64Array; durations: Float64Array }
   | { t: 'trap'; agent: string; reason: TrapReason }
   | { t: 'state'; agent: string; from: AgentState | null; to: AgentState }
   | { t: 'log'; line: AgentLogLine }
@@ -144,7 +145,7 @@ export const FIGURE_FIELDS = 8;
 export const FIGURE = { invocations: 0, traps: 1, fuel_used: 2, memory_pages: 3, messages_in: 4, messages_out: 5, local_mailbox_depth: 6 } as const;
 export const INVOCATION_KINDS: readonly InvocationKind[] = ['init', 'message', 'timer', 'shutdown'];
 export const INVOCATION_OUTCOMES: readonly InvocationOutcome[] = ['ok', 'error', 'trap'];
-export const INVOCATION_CELL = 6;
+export const INVOCATION_CELL = 5;
 
 /** Slots per page: 1,024 agents (64 KiB); a worker adds pages as its agents need them. */
 export const FIGURE_PAGE_BITS = 10;

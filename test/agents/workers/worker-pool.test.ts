@@ -119,6 +119,37 @@ describe('agent worker pool', () => {
     expect(logged).toEqual(['a:info', 'a:info']);
   });
 
+  it('reports each timed invocation with its own duration, not the mean of a batch', async () => {
+    const durations: number[] = [];
+    const { pool } = makePool(1, {
+      observer: {
+        wantsDurations: true,
+        onInvocation(_agent, kind, durationNs) {
+          if (kind === 'message') durations.push(durationNs);
+        },
+      },
+    });
+    // Spins in proportion to the message's length: a long message takes ~15 times a short one.
+    const bytes = await agentModule(() => ({
+      handle: `(local $i i32)
+        (local.set $i (i32.mul (local.get $len) (i32.const 50)))
+        (loop $spin (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $spin (i32.gt_s (local.get $i) (i32.const 0))))
+        (i32.const 0)`,
+    }));
+    await pool.start(spec('spinner'), sha(bytes), 1, bytes);
+    const long = 'x'.repeat(4000);
+    // All in one go: they run in one scheduler turn, and their figures leave in one batch.
+    for (let i = 0; i < 40; i++) pool.deliver(message('spinner', { content: i % 2 === 0 ? 'x' : long }), 'spinner');
+    await pool.whenIdle();
+    expect(durations).toHaveLength(40);
+    expect(Math.min(...durations)).toBeGreaterThan(0);
+    // In the order they ran: short, long, short… Reported at a batch's mean, all 40 would be one value.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const shorts = durations.filter((_, i) => i % 2 === 0);
+    const longs = durations.filter((_, i) => i % 2 === 1);
+    expect(median(longs)).toBeGreaterThan(3 * median(shorts));
+  });
+
   it('bounds what waits for an agent as its mailbox does, and keeps order per sender across workers', async () => {
     const { pool, deploy, sink } = makePool(2);
     const bytes = await echoAgent();
