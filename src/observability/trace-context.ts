@@ -20,8 +20,13 @@ export function parseTraceparent(traceparent: string): SpanContext | undefined {
   const traceId = traceparent.slice(3, 35);
   const spanId = traceparent.slice(36, 52);
   const flags = traceparent.slice(53, 55);
-  if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags) || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  if (!HEX.test(traceId) || !isSpanId(spanId) || !HEX.test(flags) || traceId === ZERO_TRACE) return undefined;
   return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED, isRemote: true };
+}
+
+/** A valid span id: 16 lowercase hex digits, not all zero. */
+export function isSpanId(id: string): boolean {
+  return id.length === 16 && HEX.test(id) && id !== ZERO_SPAN;
 }
 
 /** The `traceparent` that makes `context` the parent of whatever carries it. */

@@ -21,7 +21,7 @@ import { forgetWireText } from '../agents/wire-text.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute, RouterObserver } from '../messaging/router-ports.ts';
-import { formatTraceparent, looksSampled, parseTraceparent, unsampledTraceparent } from './trace-context.ts';
+import { formatTraceparent, isSpanId, looksSampled, parseTraceparent, unsampledTraceparent } from './trace-context.ts';
 
 export interface TracingOptions {
   /** Where spans are POSTed (OTLP/HTTP JSON); a URL without a path gets the standard `/v1/traces`. */
@@ -236,7 +236,7 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
    */
   recordFinished(finished: FinishedSpan): void {
     const parent = parseTraceparent(finished.parent);
-    if (parent === undefined || (parent.traceFlags & 1) === 0 || !SPAN_ID.test(finished.spanId)) return;
+    if (parent === undefined || (parent.traceFlags & 1) === 0 || !isSpanId(finished.spanId)) return;
     const kind = finished.kind === 'consumer' ? SpanKind.CONSUMER : SpanKind.CLIENT;
     this.#ids.chosen = finished.spanId;
     let span: Span;
@@ -278,8 +278,6 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
     return this.#provider.shutdown();
   }
 }
-
-const SPAN_ID = /^(?!0{16})[0-9a-f]{16}$/;
 
 /** Random ids, except the one span id recordFinished chose (set just around its startSpan). */
 class ChosenSpanIds implements IdGenerator {
