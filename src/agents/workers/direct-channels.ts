@@ -110,9 +110,7 @@ export class DirectChannels {
       // That worker was replaced. What it posted before is still queued on its port (the main thread's notice
       // can overtake it): its sends reach their agents here, and its answers settle what it did take. Only
       // the rest is lost, and answered by the main thread, as for its own hand-overs.
-      for (let queued = receiveMessageOnPort(old.port); queued !== undefined; queued = receiveMessageOnPort(old.port)) {
-        this.#received(old, queued.message as PeerItem[]);
-      }
+      this.#takeQueued(old);
       old.port.close();
       for (const { msg, to } of old.unsettled.values()) this.host.emit({ t: 'lost', msg, to, worker: index });
       old.unsettled.clear();
@@ -139,11 +137,13 @@ export class DirectChannels {
 
   /** Takes at once what the other workers posted here and this worker has not read yet (a hand-over's release). */
   drain(): void {
-    for (const peer of this.#peers) {
-      if (peer === undefined) continue;
-      for (let queued = receiveMessageOnPort(peer.port); queued !== undefined; queued = receiveMessageOnPort(peer.port)) {
-        this.#received(peer, queued.message as PeerItem[]);
-      }
+    for (const peer of this.#peers) if (peer !== undefined) this.#takeQueued(peer);
+  }
+
+  /** Handles now, without waiting for the event loop, every batch still queued on `peer`'s port. */
+  #takeQueued(peer: Peer): void {
+    for (let queued = receiveMessageOnPort(peer.port); queued !== undefined; queued = receiveMessageOnPort(peer.port)) {
+      this.#received(peer, queued.message as PeerItem[]);
     }
   }
 
