@@ -15,6 +15,11 @@ import type { AgentInfo, AgentLimits, AgentSpec, AgentSpecInput } from './servic
 
 /** Agents restored at once after a restart (their starts in flight together). */
 const RESTORE_GROUP = 1_000;
+/**
+ * Distinct module bytes a restore group reads and holds at once (plus the module being started): 1,000 agents
+ * of 1,000 different 6 MiB modules would otherwise hold 6 GiB.
+ */
+const RESTORE_GROUP_BYTES = 64 * 1024 * 1024;
 
 export interface AgentServiceOptions {
   nodeId: string;
@@ -244,17 +249,28 @@ export class AgentService {
 
   /** Starts every stored agent again after a restart; a stopped one comes back stopped. */
   async restore(): Promise<void> {
-    const stored = this.#o.state.agents.list();
-    // Each module is read from SQLite once, not once per agent (100,000 agents may share one).
-    const modules = new Map<string, Buffer | undefined>();
-    const moduleOf = (sha256: string) => {
-      if (!modules.has(sha256)) modules.set(sha256, this.#o.state.modules.get(sha256));
-      return modules.get(sha256);
-    };
+    // Agents of one module one after the other: each module is read from SQLite once (100,000 agents may share
+    // one) and held only while its agents start.
+    const stored = [...this.#o.state.agents.list()].sort((a, b) => (a.module_sha256 < b.module_sha256 ? -1 : a.module_sha256 > b.module_sha256 ? 1 : 0));
     // Started in groups, not one after the other: with agents on workers each start is a round trip to one.
-    for (let from = 0; from < stored.length; from += RESTORE_GROUP) {
-      await Promise.all(stored.slice(from, from + RESTORE_GROUP).map((agent) => this.#restoreOne(agent, moduleOf(agent.module_sha256))));
+    let group: Promise<void>[] = [];
+    let groupBytes = 0;
+    let sha256: string | undefined;
+    let module: Buffer | undefined;
+    for (const agent of stored) {
+      if (agent.module_sha256 !== sha256) {
+        sha256 = agent.module_sha256;
+        module = this.#o.state.modules.get(sha256);
+        groupBytes += module?.length ?? 0;
+      }
+      group.push(this.#restoreOne(agent, module));
+      if (group.length >= RESTORE_GROUP || groupBytes >= RESTORE_GROUP_BYTES) {
+        await Promise.all(group);
+        group = [];
+        groupBytes = 0;
+      }
     }
+    await Promise.all(group);
   }
 
   async #restoreOne(stored: ReturnType<NodeState['agents']['list']>[number], module: Buffer | undefined): Promise<void> {
