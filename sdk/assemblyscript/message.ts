@@ -24,23 +24,15 @@ export namespace Performative {
   export const SUBSCRIBE = "subscribe";
 }
 
-/** The envelope keys fromBytes reads, and their indexes there. */
+/** The envelope keys fromBytes reads, in the order of Field. */
 const FIELDS: StaticArray<string> = [
   "performative", "sender", "receiver", "content", "language", "ontology", "protocol", "conversation_id",
   "reply_with", "in_reply_to", "reply_by", "message_id", "trace_context",
 ];
-const F_PERFORMATIVE = 0;
-const F_SENDER = 1;
-const F_RECEIVER = 2;
-const F_CONTENT = 3;
-const F_LANGUAGE = 4;
-const F_ONTOLOGY = 5;
-const F_PROTOCOL = 6;
-const F_CONVERSATION_ID = 7;
-const F_REPLY_WITH = 8;
-const F_IN_REPLY_TO = 9;
-const F_REPLY_BY = 10;
-const F_TRACE_CONTEXT = 12;
+enum Field {
+  Performative, Sender, Receiver, Content, Language, Ontology, Protocol, ConversationId, ReplyWith, InReplyTo,
+  ReplyBy, MessageId, TraceContext,
+}
 
 /** A performative read from a message is one of these strings, not a new one, when it is one of them. */
 const PERFORMATIVES: StaticArray<string> = [
@@ -146,30 +138,30 @@ export class Message {
       const field = p.nextKey(FIELDS);
       if (field == KEY_END) break;
       if (field == KEY_FAILED) return null;
-      if (field == F_PERFORMATIVE) {
+      if (field == Field.Performative) {
         const known = p.atString() ? p.matchString(PERFORMATIVES) : KEY_OTHER;
         performative = known >= 0 ? unchecked(PERFORMATIVES[known]) : p.stringValue();
-      } else if (field == F_RECEIVER) {
+      } else if (field == Field.Receiver) {
         readReceivers(p, msg.receivers);
-      } else if (field == F_CONTENT) {
+      } else if (field == Field.Content) {
         msg.content = p.unparsedValue();
         msg.hasContent = true;
-      } else if (field == F_TRACE_CONTEXT) {
+      } else if (field == Field.TraceContext) {
         msg.traceContext = p.anyValue();
       } else if (field == KEY_OTHER) {
         p.anyValue();
       } else {
         const value = p.stringValue();
         const text = value != null ? value : "";
-        if (field == F_SENDER) msg.sender = text;
-        else if (field == F_LANGUAGE) msg.language = text;
-        else if (field == F_ONTOLOGY) msg.ontology = text;
-        else if (field == F_PROTOCOL) msg.protocol = text;
-        else if (field == F_CONVERSATION_ID) msg.conversationId = text;
-        else if (field == F_REPLY_WITH) msg.replyWith = text;
-        else if (field == F_IN_REPLY_TO) msg.inReplyTo = text;
-        else if (field == F_REPLY_BY) msg.replyBy = text;
-        else msg.messageId = text;
+        if (field == Field.Sender) msg.sender = text;
+        else if (field == Field.Language) msg.language = text;
+        else if (field == Field.Ontology) msg.ontology = text;
+        else if (field == Field.Protocol) msg.protocol = text;
+        else if (field == Field.ConversationId) msg.conversationId = text;
+        else if (field == Field.ReplyWith) msg.replyWith = text;
+        else if (field == Field.InReplyTo) msg.inReplyTo = text;
+        else if (field == Field.ReplyBy) msg.replyBy = text;
+        else if (field == Field.MessageId) msg.messageId = text;
       }
       if (p.failed) return null;
     }
