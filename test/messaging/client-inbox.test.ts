@@ -122,6 +122,31 @@ describe('ClientInbox', () => {
     expect(inbox.waitsFor('client:ops', 'shared')).toBe(false);
   });
 
+  it('reuses the place of an ended wait without mixing its conversation into the next', async () => {
+    const { inbox, router, deploy, reply, deadLetters } = setup();
+    deploy('a');
+    const first = stamped({ performative: 'request', sender: 'client:ops', receiver: 'a', conversation_id: 'c1' });
+    const firstWait = routeAndWait(router, inbox, first, 1000);
+    router.route(reply(first, 'a', 'inform'));
+    expect((await firstWait).map((r) => r.conversation_id)).toEqual(['c1']);
+    // The second wait takes the place the first left; a late reply of the first conversation must not reach it.
+    const second = stamped({ performative: 'request', sender: 'client:ops', receiver: 'a', conversation_id: 'c2' });
+    const secondWait = routeAndWait(router, inbox, second, 1000);
+    router.route(reply(first, 'a', 'inform', { content: 'late' }));
+    expect(await settled(secondWait)).toBe(false);
+    expect(deadLetters.records.map((d) => d.message.conversation_id)).toEqual(['c1']);
+    router.route(reply(second, 'a', 'inform'));
+    expect((await secondWait).map((r) => r.conversation_id)).toEqual(['c2']);
+    // Many waits open at once, ended out of order, each gets its own reply only.
+    const sent = Array.from({ length: 50 }, (_, i) => stamped({ performative: 'request', sender: 'client:ops', receiver: 'a', conversation_id: `m${i}` }));
+    const waits = sent.map((m) => routeAndWait(router, inbox, m, 1000));
+    for (let i = sent.length - 1; i >= 0; i -= 2) router.route(reply(sent[i], 'a', 'inform'));
+    for (let i = 0; i < sent.length; i += 2) router.route(reply(sent[i], 'a', 'inform'));
+    const answered = await Promise.all(waits);
+    expect(answered.map((replies) => replies.map((r) => r.conversation_id))).toEqual(sent.map((m) => [m.conversation_id]));
+    expect(inbox.waiting).toBe(0);
+  });
+
   it('accepts replies without in_reply_to or naming the message id, in the same conversation', async () => {
     const { inbox, router, deploy, reply } = setup();
     deploy('a');

@@ -103,7 +103,7 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
         try {
           result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request) });
         } finally {
-          gone.detach();
+          gone.detach(reply.raw);
         }
       }
       if (waitMs === undefined) {
