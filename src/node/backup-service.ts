@@ -9,6 +9,7 @@ import type { BackupServices, BackupSnapshot } from '../api/backup-services.ts';
 import { CaxtonError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { backupDatabase } from '../state/database-backup.ts';
+import { HISTORY_DATABASE_FILE } from '../state/history-database.ts';
 import type { SqliteDatabase } from '../state/database.ts';
 
 /** Scheduled backups are named so that their names sort by time. */
@@ -31,6 +32,8 @@ export interface BackupServiceOptions {
 export class BackupService implements BackupServices {
   readonly #o: BackupServiceOptions;
   readonly #dir: string;
+  /** The conversation history's file, copied into each backup (see backupDatabase). */
+  readonly #historyFile: string;
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -38,6 +41,7 @@ export class BackupService implements BackupServices {
   constructor(options: BackupServiceOptions) {
     this.#o = options;
     this.#dir = options.dir ?? join(options.dataDir, 'backups');
+    this.#historyFile = join(options.dataDir, HISTORY_DATABASE_FILE);
     // Copies a crash left behind (a process killed mid-copy never reached its cleanup).
     for (const [dir, leftover] of [[options.dataDir, /^\.backup-.*\.tmp$/], [this.#dir, /^caxton-.*\.db\.partial$/]] as const) {
       try {
@@ -70,7 +74,7 @@ export class BackupService implements BackupServices {
   async snapshot(): Promise<BackupSnapshot> {
     // In the data dir: private (0700), and on the same disk as the database the copy is the size of.
     const path = join(this.#o.dataDir, `.backup-${randomUUID()}.tmp`);
-    await this.#exclusive(() => backupDatabase(this.#o.db, path));
+    await this.#exclusive(() => backupDatabase(this.#o.db, path, this.#historyFile));
     let released = false;
     return {
       path,
@@ -92,7 +96,7 @@ export class BackupService implements BackupServices {
       const stamp = (this.#o.now ?? (() => new Date()))().toISOString().replace(/[-:]/g, '');
       const final = join(this.#dir, `${SCHEDULED_PREFIX}${stamp}${SCHEDULED_SUFFIX}`);
       const partial = `${final}.partial`;
-      await this.#exclusive(() => backupDatabase(this.#o.db, partial));
+      await this.#exclusive(() => backupDatabase(this.#o.db, partial, this.#historyFile));
       renameSync(partial, final);
       this.#prune();
       this.#o.logger.info({ path: final }, 'scheduled backup written');

@@ -23,6 +23,7 @@ import type { NodeTracing } from '../observability/tracing.ts';
 import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
+import { ConversationLog, openConversationLog } from '../state/conversation-log.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
 import { openStateBackend } from '../tools/state/open-state-backend.ts';
@@ -89,6 +90,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly config: Config;
   readonly logger: Logger;
   readonly state: NodeState;
+  /** The conversation history (its own thread and file); absent when state.conversation_log is off. */
+  readonly history: ConversationLog | undefined;
   readonly metrics: CaxtonMetrics;
   /** Live figures for `caxton cluster performance`: routing latency, throughput, agent start, failure detection. */
   readonly performance: PerformanceRecorder;
@@ -134,9 +137,10 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   readonly stopped = new Promise<void>((resolve) => (this.#stoppedResolve = resolve));
   #performanceGathering: PerformanceGathering | undefined;
 
-  private constructor(config: Config, state: NodeState, logger: Logger) {
+  private constructor(config: Config, state: NodeState, history: ConversationLog | undefined, logger: Logger) {
     this.config = config;
     this.state = state;
+    this.history = history;
     this.nodeId = state.identity.nodeId;
     this.logger = logger;
     this.metrics = createMetrics({ processMetrics: config.metrics.process_metrics });
@@ -251,7 +255,25 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     if (state.adminKey.created) {
       logger.info({ path: state.adminKey.path }, 'admin API key written (keep it secret; the CLI reads it from there)');
     }
-    const node = new CaxtonNode(config, state, logger);
+    let history: ConversationLog | undefined;
+    try {
+      if (config.state.conversation_log !== 'off') {
+        const opened = openConversationLog(state.database.db, {
+          dataDir: config.node.data_dir,
+          maxMessages: config.state.conversation_max_messages,
+          maxAgeMs: config.state.conversation_max_age_ms,
+          flushIntervalMs: config.state.flush_interval_ms,
+          maxBatch: config.state.flush_max_rows,
+          onError: (error, dropped) => logger?.error({ store: 'conversations', err: error, dropped }, 'state flush failed'),
+        });
+        history = opened.log;
+        if (opened.movedSegments > 0) logger.info({ segments: opened.movedSegments }, 'conversation history moved from caxton.db to conversations.db');
+      }
+    } catch (error) {
+      state.close();
+      throw error;
+    }
+    const node = new CaxtonNode(config, state, history, logger);
     try {
       await node.agents.restore();
       if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
@@ -312,6 +334,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       await this.tools.close();
       await this.stateBackend.close();
       await this.tracing?.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, 'flushing spans failed'));
+      await this.history?.close();
       this.state.close();
       this.logger.info({}, 'node stopped');
       this.#stoppedResolve?.();
@@ -446,8 +469,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 
-  getConversation(id: string): ConversationView {
-    const messages = this.state.conversations.list(id);
+  async getConversation(id: string): Promise<ConversationView> {
+    const messages = (await this.history?.list(id)) ?? [];
     const tracked = this.conversations.view(id);
     if (messages.length === 0 && tracked === undefined) {
       throw new CaxtonError('NOT_FOUND', `no conversation "${id}" on this node`, { conversation_id: id });

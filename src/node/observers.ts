@@ -131,12 +131,12 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
 /** Records each routed message once (the router reports it once per receiver) if its conversation is kept. */
 function conversationHistory(node: CaxtonNode): ((message: AclMessage, receiver: string) => void) & { tracks(conversationId: string): boolean } {
   const mode = node.config.state.conversation_log;
-  const store = node.state.conversations;
+  const store = node.history;
   // A RecentSet, not a Set trimmed by values().next(): that trim costs O(n) per client send once full.
   const tracked = new RecentSet(TRACKED_CONVERSATIONS_MAX);
   let last: AclMessage | undefined;
   const record = (message: AclMessage, receiver: string): void => {
-    if (mode === 'off' || message === last) return;
+    if (store === undefined || message === last) return;
     last = message;
     if (mode === 'tracked') {
       const opensTracked =

@@ -97,7 +97,7 @@ export interface NodeServices {
   /** Validates, stamps and routes a client's message. Throws INVALID_ARGUMENT naming the field. */
   sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult>;
   /** Throws NOT_FOUND. */
-  getConversation(id: string): ConversationView;
+  getConversation(id: string): Promise<ConversationView>;
 
   deadLetters(options?: { limit?: number }): DeadLetter[];
   purgeDeadLetters(): number;

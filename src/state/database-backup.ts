@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DATABASE_FILE, SCHEMA_VERSION, type SqliteDatabase } from './database.ts';
+import { HISTORY_DATABASE_FILE } from './history-database.ts';
 import { ensurePrivateDataDir } from './file-permissions.ts';
 
 /** Pages copied per step: ~400 KiB at SQLite's 4 KiB pages, a fraction of a millisecond of event-loop time. */
@@ -27,22 +28,52 @@ export class BackupFileError extends Error {
   }
 }
 
-/** Copies the open database to `destination` (a new file, mode 0600) while the node keeps using it. */
-export async function backupDatabase(db: SqliteDatabase, destination: string): Promise<void> {
+/**
+ * Copies the open database to `destination` (a new file, mode 0600) while the node keeps using it. With
+ * `historyFile` (the node's conversations.db), the history goes into the copy's own conversation_segments
+ * table, where an older Caxton kept it: the node that starts on a restored copy moves it into its history file.
+ */
+export async function backupDatabase(db: SqliteDatabase, destination: string, historyFile?: string): Promise<void> {
   try {
     await db.backup(destination, { progress: () => PAGES_PER_STEP });
     chmodSync(destination, 0o600);
-    // The copy carries the source's WAL mode; a rollback-journal file is one self-contained file, which a
-    // backup should be (reading it leaves no -wal/-shm beside it). The node sets WAL again when it opens it.
     const copy = new BetterSqlite3(destination);
     try {
+      // The copy carries the source's WAL mode; a rollback-journal file is one self-contained file, which a
+      // backup should be (reading it leaves no -wal/-shm beside it). The node sets WAL again when it opens it.
       copy.pragma('journal_mode = DELETE');
+      if (historyFile !== undefined && existsSync(historyFile)) await copyHistory(copy, historyFile);
     } finally {
       copy.close();
     }
   } catch (error) {
     rmSync(destination, { force: true });
     throw error;
+  }
+}
+
+/**
+ * The history's segments into `copy`, one segment (~0.3 MiB) per step with the event loop free between: one
+ * read snapshot of the history file (the history thread goes on writing meanwhile) and one commit.
+ */
+async function copyHistory(copy: SqliteDatabase, historyFile: string): Promise<void> {
+  copy.prepare('ATTACH DATABASE ? AS history').run(historyFile);
+  try {
+    copy.exec('BEGIN');
+    try {
+      const ids = copy.prepare('SELECT id FROM history.conversation_segments ORDER BY id').pluck().all() as number[];
+      const insert = copy.prepare('INSERT INTO main.conversation_segments SELECT * FROM history.conversation_segments WHERE id = ?');
+      for (const id of ids) {
+        insert.run(id);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      copy.exec('COMMIT');
+    } catch (error) {
+      copy.exec('ROLLBACK');
+      throw error;
+    }
+  } finally {
+    copy.prepare('DETACH DATABASE history').run();
   }
 }
 
@@ -99,8 +130,8 @@ export interface RestoreOptions {
 
 /**
  * Makes `file` the database of `dataDir`, for a stopped or new node. A dir with files in it is refused
- * without `force`; with it, the database and its WAL are replaced and the other files (admin.key, the
- * gossip keyring, tls/) are left as they are. The copy lands under a temporary name first, so a failed
+ * without `force`; with it, the database and its WAL are replaced, the conversation history is removed, and the other
+ * files (admin.key, the gossip keyring, tls/) are left as they are. The copy lands under a temporary name first, so a failed
  * restore never leaves half a database.
  */
 export function restoreDatabase(file: string, dataDir: string, options: RestoreOptions = {}): BackupFacts {
@@ -121,6 +152,9 @@ export function restoreDatabase(file: string, dataDir: string, options: RestoreO
   chmodSync(staging, 0o600);
   // A WAL left beside the old database would be replayed into the new one on open.
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${target}${suffix}`, { force: true });
+  // The conversation history is not in a backup (its own file): the old node's would not belong to this one.
+  const history = join(dataDir, HISTORY_DATABASE_FILE);
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${history}${suffix}`, { force: true });
   renameSync(staging, target);
   return facts;
 }

@@ -51,6 +51,19 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
   // 0700 and 0600: the database holds key hashes, the audit log and every agent's module.
   ensurePrivateDataDir(dataDir);
   const path = join(dataDir, DATABASE_FILE);
+  const db = openPrivateWalFile(path);
+  try {
+    db.pragma('foreign_keys = ON');
+    const schemaVersion = migrate(db, path, options.migrations ?? MIGRATIONS);
+    return wrap(db, path, dataDir, schemaVersion);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A SQLite file of the data dir (checked already), mode 0600, in WAL mode with the node's durability. */
+export function openPrivateWalFile(path: string): SqliteDatabase {
   preparePrivateDatabaseFile(path);
   const db = new BetterSqlite3(path);
   try {
@@ -59,9 +72,7 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
     // few. FULL would fsync every commit (~65 µs here, 0.5–2 ms on cloud disks) for little more.
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('foreign_keys = ON');
-    const schemaVersion = migrate(db, path, options.migrations ?? MIGRATIONS);
-    return wrap(db, path, dataDir, schemaVersion);
+    return db;
   } catch (error) {
     db.close();
     throw error;

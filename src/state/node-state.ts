@@ -5,7 +5,6 @@ import { DEFAULTS } from '../config/defaults.ts';
 import { AgentStore } from './agent-store.ts';
 import { ApiKeyStore, ensureAdminKey, type AdminKeyResult } from './api-key-store.ts';
 import { AuditLog } from './audit-log.ts';
-import { ConversationStore } from './conversation-store.ts';
 import { openDatabase, type Database } from './database.ts';
 import { DeadLetterStore } from './dead-letter-store.ts';
 import { ModuleStore } from './module-store.ts';
@@ -32,7 +31,6 @@ export interface NodeState {
   readonly apiKeys: ApiKeyStore;
   readonly audit: AuditLog;
   readonly deadLetters: DeadLetterStore;
-  readonly conversations: ConversationStore;
   /** Flushes the buffered stores, checkpoints the WAL and closes. */
   close(): void;
 }
@@ -69,11 +67,6 @@ export function openNodeState(options: NodeStateOptions): NodeState {
         maxRows: limits.dead_letters_max,
         maxPerSender: limits.dead_letters_per_sender,
         ...batch('dead_letters'),
-      }),
-      conversations: new ConversationStore(database, {
-        maxMessages: limits.conversation_max_messages,
-        maxAgeMs: limits.conversation_max_age_ms,
-        ...batch('conversations'),
       }),
       close: () => database.close(),
     };

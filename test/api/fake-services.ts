@@ -134,7 +134,7 @@ export class FakeNodeServices implements NodeServices {
     return { message_id, conversation_id, replies };
   }
 
-  getConversation(id: string): ConversationView {
+  async getConversation(id: string): Promise<ConversationView> {
     if (id !== 'c-known') throw new CaxtonError('NOT_FOUND', `no conversation '${id}'`);
     return {
       conversation_id: id,

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { wireTextOf, WireTextError } from '../../src/agents/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { MAX_CONTENT_DEPTH, nestedDeeperThan, parseMessage } from '../../src/messaging/message.ts';
-import { ConversationStore } from '../../src/state/conversation-store.ts';
+import { openConversationLog } from '../../src/state/conversation-log.ts';
 import { openDatabase, type Database } from '../../src/state/database.ts';
 import { message as stored, tempDir } from '../state/helpers.ts';
 import { message, setup } from '../agents/fixtures.ts';
@@ -59,24 +59,25 @@ describe('deeply nested content', () => {
       dir?.remove();
     });
 
-    it('one message it cannot serialize is left out; the other 20 conversations of the batch are kept', () => {
+    it('one message it cannot serialize is left out; the other 20 conversations of the batch are kept', async () => {
       dir = tempDir();
       database = openDatabase(dir.path);
       const errors: string[] = [];
-      const store = new ConversationStore(database, {
+      const { log } = openConversationLog(database.db, {
+        dataDir: dir.path,
         maxMessages: 1000,
         maxAgeMs: 60_000,
         flushIntervalMs: 1000,
         maxBatch: 1000,
         onError: (error) => errors.push(String(error)),
       });
-      for (let i = 0; i < 10; i++) store.append(stored(`c-${i}`, 1));
-      store.append(stored('bad', 1, { content: nested(400_000) }) as AclMessage);
-      for (let i = 10; i < 20; i++) store.append(stored(`c-${i}`, 1));
-      store.flush();
-      for (let i = 0; i < 20; i++) expect(store.list(`c-${i}`)).toEqual([stored(`c-${i}`, 1)]);
-      expect(store.list('bad')).toEqual([]);
-      expect(store.size()).toBe(20);
+      for (let i = 0; i < 10; i++) log.append(stored(`c-${i}`, 1));
+      log.append(stored('bad', 1, { content: nested(400_000) }) as AclMessage);
+      for (let i = 10; i < 20; i++) log.append(stored(`c-${i}`, 1));
+      log.flush();
+      for (let i = 0; i < 20; i++) expect(await log.list(`c-${i}`)).toEqual([stored(`c-${i}`, 1)]);
+      expect(await log.list('bad')).toEqual([]);
+      await log.close();
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/conversation bad: a message could not be serialized/);
     });

@@ -80,4 +80,16 @@ describe('checkBackupFile / restoreDatabase', () => {
     expect(() => restoreDatabase(join(dir.path, 'garbage'), join(dir.path, 'new'))).toThrow(/not a SQLite database/);
     expect(readdirSync(dir.path).sort()).toEqual(['garbage', 'other.db']);
   });
+
+  it('with --force replaces the database, removes the old node\'s conversation history and keeps admin.key', () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const source = openNodeState({ dataDir: join(dir.path, 'source'), nodeId: 'n1' });
+    source.close();
+    const target = join(dir.path, 'target');
+    openNodeState({ dataDir: target, nodeId: 'old' }).close();
+    for (const file of ['conversations.db', 'conversations.db-wal']) writeFileSync(join(target, file), 'old history');
+    restoreDatabase(join(dir.path, 'source', 'caxton.db'), target, { force: true });
+    expect(readdirSync(target).sort()).toEqual(['admin.key', 'caxton.db']);
+  });
 });

@@ -193,7 +193,7 @@ describe('direct channel between agent workers', () => {
     expect(figures[0].messages_out).toBe(0);
     expect(figures[1].messages_direct).toBe(100);
     expect(routed() - before).toBe(200);
-    const conversation = node.getConversation('forwarded');
+    const conversation = await node.getConversation('forwarded');
     expect(conversation.messages.filter((m) => m.sender === 'fwd' && m.receiver === 'log')).toHaveLength(100);
     // One message invocation in 64 is timed on the workers too (100 on each of two workers: one each), as on one thread.
     const text = await node.metrics.metrics();

@@ -1,0 +1,19 @@
+// What the main thread and the history thread say to each other (conversation-log.ts, conversation-log-worker.ts).
+
+export interface HistoryWorkerSetup {
+  dataDir: string;
+  maxMessages: number;
+  maxAgeMs: number;
+}
+
+/** Main → history thread. Rows travel as three parallel arrays: cheaper to copy than an object each. */
+export type HistoryRequest =
+  | { type: 'rows'; ts: number[]; conversationIds: string[]; texts: string[] }
+  | { type: 'list'; id: number; conversationId: string; limit: number }
+  | { type: 'close' };
+
+/** History thread → main. Every `rows` is answered `written` (with `error` when its segment was lost). */
+export type HistoryReply =
+  | { type: 'written'; count: number; error?: string }
+  | { type: 'listed'; id: number; texts?: string[]; error?: string }
+  | { type: 'closed' };

@@ -1,0 +1,202 @@
+// Where the conversation history is stored: each write is ONE row (a segment: the messages as UTF-8 JSON
+// lines, plus their conversation ids and byte lengths); where each conversation's messages are (segment, byte
+// offset, length) is an in-memory index, rebuilt at start from the small columns, and a read fetches just
+// those bytes with substr(). Measured side by side here (2 busy vCPUs, 258-byte messages, 1000 per batch,
+// retention pruning on): a row per message with an index on the conversation ~15 µs per message; a row per
+// message, no index ~3.1 µs (but a read scans the table: 25 ms); segments ~2.7–3.2 µs.
+//
+// Bounded two ways, a whole segment at a time: at most `maxMessages` messages, and nothing whose segment is
+// older than `maxAgeMs`. Synchronous: it runs on the history thread (conversation-log-worker.ts), which owns
+// the history's own database file, so these writes never hold up the node's main thread.
+import type { SqliteDatabase } from './database.ts';
+
+export interface ConversationSegmentsOptions {
+  maxMessages: number;
+  maxAgeMs: number;
+  /** Milliseconds since the epoch; injected for tests. */
+  nowMs?: () => number;
+}
+
+/** One message to store: its text is one line of JSON (history-text.ts makes it). */
+export interface HistoryRow {
+  ts: number;
+  conversationId: string;
+  text: string;
+}
+
+interface Segment {
+  id: number;
+  lastTs: number;
+  /** The conversation of each message, in order; drives the index cleanup when the segment is dropped. */
+  conversationIds: string[];
+  byteLengths: number[];
+}
+
+/** Where a conversation's messages are: flat triples (segment id, byte offset, byte length) in append order. */
+type Locations = number[];
+const STRIDE = 3;
+const NEWLINE = 0x0a;
+/** Largest segment buffer kept between writes (a full segment of typical messages is ~0.3 MiB). */
+const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
+
+export const SEGMENTS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS conversation_segments (
+    id               INTEGER PRIMARY KEY,
+    first_ts         INTEGER NOT NULL,
+    last_ts          INTEGER NOT NULL,
+    count            INTEGER NOT NULL,
+    -- Small, and before the large column, so a start-up scan reads them without the messages:
+    -- JSON arrays with the conversation id and the UTF-8 byte length of each message, in order.
+    conversation_ids TEXT NOT NULL,
+    byte_lengths     TEXT NOT NULL,
+    -- The messages as JSON lines (UTF-8 BLOB, so that one message is read by byte offset).
+    messages         BLOB NOT NULL
+  );
+`;
+
+export class ConversationSegments {
+  private readonly selectMessage;
+  private readonly insert;
+  private readonly deleteUpTo;
+  private readonly nowMs: () => number;
+  private readonly maxAgeMs: number;
+  private readonly maxMessages: number;
+  private readonly segments: Segment[] = [];
+  private readonly index = new Map<string, Locations>();
+  private stored = 0;
+  /** Where a segment's messages are encoded before the insert copies them; at most SCRATCH_MAX_BYTES, kept. */
+  private scratch = Buffer.alloc(0);
+  private nextSegmentId: number;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    options: ConversationSegmentsOptions,
+  ) {
+    this.nowMs = options.nowMs ?? Date.now;
+    this.maxAgeMs = options.maxAgeMs;
+    this.maxMessages = options.maxMessages;
+    db.exec(SEGMENTS_SCHEMA);
+    // substr() of a BLOB counts bytes from 1.
+    this.selectMessage = db.prepare('SELECT substr(messages, ? + 1, ?) FROM conversation_segments WHERE id = ?').pluck();
+    this.insert = db.prepare(
+      `INSERT INTO conversation_segments (id, first_ts, last_ts, count, conversation_ids, byte_lengths, messages)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.deleteUpTo = db.prepare('DELETE FROM conversation_segments WHERE id <= ?');
+
+    // Whatever outlived its age while the node was down goes now; the rest rebuilds the index.
+    this.deleteUpTo.run(
+      (db.prepare('SELECT max(id) FROM conversation_segments WHERE last_ts < ?').pluck().get(this.nowMs() - this.maxAgeMs) as
+        | number
+        | null) ?? 0,
+    );
+    const rows = db
+      .prepare('SELECT id, last_ts, conversation_ids, byte_lengths FROM conversation_segments ORDER BY id')
+      .all() as Array<{ id: number; last_ts: number; conversation_ids: string; byte_lengths: string }>;
+    for (const row of rows) {
+      this.addSegment({
+        id: row.id,
+        lastTs: row.last_ts,
+        conversationIds: JSON.parse(row.conversation_ids) as string[],
+        byteLengths: JSON.parse(row.byte_lengths) as number[],
+      });
+    }
+    this.nextSegmentId = (rows.length ? rows[rows.length - 1].id : 0) + 1;
+  }
+
+  /** Stores `rows` as one segment, in one transaction, then drops what is past either bound. */
+  write(rows: readonly HistoryRow[]): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      const id = this.nextSegmentId++;
+      const conversationIds = new Array<string>(rows.length);
+      const byteLengths = new Array<number>(rows.length);
+      // One pass: each line is encoded into the segment's buffer, which gives its byte length too.
+      const blob = this.segmentBuffer(rows);
+      let used = 0;
+      for (let i = 0; i < rows.length; i++) {
+        conversationIds[i] = rows[i].conversationId;
+        if (i > 0) blob[used++] = NEWLINE;
+        byteLengths[i] = blob.write(rows[i].text, used);
+        used += byteLengths[i];
+      }
+      const lastTs = rows[rows.length - 1].ts;
+      this.insert.run(id, rows[0].ts, lastTs, rows.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob.subarray(0, used));
+      this.addSegment({ id, lastTs, conversationIds, byteLengths });
+      const dropped = this.dropExpired();
+      if (dropped > 0) this.deleteUpTo.run(dropped);
+    })();
+  }
+
+  /**
+   * The texts of the conversation's messages, oldest first; at most the `limit` most recent. Messages past
+   * maxAgeMs are hidden even before the next write deletes them.
+   */
+  texts(conversationId: string, limit: number): string[] {
+    const locations = this.index.get(conversationId);
+    if (locations === undefined || limit <= 0) return [];
+    const newestFirst: string[] = [];
+    const cutoff = this.nowMs() - this.maxAgeMs;
+    const lastTsById = new Map(this.segments.map((s) => [s.id, s.lastTs]));
+    for (let i = locations.length - STRIDE; i >= 0 && newestFirst.length < limit; i -= STRIDE) {
+      if ((lastTsById.get(locations[i]) ?? -Infinity) < cutoff) break;
+      const bytes = this.selectMessage.get(locations[i + 1], locations[i + 2], locations[i]) as Buffer | undefined;
+      if (bytes) newestFirst.push(bytes.toString('utf8'));
+    }
+    return newestFirst.reverse();
+  }
+
+  /** Messages stored. */
+  size(): number {
+    return this.stored;
+  }
+
+  /**
+   * A buffer that holds the rows' texts as UTF-8 with a newline between each: the kept scratch buffer when a
+   * worst-case estimate (3 bytes per UTF-16 unit) fits SCRATCH_MAX_BYTES, else one of the exact size for this
+   * segment alone.
+   */
+  private segmentBuffer(rows: readonly HistoryRow[]): Buffer {
+    let units = rows.length;
+    for (const row of rows) units += row.text.length;
+    if (units * 3 <= SCRATCH_MAX_BYTES) {
+      if (this.scratch.length < units * 3) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX_BYTES, Math.max(units * 3, 2 * this.scratch.length)));
+      return this.scratch;
+    }
+    let bytes = rows.length;
+    for (const row of rows) bytes += Buffer.byteLength(row.text);
+    return Buffer.allocUnsafe(bytes);
+  }
+
+  private addSegment(segment: Segment): void {
+    this.segments.push(segment);
+    this.stored += segment.conversationIds.length;
+    let offset = 0;
+    for (let i = 0; i < segment.conversationIds.length; i++) {
+      let locations = this.index.get(segment.conversationIds[i]);
+      if (!locations) this.index.set(segment.conversationIds[i], (locations = []));
+      locations.push(segment.id, offset, segment.byteLengths[i]);
+      offset += segment.byteLengths[i] + 1; // the newline
+    }
+  }
+
+  /** Drops the oldest segments past either bound (never the newest); returns the last id dropped, or 0. */
+  private dropExpired(): number {
+    const cutoff = this.nowMs() - this.maxAgeMs;
+    let lastDropped = 0;
+    while (this.segments.length > 1 && (this.stored > this.maxMessages || this.segments[0].lastTs < cutoff)) {
+      const segment = this.segments.shift()!;
+      lastDropped = segment.id;
+      this.stored -= segment.conversationIds.length;
+      // Its messages are the oldest of each conversation they belong to: the front of each location list.
+      for (const conversationId of new Set(segment.conversationIds)) {
+        const locations = this.index.get(conversationId)!;
+        let cut = 0;
+        while (cut < locations.length && locations[cut] === segment.id) cut += STRIDE;
+        if (cut === locations.length) this.index.delete(conversationId);
+        else locations.splice(0, cut);
+      }
+    }
+    return lastDropped;
+  }
+}
