@@ -7,7 +7,7 @@ import type { AclMessage } from '../messaging/message.ts';
 import { parseMessage } from '../messaging/message.ts';
 import { AbiError, LOG_LEVELS } from './abi.ts';
 import { readUtf8 } from './buffer-text.ts';
-import { randomUuid } from './random-uuid.ts';
+import { randomUuid } from '../messaging/random-uuid.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
 import { rememberSpliced, spliceIndex } from './wire-text.ts';
 

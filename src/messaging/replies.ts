@@ -1,9 +1,9 @@
 // Messages the host writes on an agent's or the router's behalf. A failure made by the host names the
 // receiver it concerns as its sender, so a client gathering answers per receiver counts it as that
 // receiver's answer; `content.error` says it came from the host.
-import { randomUUID } from 'node:crypto';
 import type { AclMessage, Performative } from './message.ts';
 import { replyKeyOf } from './message.ts';
+import { randomUuid } from './random-uuid.ts';
 
 export type HostErrorCode =
   | 'AGENT_NOT_FOUND'
@@ -49,7 +49,7 @@ export function hostReply(
     ...(original.protocol ? { protocol: original.protocol } : {}),
     // The host's answer belongs to the trace of what it answers (set only when that is traced).
     ...(original.trace_context ? { trace_context: original.trace_context } : {}),
-    message_id: randomUUID(),
+    message_id: randomUuid(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomUuid } from '../../src/agents/random-uuid.ts';
+import { randomUuid } from '../../src/messaging/random-uuid.ts';
 
 describe('randomUuid', () => {
   it('makes distinct version 4 UUIDs across pool refills', () => {
