@@ -17,6 +17,8 @@ export const API_DEFAULTS = {
   auditAggregation: { windowMs: 10_000, denialsPerWindow: 10, maxGroups: 10_000 },
   /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
   maxWaitMs: 60_000,
+  /** Open connections at once (api.max_connections; config/defaults.ts says why). */
+  maxConnections: 10_000,
   /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */
   logPageSize: 100,
   maxLogPageSize: 1000,

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifySchemaCompiler, 
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
+import { limitConnections } from './connection-limit.ts';
 import { readJsonBody } from './json-body.ts';
 import { decorateRouteOptionsOnce, routeOptionsOf } from './route-options.ts';
 import type { RequestTracer } from '../observability/tracing.ts';
@@ -70,6 +71,8 @@ export interface ApiOptions {
   maxMessageBytes?: number;
   /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
   maxWaitMs?: number;
+  /** Open connections at once; one more is closed when accepted. See API_DEFAULTS.maxConnections. */
+  maxConnections?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
   /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
@@ -118,6 +121,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   ) as unknown as FastifyInstance;
 
   decorateRouteOptionsOnce(app);
+  limitConnections(app, options.maxConnections ?? API_DEFAULTS.maxConnections, registry);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const limit = routeOptionsOf(request).bodyLimit ?? bodyLimitBytes;

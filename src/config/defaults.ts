@@ -80,6 +80,12 @@ export const DEFAULTS = {
     /** `wait_ms` ceiling: proxies and load balancers commonly drop requests idle for 60 s. */
     max_wait_ms: MINUTE,
     /**
+     * Open API connections at once; one more is closed as soon as it is accepted (counted in
+     * caxton_api_connections_dropped_total). An idle connection costs a socket and a few KB: 10,000 keeps a
+     * flood of them to tens of MB and is far above what clients and load balancers keep open.
+     */
+    max_connections: 10_000,
+    /**
      * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
      * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
      * clients use and keeps the memory to a few MB.

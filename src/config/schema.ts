@@ -138,6 +138,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_denials_per_window: field('integer', nonNegativeInt()),
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
+    max_connections: field('integer', positiveInt()),
     mcp_max_in_flight: field('integer', positiveInt()),
     mcp_allowed_origins: field(
       'list',

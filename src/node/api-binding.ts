@@ -21,6 +21,7 @@ export function buildNodeApi(node: CaxtonNode): FastifyInstance {
     bodyLimitBytes: node.config.api.body_limit_bytes,
     maxMessageBytes: node.config.messages.max_bytes,
     maxWaitMs: node.config.api.max_wait_ms,
+    maxConnections: node.config.api.max_connections,
     mcpMaxInFlight: node.config.api.mcp_max_in_flight,
     mcpAllowedOrigins: node.config.api.mcp_allowed_origins,
     insecureNoAuth: node.config.auth.insecure_no_auth,
