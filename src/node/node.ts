@@ -273,7 +273,14 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       state.close();
       throw error;
     }
-    const node = new CaxtonNode(config, state, history, logger);
+    let node: CaxtonNode;
+    try {
+      node = new CaxtonNode(config, state, history, logger);
+    } catch (error) {
+      await history?.close();
+      state.close();
+      throw error;
+    }
     try {
       await node.agents.restore();
       if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {

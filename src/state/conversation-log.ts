@@ -39,6 +39,8 @@ export interface ConversationLogOptions {
   onError?(error: unknown, dropped: number): void;
   /** Milliseconds since the epoch; injected for tests. */
   nowMs?: () => number;
+  /** The history thread's entry module; tests wrap it to make the thread exit. */
+  entry?: URL;
 }
 
 interface PendingMessage {
@@ -106,7 +108,13 @@ export class ConversationLog {
   /** Posts what is buffered, waits until the history thread stored it and closed its file, and ends it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#writer.flush();
+      const buffered = this.#writer.pending().length;
+      try {
+        this.#writer.flush();
+      } catch (error) {
+        // The thread is gone for good (or too far behind): what is buffered is lost, said once.
+        this.#options.onError?.(error, buffered);
+      }
       const worker = this.#worker;
       this.#worker = undefined;
       if (worker === undefined) return;
@@ -162,7 +170,7 @@ export class ConversationLog {
   }
 
   #start(): Worker {
-    const worker = new Worker(ENTRY, {
+    const worker = new Worker(this.#options.entry ?? ENTRY, {
       workerData: { dataDir: this.#options.dataDir, maxMessages: this.#options.maxMessages, maxAgeMs: this.#options.maxAgeMs } satisfies HistoryWorkerSetup,
       name: 'caxton-history',
     });

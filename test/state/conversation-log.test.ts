@@ -201,4 +201,27 @@ describe('conversation log (on the history thread)', () => {
     db.close();
     main.close();
   });
+
+  it('starts the thread again when it exits: reads in progress fail UNAVAILABLE, stored history stays; after 4 exits in 10 s it stays off', async () => {
+    const main = openDatabase(dir.path);
+    const errors: string[] = [];
+    const { log } = openConversationLog(
+      main.db,
+      options({ entry: new URL('./fixtures/crashing-history-entry.mjs', import.meta.url), onError: (error) => errors.push(String(error)) }),
+    );
+    log.append(message('a', 1));
+    log.flush();
+    expect(await log.list('a')).toEqual([message('a', 1)]);
+    await expect(log.list('crash')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await log.list('a')).toEqual([message('a', 1)]);
+    log.append(message('a', 2));
+    expect((await log.list('a')).map((m) => m.content)).toEqual([{ n: 1 }, { n: 2 }]);
+    for (let i = 0; i < 3; i++) await expect(log.list('crash')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(errors.at(-1)).toMatch(/history thread exited 4 times in 10 s; history is off until a restart/);
+    await expect(log.list('a')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    log.append(message('a', 3));
+    await log.close();
+    main.close();
+  });
 });
+
