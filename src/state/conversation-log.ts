@@ -6,8 +6,8 @@
 //
 // Bounds: rows wait here at most `flushIntervalMs` (or until `maxBatch`), as every log (batch-writer.ts);
 // rows posted and not yet stored are at most `maxQueuedRows` (past it a batch is dropped and counted, as a
-// failed write is: a log must not grow without bound behind a slow disk); reads in progress at most
-// MAX_READS_IN_FLIGHT.
+// failed write is: a log must not grow without bound behind a slow disk; reported at most once a second);
+// reads in progress at most MAX_READS_IN_FLIGHT.
 import { Worker } from 'node:worker_threads';
 import type { AclMessage } from '../messaging/message.ts';
 import { CaxtonError } from '../errors.ts';
@@ -25,6 +25,10 @@ const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
 /** Batches posted and not yet stored, by default (see openConversationLog). */
 const QUEUED_BATCHES_MAX = 64;
+/** Batches dropped while the thread is behind are reported together, at most this often (not every flush). */
+const DROP_REPORT_INTERVAL_MS = 1000;
+/** A close waits this long for the thread to store what it holds and close its file, then ends it. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export interface ConversationLogOptions {
   dataDir: string;
@@ -63,6 +67,9 @@ export class ConversationLog {
   readonly #reads = new Map<number, Read>();
   #nextRead = 1;
   readonly #exits: number[] = [];
+  /** Rows dropped because the thread was behind, not reported yet, and when the last report was. */
+  #droppedUnreported = 0;
+  #droppedReportedAt = -Infinity;
   #closing: Promise<void> | undefined;
 
   constructor(options: ConversationLogOptions) {
@@ -115,6 +122,7 @@ export class ConversationLog {
         // The thread is gone for good (or too far behind): what is buffered is lost, said once.
         this.#options.onError?.(error, buffered);
       }
+      this.#reportDropped(true);
       const worker = this.#worker;
       this.#worker = undefined;
       if (worker === undefined) return;
@@ -124,7 +132,12 @@ export class ConversationLog {
           if (reply.type === 'closed') void worker.terminate();
         });
         worker.postMessage({ type: 'close' } satisfies HistoryRequest);
+        // A thread that cannot finish (a disk that stopped answering) must not hold up the node's stop.
+        setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS).unref();
       });
+      // Reads the thread did not answer before it ended.
+      for (const read of this.#reads.values()) read.reject(new CaxtonError('UNAVAILABLE', 'the node is stopping'));
+      this.#reads.clear();
     })();
     return this.#closing;
   }
@@ -163,10 +176,23 @@ export class ConversationLog {
     const worker = this.#worker;
     if (worker === undefined) throw new Error('the history thread is not running');
     if (this.#queued + texts.length > this.#options.maxQueuedRows) {
-      throw new Error(`the history thread is ${this.#queued} messages behind (bound ${this.#options.maxQueuedRows})`);
+      this.#droppedUnreported += texts.length;
+      this.#reportDropped(false);
+      return;
     }
     this.#queued += texts.length;
     worker.postMessage({ type: 'rows', ts, conversationIds, texts } satisfies HistoryRequest);
+  }
+
+  /** Says how many rows were dropped for a thread behind: at most once per DROP_REPORT_INTERVAL_MS, or now. */
+  #reportDropped(now: boolean): void {
+    if (this.#droppedUnreported === 0) return;
+    const at = this.#nowMs();
+    if (!now && at - this.#droppedReportedAt < DROP_REPORT_INTERVAL_MS) return;
+    const dropped = this.#droppedUnreported;
+    this.#droppedUnreported = 0;
+    this.#droppedReportedAt = at;
+    this.#options.onError?.(new Error(`the history thread was ${this.#queued} messages behind (bound ${this.#options.maxQueuedRows}): ${dropped} dropped`), dropped);
   }
 
   #start(): Worker {
