@@ -68,9 +68,10 @@ export class ClientInbox implements ClientReplies {
   readonly #setTimer: SetTimer;
   /**
    * conversation id → the place in #slots of its wait(s). A number, not the wait: V8 keeps what was deleted
-   * from a Map that churns reachable from the Map's superseded hash tables until the next full GC, so a wait
-   * held there was promoted to the old generation with everything it reached (4.5 KB per send, measured with
-   * --trace-gc-nvp: a scavenge every 25 ms promoted 2.4 MB).
+   * from a Map that churns reachable from the Map's superseded hash tables until the next full GC (a
+   * reproduction promotes 85% of what passes through such a Map), and a wait reaches its whole request. On
+   * the send bench the request was kept by the client-gone signal and pretenuring (see client-gone.ts and
+   * bin/caxton.mjs); this keeps the Map from becoming a third way.
    */
   readonly #index = new Map<string, number>();
   /** The wait of a conversation (almost always one), or its waits (of one client or several); cleared when done. */
