@@ -39,6 +39,10 @@ const NEWLINE = 0x0a;
 /** Largest segment buffer kept between writes (a full segment of typical messages is ~0.3 MiB). */
 const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The segments table of conversations.db (history-database.ts creates it). The same table as caxton.db's
+ * migration 1, where an older Caxton kept the history: written again here, as migrations stay frozen.
+ */
 export const SEGMENTS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS conversation_segments (
     id               INTEGER PRIMARY KEY,
@@ -58,6 +62,8 @@ export class ConversationSegments {
   private readonly selectMessage;
   private readonly insert;
   private readonly deleteUpTo;
+  /** write() in one transaction, made once (better-sqlite3 wraps a function per call of db.transaction). */
+  private readonly writeSegment: (rows: readonly HistoryRow[]) => void;
   private readonly nowMs: () => number;
   private readonly maxAgeMs: number;
   private readonly maxMessages: number;
@@ -68,14 +74,11 @@ export class ConversationSegments {
   private scratch = Buffer.alloc(0);
   private nextSegmentId: number;
 
-  constructor(
-    private readonly db: SqliteDatabase,
-    options: ConversationSegmentsOptions,
-  ) {
+  /** `db` holds the segments table already (conversations.db, or caxton.db of an older Caxton). */
+  constructor(db: SqliteDatabase, options: ConversationSegmentsOptions) {
     this.nowMs = options.nowMs ?? Date.now;
     this.maxAgeMs = options.maxAgeMs;
     this.maxMessages = options.maxMessages;
-    db.exec(SEGMENTS_SCHEMA);
     // substr() of a BLOB counts bytes from 1.
     this.selectMessage = db.prepare('SELECT substr(messages, ? + 1, ?) FROM conversation_segments WHERE id = ?').pluck();
     this.insert = db.prepare(
@@ -83,6 +86,7 @@ export class ConversationSegments {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.deleteUpTo = db.prepare('DELETE FROM conversation_segments WHERE id <= ?');
+    this.writeSegment = db.transaction((rows: readonly HistoryRow[]) => this.storeSegment(rows));
 
     // Whatever outlived its age while the node was down goes now; the rest rebuilds the index.
     this.deleteUpTo.run(
@@ -106,26 +110,27 @@ export class ConversationSegments {
 
   /** Stores `rows` as one segment, in one transaction, then drops what is past either bound. */
   write(rows: readonly HistoryRow[]): void {
-    if (rows.length === 0) return;
-    this.db.transaction(() => {
-      const id = this.nextSegmentId++;
-      const conversationIds = new Array<string>(rows.length);
-      const byteLengths = new Array<number>(rows.length);
-      // One pass: each line is encoded into the segment's buffer, which gives its byte length too.
-      const blob = this.segmentBuffer(rows);
-      let used = 0;
-      for (let i = 0; i < rows.length; i++) {
-        conversationIds[i] = rows[i].conversationId;
-        if (i > 0) blob[used++] = NEWLINE;
-        byteLengths[i] = blob.write(rows[i].text, used);
-        used += byteLengths[i];
-      }
-      const lastTs = rows[rows.length - 1].ts;
-      this.insert.run(id, rows[0].ts, lastTs, rows.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob.subarray(0, used));
-      this.addSegment({ id, lastTs, conversationIds, byteLengths });
-      const dropped = this.dropExpired();
-      if (dropped > 0) this.deleteUpTo.run(dropped);
-    })();
+    if (rows.length > 0) this.writeSegment(rows);
+  }
+
+  private storeSegment(rows: readonly HistoryRow[]): void {
+    const id = this.nextSegmentId++;
+    const conversationIds = new Array<string>(rows.length);
+    const byteLengths = new Array<number>(rows.length);
+    // One pass: each line is encoded into the segment's buffer, which gives its byte length too.
+    const blob = this.segmentBuffer(rows);
+    let used = 0;
+    for (let i = 0; i < rows.length; i++) {
+      conversationIds[i] = rows[i].conversationId;
+      if (i > 0) blob[used++] = NEWLINE;
+      byteLengths[i] = blob.write(rows[i].text, used);
+      used += byteLengths[i];
+    }
+    const lastTs = rows[rows.length - 1].ts;
+    this.insert.run(id, rows[0].ts, lastTs, rows.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob.subarray(0, used));
+    this.addSegment({ id, lastTs, conversationIds, byteLengths });
+    const dropped = this.dropExpired();
+    if (dropped > 0) this.deleteUpTo.run(dropped);
   }
 
   /**
