@@ -22,7 +22,7 @@ import type { NodeTracing } from '../observability/tracing.ts';
 import { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ADMIN_KEY_NAME } from '../state/api-key-store.ts';
 import type { AuditFilter, AuditRecord } from '../state/audit-log.ts';
-import { ConversationLog, openConversationLog } from '../state/conversation-log.ts';
+import type { ConversationLog } from '../state/conversation-log.ts';
 import { openNodeState, type NodeState } from '../state/node-state.ts';
 import { toolGatewayFor, type McpToolGateway } from '../tools/mcp-tool-gateway.ts';
 import { openStateBackend } from '../tools/state/open-state-backend.ts';
@@ -69,6 +69,7 @@ import type {
 } from './services.ts';
 import type { StreamingSendOptions } from './streaming-send.ts';
 import { CAXTON_VERSION } from './version.ts';
+import { openNodeHistory } from './history-binding.ts';
 import { randomUuid } from '../messaging/random-uuid.ts';
 
 export interface StartNodeOptions {
@@ -257,18 +258,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     }
     let history: ConversationLog | undefined;
     try {
-      if (config.state.conversation_log !== 'off') {
-        const opened = openConversationLog(state.database.db, {
-          dataDir: config.node.data_dir,
-          maxMessages: config.state.conversation_max_messages,
-          maxAgeMs: config.state.conversation_max_age_ms,
-          flushIntervalMs: config.state.flush_interval_ms,
-          maxBatch: config.state.flush_max_rows,
-          onError: (error, dropped) => logger?.error({ store: 'conversations', err: error, dropped }, 'state flush failed'),
-        });
-        history = opened.log;
-        if (opened.movedSegments > 0) logger.info({ segments: opened.movedSegments }, 'conversation history moved from caxton.db to conversations.db');
-      }
+      history = openNodeHistory(config, state, logger);
     } catch (error) {
       state.close();
       throw error;
