@@ -21,14 +21,20 @@ export interface ClusterMemberView {
   protocol?: number;
 }
 
-/** What a drain did (POST /api/v1/node/drain, /api/v1/cluster/leave). */
+/** What a drain did (POST /api/v1/node/drain, /api/v1/cluster/leave), as `caxton node drain` and `cluster leave` print it. */
 export interface DrainReportView {
   node: string;
+  /** Agents now running on another node. */
   moved: number;
+  /** Where each moved agent went (agent → node). */
   owners: Record<string, string>;
+  /** Agents pinned to this node: not moved (they stop with a leave, and come back with the node). */
   pinned: string[];
+  /** Agents that could not be handed over, with why (they keep running here). */
   failed: { agent: string; error: string }[];
+  /** Queued messages forwarded to the new owners at the switch. */
   forwarded: number;
+  /** Queued messages that could not be forwarded (their senders got a failure). */
   undeliverable: number;
   duration_ms: number;
 }

@@ -12,7 +12,8 @@ import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentOperations, PeerRpc } from './agent-operations.ts';
 import type { AgentService } from './agent-service.ts';
-import { NodeDrain, type DrainReport } from './drain.ts';
+import type { DrainReportView } from '../api/cluster-services.ts';
+import { NodeDrain } from './drain.ts';
 import type { PeerRouting } from './peer-routing.ts';
 import { describeError } from '../errors.ts';
 
@@ -55,7 +56,7 @@ export function bindDrain(parts: DrainBindingParts): NodeDrain {
     concurrency: config.cluster.drain_concurrency,
     logger: logger.child({ layer: 'drain' }),
   });
-  rpc.onRequest('node.drain', async (): Promise<{ ok: DrainReport } | { error: { code: string; message: string } }> => {
+  rpc.onRequest('node.drain', async (): Promise<{ ok: DrainReportView } | { error: { code: string; message: string } }> => {
     try {
       return { ok: await drain.drain() };
     } catch (error) {

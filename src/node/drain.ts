@@ -11,30 +11,13 @@
 // The agent keeps running here until step 3, so nothing waits on the hand-over. Whatever reaches this node for
 // it afterwards is forwarded; a message that cannot be forwarded gets a `failure` to its sender.
 // Then the node lingers `cluster.drain_linger_ms`, forwarding, while the registry converges.
+import type { DrainReportView } from '../api/cluster-services.ts';
 import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
 import { CaxtonError, describeError } from '../errors.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AgentInfo, AgentSpec } from './services.ts';
-
-/** What a drain did, as `caxton node drain` and `cluster leave` print it. */
-export interface DrainReport {
-  node: string;
-  /** Agents now running on another node. */
-  moved: number;
-  /** Where each moved agent went (agent → node). */
-  owners: Record<string, string>;
-  /** Agents pinned to this node: not moved (they stop with a leave, and come back with the node). */
-  pinned: string[];
-  /** Agents that could not be handed over, with why (they keep running here). */
-  failed: { agent: string; error: string }[];
-  /** Queued messages forwarded to the new owners at the switch. */
-  forwarded: number;
-  /** Queued messages that could not be forwarded (their senders got a failure). */
-  undeliverable: number;
-  duration_ms: number;
-}
 
 export interface DrainParts {
   nodeId: string;
@@ -86,7 +69,7 @@ export class NodeDrain {
   readonly #p: DrainParts;
   /** Agents between "owner asked" and the switch: the registry binding must not mistake the owner's record for a conflict. */
   readonly #inFlight = new Set<string>();
-  #running: Promise<DrainReport> | undefined;
+  #running: Promise<DrainReportView> | undefined;
   #draining = false;
   /** Some other node was a candidate when the drain began: an empty list later is transient, worth waiting out. */
   #hadOtherNode = false;
@@ -109,7 +92,7 @@ export class NodeDrain {
   }
 
   /** Drains (once at a time: a second call while one runs gets the same report). */
-  drain(): Promise<DrainReport> {
+  drain(): Promise<DrainReportView> {
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
     return this.#running;
   }
@@ -120,12 +103,12 @@ export class NodeDrain {
     this.#p.setDraining(false);
   }
 
-  async #drain(): Promise<DrainReport> {
+  async #drain(): Promise<DrainReportView> {
     const p = this.#p;
     const started = Date.now();
     this.#draining = true;
     p.setDraining(true);
-    const report: DrainReport = { node: p.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
+    const report: DrainReportView = { node: p.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
     this.#hadOtherNode = this.hasOtherNode();
     const settled = new Set<string>();
     for (let pass = 0; pass < DRAIN_PASSES; pass++) {
@@ -158,7 +141,7 @@ export class NodeDrain {
     return report;
   }
 
-  async #handOverOne(name: string, report: DrainReport): Promise<'done' | 'retry'> {
+  async #handOverOne(name: string, report: DrainReportView): Promise<'done' | 'retry'> {
     const p = this.#p;
     const record = p.handoverRecord(name);
     if (!record) return 'retry'; // deploying or deleted right now: the next pass sees where it ended
@@ -201,7 +184,7 @@ export class NodeDrain {
   }
 
   /** Synchronous: no message can be routed between taking the mailbox and pointing the name at the owner. */
-  #switch(name: string, owner: string, capabilities: readonly string[], report: DrainReport): void {
+  #switch(name: string, owner: string, capabilities: readonly string[], report: DrainReportView): void {
     const p = this.#p;
     p.routeTo(name, owner, capabilities);
     p.registry?.disown(name);
