@@ -90,6 +90,17 @@ export function knownWireTextOf(message: AclMessage): string | undefined {
   return WireText.textOf(message);
 }
 
+/**
+ * The message a known wire text holds (what another thread sent instead of the message object), with that
+ * text remembered: delivering it, or storing it in the history, serializes nothing again. `bytes` as
+ * wireByteLengthOf gave it on the sending side.
+ */
+export function messageOfWireText(text: string, bytes: number): AclMessage {
+  const message = JSON.parse(text) as AclMessage;
+  WireText.attach(message, text, bytes);
+  return message;
+}
+
 /** The UTF-8 length of wireTextOf(message) when it is known already, else -1. */
 export function wireByteLengthOf(message: AclMessage): number {
   return WireText.bytesOf(message);

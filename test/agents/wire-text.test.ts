@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { HostBindings } from '../../src/agents/host-imports.ts';
 import { InstanceHost } from '../../src/agents/host-imports.ts';
 import { RUNTIME_DEFAULTS } from '../../src/agents/runtime-defaults.ts';
-import { wireByteLengthOf, wireTextOf } from '../../src/agents/wire-text.ts';
+import { knownWireTextOf, messageOfWireText, wireByteLengthOf, wireTextOf } from '../../src/agents/wire-text.ts';
+import { historyTextOf } from '../../src/state/history-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { agentModule, setup } from './fixtures.ts';
 
@@ -136,6 +137,18 @@ describe('the text delivered for an agent send', () => {
     const copy = { ...message, receiver: 'z' };
     expect(JSON.parse(wireTextOf(copy, false)).receiver).toBe('z');
     expect(Object.keys(message)).toEqual(['performative', 'sender', 'receiver', 'message_id', 'conversation_id']);
+  });
+
+  it('crosses to another thread as the text alone: the same message there, its text known', () => {
+    for (const sent of ['{"performative":"request","receiver":"client:x","content":{"n":[1,2]}}', '{"performative":"inform","receiver":"b","content":"näive ✓"}']) {
+      const { message, wire } = deliveredFor(sent);
+      const there = messageOfWireText(wire, wireByteLengthOf(message));
+      expect(there).toEqual(message);
+      expect(knownWireTextOf(there)).toBe(wire);
+      expect(wireByteLengthOf(there)).toBe(wireByteLengthOf(message));
+      // The conversation history stores that text rather than serializing the message again.
+      expect(historyTextOf(there)).toBe(wire);
+    }
   });
 
   it('arrives byte for byte in the receiving agent', async () => {

@@ -4,12 +4,14 @@
 // WorkerMessageContext, so it cannot start, stop or replace anything.
 import { CaxtonError, describeError, type ErrorCode } from '../../errors.ts';
 import type { MessageSink } from '../../messaging/delivery.ts';
+import type { AclMessage } from '../../messaging/message.ts';
 import type { InvocationKind, InvocationOutcome, RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import type { AgentRecord } from './worker-agent-record.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import type { WorkerHandle } from './worker-handle.ts';
+import { messageOfWireText } from '../wire-text.ts';
 import { INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 /** What handling a worker's reports needs from the pool. */
@@ -42,13 +44,10 @@ export class WorkerMessages {
   received(handle: WorkerHandle, item: FromWorker): void {
     switch (item.t) {
       case 'route':
-        handle.messagesOut++;
-        this.c.moved();
-        try {
-          this.c.sink.route(item.msg);
-        } catch (err) {
-          this.c.logger.error({ err, message_id: item.msg.message_id }, 'routing a message from an agent worker failed');
-        }
+        this.#route(handle, item.msg);
+        return;
+      case 'route-text':
+        this.#route(handle, messageOfWireText(item.text, item.bytes));
         return;
       case 'routed':
         if (item.direct) handle.messagesDirect++;
@@ -156,6 +155,17 @@ export class WorkerMessages {
    * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery), each reported with its own
    * duration (durations[from…]), as the in-thread runtime does; the others with 0.
    */
+  /** A send of one of the worker's agents, for the main thread's router (another worker, a client, another node). */
+  #route(handle: WorkerHandle, message: AclMessage): void {
+    handle.messagesOut++;
+    this.c.moved();
+    try {
+      this.c.sink.route(message);
+    } catch (err) {
+      this.c.logger.error({ err, message_id: message.message_id }, 'routing a message from an agent worker failed');
+    }
+  }
+
   private invocations(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, durations: ArrayLike<number>, from: number, timed: number): void {
     for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, i < timed ? durations[from + i] : 0, outcome);
   }

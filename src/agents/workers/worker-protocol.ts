@@ -93,6 +93,12 @@ export type FromWorker =
   /** A send for the main thread's router (another worker, a client, another node, a protocol to judge). */
   | { t: 'route'; msg: AclMessage }
   /**
+   * The same for a message whose wire text the worker knows (an agent's spliced send): the text alone. A
+   * string clones for a fraction of what the object does, and the main thread's JSON.parse of it costs less
+   * than deserializing the object, which the conversation history would then serialize again.
+   */
+  | { t: 'route-text'; text: string; bytes: number }
+  /**
    * Delivered inside the worker (`direct`: sent here by an agent of another worker over the direct channel):
    * reported so the router's observer (metrics, history, events) sees it.
    */
