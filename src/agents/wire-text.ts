@@ -101,6 +101,16 @@ export function messageOfWireText(text: string, bytes: number): AclMessage {
   return message;
 }
 
+/**
+ * The message as JSON: the text it is delivered as when that is known (an agent's spliced send, a client's
+ * spliced body), else serialized. Not the known text with a trace_context, which tracing may replace on the
+ * message after the text was made. Throws as JSON.stringify does.
+ */
+export function jsonTextOf(message: AclMessage): string {
+  const known = message.trace_context === undefined ? WireText.textOf(message) : undefined;
+  return known ?? JSON.stringify(message);
+}
+
 /** The UTF-8 length of wireTextOf(message) when it is known already, else -1. */
 export function wireByteLengthOf(message: AclMessage): number {
   return WireText.bytesOf(message);
@@ -157,4 +167,18 @@ function topLevelKeys(text: string): number {
  */
 export function rememberSpliced(message: AclMessage, text: string, closeIndex: number, hostFields: string, ascii: boolean): void {
   WireText.attach(message, `${text.slice(0, closeIndex)}${hostFields}}`, ascii ? closeIndex + hostFields.length + 1 : -1);
+}
+
+/**
+ * rememberSpliced for a message a client sent through the API: `text` is the body it was parsed from (as
+ * `parsed`), and the message was stamped with sender, message_id and, when it opens its conversation
+ * (`opens`), conversation_id = message_id. False, with nothing kept, when splicing would not be exact.
+ */
+export function rememberClientText(message: AclMessage, parsed: MessageInput, text: string, opens: boolean): boolean {
+  const close = spliceIndex(parsed, text);
+  if (close === -1) return false;
+  const id = message.message_id;
+  const hostFields = `,"sender":${JSON.stringify(message.sender)},"message_id":"${id}"${opens ? `,"conversation_id":"${id}"` : ''}`;
+  rememberSpliced(message, text, close, hostFields, false);
+  return true;
 }

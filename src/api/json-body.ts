@@ -77,8 +77,17 @@ function parseCountedJson(text: string): unknown {
 type Done = (error: Error | null, value?: unknown) => void;
 
 const READER = Symbol('caxton.jsonBodyReader');
+const BODY_TEXT = Symbol('caxton.jsonBodyText');
 
-type ReadPayload = Readable & { [READER]?: BodyReader | undefined };
+type ReadPayload = Readable & { [READER]?: BodyReader | undefined; [BODY_TEXT]?: string };
+
+/**
+ * The text a JSON body was parsed from (request.raw), when this parser read it: a message sent through the API
+ * is delivered as that text with the host's fields spliced in, instead of being serialized again.
+ */
+export function bodyTextOf(raw: object): string | undefined {
+  return (raw as ReadPayload)[BODY_TEXT];
+}
 
 /**
  * The state of one body being read. Its stream listeners are three functions shared by every request (the
@@ -124,7 +133,9 @@ function onBodyEnd(this: ReadPayload): void {
     const parts = reader.parts;
     // Almost every body arrives in one chunk: no join.
     const text = parts.length === 1 && rest === '' ? parts[0] : (parts.push(rest), parts.join(''));
-    reader.finish(null, parseCountedJson(text));
+    const value = parseCountedJson(text);
+    this[BODY_TEXT] = text;
+    reader.finish(null, value);
   } catch (error) {
     reader.finish(error as Error);
   }

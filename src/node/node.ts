@@ -2,6 +2,7 @@
 // Every layer below knows only the small interfaces it was given; this file is where they meet.
 import type { FastifyInstance } from 'fastify';
 import type { AgentHost } from '../agents/agent-host.ts';
+import { rememberClientText } from '../agents/wire-text.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
 import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
@@ -448,9 +449,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     const message = Object.assign({}, parsed.message) as AclMessage;
     message.sender = `${CLIENT_PREFIX}${options.principal}`;
     message.message_id = messageId;
-    if (message.conversation_id === undefined) message.conversation_id = messageId;
+    const opens = message.conversation_id === undefined;
+    if (opens) message.conversation_id = messageId;
     // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
     if (this.tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
+    else if (options.bodyText !== undefined) rememberClientText(message, parsed.message, options.bodyText, opens);
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
       if (this.tracing === undefined) this.router.route(message);

@@ -48,6 +48,12 @@ export interface SendOptions {
   signal?: WaitSignal;
   /** The API request's span when tracing is on: the message's trace continues it. */
   traceparent?: string;
+  /**
+   * The JSON text `input` was parsed from (an API body), when there is one: the message is then delivered,
+   * and kept in the history, as that text with the host's fields spliced in where that is exact
+   * (wire-text.ts), not serialized again.
+   */
+  bodyText?: string;
 }
 
 export interface SendResult {

@@ -27,6 +27,7 @@ import { guardedObserver } from '../runtime-observer.ts';
 import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
+import { knownWireTextOf, wireByteLengthOf } from '../wire-text.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import { emptyStats, infoOf, statsOf, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -165,10 +166,13 @@ export class AgentWorkerPool implements AgentHost {
     record.pending++;
     handle.messagesIn++;
     this.moved++;
-    if (this.setup.observeLocal === 'tracked' && this.o.reports.tracks?.(message.conversation_id)) {
-      this.send(handle, { t: 'deliver', seq, to, msg: message, track: true });
+    const track = this.setup.observeLocal === 'tracked' && this.o.reports.tracks?.(message.conversation_id) === true;
+    // Not with a trace_context: a route span may replace it after the text was made (history-text.ts).
+    const text = message.trace_context === undefined ? knownWireTextOf(message) : undefined;
+    if (text !== undefined) {
+      this.send(handle, track ? { t: 'deliver-text', seq, to, text, bytes: wireByteLengthOf(message), track } : { t: 'deliver-text', seq, to, text, bytes: wireByteLengthOf(message) });
     } else {
-      this.send(handle, { t: 'deliver', seq, to, msg: message });
+      this.send(handle, track ? { t: 'deliver', seq, to, msg: message, track } : { t: 'deliver', seq, to, msg: message });
     }
     return 'queued';
   }

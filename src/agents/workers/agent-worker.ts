@@ -10,7 +10,7 @@ import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
-import { knownWireTextOf, wireByteLengthOf } from '../wire-text.ts';
+import { knownWireTextOf, messageOfWireText, wireByteLengthOf } from '../wire-text.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
 import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { WorkerFigures } from './worker-figures.ts';
@@ -282,20 +282,22 @@ function answer(req: number, work: () => Promise<unknown> | unknown): void {
   );
 }
 
+/** A message the main thread routed to an agent of this worker. */
+function deliver(msg: AclMessage, to: string, seq: number, tracked: true | undefined): void {
+  if (tracked || msg.protocol !== undefined || msg.sender.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
+  const outcome = runtime.deliver(msg, to);
+  // Not touched here: the agent's figures leave with the batch its invocation makes, so a delivery does
+  // not cost a post of its own before the turn that handles it.
+  if (outcome === 'queued') remember(msg, to, seq);
+  else emit({ t: 'refused', msg, to, outcome, seq });
+}
+
 function handle(item: ToWorker): void {
   switch (item.t) {
-    case 'deliver': {
-      if (item.track || item.msg.protocol !== undefined || item.msg.sender.startsWith(CLIENT_PREFIX)) track(item.msg.conversation_id);
-      const outcome = runtime.deliver(item.msg, item.to);
-      // Not touched here: the agent's figures leave with the batch its invocation makes, so a delivery does
-      // not cost a post of its own before the turn that handles it.
-      if (outcome === 'queued') {
-        remember(item.msg, item.to, item.seq);
-      } else {
-        emit({ t: 'refused', msg: item.msg, to: item.to, outcome, seq: item.seq });
-      }
-      return;
-    }
+    case 'deliver':
+      return deliver(item.msg, item.to, item.seq, item.track);
+    case 'deliver-text':
+      return deliver(messageOfWireText(item.text, item.bytes), item.to, item.seq, item.track);
     case 'module':
       runtime.cache.adopt(item.compiled, item.memoryPages);
       return;

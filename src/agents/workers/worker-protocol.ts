@@ -53,6 +53,11 @@ export type ToWorker =
   | { t: 'heap'; req: number }
   /** A message for an agent of this worker; `seq` names it until the worker says it left the mailbox. */
   | { t: 'deliver'; seq: number; to: string; msg: AclMessage; track?: true }
+  /**
+   * The same for a message whose wire text the main thread knows (a client's body, spliced; an agent's send
+   * from another worker): the text alone, which the agent receives as it is (see `route-text`).
+   */
+  | { t: 'deliver-text'; seq: number; to: string; text: string; bytes: number; track?: true }
   | { t: 'tool-result'; id: number; ok: true; value: unknown }
   | { t: 'tool-result'; id: number; ok: false; error: ErrorShape }
   /**

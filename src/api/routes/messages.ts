@@ -3,11 +3,14 @@
 // forged sender is refused loudly rather than silently replaced.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { jsonTextOf } from '../../agents/wire-text.ts';
 import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
+import type { SendResult } from '../../node/services.ts';
 import { traceparentOf } from '../api-tracing.ts';
 import { principalOf } from '../auth.ts';
 import { ClientGone } from '../client-gone.ts';
+import { bodyTextOf } from '../json-body.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
 import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
@@ -25,6 +28,18 @@ export const sendQueryOf = (maxWaitMs: number) =>
   });
 
 const NO_WAIT = -1;
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/**
+ * The 200 answer of a send that waited, as JSON text: each reply as the text it was delivered as where that
+ * is known (an agent's send, spliced: wire-text.ts), so that a reply is not serialized once more here.
+ */
+export function sendResultJson(result: SendResult): string {
+  let replies = '';
+  for (const message of result.replies ?? []) replies += (replies === '' ? '' : ',') + jsonTextOf(message);
+  return `{"message_id":${JSON.stringify(result.message_id)},"conversation_id":${JSON.stringify(result.conversation_id)},"replies":[${replies}]}`;
+}
 
 /**
  * `wait_ms` of the query almost every send has (`?wait_ms=<digits>` within the ceiling, or none), read
@@ -97,11 +112,11 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       const principal = principalOf(request).id;
       let result;
       if (waitMs === undefined) {
-        result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request) });
+        result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
       } else {
         const gone = new ClientGone(reply.raw);
         try {
-          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request) });
+          result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
         } finally {
           gone.detach(reply.raw);
         }
@@ -111,7 +126,8 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
         return { message_id: result.message_id, conversation_id: result.conversation_id };
       }
       // A literal, not `{...ids, replies}`: V8 adds a property to a spread copy slowly (see node.sendMessage).
-      return { message_id: result.message_id, conversation_id: result.conversation_id, replies: result.replies ?? [] };
+      reply.type(JSON_UTF8);
+      return sendResultJson(result);
     },
   );
 };
