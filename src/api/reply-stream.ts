@@ -9,6 +9,7 @@ import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { NodeServices } from '../node/services.ts';
 import type { StreamingSendOptions } from '../node/streaming-send.ts';
 import { traceparentOf } from './api-tracing.ts';
+import { bodyTextOf } from './json-body.ts';
 import { principalOf } from './auth.ts';
 import { toApiError } from './error-reply.ts';
 import type { SseHub, SseStream } from './sse.ts';
@@ -36,6 +37,7 @@ export async function streamReplies(
   const options: StreamingSendOptions = {
     principal: principalOf(request).id,
     traceparent: traceparentOf(request),
+    bodyText: bodyTextOf(request.raw),
     waitMs,
     signal: stop.signal,
     onSent: (ids) => {

@@ -8,6 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
+import { knownWireTextOf, messageOfWireText, wireByteLengthOf } from '../wire-text.ts';
 import type { FromWorker, IdleFigures, PeerItem } from './worker-protocol.ts';
 
 /** What the channels need from the worker around them. */
@@ -82,7 +83,15 @@ export class DirectChannels {
     const seq = peer.nextSeq++;
     peer.unsettled.set(seq, { msg, to });
     this.#sent++;
-    peer.out.push(this.host.tracks(msg.conversation_id) ? { t: 'direct', seq, to, msg, track: true } : { t: 'direct', seq, to, msg });
+    const track = this.host.tracks(msg.conversation_id);
+    // An agent's spliced send crosses as its text alone (worker-protocol.ts `deliver-text`).
+    const text = msg.trace_context === undefined ? knownWireTextOf(msg) : undefined;
+    if (text !== undefined) {
+      const bytes = wireByteLengthOf(msg);
+      peer.out.push(track ? { t: 'direct-text', seq, to, text, bytes, track } : { t: 'direct-text', seq, to, text, bytes });
+    } else {
+      peer.out.push(track ? { t: 'direct', seq, to, msg, track } : { t: 'direct', seq, to, msg });
+    }
     this.#pending = true;
     this.host.wantFlush();
     return true;
@@ -126,7 +135,8 @@ export class DirectChannels {
   #received(peer: Peer, batch: PeerItem[]): void {
     for (const item of batch) {
       try {
-        if (item.t === 'direct') this.#receive(peer, item);
+        if (item.t === 'direct') this.#receive(peer, item.seq, item.to, item.msg, item.track);
+        else if (item.t === 'direct-text') this.#receive(peer, item.seq, item.to, messageOfWireText(item.text, item.bytes), item.track);
         else for (const seq of item.seqs) this.#settled(peer, seq);
       } catch (err) {
         this.host.logger.error({ err }, 'agent worker: a delivery from another worker failed');
@@ -170,16 +180,15 @@ export class DirectChannels {
   }
 
   /** A delivery from another worker: to the agent's mailbox here, or, if it left this worker, to the router. */
-  #receive(peer: Peer, item: Extract<PeerItem, { t: 'direct' }>): void {
-    const { msg, to } = item;
-    if (item.track) this.host.track(msg.conversation_id);
+  #receive(peer: Peer, seq: number, to: string, msg: AclMessage, track: true | undefined): void {
+    if (track) this.host.track(msg.conversation_id);
     const outcome = this.host.deliver(msg, to);
     if (outcome === 'queued') {
-      this.#directOf.set(msg, { peer, seq: item.seq });
+      this.#directOf.set(msg, { peer, seq });
       this.host.queued(msg, to);
       return;
     }
-    peer.settled.push(item.seq);
+    peer.settled.push(seq);
     this.#pending = true;
     // Removed or handed over after the sender last heard where it runs: the router knows where it is now.
     if (outcome === 'not_found') this.host.emit({ t: 'route', msg });

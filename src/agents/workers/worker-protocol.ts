@@ -83,7 +83,11 @@ export type ToWorker =
  * Worker ↔ worker, over the pair's MessageChannel, in one post per turn: deliveries (`seq` numbers it per
  * sending worker until the receiver says it left the mailbox, was refused or re-routed) and those answers.
  */
-export type PeerItem = { t: 'direct'; seq: number; to: string; msg: AclMessage; track?: true } | { t: 'settled'; seqs: number[] };
+export type PeerItem =
+  | { t: 'direct'; seq: number; to: string; msg: AclMessage; track?: true }
+  /** The same for a message whose wire text is known: the text alone (as `deliver-text`). */
+  | { t: 'direct-text'; seq: number; to: string; text: string; bytes: number; track?: true }
+  | { t: 'settled'; seqs: number[] };
 
 /** What a worker answers to `idle`: messages it sent directly to other workers, and those still unsettled. */
 export interface IdleFigures {
