@@ -26,6 +26,7 @@ import { SpareMemories } from './spare-memories.ts';
 import { StartFailure } from './start-failure.ts';
 import { ToolCalls } from './tool-calls.ts';
 import type { InvocationTracer } from './invocation-tracer.ts';
+import { FUEL_SLICE } from './metering/fuel-meter.ts';
 import type { ToolGateway } from './tool-gateway.ts';
 import { unavailableToolGateway } from './tool-gateway.ts';
 
@@ -392,14 +393,19 @@ export class AgentRuntime implements AgentHost, SlotOwner {
    * cost to the turn: invocations, plus the sends beyond one per invocation, since routing a message costs
    * about what an invocation does. A visit also ends after sendsPerAgentVisit sends: an agent sending to
    * itself refills its own mailbox as it goes, and 32 invocations of 1,000 sends each (a flood of a
-   * neighbour) held every other agent behind 32,000 routings and their dead letters.
+   * neighbour) held every other agent behind 32,000 routings and their dead letters. And it ends after
+   * fuelPerAgentVisit fuel, which counts toward the turn as one invocation per slice (FUEL_SLICE) of it: 32
+   * invocations of a self-feeding agent near its fuel limit held the turn, every other agent of its thread
+   * and the figures of the worker for seconds (nothing reads the clock inside a visit).
    */
   private runSlot(slot: AgentSlot): number {
     let handled = 0;
     const sentBefore = slot.stats.messages_out;
+    const fuelBefore = slot.stats.fuel_used;
     while (
       handled < RUNTIME_DEFAULTS.itemsPerAgentVisit &&
       slot.stats.messages_out - sentBefore < RUNTIME_DEFAULTS.sendsPerAgentVisit &&
+      slot.stats.fuel_used - fuelBefore < RUNTIME_DEFAULTS.fuelPerAgentVisit &&
       slot.mailbox.length > 0 &&
       slot.hasWork()
     ) {
@@ -418,7 +424,7 @@ export class AgentRuntime implements AgentHost, SlotOwner {
       handled++;
     }
     if (slot.stopping && slot.mailbox.length === 0 && slot.state === 'draining') this.finishStop(slot);
-    return handled + Math.max(0, slot.stats.messages_out - sentBefore - handled);
+    return handled + Math.max(0, slot.stats.messages_out - sentBefore - handled) + Math.floor((slot.stats.fuel_used - fuelBefore) / FUEL_SLICE);
   }
 
   // ---- failure and stop ----

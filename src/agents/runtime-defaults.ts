@@ -1,6 +1,7 @@
 // Every default of the agent runtime in one place, each with the reason for its value.
 import { TRAP_WINDOW_MS, TRAPS_BEFORE_FAILED } from './abi.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
+import { FUEL_SLICE } from './metering/fuel-meter.ts';
 
 export const RUNTIME_DEFAULTS = {
   /** agent-abi.md: 5 traps within 60 s and the agent is `failed`. */
@@ -49,6 +50,12 @@ export const RUNTIME_DEFAULTS = {
   itemsPerAgentVisit: 32,
   /** Sends one agent makes before the next ready agent gets a turn: one full outbox (maxOutboxPerInvocation). */
   sendsPerAgentVisit: 1_000,
+  /**
+   * Fuel one agent burns before the next ready agent gets a turn: 8 slices of the fuel meter (FUEL_SLICE),
+   * ~3–8 ms of agent code, about one turn's time budget. Counted in whole invocations: a visit ends after the
+   * invocation that passes it.
+   */
+  fuelPerAgentVisit: 8 * FUEL_SLICE,
 } as const;
 
 export type RuntimeLimits = {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CaxtonError } from '../../src/errors.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
-import { watFixture } from '../helpers/modules.ts';
+import { compileWat, watFixture } from '../helpers/modules.ts';
 import { message, setup } from '../agents/fixtures.ts';
 
 describe('hostile agents in the runtime', () => {
@@ -121,5 +121,46 @@ describe('fairness under a flood', () => {
     // that crossed it; before, a visit ran 32 invocations of ~1,000 sends each.
     expect(floodSendsBeforeEcho).toBeGreaterThan(0);
     expect(floodSendsBeforeEcho).toBeLessThanOrEqual(2_002);
+  });
+
+  it('a self-feeding agent that burns much fuel per invocation lets an unrelated agent run after one invocation, not 32', async () => {
+    let spins = 0;
+    let spinsBeforeEcho = -1;
+    const { runtime, deploy } = setup({
+      sink: {
+        route: (m: AclMessage) => {
+          if (m.sender === 'spin') spins++;
+          if (m.sender === 'echo') spinsBeforeEcho = spins;
+          const to = m.receiver as string;
+          if (runtime.has(to)) runtime.deliver(m, to);
+        },
+      },
+    });
+    const { echoAgent } = await import('../agents/fixtures.ts');
+    // 5M iterations (~30M fuel, a few ms) per invocation, then a message to itself: busy for ever.
+    const send = '{"performative":"inform","receiver":"spin","content":1}';
+    const spinner = await compileWat(`(module
+      (import "caxton" "send_message" (func $send (param i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) ${JSON.stringify(send)})
+      (func (export "agent_alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "handle_message") (param $ptr i32) (param $len i32) (result i32) (local $i i32)
+        (local.set $i (i32.const 5000000))
+        (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i)))
+        (drop (call $send (i32.const 16) (i32.const ${send.length})))
+        (i32.const 0)))`);
+    await deploy('spin', spinner, { limits: { memory_pages: 1, fuel: 100_000_000, mailbox: 10 } });
+    await deploy('echo', await echoAgent());
+    runtime.deliver(message('spin', { performative: 'inform' }), 'spin');
+    runtime.deliver(message('echo', { sender: 'client:bob' }), 'echo');
+    await new Promise<void>((resolve) => {
+      const poll = () => (spinsBeforeEcho >= 0 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    await runtime.stop('spin');
+    // One visit ends once it used fuelPerAgentVisit (8 slices): here after one invocation. Before, nothing but
+    // the count of items ended it: 32 invocations, whatever each cost.
+    expect(spinsBeforeEcho).toBeGreaterThanOrEqual(0);
+    expect(spinsBeforeEcho).toBeLessThanOrEqual(1);
   });
 });

@@ -257,7 +257,8 @@ const runtime: AgentRuntime = new AgentRuntime({
       marks[0] = 0;
       // Inside a scheduler turn the microtask flush waits for the turn's end: 32 slow invocations of one
       // agent would hold every send and figure for that long. The clock is read only with something to send.
-      // Figures alone do not wait on it: they are written at the turn's end (a turn is bounded to a few ms).
+      // Figures alone do not wait on it: they are written at the turn's end (a turn ends about its time
+      // budget, ~8 ms, past it by at most one invocation: a visit ends once it burned fuelPerAgentVisit).
       if ((out.length > 0 || taken.length > 0 || direct.pending) && performance.now() - flushedAt > FLUSH_EVERY_MS) flush();
     },
   },

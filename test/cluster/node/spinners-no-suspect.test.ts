@@ -12,7 +12,10 @@ const SPIN_MS = 8_000;
 
 describe('agent workers in a cluster', () => {
   it('a node running 4 spinners on its workers is suspected by no one, and suspects no one', async () => {
-    const nodes = await startCluster(5, 'spin', [], { CAXTON_AGENTS_WORKERS: '4' });
+    // One spinner invocation takes ~0.25 s alone here; with the whole suite sharing two cores one once ran past
+    // the default 1 s wall-clock bound and trapped (wall_clock_exceeded, tested on its own elsewhere). This
+    // test is about suspicion, so the bound is lifted well clear of a loaded machine.
+    const nodes = await startCluster(5, 'spin', [], { CAXTON_AGENTS_WORKERS: '4', CAXTON_AGENTS_MAX_INVOCATION_MS: '20000', CAXTON_AGENTS_WORKER_STALL_MS: '60000' });
     started.push(...nodes);
     const ids = nodes.map((n) => n.id);
     await waitAllAlive(nodes, ids, 20_000);
