@@ -92,31 +92,45 @@ describe('hostile agents in the runtime', () => {
 });
 
 describe('fairness under a flood', () => {
-  it('an agent flooding a full neighbour lets an unrelated agent run after one outbox, not 32', async () => {
-    let floodSends = 0;
-    let floodSendsBeforeEcho = -1;
-    const { runtime, deploy } = setup({
+  /**
+   * A runtime whose sends are routed back into it, with an echo agent deployed, counting the sends of `hog`.
+   * `before()` gives `hog` a message, then the echo agent a request, and resolves to how many sends `hog` had
+   * made when the echo agent answered (`hog` is stopped then).
+   */
+  async function hogAndEcho(hog: string) {
+    let sends = 0;
+    let sendsBeforeEcho = -1;
+    const env = setup({
       sink: {
         route: (m: AclMessage) => {
-          if (m.sender === 'flood') floodSends++;
-          if (m.sender === 'echo') floodSendsBeforeEcho = floodSends;
+          if (m.sender === hog) sends++;
+          if (m.sender === 'echo') sendsBeforeEcho = sends;
           const to = m.receiver as string;
-          if (runtime.has(to)) runtime.deliver(m, to);
+          if (env.runtime.has(to)) env.runtime.deliver(m, to);
         },
       },
     });
     const { echoAgent } = await import('../agents/fixtures.ts');
+    await env.deploy('echo', await echoAgent());
+    const before = async (): Promise<number> => {
+      env.runtime.deliver(message(hog, { performative: 'inform' }), hog);
+      env.runtime.deliver(message('echo', { sender: 'client:bob' }), 'echo');
+      await new Promise<void>((resolve) => {
+        const poll = () => (sendsBeforeEcho >= 0 ? resolve() : setImmediate(poll));
+        poll();
+      });
+      await env.runtime.stop(hog);
+      return sendsBeforeEcho;
+    };
+    return { ...env, before };
+  }
+
+  it('an agent flooding a full neighbour lets an unrelated agent run after one outbox, not 32', async () => {
+    const { runtime, deploy, before } = await hogAndEcho('flood');
     await deploy('victim', await watFixture('hostile-trap-storm'), { limits: { memory_pages: 16, fuel: 1_000_000, mailbox: 1 } });
     await runtime.stop('victim');
     await deploy('flood', await watFixture('hostile-neighbour-flood'), { limits: { memory_pages: 16, fuel: 10_000_000, mailbox: 10 } });
-    await deploy('echo', await echoAgent());
-    runtime.deliver(message('flood', { performative: 'inform' }), 'flood');
-    runtime.deliver(message('echo', { sender: 'client:bob' }), 'echo');
-    await new Promise<void>((resolve) => {
-      const poll = () => (floodSendsBeforeEcho >= 0 ? resolve() : setImmediate(poll));
-      poll();
-    });
-    await runtime.stop('flood');
+    const floodSendsBeforeEcho = await before();
     // One visit of the flooder is bounded by sendsPerAgentVisit (1,000) plus the outbox of the invocation
     // that crossed it; before, a visit ran 32 invocations of ~1,000 sends each.
     expect(floodSendsBeforeEcho).toBeGreaterThan(0);
@@ -124,19 +138,7 @@ describe('fairness under a flood', () => {
   });
 
   it('a self-feeding agent that burns much fuel per invocation lets an unrelated agent run after one invocation, not 32', async () => {
-    let spins = 0;
-    let spinsBeforeEcho = -1;
-    const { runtime, deploy } = setup({
-      sink: {
-        route: (m: AclMessage) => {
-          if (m.sender === 'spin') spins++;
-          if (m.sender === 'echo') spinsBeforeEcho = spins;
-          const to = m.receiver as string;
-          if (runtime.has(to)) runtime.deliver(m, to);
-        },
-      },
-    });
-    const { echoAgent } = await import('../agents/fixtures.ts');
+    const { deploy, before } = await hogAndEcho('spin');
     // 5M iterations (~30M fuel, a few ms) per invocation, then a message to itself: busy for ever.
     const send = '{"performative":"inform","receiver":"spin","content":1}';
     const spinner = await compileWat(`(module
@@ -150,14 +152,7 @@ describe('fairness under a flood', () => {
         (drop (call $send (i32.const 16) (i32.const ${send.length})))
         (i32.const 0)))`);
     await deploy('spin', spinner, { limits: { memory_pages: 1, fuel: 100_000_000, mailbox: 10 } });
-    await deploy('echo', await echoAgent());
-    runtime.deliver(message('spin', { performative: 'inform' }), 'spin');
-    runtime.deliver(message('echo', { sender: 'client:bob' }), 'echo');
-    await new Promise<void>((resolve) => {
-      const poll = () => (spinsBeforeEcho >= 0 ? resolve() : setImmediate(poll));
-      poll();
-    });
-    await runtime.stop('spin');
+    const spinsBeforeEcho = await before();
     // One visit ends once it used fuelPerAgentVisit (8 slices): here after one invocation. Before, nothing but
     // the count of items ended it: 32 invocations, whatever each cost.
     expect(spinsBeforeEcho).toBeGreaterThanOrEqual(0);
