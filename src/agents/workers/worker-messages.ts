@@ -151,10 +151,6 @@ export class WorkerMessages {
     }
   }
 
-  /**
-   * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery), each reported with its own
-   * duration (durations[from…]), as the in-thread runtime does; the others with 0.
-   */
   /** A send of one of the worker's agents, for the main thread's router (another worker, a client, another node). */
   #route(handle: WorkerHandle, message: AclMessage): void {
     handle.messagesOut++;
@@ -166,6 +162,10 @@ export class WorkerMessages {
     }
   }
 
+  /**
+   * `count` invocations, `timed` of them timed (all, or one in durationSampleEvery), each reported with its own
+   * duration (durations[from…]), as the in-thread runtime does; the others with 0.
+   */
   private invocations(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, durations: ArrayLike<number>, from: number, timed: number): void {
     for (let i = 0; i < count; i++) this.c.observer.onInvocation(agent, kind, i < timed ? durations[from + i] : 0, outcome);
   }
