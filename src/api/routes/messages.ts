@@ -125,7 +125,6 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
         reply.code(202);
         return { message_id: result.message_id, conversation_id: result.conversation_id };
       }
-      // A literal, not `{...ids, replies}`: V8 adds a property to a spread copy slowly (see node.sendMessage).
       reply.type(JSON_UTF8);
       return sendResultJson(result);
     },
