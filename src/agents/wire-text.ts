@@ -102,13 +102,19 @@ export function messageOfWireText(text: string, bytes: number): AclMessage {
 }
 
 /**
- * The message as JSON: the text it is delivered as when that is known (an agent's spliced send, a client's
- * spliced body), else serialized. Not the known text with a trace_context, which tracing may replace on the
- * message after the text was made. Throws as JSON.stringify does.
+ * The known text of a message that may stand in for it outside the routing (another thread, the history, a
+ * reply body): not with a trace_context, which tracing may replace on the message after the text was made.
+ */
+export function settledWireTextOf(message: AclMessage): string | undefined {
+  return message.trace_context === undefined ? WireText.textOf(message) : undefined;
+}
+
+/**
+ * The message as JSON: its settled wire text when there is one (an agent's spliced send, a client's spliced
+ * body), else serialized. Throws as JSON.stringify does.
  */
 export function jsonTextOf(message: AclMessage): string {
-  const known = message.trace_context === undefined ? WireText.textOf(message) : undefined;
-  return known ?? JSON.stringify(message);
+  return settledWireTextOf(message) ?? JSON.stringify(message);
 }
 
 /** The UTF-8 length of wireTextOf(message) when it is known already, else -1. */

@@ -27,7 +27,7 @@ import { guardedObserver } from '../runtime-observer.ts';
 import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
-import { knownWireTextOf, wireByteLengthOf } from '../wire-text.ts';
+import { settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import { emptyStats, infoOf, statsOf, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';
@@ -167,8 +167,7 @@ export class AgentWorkerPool implements AgentHost {
     handle.messagesIn++;
     this.moved++;
     const track = this.setup.observeLocal === 'tracked' && this.o.reports.tracks?.(message.conversation_id) === true;
-    // Not with a trace_context: a route span may replace it after the text was made (history-text.ts).
-    const text = message.trace_context === undefined ? knownWireTextOf(message) : undefined;
+    const text = settledWireTextOf(message);
     if (text !== undefined) {
       this.send(handle, track ? { t: 'deliver-text', seq, to, text, bytes: wireByteLengthOf(message), track } : { t: 'deliver-text', seq, to, text, bytes: wireByteLengthOf(message) });
     } else {

@@ -10,7 +10,7 @@ import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
-import { knownWireTextOf, messageOfWireText, wireByteLengthOf } from '../wire-text.ts';
+import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
 import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { WorkerFigures } from './worker-figures.ts';
@@ -215,8 +215,7 @@ const runtime: AgentRuntime = new AgentRuntime({
         if (direct.send(msg, to)) return;
       }
       if (typeof to === 'string' && to.startsWith(CLIENT_PREFIX)) track(msg.conversation_id);
-      // Not with a trace_context: the main thread's route span may replace it (and forget the text).
-      const text = msg.trace_context === undefined ? knownWireTextOf(msg) : undefined;
+      const text = settledWireTextOf(msg);
       emit(text === undefined ? { t: 'route', msg } : { t: 'route-text', text, bytes: wireByteLengthOf(msg) });
     },
   },

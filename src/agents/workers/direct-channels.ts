@@ -8,7 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
-import { knownWireTextOf, messageOfWireText, wireByteLengthOf } from '../wire-text.ts';
+import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
 import type { FromWorker, IdleFigures, PeerItem } from './worker-protocol.ts';
 
 /** What the channels need from the worker around them. */
@@ -85,7 +85,7 @@ export class DirectChannels {
     this.#sent++;
     const track = this.host.tracks(msg.conversation_id);
     // An agent's spliced send crosses as its text alone (worker-protocol.ts `deliver-text`).
-    const text = msg.trace_context === undefined ? knownWireTextOf(msg) : undefined;
+    const text = settledWireTextOf(msg);
     if (text !== undefined) {
       const bytes = wireByteLengthOf(msg);
       peer.out.push(track ? { t: 'direct-text', seq, to, text, bytes, track } : { t: 'direct-text', seq, to, text, bytes });
