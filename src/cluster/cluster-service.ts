@@ -27,15 +27,13 @@ import { Keyring } from './wire/keyring.ts';
 import { decodeGossipKey } from '../config/schema.ts';
 import { encryptOverhead } from './wire/security.ts';
 import { certificateFingerprint } from './pki/certificates.ts';
-import { ENROLLMENT_MARKER, EnrollmentServer } from './pki/enrollment.ts';
-import { formatJoinToken, JoinTokenStore } from './pki/join-token.ts';
+import { formatJoinToken, type JoinTokenStore } from './pki/join-token.ts';
 import { ensureNodeTls, type NodeTls } from './pki/node-tls.ts';
-import { loadCa, watchTlsMaterial } from './pki/tls-files.ts';
-import { RoutingLinks } from './routing/routing-links.ts';
+import type { RoutingLinks } from './routing/routing-links.ts';
+import { openRoutingEndpoint } from './routing/routing-endpoint.ts';
 import { ROUTING_PROTOCOL_VERSION } from './routing/frames.ts';
 import { protocolCompatible, protocolRefusal } from './routing/protocol-compat.ts';
 import { isDraining, memberProtocol, PLACEMENT_TAGS } from './placement/candidates.ts';
-import { routingSettingsFrom } from './routing/routing-settings.ts';
 
 /** Defaults of the cluster layer that are not operator settings, each with its reason. */
 export const CLUSTER_SERVICE_DEFAULTS = {
@@ -189,49 +187,10 @@ export class ClusterService {
       });
     }
     if (tls) {
-      const routingLogger = logger;
-      this.routing = new RoutingLinks({
-        nodeId,
-        tls: tls.material,
-        addressOf: (node) => {
-          const m = this.membership.member(node);
-          if (!m || (m.state !== 'alive' && m.state !== 'suspect')) return undefined;
-          const route = decodeTags(m.meta).route;
-          return route ? parseHostPort(route) ?? undefined : undefined;
-        },
-        isMember: (node) => {
-          const m = this.membership.member(node);
-          return m !== undefined && (m.state === 'alive' || m.state === 'suspect');
-        },
-        settings: routingSettingsFrom(config.routing),
-        logger: routingLogger,
-        softwareVersion: options.version,
-      });
-      const routing = this.routing;
-      transport.onForeignStream(0x16, (socket, head) => routing.acceptSocket(socket, head));
-      let enrollment: EnrollmentServer | undefined;
-      if (tls.holdsCa) {
-        this.joinTokens = new JoinTokenStore(tls.dir);
-        enrollment = new EnrollmentServer({
-          ca: () => loadCa(tls.dir),
-          tls: () => tls.material,
-          tokens: this.joinTokens,
-          timeoutMs: config.routing.connect_timeout_ms,
-          logger,
-        });
-        const server = enrollment;
-        transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => server.acceptSocket(socket, head));
-      }
-      this.stopTlsWatch = watchTlsMaterial(
-        tls.dir,
-        config.routing.tls_reload_interval_ms,
-        (material) => {
-          routing.updateTls(material); // throws on a key that does not match: the current material stays
-          enrollment?.updateTls(material);
-          tls.material = material;
-        },
-        (error) => logger.warn({ dir: tls.dir, err: error.message }, 'routing: TLS material changed but cannot be loaded; keeping the current one'),
-      );
+      const endpoint = openRoutingEndpoint({ nodeId, version: options.version, config, tls, transport, membership: this.membership, logger });
+      this.routing = endpoint.links;
+      this.joinTokens = endpoint.joinTokens;
+      this.stopTlsWatch = () => endpoint.stopWatching();
     }
     const joinAddresses = config.cluster.join.map((a) => {
       const parsed = parseHostPort(a, DEFAULT_GOSSIP_PORT);
