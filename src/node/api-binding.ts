@@ -9,7 +9,7 @@ import type { CaxtonNode } from './node.ts';
 export function buildNodeApi(node: CaxtonNode): FastifyInstance {
   return buildApi({
     services: node,
-    cluster: node,
+    cluster: node.clusterServices,
     apiKeys: node,
     tools: node.tools,
     state: { backend: () => node.stateBackend.get() },

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentHost } from '../agents/agent-host.ts';
 import { rememberClientText } from '../agents/wire-text.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
-import type { ClusterMemberView, ClusterServices, DrainReportView, ClusterStatusView, GossipKeyOp, GossipKeyReport, NodePerformance, PerformanceFigure } from '../api/cluster-services.ts';
+import type { DrainReportView } from '../api/cluster-services.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
 import { parseHostPort } from '../config/host-port.ts';
@@ -35,20 +35,18 @@ import type { AgentOperations } from './agent-operations.ts';
 import { AgentService } from './agent-service.ts';
 import { defaultNodeId } from './default-node-id.ts';
 import type { PeerRouting } from './peer-routing.ts';
-import { agentThreadFigures, createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
+import { createAgentHost, registerAgentThreadMetrics } from './agent-threads.ts';
 import type { NodeDrain } from './drain.ts';
 import { HandoverLedger } from './handover-ledger.ts';
-import { isDraining, memberProtocol } from '../cluster/placement/candidates.ts';
 import { EventBus } from './event-bus.ts';
 import { jwtAuthenticatorFor, looksLikeJwt, type TokenAuthenticator } from './jwt-auth.ts';
 import { wireObservers } from './observers.ts';
 import { wireCluster } from './cluster-wiring.ts';
 import { buildNodeApi } from './api-binding.ts';
-import { askPeer } from './peer-request.ts';
 import { requireQuorum } from './quorum-guard.ts';
 import type { Failover } from './failover.ts';
-import { agentCounts, findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
-import { liveFigures, PerformanceGathering } from './performance-figures.ts';
+import { findClusterAgent, listClusterAgents, type ClusterAgentSources } from './cluster-agents.ts';
+import { NodeClusterServices } from './node-cluster-services.ts';
 import { tracedSink, tracingFor } from './tracing-binding.ts';
 import { remoteNodeOf } from './waits-on-death.ts';
 import { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
@@ -86,7 +84,7 @@ export interface StartNodeOptions {
   gossip?: boolean;
 }
 
-export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices {
+export class CaxtonNode implements NodeServices, ApiKeyServices {
   readonly version = CAXTON_VERSION;
   readonly nodeId: string;
   readonly config: Config;
@@ -137,7 +135,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   #stoppedResolve: (() => void) | undefined;
   /** Resolves once stop() has finished (a leave asked through the API ends the process on it). */
   readonly stopped = new Promise<void>((resolve) => (this.#stoppedResolve = resolve));
-  #performanceGathering: PerformanceGathering | undefined;
+  /** Members, status, drain and leave, join tokens, performance figures, gossip keys: what the API and MCP serve of the cluster. */
+  readonly clusterServices = new NodeClusterServices(this);
 
   private constructor(config: Config, state: NodeState, history: ConversationLog | undefined, logger: Logger) {
     this.config = config;
@@ -196,7 +195,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     registerSystemAgents(router, {
       directory: this.directory,
       lookupAgent: (name) => {
-        const agent = findClusterAgent(this.#agentSources(), name);
+        const agent = findClusterAgent(this.agentSources(), name);
         return agent && { state: agent.state, node: agent.node };
       },
     });
@@ -276,8 +275,7 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       await node.agents.restore();
       if (options.gossip ?? (options.listen === 'inject' ? false : (options.listen ?? true))) {
         await wireCluster(node, logger);
-        // Now, not at the first local ask: it also answers other members' `performance` requests.
-        node.#performanceGathering = new PerformanceGathering(node.nodeId, () => node.clusterPerformance(), node.cluster);
+        node.clusterServices.answerPerformanceRequests();
       }
       node.backups.start();
       if (options.listen === 'inject') await node.#buildApi().ready();
@@ -354,12 +352,12 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
         this.logger.warn({ err: error }, 'drain before leaving failed; leaving anyway');
       }
     }
-    await this.#finishRequestsThenStop();
+    await this.finishRequestsThenStop();
     return report;
   }
 
   /** Requests already accepted finish first: their replies may still cross the routing links stop() closes. */
-  async #finishRequestsThenStop(): Promise<void> {
+  async finishRequestsThenStop(): Promise<void> {
     try {
       await this.api?.close();
     } catch (error) {
@@ -371,11 +369,11 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
   // ——— NodeServices ———
 
   listAgents(filter: { node?: string; capability?: string } = {}): AgentView[] {
-    return listClusterAgents(this.#agentSources(), filter);
+    return listClusterAgents(this.agentSources(), filter);
   }
 
   getAgent(name: string): AgentView {
-    const agent = findClusterAgent(this.#agentSources(), name);
+    const agent = findClusterAgent(this.agentSources(), name);
     if (!agent) throw new CaxtonError('AGENT_NOT_FOUND', `no agent named "${name}"`, { name });
     return agent;
   }
@@ -389,7 +387,8 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
     return agent as AgentInfo;
   }
 
-  #agentSources(): ClusterAgentSources {
+  /** Where the cluster's agents are known: this node's runtime, and the registry of the others. */
+  agentSources(): ClusterAgentSources {
     return {
       nodeId: this.nodeId,
       local: () => this.runtime.list(),
@@ -532,83 +531,5 @@ export class CaxtonNode implements NodeServices, ClusterServices, ApiKeyServices
       );
     }
     if (!this.state.apiKeys.revoke(name)) throw new CaxtonError('NOT_FOUND', `no API key named '${name}'`, { name });
-  }
-
-  // ——— ClusterServices ———
-
-  clusterMembers(): ClusterMemberView[] {
-    if (!this.cluster) {
-      return [{ id: this.nodeId, address: this.config.cluster.bind_addr, state: 'alive', agents: this.runtime.list().length, version: this.version }];
-    }
-    const counts = agentCounts(this.#agentSources());
-    return this.cluster.members().map((m) => ({
-      id: m.id,
-      address: m.address,
-      state: m.state,
-      agents: counts.get(m.id) ?? 0,
-      version: m.tags.caxton ?? 'unknown',
-      ...(isDraining(m) ? { draining: true } : {}),
-      ...(m.tags.api !== undefined ? { api: m.tags.api } : {}),
-      ...(m.tags.started !== undefined && Number.isFinite(Number(m.tags.started)) ? { started_at: Number(m.tags.started) } : {}),
-      ...(m.tags.caxton !== undefined ? { protocol: memberProtocol(m) } : {}),
-    }));
-  }
-
-  async drainNode(node?: string): Promise<DrainReportView> {
-    if (node === undefined || node === this.nodeId) {
-      if (!this.drain) throw new CaxtonError('UNAVAILABLE', this.#noDrainReason());
-      return this.drain.drain();
-    }
-    return askPeer<DrainReportView>(this.cluster, node, 'node.drain');
-  }
-
-  async undrainNode(node?: string): Promise<{ node: string; draining: false }> {
-    if (node === undefined || node === this.nodeId) {
-      if (!this.drain) throw new CaxtonError('UNAVAILABLE', this.#noDrainReason());
-      this.drain.undrain();
-      return { node: this.nodeId, draining: false };
-    }
-    return askPeer(this.cluster, node, 'node.undrain');
-  }
-
-  #noDrainReason(): string {
-    return 'this node has no routing links: there is no other node to hand its agents to';
-  }
-
-  /** Drains, answers, then leaves and stops: the process ends once stop() is done (run-server.ts). */
-  async leaveCluster(): Promise<DrainReportView> {
-    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
-    if (this.isStopping) throw new CaxtonError('CONFLICT', 'this node is already stopping');
-    const report = this.drain ? await this.drain.drain() : { node: this.nodeId, moved: 0, owners: {}, pinned: [], failed: [], forwarded: 0, undeliverable: 0, duration_ms: 0 };
-    // After the answer has gone out: stop() closes the API, which would cut it.
-    setTimeout(() => void this.#finishRequestsThenStop(), 50);
-    return report;
-  }
-
-  clusterJoinToken(): string {
-    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
-    return this.cluster.createJoinToken();
-  }
-
-  clusterStatus(): ClusterStatusView {
-    const agents = [...agentCounts(this.#agentSources()).values()].reduce((sum, n) => sum + n, 0);
-    if (!this.cluster) return { health: 'healthy', mode: 'read-write', alive: 1, expected: 1, quorum: 1, agents };
-    const { health, mode, alive, expected, quorum } = this.cluster.status();
-    return { health, mode, alive, expected, quorum, agents };
-  }
-
-  clusterPerformance(): PerformanceFigure[] {
-    return [...liveFigures(this.performance, this.config, this.cluster), ...agentThreadFigures(this.runtime)];
-  }
-
-  clusterPerformanceAll(): Promise<NodePerformance[]> {
-    this.#performanceGathering ??= new PerformanceGathering(this.nodeId, () => this.clusterPerformance(), this.cluster);
-    return this.#performanceGathering.all();
-  }
-
-
-  gossipKeys(op: GossipKeyOp, key?: string): Promise<GossipKeyReport> {
-    if (!this.cluster) throw new CaxtonError('UNAVAILABLE', 'this node runs without gossip');
-    return this.cluster.keyOperation(op, key);
   }
 }

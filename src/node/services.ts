@@ -6,7 +6,7 @@ export type { DeadLetter } from '../state/dead-letter-store.ts';
 export type { CredentialKind, Principal, Role } from '../state/principal.ts';
 import type { AuditEntry } from '../state/audit-log.ts';
 import type { DeadLetter } from '../state/dead-letter-store.ts';
-import type { Principal, Role } from '../state/principal.ts';
+import type { Principal } from '../state/principal.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { WaitSignal } from '../messaging/client-inbox.ts';
 import type { AgentInfo, AgentLimits, AgentLogLine, AgentSpecInput, AgentState, ToolGrants } from '../agents/agent-types.ts';

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NodeProcess } from '../../helpers/node-process.ts';
 import { api, members, startClusterNode } from '../node/cluster-processes.ts';
-import { until } from './link-fixture.ts';
 
 const started: NodeProcess[] = [];
 afterEach(async () => {
