@@ -190,7 +190,7 @@ export class ClusterService {
       const endpoint = openRoutingEndpoint({ nodeId, version: options.version, config, tls, transport, membership: this.membership, logger });
       this.routing = endpoint.links;
       this.joinTokens = endpoint.joinTokens;
-      this.stopTlsWatch = () => endpoint.stopWatching();
+      this.stopTlsWatch = endpoint.stopWatching;
     }
     const joinAddresses = config.cluster.join.map((a) => {
       const parsed = parseHostPort(a, DEFAULT_GOSSIP_PORT);
