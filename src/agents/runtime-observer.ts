@@ -20,6 +20,12 @@ export interface RuntimeObserver {
    */
   readonly durationSampleEvery?: number;
   onInvocation(agent: string, kind: InvocationKind, durationNs: number, outcome: InvocationOutcome): void;
+  /**
+   * `count` invocations with one kind and outcome, reported at once (an agent worker's batch), of which
+   * `timedNs.length` were timed, with these durations; the others report 0. Optional: without it each is
+   * reported to onInvocation.
+   */
+  onInvocations?(agent: string, kind: InvocationKind, outcome: InvocationOutcome, count: number, timedNs: ArrayLike<number>): void;
   onTrap(agent: string, reason: TrapReason): void;
   onStateChange(agent: string, from: AgentState | null, to: AgentState): void;
   onLog(line: AgentLogLine): void;
@@ -48,11 +54,14 @@ export interface RuntimeLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** An observer of guardedObserver: every callback there, the batched one included. */
+export type GuardedObserver = RuntimeObserver & Required<Pick<RuntimeObserver, 'onInvocations'>>;
+
 /**
  * The observer with every callback guarded: a failing metrics or audit hook is logged, never allowed to
  * break an invocation or the scheduler. Written out per callback: no rest-argument array per message.
  */
-export function guardedObserver(observer: Partial<RuntimeObserver>, logger: RuntimeLogger): RuntimeObserver {
+export function guardedObserver(observer: Partial<RuntimeObserver>, logger: RuntimeLogger): GuardedObserver {
   const o: RuntimeObserver = { ...noopObserver, ...observer };
   const report = (err: unknown, callback: string) => logger.error({ err, callback }, 'runtime observer failed');
   return {
@@ -63,6 +72,14 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
         o.onInvocation(agent, kind, durationNs, outcome);
       } catch (err) {
         report(err, 'onInvocation');
+      }
+    },
+    onInvocations(agent, kind, outcome, count, timedNs) {
+      try {
+        if (o.onInvocations !== undefined) o.onInvocations(agent, kind, outcome, count, timedNs);
+        else for (let i = 0; i < count; i++) o.onInvocation(agent, kind, i < timedNs.length ? timedNs[i] : 0, outcome);
+      } catch (err) {
+        report(err, 'onInvocations');
       }
     },
     onTrap(agent, reason) {

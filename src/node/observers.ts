@@ -2,6 +2,7 @@
 // the audit log, live events, and remembering agent states across restarts. Hot-path callbacks look up
 // pre-bound counter cells and do no I/O; history rows are group-committed by the store.
 import type { RuntimeObserver } from '../agents/agent-runtime.ts';
+import type { InvocationKind, InvocationOutcome } from '../agents/runtime-observer.ts';
 import { trapMetricLabel } from '../agents/trap-reason.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
@@ -64,6 +65,10 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     if (child === undefined) invocationHistograms.set(kind, (child = metrics.invocationDuration.labels(kind)));
     return child;
   };
+  const invocationTimed = (kind: InvocationKind, outcome: InvocationOutcome, durationNs: number): void => {
+    invocationHistogram(kind).observe(durationNs / 1e9);
+    if (kind === 'init' && outcome === 'ok') node.performance.agentStart.record(durationNs / 1e6);
+  };
   const history = conversationHistory(node);
   const sampled = new MessageSampler(node.config.events.messages_per_second);
 
@@ -73,10 +78,11 @@ export function wireObservers(node: CaxtonNode): NodeObservers {
     durationSampleEvery: 64,
     onInvocation(_agent, kind, durationNs, outcome) {
       invocationCell(kind, outcome).inc();
-      if (durationNs > 0) {
-        invocationHistogram(kind).observe(durationNs / 1e9);
-        if (kind === 'init' && outcome === 'ok') node.performance.agentStart.record(durationNs / 1e6);
-      }
+      if (durationNs > 0) invocationTimed(kind, outcome, durationNs);
+    },
+    onInvocations(_agent, kind, outcome, count, timedNs) {
+      invocationCell(kind, outcome).inc(count);
+      for (let i = 0; i < timedNs.length; i++) if (timedNs[i] > 0) invocationTimed(kind, outcome, timedNs[i]);
     },
     onToolCall(_agent, server, _tool, durationMs, outcome) {
       metrics.toolCalls.child(server, outcome).inc();

@@ -22,7 +22,7 @@ import { ModuleCache } from '../module-cache.ts';
 import { checkMemoryLimit } from '../module-validator.ts';
 import type { RuntimeLimits } from '../runtime-defaults.ts';
 import { RUNTIME_DEFAULTS } from '../runtime-defaults.ts';
-import type { RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
+import type { GuardedObserver, RuntimeLogger, RuntimeObserver } from '../runtime-observer.ts';
 import { guardedObserver } from '../runtime-observer.ts';
 import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
@@ -71,7 +71,7 @@ export class AgentWorkerPool implements AgentHost {
   readonly cache: ModuleCache;
   private readonly o: AgentWorkerPoolOptions;
   private readonly logger: RuntimeLogger;
-  private readonly observer: RuntimeObserver;
+  private readonly observer: GuardedObserver;
   private readonly gateway: ToolGateway;
   private readonly setup: Omit<WorkerSetup, 'index' | 'marks'>;
   /** Started on demand: a node without agents starts no worker (a worker costs its isolate and loader). */

@@ -150,6 +150,34 @@ describe('agent worker pool', () => {
     expect(median(longs)).toBeGreaterThan(3 * median(shorts));
   });
 
+  it('reports a batch of invocations in one call per kind and outcome to an observer that takes batches', async () => {
+    const batches: { agent: string; kind: string; outcome: string; count: number; timed: number[] }[] = [];
+    let single = 0;
+    const { pool } = makePool(1, {
+      observer: {
+        wantsDurations: true,
+        onInvocation() {
+          single++;
+        },
+        onInvocations(agent, kind, outcome, count, timedNs) {
+          batches.push({ agent, kind, outcome, count, timed: Array.from(timedNs) });
+        },
+      },
+    });
+    const bytes = await echoAgent();
+    await pool.start(spec('echo'), sha(bytes), 1, bytes);
+    for (let i = 0; i < 40; i++) pool.deliver(message('echo'), 'echo');
+    await pool.whenIdle();
+    const messages = batches.filter((b) => b.kind === 'message');
+    expect(single).toBe(0);
+    expect(messages.every((b) => b.agent === 'echo' && b.outcome === 'ok')).toBe(true);
+    expect(messages.reduce((sum, b) => sum + b.count, 0)).toBe(40);
+    // Each timed, each with its own duration; in fewer calls than invocations.
+    expect(messages.flatMap((b) => b.timed)).toHaveLength(40);
+    expect(messages.flatMap((b) => b.timed).every((ns) => ns > 0)).toBe(true);
+    expect(messages.length).toBeLessThan(40);
+  });
+
   it('bounds what waits for an agent as its mailbox does, and keeps order per sender across workers', async () => {
     const { pool, deploy, sink } = makePool(2);
     const bytes = await echoAgent();
