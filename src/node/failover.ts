@@ -15,6 +15,7 @@ import type { EventBus } from './event-bus.ts';
 import type { ObservedAgentDirectory } from './registry-binding.ts';
 import { toolGrants } from './registry-binding.ts';
 import type { AgentSpec } from './services.ts';
+import { isLive } from '../cluster/membership/messages.ts';
 
 export interface FailoverSettings {
   checkIntervalMs: number;
@@ -179,7 +180,7 @@ export class Failover {
     try {
       const members = this.#o.members();
       const states = new Map(members.map((m) => [m.id, m.state]));
-      const alive = members.filter((m) => m.placeable && (m.state === 'alive' || m.state === 'suspect')).map((m) => m.id);
+      const alive = members.filter((m) => m.placeable && isLive(m.state)).map((m) => m.id);
       if (!alive.includes(this.#o.nodeId)) alive.push(this.#o.nodeId);
       const records = this.#o.registry.list();
       const actions = planFailover({

@@ -7,6 +7,7 @@ import type { Config } from '../config/config.ts';
 import type { PerformanceRecorder } from '../observability/performance-recorder.ts';
 import { ROUTING_SAMPLE_EVERY, THROUGHPUT_WINDOW_SECONDS } from '../observability/performance-recorder.ts';
 import { clusterFigures } from './cluster-agents.ts';
+import { isLive } from '../cluster/membership/messages.ts';
 
 /** How long `--all` waits for each node's figures. */
 const PERFORMANCE_RPC_TIMEOUT_MS = 3_000;
@@ -63,7 +64,7 @@ export function liveFigures(p: PerformanceRecorder, config: Config, cluster: Clu
       { name: 'gossip_convergence_p50', value: round(p.gossipConvergence.percentile(50), 1), unit: 'ms', target: '< 2000 ms (goal)', note: convergenceNote },
       { name: 'gossip_convergence_p99', value: round(p.gossipConvergence.percentile(99), 1), unit: 'ms', target: '< 5000 ms', note: convergenceNote },
     );
-    const members = cluster.members().filter((m) => m.state === 'alive' || m.state === 'suspect').length;
+    const members = cluster.members().filter((m) => isLive(m.state)).length;
     const g = config.gossip;
     const bound = (g.retransmit_mult * Math.ceil(Math.log10(members + 1)) * g.gossip_interval_ms) / 1000;
     figures.push({

@@ -12,6 +12,7 @@ import { gossipRound } from './gossip.ts';
 import type { Member } from './member.ts';
 import { aliveNode, deadNode } from './member-updates.ts';
 import type { Alive, UserMsg } from './messages.ts';
+import { isLive } from './messages.ts';
 import { toMember } from './node-table.ts';
 import { handlePacket, handleStreamMessage } from './packet-handler.ts';
 import { Prober } from './probe.ts';
@@ -184,7 +185,7 @@ export class Membership {
 
   /** Members currently alive (suspect ones included: not yet declared dead). */
   liveMembers(): Member[] {
-    return this.core.table.nodes.filter((n) => n.state === 'alive' || n.state === 'suspect').map(toMember);
+    return this.core.table.nodes.filter((n) => isLive(n.state)).map(toMember);
   }
 
   member(name: string): Member | undefined {

@@ -25,6 +25,14 @@ export const NodeStateCode = { alive: 0, suspect: 1, dead: 2, left: 3 } as const
 export type NodeState = keyof typeof NodeStateCode;
 
 /**
+ * Whether a member in `state` still counts as one: alive, or suspected and not yet declared dead (it may well
+ * be alive, and memberlist counts it too: NumMembers, the gossip targets, the reconnect scale).
+ */
+export function isLive(state: string): boolean {
+  return state === 'alive' || state === 'suspect';
+}
+
+/**
  * memberlist's version vector: [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur].
  * Serf 0.8/0.9 checks both ranges overlap its own.
  */

@@ -3,6 +3,7 @@
 // with one member we declared dead, with probability failed / alive so a big failure does not cause a storm.
 import type { Core } from './core.ts';
 import { pushPullWith } from './push-pull-merge.ts';
+import { isLive } from './messages.ts';
 
 export function reconnectRound(core: Core): void {
   if (core.stopped || core.left) return;
@@ -13,7 +14,7 @@ export function reconnectRound(core: Core): void {
   const numFailed = core.failed.size;
   if (numFailed === 0) return;
   let numAlive = 0;
-  for (const n of core.table.nodes) if (n.state === 'alive' || n.state === 'suspect') numAlive += 1;
+  for (const n of core.table.nodes) if (isLive(n.state)) numAlive += 1;
   if (core.random() > numFailed / Math.max(numAlive, 1)) return;
   const names = [...core.failed.keys()];
   const name = names[Math.floor(core.random() * names.length)];

@@ -12,6 +12,7 @@ import { loadCa, watchTlsMaterial } from '../pki/tls-files.ts';
 import type { NetTransport } from '../transport/net-transport.ts';
 import { RoutingLinks, type RoutingLogger } from './routing-links.ts';
 import { routingSettingsFrom } from './routing-settings.ts';
+import { isLive } from '../membership/messages.ts';
 
 /** The TLS handshake's first byte: a stream that starts with it is a routing link. */
 const TLS_RECORD_HANDSHAKE = 0x16;
@@ -38,7 +39,7 @@ export interface RoutingEndpoint {
 /** The member `node` when it counts for routing: alive, or suspect (it may still answer). */
 function routable(membership: Membership, node: string): ReturnType<Membership['member']> {
   const m = membership.member(node);
-  return m !== undefined && (m.state === 'alive' || m.state === 'suspect') ? m : undefined;
+  return m !== undefined && isLive(m.state) ? m : undefined;
 }
 
 export function openRoutingEndpoint(options: RoutingEndpointOptions): RoutingEndpoint {

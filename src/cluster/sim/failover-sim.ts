@@ -12,6 +12,7 @@ import type { AgentRecord } from '../registry/agent-record.ts';
 import type { AgentRegistry } from '../registry/agent-registry.ts';
 import { RegistrySim } from './registry-sim.ts';
 import type { SimNode } from './sim-cluster.ts';
+import { isLive } from '../membership/messages.ts';
 
 export interface FailoverSimOptions {
   seed: number;
@@ -173,7 +174,7 @@ export class FailoverSim {
       if (this.catchUpOnReturn) this.noteReturn(node.name, m.name, m.state, registry);
       states.set(m.name, m.state);
     }
-    const alive = members.filter((m) => m.state === 'alive' || m.state === 'suspect').map((m) => m.name);
+    const alive = members.filter((m) => isLive(m.state)).map((m) => m.name);
     const here = this.running.get(node.name)!;
     this.catchUp(node);
     const actions = planFailover({

@@ -5,6 +5,7 @@ import type { Delegate } from '../membership/delegate.ts';
 import type { Member } from '../membership/member.ts';
 import { Membership } from '../membership/memberlist.ts';
 import type { NodeState } from '../membership/messages.ts';
+import { isLive } from '../membership/messages.ts';
 import { SimNetwork, type LatencyModel, type SimHost } from './sim-network.ts';
 
 export interface SimNode {
@@ -113,10 +114,10 @@ export class SimCluster {
   }
 
   private observe(node: SimNode, member: Member, previous: NodeState | undefined): void {
-    const wasLive = previous === 'alive' || previous === 'suspect';
-    const isLive = member.state === 'alive' || member.state === 'suspect';
-    if (wasLive && !isLive) node.live -= 1;
-    if (!wasLive && isLive) node.live += 1;
+    const wasLive = previous !== undefined && isLive(previous);
+    const nowLive = isLive(member.state);
+    if (wasLive && !nowLive) node.live -= 1;
+    if (!wasLive && nowLive) node.live += 1;
     const wasDead = previous === 'dead' || previous === 'left';
     const isDead = member.state === 'dead' || member.state === 'left';
     if (!wasDead && isDead) {
