@@ -5,6 +5,7 @@
 //   event: end    data: {"message_id", "conversation_id", "replies": count}
 // The stream opens on the first event, so a message the node refuses still gets its plain 4xx.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { settledWireTextOf } from '../agents/wire-text.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { NodeServices } from '../node/services.ts';
 import type { StreamingSendOptions } from '../node/streaming-send.ts';
@@ -13,6 +14,16 @@ import { bodyTextOf } from './json-body.ts';
 import { principalOf } from './auth.ts';
 import { toApiError } from './error-reply.ts';
 import type { SseHub, SseStream } from './sse.ts';
+
+/**
+ * A reply as one `reply` event: the text it was delivered as when it has one (an agent's spliced send) on a
+ * single line, else serialized. An agent's own text may span lines, which a `data:` line cannot.
+ */
+function sendReply(stream: SseStream, answer: AclMessage): void {
+  const text = settledWireTextOf(answer);
+  if (text !== undefined && text.indexOf('\n') === -1 && text.indexOf('\r') === -1) stream.sendJson('reply', text);
+  else stream.send('reply', answer);
+}
 
 export async function streamReplies(
   request: FastifyRequest,
@@ -46,7 +57,7 @@ export async function streamReplies(
     },
     onReply: (answer: AclMessage) => {
       streamed.add(answer.message_id);
-      open().send('reply', answer);
+      sendReply(open(), answer);
     },
   };
   let result;
@@ -62,7 +73,7 @@ export async function streamReplies(
   const ids = { message_id: result.message_id, conversation_id: result.conversation_id };
   // A node that cannot stream (a test double) still answers with the same events, all at the end.
   if (!sentWritten) out.send('sent', ids);
-  for (const answer of result.replies ?? []) if (!streamed.has(answer.message_id)) out.send('reply', answer);
+  for (const answer of result.replies ?? []) if (!streamed.has(answer.message_id)) sendReply(out, answer);
   out.send('end', { ...ids, replies: result.replies?.length ?? 0 });
   out.end();
 }

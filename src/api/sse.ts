@@ -24,8 +24,13 @@ export class SseStream {
 
   /** Sends one event; `id` lets a client resume with Last-Event-ID. */
   send(event: string, data: unknown, id?: number | string): void {
+    this.sendJson(event, JSON.stringify(data), id);
+  }
+
+  /** Sends one event whose data is this JSON text: it must hold no line break (a `data:` line ends at one). */
+  sendJson(event: string, json: string, id?: number | string): void {
     const idLine = id === undefined ? '' : `id: ${id}\n`;
-    this.write(`${idLine}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.write(`${idLine}event: ${event}\ndata: ${json}\n\n`);
   }
 
   onClose(listener: () => void): void {

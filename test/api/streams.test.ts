@@ -1,6 +1,7 @@
 // Server-sent events need a real socket: inject() waits for a response end that never comes.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageOfWireText } from '../../src/agents/wire-text.ts';
 import { bearer, makeApi } from './helpers.ts';
 
 const { app, services } = makeApi();
@@ -80,6 +81,25 @@ describe('server-sent events', () => {
   it('follow on an unknown agent is a JSON 404', async () => {
     const res = await fetch(`${base}/api/v1/agents/ghost/logs?follow=true`, { headers: bearer() });
     expect(res.status).toBe(404);
+  });
+
+  it('a streamed reply is written as the text it was delivered as, unless that text spans lines', async () => {
+    const oneLine = '{ "performative" : "inform", "sender":"echo", "receiver":"client:admin", "message_id":"r1", "conversation_id":"c-s" }';
+    const lines = '{\n  "performative": "inform",\n  "sender": "echo",\n  "receiver": "client:admin",\n  "message_id": "r2",\n  "conversation_id": "c-s"\n}';
+    const send = services.sendMessage;
+    services.sendMessage = async () => ({ message_id: 'm-s', conversation_id: 'c-s', replies: [messageOfWireText(oneLine, -1), messageOfWireText(lines, -1)] });
+    try {
+      const res = await fetch(`${base}/api/v1/messages?wait_ms=1000&stream=true`, {
+        method: 'POST',
+        headers: { ...bearer(), 'content-type': 'application/json' },
+        body: JSON.stringify({ performative: 'request', receiver: 'echo' }),
+      });
+      const text = await res.text();
+      const replies = text.split('\n\n').filter((e) => e.startsWith('event: reply\n'));
+      expect(replies).toEqual([`event: reply\ndata: ${oneLine}`, `event: reply\ndata: ${JSON.stringify(JSON.parse(lines))}`]);
+    } finally {
+      services.sendMessage = send;
+    }
   });
 
   it('close() ends open streams instead of waiting for their clients', async () => {
