@@ -75,12 +75,25 @@ export function guardedObserver(observer: Partial<RuntimeObserver>, logger: Runt
       }
     },
     onInvocations(agent, kind, outcome, count, timedNs) {
-      try {
-        if (o.onInvocations !== undefined) o.onInvocations(agent, kind, outcome, count, timedNs);
-        else for (let i = 0; i < count; i++) o.onInvocation(agent, kind, i < timedNs.length ? timedNs[i] : 0, outcome);
-      } catch (err) {
-        report(err, 'onInvocations');
+      if (o.onInvocations !== undefined) {
+        try {
+          o.onInvocations(agent, kind, outcome, count, timedNs);
+        } catch (err) {
+          report(err, 'onInvocations');
+        }
+        return;
       }
+      // One by one, each guarded as onInvocation is (one failure does not lose the rest), logged once a batch.
+      let failures = 0;
+      let first: unknown;
+      for (let i = 0; i < count; i++) {
+        try {
+          o.onInvocation(agent, kind, i < timedNs.length ? timedNs[i] : 0, outcome);
+        } catch (err) {
+          if (failures++ === 0) first = err;
+        }
+      }
+      if (failures > 0) report(first, 'onInvocation');
     },
     onTrap(agent, reason) {
       try {
