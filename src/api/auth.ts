@@ -129,24 +129,38 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     return deny(request, 'unauthenticated', error);
   };
 
-  /** A bearer token not held in memory: checked by the node (a hash and a lookup, or a JWT verification). */
-  const verify = async (request: FastifyRequest, token: string): Promise<Principal | Refusal> => {
-    let principal: Principal | null;
+  /** A refusal for what services.authenticate threw; anything but a CaxtonError is the node's fault and rethrown. */
+  const refusedBy = (request: FastifyRequest, error: unknown): Refusal => {
+    // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
+    if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(request, refusalOf(error));
+    if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
+    throw error;
+  };
+
+  /**
+   * A bearer token not held in memory, checked by the node: an API key in memory (synchronous, so a wrong key
+   * costs no promise), a JWT by its signature (asynchronous when its keys must be fetched).
+   */
+  const verify = (request: FastifyRequest, token: string): Principal | Refusal | Promise<Principal | Refusal> => {
+    let result: Principal | null | Promise<Principal | null>;
     try {
-      principal = await services.authenticate(token);
+      result = services.authenticate(token);
     } catch (error) {
-      // A refused JWT says why (expired, wrong issuer, ...); an unreachable JWKS (503) is not the caller's failure.
-      if (error instanceof CaxtonError && error.code === 'UNAUTHENTICATED') return failed(request, refusalOf(error));
-      if (error instanceof CaxtonError) return deny(request, 'unauthenticated', refusalOf(error));
-      throw error;
+      return refusedBy(request, error);
     }
-    return principal ?? failed(request, INVALID_CREDENTIALS);
+    if (result instanceof Promise) {
+      return result.then(
+        (principal) => principal ?? failed(request, INVALID_CREDENTIALS),
+        (error: unknown) => refusedBy(request, error),
+      );
+    }
+    return result ?? failed(request, INVALID_CREDENTIALS);
   };
 
   /**
    * The principal, or the error that refuses the request (returned, not thrown: a flood of refusals stays cheap).
-   * Synchronous unless the token must be verified: a client whose key or token was verified before (every
-   * request of a client but its first) costs no promise and no microtask.
+   * Synchronous unless a JWT must be verified: a client whose key or token was verified before (every request of
+   * a client but its first), and any API key right or wrong, costs no promise and no microtask.
    */
   const authenticate = (request: FastifyRequest): Principal | Refusal | Promise<Principal | Refusal> => {
     if (insecureNoAuth) return ANONYMOUS_ADMIN;

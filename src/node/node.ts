@@ -488,7 +488,7 @@ export class CaxtonNode implements NodeServices, ApiKeyServices {
   }
 
   /** An API key, or a JWT when an issuer is configured; a refused JWT throws UNAUTHENTICATED with the reason. */
-  async authenticate(token: string): Promise<Principal | null> {
+  authenticate(token: string): Principal | null | Promise<Principal | null> {
     if (!looksLikeJwt(token)) return this.state.apiKeys.verify(token);
     if (!this.jwt) throw new CaxtonError('UNAUTHENTICATED', 'this node accepts no JWTs (auth.jwt_issuer is not set) and no OIDC tokens (auth.oidc_issuer is not set): use an API key');
     return this.jwt.authenticate(token);

@@ -108,8 +108,12 @@ export interface NodeServices {
   deadLetters(options?: { limit?: number }): DeadLetter[];
   purgeDeadLetters(): number;
 
-  /** Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED (the reason), an unreachable JWKS UNAVAILABLE. */
-  authenticate(token: string): Promise<Principal | null>;
+  /**
+   * Resolves a bearer token to a principal: an unknown API key gives null; a refused JWT throws UNAUTHENTICATED
+   * (the reason), an unreachable JWKS UNAVAILABLE. Synchronous where no I/O is needed (an API key is checked in
+   * memory), so that refusing a wrong key costs no promise.
+   */
+  authenticate(token: string): Principal | null | Promise<Principal | null>;
   /**
    * The principal of a credential already verified and held in memory, without any I/O; undefined otherwise.
    * Lets a known client through from an address that someone else's failed logins have blocked.

@@ -1,7 +1,7 @@
 // API keys: the plaintext is shown once, at creation; only its sha256 is stored, so neither a copy of the
 // database nor a backup yields a usable key. Keys are 256 random bits: a plain (unsalted) hash is enough,
 // nothing about them can be guessed from a dictionary.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaxtonError } from '../errors.ts';
@@ -28,30 +28,44 @@ export interface CreatedApiKey extends ApiKeyInfo {
   key: string;
 }
 
-function hashOf(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+function hashOf(token: string): string {
+  return hash('sha256', token, 'hex');
 }
 
-/** Keys remembered as verified (~200 B each): the hot path skips a hash and a SQLite lookup per request. */
+/** What a key grants, kept in memory by the hash of the key. */
+interface KeyGrant {
+  name: string;
+  role: Role;
+}
+
+/** Keys remembered as verified (~200 B each): the hot path skips a hash per request. */
 const VERIFIED_CACHE_MAX = 10_000;
 /** `cxk_` + 32 random bytes in base64url: anything else cannot be a key this store made. */
 const API_KEY_LENGTH = API_KEY_PREFIX.length + 43;
 
+/**
+ * The node's process is the only writer of its api_keys table (a restore needs the node stopped), so the table is
+ * read once at start and then mirrored in memory: a wrong key costs one hash and one map lookup, never a query.
+ * The mirror holds one entry (~200 B) per key in the table; keys are made only by admins, one request each.
+ */
 export class ApiKeyStore {
   /** Tokens verified before, by plaintext; only valid keys (an attacker's guesses never fill it); emptied on any revoke. */
   private readonly verified = new Map<string, Principal>();
+  /** Every key in the table, by the hex sha256 of its plaintext. */
+  private readonly byHash = new Map<string, KeyGrant>();
   private readonly now: () => Date;
   private readonly insert;
-  private readonly selectByHash;
   private readonly selectAll;
   private readonly deleteByName;
 
   constructor(db: SqliteDatabase, now: () => Date = () => new Date()) {
     this.now = now;
     this.insert = db.prepare('INSERT INTO api_keys (name, role, key_sha256, created_at) VALUES (?, ?, ?, ?)');
-    this.selectByHash = db.prepare('SELECT name, role, key_sha256 FROM api_keys WHERE key_sha256 = ?');
     this.selectAll = db.prepare('SELECT id, name, role, created_at FROM api_keys ORDER BY id');
     this.deleteByName = db.prepare('DELETE FROM api_keys WHERE name = ?');
+    for (const row of db.prepare('SELECT name, role, key_sha256 FROM api_keys').iterate() as Iterable<KeyGrant & { key_sha256: string }>) {
+      this.byHash.set(row.key_sha256, { name: row.name, role: row.role });
+    }
   }
 
   /** A new key for `role`; `name` is unique (CONFLICT otherwise) and becomes the principal id. */
@@ -66,7 +80,9 @@ export class ApiKeyStore {
     if (!name) throw new CaxtonError('INVALID_ARGUMENT', 'name: must not be empty', { field: 'name' });
     const createdAt = this.now().toISOString();
     try {
-      const result = this.insert.run(name, role, hashOf(key).toString('hex'), createdAt);
+      const keyHash = hashOf(key);
+      const result = this.insert.run(name, role, keyHash, createdAt);
+      this.byHash.set(keyHash, { name, role });
       return { id: Number(result.lastInsertRowid), name, role, created_at: createdAt };
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
@@ -86,12 +102,10 @@ export class ApiKeyStore {
     const known = this.verified.get(token);
     if (known) return known;
     if (token.length !== API_KEY_LENGTH || !token.startsWith(API_KEY_PREFIX)) return null;
-    const hash = hashOf(token);
-    const row = this.selectByHash.get(hash.toString('hex')) as { name: string; role: Role; key_sha256: string } | undefined;
-    if (!row) return null;
-    // The lookup is by hash, which leaks nothing about the key; the compare is constant-time all the same.
-    if (!timingSafeEqual(Buffer.from(row.key_sha256, 'hex'), hash)) return null;
-    const principal: Principal = Object.freeze({ id: row.name, role: row.role, via: 'api-key' });
+    // Looked up by its hash: how long the lookup takes tells nothing about any key's plaintext.
+    const grant = this.byHash.get(hashOf(token));
+    if (!grant) return null;
+    const principal: Principal = Object.freeze({ id: grant.name, role: grant.role, via: 'api-key' });
     if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
     this.verified.set(token, principal);
     return principal;
@@ -106,6 +120,7 @@ export class ApiKeyStore {
   revoke(name: string): boolean {
     // Every cached key goes, not only this one's: revocation must hold from the very next request.
     this.verified.clear();
+    for (const [keyHash, grant] of this.byHash) if (grant.name === name) this.byHash.delete(keyHash);
     return this.deleteByName.run(name).changes === 1;
   }
 }

@@ -143,6 +143,40 @@ describe('API key store', () => {
     expect(keys.list()).toEqual([{ id: created.id, name: 'ci', role: 'deployer', created_at: created.created_at }]);
   });
 
+  it('checks a key in memory: a wrong one never reaches SQLite, and keys in the table at start are found', () => {
+    const { key } = new ApiKeyStore(database.db).create('sender', 'app');
+    // A store opened on the same table later (the node's next start) finds the key made before.
+    const prepared: string[] = [];
+    const counting = new Proxy(database.db, {
+      get(target, property, receiver) {
+        if (property !== 'prepare') return Reflect.get(target, property, receiver);
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          return new Proxy(statement, {
+            get(inner, name, innerReceiver) {
+              const value = Reflect.get(inner, name, innerReceiver);
+              if (typeof value !== 'function') return value;
+              return (...args: unknown[]) => {
+                prepared.push(sql);
+                return (value as (...a: unknown[]) => unknown).apply(inner, args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const keys = new ApiKeyStore(counting);
+    prepared.length = 0;
+    for (let i = 0; i < 100; i++) expect(keys.verify(`${API_KEY_PREFIX}${String(i).padStart(43, 'x')}`)).toBeNull();
+    expect(keys.verify(key)).toEqual({ id: 'app', role: 'sender', via: 'api-key' });
+    expect(prepared).toEqual([]);
+    const made = keys.create('viewer', 'later');
+    expect(keys.verify(made.key)?.id).toBe('later');
+    keys.revoke('later');
+    expect(keys.verify(made.key)).toBeNull();
+    expect(keys.verify(key)?.id).toBe('app');
+  });
+
   it('refuses a duplicate name and an unknown role; revoke makes the key invalid at once', () => {
     const keys = new ApiKeyStore(database.db);
     const { key } = keys.create('viewer', 'dash');
