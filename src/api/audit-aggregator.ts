@@ -2,10 +2,11 @@
 // - `each`: written as it happens (a deploy, a key created or revoked: rare and each one matters);
 // - `count`: routine calls of the message path (POST /api/v1/messages at thousands per second): one row per
 //   (principal, action, outcome) per window with the count, instead of one row per message;
-// - `flood`: denials. The first `eachPerWindow` of one (principal or source, action, reason) in a window are
-//   written one by one with their details; the rest of that window become one row with their count, so a
-//   flood of bad credentials leaves a few rows behind, never 100,000.
-// Counts are held in a bounded map (`maxGroups`); callers beyond it share one overflow row.
+// - `flood`: denials. The first `eachPerWindow` of one (principal, action, reason) in a window are written one
+//   by one with their details; the rest of that window become one row with their count and the addresses they
+//   came from (the ten that sent most), so a flood of bad credentials leaves a few rows behind, never 100,000,
+//   however many addresses it comes from: a row costs a SQLite insert, an address a map entry.
+// Groups and addresses are held in bounded maps (`maxGroups` each); beyond, they share one overflow entry.
 import type { AuditEntry } from '../node/services.ts';
 
 export type AuditMode = 'each' | 'count' | 'flood';
@@ -23,13 +24,21 @@ interface Tally {
   seen: number;
   /** Of them, not yet written: they go out as one row when the window ends. */
   unwritten: number;
+  /** Of the unwritten, how many came from each address (`details.ip`), for entries that carry one. */
+  sources?: Map<string, number>;
 }
 
 const OVERFLOW = '\u0000overflow';
+/** Addresses named in an aggregated row, those that sent most. */
+const TOP_SOURCES = 10;
+/** Where the addresses beyond `maxGroups` are counted; shown as such in `top_sources`. */
+export const OTHER_SOURCES = 'other';
 
 export class AuditAggregator {
   readonly #options: AuditAggregatorOptions;
   #tallies = new Map<string, Tally>();
+  /** Addresses counted this window, over all tallies (bounded by maxGroups). */
+  #sourcesHeld = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: AuditAggregatorOptions) {
@@ -44,7 +53,11 @@ export class AuditAggregator {
     const tally = this.#tallyOf(entry);
     tally.seen++;
     if (mode === 'flood' && tally.seen <= this.#options.eachPerWindow) this.#options.write(entry);
-    else tally.unwritten++;
+    else {
+      tally.unwritten++;
+      const ip = entry.details?.ip;
+      if (mode === 'flood' && typeof ip === 'string') this.#countSource(tally, ip);
+    }
     this.#schedule();
   }
 
@@ -56,20 +69,38 @@ export class AuditAggregator {
     }
     const tallies = this.#tallies;
     this.#tallies = new Map();
-    for (const { entry, unwritten } of tallies.values()) {
+    this.#sourcesHeld = 0;
+    for (const { entry, unwritten, sources } of tallies.values()) {
       if (unwritten === 0) continue;
-      this.#options.write({
-        ...entry,
-        details: { ...entry.details, aggregated: true, count: unwritten, window_ms: this.#options.windowMs },
-      });
+      const aggregate = { aggregated: true, count: unwritten, window_ms: this.#options.windowMs };
+      if (!sources) {
+        this.#options.write({ ...entry, details: { ...entry.details, ...aggregate } });
+        continue;
+      }
+      // The first entry's address stands for none of the others: the row names its own.
+      const { ip: _first, ...details } = entry.details ?? {};
+      this.#options.write({ ...entry, details: { ...details, ...sourcesOf(sources), ...aggregate } });
     }
+  }
+
+  #countSource(tally: Tally, ip: string): void {
+    const sources = (tally.sources ??= new Map());
+    const known = sources.get(ip);
+    if (known !== undefined) {
+      sources.set(ip, known + 1);
+      return;
+    }
+    const key = this.#sourcesHeld < this.#options.maxGroups ? ip : OTHER_SOURCES;
+    if (key === ip) this.#sourcesHeld++;
+    sources.set(key, (sources.get(key) ?? 0) + 1);
   }
 
   #tallyOf(entry: AuditEntry): Tally {
     const details = entry.details ?? {};
-    // A count stands for entries alike in all but time: the same caller, action, outcome, reason (code or status) and address.
+    // A count stands for entries alike in all but time and address: the same caller, action, outcome and reason
+    // (code or status). Not the address: a flood from ever new addresses would cost a row for each.
     const reason = String(details.code ?? details.status ?? '');
-    const key = `${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${reason}\u0000${String(details.ip ?? '')}`;
+    const key = `${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${reason}`;
     let tally = this.#tallies.get(key);
     if (tally) return tally;
     if (this.#tallies.size >= this.#options.maxGroups) {
@@ -97,4 +128,17 @@ export class AuditAggregator {
     // A pending window must not keep a finished process alive; close flushes what is left.
     this.#timer.unref();
   }
+}
+
+/**
+ * The addresses of an aggregated row: `ip` when they are one, else how many (`other` counting as one: there were
+ * more) and the ten that sent most.
+ */
+function sourcesOf(sources: Map<string, number>): Record<string, unknown> {
+  if (sources.size === 1) {
+    const [ip] = sources.keys();
+    if (ip !== OTHER_SOURCES) return { ip };
+  }
+  const top = [...sources].sort((a, b) => b[1] - a[1]).slice(0, TOP_SOURCES);
+  return { sources: sources.size, top_sources: top.map(([ip, count]) => ({ ip, count })) };
 }

@@ -1,6 +1,6 @@
 // Authentication, rate limits and role checks for every route, plus the audit trail. Order matters, cheapest
 // refusal first, all in onRequest (before any body is read or parsed):
-//  1. a source address over its budget of failed authentications gets 429 without its credentials being
+//  1. a source (an IPv4 address, an IPv6 /64) over its budget of failed authentications gets 429 without its credentials being
 //     looked up (only a key verified before, held in memory, still passes), and without an audit row of its
 //     own (the aggregator counts it);
 //  2. credentials are checked; a failure counts against the source;
@@ -16,6 +16,7 @@ import { API_DEFAULTS } from './defaults.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import { roleAllows, type RouteAccess } from './permissions.ts';
 import { routeOptionsOf } from './route-options.ts';
+import { sourceKeyOf } from './source-key.ts';
 
 /** The principal of every request when auth is switched off for local development. */
 export const ANONYMOUS_ADMIN: Principal = Object.freeze({ id: 'anonymous', role: 'admin', via: 'none' });
@@ -28,7 +29,7 @@ export interface AuthLimits {
   windowMs: number;
   /** Requests per window per principal, by role. */
   perRole: Readonly<Record<Role, number>>;
-  /** Failed authentications per source address per `authFailureWindowMs`. */
+  /** Failed authentications per source (an IPv4 address, an IPv6 /64: see source-key.ts) per `authFailureWindowMs`. */
   authFailuresMax: number;
   authFailureWindowMs: number;
   /** Principals and sources tracked per window (each limiter); the rest share one overflow budget. */
@@ -125,7 +126,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
 
   /** A failed authentication: counted against its source address, and audited. */
   const failed = (request: FastifyRequest, error: Refusal): Refusal => {
-    failures.take(request.ip, limits.authFailuresMax);
+    failures.take(sourceKeyOf(request.ip), limits.authFailuresMax);
     return deny(request, 'unauthenticated', error);
   };
 
@@ -164,7 +165,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
    */
   const authenticate = (request: FastifyRequest): Principal | Refusal | Promise<Principal | Refusal> => {
     if (insecureNoAuth) return ANONYMOUS_ADMIN;
-    const source = request.ip;
+    const source = sourceKeyOf(request.ip);
     const blockedMs = failures.blocked(source, limits.authFailuresMax);
     if (blockedMs > 0) {
       // A client whose key was verified before keeps working (a memory lookup): the block is for guessers, and

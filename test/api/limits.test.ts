@@ -1,7 +1,7 @@
 // The bounded counters behind the rate limits and the audit aggregation: windows turn on the injected clock,
 // and callers beyond the bound share one overflow budget or row instead of growing memory.
 import { describe, expect, it } from 'vitest';
-import { AuditAggregator } from '../../src/api/audit-aggregator.ts';
+import { AuditAggregator, OTHER_SOURCES } from '../../src/api/audit-aggregator.ts';
 import { FixedWindowLimiter } from '../../src/api/fixed-window-limiter.ts';
 import type { AuditEntry } from '../../src/node/services.ts';
 
@@ -39,6 +39,29 @@ describe('AuditAggregator', () => {
     audit.flush();
     expect(written).toHaveLength(4);
     expect(written[3].details).toMatchObject({ aggregated: true, count: 47, ip: '10.0.0.1' });
+  });
+
+  it('counts a flood from ever new addresses into one row naming the addresses that sent most, and bounds them', () => {
+    const written: AuditEntry[] = [];
+    const audit = new AuditAggregator({ write: (e) => written.push(e), windowMs: 10_000, eachPerWindow: 3, maxGroups: 100 });
+    // One address sends 50, then 5,000 addresses one each: one group, so three rows as they happen.
+    for (let i = 0; i < 50; i++) audit.record(denial('10.9.9.9'), 'flood');
+    for (let i = 0; i < 5000; i++) audit.record(denial(`10.2.${i >> 8}.${i & 255}`), 'flood');
+    expect(written).toHaveLength(3);
+    audit.flush();
+    expect(written).toHaveLength(4);
+    const row = written[3].details!;
+    expect(row).toMatchObject({ aggregated: true, count: 5047, code: 'UNAUTHENTICATED', sources: 101 });
+    expect(row).not.toHaveProperty('ip');
+    const top = row.top_sources as { ip: string; count: number }[];
+    expect(top).toHaveLength(10);
+    // The first 100 addresses are counted each (10.9.9.9 sent 47 unwritten); the rest share one entry.
+    expect(top[0]).toEqual({ ip: OTHER_SOURCES, count: 5047 - 47 - 99 });
+    expect(top[1]).toEqual({ ip: '10.9.9.9', count: 47 });
+    // The next window starts with no address held.
+    for (let i = 0; i < 10; i++) audit.record(denial(`10.3.0.${i}`), 'flood');
+    audit.flush();
+    expect(written[written.length - 1].details).toMatchObject({ count: 7, sources: 7 });
   });
 
   it('counts routine calls per outcome and reason, and bounds its groups', () => {

@@ -83,6 +83,34 @@ describe('failed authentication', () => {
     const { key } = node.createApiKey('viewer', 'new-dash');
     expect((await node.api!.inject({ url: '/api/v1/agents', headers: bearer(key), remoteAddress: '10.0.0.7' })).statusCode).toBe(429);
   });
+
+  it('a flood from ever new addresses leaves a few rows naming its addresses, not one row per address', async () => {
+    const node = await startNode({ 'api.audit_denials_per_window': 5 });
+    const addresses = Array.from({ length: 2000 }, (_, i) => `10.7.${i >> 8}.${i & 255}`);
+    for (const remoteAddress of addresses) {
+      const res = await node.api!.inject({ url: '/api/v1/agents', headers: bearer(`cxk_${'A'.repeat(43)}`), remoteAddress });
+      expect(res.statusCode).toBe(401);
+    }
+    const denials = (await auditRows(node)).filter((r) => r.outcome === 'denied');
+    // Five as they happened, then one row for the rest of the window with the ten addresses that sent most.
+    expect(denials).toHaveLength(6);
+    const aggregated = denials.find((r) => r.details?.aggregated === true)!;
+    expect(aggregated.details).toMatchObject({ count: 1995, sources: 1995, code: 'UNAUTHENTICATED' });
+    expect(aggregated.details?.top_sources).toHaveLength(10);
+  });
+
+  it('every address of one IPv6 /64 spends the same budget of failures', async () => {
+    const node = await startNode({ 'api.auth_failures_max': 3 });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const res = await node.api!.inject({ url: '/api/v1/agents', headers: bearer('cxk_guess'), remoteAddress: `2001:db8:0:7::${i.toString(16)}` });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    // The next /64 is another source.
+    const next = await node.api!.inject({ url: '/api/v1/agents', headers: bearer('cxk_guess'), remoteAddress: '2001:db8:0:8::1' });
+    expect(next.statusCode).toBe(401);
+  });
 });
 
 describe('the audit log of routine traffic', () => {
