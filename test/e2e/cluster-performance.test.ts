@@ -111,5 +111,8 @@ describe('cluster performance on a real node under load', { timeout: 120_000 }, 
     const table = await cli(nodes[0], '--all');
     expect(table.stdout).toMatch(/NODE\s+FIGURE\s+VALUE\s+TARGET/);
     expect(table.stdout).toMatch(/perf-2\s+routing_latency_p50/);
+    // No node has failed, so failure detection has nothing measured: the table says how it would be.
+    expect(table.stdout).toMatch(/perf-1\s+failure_detection_p50\s+n\/a/);
+    expect(table.stdout).toMatch(/n\/a: nothing measured yet[^]*\n {2}failure_detection_p50\s+first suspicion to declared dead/);
   });
 });

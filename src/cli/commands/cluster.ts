@@ -29,6 +29,18 @@ const NODE_FIGURE_COLUMNS: Column<{ node: string; figure: PerformanceFigure }>[]
   ...FIGURE_COLUMNS.map((c) => ({ header: c.header, value: (r: { figure: PerformanceFigure }) => c.value(r.figure) })),
 ];
 
+/**
+ * Under the table, how each figure shown `n/a` is measured (once per name): on a quiet node a sampled figure has
+ * nothing yet, and the table alone does not say why.
+ */
+function unmeasuredNotes(figures: PerformanceFigure[]): string {
+  const notes = new Map<string, string>();
+  for (const f of figures) if (f.value === null && f.note && !notes.has(f.name)) notes.set(f.name, f.note);
+  if (notes.size === 0) return '';
+  const width = Math.max(...[...notes.keys()].map((name) => name.length));
+  return `\nn/a: nothing measured yet. How those are measured:\n${[...notes].map(([name, note]) => `  ${name.padEnd(width)}  ${note}\n`).join('')}`;
+}
+
 export function registerClusterCommands(program: Command, context: CliContext): void {
   // Gossip keys are the cluster layer's: registered with it (program.ts lists one register call per area).
   registerSecurityCommands(program, context);
@@ -115,14 +127,14 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       const { client, print } = await sessionFor(command, context);
       if (!options.all) {
         const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
-        print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures));
+        print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures) + unmeasuredNotes(body.figures));
         return;
       }
       const { body } = await client.request<{ nodes: NodePerformance[] }>('GET', '/api/v1/cluster/performance?all=true');
       const rows = body.nodes.flatMap((n) =>
         n.error !== undefined ? [{ node: n.node, figure: { name: '(no answer)', value: null, unit: '', target: n.error } }] : n.figures.map((figure) => ({ node: n.node, figure })),
       );
-      print.result(body, () => renderTable(NODE_FIGURE_COLUMNS, rows));
+      print.result(body, () => renderTable(NODE_FIGURE_COLUMNS, rows) + unmeasuredNotes(rows.map((r) => r.figure)));
     });
 
   // Drain, leave and rolling upgrade ride with the cluster commands (one register call per area in program.ts).
