@@ -1,8 +1,8 @@
 // Authentication, rate limits and role checks for every route, plus the audit trail. Order matters, cheapest
 // refusal first, all in onRequest (before any body is read or parsed):
-//  1. a source (an IPv4 address, an IPv6 /64) over its budget of failed authentications gets 429 without its credentials being
-//     looked up (only a key verified before, held in memory, still passes), and without an audit row of its
-//     own (the aggregator counts it);
+//  1. a source (an IPv4 address, an IPv6 /64) over its budget of failed authentications gets 429 without its
+//     credentials being looked up (only a key verified before, held in memory, still passes), and without an
+//     audit row of its own (the aggregator counts it);
 //  2. credentials are checked; a failure counts against the source;
 //  3. the principal (API key, JWT subject, certificate) spends one of its role's budget: 429 beyond it;
 //  4. the role must hold the route's permission: 403.
@@ -124,7 +124,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     return error;
   };
 
-  /** A failed authentication: counted against its source address, and audited. */
+  /** A failed authentication: counted against its source, and audited. */
   const failed = (request: FastifyRequest, error: Refusal): Refusal => {
     failures.take(sourceKeyOf(request.ip), limits.authFailuresMax);
     return deny(request, 'unauthenticated', error);
