@@ -7,25 +7,45 @@
 export function sourceKeyOf(address: string): string {
   if (!address.includes(':')) return address;
   const bare = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address;
-  const zoneless = bare.split('%')[0]!.toLowerCase();
+  const zone = bare.indexOf('%');
+  const zoneless = (zone === -1 ? bare : bare.slice(0, zone)).toLowerCase();
   // An IPv4 client seen through a dual-stack socket is that IPv4 address.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(zoneless);
-  if (mapped) return mapped[1]!;
-  const groups = hextetsOf(zoneless);
-  if (!groups) return address;
-  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
+  if (zoneless.startsWith('::ffff:') && zoneless.includes('.')) {
+    const ipv4 = zoneless.slice(7);
+    return /^\d+\.\d+\.\d+\.\d+$/.test(ipv4) ? ipv4 : address;
+  }
+  return prefix64Of(zoneless) ?? address;
 }
 
-/** The eight 16-bit groups of an IPv6 address, `::` expanded; undefined when it is not one. */
-function hextetsOf(address: string): string[] | undefined {
-  const halves = address.split('::');
-  if (halves.length > 2) return undefined;
-  const partsOf = (half: string): string[] =>
-    half === '' ? [] : half.split(':').flatMap((part) => (part.includes('.') ? ['0', '0'] : [part])); // a trailing IPv4 fills two groups
-  const head = partsOf(halves[0]!);
-  const tail = halves.length === 2 ? partsOf(halves[1]!) : [];
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
-  return groups.every((group) => /^[0-9a-f]{1,4}$/.test(group)) ? groups : undefined;
+/** `a:b:c:d::/64` for an IPv6 address (groups without leading zeros), or undefined when it is not one. */
+function prefix64Of(address: string): string | undefined {
+  const gap = address.indexOf('::');
+  if (gap !== -1 && address.indexOf('::', gap + 1) !== -1) return undefined;
+  const head = gap === -1 ? address.split(':') : gap === 0 ? [] : address.slice(0, gap).split(':');
+  const tail = gap === -1 ? [] : gap + 2 === address.length ? [] : address.slice(gap + 2).split(':');
+  // A trailing dotted IPv4 part stands for the last two groups.
+  const last = gap === -1 ? head : tail;
+  const dotted = last.length > 0 && last[last.length - 1]!.includes('.');
+  if (dotted && !/^\d+\.\d+\.\d+\.\d+$/.test(last[last.length - 1]!)) return undefined;
+  const groups = head.length + tail.length + (dotted ? 1 : 0);
+  if (gap === -1 ? groups !== 8 : groups > 7) return undefined;
+  for (let i = 0; i < head.length - (gap === -1 && dotted ? 1 : 0); i++) if (!isHextet(head[i]!)) return undefined;
+  for (let i = 0; i < tail.length - (dotted ? 1 : 0); i++) if (!isHextet(tail[i]!)) return undefined;
+  // Group i of the eight: from the head, else zero (the gap), else from the tail, which ends at group 7.
+  const tailStart = 8 - tail.length - (dotted ? 1 : 0);
+  let prefix = '';
+  for (let i = 0; i < 4; i++) {
+    const group = i < head.length ? head[i]! : i >= tailStart ? (tail[i - tailStart]!.includes('.') ? '0' : tail[i - tailStart]!) : '0';
+    prefix += (i === 0 ? '' : ':') + parseInt(group, 16).toString(16);
+  }
+  return `${prefix}::/64`;
+}
+
+function isHextet(group: string): boolean {
+  if (group.length === 0 || group.length > 4) return false;
+  for (let i = 0; i < group.length; i++) {
+    const c = group.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }

@@ -15,12 +15,16 @@ describe('sourceKeyOf', () => {
     for (const address of ['2001:db8:0:1:ffff:ffff:ffff:ffff', '2001:0DB8:0000:0001:0:0:0:2', '2001:db8::1:a:b:c:d', 'fe80::1%eth0'.replace('fe80::1', '2001:db8:0:1::9'), '2001:db8:0:1::1.2.3.4']) {
       expect(sourceKeyOf(address), address).toBe(one);
     }
+    expect(sourceKeyOf('2001:db8:0:1:0:0:1.2.3.4')).toBe(one);
+    expect(sourceKeyOf('[2001:db8:0:1::5]')).toBe(one);
     expect(sourceKeyOf('2001:db8:0:2::1')).not.toBe(one);
+    expect(sourceKeyOf('1:2:3:4:5:6:7::')).toBe('1:2:3:4::/64');
+    expect(sourceKeyOf('::')).toBe('0:0:0:0::/64');
     expect(sourceKeyOf('::1')).toBe('0:0:0:0::/64');
     expect(sourceKeyOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
   });
 
   it('leaves anything that is not an address as it is (counted on its own, never thrown)', () => {
-    for (const odd of ['', 'unknown', '1:2:3', '1::2::3', 'g::1', '1:2:3:4:5:6:7:8:9']) expect(sourceKeyOf(odd)).toBe(odd);
+    for (const odd of ['', 'unknown', '1:2:3', '1::2::3', ':::', 'g::1', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '12345::1', '1.2.3.4::1', '::1.2.3', ':1:2:3:4:5:6:7', '::ffff:1.2.3']) expect(sourceKeyOf(odd)).toBe(odd);
   });
 });
