@@ -11,7 +11,7 @@
 // ratio (below 1: a refused request is cheaper than an authenticated one).
 // Usage: node --import tsx bench/api-auth-spread.ts [rounds=5] [addresses=2000] [perAddress=20] [concurrency=32]
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startNode, type NodeProcess } from '../test/helpers/node-process.ts';
 import { median, round } from './lib/stats.ts';
@@ -107,4 +107,5 @@ try {
   );
 } finally {
   await node.kill();
+  rmSync(node.dataDir, { recursive: true, force: true });
 }
