@@ -21,7 +21,8 @@ async function call(method: string, path: string, body?: unknown, key = node.api
 const audit = (...args: string[]) => runCli(['--server', node.url, '--api-key', node.apiKey(), 'audit', ...args]);
 
 beforeAll(async () => {
-  node = await startNode();
+  // Denials past the first of a kind are counted into one row a second later.
+  node = await startNode({ env: { CAXTON_API_AUDIT_WINDOW_MS: '1000', CAXTON_API_AUDIT_DENIALS_PER_WINDOW: '1' } });
   viewerKey = (await call('POST', '/api/v1/security/api-keys', { name: 'watcher', role: 'viewer' })).body.key;
   const module = Buffer.from(exampleModule('echo')).toString('base64');
   expect((await call('POST', '/api/v1/agents', { name: 'audited', module })).status).toBe(201);
@@ -65,7 +66,16 @@ describe('audit list and export', { timeout: 60_000 }, () => {
     expect(recent).toHaveLength(entries.length);
 
     const table = await audit('list');
-    expect(table.stdout).toMatch(/ID\s+TIME\s+PRINCIPAL\s+ACTION\s+TARGET\s+OUTCOME/);
+    expect(table.stdout).toMatch(/ID\s+TIME\s+PRINCIPAL\s+ACTION\s+TARGET\s+OUTCOME\s+COUNT\s+FROM/);
+  });
+
+  it('shows how many calls an aggregated row stands for, and where they came from', async () => {
+    for (let i = 0; i < 5; i++) expect((await call('GET', '/api/v1/agents', undefined, `cxk_${'B'.repeat(43)}`)).status).toBe(401);
+    // The first is written as it happens, the other four counted into one row when the window ends.
+    await expect
+      .poll(async () => (await audit('list', '--principal', 'unauthenticated')).stdout, { timeout: 10_000 })
+      .toMatch(/unauthenticated\s+GET \/api\/v1\/agents\s+-\s+denied\s+4\s+127\.0\.0\.1/);
+    expect((await audit('list', '--principal', 'unauthenticated')).stdout).toMatch(/unauthenticated\s+GET \/api\/v1\/agents\s+-\s+denied\s+1\s+127\.0\.0\.1/);
   });
 
   it('exports every entry oldest first as JSON lines, to a file or standard output', async () => {

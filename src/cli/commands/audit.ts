@@ -14,7 +14,15 @@ const AUDIT_COLUMNS: Column<AuditRecord>[] = [
   { header: 'ACTION', value: (e) => e.action },
   { header: 'TARGET', value: (e) => e.target ?? '' },
   { header: 'OUTCOME', value: (e) => e.outcome },
+  // An aggregated row stands for many calls: how many, and from where (one address, or how many).
+  { header: 'COUNT', value: (e) => String(typeof e.details?.count === 'number' ? e.details.count : 1) },
+  { header: 'FROM', value: fromOf },
 ];
+
+function fromOf(e: AuditRecord): string {
+  if (typeof e.details?.ip === 'string') return e.details.ip;
+  return typeof e.details?.sources === 'number' ? `${e.details.sources} addresses` : '';
+}
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
