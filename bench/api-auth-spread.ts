@@ -10,24 +10,16 @@
 // /proc (utime + stime) before and after, divided by the requests answered. JSON lines, then medians and the
 // ratio (below 1: a refused request is cheaper than an authenticated one).
 // Usage: node --import tsx bench/api-auth-spread.ts [rounds=5] [addresses=2000] [perAddress=20] [concurrency=32]
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startNode, type NodeProcess } from '../test/helpers/node-process.ts';
+import { cpuSecondsOf } from './lib/process-cpu.ts';
 import { median, round } from './lib/stats.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const addresses = Number(process.argv[3] ?? 2000);
 const perAddress = Number(process.argv[4] ?? 20);
 const concurrency = Number(process.argv[5] ?? 32);
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-function cpuSecondsOf(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 /** `count` GETs one after another on one keep-alive connection from `localAddress`; the statuses seen. */
 async function client(node: NodeProcess, localAddress: string, key: string, count: number, statuses: Map<number, number>): Promise<void> {

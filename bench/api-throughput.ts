@@ -14,9 +14,9 @@
 // machine, so on a loaded VM throughput ratios swing while CPU per request holds up.
 // Usage: node --import tsx bench/api-throughput.ts [rounds=3] [seconds=5] [connections=32] [scenario,scenario...]
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { startNode, type NodeProcess } from '../test/helpers/node-process.ts';
+import { cpuSecondsOf } from './lib/process-cpu.ts';
 import { median, round } from './lib/stats.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -24,21 +24,6 @@ const seconds = Number(process.argv[3] ?? 5);
 const connections = Number(process.argv[4] ?? 32);
 /** Only these scenarios (comma-separated), e.g. `health,send_wait` while working on the send path. */
 const only = process.argv[5]?.split(',');
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** CPU seconds (user + system) a process has used so far; NaN where /proc is not there. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, hence after the last ')'): utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 
 interface Scenario {
   name: string;
