@@ -1,4 +1,6 @@
 // Failed logins are counted per source: an IPv4 address, or an IPv6 /64 (any address of which one host may use).
+import { BlockList } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sourceKeyOf } from '../../src/api/source-key.ts';
 
@@ -26,5 +28,28 @@ describe('sourceKeyOf', () => {
 
   it('leaves anything that is not an address as it is (counted on its own, never thrown)', () => {
     for (const odd of ['', 'unknown', '1:2:3', '1::2::3', ':::', 'g::1', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::', '12345::1', '1.2.3.4::1', '::1.2.3', ':1:2:3:4:5:6:7', '::ffff:1.2.3']) expect(sourceKeyOf(odd)).toBe(odd);
+  });
+
+  it('for any IPv6 address, the key is the /64 that holds it (checked by node:net), and garbage never throws', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (address) => {
+        const key = sourceKeyOf(address);
+        if (!key.endsWith('::/64')) {
+          // Only an IPv4-mapped address becomes its IPv4 address.
+          expect(address.toLowerCase()).toBe(`::ffff:${key}`);
+          return;
+        }
+        const subnet = new BlockList();
+        subnet.addSubnet(key.slice(0, -3), 64, 'ipv6');
+        expect(subnet.check(address, 'ipv6'), `${address} -> ${key}`).toBe(true);
+      }),
+      { seed: 20261206, numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.stringMatching(/^[0-9a-fA-F:.%\[\]]{0,60}$/)), (input) => {
+        expect(typeof sourceKeyOf(input)).toBe('string');
+      }),
+      { seed: 20261206, numRuns: 2000 },
+    );
   });
 });
