@@ -25,7 +25,7 @@ export const TRAP_GLOBAL = '__caxton_trap';
 export const MEMORY_LIMIT_GLOBAL = '__caxton_memory_limit';
 export const BUDGET_GLOBAL = '__caxton_budget';
 export const REFUEL_EXPORT = '__caxton_refuel';
-export const USED_EXPORT = '__caxton_used';
+export const USED_EXPORT = '__caxton_used_refill';
 const GROW_CHECK = '__caxton_grow_check';
 const OUT_OF_FUEL = '__caxton_out_of_fuel';
 const CHARGE_BYTES = '__caxton_charge_bytes';
@@ -242,8 +242,9 @@ export function instrumentFuel(bytes) {
 /**
  * The per-invocation calls, as wasm functions: setting or reading an i64 global from JavaScript goes through
  * a BigInt each time (~1 µs per message measured); a call without i64 at the boundary costs nanoseconds.
- * `__caxton_refuel()` fills the tank from `__caxton_budget` (set once per instance); `__caxton_used()` is
- * the fuel the last invocation used, as f64 (all of the budget when it ran out).
+ * `__caxton_refuel()` fills the tank from `__caxton_budget` (set once per instance). `__caxton_used_refill()`
+ * is the fuel the last invocation used, as f64 (all of the budget when it ran out), and fills the tank for the
+ * next one: one call between two invocations instead of two.
  */
 function addBudgetFunctions(/** @type {binaryen.Module} */ mod) {
   mod.addGlobal(BUDGET_GLOBAL, binaryen.i64, true, mod.i64.const(0n));
@@ -253,7 +254,8 @@ function addBudgetFunctions(/** @type {binaryen.Module} */ mod) {
   mod.addFunction(REFUEL_EXPORT, binaryen.none, binaryen.none, [], mod.global.set(FUEL_GLOBAL, budget()));
   mod.addFunctionExport(REFUEL_EXPORT, REFUEL_EXPORT);
   const used = mod.if(mod.i64.lt_s(fuel(), mod.i64.const(0n)), mod.f64.convert_s.i64(budget()), mod.f64.convert_s.i64(mod.i64.sub(budget(), fuel())));
-  mod.addFunction(USED_EXPORT, binaryen.none, binaryen.f64, [], used);
+  const refill = mod.global.set(FUEL_GLOBAL, budget());
+  mod.addFunction(USED_EXPORT, binaryen.none, binaryen.f64, [binaryen.f64], mod.block(null, [mod.local.set(0, used), refill, mod.local.get(0, binaryen.f64)], binaryen.f64));
   mod.addFunctionExport(USED_EXPORT, USED_EXPORT);
 }
 

@@ -32,6 +32,8 @@ export class FuelMeter {
   /** When the first refill of this invocation came: -1 until then. */
   private slicesStartedAt = -1;
   private stopped: 'fuel' | 'wall_clock' | null = null;
+  /** The tank was filled by used() after the last invocation, and no code has run since: refuel need not. */
+  private full = false;
 
   /**
    * @param budget fuel per invocation (agent limit `fuel`)
@@ -70,11 +72,19 @@ export class FuelMeter {
     this.granted = 0;
     this.slicesStartedAt = -1;
     this.stopped = null;
-    this.rawRefuel();
+    if (this.full) this.full = false;
+    else this.rawRefuel();
   };
 
-  /** Fuel the last invocation used (the whole budget when it ran out). */
-  readonly used = (): number => (this.stopped === 'fuel' ? this.budget : this.rawUsed() + this.granted);
+  /**
+   * Fuel the last invocation used (the whole budget when it ran out). Asked once after an invocation that did not
+   * trap, it also fills the tank for the next one (the same wasm call), so that one's refuel costs no call.
+   */
+  readonly used = (): number => {
+    if (this.stopped === 'fuel') return this.budget;
+    this.full = true;
+    return this.rawUsed() + this.granted;
+  };
 
   /** Called by the instrumented code when a slice ran out: the next slice, or 0 to trap. */
   private readonly refill = (): number => {

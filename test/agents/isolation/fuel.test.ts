@@ -73,4 +73,18 @@ describe('fuel', () => {
     await short.runtime.whenIdle();
     expect(short.runtime.stats('c').traps_by_reason).toEqual({ fuel_exhausted: 1 });
   });
+
+  it('each invocation gets the whole budget again, back to back in one visit', async () => {
+    const { runtime, deploy } = setup();
+    await deploy('a', await counter());
+    runtime.deliver(message('a', { performative: 'inform' }), 'a');
+    await runtime.whenIdle();
+    const needed = runtime.stats('a').fuel_used;
+    // A budget of exactly what one message needs: any fuel not given back after one invocation traps the next.
+    const exact = setup();
+    await exact.deploy('b', await counter(), { limits: { memory_pages: 256, fuel: needed, mailbox: 10 } });
+    for (let i = 0; i < 5; i++) expect(exact.runtime.deliver(message('b', { performative: 'inform', message_id: `m${i}` }), 'b')).toBe('queued');
+    await exact.runtime.whenIdle();
+    expect(exact.runtime.stats('b')).toMatchObject({ invocations: 5, traps: 0, fuel_used: 5 * needed });
+  });
 });
