@@ -74,7 +74,7 @@ export const SERVER_START_FLAGS: readonly ServerFlag[] = [
     key: 'auth.insecure_no_auth',
     description: 'no authentication (refused unless the API binds to loopback)',
   },
-  { flags: '--log-level <LEVEL>', option: 'logLevel', key: 'log.level', description: 'trace, debug, info, warn or error' },
+  { flags: '--log-level <LEVEL>', option: 'logLevel', key: 'log.level', description: 'trace, debug, info, warn, error, fatal or silent' },
 ];
 
 /** Commander option name → configuration key. */

@@ -60,7 +60,7 @@ export function registerServerCommands(program: Command, context: CliContext): v
     .option('--config <file>', 'caxton.yaml to read (flags win over env, env over the file)')
     .option('--insecure-no-auth', 'no authentication, for local development (refused unless the API binds to loopback)')
     .addOption(
-      new Option('--log-level <level>', 'log verbosity').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+      new Option('--log-level <level>', 'log verbosity').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
     )
     .action(async (_options: unknown, command: Command) => {
       const all = command.optsWithGlobals<Record<string, unknown>>();
