@@ -45,6 +45,8 @@ interface Item {
   message?: RoutedMessage;
   /** The message's origin envelope, written before it when the peer reads origins. */
   envelope?: Buffer;
+  /** An answer queued past queueMaxBytes (refusalsHeld). */
+  refusal?: true;
 }
 
 interface PendingRequest {
@@ -131,6 +133,16 @@ export class PeerLink {
   private nextRequestId = 1;
   private readonly requests = new Map<number, PendingRequest>();
   private serving = 0;
+  /**
+   * Refusals (BUSY) waiting to be written: an answer that does not fit queueMaxBytes becomes one, held past
+   * that bound, so they are counted. A peer keeps at most maxRequestsInFlight requests in flight, so it has
+   * more unread only if it sends requests and does not read the answers; then the link is closed, not paused:
+   * reading also brings acks and the answers to our requests, and two nodes that each stopped reading the
+   * other would wait for good.
+   */
+  private refusalsHeld = 0;
+  /** An ack was due while the socket waited for drain: acks are cumulative, so one is written after it. */
+  private ackOwed = false;
   private closed = false;
 
   constructor(
@@ -208,11 +220,16 @@ export class PeerLink {
     this.notKnownRetries = 0;
     this.backoffUntil = 0;
     this.written = this.acked = this.received = 0;
+    this.ackOwed = false;
     this.probeCount = -1;
     this.reader = new FrameReader(this.host.settings.maxFrameBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       this.waitingDrain = false;
+      if (this.ackOwed) {
+        this.ackOwed = false;
+        this.scheduleAck();
+      }
       this.flush();
     });
     socket.once('close', () => {
@@ -280,6 +297,7 @@ export class PeerLink {
       if (item.message) this.pending.push(item);
       else this.heldBytes -= item.bytes.length;
     }
+    this.refusalsHeld = 0;
     if (this.closed) this.failPending('LINK_CLOSED');
     else if (redial && this.pending.length > 0) this.kick();
   }
@@ -304,6 +322,7 @@ export class PeerLink {
 
   private failPending(reason: UndeliveredReason): void {
     const items = this.pending.drain();
+    this.refusalsHeld = 0;
     const messages: RoutedMessage[] = [];
     for (const item of items) {
       this.heldBytes -= item.bytes.length;
@@ -363,6 +382,7 @@ export class PeerLink {
       } else {
         closeBatch();
         this.heldBytes -= item.bytes.length;
+        if (item.refusal) this.refusalsHeld--;
         frames.push(encodeFrame(item.type, [item.bytes], item.bytes.length, compressAboveBytes));
       }
     }
@@ -376,14 +396,21 @@ export class PeerLink {
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.reader) return;
+    const reader = this.reader;
+    if (!reader) return;
     try {
-      const frames = this.reader.push(chunk);
-      for (const frame of frames) this.handle(frame);
+      for (const frame of reader.push(chunk)) {
+        if (this.reader !== reader) return; // an earlier frame of this chunk got the link closed
+        this.handle(frame);
+      }
     } catch (error) {
-      this.host.badPeer(this.peer, `closed the link: ${(error as Error).message}`);
-      this.lose('LINK_LOST');
+      this.dropLink((error as Error).message);
     }
+  }
+
+  private dropLink(why: string): void {
+    this.host.badPeer(this.peer, `closed the link: ${why}`);
+    this.lose('LINK_LOST');
   }
 
   private handle(frame: Frame): void {
@@ -403,7 +430,7 @@ export class PeerLink {
       case FrameType.ack: {
         const count = decodeValue(frame.payload);
         if (typeof count !== 'number' || !Number.isInteger(count) || count < this.acked || count > this.written) {
-          throw new FrameError(`ack of ${String(count)} outside ${this.acked}..${this.written}`);
+          throw new FrameError(`ack of ${describeError(count)} outside ${this.acked}..${this.written}`);
         }
         for (; this.acked < count; this.acked++) {
           this.unacked.shift();
@@ -433,8 +460,10 @@ export class PeerLink {
         if (!pending) return; // timed out already
         this.requests.delete(value[0]);
         clearTimeout(pending.timer);
+        // The error is whatever the peer sent (any decoded shape): describeError never throws, so the request
+        // is settled, not left removed from `requests` with its timer cleared.
         if (value[1]) pending.resolve(value[2]);
-        else pending.reject(new RoutingLinkError('REMOTE_ERROR', String(value[2])));
+        else pending.reject(new RoutingLinkError('REMOTE_ERROR', describeError(value[2])));
         return;
       }
       default:
@@ -443,17 +472,29 @@ export class PeerLink {
   }
 
   private answer(id: number, method: string, body: unknown): void {
+    const socket = this.socket;
     const reply = (ok: boolean, value: unknown): void => {
+      // The peer already failed the requests of a lost connection; answering them on a new one is noise.
+      if (this.socket !== socket) return;
       let bytes: Buffer;
       try {
         bytes = encodeValue([id, ok, value]);
       } catch (error) {
-        bytes = encodeValue([id, false, `answer not encodable: ${(error as Error).message}`]);
+        bytes = encodeValue([id, false, `answer not encodable: ${describeError(error)}`]);
       }
       if (bytes.length + FRAME_HEADER_BYTES > this.host.settings.maxFrameBytes) bytes = encodeValue([id, false, 'answer above routing.max_frame_bytes']);
-      else if (!this.fitsBytes(bytes.length)) bytes = encodeValue([id, false, 'BUSY: the answering node\'s queue to you is full; retry']);
+      let refusal = false;
+      if (!this.fitsBytes(bytes.length)) {
+        if (this.refusalsHeld >= this.host.settings.maxRequestsInFlight) {
+          this.dropLink(`${this.refusalsHeld} refusals wait for it to read them, and it sends more requests`);
+          return;
+        }
+        bytes = encodeValue([id, false, 'BUSY: the answering node\'s queue to you is full; retry']);
+        refusal = true;
+        this.refusalsHeld++;
+      }
       this.heldBytes += bytes.length;
-      this.pending.push({ type: FrameType.response, bytes });
+      this.pending.push({ type: FrameType.response, bytes, ...(refusal ? { refusal: true as const } : {}) });
       this.scheduleFlush();
     };
     if (this.serving >= this.host.settings.maxRequestsInFlight) {
@@ -478,7 +519,10 @@ export class PeerLink {
     this.ackScheduled = true;
     setImmediate(() => {
       this.ackScheduled = false;
-      if (this.ready && this.socket && !this.socket.destroyed) this.socket.write(encodeValueFrame(FrameType.ack, this.received));
+      if (!this.ready || !this.socket || this.socket.destroyed) return;
+      // Written past the queue: held back while the peer does not read, or acks would pile up without bound.
+      if (this.waitingDrain) this.ackOwed = true;
+      else this.socket.write(encodeValueFrame(FrameType.ack, this.received));
     });
   }
 }

@@ -88,7 +88,11 @@ export class RoutingLinks {
   private ackLatencyHandler: ((peer: string, ms: number) => void) | undefined;
   private undeliveredHandler: UndeliveredHandler | undefined;
   private readonly lastLogged = new Map<string, number>();
-  private readonly handshaking = new Set<Socket>();
+  /**
+   * Accepted connections not yet through TLS + hello, by connectionKey: serverSecure gets a TLS socket, which
+   * names no public link to the socket it wraps, but shares its address pair.
+   */
+  private readonly handshaking = new Map<string, Socket>();
   /** Peers whose last hello listed ORIGIN_FEATURE: kept after a peer's link is forgotten (it left), bounded. */
   private readonly originReaders = new AgeOrderedMap<string, true>();
   private closed = false;
@@ -114,7 +118,6 @@ export class RoutingLinks {
     this.server.on('secureConnection', (socket: TLSSocket) => this.serverSecure(socket));
     this.server.on('tlsClientError', (error, socket) => {
       this.stats.refused++;
-      this.handshaking.delete(socket as unknown as Socket);
       this.badPeer(`${socket.remoteAddress ?? '?'}`, `TLS handshake refused: ${error.message}`);
     });
     this.clientContext = createSecureContext(tlsOptions(options.tls));
@@ -158,6 +161,11 @@ export class RoutingLinks {
 
   /** Hands over a TCP connection whose first bytes (`head`, already read) are a TLS ClientHello. */
   acceptSocket(socket: Socket, head?: Buffer): void {
+    const key = connectionKey(socket);
+    if (key === undefined) {
+      socket.destroy(); // closed already: no address left
+      return;
+    }
     if (this.closed || this.handshaking.size >= this.settings.maxHandshakes) {
       this.stats.handshakesRefusedForLoad++;
       socket.destroy();
@@ -169,8 +177,10 @@ export class RoutingLinks {
     socket.on('error', () => {});
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
-    this.handshaking.add(socket);
-    socket.once('close', () => this.handshaking.delete(socket));
+    this.handshaking.set(key, socket);
+    socket.once('close', () => {
+      if (this.handshaking.get(key) === socket) this.handshaking.delete(key);
+    });
     // The TLS handshake is bounded by the server's handshakeTimeout; hello by serverSecure's timer.
     this.server.emit('connection', socket);
   }
@@ -234,7 +244,7 @@ export class RoutingLinks {
     this.closed = true;
     for (const link of this.links.values()) link.close();
     this.links.clear();
-    for (const s of this.handshaking) s.destroy();
+    for (const s of this.handshaking.values()) s.destroy();
     this.handshaking.clear();
   }
 
@@ -342,6 +352,7 @@ export class RoutingLinks {
       return;
     }
     socket.on('error', () => {});
+    const key = connectionKey(socket);
     const helloTimer = setTimeout(() => socket.destroy(), this.settings.connectTimeoutMs);
     helloTimer.unref();
     const reader = new FrameReader(64 * 1024);
@@ -361,6 +372,8 @@ export class RoutingLinks {
         if (frames.length === 0) return;
         socket.off('data', onHello);
         clearTimeout(helloTimer);
+        // Hello is in: the link is up or refused, and either way no longer a handshake against maxHandshakes.
+        if (key !== undefined) this.handshaking.delete(key);
         const hello = parseHello(frames[0]);
         if (frames.length > 1 || reader.rest().length > 0) return refuse('frames before hello completed');
         if (!protocolCompatible(hello.v, this.protocolVersion)) return this.incompatible(peer, hello, () => refuse(protocolRefusal(hello.v, this.protocolVersion)));
@@ -443,6 +456,12 @@ export class RoutingLinks {
     this.lastLogged.set(peer, now);
     this.logger.warn({ peer, detail: key }, `routing: ${what}`);
   }
+}
+
+/** A TCP connection's address pair: unique among open connections, and the same on a TLS socket over it. */
+function connectionKey(socket: Socket): string | undefined {
+  if (socket.remoteAddress === undefined) return undefined;
+  return `${socket.localAddress}:${socket.localPort} ${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 function tlsOptions(material: TlsMaterial): { key: string; cert: string; ca: string; minVersion: 'TLSv1.3' } {

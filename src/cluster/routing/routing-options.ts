@@ -5,7 +5,10 @@ export interface RoutingLinkSettings {
   maxFrameBytes: number;
   /** Messages held per peer (queued + written but not yet acknowledged); past it sendMessage answers 'full'. */
   queueMaxMessages: number;
-  /** Bytes (encoded) held per peer, same rule. */
+  /**
+   * Bytes (encoded) held per peer, same rule. Requests and answers to the peer count too until written; an
+   * answer past it is replaced by a short BUSY refusal (see maxRequestsInFlight).
+   */
   queueMaxBytes: number;
   /** Frames whose payload is above this many bytes are deflated; Infinity = never (routing.compress off). */
   compressAboveBytes: number;
@@ -14,9 +17,16 @@ export interface RoutingLinkSettings {
   /** Reconnect backoff after a failed dial: first delay, doubled up to the max, with ±50% jitter. */
   reconnectInitialMs: number;
   reconnectMaxMs: number;
-  /** Requests awaiting an answer per peer; requests served at once per peer. */
+  /**
+   * Requests awaiting an answer per peer; requests served at once per peer; BUSY refusals held past
+   * queueMaxBytes for a peer that does not read them (one more closes its link: within its own in-flight
+   * bound a peer never has more unread).
+   */
   maxRequestsInFlight: number;
-  /** Connections accepted and not yet through TLS + hello at once; more are closed (unauthenticated work is capped). */
+  /**
+   * Connections accepted and not yet through TLS + hello at once; more are closed (unauthenticated work is
+   * capped). Established links do not count.
+   */
   maxHandshakes: number;
   /** Payload bytes per MESSAGES frame: bigger batches save little and delay the receiver's first message. */
   batchBytes: number;
