@@ -64,8 +64,13 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/**
+ * The method and route pattern. An unmatched URL is the client's own text, any length and new each time: as the
+ * action it would make every request a group of its own in the aggregator, and a row as long as the URL. So
+ * unmatched routes share one action per method, as the HTTP metrics label them.
+ */
 function actionOf(request: FastifyRequest): string {
-  return `${request.method} ${routeOptionsOf(request).url ?? request.url.split('?')[0]}`;
+  return `${request.method} ${routeOptionsOf(request).url ?? 'unmatched'}`;
 }
 
 function targetOf(request: FastifyRequest): string | undefined {

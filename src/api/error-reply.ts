@@ -50,6 +50,10 @@ function fromFrameworkCode(code: string, message: string): ApiErrorReply | null 
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_PROTO_VIOLATION':
       return reply(400, 'INVALID_ARGUMENT', `body: ${message}`, { field: 'body' });
+    // 406 from the multipart plugin, though nothing about Accept is wrong. A route that knows which part it
+    // wanted as JSON names it (agent-upload.ts); this one cannot.
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return reply(400, 'INVALID_ARGUMENT', 'body: a multipart part declared application/json is not valid JSON', { field: 'body' });
     default:
       return null;
   }
@@ -61,6 +65,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   405: 'INVALID_ARGUMENT',
+  406: 'INVALID_ARGUMENT',
   409: 'CONFLICT',
   413: 'TOO_LARGE',
   415: 'INVALID_ARGUMENT',

@@ -6,6 +6,7 @@ import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type
 import { ROLES } from '../api/permissions.ts';
 import type { Config } from '../config/config.ts';
 import { CaxtonError } from '../errors.ts';
+import { CLIENT_PREFIX } from '../messaging/message.ts';
 import type { Principal, Role } from './services.ts';
 
 /** With a shared secret only HMAC is accepted, so a token can never pick a weaker or asymmetric check. */
@@ -159,16 +160,26 @@ export class JwtAuthenticator {
  * token naming one of them would pass for it in the audit log.
  */
 const RESERVED_SUBJECTS = new Set(['admin', 'anonymous', 'unauthenticated', '*']);
-/** A subject is an id in the audit log and a rate-limit key: bounded, printable. */
-const MAX_SUBJECT_LENGTH = 256;
+/** The longest message address (sender, receiver: messaging/message.ts). */
+const MAX_ADDRESS_LENGTH = 256;
+/**
+ * A subject is an id in the audit log and a rate-limit key, and its messages' sender is `client:<sub>`: a longer
+ * one would make an address that agents cannot reply to and other nodes refuse, so its requests end in silence.
+ */
+const MAX_SUBJECT_LENGTH = MAX_ADDRESS_LENGTH - CLIENT_PREFIX.length;
+/** Subject refusals name the claim in `details.field`, as the API's other refusals name theirs. */
+const SUB_FIELD = Object.freeze({ field: 'sub' });
 
 function subjectOf(sub: string): string {
-  if (sub.trim() === '') throw unauthenticated('its "sub" claim is empty: a caller needs a name in the audit log');
-  if (sub.length > MAX_SUBJECT_LENGTH) throw unauthenticated(`its "sub" claim is longer than ${MAX_SUBJECT_LENGTH} characters`);
+  if (sub.trim() === '') throw unauthenticated('its "sub" claim is empty: a caller needs a name in the audit log', SUB_FIELD);
+  if (sub.length > MAX_SUBJECT_LENGTH) {
+    const why = `${CLIENT_PREFIX}<sub>, the sender of its messages, must fit in ${MAX_ADDRESS_LENGTH} characters`;
+    throw unauthenticated(`its "sub" claim is longer than ${MAX_SUBJECT_LENGTH} characters (${why})`, SUB_FIELD);
+  }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(sub)) throw unauthenticated('its "sub" claim holds control characters');
+  if (/[\u0000-\u001f\u007f]/.test(sub)) throw unauthenticated('its "sub" claim holds control characters', SUB_FIELD);
   if (RESERVED_SUBJECTS.has(sub.toLowerCase())) {
-    throw unauthenticated(`its "sub" claim ${quote(sub)} is reserved (it would pass for this node's own principal in the audit log)`);
+    throw unauthenticated(`its "sub" claim ${quote(sub)} is reserved (it would pass for this node's own principal in the audit log)`, SUB_FIELD);
   }
   return sub;
 }
@@ -288,8 +299,8 @@ function jwksKeys(url: URL, onError?: (error: unknown) => void): JWTVerifyGetKey
   };
 }
 
-function unauthenticated(reason: string): CaxtonError {
-  return new CaxtonError('UNAUTHENTICATED', `JWT refused: ${reason}`);
+function unauthenticated(reason: string, details?: Record<string, unknown>): CaxtonError {
+  return new CaxtonError('UNAUTHENTICATED', `JWT refused: ${reason}`, details);
 }
 
 /** Why jose refused a token, in words a client can act on; nothing about the node's keys. */

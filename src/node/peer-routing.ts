@@ -94,7 +94,7 @@ export class PeerRouting implements RemoteRoute {
     try {
       const malformed = wellFormed(message, receiver);
       if (malformed !== undefined) {
-        this.#refuse(from, malformed);
+        this.#refuseMalformed(from, message, receiver, malformed);
         return;
       }
       const notTheirs = this.#o.forwardsFor?.(from, receiver) || this.#awaited(message, receiver) ? undefined : this.#senderProblem(from, message);
@@ -138,6 +138,17 @@ export class PeerRouting implements RemoteRoute {
    */
   #refuseSender(from: string, message: AclMessage, receiver: string, why: string): void {
     this.#o.deadLetters.record(message, 'SENDER_REFUSED', receiver);
+    this.#refuse(from, why);
+  }
+
+  /**
+   * Kept as a dead letter here, so it does not vanish (its sender waits somewhere). No failure goes back: what
+   * is wrong may be the very fields a failure would be addressed by. The store takes objects only, so anything
+   * else is kept as the content of one.
+   */
+  #refuseMalformed(from: string, message: unknown, receiver: unknown, why: string): void {
+    const kept = typeof message === 'object' && message !== null ? message : { content: message };
+    this.#o.deadLetters.record(kept as AclMessage, 'INVALID_MESSAGE', typeof receiver === 'string' ? receiver : undefined);
     this.#refuse(from, why);
   }
 

@@ -15,7 +15,7 @@ export type ConversationChange =
   | 'rejected'
   /** Forgotten after idleMs without activity. (An ended one is forgotten after its grace with no event: 'ended' said it.) */
   | 'expired'
-  /** Forgotten to stay within maxConversations. */
+  /** Forgotten to stay within maxConversations (or maxParticipants); each answer still owed became a failure to the initiator. */
   | 'evicted';
 
 export interface ConversationEvent {

@@ -4,7 +4,8 @@
 // recently active) and forgotten after idleMs without activity, or endedGraceMs after they ended. Deadlines (`reply_by`) are enforced twice over: a reply checked
 // after its deadline is refused with DEADLINE_PASSED, and when the deadline passes the initiator gets one
 // TIMEOUT failure per silent participant, from a timer or, if a message of the conversation comes first,
-// right before that message is judged, so the outcome never depends on timer lateness.
+// right before that message is judged, so the outcome never depends on timer lateness. A conversation evicted
+// for room ends its participants' debts too: the initiator gets one failure per answer still owed.
 // Clock and timers are injected; nothing here does I/O.
 import { randomUUID } from 'node:crypto';
 import type { SetTimer } from '../client-inbox.ts';
@@ -21,6 +22,7 @@ import type { Participant } from './conversation.ts';
 import { CONVERSATION_DEFAULTS, MAX_TIMER_MS } from './conversation-defaults.ts';
 import type { ConversationChange, ConversationObserver, ConversationStateView } from './conversation-events.ts';
 import { deadlineOf, deadlinePassed, violation } from './rejections.ts';
+import { evictionFailure } from './eviction-failure.ts';
 import { timeoutFailure } from './timeout-failure.ts';
 
 export interface ConversationTrackerOptions {
@@ -369,6 +371,22 @@ export class ConversationTracker implements ConversationGate {
     this.#byActivity.remove(oldest);
     this.#drop(oldest);
     this.#emit(reason, oldest);
+    if (reason === 'evicted') this.#failOwedAnswers(oldest);
+  }
+
+  /**
+   * Once evicted, a participant's answer is refused as outside any conversation and no TIMEOUT will come, so the
+   * initiator hears now of each participant that still owes one: one failure each, for this conversation only.
+   * Sent by whichever node evicts, unlike a TIMEOUT: a participant's node that evicts is the one that will refuse
+   * its answer, and the initiator's node, still tracking, would wait for it in silence.
+   */
+  #failOwedAnswers(conversation: Conversation): void {
+    const route = this.#hostRoute;
+    if (route === undefined) return;
+    for (const [name, participant] of conversation.participants) {
+      if (!conversation.machine.awaitsAnswer(participant.state)) continue;
+      route(evictionFailure(conversation, name, participant.replyKey, this.#newId()));
+    }
   }
 
   /** Silently: its 'ended' event was the last word on it. */
