@@ -19,6 +19,12 @@ export const API_DEFAULTS = {
   maxWaitMs: 60_000,
   /** Open connections at once (api.max_connections; config/defaults.ts says why). */
   maxConnections: 10_000,
+  /** Unanswered requests on one connection (api.max_requests_per_connection; config/defaults.ts says why). */
+  maxRequestsPerConnection: 16,
+  /** Sends waiting for replies at once (api.max_waits; config/defaults.ts says why). */
+  maxWaits: 10_000,
+  /** Server-sent event streams open at once (api.max_event_streams; config/defaults.ts says why). */
+  maxEventStreams: 256,
   /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */
   logPageSize: 100,
   maxLogPageSize: 1000,

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifySchemaCompiler, 
 import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
+import { limitRequestsPerConnection } from './client-gone.ts';
 import { limitConnections } from './connection-limit.ts';
 import { readJsonBody } from './json-body.ts';
 import { decorateRouteOptionsOnce, routeOptionsOf } from './route-options.ts';
@@ -73,6 +74,12 @@ export interface ApiOptions {
   maxWaitMs?: number;
   /** Open connections at once; one more is closed when accepted. See API_DEFAULTS.maxConnections. */
   maxConnections?: number;
+  /** Unanswered requests on one connection (pipelined); one more is refused. See API_DEFAULTS.maxRequestsPerConnection. */
+  maxRequestsPerConnection?: number;
+  /** Sends waiting for replies at once (wait_ms); one more is refused. See API_DEFAULTS.maxWaits. */
+  maxWaits?: number;
+  /** Server-sent event streams open at once; one more is refused. See API_DEFAULTS.maxEventStreams. */
+  maxEventStreams?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
   /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
@@ -122,6 +129,8 @@ export function buildApi(options: ApiOptions): FastifyInstance {
 
   decorateRouteOptionsOnce(app);
   limitConnections(app, options.maxConnections ?? API_DEFAULTS.maxConnections, registry);
+  // The first onRequest hook: a connection pipelining too deep is refused before authentication costs anything.
+  limitRequestsPerConnection(app, options.maxRequestsPerConnection ?? API_DEFAULTS.maxRequestsPerConnection, registry);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const limit = routeOptionsOf(request).bodyLimit ?? bodyLimitBytes;
@@ -148,7 +157,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     reply.code(404).send(error.toJSON());
   });
 
-  const sse = new SseHub(API_DEFAULTS.sseHeartbeatMs, API_DEFAULTS.sseMaxBufferedBytes);
+  const sse = new SseHub(API_DEFAULTS.sseHeartbeatMs, API_DEFAULTS.sseMaxBufferedBytes, options.maxEventStreams ?? API_DEFAULTS.maxEventStreams);
   // Open event streams would otherwise keep close() waiting for their clients.
   app.addHook('preClose', async () => sse.closeAll());
 
@@ -202,7 +211,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(agentRoutes, context);
   app.register(agentLogRoutes, context);
   app.register(agentControlRoutes, context);
-  app.register(messageRoutes, context);
+  app.register(messageRoutes, { ...context, maxWaits: options.maxWaits ?? API_DEFAULTS.maxWaits });
   app.register(conversationRoutes, context);
   app.register(deadLetterRoutes, context);
   app.register(auditRoutes, context);

@@ -1,7 +1,10 @@
-// Server-sent events: one stream per client, a heartbeat so proxies keep it open, and a hub that ends
-// every stream when the server closes (otherwise a lingering client would hold the shutdown).
+// Server-sent events: one stream per client, a heartbeat so proxies keep it open, and a hub that bounds how
+// many are open (api.max_event_streams: each may buffer up to sseMaxBufferedBytes) and ends every stream when
+// the server closes (otherwise a lingering client would hold the shutdown).
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import { CaxtonError } from '../errors.ts';
+import { releaseWhenDone } from './client-gone.ts';
 
 export class SseStream {
   private closed = false;
@@ -15,7 +18,8 @@ export class SseStream {
   ) {
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), heartbeatMs);
     this.heartbeat.unref();
-    res.on('close', () => this.close());
+    // Not the response's own 'close': a response pipelined behind another never emits it when the socket dies.
+    releaseWhenDone(res, () => this.close());
   }
 
   get isClosed(): boolean {
@@ -75,10 +79,24 @@ export class SseHub {
   constructor(
     private readonly heartbeatMs: number,
     private readonly maxBufferedBytes: number,
+    /** Streams open at once (api.max_event_streams). */
+    private readonly maxStreams: number,
   ) {}
 
-  /** Takes the response over from Fastify and starts an event stream on it. */
+  /**
+   * When maxStreams are open, answers 503 on `reply` and returns true. Sent here rather than thrown: the error
+   * handler logs every 5xx with its stack, and a refusal is no fault of the node's.
+   */
+  refuseWhenFull(reply: FastifyReply): boolean {
+    if (this.streams.size < this.maxStreams) return false;
+    void reply.code(503).header('retry-after', '1').send(this.#full().toJSON());
+    return true;
+  }
+
+  /** Takes the response over from Fastify and starts an event stream on it; see refuseWhenFull. */
   open(reply: FastifyReply): SseStream {
+    // Callers ask refuseWhenFull first; a thrown refusal (logged) is only for one that did not.
+    if (this.streams.size >= this.maxStreams) throw this.#full();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -93,6 +111,10 @@ export class SseHub {
     this.streams.add(stream);
     stream.onClose(() => this.streams.delete(stream));
     return stream;
+  }
+
+  #full(): CaxtonError {
+    return new CaxtonError('UNAVAILABLE', `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`);
   }
 
   get openCount(): number {

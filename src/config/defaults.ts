@@ -86,6 +86,26 @@ export const DEFAULTS = {
      */
     max_connections: 10_000,
     /**
+     * Unanswered requests on one connection (HTTP/1.1 pipelining); one more is refused (503, the connection
+     * closed after it) before it is authenticated. Browsers, curl and the CLI (fetch) never pipeline (one at a
+     * time per connection) and the clients that can, do a few deep: 16 leaves them room and keeps one connection from
+     * holding more than 16 waits, streams or MCP calls, so max_connections bounds those too.
+     */
+    max_requests_per_connection: 16,
+    /**
+     * Sends with wait_ms waiting for replies at once (REST; /mcp has mcp_max_in_flight); one more is refused
+     * (503) before its message is sent. A wait holds its request and response, ~5 KB (measured): 10,000, one
+     * per connection max_connections allows, keeps them to ~50 MB.
+     */
+    max_waits: 10_000,
+    /**
+     * Server-sent event streams open at once (/api/v1/events, agent logs with follow=true, sends with
+     * stream=true); one more is refused (503). Each may buffer up to 1 MiB for a slow reader before it is
+     * dropped: 256 is far above what consoles, `logs --follow` and a few streaming clients use, and keeps
+     * that buffering to 256 MiB at worst.
+     */
+    max_event_streams: 256,
+    /**
      * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
      * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
      * clients use and keeps the memory to a few MB.
@@ -276,6 +296,20 @@ export const DEFAULTS = {
      * version rule refuses a cluster holding both, so one cluster picks one.
      */
     delegate_versions: 'serf' as 'serf' | 'memberlist',
+    // Bounds of what peers make a node hold, which anyone who reaches an unencrypted gossip port can fill.
+    /**
+     * Members held, dead and left ones included; alive news about a new name is ignored at the cap (logged).
+     * 5× the 1,000 nodes the simulator runs (Caxton is sized for hundreds); at most ~2.5 KiB a member
+     * (512-character name, 512 bytes of meta): ~12 MiB, and a push-pull of ~6 MiB, within tcp_max_stream_bytes.
+     * Also caps the dead members kept for reconnecting and the departed ones `cluster members` lists.
+     */
+    max_members: 5000,
+    /**
+     * Gossip messages waiting to be sent; past it the most transmitted is dropped first (memberlist's
+     * Prune). One per member (5,000) plus the registry's 4,096 updates and 1,024 stamps fit; each is at most
+     * one 1.4 KB packet, so ~14 MiB at worst.
+     */
+    max_queued_broadcasts: 10_240,
   },
   registry: {
     /**

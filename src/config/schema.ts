@@ -139,6 +139,9 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
     max_connections: field('integer', positiveInt()),
+    max_requests_per_connection: field('integer', positiveInt()),
+    max_waits: field('integer', positiveInt()),
+    max_event_streams: field('integer', positiveInt()),
     mcp_max_in_flight: field('integer', positiveInt()),
     mcp_allowed_origins: field(
       'list',
@@ -214,6 +217,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     tcp_stream_budget_bytes: field('integer', nonNegativeInt()),
     tcp_header_timeout_ms: field('integer', positiveInt()),
     delegate_versions: field('string', z.enum(['serf', 'memberlist'], { error: "expected 'serf' or 'memberlist'" })),
+    max_members: field('integer', positiveInt()),
+    max_queued_broadcasts: field('integer', positiveInt()),
   },
   registry: {
     max_records: field('integer', positiveInt()),

@@ -37,12 +37,13 @@ export const agentLogRoutes: FastifyPluginAsync<RouteContext> = async (app, { se
       }
 
       services.getAgent(name); // a 404 as JSON before the stream starts
+      if (sse.refuseWhenFull(reply)) return reply;
       // Subscribe before reading the backlog so no line falls between the two; duplicates are skipped by seq.
       const pending: AgentLogLine[] = [];
       let lastSent = afterSeq ?? -1;
       let live = false;
       const unsubscribe = services.followAgentLogs(name, (line) => (live ? emit(line) : pending.push(line)));
-      const stream = sse.open(reply);
+      const stream = sse.open(reply); // cannot be refused: there was room in this same turn
       stream.onClose(unsubscribe);
       function emit(line: AgentLogLine): void {
         if (line.seq <= lastSent) return;

@@ -2,11 +2,12 @@
 // one), for `caxton backup create FILE`. Admin only: the file holds every module, API key hash and the audit
 // log. The copy is taken whole into a private temporary file first (consistent while the node serves), then
 // streamed and deleted, however the response ends.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { CaxtonError } from '../../errors.ts';
 import type { NodeServices } from '../../node/services.ts';
 import type { BackupServices } from '../backup-services.ts';
+import { releaseWhenDone } from '../client-gone.ts';
 
 export const backupRoutes: FastifyPluginAsync<{ backups?: BackupServices; services: NodeServices }> = async (app, { backups, services }) => {
   const nodeId = services.nodeId;
@@ -34,12 +35,19 @@ export const backupRoutes: FastifyPluginAsync<{ backups?: BackupServices; servic
         category: 'security',
       });
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const stream = createReadStream(snapshot.path);
-      stream.once('close', () => snapshot.release());
-      reply.raw.once('close', () => {
-        stream.destroy();
+      let stream: ReadStream | undefined;
+      // Not the response's own 'close': one pipelined behind another never emits it when the socket dies, and
+      // the copy (the size of the database) would stay on disk.
+      const open = releaseWhenDone(reply.raw, () => {
+        stream?.destroy();
         snapshot.release();
       });
+      if (!open) {
+        reply.hijack(); // the client is gone: the copy is deleted, there is no one to answer
+        return;
+      }
+      stream = createReadStream(snapshot.path);
+      stream.once('close', () => snapshot.release());
       return reply
         .header('content-type', 'application/vnd.sqlite3')
         .header('content-length', String(snapshot.bytes))

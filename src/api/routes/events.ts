@@ -14,6 +14,7 @@ export const eventRoutes: FastifyPluginAsync<RouteContext> = async (app, { servi
       },
     },
     async (_request, reply) => {
+      if (sse.refuseWhenFull(reply)) return reply;
       const stream = sse.open(reply);
       const unsubscribe = services.onEvent((event) => stream.send(event.type, event));
       stream.onClose(unsubscribe);

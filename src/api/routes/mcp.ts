@@ -17,6 +17,7 @@ import { serviceOperations } from '../mcp-operations.ts';
 import type { NodeServices, Principal } from '../../node/services.ts';
 import { AuditAggregator } from '../audit-aggregator.ts';
 import { principalOf, type AuditAggregation } from '../auth.ts';
+import { releaseWhenDone } from '../client-gone.ts';
 import type { ClusterServices } from '../cluster-services.ts';
 import { toApiError } from '../error-reply.ts';
 
@@ -125,7 +126,9 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
         );
       };
       reply.hijack();
-      reply.raw.once('close', release);
+      // Not the response's own 'close': one pipelined behind another never emits it when the socket dies, and
+      // the slot would never come back.
+      if (!releaseWhenDone(reply.raw, release)) return; // the client is gone already: released, nothing to answer
       try {
         await server.connect(transport);
         await transport.handleRequest(request.raw, reply.raw, request.body);

@@ -1,10 +1,10 @@
 // A client sends a message as `client:<principal>`; with wait_ms it gets the receivers' answers back.
 // sender and message_id are the host's to set: a client that sends them gets 400 naming the field, so a
 // forged sender is refused loudly rather than silently replaced.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { jsonTextOf } from '../../agents/wire-text.ts';
-import { invalidArgument } from '../../errors.ts';
+import { CaxtonError, invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import type { SendResult } from '../../node/services.ts';
 import { traceparentOf } from '../api-tracing.ts';
@@ -62,8 +62,17 @@ export function plainWaitMs(query: unknown, maxWaitMs: number): number | undefin
   return waitMs;
 }
 
-export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { services, maxMessageBytes, maxWaitMs, sse }) => {
+export interface MessageRouteOptions extends RouteContext {
+  /** Sends waiting for replies at once (api.max_waits); beyond it 503 at once, before the message is sent. */
+  maxWaits: number;
+}
+
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { services, maxMessageBytes, maxWaitMs, sse, maxWaits }) => {
   const sendQuery = sendQueryOf(maxWaitMs);
+  /** Sends of this API waiting (plain or streamed); each holds its request, response and wait until it ends. */
+  let waiting = 0;
+  // Sent, not thrown: the error handler logs every 5xx with its stack, and a refusal is no fault of the node's.
+  const waitsFull = new CaxtonError('UNAVAILABLE', `${maxWaits} sends waiting for replies on this node (api.max_waits); retry shortly, or send without wait_ms`).toJSON();
   app.post(
     '/api/v1/messages',
     {
@@ -106,7 +115,18 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
       }
       const parsed = parseMessage(body);
       if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
-      if (stream && waitMs !== undefined) return streamReplies(request, reply, sse, services, parsed.message, waitMs);
+      // Widened: the route's schema types only its answers (200, 202) for the OpenAPI document.
+      if (waitMs !== undefined && waiting >= maxWaits) return (reply as FastifyReply).code(503).header('retry-after', '1').send(waitsFull);
+      if (stream && waitMs !== undefined) {
+        // The stream opens while the message is sent, in this same turn: refused here, nothing is sent.
+        if (sse.refuseWhenFull(reply)) return reply;
+        waiting++;
+        try {
+          return await streamReplies(request, reply, sse, services, parsed.message, waitMs);
+        } finally {
+          waiting--;
+        }
+      }
 
       // A client that goes away while waiting ends the wait: its replies would have no one to go to.
       const principal = principalOf(request).id;
@@ -115,10 +135,12 @@ export const messageRoutes: FastifyPluginAsync<RouteContext> = async (app, { ser
         result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
       } else {
         const gone = new ClientGone(reply.raw);
+        waiting++;
         try {
           result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
         } finally {
-          gone.detach(reply.raw);
+          waiting--;
+          gone.detach();
         }
       }
       if (waitMs === undefined) {
