@@ -5,6 +5,7 @@ import { CaxtonError } from '../errors.ts';
 import type { Config } from '../config/config.ts';
 import { DEFAULT_GOSSIP_PORT } from '../config/defaults.ts';
 import { formatHostPort, parseHostPort } from '../config/host-port.ts';
+import { advertiseAddressOf } from './advertise-address.ts';
 import { CAXTON_MAGIC } from './caxton-payload.ts';
 import { MdnsDiscovery, multicastInterfaceFor } from './discovery/mdns-discovery.ts';
 import { AgentRegistry } from './registry/agent-registry.ts';
@@ -50,8 +51,18 @@ export const CLUSTER_SERVICE_DEFAULTS = {
   leaveTimeoutMs: 3000,
   /** Members answer a key operation within this (one TCP round trip each, normally milliseconds). */
   keyAnswerTimeoutMs: 5000,
-  /** Members declared dead or left stay listed this long after the core forgets them (Serf: 24 h). */
+  /**
+   * Members declared dead or left stay listed this long after the core forgets them (Serf: 24 h); at most
+   * gossip.max_members of them, the longest unchanged forgotten first.
+   */
   forgetAfterMs: 24 * 3600_000,
+  /**
+   * Member change lines (`member changed`, `member tags changed`, an incompatible member): a peer without the
+   * gossip key can cause one per message. A burst of 500 logs every member of a cluster of hundreds going at
+   * once; then 10 a second, the lines held back counted (`suppressed`) in the next one. Events are not limited.
+   */
+  memberLogBurst: 500,
+  memberLogPerSecond: 10,
   /** Expired registry tombstones are swept this often: a tombstone lives 24 h by default, a minute late is nothing. */
   registryGcIntervalMs: 60_000,
 };
@@ -113,8 +124,9 @@ export class ClusterService {
   private readonly joinRetry: JoinRetry | undefined;
   /** `--cluster NAME`: mDNS discovery, started once the gossip port is up. */
   private discovery: MdnsDiscovery | undefined;
-  /** The last state of every member ever seen, so dead and left members stay listed after the core reaps them. */
-  private readonly lastSeen = new Map<string, { member: Member; at: number }>();
+  /** The last state of every member seen, so dead and left members stay listed after the core reaps them. */
+  private readonly lastSeen: LastSeen;
+  private readonly memberLog = new LogBudget(CLUSTER_SERVICE_DEFAULTS.memberLogBurst, CLUSTER_SERVICE_DEFAULTS.memberLogPerSecond, () => Date.now());
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   /** This node's tags as last announced (draining changes them). */
@@ -132,6 +144,7 @@ export class ClusterService {
     this.keyring = keyring;
     this.tls = tls;
     this.counting = new CountingTransport(transport, keyring ? encryptOverhead(1) : 0);
+    this.lastSeen = new LastSeen(config.gossip.max_members, CLUSTER_SERVICE_DEFAULTS.forgetAfterMs);
     this.quorum = new QuorumTracker(config.cluster.bootstrap_expect);
     this.registry = new AgentRegistry({
       nodeId,
@@ -219,7 +232,7 @@ export class ClusterService {
     const keyring = loadKeyring(store, config.cluster.encrypt, logger);
     const bind = parseHostPort(config.cluster.bind_addr);
     if (!bind) throw new CaxtonError('INVALID_ARGUMENT', `cluster.bind_addr: expected HOST:PORT, got '${config.cluster.bind_addr}'`);
-    const advertise = config.cluster.advertise_addr ? parseHostPort(config.cluster.advertise_addr) ?? undefined : undefined;
+    const advertise = config.cluster.advertise_addr ? await advertiseAddressOf(config.cluster.advertise_addr) : undefined;
     let tls: NodeTls | undefined;
     try {
       tls = await ensureNodeTls(config, options.nodeId, logger);
@@ -240,6 +253,8 @@ export class ClusterService {
       maxStreamBytes: config.gossip.tcp_max_stream_bytes,
       streamBudgetBytes: config.gossip.tcp_stream_budget_bytes,
       streamHeaderTimeoutMs: config.gossip.tcp_header_timeout_ms,
+      // A peer lists the members it holds; one holding no more than we may never lists more.
+      maxPushPullNodes: config.gossip.max_members,
       onError: (error) => logger.debug({ layer: 'gossip', err: error.message }, 'gossip transport error'),
       onRefused: ({ source, transport: via, cause, detail, suppressed }) =>
         logger.warn({ layer: 'gossip', source, transport: via, cause, detail, suppressed }, 'gossip input refused'),
@@ -289,13 +304,8 @@ export class ClusterService {
 
   /** Every member known, this node included; dead and left ones until forgotten. */
   members(): ClusterMember[] {
-    const now = Date.now();
     const current = new Map(this.membership.members().map((m) => [m.name, m]));
-    for (const [name, seen] of this.lastSeen) {
-      if (current.has(name)) continue;
-      if (now - seen.at > CLUSTER_SERVICE_DEFAULTS.forgetAfterMs) this.lastSeen.delete(name);
-      else current.set(name, seen.member);
-    }
+    for (const member of this.lastSeen.list(Date.now())) if (!current.has(member.name)) current.set(member.name, member);
     return [...current.values()]
       .map((m) => ({
         id: m.name,
@@ -382,10 +392,13 @@ export class ClusterService {
 
   /** A member's meta changed (a drain starts or ends there): logged, and published like a state change. */
   private memberUpdated(member: Member): void {
-    this.lastSeen.set(member.name, { member, at: Date.now() });
+    this.lastSeen.note(member, Date.now());
     if (member.name === this.membership.name) return;
     const tags = decodeTags(member.meta);
-    this.options.logger.info({ member: member.name, draining: isDraining({ tags }), version: tags.caxton ?? null }, 'member tags changed');
+    const suppressed = this.memberLog.take();
+    if (suppressed !== undefined) {
+      this.options.logger.info({ member: member.name, draining: isDraining({ tags }), version: tags.caxton ?? null, ...(suppressed > 0 ? { suppressed } : {}) }, 'member tags changed');
+    }
     this.options.onMemberEvent?.({
       id: member.name,
       address: formatHostPort({ host: member.address, port: member.port }),
@@ -396,8 +409,9 @@ export class ClusterService {
   }
 
   private memberChanged(member: Member, previous: NodeState | undefined): void {
-    this.lastSeen.set(member.name, { member, at: Date.now() });
-    const alive = this.membership.liveMembers().length;
+    this.lastSeen.note(member, Date.now());
+    // A count kept by the core: listing the members here made every change cost O(members).
+    const alive = this.membership.liveCount;
     if ((member.state === 'dead' || member.state === 'left') && member.name !== this.membership.name) this.routing?.forget(member.name);
     if (member.state === 'left' && member.name !== this.membership.name) this.quorum.gracefulLeave(alive);
     else this.quorum.observe(alive);
@@ -411,20 +425,95 @@ export class ClusterService {
     };
     // A node came to us while our own --join targets do not answer yet: the cluster is forming, keep trying fast.
     if (member.name !== this.membership.name && member.state === 'alive' && previous === undefined) this.joinRetry?.quicken();
-    if (member.name !== this.membership.name && member.state === 'alive' && previous !== 'alive' && tags.caxton !== undefined) {
-      const protocol = memberProtocol({ tags });
-      if (!protocolCompatible(protocol, ROUTING_PROTOCOL_VERSION)) {
-        this.options.logger.warn(
-          { member: member.name, member_version: tags.caxton, member_protocol: protocol, protocol: ROUTING_PROTOCOL_VERSION, version: this.options.version },
-          `member '${member.name}' (Caxton ${tags.caxton}) is incompatible: ${protocolRefusal(protocol, ROUTING_PROTOCOL_VERSION)}; it gets no agents and its routing links are refused`,
-        );
+    // The lines of one change share one allowance of the budget (memberLogBurst).
+    const suppressed = member.name === this.membership.name && previous === undefined ? undefined : this.memberLog.take();
+    if (suppressed !== undefined) {
+      const held = suppressed > 0 ? { suppressed } : {};
+      if (member.name !== this.membership.name && member.state === 'alive' && previous !== 'alive' && tags.caxton !== undefined) {
+        const protocol = memberProtocol({ tags });
+        if (!protocolCompatible(protocol, ROUTING_PROTOCOL_VERSION)) {
+          this.options.logger.warn(
+            { member: member.name, member_version: tags.caxton, member_protocol: protocol, protocol: ROUTING_PROTOCOL_VERSION, version: this.options.version, ...held },
+            `member '${member.name}' (Caxton ${tags.caxton}) is incompatible: ${protocolRefusal(protocol, ROUTING_PROTOCOL_VERSION)}; it gets no agents and its routing links are refused`,
+          );
+        }
       }
-    }
-    if (member.name !== this.membership.name || previous !== undefined) {
       const level = member.state === 'suspect' ? 'debug' : 'info';
-      this.options.logger[level]({ member: event.id, address: event.address, state: event.state, previous: event.previous }, 'member changed');
+      this.options.logger[level]({ member: event.id, address: event.address, state: event.state, previous: event.previous, ...held }, 'member changed');
     }
     this.options.onMemberEvent?.(event);
+  }
+}
+
+/**
+ * The last state of members, so the departed stay listed after the core reaps them: at most `max` entries,
+ * the longest unchanged forgotten first (a live member's entry is never needed: the core lists it), and none
+ * older than `forgetAfterMs`. Names come from peers, so the cap is what bounds it.
+ */
+export class LastSeen {
+  /** In order of last change: the first entry is the one to forget. */
+  private readonly seen = new Map<string, { member: Member; at: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly forgetAfterMs: number,
+  ) {}
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  note(member: Member, now: number): void {
+    this.seen.delete(member.name);
+    this.seen.set(member.name, { member, at: now });
+    if (this.seen.size > this.max) {
+      const oldest = this.seen.keys().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
+  }
+
+  /** The members remembered, forgetting the expired ones on the way. */
+  list(now: number): Member[] {
+    const out: Member[] = [];
+    for (const [name, seen] of this.seen) {
+      if (now - seen.at > this.forgetAfterMs) this.seen.delete(name);
+      else out.push(seen.member);
+    }
+    return out;
+  }
+}
+
+/**
+ * A token bucket for log lines a peer can cause at will: `burst` at once, then `perSecond`. take() says
+ * whether a line may be written, and how many were held back before it.
+ */
+export class LogBudget {
+  private tokens: number;
+  private at: number;
+  private held = 0;
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = burst;
+    this.at = now();
+  }
+
+  /** undefined: hold this line back; else the lines held back since the last one written. */
+  take(): number | undefined {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens < 1) {
+      this.held += 1;
+      return undefined;
+    }
+    this.tokens -= 1;
+    const held = this.held;
+    this.held = 0;
+    return held;
   }
 }
 

@@ -20,6 +20,8 @@ export function membershipConfigFrom(gossip: Config['gossip']): MembershipConfig
     awarenessMaxMultiplier: gossip.awareness_max_multiplier,
     tcpTimeoutMs: gossip.tcp_timeout_ms,
     gossipToTheDeadTimeMs: gossip.gossip_to_the_dead_time_ms,
+    maxMembers: gossip.max_members,
+    maxQueuedBroadcasts: gossip.max_queued_broadcasts,
     vsn: [...(gossip.delegate_versions === 'memberlist' ? MEMBERLIST_VSN : DEFAULT_VSN)],
   };
 }

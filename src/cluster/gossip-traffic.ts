@@ -4,7 +4,7 @@
 // they are exact for plaintext and within the CRC/compression difference otherwise.
 import type { PacketMessage, PushPull } from './membership/messages.ts';
 import type { MessageTransport, PeerAddress } from './membership/transport.ts';
-import { encodePushPull } from './wire/pushpull.ts';
+import { pushPullSize } from './wire/pushpull.ts';
 
 export interface GossipTraffic {
   packetsSent: number;
@@ -93,6 +93,6 @@ export class CountingTransport implements MessageTransport {
   }
 
   private stateBytes(state: PushPull): number {
-    return encodePushPull(state).length + this.encryptionOverhead;
+    return pushPullSize(state) + this.encryptionOverhead;
   }
 }

@@ -91,6 +91,7 @@ function registryFigures(cluster: ClusterService): PerformanceFigure[] {
     { name: 'registry_updates_received', value: g.received, unit: 'updates', target: 'n/a' },
     { name: 'registry_updates_left_to_push_pull', value: g.skippedQueueFull + g.skippedTooLarge, unit: 'updates', target: '0' },
     { name: 'registry_entries_refused_full', value: r.refusedFull, unit: 'entries', target: '0' },
+    { name: 'registry_updates_refused', value: g.refused, unit: 'updates', target: '0', note: 'gossiped registry updates and stamps refused unread: larger than any record makes, or not shaped as one' },
     { name: 'registry_stale_entries_refuted', value: r.refuted, unit: 'entries', target: 'n/a' },
     { name: 'registry_stamps_received', value: g.stampsReceived, unit: 'stamps', target: 'n/a', note: 'when a peer made a write, gossiped beside it: what convergence is measured from' },
     { name: 'registry_stamps_skipped', value: g.stampsSkipped, unit: 'stamps', target: 'n/a', note: 'writes left unmeasured because registry stamps filled their share of the gossip queue' },

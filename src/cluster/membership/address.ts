@@ -20,9 +20,19 @@ export function hostToBytes(host: string): Uint8Array {
   return new TextEncoder().encode(host);
 }
 
+/**
+ * Whether address bytes from a peer are an IP as memberlist sends one (Go's net.IP: 4 or 16 bytes). Any
+ * other bytes would decode to a host name, and sending to a name makes the node resolve it: a peer's
+ * message must never choose what we look up in DNS.
+ */
+export function isIpBytes(bytes: Uint8Array): boolean {
+  return bytes.length === 4 || bytes.length === 16;
+}
+
 // Members learn the same address object many times (in the simulator, always): decode it once.
 const hostCache = new WeakMap<Uint8Array, string>();
 
+/** Decodes any bytes, names included (our own configured address may be one): check a peer's with isIpBytes. */
 export function bytesToHost(bytes: Uint8Array): string {
   let host = hostCache.get(bytes);
   if (host === undefined) {

@@ -4,6 +4,10 @@
 // Instead of memberlist's btree, items live in one array per transmit count ("tier"); within a tier the
 // newest message that fits is taken first. memberlist also prefers the largest message that fits (a packing
 // heuristic); SWIM messages are of near-equal size, so newest-first is kept and largest-first dropped.
+//
+// Bounded, unlike memberlist's: a message larger than an empty packet is refused (take() would skip it
+// forever), and past maxItems the most transmitted message is dropped, as memberlist's Prune (which Serf
+// calls on its own queues) drops the btree's Max; among equals, the one longest at that count.
 import type { PacketMessage } from './messages.ts';
 import { retransmitLimit } from './timing.ts';
 
@@ -31,7 +35,20 @@ interface Tier {
   stale: number;
   /** A lower bound of the sizes in the tier, to skip it when nothing can fit. */
   minSize: number;
+  /** Every entry before it is stale: eviction takes the oldest without rescanning the dropped ones. */
+  head: number;
 }
+
+export interface BroadcastQueueLimits {
+  /** Messages held at most. */
+  maxItems: number;
+  /** The largest message an empty packet carries (its limit minus the per-message overhead). */
+  maxItemBytes: number;
+  /** Told of each message dropped for a limit, to log it. */
+  onDropped?: (reason: 'too-large' | 'queue-full', broadcast: Broadcast) => void;
+}
+
+const UNBOUNDED: BroadcastQueueLimits = { maxItems: Infinity, maxItemBytes: Infinity };
 
 export class BroadcastQueue {
   private readonly tiers: Tier[] = [];
@@ -41,25 +58,31 @@ export class BroadcastQueue {
   constructor(
     private readonly retransmitMult: number,
     private readonly numNodes: () => number,
+    private readonly limits: BroadcastQueueLimits = UNBOUNDED,
   ) {}
 
   get length(): number {
     return this.live;
   }
 
-  queue(broadcast: Broadcast): void {
+  /** Queues a message; false when it is too large for any packet (finished at once, never sent). */
+  queue(broadcast: Broadcast): boolean {
     if (broadcast.name !== undefined) {
+      // Even a refused newer message makes the queued one stale: it must not be sent after it.
       const old = this.byName.get(broadcast.name);
-      if (old) {
-        this.drop(old);
-        this.compact(this.tiers[old.transmits], old.transmits);
-        old.onFinished?.();
-      }
+      if (old) this.finish(old);
+    }
+    if (broadcast.size > this.limits.maxItemBytes) {
+      this.limits.onDropped?.('too-large', broadcast);
+      broadcast.onFinished?.();
+      return false;
     }
     const item: QueuedBroadcast = { ...broadcast, transmits: 0, live: true };
     if (item.name !== undefined) this.byName.set(item.name, item);
     this.live += 1;
     this.push(item);
+    if (this.live > this.limits.maxItems) this.evictOne();
+    return true;
   }
 
   /**
@@ -81,7 +104,7 @@ export class BroadcastQueue {
       // so later packets skip a tier whose small messages are all gone instead of rescanning it.
       let leftMin = Infinity;
       let i = items.length - 1;
-      for (; i >= 0; i--) {
+      for (; i >= tier.head; i--) {
         const item = items[i];
         if (!item.live || item.transmits !== t) continue;
         if (item.size > limit - used - overhead) {
@@ -101,7 +124,7 @@ export class BroadcastQueue {
         // early exit keeps a full packet from scanning a join storm's thousand queued alives).
         if (limit - used - overhead < tier.minSize) break;
       }
-      if (i < 0) tier.minSize = leftMin;
+      if (i < tier.head) tier.minSize = leftMin;
       this.compact(tier, t);
     }
     // Moved up a tier only now, so that one call never sends the same message twice.
@@ -123,10 +146,38 @@ export class BroadcastQueue {
   }
 
   private push(item: QueuedBroadcast): void {
-    for (let t = this.tiers.length; t <= item.transmits; t++) this.tiers[t] = { items: [], stale: 0, minSize: Infinity };
+    for (let t = this.tiers.length; t <= item.transmits; t++) this.tiers[t] = { items: [], stale: 0, minSize: Infinity, head: 0 };
     const tier = this.tiers[item.transmits];
     tier.items.push(item);
     if (item.size < tier.minSize) tier.minSize = item.size;
+  }
+
+  /**
+   * Drops the most transmitted message, the longest in its tier: the one closest to done anyway (memberlist
+   * Prune). The message just queued is the newest of tier 0 and not alone in the queue: never the one.
+   */
+  private evictOne(): void {
+    for (let t = this.tiers.length - 1; t >= 0; t--) {
+      const tier = this.tiers[t];
+      const items = tier.items;
+      while (tier.head < items.length) {
+        const item = items[tier.head];
+        if (!item.live || item.transmits !== t) {
+          tier.head += 1;
+          continue;
+        }
+        this.limits.onDropped?.('queue-full', item);
+        this.finish(item);
+        return;
+      }
+    }
+  }
+
+  private finish(item: QueuedBroadcast): void {
+    const t = item.transmits;
+    this.drop(item);
+    this.compact(this.tiers[t], t);
+    item.onFinished?.();
   }
 
   private drop(item: QueuedBroadcast, countStale = true): void {
@@ -148,11 +199,13 @@ export class BroadcastQueue {
     if (items.length === 0) {
       tier.stale = 0;
       tier.minSize = Infinity;
+      tier.head = 0;
       return;
     }
     if (tier.stale * 2 <= items.length) return;
     tier.items = items.filter((item) => item.live && item.transmits === t);
     tier.stale = 0;
+    tier.head = 0;
     tier.minSize = tier.items.reduce((min, item) => Math.min(min, item.size), Infinity);
   }
 }

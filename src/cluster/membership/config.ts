@@ -45,6 +45,14 @@ export interface MembershipConfig {
   reconnectIntervalMs: number;
   /** ...and forgotten after this long. */
   reconnectTimeoutMs: number;
+  /**
+   * Members held at most, dead and left ones included (memberlist has no bound, but anyone who reaches an
+   * unencrypted gossip port can name members): alive news about a new name is ignored at the cap. It also
+   * bounds the dead members kept for reconnecting.
+   */
+  maxMembers: number;
+  /** Broadcasts waiting for gossip at most; past it the most transmitted are dropped first (memberlist Prune). */
+  maxQueuedBroadcasts: number;
   /** [protocolMin, protocolMax, protocolCur, delegateMin, delegateMax, delegateCur] sent in alive messages. */
   vsn: Vsn;
   lifeguard: LifeguardSwitches;
@@ -90,6 +98,12 @@ export function lanConfig(): MembershipConfig {
     gossipToTheDeadTimeMs: 30_000, // same as push-pull
     reconnectIntervalMs: 30_000, // Serf's reconnect_interval
     reconnectTimeoutMs: 24 * 3600_000, // Serf's reconnect_timeout
+    // 5x the 1,000 nodes the simulator runs (Caxton is sized for hundreds). At most ~2.5 KiB a member (a
+    // 512-character name, 512 bytes of meta, its queued alive): ~12 MiB, and a push-pull of ~6 MiB.
+    maxMembers: 5000,
+    // One alive/suspect/dead per member (5,000) + the registry's 4,096 updates and 1,024 stamps: 10,120.
+    // Each is at most one packet (1.4 KB), so at worst ~14 MiB.
+    maxQueuedBroadcasts: 10_240,
     vsn: [...DEFAULT_VSN],
     lifeguard: { ...LIFEGUARD_ON },
   };

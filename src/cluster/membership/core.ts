@@ -7,7 +7,7 @@ import type { MembershipConfig } from './config.ts';
 import type { Delegate } from './delegate.ts';
 import type { EventDelegate } from './event-delegate.ts';
 import type { Member } from './member.ts';
-import type { NodeState, PacketMessage } from './messages.ts';
+import { isLive, type NodeState, type PacketMessage } from './messages.ts';
 import { NodeTable, toMember, type NodeRecord } from './node-table.ts';
 import type { Suspicion } from './suspicion.ts';
 import type { MessageTransport, PeerAddress } from './transport.ts';
@@ -53,8 +53,15 @@ export class Core {
   /** Lifeguard suspicion timers by node name; present only while the node is suspect. */
   readonly suspicions = new Map<string, Suspicion>();
   readonly ackHandlers = new Map<number, AckHandler>();
-  /** Members declared dead (not left), kept after reaping so a healed partition can be rejoined. */
+  /**
+   * Members declared dead (not left), kept after reaping so a healed partition can be rejoined; at most
+   * config.maxMembers, oldest forgotten first (noteFailed).
+   */
   readonly failed = new Map<string, { address: PeerAddress; since: number }>();
+  /** Members alive or suspect, kept by stateChanged: the layer above reads it on every change. */
+  liveCount = 0;
+  /** Alive news about new names ignored because the table held config.maxMembers. */
+  membersRefused = 0;
   private incarnation = 0;
   private sequence = 0;
   /** Handlers of the layer above that threw (caught by notify). */
@@ -75,7 +82,17 @@ export class Core {
     this.events = parts.events;
     this.delegate = parts.delegate;
     this.table = new NodeTable(parts.random);
-    this.queue = new BroadcastQueue(parts.config.retransmitMult, () => this.table.size);
+    this.queue = new BroadcastQueue(parts.config.retransmitMult, () => this.table.size, {
+      maxItems: parts.config.maxQueuedBroadcasts,
+      maxItemBytes: parts.transport.maxPacketBytes - COMPOUND_HEADER_OVERHEAD - COMPOUND_OVERHEAD,
+      onDropped: (reason, b) =>
+        this.warnLimited(
+          `broadcast-${reason}`,
+          reason === 'too-large'
+            ? `membership: not gossiping a ${b.message.type} message of ${b.size} bytes: no packet carries it`
+            : `membership: broadcast queue full (${parts.config.maxQueuedBroadcasts} messages): dropped the most transmitted`,
+        ),
+    });
     this.awareness = new Awareness(parts.config.lifeguard.localHealthAwareness ? parts.config.awarenessMaxMultiplier : 1);
   }
 
@@ -142,8 +159,20 @@ export class Core {
   }
 
   stateChanged(node: NodeRecord, previous: NodeState | undefined): void {
+    const wasLive = previous !== undefined && isLive(previous);
+    if (isLive(node.state) !== wasLive) this.liveCount += wasLive ? -1 : 1;
     const member: Member = toMember(node);
     this.notify('onStateChange', () => this.events.onStateChange?.(member, previous));
+  }
+
+  /** Remembers a member declared dead for reconnecting, the oldest forgotten past config.maxMembers. */
+  noteFailed(node: NodeRecord): void {
+    this.failed.delete(node.name);
+    this.failed.set(node.name, { address: this.addressOf(node), since: node.stateChange });
+    if (this.failed.size > this.config.maxMembers) {
+      const oldest = this.failed.keys().next();
+      if (!oldest.done) this.failed.delete(oldest.value);
+    }
   }
 
   addressOf(node: NodeRecord): PeerAddress {

@@ -1,13 +1,22 @@
 // What alive, suspect and dead news does to our view of a member, with incarnation numbers deciding which
 // news is newer, and refutation when the news is about us (memberlist state.go aliveNode, suspectNode,
 // deadNode, refute).
-import { bytesToHost } from './address.ts';
+import { bytesToHost, isIpBytes } from './address.ts';
 import type { Core } from './core.ts';
 import type { Alive, Dead, Suspect } from './messages.ts';
 import { isDeadOrLeft, toMember, type NodeRecord } from './node-table.ts';
 import { Suspicion } from './suspicion.ts';
 import type { PeerAddress } from './transport.ts';
 import { suspicionTimeout } from './timing.ts';
+
+/** memberlist's MetaMaxSize. */
+export const META_MAX_BYTES = 512;
+
+/**
+ * Longest member name accepted. memberlist sets none, so a compressed alive could name a member with a
+ * mebibyte; 512 is twice a DNS name's 253, and with 512 bytes of meta the alive still fits one packet.
+ */
+export const NAME_MAX_LENGTH = 512;
 
 /** Each side speaks a protocol and a delegate version within the other's range (memberlist verifyProtocol, pairwise). */
 export function versionsCompatible(theirs: readonly number[], ours: readonly number[]): boolean {
@@ -72,7 +81,9 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
   if (!pMin || !pMax || pMin > pMax) return;
   // A member nobody can send to would be probed, gossiped to and spread to every node: refuse it here,
   // where it first arrives (memberlist leaves this to the socket's error, which Node throws synchronously).
-  if (!isValidPort(a.port) || a.addr.length === 0) {
+  // A peer's address must be an IP (push-pull states reach here without the packet codec's check): bytes
+  // that decode to a name would have us resolve it. Only our own configured address may be a name.
+  if (!isValidPort(a.port) || a.addr.length === 0 || (!bootstrap && !isIpBytes(a.addr))) {
     core.warnLimited('alive-unusable-address', `membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: unusable address (port ${a.port}, ${a.addr.length} address bytes)`);
     return;
   }
@@ -83,10 +94,21 @@ export function aliveNode(core: Core, a: Alive, bootstrap: boolean, onFinished?:
     core.logger.debug(`membership: ignoring alive for ${JSON.stringify(a.node).slice(0, 80)}: versions [${a.vsn.join(', ')}] incompatible with ours`);
     return;
   }
+  // memberlist checks MetaMaxSize only on its own meta; a peer's is stored, gossiped and pushed to every
+  // node, so here the same bound holds for all. No memberlist or Serf node sends more.
+  if (a.meta.length > META_MAX_BYTES || a.node.length > NAME_MAX_LENGTH) {
+    core.warnLimited('alive-too-large', `membership: ignoring alive for ${JSON.stringify(a.node.slice(0, 80))}: name of ${a.node.length} characters, meta of ${a.meta.length} bytes (at most ${NAME_MAX_LENGTH}, ${META_MAX_BYTES})`);
+    return;
+  }
   let state = core.table.get(a.node);
   let updatesNode = false;
   const isNew = !state;
   if (!state) {
+    if (core.table.size >= core.config.maxMembers) {
+      core.membersRefused += 1;
+      core.warnLimited('alive-member-cap', `membership: ignoring alive for new member ${JSON.stringify(a.node).slice(0, 80)}: ${core.table.size} members held, the most allowed (gossip.max_members)`);
+      return;
+    }
     // Unknown until now: enters as dead with incarnation 0, so what follows is a join.
     state = {
       name: a.node,
@@ -208,7 +230,7 @@ export function deadNode(core: Core, d: Dead, onFinished?: () => void): void {
   state.state = d.node === d.from ? 'left' : 'dead';
   state.stateChange = core.clock.now();
   if (state.state === 'dead' && state.name !== core.name) {
-    core.failed.set(state.name, { address: core.addressOf(state), since: state.stateChange });
+    core.noteFailed(state);
   } else {
     core.failed.delete(state.name);
   }

@@ -10,7 +10,7 @@ import type { Delegate } from './delegate.ts';
 import type { EventDelegate } from './event-delegate.ts';
 import { gossipRound } from './gossip.ts';
 import type { Member } from './member.ts';
-import { aliveNode, deadNode } from './member-updates.ts';
+import { aliveNode, deadNode, META_MAX_BYTES, NAME_MAX_LENGTH } from './member-updates.ts';
 import type { Alive, UserMsg } from './messages.ts';
 import { isLive } from './messages.ts';
 import { toMember } from './node-table.ts';
@@ -21,8 +21,7 @@ import { reconnectRound } from './reconnect.ts';
 import type { MessageTransport, PeerAddress } from './transport.ts';
 import { pushPullScale } from './timing.ts';
 
-/** memberlist's MetaMaxSize. */
-export const META_MAX_BYTES = 512;
+export { META_MAX_BYTES } from './member-updates.ts';
 
 export interface MembershipOptions {
   config?: MembershipConfig;
@@ -50,6 +49,10 @@ export class Membership {
   constructor(options: MembershipOptions) {
     if (options.meta && options.meta.length > META_MAX_BYTES) {
       throw new CaxtonError('INVALID_ARGUMENT', `node meta is ${options.meta.length} bytes, at most ${META_MAX_BYTES}`);
+    }
+    // Peers ignore an alive with a longer name: such a node could never join.
+    if (options.name.length > NAME_MAX_LENGTH) {
+      throw new CaxtonError('INVALID_ARGUMENT', `node name is ${options.name.length} characters, at most ${NAME_MAX_LENGTH}`);
     }
     this.meta = options.meta ?? new Uint8Array(0);
     this.core = new Core({
@@ -178,9 +181,19 @@ export class Membership {
     await core.transport.close();
   }
 
-  /** Every member we know, ourselves included (dead ones until reaped, left ones kept). */
+  /** Every member we know, ourselves included (dead and left ones until reaped, gossipToTheDeadTimeMs after). */
   members(): Member[] {
     return this.core.table.nodes.map(toMember);
+  }
+
+  /** How many members are alive or suspect, without building the list. */
+  get liveCount(): number {
+    return this.core.liveCount;
+  }
+
+  /** Alive news about new members ignored because config.maxMembers were held. */
+  get membersRefused(): number {
+    return this.core.membersRefused;
   }
 
   /** Members currently alive (suspect ones included: not yet declared dead). */

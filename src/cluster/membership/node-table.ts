@@ -1,5 +1,5 @@
 // The members we know and the order we probe them in (memberlist's nodes slice + nodeMap): new members go
-// to a random position, the list is reshuffled each full probe round, and dead ones are reaped then.
+// to a random position, the list is reshuffled each full probe round, and dead and left ones are reaped then.
 import { randomOffset, type Random } from './clock.ts';
 import type { Member } from './member.ts';
 import type { NodeState, Vsn } from './messages.ts';
@@ -59,12 +59,12 @@ export class NodeTable {
 
   /**
    * The next member to probe, skipping ourselves and dead/left members; at the end of the list,
-   * reaps members dead for longer than `gossipToTheDeadMs` and reshuffles (memberlist resetNodes).
+   * reaps members dead or left for longer than `gossipToTheDeadMs` and reshuffles (memberlist resetNodes).
    */
   nextProbeTarget(self: string, now: number, gossipToTheDeadMs: number, onReap: (node: NodeRecord) => void): NodeRecord | undefined {
     for (let checked = 0; checked < this.nodes.length; checked++) {
       if (this.probeIndex >= this.nodes.length) {
-        this.reapAndShuffle(now, gossipToTheDeadMs, onReap);
+        this.reapAndShuffle(self, now, gossipToTheDeadMs, onReap);
         this.probeIndex = 0;
         if (this.nodes.length === 0) return undefined;
       }
@@ -87,12 +87,13 @@ export class NodeTable {
     return out;
   }
 
-  private reapAndShuffle(now: number, gossipToTheDeadMs: number, onReap: (node: NodeRecord) => void): void {
-    // Only dead members are reaped, as memberlist's moveDeadNodes: a left member stays (so a stale alive
-    // about it cannot resurrect it); the layer above decides when to forget it.
+  private reapAndShuffle(self: string, now: number, gossipToTheDeadMs: number, onReap: (node: NodeRecord) => void): void {
+    // Left members too, as memberlist's moveDeadNodes: kept forever, a peer could fill the table with
+    // names that joined and left. The layer above lists them on (cluster-service lastSeen). Never ourselves:
+    // after leave() we still answer pings until shutdown, and localNode must hold.
     let kept = 0;
     for (const node of this.nodes) {
-      if (node.state === 'dead' && now - node.stateChange > gossipToTheDeadMs) {
+      if (isDeadOrLeft(node) && node.name !== self && now - node.stateChange > gossipToTheDeadMs) {
         this.byName.delete(node.name);
         onReap(node);
       } else {

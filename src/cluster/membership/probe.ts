@@ -2,7 +2,7 @@
 // member per interval; if no ack within the probe timeout, ask k others to ping it (with nacks, Lifeguard)
 // and try a TCP ping; if all fail by the end of the (health-scaled) interval, suspect it.
 import { setAckHandler } from './ack-handlers.ts';
-import { bytesToHost } from './address.ts';
+import { bytesToHost, isIpBytes } from './address.ts';
 import type { Core } from './core.ts';
 import { suspectNode } from './member-updates.ts';
 import type { AckResp, IndirectPing, NackResp, Ping, Suspect } from './messages.ts';
@@ -123,8 +123,10 @@ export class Prober {
   handlePing(from: PeerAddress, ping: Ping): void {
     const { core } = this;
     if (ping.node && ping.node !== core.name) return;
+    const to = replyAddress(from, ping.sourceAddr, ping.sourcePort);
+    if (!to) return;
     const ack: AckResp = { type: 'ackResp', seqNo: ping.seqNo, payload: new Uint8Array(0) };
-    core.send(replyAddress(from, ping.sourceAddr, ping.sourcePort), ack);
+    core.send(to, ack);
   }
 
   handleIndirectPing(from: PeerAddress, request: IndirectPing): void {
@@ -132,6 +134,8 @@ export class Prober {
     const self = core.self();
     if (!self) return;
     const requester = replyAddress(from, request.sourceAddr, request.sourcePort);
+    // The wire codec refuses these already; a transport that hands over messages as objects may not.
+    if (!requester || !isIpBytes(request.target)) return;
     const ping: Ping = {
       type: 'ping',
       seqNo: core.nextSeqNo(),
@@ -159,6 +163,8 @@ export class Prober {
   }
 }
 
-function replyAddress(from: PeerAddress, sourceAddr: Uint8Array | undefined, sourcePort: number | undefined): PeerAddress {
-  return sourceAddr && sourceAddr.length > 0 && sourcePort ? { host: bytesToHost(sourceAddr), port: sourcePort } : from;
+/** Where a ping's answer goes; undefined when its source address is no IP (never a name to resolve). */
+function replyAddress(from: PeerAddress, sourceAddr: Uint8Array | undefined, sourcePort: number | undefined): PeerAddress | undefined {
+  if (!sourceAddr || sourceAddr.length === 0 || !sourcePort) return from;
+  return isIpBytes(sourceAddr) ? { host: bytesToHost(sourceAddr), port: sourcePort } : undefined;
 }

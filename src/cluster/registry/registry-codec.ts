@@ -12,6 +12,8 @@
 //   decoder refuses an update with a trailer or an extra field (it drops the whole update), while a payload
 //   kind it does not know is dropped without harm (test/cluster/registry/previous-decoder.test.ts).
 // Decoders never throw: garbage, truncation or a field out of bounds gives undefined (or skips that entry).
+// They check a peer's bytes have an entry's shape (entryEnd) before msgpackr builds anything from them: one
+// byte of MessagePack can make it allocate a Map, so 1 MiB of 0x80 was a million of them.
 import { Packr, Unpackr } from 'msgpackr';
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
 import { AGENT_STATES, RECORD_LIMITS, recordProblem, type AgentRecord } from './agent-record.ts';
@@ -22,6 +24,30 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
 
 /** Lamport times stay exact in a double and in MessagePack's uint64. */
 const MAX_LAMPORT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * An update or stamp larger than this is refused unread. A record at every RECORD_LIMITS bound, each
+ * character 3 UTF-8 bytes, encodes to ~220 KiB (most of it 256 tools of 257 characters), and such updates are
+ * legitimate: failover.entries hands over records too large for a gossip packet. Over gossip, packets
+ * (wire/packet.ts) bound a payload to 64 KiB first.
+ */
+export const MAX_UPDATE_BYTES = 256 * 1024;
+
+/**
+ * What one entry may hold: an array (depth 1) holding a record (2) holding the capability and tool lists (3);
+ * as values, the entry array and its 4, the record's 11 and every capability and tool; no list longer than
+ * the tools. Derived from RECORD_LIMITS, which bound what any node writes.
+ */
+const ENTRY_SHAPE = {
+  maxDepth: 3,
+  maxArrayLength: Math.max(RECORD_LIMITS.maxCapabilities, RECORD_LIMITS.maxTools),
+  maxValues: 1 + 4 + 11 + RECORD_LIMITS.maxCapabilities + RECORD_LIMITS.maxTools,
+};
+
+/** MessagePack's fixarray of 4: how msgpackr writes every entry and stamp. */
+const FIXARRAY_4 = 0x94;
+/** MessagePack's array32: what encodeState writes around the entries. */
+const ARRAY32 = 0xdd;
 
 export function encodeEntry(entry: RegistryEntry): Uint8Array {
   const r = entry.record;
@@ -64,7 +90,7 @@ export const STATE_OVERHEAD_BYTES = 2 + 5;
 
 export function decodeUpdate(payload: Uint8Array): RegistryEntry | undefined {
   if (payload.length < 3 || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryUpdate) return undefined;
-  const value = unpack(payload.subarray(2));
+  const value = unpackEntry(payload);
   return value === undefined ? undefined : entryFrom(value);
 }
 
@@ -77,18 +103,26 @@ export function decodeState(
   payload: Uint8Array,
   known?: (name: unknown, lamport: unknown, writer: unknown) => boolean,
 ): { entries: RegistryEntry[]; invalid: number } | undefined {
-  if (payload.length < 3 || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryState) return undefined;
-  const value = unpack(payload.subarray(2));
-  if (!Array.isArray(value)) return undefined;
+  if (payload.length < STATE_OVERHEAD_BYTES || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryState) return undefined;
+  if (payload[2] !== ARRAY32) return undefined;
+  const count = new DataView(payload.buffer, payload.byteOffset + 3, 4).getUint32(0);
   const entries: RegistryEntry[] = [];
   let invalid = 0;
-  for (const item of value) {
-    if (known && Array.isArray(item) && item.length === 4 && known(item[0], item[1], item[2])) continue;
+  let at = STATE_OVERHEAD_BYTES;
+  // Entry by entry, each checked before it is unpacked; a count the bytes cannot hold, an entry of another
+  // shape or a trailer refuse the whole state, as bytes msgpackr could not decode always did.
+  for (let i = 0; i < count; i++) {
+    const end = entryEnd(payload, at);
+    if (end < 0) return undefined;
+    const item = unpack(payload.subarray(at, end)) as unknown[] | undefined;
+    at = end;
+    if (item === undefined) return undefined;
+    if (known && known(item[0], item[1], item[2])) continue;
     const entry = entryFrom(item);
     if (entry) entries.push(entry);
     else invalid += 1;
   }
-  return { entries, invalid };
+  return at === payload.length ? { entries, invalid } : undefined;
 }
 
 /** When the write (name, lamport, writer) was made at its writer, in Unix ms. */
@@ -106,7 +140,7 @@ export function encodeStamp(stamp: RegistryStamp): Uint8Array {
 /** Undefined for anything that is not a valid stamp (never throws). */
 export function decodeStamp(payload: Uint8Array): RegistryStamp | undefined {
   if (payload.length < 3 || payload[0] !== CAXTON_MAGIC || payload[1] !== PayloadKind.registryStamp) return undefined;
-  const value = unpack(payload.subarray(2));
+  const value = unpackEntry(payload);
   if (!Array.isArray(value) || value.length !== 4) return undefined;
   const [name, lamport, writer, writtenAtMs] = value as unknown[];
   if (!validWrite(name, lamport, writer)) return undefined;
@@ -139,6 +173,106 @@ function unpack(bytes: Uint8Array): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Whether an update or stamp payload may be unpacked: not too large, and an entry's shape after its header. */
+export function entryShaped(payload: Uint8Array): boolean {
+  return payload.length <= MAX_UPDATE_BYTES && entryEnd(payload, 2) === payload.length;
+}
+
+function unpackEntry(payload: Uint8Array): unknown {
+  return entryShaped(payload) ? unpack(payload.subarray(2)) : undefined;
+}
+
+/** Items still to read in each array open while entryEnd walks an entry (entryEnd never reenters). */
+const openItems = new Uint32Array(ENTRY_SHAPE.maxDepth);
+
+/**
+ * Where the entry starting at `at` ends when its bytes have an entry's shape (ENTRY_SHAPE, a 4-array at the
+ * top, no map or extension: the registry writes none), else -1. Reads lengths and skips, allocates nothing.
+ */
+export function entryEnd(b: Uint8Array, at: number): number {
+  if (b[at] !== FIXARRAY_4) return -1;
+  let i = at;
+  let depth = -1;
+  let values = 0;
+  for (;;) {
+    if (i >= b.length || ++values > ENTRY_SHAPE.maxValues) return -1;
+    if (depth >= 0) openItems[depth] -= 1;
+    const t = b[i];
+    let items = -1;
+    if (t < 0x80 || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) i += 1; // fixint, nil, bool
+    else if (t >= 0xa0 && t <= 0xbf) i += 1 + (t & 0x1f); // fixstr
+    else if (t >= 0x90 && t <= 0x9f) {
+      items = t & 0x0f;
+      i += 1;
+    } else {
+      switch (t) {
+        case 0xcc:
+        case 0xd0:
+          i += 2;
+          break;
+        case 0xcd:
+        case 0xd1:
+          i += 3;
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          i += 5;
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          i += 9;
+          break;
+        case 0xc4:
+        case 0xd9:
+          i = skipBytes(b, i, 1);
+          break;
+        case 0xc5:
+        case 0xda:
+          i = skipBytes(b, i, 2);
+          break;
+        case 0xc6:
+        case 0xdb:
+          i = skipBytes(b, i, 4);
+          break;
+        case 0xdc:
+          items = bigEndian(b, i + 1, 2);
+          i += 3;
+          break;
+        case ARRAY32:
+          items = bigEndian(b, i + 1, 4);
+          i += 5;
+          break;
+        default:
+          return -1; // maps, extensions, 0xc1
+      }
+    }
+    // Past the end: also a length that did not fit (skipBytes gives -1, or an array header cut short).
+    if (i < 0 || i > b.length) return -1;
+    if (items >= 0) {
+      if (depth + 1 >= ENTRY_SHAPE.maxDepth || items > ENTRY_SHAPE.maxArrayLength) return -1;
+      openItems[++depth] = items;
+    }
+    while (depth >= 0 && openItems[depth] === 0) depth -= 1;
+    if (depth < 0) return i;
+  }
+}
+
+/** The unsigned big-endian number of `width` bytes at `from`, or -1 past the end. */
+function bigEndian(b: Uint8Array, from: number, width: number): number {
+  if (from + width > b.length) return -1;
+  let n = 0;
+  for (let k = 0; k < width; k++) n = n * 256 + b[from + k];
+  return n;
+}
+
+/** Past a str or bin at `i` whose length takes `width` bytes, or -1 when the length is cut short. */
+function skipBytes(b: Uint8Array, i: number, width: number): number {
+  const length = bigEndian(b, i + 1, width);
+  return length < 0 ? -1 : i + 1 + width + length;
 }
 
 function entryFrom(value: unknown): RegistryEntry | undefined {

@@ -7,7 +7,7 @@
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
 import type { AgentRegistry } from './agent-registry.ts';
 import { CONVERGENCE_METER_DEFAULTS, ConvergenceMeter, type ConvergenceMeterStats } from './convergence-meter.ts';
-import { decodeStamp, encodeStamp, encodeUpdate, type RegistryStamp } from './registry-codec.ts';
+import { decodeStamp, encodeStamp, encodeUpdate, entryShaped, type RegistryStamp } from './registry-codec.ts';
 import type { RegistryEntry } from './registry-entry.ts';
 
 /** What the registry needs of the membership (Membership implements it). */
@@ -56,6 +56,8 @@ export interface RegistryGossipStats {
   stampsSkipped: number;
   /** Stamps received that were news here (and were relayed). */
   stampsReceived: number;
+  /** Updates and stamps refused unread: larger than any valid record makes, or not shaped as one. */
+  refused: number;
 }
 
 export class RegistryGossip {
@@ -67,6 +69,7 @@ export class RegistryGossip {
     stampsQueued: 0,
     stampsSkipped: 0,
     stampsReceived: 0,
+    refused: 0,
   };
   private readonly limits: RegistryGossipLimits;
   private readonly meter: ConvergenceMeter;
@@ -104,11 +107,15 @@ export class RegistryGossip {
   /** True when the payload was a registry update or stamp (applied or not); false for anything else. */
   notifyMessage(payload: Uint8Array): boolean {
     if (payload.length < 2 || payload[0] !== CAXTON_MAGIC) return false;
+    if (payload[1] !== PayloadKind.registryStamp && payload[1] !== PayloadKind.registryUpdate) return false;
+    if (!entryShaped(payload)) {
+      this.counters.refused += 1;
+      return true;
+    }
     if (payload[1] === PayloadKind.registryStamp) {
       this.receiveStamp(payload);
       return true;
     }
-    if (payload[1] !== PayloadKind.registryUpdate) return false;
     const entry = this.registry.receiveUpdate(payload);
     if (entry) {
       this.counters.received += 1;

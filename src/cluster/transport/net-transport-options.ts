@@ -2,6 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import type { PeerAddress } from '../membership/transport.ts';
 import type { Keyring } from '../wire/keyring.ts';
+import { DEFAULT_MAX_PUSH_PULL_NODES } from '../wire/pushpull.ts';
 import type { EncryptionVersion } from '../wire/security.ts';
 
 export interface NetTransportOptions {
@@ -32,6 +33,9 @@ export interface NetTransportOptions {
   streamBudgetBytes?: number;
   /** An incoming stream must send its first bytes (the message header) within this. */
   streamHeaderTimeoutMs?: number;
+  /** Node states one incoming push-pull (or reply to ours) may carry; more is refused from its header
+   * (a node passes gossip.max_members). */
+  maxPushPullNodes?: number;
   /** Told about failures that are otherwise only counted (bind errors still reject listen()). */
   onError?: (error: Error) => void;
   /** Told, at most once per source address per minute, that input from it was refused and why. */
@@ -84,6 +88,8 @@ export const NET_TRANSPORT_DEFAULTS = {
   streamBudgetBytes: 64 * 1024 * 1024,
   /** A peer writes its whole message at once; 2 s covers a loaded peer and frees a slowloris socket 5× sooner. */
   streamHeaderTimeoutMs: 2000,
+  /** memberlist has no cap: gossip.max_members' default, since a peer never lists more members than it holds. */
+  maxPushPullNodes: DEFAULT_MAX_PUSH_PULL_NODES,
   /** One report per source per minute: the operator learns who sends garbage, a flood cannot fill the log. */
   refusalLogIntervalMs: 60_000,
 } as const;

@@ -439,11 +439,12 @@ function guardsFrom(options: NetTransportOptions): StreamGuards {
   const deadlineMs = options.tcpTimeoutMs ?? d.tcpTimeoutMs;
   const maxBytes = options.maxStreamBytes ?? d.maxStreamBytes;
   const budget = new StreamBudget(options.streamBudgetBytes ?? d.streamBudgetBytes, STREAM_FREE_BYTES);
+  const maxPushPullNodes = options.maxPushPullNodes ?? d.maxPushPullNodes;
   return {
     maxIncomingStreams: options.maxIncomingStreams ?? d.maxIncomingStreams,
-    incoming: { deadlineMs, headerTimeoutMs: Math.min(deadlineMs, options.streamHeaderTimeoutMs ?? d.streamHeaderTimeoutMs), maxBytes, budget },
+    incoming: { deadlineMs, headerTimeoutMs: Math.min(deadlineMs, options.streamHeaderTimeoutMs ?? d.streamHeaderTimeoutMs), maxBytes, budget, maxPushPullNodes },
     // A reply to our own request: bounded in size, not in the budget (we chose to ask).
-    reply: { deadlineMs, headerTimeoutMs: deadlineMs, maxBytes },
+    reply: { deadlineMs, headerTimeoutMs: deadlineMs, maxBytes, maxPushPullNodes },
     onRefused: options.onRefused,
   };
 }

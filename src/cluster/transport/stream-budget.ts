@@ -18,6 +18,10 @@ export class StreamBudget {
     return this.used;
   }
 
+  get availableBytes(): number {
+    return Math.max(0, this.limitBytes - this.used);
+  }
+
   /** Takes `bytes` from the budget; false (and nothing taken) when that would pass the limit. */
   tryTake(bytes: number): boolean {
     if (bytes <= 0) return true;

@@ -3,7 +3,7 @@
 // per stream and a budget shared by all streams.
 import type { Socket } from 'node:net';
 import type { Keyring } from '../wire/keyring.ts';
-import { parseStream, StreamError, type StreamMessage, StreamTooLarge } from '../wire/stream.ts';
+import { parseStream, StreamError, type StreamMessage, StreamScan, StreamTooLarge } from '../wire/stream.ts';
 import type { StreamBudget } from './stream-budget.ts';
 
 export interface StreamReadLimits {
@@ -15,6 +15,8 @@ export interface StreamReadLimits {
   maxBytes: number;
   /** Shared by every stream; absent for the replies to our own requests. */
   budget?: StreamBudget;
+  /** Node states a push-pull may carry (the wire default when absent). */
+  maxPushPullNodes?: number;
 }
 
 /** Enough for the encrypted stream header (type + length) and any plain message type with its map header. */
@@ -23,9 +25,10 @@ const INITIAL_BUFFER_BYTES = 4096;
 
 /**
  * Resolves with the first message on `socket`, rejects on a malformed or oversized stream (StreamError), a
- * closed socket or a deadline. A message is parsed again only once the bytes its header promised are here,
- * so a large push-pull is parsed about once, not once per chunk. The buffer grows by doubling up to the
- * bound and never past what the budget grants.
+ * closed socket or a deadline. Each parse resumes where the last one stopped (StreamScan) and waits for the
+ * bytes it said it needs, so a message costs time linear in its size however the peer chunks it. The buffer
+ * grows by doubling up to the bound and never past what the budget grants; so does a decompressed message,
+ * which a few KiB of LZW can make 16 MiB.
  */
 export function readStreamMessage(socket: Socket, keyring: Keyring | undefined, limits: StreamReadLimits): Promise<StreamMessage> {
   const { budget, maxBytes } = limits;
@@ -34,6 +37,7 @@ export function readStreamMessage(socket: Socket, keyring: Keyring | undefined, 
     let length = 0;
     let needBytes = 1;
     let charged = 0;
+    const scan = new StreamScan();
     let scheduled = false;
     let settled = false;
     const finish = (error: Error | undefined, message?: StreamMessage): void => {
@@ -55,7 +59,9 @@ export function readStreamMessage(socket: Socket, keyring: Keyring | undefined, 
       scheduled = false;
       if (settled || length < needBytes) return;
       try {
-        const result = parseStream(buf.subarray(0, length), keyring, maxBytes);
+        // The decompressed message lives only during this parse: bounded by the budget, not charged to it.
+        const maxInflatedBytes = budget ? budget.freeBytesPerStream + budget.availableBytes : maxBytes;
+        const result = parseStream(buf.subarray(0, length), keyring, maxBytes, { scan, maxNodes: limits.maxPushPullNodes, maxInflatedBytes });
         if (result.done) finish(undefined, result.message);
         else needBytes = result.needBytes;
       } catch (e) {

@@ -1,6 +1,7 @@
 // One memberlist message ⇄ its bytes: the messageType byte, then the Go struct as go-msgpack writes it
 // (net.go: encode/decode). Keys are written in the sorted order go-msgpack uses for struct maps, so our
 // bytes equal memberlist's byte for byte. A user message is the type byte and the raw payload.
+import { isIpBytes } from '../membership/address.ts';
 import { type IndirectPing, MessageType, type NodeState, NodeStateCode, type PacketMessage, type Ping, type Vsn } from '../membership/messages.ts';
 import {
   fieldBool,
@@ -102,10 +103,19 @@ export function nodeStateCode(state: NodeState): number {
   return NodeStateCode[state];
 }
 
+/**
+ * An address field: memberlist sends a net.IP, 4 or 16 bytes. Any other bytes would become a host name that
+ * sending to resolves, making a peer's datagram a DNS query of its choosing.
+ */
+function ipField(m: MsgpackMap, name: string): Uint8Array {
+  const bytes = fieldBytes(m, name);
+  if (!isIpBytes(bytes)) throw new RangeError(`${name}: ${bytes.length} bytes, not an IPv4 or IPv6 address`);
+  return bytes;
+}
+
 /** The optional SourceAddr/SourcePort/SourceNode of pings (memberlist omits them when empty). */
 function withSource<T extends Ping | IndirectPing>(message: T, m: MsgpackMap): T {
-  const sourceAddr = fieldBytes(m, 'SourceAddr');
-  if (sourceAddr.length > 0) message.sourceAddr = sourceAddr;
+  if (fieldBytes(m, 'SourceAddr').length > 0) message.sourceAddr = ipField(m, 'SourceAddr');
   const sourcePort = fieldUint(m, 'SourcePort', U16);
   if (sourcePort) message.sourcePort = sourcePort;
   const sourceNode = fieldString(m, 'SourceNode');
@@ -127,7 +137,7 @@ export function decodeMessageBody(type: number, body: Uint8Array): PacketMessage
       const ind: IndirectPing = {
         type: 'indirectPing',
         seqNo: fieldUint(m, 'SeqNo', U32),
-        target: fieldBytes(m, 'Target'),
+        target: ipField(m, 'Target'),
         port: fieldUint(m, 'Port', U16),
         node: fieldString(m, 'Node'),
         nack: fieldBool(m, 'Nack'),
@@ -154,7 +164,7 @@ export function decodeMessageBody(type: number, body: Uint8Array): PacketMessage
         type: 'alive',
         incarnation: fieldUint(m, 'Incarnation', U32),
         node: fieldString(m, 'Node'),
-        addr: fieldBytes(m, 'Addr'),
+        addr: ipField(m, 'Addr'),
         port: fieldUint(m, 'Port', U16),
         meta: fieldBytes(m, 'Meta'),
         vsn: readVsn(m, 'Vsn'),

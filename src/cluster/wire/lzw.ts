@@ -71,13 +71,26 @@ export function lzwCompress(input: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/** Decompression reached its output bound: a zip bomb, or more than the caller can hold now. */
+export class LzwOutputTooLarge extends Error {}
+
 /** Decompresses, refusing to produce more than maxOutput bytes (a hostile peer's zip bomb). */
 export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array {
   const suffix = new Uint8Array(1 << MAX_WIDTH);
   const prefix = new Uint16Array(1 << MAX_WIDTH);
   const scratch = new Uint8Array(1 << MAX_WIDTH);
-  const chunks: Uint8Array[] = [];
+  // One buffer grown by doubling: a small array per code cost ~100 bytes of heap per byte of incompressible output.
+  let out = new Uint8Array(Math.min(maxOutput, 4 * input.length + 64));
   let produced = 0;
+  const room = (n: number): void => {
+    if (produced + n > maxOutput) throw new LzwOutputTooLarge(`lzw: output larger than ${maxOutput} bytes`);
+    if (produced + n <= out.length) return;
+    let size = Math.max(64, out.length * 2);
+    while (size < produced + n) size *= 2;
+    const next = new Uint8Array(Math.min(size, maxOutput));
+    next.set(out.subarray(0, produced));
+    out = next;
+  };
   let pos = 0;
   let bits = 0;
   let nBits = 0;
@@ -94,9 +107,9 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
     const code = bits & ((1 << width) - 1);
     bits >>>= width;
     nBits -= width;
-    let expansion: Uint8Array;
     if (code < CLEAR) {
-      expansion = Uint8Array.of(code);
+      room(1);
+      out[produced++] = code;
       if (last !== -1) {
         suffix[hi] = code;
         prefix[hi] = last;
@@ -126,7 +139,9 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
         c = prefix[c];
       }
       scratch[i] = c;
-      expansion = scratch.slice(i);
+      room(scratch.length - i);
+      out.set(scratch.subarray(i), produced);
+      produced += scratch.length - i;
       if (last !== -1) {
         suffix[hi] = c;
         prefix[hi] = last;
@@ -134,9 +149,6 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
     } else {
       throw new Error('lzw: invalid code');
     }
-    produced += expansion.length;
-    if (produced > maxOutput) throw new Error(`lzw: output larger than ${maxOutput} bytes`);
-    chunks.push(expansion);
     last = code;
     hi++;
     if (hi >= overflow) {
@@ -149,13 +161,7 @@ export function lzwDecompress(input: Uint8Array, maxOutput: number): Uint8Array 
       }
     }
   }
-  const out = new Uint8Array(produced);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return out.subarray(0, produced);
 }
 
 /** memberlist's compressPayload: the whole message wrapped as a compress message. */

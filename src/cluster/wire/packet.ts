@@ -1,6 +1,6 @@
 // One UDP packet ⇄ the messages in it, as memberlist's ingestPacket/handleCommand and rawSendMsgPacket:
-// outside in: [encrypted?] [hasCrc?] then a message, a compound of messages or a compressed message,
-// nested at will. Everything memberlist may send is decoded; anything else is dropped and counted.
+// outside in: [encrypted?] [hasCrc?] then a message, a compound of messages or a compressed message (at
+// most one per packet). Everything memberlist may send is decoded; anything else is dropped and counted.
 import { MessageType, type PacketMessage } from '../membership/messages.ts';
 import { decodeMessageBody, encodeMessage } from './codec.ts';
 import { makeCompound, splitCompound } from './compound.ts';
@@ -21,10 +21,23 @@ export interface PacketOptions {
   crc: boolean;
 }
 
-/** A compressed packet may not expand past this: UDP never carries more than 64 KiB. */
-const MAX_DECOMPRESSED_PACKET = 1 << 20;
+/**
+ * What a packet may expand to. memberlist compresses a packet it built to fit its UDP buffer, once and as a
+ * whole (rawSendMsgPacket), so a legitimate one expands to at most a datagram: under 64 KiB (Caxton's
+ * gossip.udp_buffer_size is at most 65507 too). Hence also one compressed message per packet: with a bound
+ * per message, a 53 KB compound of 28 of them expanded to 28 MiB.
+ */
+export const MAX_DECOMPRESSED_PACKET_BYTES = 64 * 1024;
 /** compound inside compress inside compound...: memberlist nests at most twice; more is an attack. */
 const MAX_NESTING = 4;
+
+interface Decoding {
+  out: PacketMessage[];
+  stats: WireStats;
+  maxDecompressedBytes: number;
+  /** A compressed message was met already. */
+  decompressed: boolean;
+}
 
 export function encodePacket(messages: PacketMessage[], options: PacketOptions): Uint8Array {
   const parts = messages.map(encodeMessage);
@@ -42,7 +55,13 @@ export function framePacket(msg: Uint8Array, options: PacketOptions): Uint8Array
   return msg;
 }
 
-export function decodePacket(buf: Uint8Array, keyring: Keyring | undefined, stats: WireStats): PacketMessage[] {
+/** `maxDecompressedBytes` replaces MAX_DECOMPRESSED_PACKET_BYTES (tests, or a transport with its own bound). */
+export function decodePacket(
+  buf: Uint8Array,
+  keyring: Keyring | undefined,
+  stats: WireStats,
+  maxDecompressedBytes: number = MAX_DECOMPRESSED_PACKET_BYTES,
+): PacketMessage[] {
   if (buf.length === 0) {
     stats.malformed++;
     return [];
@@ -70,12 +89,13 @@ export function decodePacket(buf: Uint8Array, keyring: Keyring | undefined, stat
     }
     buf = inner;
   }
-  const out: PacketMessage[] = [];
-  handleCommand(buf, out, stats, 0);
-  return out;
+  const decoding: Decoding = { out: [], stats, maxDecompressedBytes, decompressed: false };
+  handleCommand(buf, decoding, 0);
+  return decoding.out;
 }
 
-function handleCommand(buf: Uint8Array, out: PacketMessage[], stats: WireStats, depth: number): void {
+function handleCommand(buf: Uint8Array, d: Decoding, depth: number): void {
+  const { stats } = d;
   if (buf.length === 0 || depth > MAX_NESTING) {
     stats.malformed++;
     return;
@@ -86,15 +106,19 @@ function handleCommand(buf: Uint8Array, out: PacketMessage[], stats: WireStats, 
     if (type === MessageType.compound) {
       const { parts, truncated } = splitCompound(body);
       stats.truncatedParts += truncated;
-      for (const part of parts) handleCommand(part, out, stats, depth + 1);
+      for (const part of parts) handleCommand(part, d, depth + 1);
       return;
     }
     if (type === MessageType.compress) {
-      handleCommand(decompressMessage(body, MAX_DECOMPRESSED_PACKET), out, stats, depth + 1);
+      // memberlist compresses a packet once, as a whole (rawSendMsgPacket): a second compressed message
+      // in one datagram would only multiply what the datagram makes us expand.
+      if (d.decompressed) throw new RangeError('packet: more than one compressed message');
+      d.decompressed = true;
+      handleCommand(decompressMessage(body, d.maxDecompressedBytes), d, depth + 1);
       return;
     }
     const message = decodeMessageBody(type, body);
-    if (message) out.push(message);
+    if (message) d.out.push(message);
     else stats.unknownType++;
   } catch {
     stats.malformed++;

@@ -5,9 +5,9 @@
 import { MessageType, type PacketMessage, type PushPull } from '../membership/messages.ts';
 import { decodeMessageBody } from './codec.ts';
 import type { Keyring } from './keyring.ts';
-import { compressMessage, readCompressed } from './lzw.ts';
-import { MsgpackReader, NeedMoreBytes } from './msgpack.ts';
-import { MAX_PUSH_STATE_BYTES, readPushPull, readUserStream } from './pushpull.ts';
+import { compressMessage, LzwOutputTooLarge, readCompressed } from './lzw.ts';
+import { MsgpackError, MsgpackReader, NeedMoreBytes } from './msgpack.ts';
+import { DEFAULT_MAX_PUSH_PULL_NODES, MAX_PUSH_STATE_BYTES, readPushPull, readPushPullHeader, readUserStream, readUserStreamHeader } from './pushpull.ts';
 import { decryptPayload, type EncryptionVersion, encryptedLength, encryptPayload } from './security.ts';
 import { describeError } from '../../errors.ts';
 
@@ -27,6 +27,21 @@ export interface StreamOptions {
   keyring?: Keyring;
   encryptionVersion: EncryptionVersion;
   compress: boolean;
+}
+
+export interface StreamParseOptions {
+  /** Node states a push-pull may carry; more is refused from its header. */
+  maxNodes?: number;
+  /** Largest decompressed message (at most maxBytes): a stream reader passes what its budget can still grant. */
+  maxInflatedBytes?: number;
+  /** What earlier parses of the same stream checked; pass the same one to every parse of one stream. */
+  scan?: StreamScan;
+}
+
+export interface StreamLimits {
+  maxBytes: number;
+  maxNodes: number;
+  maxInflatedBytes: number;
 }
 
 const STREAM_HEADER_BYTES = 5;
@@ -50,7 +65,12 @@ export function frameStream(msg: Uint8Array, options: StreamOptions): Uint8Array
  * `maxBytes` is refused as soon as its header says so (a declared encrypted length, push-pull user state
  * or user message length), before its body is buffered; memberlist's own limit is 20 MiB.
  */
-export function parseStream(buf: Uint8Array, keyring: Keyring | undefined, maxBytes: number = MAX_PUSH_STATE_BYTES): StreamParse {
+export function parseStream(buf: Uint8Array, keyring: Keyring | undefined, maxBytes: number = MAX_PUSH_STATE_BYTES, options: StreamParseOptions = {}): StreamParse {
+  const limits: StreamLimits = {
+    maxBytes,
+    maxNodes: options.maxNodes ?? DEFAULT_MAX_PUSH_PULL_NODES,
+    maxInflatedBytes: Math.min(maxBytes, options.maxInflatedBytes ?? maxBytes),
+  };
   if (buf.length < 1) return needMore(1);
   if (buf[0] === MessageType.encrypt) {
     if (!keyring) throw new StreamError('Remote state is encrypted and encryption is not configured');
@@ -64,13 +84,13 @@ export function parseStream(buf: Uint8Array, keyring: Keyring | undefined, maxBy
     } catch (e) {
       throw new StreamError((e as Error).message);
     }
-    return { done: true, message: parseComplete(plain, maxBytes), consumed: STREAM_HEADER_BYTES + length };
+    return { done: true, message: parseComplete(plain, limits, true), consumed: STREAM_HEADER_BYTES + length };
   }
   if (keyring) throw new StreamError('Encryption is configured but remote state is not encrypted');
   if (buf.length > maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${buf.length})`);
+  let end: number;
   try {
-    const { message, consumed } = parsePlain(buf, maxBytes);
-    return { done: true, message, consumed };
+    end = (options.scan ?? new StreamScan()).messageEnd(buf, limits);
   } catch (e) {
     if (e instanceof NeedMoreBytes) {
       if (e.needed > maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${e.needed})`);
@@ -78,41 +98,47 @@ export function parseStream(buf: Uint8Array, keyring: Keyring | undefined, maxBy
     }
     throw asStreamError(e);
   }
+  return { done: true, message: decodeScanned(buf.subarray(0, end), limits, true), consumed: end };
 }
 
 /** A stream whose declared or received size is beyond the reader's bound. */
 export class StreamTooLarge extends StreamError {}
 
-/** A message whose bytes are all here (decrypted): running out of bytes is a malformed message. */
-function parseComplete(buf: Uint8Array, maxBytes: number): StreamMessage {
+/** A message whose bytes are all here (decrypted, decompressed): running out of bytes is a malformed message. */
+function parseComplete(buf: Uint8Array, limits: StreamLimits, mayCompress: boolean): StreamMessage {
+  // memberlist decompresses a stream once; a compress message inside is a type it does not handle.
+  if (!mayCompress && buf[0] === MessageType.compress) return { kind: 'unknown', messageType: buf[0] };
+  let end: number;
   try {
-    return parsePlain(buf, maxBytes).message;
+    end = new StreamScan().messageEnd(buf, limits);
   } catch (e) {
     throw asStreamError(e);
   }
+  return decodeScanned(buf.subarray(0, end), limits, mayCompress);
 }
 
 function asStreamError(e: unknown): StreamError {
   if (e instanceof StreamError) return e;
   if (e instanceof NeedMoreBytes) return new StreamError('stream message truncated');
+  if (e instanceof LzwOutputTooLarge) return new StreamTooLarge(`Remote node state is larger than limit (${e.message})`);
   return new StreamError(describeError(e));
 }
 
-function parsePlain(buf: Uint8Array, maxBytes: number): { message: StreamMessage; consumed: number } {
-  if (buf.length < 1) throw new NeedMoreBytes(1);
-  const reader = new MsgpackReader(buf, 1);
-  if (buf[0] === MessageType.compress) {
-    const inner = readCompressed(reader, maxBytes);
-    return { message: parseComplete(inner, maxBytes), consumed: reader.offset };
+/** Decodes a message StreamScan has passed (so decoding allocates in proportion to what it keeps). */
+function decodeScanned(buf: Uint8Array, limits: StreamLimits, mayCompress: boolean): StreamMessage {
+  try {
+    const reader = new MsgpackReader(buf, 1);
+    if (buf[0] === MessageType.compress) return parseComplete(readCompressed(reader, limits.maxInflatedBytes), limits, false);
+    return parseBody(buf[0], buf, reader, limits);
+  } catch (e) {
+    throw asStreamError(e);
   }
-  const message = parseBody(buf[0], buf, reader);
-  return { message, consumed: reader.offset };
 }
 
-function parseBody(type: number, buf: Uint8Array, reader: MsgpackReader): StreamMessage {
+function parseBody(type: number, buf: Uint8Array, reader: MsgpackReader, limits: StreamLimits): StreamMessage {
   switch (type) {
     case MessageType.pushPull:
-      return { kind: 'pushPull', pushPull: readPushPull(reader) };
+      return { kind: 'pushPull', pushPull: readPushPull(reader, limits.maxNodes) };
     case MessageType.user:
       return { kind: 'message', message: { type: 'user', payload: readUserStream(reader) } };
     case MessageType.ping:
@@ -126,4 +152,197 @@ function parseBody(type: number, buf: Uint8Array, reader: MsgpackReader): Stream
     default:
       return { kind: 'unknown', messageType: type };
   }
+}
+
+/** Fields of a struct: memberlist's largest on a stream (pushNodeState) has 7, the rest is room for new ones. */
+const MAX_STRUCT_FIELDS = 32;
+/** A []byte field some encoder writes as an array of ints (go-msgpack writes raw bytes): Meta holds <= 512. */
+const MAX_FIELD_ARRAY = 1024;
+
+/**
+ * Walks a stream's first message item by item without decoding it, and remembers how far it got: a message
+ * arriving in chunks costs time linear in its size. (A push-pull's node list has no length to wait for, and
+ * parsing it from the start again on every chunk was quadratic.) It also holds every struct to memberlist's
+ * shape, a map of at most MAX_STRUCT_FIELDS fields whose values are scalars, strings or short arrays of
+ * scalars, so that decoding afterwards never builds more objects than it keeps fields.
+ */
+export class StreamScan {
+  private inspected = 0;
+  private at = 1;
+  /** Structs still to open: the header or body, then a push-pull's node states. -1 before the type is seen. */
+  private structs = -1;
+  /** The first struct is a header telling what follows it. */
+  private header: 'pushPull' | 'user' | undefined;
+  /** Keys and values left in the open struct, and elements left in an array inside it. */
+  private fields = 0;
+  private elements = 0;
+  /** Raw bytes after the last struct. */
+  private tail = 0;
+
+  /** Items inspected, an incomplete one again on each attempt: linear in the message however it is chunked. */
+  get inspections(): number {
+    return this.inspected;
+  }
+
+  /** Where the message ends once all of it is in `buf`; until then NeedMoreBytes with what it needs. */
+  messageEnd(buf: Uint8Array, limits: StreamLimits): number {
+    if (this.structs < 0) this.layout(buf[0]);
+    for (;;) {
+      while (this.fields > 0 || this.elements > 0) this.field(buf);
+      if (this.structs === 0 && this.header) this.readHeader(buf, limits);
+      if (this.structs === 0) break;
+      this.openStruct(buf);
+    }
+    const end = this.at + this.tail;
+    if (end > buf.length) throw new NeedMoreBytes(end);
+    return end;
+  }
+
+  private layout(type: number): void {
+    switch (type) {
+      case MessageType.pushPull:
+      case MessageType.user:
+        this.header = type === MessageType.pushPull ? 'pushPull' : 'user';
+        this.structs = 1;
+        return;
+      case MessageType.compress:
+      case MessageType.ping:
+      case MessageType.ackResp:
+      case MessageType.err:
+        this.structs = 1;
+        return;
+      default:
+        this.structs = 0;
+    }
+  }
+
+  private readHeader(buf: Uint8Array, limits: StreamLimits): void {
+    const reader = new MsgpackReader(buf.subarray(0, this.at), 1);
+    if (this.header === 'pushPull') {
+      const header = readPushPullHeader(reader, limits.maxNodes);
+      this.structs = header.nodes;
+      this.tail = header.userStateLen;
+    } else {
+      this.tail = readUserStreamHeader(reader);
+    }
+    this.header = undefined;
+    if (this.at + this.tail > limits.maxBytes) throw new StreamTooLarge(`Remote node state is larger than limit (${this.at + this.tail})`);
+  }
+
+  private openStruct(buf: Uint8Array): void {
+    const size = this.inspect(buf);
+    if (!item.map) throw new MsgpackError('msgpack: a struct is not a map');
+    if (item.entries > MAX_STRUCT_FIELDS) throw new MsgpackError(`msgpack: a struct of ${item.entries} fields`);
+    this.fields = 2 * item.entries;
+    this.structs--;
+    this.at += size;
+  }
+
+  private field(buf: Uint8Array): void {
+    const size = this.inspect(buf);
+    if (this.at + size > buf.length) throw new NeedMoreBytes(this.at + size);
+    if (item.entries >= 0) {
+      if (item.map || this.elements > 0) throw new MsgpackError('msgpack: a struct field nests containers');
+      if (item.entries > MAX_FIELD_ARRAY) throw new MsgpackError(`msgpack: a struct field of ${item.entries} elements`);
+      this.fields--;
+      this.elements = item.entries;
+    } else if (this.elements > 0) {
+      this.elements--;
+    } else {
+      this.fields--;
+    }
+    this.at += size;
+  }
+
+  private inspect(buf: Uint8Array): number {
+    this.inspected++;
+    return inspectItem(buf, this.at);
+  }
+}
+
+/** The item inspectItem saw last: one object reused, where a result per item would allocate per input byte. */
+const item = { entries: -1, map: false };
+
+/**
+ * The size of the msgpack item at buf[at]: a scalar, string or extension with its payload, an array or map
+ * with its header only (their entry count goes to `item`). NeedMoreBytes when its header is not all here.
+ */
+function inspectItem(buf: Uint8Array, at: number): number {
+  if (at >= buf.length) throw new NeedMoreBytes(at + 1);
+  const b = buf[at];
+  item.entries = -1;
+  item.map = false;
+  if (b <= 0x7f || b >= 0xe0) return 1;
+  if (b <= 0x8f) return container(b & 0x0f, true, 1);
+  if (b <= 0x9f) return container(b & 0x0f, false, 1);
+  if (b <= 0xbf) return 1 + (b & 0x1f);
+  switch (b) {
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return 1;
+    case 0xc4:
+    case 0xd9:
+      return 2 + length(buf, at, 1);
+    case 0xc5:
+    case 0xda:
+      return 3 + length(buf, at, 2);
+    case 0xc6:
+    case 0xdb:
+      return 5 + length(buf, at, 4);
+    case 0xc7:
+      return 3 + length(buf, at, 1);
+    case 0xc8:
+      return 4 + length(buf, at, 2);
+    case 0xc9:
+      return 6 + length(buf, at, 4);
+    case 0xcc:
+    case 0xd0:
+      return 2;
+    case 0xcd:
+    case 0xd1:
+      return 3;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return 5;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return 9;
+    case 0xd4:
+      return 3;
+    case 0xd5:
+      return 4;
+    case 0xd6:
+      return 6;
+    case 0xd7:
+      return 10;
+    case 0xd8:
+      return 18;
+    case 0xdc:
+      return container(length(buf, at, 2), false, 3);
+    case 0xdd:
+      return container(length(buf, at, 4), false, 5);
+    case 0xde:
+      return container(length(buf, at, 2), true, 3);
+    case 0xdf:
+      return container(length(buf, at, 4), true, 5);
+    default:
+      throw new MsgpackError(`msgpack: invalid descriptor 0x${b.toString(16)}`);
+  }
+}
+
+function container(entries: number, map: boolean, headerBytes: number): number {
+  item.entries = entries;
+  item.map = map;
+  return headerBytes;
+}
+
+/** The big-endian length of `bytes` bytes after the descriptor at buf[at]. */
+function length(buf: Uint8Array, at: number, bytes: number): number {
+  if (at + 1 + bytes > buf.length) throw new NeedMoreBytes(at + 1 + bytes);
+  let n = 0;
+  for (let i = 1; i <= bytes; i++) n = n * 256 + buf[at + i];
+  return n;
 }
