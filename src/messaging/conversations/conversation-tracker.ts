@@ -22,8 +22,7 @@ import type { Participant } from './conversation.ts';
 import { CONVERSATION_DEFAULTS, MAX_TIMER_MS } from './conversation-defaults.ts';
 import type { ConversationChange, ConversationObserver, ConversationStateView } from './conversation-events.ts';
 import { deadlineOf, deadlinePassed, violation } from './rejections.ts';
-import { evictionFailure } from './eviction-failure.ts';
-import { timeoutFailure } from './timeout-failure.ts';
+import { evictionFailure, timeoutFailure } from './participant-failures.ts';
 
 export interface ConversationTrackerOptions {
   /** Epoch milliseconds (reply_by is compared with it). */
