@@ -18,6 +18,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { CAXTON_MAGIC, PayloadKind } from '../caxton-payload.ts';
 import { AGENT_STATES, RECORD_LIMITS, recordProblem, type AgentRecord } from './agent-record.ts';
 import type { RegistryEntry } from './registry-entry.ts';
+import { inspectItem, msgpackItem } from '../wire/msgpack-item.ts';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
@@ -196,83 +197,24 @@ export function entryEnd(b: Uint8Array, at: number): number {
   let i = at;
   let depth = -1;
   let values = 0;
-  for (;;) {
-    if (i >= b.length || ++values > ENTRY_SHAPE.maxValues) return -1;
-    if (depth >= 0) openItems[depth] -= 1;
-    const t = b[i];
-    let items = -1;
-    if (t < 0x80 || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) i += 1; // fixint, nil, bool
-    else if (t >= 0xa0 && t <= 0xbf) i += 1 + (t & 0x1f); // fixstr
-    else if (t >= 0x90 && t <= 0x9f) {
-      items = t & 0x0f;
-      i += 1;
-    } else {
-      switch (t) {
-        case 0xcc:
-        case 0xd0:
-          i += 2;
-          break;
-        case 0xcd:
-        case 0xd1:
-          i += 3;
-          break;
-        case 0xca:
-        case 0xce:
-        case 0xd2:
-          i += 5;
-          break;
-        case 0xcb:
-        case 0xcf:
-        case 0xd3:
-          i += 9;
-          break;
-        case 0xc4:
-        case 0xd9:
-          i = skipBytes(b, i, 1);
-          break;
-        case 0xc5:
-        case 0xda:
-          i = skipBytes(b, i, 2);
-          break;
-        case 0xc6:
-        case 0xdb:
-          i = skipBytes(b, i, 4);
-          break;
-        case 0xdc:
-          items = bigEndian(b, i + 1, 2);
-          i += 3;
-          break;
-        case ARRAY32:
-          items = bigEndian(b, i + 1, 4);
-          i += 5;
-          break;
-        default:
-          return -1; // maps, extensions, 0xc1
+  try {
+    for (;;) {
+      if (++values > ENTRY_SHAPE.maxValues) return -1;
+      if (depth >= 0) openItems[depth] -= 1;
+      i += inspectItem(b, i);
+      // Past the end: a string or bytes whose length the payload does not hold.
+      if (msgpackItem.map || msgpackItem.extension || i > b.length) return -1;
+      const items = msgpackItem.entries;
+      if (items >= 0) {
+        if (depth + 1 >= ENTRY_SHAPE.maxDepth || items > ENTRY_SHAPE.maxArrayLength) return -1;
+        openItems[++depth] = items;
       }
+      while (depth >= 0 && openItems[depth] === 0) depth -= 1;
+      if (depth < 0) return i;
     }
-    // Past the end: also a length that did not fit (skipBytes gives -1, or an array header cut short).
-    if (i < 0 || i > b.length) return -1;
-    if (items >= 0) {
-      if (depth + 1 >= ENTRY_SHAPE.maxDepth || items > ENTRY_SHAPE.maxArrayLength) return -1;
-      openItems[++depth] = items;
-    }
-    while (depth >= 0 && openItems[depth] === 0) depth -= 1;
-    if (depth < 0) return i;
+  } catch {
+    return -1; // cut short (NeedMoreBytes) or no msgpack descriptor (0xc1)
   }
-}
-
-/** The unsigned big-endian number of `width` bytes at `from`, or -1 past the end. */
-function bigEndian(b: Uint8Array, from: number, width: number): number {
-  if (from + width > b.length) return -1;
-  let n = 0;
-  for (let k = 0; k < width; k++) n = n * 256 + b[from + k];
-  return n;
-}
-
-/** Past a str or bin at `i` whose length takes `width` bytes, or -1 when the length is cut short. */
-function skipBytes(b: Uint8Array, i: number, width: number): number {
-  const length = bigEndian(b, i + 1, width);
-  return length < 0 ? -1 : i + 1 + width + length;
 }
 
 function entryFrom(value: unknown): RegistryEntry | undefined {

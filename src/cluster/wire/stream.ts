@@ -7,6 +7,7 @@ import { decodeMessageBody } from './codec.ts';
 import type { Keyring } from './keyring.ts';
 import { compressMessage, LzwOutputTooLarge, readCompressed } from './lzw.ts';
 import { MsgpackError, MsgpackReader, NeedMoreBytes } from './msgpack.ts';
+import { inspectItem, msgpackItem as item } from './msgpack-item.ts';
 import { DEFAULT_MAX_PUSH_PULL_NODES, MAX_PUSH_STATE_BYTES, readPushPull, readPushPullHeader, readUserStream, readUserStreamHeader } from './pushpull.ts';
 import { decryptPayload, type EncryptionVersion, encryptedLength, encryptPayload } from './security.ts';
 import { describeError } from '../../errors.ts';
@@ -258,91 +259,4 @@ export class StreamScan {
     this.inspected++;
     return inspectItem(buf, this.at);
   }
-}
-
-/** The item inspectItem saw last: one object reused, where a result per item would allocate per input byte. */
-const item = { entries: -1, map: false };
-
-/**
- * The size of the msgpack item at buf[at]: a scalar, string or extension with its payload, an array or map
- * with its header only (their entry count goes to `item`). NeedMoreBytes when its header is not all here.
- */
-function inspectItem(buf: Uint8Array, at: number): number {
-  if (at >= buf.length) throw new NeedMoreBytes(at + 1);
-  const b = buf[at];
-  item.entries = -1;
-  item.map = false;
-  if (b <= 0x7f || b >= 0xe0) return 1;
-  if (b <= 0x8f) return container(b & 0x0f, true, 1);
-  if (b <= 0x9f) return container(b & 0x0f, false, 1);
-  if (b <= 0xbf) return 1 + (b & 0x1f);
-  switch (b) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return 1;
-    case 0xc4:
-    case 0xd9:
-      return 2 + length(buf, at, 1);
-    case 0xc5:
-    case 0xda:
-      return 3 + length(buf, at, 2);
-    case 0xc6:
-    case 0xdb:
-      return 5 + length(buf, at, 4);
-    case 0xc7:
-      return 3 + length(buf, at, 1);
-    case 0xc8:
-      return 4 + length(buf, at, 2);
-    case 0xc9:
-      return 6 + length(buf, at, 4);
-    case 0xcc:
-    case 0xd0:
-      return 2;
-    case 0xcd:
-    case 0xd1:
-      return 3;
-    case 0xca:
-    case 0xce:
-    case 0xd2:
-      return 5;
-    case 0xcb:
-    case 0xcf:
-    case 0xd3:
-      return 9;
-    case 0xd4:
-      return 3;
-    case 0xd5:
-      return 4;
-    case 0xd6:
-      return 6;
-    case 0xd7:
-      return 10;
-    case 0xd8:
-      return 18;
-    case 0xdc:
-      return container(length(buf, at, 2), false, 3);
-    case 0xdd:
-      return container(length(buf, at, 4), false, 5);
-    case 0xde:
-      return container(length(buf, at, 2), true, 3);
-    case 0xdf:
-      return container(length(buf, at, 4), true, 5);
-    default:
-      throw new MsgpackError(`msgpack: invalid descriptor 0x${b.toString(16)}`);
-  }
-}
-
-function container(entries: number, map: boolean, headerBytes: number): number {
-  item.entries = entries;
-  item.map = map;
-  return headerBytes;
-}
-
-/** The big-endian length of `bytes` bytes after the descriptor at buf[at]. */
-function length(buf: Uint8Array, at: number, bytes: number): number {
-  if (at + 1 + bytes > buf.length) throw new NeedMoreBytes(at + 1 + bytes);
-  let n = 0;
-  for (let i = 1; i <= bytes; i++) n = n * 256 + buf[at + i];
-  return n;
 }
