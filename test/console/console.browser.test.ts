@@ -205,12 +205,13 @@ describe.skipIf(!hasChromium())('web console in chromium', () => {
       await visitor.goto(`${open.url}/ui/`);
       await visitor.locator('#api-key').fill('anything');
       await visitor.getByRole('button', { name: 'Log in' }).click();
-      await visitor.locator('[data-testid=member-row]').waitFor();
+      await visitor.locator('[data-testid=member-row]').waitFor({ timeout: 30_000 });
       await visitor.close();
     } finally {
       await open.kill('SIGTERM');
     }
-  });
+    // A hang guard, not a figure: this test starts a node process of its own, which took over 20 s in a loaded CI run.
+  }, 90_000);
 
   it('raised no script error and no CSP violation', () => {
     expect(problems).toEqual([]);
