@@ -34,6 +34,8 @@ import type { RoutingLinks } from './routing/routing-links.ts';
 import { openRoutingEndpoint } from './routing/routing-endpoint.ts';
 import { ROUTING_PROTOCOL_VERSION } from './routing/frames.ts';
 import { protocolCompatible, protocolRefusal } from './routing/protocol-compat.ts';
+import { LastSeen } from './last-seen.ts';
+import { LogBudget } from './log-budget.ts';
 import { isDraining, memberProtocol, PLACEMENT_TAGS } from './placement/candidates.ts';
 
 /** Defaults of the cluster layer that are not operator settings, each with its reason. */
@@ -442,78 +444,6 @@ export class ClusterService {
       this.options.logger[level]({ member: event.id, address: event.address, state: event.state, previous: event.previous, ...held }, 'member changed');
     }
     this.options.onMemberEvent?.(event);
-  }
-}
-
-/**
- * The last state of members, so the departed stay listed after the core reaps them: at most `max` entries,
- * the longest unchanged forgotten first (a live member's entry is never needed: the core lists it), and none
- * older than `forgetAfterMs`. Names come from peers, so the cap is what bounds it.
- */
-export class LastSeen {
-  /** In order of last change: the first entry is the one to forget. */
-  private readonly seen = new Map<string, { member: Member; at: number }>();
-
-  constructor(
-    private readonly max: number,
-    private readonly forgetAfterMs: number,
-  ) {}
-
-  get size(): number {
-    return this.seen.size;
-  }
-
-  note(member: Member, now: number): void {
-    this.seen.delete(member.name);
-    this.seen.set(member.name, { member, at: now });
-    if (this.seen.size > this.max) {
-      const oldest = this.seen.keys().next();
-      if (!oldest.done) this.seen.delete(oldest.value);
-    }
-  }
-
-  /** The members remembered, forgetting the expired ones on the way. */
-  list(now: number): Member[] {
-    const out: Member[] = [];
-    for (const [name, seen] of this.seen) {
-      if (now - seen.at > this.forgetAfterMs) this.seen.delete(name);
-      else out.push(seen.member);
-    }
-    return out;
-  }
-}
-
-/**
- * A token bucket for log lines a peer can cause at will: `burst` at once, then `perSecond`. take() says
- * whether a line may be written, and how many were held back before it.
- */
-export class LogBudget {
-  private tokens: number;
-  private at: number;
-  private held = 0;
-
-  constructor(
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = burst;
-    this.at = now();
-  }
-
-  /** undefined: hold this line back; else the lines held back since the last one written. */
-  take(): number | undefined {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.at) / 1000) * this.perSecond);
-    this.at = now;
-    if (this.tokens < 1) {
-      this.held += 1;
-      return undefined;
-    }
-    this.tokens -= 1;
-    const held = this.held;
-    this.held = 0;
-    return held;
   }
 }
 

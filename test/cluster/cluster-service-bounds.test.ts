@@ -3,7 +3,8 @@
 // was logged at info level, one line per message a peer without the gossip key sends. Now the list holds at
 // most gossip.max_members and the lines go through a token bucket. Both are driven by an injected clock.
 import { describe, expect, it } from 'vitest';
-import { LastSeen, LogBudget } from '../../src/cluster/cluster-service.ts';
+import { LastSeen } from '../../src/cluster/last-seen.ts';
+import { LogBudget } from '../../src/cluster/log-budget.ts';
 import { membershipConfigFrom } from '../../src/cluster/gossip-config.ts';
 import type { Member } from '../../src/cluster/membership/member.ts';
 import { loadConfig } from '../../src/config/config.ts';
