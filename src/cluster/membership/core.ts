@@ -57,7 +57,7 @@ export class Core {
    * Members declared dead (not left), kept after reaping so a healed partition can be rejoined; at most
    * config.maxMembers, oldest forgotten first (noteFailed).
    */
-  readonly failed = new Map<string, { address: PeerAddress; since: number }>();
+  readonly failed = new AgeOrderedMap<string, { address: PeerAddress; since: number }>();
   /** Members alive or suspect, kept by stateChanged: the layer above reads it on every change. */
   liveCount = 0;
   /** Alive news about new names ignored because the table held config.maxMembers. */
@@ -167,12 +167,9 @@ export class Core {
 
   /** Remembers a member declared dead for reconnecting, the oldest forgotten past config.maxMembers. */
   noteFailed(node: NodeRecord): void {
-    this.failed.delete(node.name);
+    // An AgeOrderedMap: trimming a plain Map's oldest is O(n) once many entries were deleted (age-ordered-map.ts).
     this.failed.set(node.name, { address: this.addressOf(node), since: node.stateChange });
-    if (this.failed.size > this.config.maxMembers) {
-      const oldest = this.failed.keys().next();
-      if (!oldest.done) this.failed.delete(oldest.value);
-    }
+    if (this.failed.size > this.config.maxMembers) this.failed.shift();
   }
 
   addressOf(node: NodeRecord): PeerAddress {
