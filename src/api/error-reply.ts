@@ -1,5 +1,6 @@
 // Turns whatever a request raised (our CaxtonError, Fastify's parser errors, plugin errors) into the one
 // error shape of interfaces.md, so a client never has to parse two formats.
+import type { FastifyReply } from 'fastify';
 import { CaxtonError } from '../errors.ts';
 
 export interface ApiErrorBody {
@@ -102,4 +103,12 @@ export function clientErrorResponse(errorCode: string | undefined): string {
         : [400, 'Bad Request', 'INVALID_ARGUMENT', 'request: not valid HTTP'];
   const body = JSON.stringify({ error: { code, message } });
   return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * 503 UNAVAILABLE with `Retry-After: 1`, for a bound of the node that is full (waits, event streams). Sent, not
+ * thrown: the error handler logs every 5xx with its stack, and a full node is no fault of the node's.
+ */
+export function sendUnavailable(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(503).header('retry-after', '1').send(new CaxtonError('UNAVAILABLE', message).toJSON());
 }

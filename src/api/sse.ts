@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { CaxtonError } from '../errors.ts';
 import { releaseWhenDone } from './client-gone.ts';
+import { sendUnavailable } from './error-reply.ts';
 
 export class SseStream {
   private closed = false;
@@ -83,20 +84,17 @@ export class SseHub {
     private readonly maxStreams: number,
   ) {}
 
-  /**
-   * When maxStreams are open, answers 503 on `reply` and returns true. Sent here rather than thrown: the error
-   * handler logs every 5xx with its stack, and a refusal is no fault of the node's.
-   */
+  /** When maxStreams are open, answers 503 on `reply` (sendUnavailable) and returns true. */
   refuseWhenFull(reply: FastifyReply): boolean {
     if (this.streams.size < this.maxStreams) return false;
-    void reply.code(503).header('retry-after', '1').send(this.#full().toJSON());
+    void sendUnavailable(reply, this.#fullMessage());
     return true;
   }
 
   /** Takes the response over from Fastify and starts an event stream on it; see refuseWhenFull. */
   open(reply: FastifyReply): SseStream {
     // Callers ask refuseWhenFull first; a thrown refusal (logged) is only for one that did not.
-    if (this.streams.size >= this.maxStreams) throw this.#full();
+    if (this.streams.size >= this.maxStreams) throw new CaxtonError('UNAVAILABLE', this.#fullMessage());
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -113,8 +111,8 @@ export class SseHub {
     return stream;
   }
 
-  #full(): CaxtonError {
-    return new CaxtonError('UNAVAILABLE', `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`);
+  #fullMessage(): string {
+    return `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`;
   }
 
   get openCount(): number {

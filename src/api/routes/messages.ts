@@ -4,12 +4,13 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { jsonTextOf } from '../../agents/wire-text.ts';
-import { CaxtonError, invalidArgument } from '../../errors.ts';
+import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import type { SendResult } from '../../node/services.ts';
 import { traceparentOf } from '../api-tracing.ts';
 import { principalOf } from '../auth.ts';
 import { ClientGone } from '../client-gone.ts';
+import { sendUnavailable } from '../error-reply.ts';
 import { bodyTextOf } from '../json-body.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
@@ -71,8 +72,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
   const sendQuery = sendQueryOf(maxWaitMs);
   /** Sends of this API waiting (plain or streamed); each holds its request, response and wait until it ends. */
   let waiting = 0;
-  // Sent, not thrown: the error handler logs every 5xx with its stack, and a refusal is no fault of the node's.
-  const waitsFull = new CaxtonError('UNAVAILABLE', `${maxWaits} sends waiting for replies on this node (api.max_waits); retry shortly, or send without wait_ms`).toJSON();
+  const waitsFull = `${maxWaits} sends waiting for replies on this node (api.max_waits); retry shortly, or send without wait_ms`;
   app.post(
     '/api/v1/messages',
     {
@@ -116,7 +116,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       const parsed = parseMessage(body);
       if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
       // Widened: the route's schema types only its answers (200, 202) for the OpenAPI document.
-      if (waitMs !== undefined && waiting >= maxWaits) return (reply as FastifyReply).code(503).header('retry-after', '1').send(waitsFull);
+      if (waitMs !== undefined && waiting >= maxWaits) return sendUnavailable(reply as FastifyReply, waitsFull);
       if (stream && waitMs !== undefined) {
         // The stream opens while the message is sent, in this same turn: refused here, nothing is sent.
         if (sse.refuseWhenFull(reply)) return reply;
