@@ -106,6 +106,8 @@ export class PeerRouting implements RemoteRoute {
       if (message.sender.startsWith(CLIENT_PREFIX)) this.#o.origins.remember(message.sender, message.conversation_id, origin ?? from);
       this.#o.router.deliverFromPeer(message, receiver);
     } catch (error) {
+      // Its sender waits somewhere: kept as a dead letter, as every message this node could not deliver.
+      this.#deadLetter(message, 'HANDLING_FAILED', receiver);
       this.#refuse(from, `handling failed: ${describeError(error)}`);
     }
   }
@@ -147,9 +149,18 @@ export class PeerRouting implements RemoteRoute {
    * else is kept as the content of one.
    */
   #refuseMalformed(from: string, message: unknown, receiver: unknown, why: string): void {
-    const kept = typeof message === 'object' && message !== null ? message : { content: message };
-    this.#o.deadLetters.record(kept as AclMessage, 'INVALID_MESSAGE', typeof receiver === 'string' ? receiver : undefined);
+    this.#deadLetter(message, 'INVALID_MESSAGE', receiver);
     this.#refuse(from, why);
+  }
+
+  /** The store takes objects only; a dead letter that cannot even be kept is counted by #refuse. */
+  #deadLetter(message: unknown, reason: string, receiver: unknown): void {
+    const kept = typeof message === 'object' && message !== null ? message : { content: message };
+    try {
+      this.#o.deadLetters.record(kept as AclMessage, reason, typeof receiver === 'string' ? receiver : undefined);
+    } catch {
+      // Nothing more to do for it: the refusal below is logged and counted.
+    }
   }
 
   #refuse(from: string, why: string): void {

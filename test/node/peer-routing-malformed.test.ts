@@ -10,12 +10,12 @@ import { PeerRouting, type PeerLinks } from '../../src/node/peer-routing.ts';
 import { FakeDeadLetters } from '../messaging/fakes.ts';
 
 /** Node b, with its links and router replaced by recorders; `arrive` is what its link hands it from a peer. */
-function nodeB() {
+function nodeB(deliver?: () => void) {
   let arrive: ((from: string, message: AclMessage, receiver: string) => void) | undefined;
   const delivered: { message: AclMessage; receiver: string }[] = [];
   const deadLetters = new FakeDeadLetters();
   const links: PeerLinks = { sendMessage: () => 'queued', onMessage: (h) => (arrive = h), onUndelivered: () => {} };
-  const router = { deliverFromPeer: (message: AclMessage, receiver: string) => delivered.push({ message, receiver }) } as unknown as Router;
+  const router = { deliverFromPeer: deliver ?? ((message: AclMessage, receiver: string) => delivered.push({ message, receiver })) } as unknown as Router;
   const peer = new PeerRouting({
     nodeId: 'b',
     links,
@@ -57,5 +57,17 @@ describe('PeerRouting: a malformed message from a peer', () => {
     b.arrive('a', request(`client:${'u'.repeat(249)}`), 'echo');
     expect(b.delivered).toHaveLength(1);
     expect(b.deadLetters.records).toEqual([]);
+  });
+});
+
+describe('PeerRouting: a message whose hand-over throws', () => {
+  it('is dead-lettered as HANDLING_FAILED, not only logged', () => {
+    const b = nodeB(() => {
+      throw new Error('boom');
+    });
+    const message = request('client:u');
+    expect(() => b.arrive('a', message, 'echo')).not.toThrow();
+    expect(b.deadLetters.records).toEqual([{ message, reason: 'HANDLING_FAILED', receiver: 'echo' }]);
+    expect(b.peer.refused.get('a')).toBe(1);
   });
 });
