@@ -428,7 +428,10 @@ export const DEFAULTS = {
   messages: {
     /** messages.md: default size limit of a whole message. */
     max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-    /** A tracked conversation with no message for this long is forgotten (its history stays in SQLite). */
+    /**
+     * A tracked conversation with no message for this long is forgotten (its history stays in SQLite); the
+     * initiator gets a TIMEOUT (reason "idle") for each answer still owed.
+     */
     conversation_idle_ms: 30 * MINUTE,
     /** Tracked conversations held in memory (~300 B each for a request, ~1.4 KB for a 10-way contract net). */
     conversations_max: 100_000,

@@ -13,7 +13,7 @@ export type ConversationChange =
   | 'timed-out'
   /** A message was refused (PROTOCOL_VIOLATION or DEADLINE_PASSED) and not delivered. */
   | 'rejected'
-  /** Forgotten after idleMs without activity. (An ended one is forgotten after its grace with no event: 'ended' said it.) */
+  /** Forgotten after idleMs without activity; on the initiator's node each answer still owed became a TIMEOUT failure. (An ended one is forgotten after its grace with no event: 'ended' said it.) */
   | 'expired'
   /** Forgotten to stay within maxConversations (or maxParticipants); each answer still owed became a failure to the initiator. */
   | 'evicted';

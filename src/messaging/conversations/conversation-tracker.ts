@@ -5,7 +5,8 @@
 // after its deadline is refused with DEADLINE_PASSED, and when the deadline passes the initiator gets one
 // TIMEOUT failure per silent participant, from a timer or, if a message of the conversation comes first,
 // right before that message is judged, so the outcome never depends on timer lateness. A conversation evicted
-// for room ends its participants' debts too: the initiator gets one failure per answer still owed.
+// for room ends its participants' debts too: the initiator gets one failure per answer still owed, and so does
+// one forgotten idle (TIMEOUT, reason "idle"; from the initiator's node).
 // Clock and timers are injected; nothing here does I/O.
 import { randomUUID } from 'node:crypto';
 import type { SetTimer } from '../client-inbox.ts';
@@ -22,7 +23,7 @@ import type { Participant } from './conversation.ts';
 import { CONVERSATION_DEFAULTS, MAX_TIMER_MS } from './conversation-defaults.ts';
 import type { ConversationChange, ConversationObserver, ConversationStateView } from './conversation-events.ts';
 import { deadlineOf, deadlinePassed, violation } from './rejections.ts';
-import { evictionFailure, timeoutFailure } from './participant-failures.ts';
+import { evictionFailure, idleFailure, timeoutFailure } from './participant-failures.ts';
 
 export interface ConversationTrackerOptions {
   /** Epoch milliseconds (reply_by is compared with it). */
@@ -370,21 +371,23 @@ export class ConversationTracker implements ConversationGate {
     this.#byActivity.remove(oldest);
     this.#drop(oldest);
     this.#emit(reason, oldest);
-    if (reason === 'evicted') this.#failOwedAnswers(oldest);
+    if (reason === 'evicted') this.#failOwedAnswers(oldest, evictionFailure);
+    else if (oldest.sendsTimeouts) this.#failOwedAnswers(oldest, (c, name, key, id) => idleFailure(c, name, key, id, this.#idleMs));
   }
 
   /**
    * Once evicted, a participant's answer is refused as outside any conversation and no TIMEOUT will come, so the
    * initiator hears now of each participant that still owes one: one failure each, for this conversation only.
    * Sent by whichever node evicts, unlike a TIMEOUT: a participant's node that evicts is the one that will refuse
-   * its answer, and the initiator's node, still tracking, would wait for it in silence.
+   * its answer, and the initiator's node, still tracking, would wait for it in silence. An idle one is failed
+   * by the initiator's node only (as a TIMEOUT is): every node on its way forgets it at about the same time.
    */
-  #failOwedAnswers(conversation: Conversation): void {
+  #failOwedAnswers(conversation: Conversation, failure: typeof evictionFailure): void {
     const route = this.#hostRoute;
     if (route === undefined) return;
     for (const [name, participant] of conversation.participants) {
       if (!conversation.machine.awaitsAnswer(participant.state)) continue;
-      route(evictionFailure(conversation, name, participant.replyKey, this.#newId()));
+      route(failure(conversation, name, participant.replyKey, this.#newId()));
     }
   }
 

@@ -27,6 +27,20 @@ export function evictionFailure(conversation: Conversation, participant: string,
   });
 }
 
+/**
+ * The conversation went `messages.conversation_idle_ms` without a message and is forgotten while the participant
+ * still owed an answer with no reply_by: a later answer would be refused as outside any conversation, so the
+ * initiator hears now instead of never. Code TIMEOUT, as for a passed reply_by; `details.reason` tells them apart.
+ */
+export function idleFailure(conversation: Conversation, participant: string, replyKey: string, messageId: string, idleMs: number): AclMessage {
+  const message = `"${participant}" did not answer in conversation "${conversation.id}" within ${idleMs} ms of its last message (messages.conversation_idle_ms)`;
+  return participantFailure(conversation, participant, replyKey, messageId, {
+    code: 'TIMEOUT',
+    message,
+    details: { participant, reason: 'idle' },
+  });
+}
+
 function participantFailure(
   conversation: Conversation,
   participant: string,

@@ -57,13 +57,14 @@ describe('ConversationTracker: eviction of a conversation that still awaits answ
     expect(sent.map((m) => [m.sender, m.receiver, m.conversation_id, codeOf(m)])).toEqual([['b', 'a', 'remote', 'QUOTA_EXCEEDED']]);
   });
 
-  it('idle expiry and ended conversations send nothing', () => {
+  it('ended conversations send nothing; idle expiry sends its own TIMEOUT, not an eviction failure', () => {
     const { t, clock, sent } = tracker({ maxConversations: 1, idleMs: 60_000 });
     t.check(request('done'), ['b']);
     t.check(msg({ performative: 'inform', sender: 'b', receiver: 'a', protocol: 'fipa-request', conversation_id: 'done' }), ['a']);
     t.check(request('next'), ['b']); // 'done' ended: forgotten first, with no failure
-    clock.advance(120_000); // 'next' expires idle
-    expect(t.size).toBe(0);
     expect(sent).toEqual([]);
+    clock.advance(120_000); // 'next' expires idle (idle-failure.test.ts)
+    expect(t.size).toBe(0);
+    expect(sent.map((m) => [m.conversation_id, codeOf(m)])).toEqual([['next', 'TIMEOUT']]);
   });
 });
