@@ -28,7 +28,10 @@ export const DEFAULTS = {
     data_dir: './.caxton',
   },
   api: {
-    /** Loopback: a fresh node is not reachable from the network until the operator says so. */
+    /**
+     * Loopback: a fresh node is not reachable from the network until the operator says so. A host name binds
+     * its first address only, so that one server carries every API bound (api/listen-host.ts).
+     */
     addr: '127.0.0.1:8080',
     /**
      * A JSON deploy carries the module in base64 (4/3 of 16 MiB = 21.3 MiB) plus the spec: 22 MiB lets the

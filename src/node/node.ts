@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentHost } from '../agents/agent-host.ts';
 import { rememberClientText } from '../agents/wire-text.ts';
 import type { ApiKeyServices, ApiKeyView, CreatedApiKeyView } from '../api/api-key-services.ts';
+import { listenHostOf } from '../api/listen-host.ts';
 import type { DrainReportView } from '../api/cluster-services.ts';
 import type { ClusterService } from '../cluster/cluster-service.ts';
 import type { Config } from '../config/config.ts';
@@ -291,8 +292,8 @@ export class CaxtonNode implements NodeServices, ApiKeyServices {
   async #listen(): Promise<void> {
     const address = parseHostPort(this.config.api.addr);
     if (!address) throw invalidArgument('api.addr', `api.addr: expected HOST:PORT, got '${this.config.api.addr}'`);
-    const { host, port } = address;
-    await this.#buildApi().listen({ host, port });
+    const host = await listenHostOf(address.host);
+    await this.#buildApi().listen({ host, port: address.port });
   }
 
   #buildApi(): FastifyInstance {
