@@ -143,6 +143,13 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.setSerializerCompiler(() => (value) => JSON.stringify(value));
 
   app.setErrorHandler((error, request, reply) => {
+    // The client closed its connection while sending the body: nothing failed here, and nobody will read an
+    // answer. Not an error line with a stack (a client could write those at will); the 400 goes nowhere.
+    if (request.raw.destroyed && (error as { code?: unknown }).code === 'ECONNRESET') {
+      request.log.debug('the client left before sending the whole body');
+      reply.code(400).send(new CaxtonError('INVALID_ARGUMENT', 'body: the connection closed before the whole body arrived', { field: 'body' }).toJSON());
+      return;
+    }
     const mapped = toApiError(error);
     if (!mapped.expected) request.log.error({ err: error }, 'request failed');
     const retryAfter = mapped.body.error.details?.retry_after_seconds;
