@@ -6,14 +6,18 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { CaxtonError, describeError } from '../errors.ts';
 import { isStdioServer, type HttpServerConfig, type StdioServerConfig } from '../config/mcp-servers.ts';
 import { callFailure, clipped, tooLarge, toolReportedError } from './call-failure.ts';
 import { restartDelayMs } from './restart-backoff.ts';
+import { postDeadlineFetch } from './post-deadline-fetch.ts';
 import { sizeLimitedFetch } from './size-limited-fetch.ts';
 import type { ToolServerStatus, ToolServerView } from './tool-server-view.ts';
 
 export interface ConnectionLimits {
+  /** A call's timeout when the server's entry gives none (mcp.call_timeout_ms). */
+  callTimeoutMs: number;
   maxResultBytes: number;
   startTimeoutMs: number;
   restartBackoffMs: number;
@@ -25,6 +29,8 @@ export interface ConnectionLogger {
   warn(obj: object, msg?: string): void;
 }
 
+/** An HTTP response outlives the longest timeout of its request by at most this before it is aborted. */
+const RESPONSE_GRACE_MS = 1_000;
 /** Room for the JSON-RPC envelope around a result at the size limit. */
 const FRAMING_BYTES = 64 * 1024;
 /** The tail of a stdio server's stderr kept to explain why it exited. */
@@ -33,6 +39,25 @@ const STDERR_TAIL_BYTES = 2048;
 const MAX_TOOLS = 10_000;
 /** A call naming a tool not in the cache refreshes the list at most this often (a typo must not flood the server). */
 const UNKNOWN_TOOL_REFRESH_MS = 5_000;
+/** Pages of one tools/list read at most: a server naming a next cursor for ever must not keep us reading. */
+const MAX_TOOL_PAGES = 100;
+/** Longest tool name kept (MCP advises at most 128): a longer one cannot be granted, so it is left out. */
+const MAX_TOOL_NAME_CHARS = 256;
+/** A cached description is clipped here: it is shown to operators, and 10,000 of them stay ~20 MB at most. */
+const MAX_TOOL_DESCRIPTION_CHARS = 2048;
+
+/** What is kept of a listed tool: its name to check calls against, and its description to show. */
+type CachedTool = Pick<Tool, 'name' | 'description'>;
+
+/**
+ * Accepts any structuredContent. The SDK would otherwise compile each listed tool's outputSchema (with ajv)
+ * and check every result against it on the node's event loop: a server's schema with a backtracking
+ * pattern (`^(a|a)+$`) then blocks the whole node (6 s for 25 characters, measured; exponential beyond).
+ * The result goes to the agent as it is, so checking it against its own server's schema protects nothing.
+ */
+const acceptAnyOutput: jsonSchemaValidator = {
+  getValidator: () => (input) => ({ valid: true, data: input as never, errorMessage: undefined }),
+};
 
 /** One connection's life: set when it is made, so a late event of an old one cannot touch the next. */
 interface Session {
@@ -47,7 +72,7 @@ export class McpServerConnection {
   #status: ToolServerStatus = 'not_started';
   #session: Session | undefined;
   #starting: Promise<Session> | undefined;
-  #tools = new Map<string, Tool>();
+  #tools = new Map<string, CachedTool>();
   #lastError: string | null = null;
   /** Consecutive exits or failed starts; reset by a call that succeeds. */
   #failures = 0;
@@ -85,7 +110,7 @@ export class McpServerConnection {
 
   async call(tool: string, args: Record<string, unknown>, timeoutMs: number): Promise<CallToolResult> {
     const session = await this.#ready(timeoutMs);
-    if (!this.#tools.has(tool)) await this.#refreshForUnknown(session);
+    if (!this.#tools.has(tool)) await this.#refreshForUnknown(session, timeoutMs);
     if (!this.#tools.has(tool)) {
       throw new CaxtonError('UNKNOWN_TOOL', `MCP server "${this.name}" has no tool "${tool}"`, { server: this.name, tool });
     }
@@ -145,7 +170,7 @@ export class McpServerConnection {
     const timeout = setTimeout(() => void session.client.close().catch(() => {}), this.limits.startTimeoutMs);
     try {
       await session.client.connect(session.transport, { timeout: this.limits.startTimeoutMs });
-      await this.#listTools(session);
+      await this.#listTools(session, this.limits.startTimeoutMs);
     } catch (error) {
       clearTimeout(timeout);
       void session.client.close().catch(() => {});
@@ -169,6 +194,7 @@ export class McpServerConnection {
     const client = new Client(
       { name: 'caxton', version: '1' },
       {
+        jsonSchemaValidator: acceptAnyOutput,
         listChanged: {
           tools: {
             onChanged: (error, tools) => {
@@ -197,10 +223,16 @@ export class McpServerConnection {
     } else {
       session.transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
         requestInit: { headers: { ...this.config.headers } },
-        fetch: sizeLimitedFetch(hardLimit, () => {
-          session.closedBecause = 'TOO_LARGE';
-          void client.close().catch(() => {});
-        }),
+        fetch: sizeLimitedFetch(
+          hardLimit,
+          () => {
+            session.closedBecause = 'TOO_LARGE';
+            void client.close().catch(() => {});
+          },
+          // No POST's answer is awaited longer than a call's timeout or a start's: a response still open after
+          // that serves nobody and only holds a socket.
+          postDeadlineFetch(Math.max(this.config.timeout_ms ?? this.limits.callTimeoutMs, this.limits.startTimeoutMs) + RESPONSE_GRACE_MS),
+        ),
         // A dropped notification stream is reopened by the next call, not retried in the background.
         reconnectionOptions: { maxReconnectionDelay: 30_000, initialReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 2, maxRetries: 0 },
       });
@@ -231,26 +263,35 @@ export class McpServerConnection {
     this.#status = 'restarting';
   }
 
-  async #listTools(session: Session): Promise<void> {
-    const tools: Tool[] = [];
+  /** Every page of the list within `withinMs` in all (each page alone is bounded by the line/response limit). */
+  async #listTools(session: Session, withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    const tools: CachedTool[] = [];
     let cursor: string | undefined;
+    let pages = 0;
     do {
-      const page = await session.client.listTools(cursor === undefined ? {} : { cursor }, { timeout: this.limits.startTimeoutMs });
-      tools.push(...page.tools.slice(0, MAX_TOOLS - tools.length));
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`tools/list did not finish within ${withinMs} ms (${pages} pages read)`);
+      const page = await session.client.listTools(cursor === undefined ? {} : { cursor }, { timeout: left });
+      tools.push(...compactTools(page.tools.slice(0, MAX_TOOLS - tools.length)));
       cursor = page.nextCursor;
-    } while (cursor !== undefined && tools.length < MAX_TOOLS);
+      pages++;
+    } while (cursor !== undefined && tools.length < MAX_TOOLS && pages < MAX_TOOL_PAGES);
     this.#lastToolRefresh = Date.now();
     this.#cacheTools(tools);
   }
 
-  #cacheTools(tools: Tool[]): void {
-    this.#tools = new Map(tools.slice(0, MAX_TOOLS).map((t) => [t.name, t]));
+  #cacheTools(tools: CachedTool[]): void {
+    this.#tools = new Map(compactTools(tools.slice(0, MAX_TOOLS)).map((t) => [t.name, t]));
   }
 
-  async #refreshForUnknown(session: Session): Promise<void> {
+  /** Bounded by the calling tool call's own timeout: a server slow to list cannot hold the call past it. */
+  async #refreshForUnknown(session: Session, timeoutMs: number): Promise<void> {
     if (Date.now() - this.#lastToolRefresh < UNKNOWN_TOOL_REFRESH_MS) return;
+    // Counted from the attempt: calls arriving together, or after a refresh that failed, do not list again.
+    this.#lastToolRefresh = Date.now();
     try {
-      await this.#listTools(session);
+      await this.#listTools(session, Math.min(timeoutMs, this.limits.startTimeoutMs));
     } catch (error) {
       this.logger.warn({ server: this.name, err: error }, 'refreshing the MCP tool list failed');
     }
@@ -262,6 +303,16 @@ export class McpServerConnection {
     this.#session = undefined;
     await session?.client.close().catch(() => {});
   }
+}
+
+/** Only what is used of each tool, clipped: a listed tool costs at most a few KB however large the server made it. */
+function compactTools(tools: readonly CachedTool[]): CachedTool[] {
+  const kept: CachedTool[] = [];
+  for (const { name, description } of tools) {
+    if (typeof name !== 'string' || name.length > MAX_TOOL_NAME_CHARS) continue;
+    kept.push(typeof description === 'string' ? { name, description: description.slice(0, MAX_TOOL_DESCRIPTION_CHARS) } : { name });
+  }
+  return kept;
 }
 
 function messageOf(error: unknown): string {

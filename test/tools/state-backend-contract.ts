@@ -1,7 +1,7 @@
 // The contract every state backend meets, run by sqlite-state-backend.test.ts and
 // postgres-state-backend.test.ts: the backend interface itself and the state tool (tools.md) on top of it.
 import { describe, expect, it } from 'vitest';
-import type { StateBackend } from '../../src/tools/state/state-backend.ts';
+import { BatchTooLarge, type StateBackend } from '../../src/tools/state/state-backend.ts';
 import { createStateToolServer } from '../../src/tools/state/state-tool.ts';
 import type { BuiltinCallResult } from '../../src/tools/builtin-server.ts';
 import { STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } from '../../src/tools/state/state-limits.ts';
@@ -89,6 +89,19 @@ export function stateBackendContract(kind: 'sqlite' | 'postgres', target: Contra
       const found = await backend.batchRetrieve(agent, ['x', 'y', 'missing']);
       expect(Object.fromEntries(found)).toEqual({ x: '3', y: '2' });
       expect((await backend.batchRetrieve(agent, [])).size).toBe(0);
+    });
+
+    it('batch-retrieves within a byte budget, refusing a batch whose values together pass it', async () => {
+      const backend = target.backend();
+      const agent = agentName('budget');
+      await backend.batchStore(agent, [
+        { key: 'a', valueJson: '"12345678"' },
+        { key: 'b', valueJson: '"12345678"' },
+        { key: 'c', valueJson: '"12345678"' },
+      ]);
+      expect((await backend.batchRetrieve(agent, ['a', 'b', 'c', 'missing'], 30)).size).toBe(3);
+      await expect(backend.batchRetrieve(agent, ['a', 'b', 'c'], 29)).rejects.toBeInstanceOf(BatchTooLarge);
+      expect((await backend.batchRetrieve(agent, ['a', 'c'], 20)).size).toBe(2);
     });
 
     it('iterates entries of one agent or of all, in (agent, key) order, across pages', async () => {

@@ -2,7 +2,7 @@
 // writes the same `caxton_agent_state` table, so an agent's state follows it to whichever node runs it.
 // A bounded pg Pool (state.postgres_pool_max); named statements, so each connection plans them once.
 import pg from 'pg';
-import type { StateBackend, StateEntry } from './state-backend.ts';
+import { BatchTooLarge, type StateBackend, type StateEntry } from './state-backend.ts';
 
 export const POSTGRES_STATE_TABLE = 'caxton_agent_state';
 
@@ -132,15 +132,23 @@ function postgresBackend(pool: pg.Pool): StateBackend {
       for (const { key, valueJson } of entries) last.set(key, valueJson);
       await query('caxton_state_store_many', UPSERT_MANY, [agent, [...last.keys()], [...last.values()]]);
     },
-    async batchRetrieve(agent, keys) {
+    async batchRetrieve(agent, keys, maxBytes = Number.MAX_SAFE_INTEGER) {
       const found = new Map<string, string>();
       if (keys.length === 0) return found;
-      const result = await query<{ key: string; value: string }>(
+      // Rows are sent only while the bytes before them are within maxBytes (octet_length reads a value's size
+      // without its body): at most maxBytes plus one value crosses the wire, however large the batch.
+      const result = await query<{ key: string; value: string; running: string }>(
         'caxton_state_retrieve_many',
-        `SELECT key, value FROM ${POSTGRES_STATE_TABLE} WHERE agent = $1 AND key = ANY($2::text[])`,
-        [agent, keys],
+        `SELECT key, value, running FROM (
+           SELECT key, value, sum(octet_length(value)) OVER (ORDER BY key) AS running, octet_length(value) AS bytes
+           FROM ${POSTGRES_STATE_TABLE} WHERE agent = $1 AND key = ANY($2::text[])
+         ) AS t WHERE running - bytes <= $3`,
+        [agent, keys, maxBytes],
       );
-      for (const row of result.rows) found.set(row.key, row.value);
+      for (const row of result.rows) {
+        if (Number(row.running) > maxBytes) throw new BatchTooLarge(maxBytes);
+        found.set(row.key, row.value);
+      }
       return found;
     },
     async *entries(agent?: string): AsyncIterable<StateEntry> {

@@ -2,7 +2,7 @@
 // operation is one prepared statement (or one transaction of them), run synchronously by better-sqlite3:
 // a round trip costs a few microseconds plus, for a write, one WAL commit.
 import type { SqliteDatabase } from '../../state/database.ts';
-import type { StateBackend, StateEntry } from './state-backend.ts';
+import { BatchTooLarge, type StateBackend, type StateEntry } from './state-backend.ts';
 
 /** Rows read per step of `entries()`: the iteration releases the connection between pages. */
 const ENTRIES_PAGE_ROWS = 500;
@@ -60,12 +60,17 @@ export function createSqliteStateBackend(db: SqliteDatabase): StateBackend {
       // A transaction: any failure rolls every entry back (all or nothing).
       storeAll.immediate(agent, entries);
     },
-    async batchRetrieve(agent, keys) {
+    async batchRetrieve(agent, keys, maxBytes = Infinity) {
       open();
       const found = new Map<string, string>();
+      let bytes = 0;
       for (const key of keys) {
         const value = select.get(agent, key) as string | undefined;
-        if (value !== undefined) found.set(key, value);
+        if (value === undefined) continue;
+        // Counted as read: 1000 values of 1 MiB would otherwise all be held (3.3 GB of heap, measured).
+        bytes += Buffer.byteLength(value);
+        if (bytes > maxBytes) throw new BatchTooLarge(maxBytes);
+        found.set(key, value);
       }
       return found;
     },

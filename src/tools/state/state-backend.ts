@@ -2,6 +2,14 @@
 // Every method is scoped by agent name; keys of one agent are invisible to another. Values cross this
 // interface as JSON text already validated and size-checked by the tool, so a backend stores text as is.
 
+/** The values a batch_retrieve asked for are more than it may return at once. */
+export class BatchTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the values together are more than the ${maxBytes} bytes allowed in one batch`);
+    this.name = 'BatchTooLarge';
+  }
+}
+
 export interface StateEntry {
   agent: string;
   key: string;
@@ -20,8 +28,11 @@ export interface StateBackend {
   exists(agent: string, key: string): Promise<boolean>;
   /** All or nothing: either every entry is stored or none is. */
   batchStore(agent: string, entries: Array<{ key: string; valueJson: string }>): Promise<void>;
-  /** Only the keys present appear in the result. */
-  batchRetrieve(agent: string, keys: string[]): Promise<Map<string, string>>;
+  /**
+   * Only the keys present appear in the result. Throws BatchTooLarge as soon as the values read pass
+   * `maxBytes` (UTF-8 bytes of JSON text, in all), having held at most that plus one value.
+   */
+  batchRetrieve(agent: string, keys: string[], maxBytes?: number): Promise<Map<string, string>>;
   /** Every entry (of one agent when given), in (agent, key) order: export and backups. */
   entries(agent?: string): AsyncIterable<StateEntry>;
   close(): Promise<void>;

@@ -1,9 +1,9 @@
 // Copies entries into a state backend, idempotently: each batch reads what is stored, writes only the
 // entries whose JSON text differs, and counts what it did. Running the same import twice writes nothing
 // the second time. Used by `caxton state import` (JSON lines) and `--from-postgres`.
-import type { StateBackend } from './state-backend.ts';
+import { BatchTooLarge, type StateBackend } from './state-backend.ts';
 import { stateKeyProblem } from './state-key.ts';
-import { STATE_BATCH_MAX_ENTRIES, STATE_VALUE_MAX_BYTES } from './state-limits.ts';
+import { STATE_BATCH_MAX_BYTES, STATE_BATCH_MAX_ENTRIES, STATE_VALUE_MAX_BYTES } from './state-limits.ts';
 
 /** One entry to import; `problem` set when the source row cannot become an entry (it is skipped). */
 export type ImportItem = { agent: string; key: string; valueJson: string } | { problem: string };
@@ -49,14 +49,29 @@ export function backendSink(backend: StateBackend): ImportSink {
       }
       let written = 0;
       for (const [agent, entries] of byAgent) {
-        const stored = await backend.batchRetrieve(agent, entries.map((e) => e.key));
-        const changed = entries.filter((e) => stored.get(e.key) !== e.valueJson);
+        const changed = await changedEntries(backend, agent, entries);
         if (changed.length) await backend.batchStore(agent, changed);
         written += changed.length;
       }
       return { written, unchanged: batch.length - written };
     },
   };
+}
+
+/**
+ * The entries whose value differs from the stored one. Read as one batch within the batch bound; past it
+ * (the keys hold up to 1 MiB each, 1 GB for a batch) one key at a time, so the node never holds them all.
+ */
+async function changedEntries(backend: StateBackend, agent: string, entries: Array<{ key: string; valueJson: string }>): Promise<Array<{ key: string; valueJson: string }>> {
+  try {
+    const stored = await backend.batchRetrieve(agent, entries.map((e) => e.key), STATE_BATCH_MAX_BYTES);
+    return entries.filter((e) => stored.get(e.key) !== e.valueJson);
+  } catch (error) {
+    if (!(error instanceof BatchTooLarge)) throw error;
+  }
+  const changed: Array<{ key: string; valueJson: string }> = [];
+  for (const entry of entries) if ((await backend.retrieve(agent, entry.key)) !== entry.valueJson) changed.push(entry);
+  return changed;
 }
 
 export function importEntries(backend: StateBackend, items: AsyncIterable<ImportItem>): Promise<ImportCounts> {

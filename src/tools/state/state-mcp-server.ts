@@ -61,7 +61,8 @@ export interface StateHttpServer {
 
 /**
  * Streamable HTTP at /mcp, stateless: each POST gets a fresh McpServer and transport (cheap: no session
- * to keep, nothing to expire), and JSON responses rather than SSE.
+ * to keep, nothing to expire), and JSON responses rather than SSE. One JSON-RPC message per POST, as on the
+ * node's own /mcp: one request's answer is bounded by one call's.
  */
 export async function serveStateHttp(tools: BuiltinToolServer, agent: string, options: StateHttpOptions): Promise<StateHttpServer> {
   const expected = options.bearerToken ? Buffer.from(`Bearer ${options.bearerToken}`) : null;
@@ -83,6 +84,9 @@ export async function serveStateHttp(tools: BuiltinToolServer, agent: string, op
       async (body) => {
         if (body === undefined) return reply(413, `request body larger than ${HTTP_BODY_MAX_BYTES} bytes`);
         if (body === null) return reply(400, 'request body is not JSON');
+        // A batch of 100 (the SDK's own cap) batch_retrieve calls asks 100 answers of up to 16 MiB each for 1 KB
+        // sent: 20 of them already made an answer too long to serialise, and the request was never answered.
+        if (Array.isArray(body)) return reply(400, 'body: one JSON-RPC message per request (batches are not accepted)');
         const server = createStateMcpServer(tools, agent);
         const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
         res.on('close', () => {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CaxtonError } from '../../errors.ts';
 import type { BuiltinCallResult, BuiltinToolDescription, BuiltinToolServer } from '../builtin-server.ts';
-import type { StateBackend } from './state-backend.ts';
+import { BatchTooLarge, type StateBackend } from './state-backend.ts';
 import { keySchema, prefixSchema, stateValueJson } from './state-key.ts';
 import { STATE_BATCH_MAX_BYTES, STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } from './state-limits.ts';
 
@@ -60,7 +60,7 @@ const DESCRIPTIONS: Record<StateToolName, string> = {
   list: `Lists the keys starting with prefix, in order, at most limit (default and maximum ${STATE_LIST_MAX_KEYS}); truncated says more match.`,
   exists: 'Says whether a key is present.',
   batch_store: `Stores up to ${STATE_BATCH_MAX_ENTRIES} entries at once: all of them or, on any error, none.`,
-  batch_retrieve: `Returns the values of up to ${STATE_BATCH_MAX_ENTRIES} keys; absent keys are left out.`,
+  batch_retrieve: `Returns the values of up to ${STATE_BATCH_MAX_ENTRIES} keys (${STATE_BATCH_MAX_BYTES} bytes of values in all); absent keys are left out.`,
 };
 
 function objectSchema(properties: Record<string, unknown>, required = Object.keys(properties)): Record<string, unknown> {
@@ -140,7 +140,13 @@ function handlers(backend: StateBackend): Handlers {
       return ok({ ok: true });
     },
     async batch_retrieve(agent, { keys }) {
-      const found = await backend.batchRetrieve(agent, keys);
+      let found: Map<string, string>;
+      try {
+        found = await backend.batchRetrieve(agent, keys, STATE_BATCH_MAX_BYTES);
+      } catch (error) {
+        if (error instanceof BatchTooLarge) throw new ArgumentError(`keys: ${error.message}; retrieve fewer keys at once`);
+        throw error;
+      }
       const values: Record<string, unknown> = {};
       // Keys such as "__proto__" must become plain properties, not a prototype change.
       for (const [key, text] of found) Object.defineProperty(values, key, { value: parseStored(text), enumerable: true, writable: true, configurable: true });
