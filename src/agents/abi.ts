@@ -26,6 +26,20 @@ export const HOST_IMPORTS: Record<string, { params: string[]; results: string[] 
   call_tool: { params: ['i32', 'i32'], results: ['i32'] },
 };
 
+/**
+ * Signatures of the WASI preview 1 functions the shim implements (wasi-shim.ts). Every other WASI function answers
+ * ENOSYS, an errno, so it must at least return one i32: an import declared otherwise trapped on every call.
+ */
+export const WASI_IMPORTS: Record<string, { params: string[]; results: string[] }> = {
+  fd_write: { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] },
+  fd_fdstat_get: { params: ['i32', 'i32'], results: ['i32'] },
+  fd_seek: { params: ['i32', 'i64', 'i32', 'i32'], results: ['i32'] },
+  fd_close: { params: ['i32'], results: ['i32'] },
+  clock_time_get: { params: ['i32', 'i64', 'i32'], results: ['i32'] },
+  random_get: { params: ['i32', 'i32'], results: ['i32'] },
+  proc_exit: { params: ['i32'], results: [] },
+};
+
 export const REQUIRED_EXPORTS = {
   memory: 'memory',
   agent_alloc: { params: ['i32'], results: ['i32'] },

@@ -65,7 +65,10 @@ export class AgentInstance {
     this.host = host;
     const imports: WebAssembly.Imports = { caxton: host.caxtonImports() };
     const meter = isMetered(compiled.module) ? new FuelMeter(fuel, host.bindings.limits.maxInvocationMs) : null;
-    if (meter) imports[METER_MODULE] = meter.imports();
+    if (meter) {
+      imports[METER_MODULE] = meter.imports();
+      host.chargeTo(meter);
+    }
     if (compiled.wasiImports.length > 0) imports.wasi_snapshot_preview1 = wasiImports(host, compiled.wasiImports);
     if (compiled.importedMemory !== null) {
       const { initialPages: initial, maximumPages: maximum } = compiled.importedMemory;

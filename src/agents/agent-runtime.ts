@@ -111,6 +111,8 @@ export class AgentRuntime implements AgentHost, SlotOwner {
       maxInvocationMs: RUNTIME_DEFAULTS.maxInvocationMs,
       sendRate: RUNTIME_DEFAULTS.sendRate,
       sendBurst: RUNTIME_DEFAULTS.sendBurst,
+      logRate: RUNTIME_DEFAULTS.logRate,
+      logBurst: RUNTIME_DEFAULTS.logBurst,
       ...options.limits,
     };
     this.logRingSize = options.logRingSize ?? RUNTIME_DEFAULTS.logRingSize;

@@ -70,6 +70,10 @@ export class AgentSlot {
   pendingToolCalls = 0;
   /** This agent's send rate: shared by its instances, so a trap or a restart does not refill it. */
   readonly sends: SendBucket;
+  /** This agent's log rate (agents.log_rate): the same token bucket, over the lines its instances log. */
+  private readonly logLines: SendBucket;
+  /** Lines dropped over the log rate since the last one kept. */
+  private droppedLogLines = 0;
   private toolCallSeq = 0;
   private readonly owner: SlotOwner;
 
@@ -81,6 +85,7 @@ export class AgentSlot {
     this.version = version;
     this.logs = new LogRing(logRingSize);
     this.sends = new SendBucket(owner.limits.sendRate, owner.limits.sendBurst, () => owner.clock.now());
+    this.logLines = new SendBucket(owner.limits.logRate, owner.limits.logBurst, () => owner.clock.now());
     this.createdAt = new Date(owner.clock.now()).toISOString();
     this.updatedAt = this.createdAt;
   }
@@ -96,6 +101,19 @@ export class AgentSlot {
     return this.mailbox.length > 0 || this.stopping;
   }
 
+  /** A line the agent logged: kept if under its log rate (after a line counting those dropped), else counted. */
+  private agentLog(level: AgentLogLevel, message: string): void {
+    if (!this.logLines.take()) {
+      this.droppedLogLines++;
+      return;
+    }
+    if (this.droppedLogLines > 0) {
+      this.owner.appendLog(this, 'warn', `${this.droppedLogLines} log lines dropped: over this node's agents.log_rate`);
+      this.droppedLogLines = 0;
+    }
+    this.owner.appendLog(this, level, message);
+  }
+
   /** The host bindings of a new instance; `spec` is the one that instance runs under (an upgrade's new spec). */
   bindingsFor(spec: AgentSpec): HostBindings {
     const owner = this.owner;
@@ -104,7 +122,7 @@ export class AgentSlot {
       limits: owner.limits,
       timers: owner.timers,
       now: () => owner.clock.now(),
-      log: (level, message) => owner.appendLog(this, level, message),
+      log: (level, message) => this.agentLog(level, message),
       toolGranted: (server, tool) => {
         const grant = Object.hasOwn(spec.tools, server) ? spec.tools[server] : undefined;
         return grant === '*' || (Array.isArray(grant) && grant.includes(tool));

@@ -4,7 +4,7 @@
 // them when the invocation ends without a trap.
 import { randomFillSync } from 'node:crypto';
 import type { AclMessage } from '../messaging/message.ts';
-import { parseMessage } from '../messaging/message.ts';
+import { MAX_CONTENT_DEPTH, nestedDeeperThan, parseMessage } from '../messaging/message.ts';
 import { AbiError, LOG_LEVELS } from './abi.ts';
 import { readUtf8 } from './buffer-text.ts';
 import { randomUuid } from '../messaging/random-uuid.ts';
@@ -57,6 +57,21 @@ export interface HostBindings {
 const FIRED = Symbol('fired');
 const MAX_I32 = 0x7fffffff;
 
+/**
+ * Fuel charged for host work, so that what a host call does counts against the invocation's fuel and
+ * wall-clock bounds as the agent's own instructions do. Bytes the host reads, decodes, parses or fills cost as
+ * memory.fill's bytes do (fuel-instrument.mjs: 1 unit per 4 bytes). A log line costs about what making and
+ * storing it takes (~1.3 µs measured, ~3,700 units at ~0.35 ns each): 16 MiB of newlines through fd_write
+ * made 16.7 million lines in one call, 21.8 s with the thread held.
+ */
+export const HOST_BYTES_PER_FUEL = 4;
+export const LOG_LINE_FUEL = 2_048;
+
+/** Where host work is charged: the instance's fuel meter. charge() throws (a trap) past its bounds. */
+export interface HostWorkMeter {
+  charge(units: number): void;
+}
+
 export class InstanceHost {
   /** Sends of the current invocation, committed or discarded by the runtime. */
   readonly outbox: AclMessage[] = [];
@@ -82,6 +97,8 @@ export class InstanceHost {
   private readonly timers = new Map<number, unknown>();
   private nextTimerId = 1;
   private readonly stdio = new Map<number, { decoder: TextDecoder; pending: string }>();
+  /** Null for a module compiled without metering (tests of the unmetered baseline). */
+  private meter: HostWorkMeter | null = null;
 
   constructor(bindings: HostBindings) {
     this.bindings = bindings;
@@ -94,6 +111,22 @@ export class InstanceHost {
   /** Timers set and not yet handled: an instance with any cannot be evicted without losing them. */
   get pendingTimers(): number {
     return this.timers.size;
+  }
+
+  /** Host work of this instance is charged to `meter` from now on. */
+  chargeTo(meter: HostWorkMeter): void {
+    this.meter = meter;
+  }
+
+  /** Charges `bytes` of host work (read, decoded, filled) to the invocation; throws (a trap) past its bounds. */
+  chargeBytes(bytes: number): void {
+    this.meter?.charge(Math.ceil(bytes / HOST_BYTES_PER_FUEL));
+  }
+
+  /** A log line the agent caused, inside an invocation: charged, then logged. */
+  private agentLog(level: AgentLogLevel, text: string): void {
+    this.meter?.charge(LOG_LINE_FUEL);
+    this.bindings.log(level, text);
   }
 
   attachMemory(memory: WebAssembly.Memory): void {
@@ -153,13 +186,13 @@ export class InstanceHost {
     let text = stream.pending + stream.decoder.decode(chunk, { stream: true });
     let newline = text.indexOf('\n');
     while (newline !== -1) {
-      this.bindings.log(level, text.slice(0, newline));
+      this.agentLog(level, text.slice(0, newline));
       text = text.slice(newline + 1);
       newline = text.indexOf('\n');
     }
     const max = this.bindings.limits.maxLogLineChars;
     while (text.length >= max) {
-      this.bindings.log(level, text.slice(0, max));
+      this.agentLog(level, text.slice(0, max));
       text = text.slice(max);
     }
     stream.pending = text;
@@ -171,7 +204,7 @@ export class InstanceHost {
     if (!stream) return;
     const rest = stream.pending + stream.decoder.decode();
     stream.pending = '';
-    if (rest) this.bindings.log(fd === 2 ? 'warn' : 'info', rest);
+    if (rest) this.agentLog(fd === 2 ? 'warn' : 'info', rest);
   }
 
   /** The import object of module `caxton`. */
@@ -203,15 +236,16 @@ export class InstanceHost {
     if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
     if (this.outbox.length >= this.bindings.limits.maxOutboxPerInvocation) return AbiError.QUOTA_EXCEEDED;
     if (!this.bindings.sends.take()) return AbiError.QUOTA_EXCEEDED;
+    this.chargeBytes(len >>> 0);
     const text = this.readText(ptr, len);
     const value = parseJson(text);
     if (value === undefined) {
-      this.bindings.log('warn', 'send_message refused: not valid JSON');
+      this.agentLog('warn', 'send_message refused: not valid JSON');
       return AbiError.INVALID_ARGUMENT;
     }
     const parsed = parseMessage(value);
     if (!parsed.ok) {
-      this.bindings.log('warn', `send_message refused: ${parsed.message}`);
+      this.agentLog('warn', `send_message refused: ${parsed.message}`);
       return AbiError.INVALID_ARGUMENT;
     }
     // Stamped in place: the parsed object is this send's own. Its delivered text is the agent's with the
@@ -232,7 +266,9 @@ export class InstanceHost {
       // As many UTF-16 units as bytes, and no U+FFFD standing in for a bad byte: the agent's text is ASCII.
       const ascii = this.stampPrefixAscii && text.length === len >>> 0 && text.indexOf('\uFFFD') === -1;
       let hostFields = opens ? `${this.stampPrefix}${id}","conversation_id":"${id}"` : `${this.stampPrefix}${id}"`;
-      if (traced) hostFields += `,"trace_context":{"traceparent":"${traceparent}"}`;
+      // Quoted by JSON.stringify, not pasted: the traceparent came with a message, and text that closes the
+      // string here would set fields of this one (a sender, once).
+      if (traced) hostFields += `,"trace_context":{"traceparent":${JSON.stringify(traceparent)}}`;
       rememberSpliced(message, text, close, hostFields, ascii);
     }
     this.outbox.push(message);
@@ -243,13 +279,15 @@ export class InstanceHost {
     if (!this.inRange(ptr, len)) return;
     const start = ptr >>> 0;
     const end = start + Math.min(len >>> 0, this.bindings.limits.maxLogLineChars * 4);
+    this.chargeBytes(end - start);
     let text = this.bytes().toString('utf8', start, end);
     if (text.length > this.bindings.limits.maxLogLineChars) text = text.slice(0, this.bindings.limits.maxLogLineChars);
-    this.bindings.log(LOG_LEVELS[Math.min(Math.max(level | 0, 0), LOG_LEVELS.length - 1)], text);
+    this.agentLog(LOG_LEVELS[Math.min(Math.max(level | 0, 0), LOG_LEVELS.length - 1)], text);
   }
 
   private randomFill(ptr: number, len: number): number {
     if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
+    this.chargeBytes(len >>> 0);
     randomFillSync(this.bytes(), ptr >>> 0, len >>> 0);
     return 0;
   }
@@ -287,9 +325,10 @@ export class InstanceHost {
   private callTool(ptr: number, len: number): number {
     if (!this.inRange(ptr, len)) return AbiError.INVALID_ARGUMENT;
     if (len >>> 0 > this.bindings.limits.maxMessageBytes) return AbiError.TOO_LARGE;
+    this.chargeBytes(len >>> 0);
     const request = parseToolCall(this.readJson(ptr, len));
     if (typeof request === 'string') {
-      this.bindings.log('warn', `call_tool refused: ${request}`);
+      this.agentLog('warn', `call_tool refused: ${request}`);
       return AbiError.INVALID_ARGUMENT;
     }
     if (!this.bindings.toolGranted(request.server, request.tool)) {
@@ -326,5 +365,8 @@ function parseToolCall(value: unknown): Omit<ToolCallRequest, 'id'> | string {
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
     return 'arguments: must be an object';
   }
+  // As a message's content is: a structure thousands deep cannot be posted between threads (the structured
+  // clone overflows its stack), and on an agent worker it took every other report of that batch with it.
+  if (nestedDeeperThan(args, MAX_CONTENT_DEPTH)) return `arguments: nested deeper than ${MAX_CONTENT_DEPTH} levels of objects and arrays`;
   return { server, tool, arguments: (args ?? {}) as Record<string, unknown> };
 }

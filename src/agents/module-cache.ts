@@ -9,6 +9,7 @@ import { RUNTIME_DEFAULTS } from './runtime-defaults.ts';
 import type { WasmInspection } from './wasm-inspect.ts';
 import { sharedFuelInstrumenter } from './metering/shared-instrumenter.ts';
 import { clampMemoryMaximum } from './metering/memory-clamp.ts';
+import { clampTableMaximums } from './metering/table-clamp.ts';
 import { importDefinedMemory } from './metering/memory-import.ts';
 
 /**
@@ -56,12 +57,18 @@ export class ModuleCache {
   /** Compiled modules by sha256 and memory limit (the clamp writes the limit into the bytes). */
   private readonly entries = new Map<string, Promise<CompiledAgentModule>>();
   private readonly transform: ModuleTransform;
+  private readonly maxTableElements: number;
   /** Compiles done so far (a test and a metric: deploying one module many times compiles once). */
   compiles = 0;
 
-  /** `transform` defaults to fuel and memory-growth metering (metering/fuel-instrumenter.ts). */
-  constructor(options: { transform?: ModuleTransform } = {}) {
+  /**
+   * @param options.transform defaults to fuel and memory-growth metering (metering/fuel-instrumenter.ts)
+   * @param options.maxTableElements entries all of a module's tables may grow to (agents.max_table_elements;
+   *   the deploy check refuses declared minimums above the same bound)
+   */
+  constructor(options: { transform?: ModuleTransform; maxTableElements?: number } = {}) {
     this.transform = options.transform ?? sharedFuelInstrumenter().transform;
+    this.maxTableElements = options.maxTableElements ?? RUNTIME_DEFAULTS.maxTableElements;
   }
 
   /** A cache that compiles the bytes as deployed: tests and benchmarks of the unmetered baseline. */
@@ -143,7 +150,7 @@ export class ModuleCache {
   private async compile(sha256: string, transformed: Promise<TransformedModule>, memoryPages: number): Promise<CompiledAgentModule> {
     const { inspection, bytes, byteLength } = await transformed;
     checkMemoryLimit(inspection, memoryPages);
-    const clamped = clampMemoryMaximum(bytes, memoryPages);
+    const clamped = clampMemoryMaximum(clampTableMaximums(bytes, this.maxTableElements), memoryPages);
     const imported = importDefinedMemory(clamped.bytes);
     let module: WebAssembly.Module;
     try {

@@ -2,7 +2,8 @@
 // exports, with which signatures, and how much memory it asks for. Every refusal names the offending
 // import or export, so the author knows what to fix without reading the runtime.
 import { CaxtonError } from '../errors.ts';
-import { HOST_IMPORTS, IMPORT_MODULE, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, WASI_MODULE } from './abi.ts';
+import { HOST_IMPORTS, IMPORT_MODULE, OPTIONAL_EXPORTS, REQUIRED_EXPORTS, WASI_IMPORTS, WASI_MODULE } from './abi.ts';
+import { RUNTIME_DEFAULTS } from './runtime-defaults.ts';
 import type { FuncSignature, WasmInspection } from './wasm-inspect.ts';
 import { formatSignature, inspectWasm, looksLikeWasm, WasmFormatError } from './wasm-inspect.ts';
 
@@ -37,6 +38,13 @@ export function checkAbi(inspection: WasmInspection): void {
     const qualified = `${imp.module}.${imp.name}`;
     if (imp.module === WASI_MODULE) {
       if (imp.kind !== 'function') throw invalid(`import ${qualified} must be a function`, { import: qualified });
+      const shimmed = Object.hasOwn(WASI_IMPORTS, imp.name) ? WASI_IMPORTS[imp.name] : undefined;
+      const expected = shimmed ?? { params: imp.signature!.params, results: ['i32'] };
+      if (!sameSignature(imp.signature, expected)) {
+        throw invalid(`import ${qualified} has signature ${formatSignature(imp.signature!)}, WASI preview 1 says ${shimmed ? formatSignature(expected) : '(...) -> i32 (an errno)'}`, {
+          import: qualified,
+        });
+      }
       continue;
     }
     const expected = imp.module === IMPORT_MODULE ? HOST_IMPORTS[imp.name] : undefined;
@@ -101,12 +109,14 @@ export interface ModuleStructureLimits {
   max_tables: number;
   max_data_segments: number;
   max_globals: number;
+  /** Table entries of all tables together (RUNTIME_DEFAULTS.maxTableElements when absent). */
+  max_table_elements?: number;
 }
 
 /** Refuses a module with more of something than the node allows, naming both numbers. */
 export function checkStructureLimits(inspection: WasmInspection, limits: ModuleStructureLimits): void {
   const c = inspection.counts;
-  const checks: [keyof ModuleStructureLimits, string, number][] = [
+  const checks: [Exclude<keyof ModuleStructureLimits, 'max_table_elements'>, string, number][] = [
     ['max_functions', 'functions', c.functions],
     ['max_imports', 'imports', c.imports],
     ['max_exports', 'exports', c.exports],
@@ -125,11 +135,28 @@ export function checkStructureLimits(inspection: WasmInspection, limits: ModuleS
   if (c.memories > 1) throw invalid(`module has ${c.memories} memories; an agent has exactly one`, { memories: c.memories });
 }
 
+/**
+ * Tables are memory the agent's memory limit does not count: one module of ten 10,000,000-entry tables took
+ * 10 s and 2.9 GB to instantiate, and its second instance killed the process (V8 out of memory). Declared
+ * minimums above the bound are refused here; growth past it is stopped by the maximum the compiled module is
+ * given (metering/table-clamp.ts).
+ */
+export function checkTableLimit(inspection: WasmInspection, maxElements: number): void {
+  const elements = inspection.counts.tableElements;
+  if (elements > maxElements) {
+    throw invalid(`module's tables declare ${elements} entries, above this node's limit of ${maxElements} (all tables together)`, {
+      table_elements: elements,
+      limit: maxElements,
+    });
+  }
+}
+
 /** Everything checkable without compiling: wasm, ABI imports/exports, memory limit, structure limits. */
 export function validateAgentModule(bytes: Uint8Array, limits?: { memory_pages: number }, structure?: ModuleStructureLimits): WasmInspection {
   const inspection = inspectAgentModule(bytes);
   checkAbi(inspection);
   if (limits) checkMemoryLimit(inspection, limits.memory_pages);
   if (structure) checkStructureLimits(inspection, structure);
+  checkTableLimit(inspection, structure?.max_table_elements ?? RUNTIME_DEFAULTS.maxTableElements);
   return inspection;
 }

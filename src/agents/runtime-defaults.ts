@@ -23,6 +23,12 @@ export const RUNTIME_DEFAULTS = {
    * and adds under 1% to the address space that maxLiveInstances budgets.
    */
   spareMemories: 64,
+  /**
+   * Entries of all of a module's tables together, declared or grown to (table.grow is one instruction): ~30 B
+   * each measured, so ~3 MB per instance at most. Toolchains emit one table of a few thousand function
+   * pointers; 10,000,000 (V8's own bound) grown in one invocation cost 300 MB.
+   */
+  maxTableElements: 100_000,
   /** Fuel per invocation when the caller names none: the agent-abi.md default. */
   fuel: 10_000_000,
   /** Wall-clock bound of one invocation (config agents.max_invocation_ms): the node answers nothing meanwhile. */
@@ -40,6 +46,14 @@ export const RUNTIME_DEFAULTS = {
   maxPendingToolCalls: 100,
   /** Log lines kept per agent for `agent logs`: a page or two of context at ~200 B each (~100 KiB). */
   logRingSize: 500,
+  /**
+   * Log lines per second per agent (agents.log_rate) and the burst above it (agents.log_burst); lines past it
+   * are dropped and counted, and the next line kept says how many. Every line of an agent on a worker thread is
+   * posted to the main thread: one agent logging in a timer loop pushed 223,000 lines/s there (lagging it
+   * 126 ms) for a ring that keeps 500. Four rings' worth at once, two a second after that.
+   */
+  logRate: 1_000,
+  logBurst: 2_000,
   /** A single log line is cut here: one runaway printf must not fill the ring with one line. */
   maxLogLineChars: 8_192,
   /** Invocations per scheduler turn before yielding to I/O: ~1-5 ms of small handlers. */
@@ -71,4 +85,7 @@ export type RuntimeLimits = {
   /** Token bucket of each agent's sends: send_message returns -3 (QUOTA_EXCEEDED) when it is empty. */
   sendRate: number;
   sendBurst: number;
+  /** Token bucket of each agent's log lines: lines past it are dropped, then counted in one line. */
+  logRate: number;
+  logBurst: number;
 };

@@ -32,12 +32,15 @@ function shim(host: InstanceHost): Record<string, WasiFunction> {
       if (!isStdio(fd)) return ERRNO.BADF;
       const count = iovsLen >>> 0;
       if (count > 1024 || !host.inRange(iovs, count * 8) || !host.inRange(nwrittenPtr, 4)) return ERRNO.FAULT;
+      host.chargeBytes(count * 8);
       const mem = host.bytes();
       let written = 0;
       for (let i = 0; i < count; i++) {
         const ptr = mem.readUInt32LE((iovs >>> 0) + i * 8);
         const len = mem.readUInt32LE((iovs >>> 0) + i * 8 + 4);
         if (!host.inRange(ptr, len)) return ERRNO.FAULT;
+        // Each iovec may name the whole memory again: its bytes are charged before they are decoded.
+        host.chargeBytes(len);
         if (len > 0) host.writeStdio(fd, mem.subarray(ptr, ptr + len));
         written += len;
       }
@@ -72,6 +75,7 @@ function shim(host: InstanceHost): Record<string, WasiFunction> {
     },
     random_get: (ptr: number, len: number): number => {
       if (!host.inRange(ptr, len)) return ERRNO.FAULT;
+      host.chargeBytes(len >>> 0);
       randomFillSync(host.bytes(), ptr >>> 0, len >>> 0);
       return ERRNO.SUCCESS;
     },

@@ -7,6 +7,7 @@ import type { AgentHost } from '../agents/agent-host.ts';
 import type { FinishedSpanRecorder, InvocationTracer } from '../agents/invocation-tracer.ts';
 import type { ToolGateway } from '../agents/tool-gateway.ts';
 import { AgentRuntime, type RuntimeLogger, type RuntimeObserver } from '../agents/agent-runtime.ts';
+import { ModuleCache } from '../agents/module-cache.ts';
 import type { RuntimeLimits } from '../agents/runtime-defaults.ts';
 import { AgentWorkerPool } from '../agents/workers/agent-worker-pool.ts';
 import type { PerformanceFigure } from '../api/cluster-services.ts';
@@ -51,7 +52,10 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
     maxInvocationMs: config.agents.max_invocation_ms,
     sendRate: config.agents.send_rate,
     sendBurst: config.agents.send_burst,
+    logRate: config.agents.log_rate,
+    logBurst: config.agents.log_burst,
   };
+  const cache = new ModuleCache({ maxTableElements: config.agents.max_table_elements });
   const direct: MessageSink = { route: (message) => parts.router().route(message) };
   const sink = parts.wrapSink ? parts.wrapSink(direct) : direct;
   const workers = agentWorkerCount(config.agents.workers);
@@ -64,6 +68,7 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
       logger: parts.logger,
       observer: parts.observer,
       limits,
+      cache,
       maxLiveInstances: config.agents.max_live_instances,
     });
   }
@@ -82,6 +87,7 @@ export function createAgentHost(parts: AgentThreadParts): AgentHost {
     logger: parts.logger,
     observer: parts.observer,
     limits,
+    cache,
     maxLiveInstances: config.agents.max_live_instances,
     stallMs: config.agents.worker_stall_ms,
     // Deliveries inside a worker that the conversation history would record are reported to the router's

@@ -34,6 +34,8 @@ export class FuelMeter {
   private stopped: 'fuel' | 'wall_clock' | null = null;
   /** The tank was filled by used() after the last invocation, and no code has run since: refuel need not. */
   private full = false;
+  /** Host work charged (charge()) since the clock was last read for it. */
+  private hostSinceClock = 0;
 
   /**
    * @param budget fuel per invocation (agent limit `fuel`)
@@ -72,6 +74,7 @@ export class FuelMeter {
     this.granted = 0;
     this.slicesStartedAt = -1;
     this.stopped = null;
+    this.hostSinceClock = 0;
     if (this.full) this.full = false;
     else this.rawRefuel();
   };
@@ -84,6 +87,26 @@ export class FuelMeter {
     if (this.stopped === 'fuel') return this.budget;
     this.full = true;
     return this.rawUsed() + this.granted;
+  };
+
+  /**
+   * Charges work the host did for the agent inside a host call (bytes decoded or parsed, log lines made) to the
+   * invocation's budget. Host calls are one wasm instruction each, yet one could parse 1 MiB of JSON or split
+   * 16 MiB into log lines: uncharged, 0.15 of a budget held the thread for 111 s. Past the budget, or past the
+   * wall-clock bound (read once per FUEL_SLICE of host work, as refill reads it per slice), it traps: a
+   * WebAssembly.RuntimeError, which cause() then names.
+   */
+  readonly charge = (units: number): void => {
+    this.remaining -= units;
+    this.granted += units;
+    if (this.remaining < 0) this.stopped = 'fuel';
+    else if ((this.hostSinceClock += units) >= FUEL_SLICE) {
+      this.hostSinceClock = 0;
+      const now = this.now();
+      if (this.slicesStartedAt < 0) this.slicesStartedAt = now;
+      else if (now - this.slicesStartedAt > this.maxInvocationMs) this.stopped = 'wall_clock';
+    }
+    if (this.stopped !== null) throw new WebAssembly.RuntimeError(`host work stopped by the meter (${this.stopped})`);
   };
 
   /** Called by the instrumented code when a slice ran out: the next slice, or 0 to trap. */

@@ -381,6 +381,8 @@ export class AgentWorkerPool implements AgentHost {
         }
       }
     });
+    // A batch the structured clone could not rebuild here is lost whole (a value nested thousands deep): said.
+    handle.worker.on('messageerror', (err) => this.logger.error({ err, worker: index }, 'a batch from an agent worker could not be read'));
     handle.worker.on('error', (err) => {
       this.logger.error({ err, worker: index }, 'agent worker failed');
       this.watchdog.replace(handle, `it failed: ${err.message}`);

@@ -359,6 +359,10 @@ function handle(item: ToWorker): void {
   }
 }
 
+// A batch the structured clone could not rebuild here (nested too deep for this thread's stack) is lost whole:
+// said, not silent.
+port.on('messageerror', (err) => logger.error({ err }, 'agent worker: a batch from the main thread could not be read'));
+
 port.on('message', (batch: ToWorker[]) => {
   for (const item of batch) {
     try {
