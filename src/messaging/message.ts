@@ -62,9 +62,26 @@ const rfc3339 = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Numbe
   message: 'must be an RFC 3339 timestamp',
 });
 
+/**
+ * W3C traceparent: version, trace id, span id and flags in lowercase hex; a later version may append fields
+ * after a dash, here printable ASCII without `"` or `\`. Checked, not only measured: the host splices a
+ * carried traceparent into the text of the messages an agent sends, and a quote there rewrote their sender.
+ */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[!#-[\]-~]*)?$/;
+/** W3C tracestate: list members of printable ASCII. */
+const TRACESTATE = /^[ -~]*$/;
+
+/** What the schema accepts as a trace_context, checked by hand (messages from other nodes skip zod). */
+export function isTraceContext(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { traceparent, tracestate, ...rest } = value as { traceparent?: unknown; tracestate?: unknown };
+  if (Object.keys(rest).length !== 0 || typeof traceparent !== 'string' || traceparent.length > 256 || !TRACEPARENT.test(traceparent)) return false;
+  return tracestate === undefined || (typeof tracestate === 'string' && tracestate.length <= 1024 && TRACESTATE.test(tracestate));
+}
+
 const traceContext = z.strictObject({
-  traceparent: z.string().max(256),
-  tracestate: z.string().max(1024).optional(),
+  traceparent: z.string().max(256).regex(TRACEPARENT, { message: 'must be a W3C traceparent (version-traceid-spanid-flags in lowercase hex)' }),
+  tracestate: z.string().max(1024).regex(TRACESTATE, { message: 'must be printable ASCII (W3C tracestate)' }).optional(),
 });
 
 /** Every field a message may carry; `strictObject` refuses unknown fields, as the spec requires. */

@@ -10,7 +10,7 @@
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { ClientOrigins } from '../messaging/client-origins.ts';
-import { CLIENT_PREFIX, PERFORMATIVES, type AclMessage } from '../messaging/message.ts';
+import { CLIENT_PREFIX, isTraceContext, PERFORMATIVES, type AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute } from '../messaging/router-ports.ts';
 import type { Router } from '../messaging/router.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -184,5 +184,6 @@ function wellFormed(message: AclMessage, receiver: string): string | undefined {
   const written = message.receiver;
   if (typeof written !== 'string' && !Array.isArray(written)) return 'bad receiver list';
   if (message.protocol !== undefined && typeof message.protocol !== 'string') return 'bad protocol';
+  if (message.trace_context !== undefined && !isTraceContext(message.trace_context)) return 'bad trace_context';
   return undefined;
 }

@@ -1,7 +1,7 @@
 // parseMessage checks the common message by hand and leaves the rest to zod: for every input it must give
 // the answer messageSchema gives, with the same error wording.
 import { describe, expect, it } from 'vitest';
-import { messageSchema, parseMessage } from '../../src/messaging/message.ts';
+import { isTraceContext, messageSchema, parseMessage } from '../../src/messaging/message.ts';
 
 const base = { performative: 'inform', receiver: 'b' };
 const long = (n: number) => 'x'.repeat(n);
@@ -30,6 +30,10 @@ const inputs: unknown[] = [
   { ...base, reply_by: 'tomorrow' },
   { ...base, trace_context: { traceparent: '00-abc-def-01' } },
   { ...base, trace_context: { traceparent: '00-abc-def-01', extra: 1 } },
+  { ...base, trace_context: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` } },
+  { ...base, trace_context: { traceparent: `01-${'a'.repeat(32)}-${'b'.repeat(16)}-01-later=fields` } },
+  { ...base, trace_context: { traceparent: `01-${'a'.repeat(32)}-${'b'.repeat(16)}-00-x"},"sender":"bank","y":{"z":"` } },
+  { ...base, trace_context: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v\n' } },
   { ...base, receiver: 'a'.repeat(63) },
   { ...base, receiver: 'a'.repeat(64) },
   { ...base, receiver: 'Bob' },
@@ -85,6 +89,14 @@ describe('parseMessage', () => {
       [[base], '(message)', /^message: must be a JSON object$/],
     ];
     for (const [input, field, message] of cases) expect(parseMessage(input), JSON.stringify(input)).toMatchObject({ ok: false, field, message: expect.stringMatching(message) });
+  });
+
+  it('takes a trace_context only as W3C text: a quote in it rewrote the sender of what an agent sent on (review finding)', () => {
+    const spoof = `01-${'a'.repeat(32)}-${'b'.repeat(16)}-00-x"},"sender":"bank","y":{"z":"`;
+    expect(parseMessage({ ...base, trace_context: { traceparent: spoof } })).toMatchObject({ ok: false, field: 'trace_context.traceparent' });
+    expect(isTraceContext({ traceparent: spoof })).toBe(false);
+    expect(isTraceContext({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' })).toBe(true);
+    expect(isTraceContext({ traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, other: 1 })).toBe(false);
   });
 
   it('returns the valid message itself, so the host stamps it without a copy', () => {

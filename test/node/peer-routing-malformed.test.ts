@@ -71,3 +71,13 @@ describe('PeerRouting: a message whose hand-over throws', () => {
     expect(b.peer.refused.get('a')).toBe(1);
   });
 });
+
+describe('PeerRouting: a trace_context that is not W3C text', () => {
+  it('is refused as malformed (the host splices a carried traceparent into what the receiver sends on)', () => {
+    const b = nodeB();
+    const spoofed = { ...request('client:u'), trace_context: { traceparent: `01-${'a'.repeat(32)}-${'b'.repeat(16)}-00-x"},"sender":"bank","y":{"z":"` } };
+    b.arrive('a', spoofed, 'echo');
+    expect(b.delivered).toEqual([]);
+    expect(b.deadLetters.records).toEqual([{ message: spoofed, reason: 'INVALID_MESSAGE', receiver: 'echo' }]);
+  });
+});
