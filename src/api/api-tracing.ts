@@ -1,16 +1,19 @@
 // A span per authenticated API request when tracing is on (registered after auth: a refused caller gets none),
 // a child of the client's `traceparent` header when it sends one.
 // Messages a request sends carry the request's span as their parent (routes read it with traceparentOf).
-// Probes and scrapes (/health, /metrics) are not traced: they come every few seconds and say nothing.
+// Probes and scrapes (/health, /metrics) are not traced: they come every few seconds and say nothing. Nor is
+// any public route (the console's files): anyone may call it, and a span there let an anonymous flood with a
+// sampled traceparent make and export a span per request, crowding real spans out of the bounded export queue.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestSpan, RequestTracer } from '../observability/tracing.ts';
+import type { RouteAccess } from './permissions.ts';
 
 const UNTRACED = new Set(['/health', '/metrics']);
 const spans = new WeakMap<FastifyRequest, RequestSpan>();
 
 export function registerApiTracing(app: FastifyInstance, tracer: RequestTracer): void {
   app.addHook('onRequest', async (request) => {
-    if (UNTRACED.has(request.routeOptions.url ?? '')) return;
+    if (UNTRACED.has(request.routeOptions.url ?? '') || (request.routeOptions.config as RouteAccess | undefined)?.public) return;
     const header = request.headers.traceparent;
     spans.set(request, tracer.startRequest(request.method, typeof header === 'string' ? header : undefined));
   });

@@ -103,6 +103,14 @@ export class SseHub {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    // HEAD (Fastify answers it with the GET handler): a body is never sent, so writes would not even flush the
+    // headers and the stream would hang unanswered, holding a slot, until the client gave up. The headers are
+    // the whole answer; the stream returned is already closed, so its subscriber is released at once.
+    if (reply.request.method === 'HEAD') {
+      const stream = new SseStream(res, this.heartbeatMs, this.maxBufferedBytes);
+      stream.end();
+      return stream;
+    }
     // Flushes the headers so the client knows the stream is open before the first event.
     res.write(': connected\n\n');
     const stream = new SseStream(res, this.heartbeatMs, this.maxBufferedBytes);

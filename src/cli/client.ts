@@ -2,6 +2,7 @@
 // and a connection failure turned into one line that says what to do about it.
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
+import { checkAnswer, type AnswerShape } from './answer-shape.ts';
 import { ApiError, CliError } from './cli-error.ts';
 import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
@@ -13,6 +14,8 @@ export interface RequestOptions {
   onUploadProgress?: (sent: number, total: number) => void;
   query?: Record<string, string | number | boolean | undefined>;
   signal?: AbortSignal;
+  /** The fields the command reads from a successful answer, checked before it is handed back (answer-shape.ts). */
+  expect?: AnswerShape;
 }
 
 export interface ApiResponse<T> {
@@ -36,7 +39,7 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const response = await this.send(method, path, options, 'application/json');
-    const text = await response.text();
+    const text = await bodyText(response, this.server);
     let body: unknown = undefined;
     if (text) {
       try {
@@ -46,6 +49,7 @@ export class ApiClient {
       }
     }
     if (!response.ok) throw this.explain(toApiError(response.status, body));
+    if (options.expect) checkAnswer(body, options.expect, this.server, `${method} ${path}`);
     return { status: response.status, body: body as T };
   }
 
@@ -69,7 +73,7 @@ export class ApiClient {
 
   /** The error an answer that is not ok stands for: its `{"error": ...}` body when it has one. */
   private async failureOf(response: Response): Promise<Error> {
-    const text = await response.text();
+    const text = await bodyText(response, this.server);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -162,6 +166,15 @@ function chunked(bytes: Buffer, onProgress: (sent: number, total: number) => voi
       onProgress(offset, bytes.length);
     },
   });
+}
+
+/** The answer's text; a connection that breaks while it is read is one clear line, not fetch's "terminated". */
+async function bodyText(response: Response, server: string): Promise<string> {
+  try {
+    return await response.text();
+  } catch {
+    throw new CliError(`the connection to ${server} broke while its answer (HTTP ${response.status}) was read`);
+  }
 }
 
 function toApiError(status: number, body: unknown): ApiError {

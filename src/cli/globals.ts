@@ -2,7 +2,7 @@
 // a local node's data directory when none is given.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from './cli-error.ts';
+import { CliError, EXIT_USAGE } from './cli-error.ts';
 import { ApiClient, type ClientTls } from './client.ts';
 import type { CliIo, OutputFormat } from './output.ts';
 import { Printer } from './output.ts';
@@ -31,21 +31,46 @@ export interface Session {
   print: Printer;
 }
 
+/** --server, else CAXTON_SERVER, else the default; an http(s) URL, or a usage error naming where it came from. */
 export function resolveServer(flags: GlobalFlags, env: NodeJS.ProcessEnv): string {
-  return (flags.server ?? env.CAXTON_SERVER ?? CLI_DEFAULTS.server).replace(/\/+$/, '');
+  const server = (flags.server ?? env.CAXTON_SERVER ?? CLI_DEFAULTS.server).replace(/\/+$/, '');
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(server).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    const from = flags.server !== undefined ? '--server' : 'CAXTON_SERVER';
+    throw new CliError(`${from} ${JSON.stringify(server)} is not an http(s) URL, e.g. ${CLI_DEFAULTS.server}`, EXIT_USAGE);
+  }
+  return server;
 }
+
+/** What a Bearer token may hold: visible ASCII (an HTTP header value; a newline or a non-ASCII letter is none). */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
 
 /** Flag, then CAXTON_API_KEY, then `<data-dir>/admin.key` of a local node; none at all is allowed
  *  (a node started with --insecure-no-auth needs none). */
 export async function resolveApiKey(flags: GlobalFlags, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const explicit = flags.apiKey ?? env.CAXTON_API_KEY;
-  if (explicit) return explicit;
+  if (explicit) {
+    // Checked here: fetch refuses such a header before any connection, which read as "cannot reach the server".
+    if (!TOKEN_CHARACTERS.test(explicit)) {
+      throw new CliError(`${flags.apiKey !== undefined ? '--api-key' : 'CAXTON_API_KEY'} holds a character no API key or JWT has (a space, a line break, a non-ASCII letter?)`, EXIT_USAGE);
+    }
+    return explicit;
+  }
   const dataDir = flags.dataDir ?? env.CAXTON_DATA_DIR ?? CLI_DEFAULTS.dataDir;
+  const file = join(dataDir, 'admin.key');
+  let key: string;
   try {
-    return (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim() || undefined;
+    key = (await readFile(file, 'utf8')).trim();
   } catch {
     return undefined;
   }
+  if (key !== '' && !TOKEN_CHARACTERS.test(key)) throw new CliError(`${file} holds a character no API key has: is it a Caxton node's admin.key?`);
+  return key || undefined;
 }
 
 /** --cacert/--cert/--key, else CAXTON_CACERT/CAXTON_CERT/CAXTON_KEY, read now so a bad path is one clear error. */

@@ -19,12 +19,21 @@ export interface Column<Row> {
   value: (row: Row) => unknown;
 }
 
-/** A cell as text: strings as they are, anything else as compact JSON, missing as '-'. */
+/** A cell as text: strings as they are (made printable), anything else as compact JSON, missing as '-'. */
 export function cell(value: unknown): string {
   if (value === undefined || value === null || value === '') return '-';
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.length ? value.join(',') : '-';
+  if (typeof value === 'string') return printable(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.length ? printable(value.join(',')) : '-';
   return JSON.stringify(value);
+}
+
+/**
+ * Text others chose (an agent's log line, a member's name from gossip, a message's sender) as it may reach a
+ * terminal: control characters (C0, DEL, C1) as \u escapes. Raw, an agent's log line set the terminal's title,
+ * cleared the screen and printed a forged line under `caxton agent logs`. JSON output is escaped already.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function renderTable<Row>(columns: Column<Row>[], rows: Row[]): string {

@@ -44,6 +44,28 @@ export function createLogger(options: LoggerOptions): Logger {
 
 function destinationFor(format: LogFormat, isTTY: boolean): DestinationStream {
   if (!prettyLogs(format, isTTY)) return pino.destination({ dest: 1, sync: true });
-  // Synchronous, like the JSON destination: a line logged just before an exit is not lost.
-  return pretty({ sync: true, colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true });
+  return prettyDestination(isTTY);
+}
+
+/**
+ * Readable lines, one per entry, to stdout (or `destination`, for tests). Synchronous, like the JSON
+ * destination: a line logged just before an exit is not lost. Fields are printed as JSON (escaped); the message
+ * is not, and messages quote what peers and clients chose (a member's name): pino-pretty drops most control
+ * characters but keeps line breaks, so a name holding "\n[12:00:00.000] INFO: …" printed a forged line.
+ */
+export function prettyDestination(colorize: boolean, destination?: NodeJS.WritableStream): DestinationStream {
+  return pretty({
+    sync: true,
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+    messageFormat: (log, messageKey) => escapeControls(String(log[messageKey] ?? '')),
+    ...(destination ? { destination } : {}),
+  });
+}
+
+/** Control characters (C0, DEL, C1) as \u escapes, so that a message is one line and cannot drive a terminal. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

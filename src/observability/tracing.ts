@@ -39,6 +39,20 @@ export interface TracingOptions {
   onExportError?: (error: unknown) => void;
 }
 
+/**
+ * Span names and attribute values are cut to these many characters: they quote what agents and clients chose
+ * (a tool name an agent asks for, any length up to a message's size; a tool relay asks for what a client sent),
+ * and every queued span (telemetry.max_queued_spans) held them whole until export. Fixed: no name or id the
+ * node itself makes is half as long.
+ */
+export const MAX_SPAN_NAME_CHARS = 256;
+export const MAX_ATTRIBUTE_VALUE_CHARS = 1024;
+
+/** `name` cut to MAX_SPAN_NAME_CHARS, marked with an ellipsis when cut. */
+function spanName(name: string): string {
+  return name.length <= MAX_SPAN_NAME_CHARS ? name : `${name.slice(0, MAX_SPAN_NAME_CHARS - 1)}…`;
+}
+
 /** The API's view of tracing: a span per request (src/api/api-tracing.ts). */
 export interface RequestTracer {
   startRequest(method: string, traceparentHeader: string | undefined): RequestSpan;
@@ -79,6 +93,7 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
         'service.version': options.version,
       }),
       sampler: new AlwaysOnSampler(),
+      spanLimits: { attributeValueLengthLimit: MAX_ATTRIBUTE_VALUE_CHARS },
       idGenerator: this.#ids,
       spanProcessors: [
         new BatchSpanProcessor(exporter, {
@@ -105,7 +120,7 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
   startSpan(name: string, kind: SpanKind, parent: string | undefined, attributes: Attributes): Span | undefined {
     if (parent !== undefined && !looksSampled(parent)) return undefined;
     const context = this.#recordedParent(parent);
-    return context === undefined ? undefined : this.tracer.startSpan(name, { kind, attributes }, context);
+    return context === undefined ? undefined : this.tracer.startSpan(spanName(name), { kind, attributes }, context);
   }
 
   /**
@@ -241,7 +256,7 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
     this.#ids.chosen = finished.spanId;
     let span: Span;
     try {
-      span = this.tracer.startSpan(finished.name, { kind, attributes: { 'caxton.node': this.#nodeId, ...finished.attributes }, startTime: finished.startMs }, trace.setSpanContext(ROOT_CONTEXT, parent));
+      span = this.tracer.startSpan(spanName(finished.name), { kind, attributes: { 'caxton.node': this.#nodeId, ...finished.attributes }, startTime: finished.startMs }, trace.setSpanContext(ROOT_CONTEXT, parent));
     } finally {
       this.#ids.chosen = undefined;
     }
@@ -253,9 +268,11 @@ export class NodeTracing implements InvocationTracer, FinishedSpanRecorder, Requ
   startRequest(method: string, traceparentHeader: string | undefined): RequestSpan {
     const span = this.startSpan(`${method}`, SpanKind.SERVER, traceparentHeader, { 'http.request.method': method, 'caxton.node': this.#nodeId });
     if (span === undefined) {
-      // Not recorded: the client's unsampled trace goes on as it is, or a new unrecorded one starts.
-      const valid = traceparentHeader !== undefined && parseTraceparent(traceparentHeader) !== undefined;
-      return { traceparent: valid ? traceparentHeader : unsampledTraceparent(), end() {} };
+      // Not recorded: the client's unsampled trace goes on, or a new unrecorded one starts. Re-formatted, never
+      // the header as sent: a later version may carry any text after its 55th character (a quote, JSON), and
+      // this string is spliced into the text of the messages the request causes (host-imports.ts).
+      const parsed = traceparentHeader === undefined ? undefined : parseTraceparent(traceparentHeader);
+      return { traceparent: parsed !== undefined ? formatTraceparent(parsed) : unsampledTraceparent(), end() {} };
     }
     return {
       traceparent: formatTraceparent(span.spanContext()),

@@ -1,7 +1,9 @@
 // The cluster as this node sees it: members, health and quorum, and the live performance figures.
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { CaxtonError } from '../../errors.ts';
 import type { ClusterServices } from '../cluster-services.ts';
+import { jsonSchemaOf, parseOrThrow, queryBool } from '../validation.ts';
 import { drainRoutes } from './drain.ts';
 import { securityKeyRoutes } from './security-keys.ts';
 
@@ -11,6 +13,9 @@ export interface ClusterRouteOptions {
 }
 
 const open = { type: 'object', additionalProperties: true } as const;
+
+// Parsed, not only described: `?all=yes` or `?all=true&all=false` is a 400 naming `all`, not the one-node answer.
+const performanceQuery = z.strictObject({ all: queryBool.optional() });
 
 export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app, { cluster }) => {
   const need = (): ClusterServices => {
@@ -67,14 +72,14 @@ export const clusterRoutes: FastifyPluginAsync<ClusterRouteOptions> = async (app
       schema: {
         summary: 'Live figures next to their targets (routing latency, throughput, agent start-up, convergence); ?all=true: every node',
         tags: ['cluster'],
-        querystring: { type: 'object', properties: { all: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+        querystring: jsonSchemaOf(performanceQuery),
         response: { 200: { type: 'object', properties: { figures: { type: 'array', items: open }, nodes: { type: 'array', items: open } } } },
       },
     },
     async (request) => {
+      const { all } = parseOrThrow(performanceQuery, request.query ?? {}, 'query');
       const services = need();
-      const all = (request.query as { all?: string } | undefined)?.all;
-      if (all !== 'true' && all !== '1') return { figures: services.clusterPerformance() };
+      if (!all) return { figures: services.clusterPerformance() };
       return { nodes: services.clusterPerformanceAll ? await services.clusterPerformanceAll() : [{ node: 'local', figures: services.clusterPerformance() }] };
     },
   );

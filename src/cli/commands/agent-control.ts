@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AgentControlAction, AgentInfo } from '../../node/services.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
-import { agentPath, describeAgent } from './agent-view.ts';
+import { AGENT, agentPath, describeAgent } from './agent-view.ts';
 
 const COMMANDS: [AgentControlAction, string, string][] = [
   ['stop', 'stop an agent (queued messages are handled first); it stays stopped across node restarts', 'stopped'],
@@ -19,7 +19,7 @@ export function registerAgentControl(agent: Command, context: CliContext): void 
       .argument('<name>', 'agent name')
       .action(async (name: string, _options: unknown, cmd: Command) => {
         const { client, print } = await sessionFor(cmd, context);
-        const { body } = await client.request<AgentInfo>('POST', `${agentPath(name)}/${action}`);
+        const { body } = await client.request<AgentInfo>('POST', `${agentPath(name)}/${action}`, { expect: AGENT });
         print.result(body, () => `${done} agent '${name}' (version ${body.version}, ${body.state})\n${describeAgent(body)}`);
       });
     withExamples(command, `caxton agent ${action} echo`);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { AgentInfo, ToolGrants } from '../../node/services.ts';
 import { ApiError, CliError } from '../cli-error.ts';
 import { collect, positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
-import { agentPath, describeAgent } from './agent-view.ts';
+import { AGENT, agentPath, describeAgent } from './agent-view.ts';
 
 interface DeployOptions {
   name: string;
@@ -105,13 +105,13 @@ export function registerAgentDeploy(agent: Command, context: CliContext): void {
       };
       try {
         try {
-          agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body, ...upload })).body;
+          agentInfo = (await client.request<AgentInfo>('POST', '/api/v1/agents', { body, ...upload, expect: AGENT })).body;
         } catch (error) {
           if (!isAlreadyDeployed(error)) throw error;
           action = 'upgraded';
           clearInterval(ticker);
           ticker = undefined;
-          agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body, ...upload })).body;
+          agentInfo = (await client.request<AgentInfo>('PUT', agentPath(options.name), { body, ...upload, expect: AGENT })).body;
         }
       } finally {
         clearInterval(ticker);

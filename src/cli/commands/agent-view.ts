@@ -1,6 +1,10 @@
 // How an agent reads on screen and where it lives in the API: shared by list, inspect and deploy.
 import type { AgentInfo } from '../../node/services.ts';
+import type { AnswerShape } from '../answer-shape.ts';
 import { renderFields, type Column } from '../output.ts';
+
+/** What inspect, deploy and control read of an agent (checked: answer-shape.ts). */
+export const AGENT: AnswerShape = { name: 'string', node: 'string', state: 'string', limits: 'object?', stats: 'object?', tools: 'object?' };
 
 export const AGENT_COLUMNS: Column<AgentInfo>[] = [
   { header: 'NAME', value: (a) => a.name },

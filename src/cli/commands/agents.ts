@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import type { ClusterMemberView } from '../../api/cluster-services.ts';
 import type { AgentInfo, AgentLogLine } from '../../node/services.ts';
 import { withExamples, sessionFor, type CliContext } from '../context.ts';
-import { renderTable } from '../output.ts';
+import { printable, renderTable } from '../output.ts';
+import { eventObject } from '../sse-reader.ts';
 import { registerAgentControl } from './agent-control.ts';
 import { registerAgentDeploy } from './agent-deploy.ts';
-import { AGENT_COLUMNS, agentPath, describeAgent } from './agent-view.ts';
+import { AGENT, AGENT_COLUMNS, agentPath, describeAgent } from './agent-view.ts';
+import { MEMBERS } from './cluster.ts';
 
 /** Agents by node; every member is a group, even with no agents (`nodes` from the member list). */
 function groupByNode(agents: AgentInfo[], nodes: readonly string[] = []): Map<string, AgentInfo[]> {
@@ -20,11 +22,11 @@ function groupByNode(agents: AgentInfo[], nodes: readonly string[] = []): Map<st
 
 function groupHeader(node: string, count: number, state: string | undefined): string {
   const agents = `${count} agent${count === 1 ? '' : 's'}`;
-  return state && state !== 'alive' ? `${node} (${agents}, node ${state})` : `${node} (${agents})`;
+  return printable(state && state !== 'alive' ? `${node} (${agents}, node ${state})` : `${node} (${agents})`);
 }
 
 function logLine(line: AgentLogLine): string {
-  return `${line.ts}  ${line.level.toUpperCase().padEnd(5)}  ${line.message}\n`;
+  return `${printable(String(line.ts))}  ${printable(String(line.level).toUpperCase()).padEnd(5)}  ${printable(String(line.message))}\n`;
 }
 
 export function registerAgentCommands(program: Command, context: CliContext): void {
@@ -40,6 +42,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<{ agents: AgentInfo[] }>('GET', '/api/v1/agents', {
         query: { node: options.node, capability: options.capability },
+        expect: { agents: 'list' },
       });
       if (!options.byNode) {
         print.result(body, () => (body.agents.length ? renderTable(AGENT_COLUMNS, body.agents) : 'no agents\n'));
@@ -50,7 +53,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
       let states = new Map<string, string>();
       if (options.node === undefined && options.capability === undefined) {
         try {
-          const { body: cluster } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
+          const { body: cluster } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members', { expect: MEMBERS });
           states = new Map(cluster.members.map((m) => [m.id, m.state]));
         } catch {
           /* agents alone */
@@ -77,7 +80,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
     .argument('<name>', 'agent name')
     .action(async (name: string, _options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<AgentInfo>('GET', agentPath(name));
+      const { body } = await client.request<AgentInfo>('GET', agentPath(name), { expect: AGENT });
       print.result(body, () => describeAgent(body));
     });
   withExamples(inspect, 'caxton agent inspect echo');
@@ -103,6 +106,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
       if (!options.follow) {
         const { body } = await client.request<{ lines: AgentLogLine[] }>('GET', `${agentPath(name)}/logs`, {
           query: { limit: 1000 },
+          expect: { lines: 'list' },
         });
         print.result(body, () => body.lines.map(logLine).join(''));
         return;
@@ -112,7 +116,7 @@ export function registerAgentCommands(program: Command, context: CliContext): vo
         signal: context.interrupt,
       })) {
         if (event.event !== 'log') continue;
-        const line = JSON.parse(event.data) as AgentLogLine;
+        const line = eventObject(event) as unknown as AgentLogLine;
         print.item(line, () => logLine(line));
       }
     });

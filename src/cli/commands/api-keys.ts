@@ -29,6 +29,7 @@ export function registerApiKeyCommands(security: Command, context: CliContext): 
     .action(async (options: { role: string; name: string }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<CreatedApiKeyView>('POST', '/api/v1/security/api-keys', {
+        expect: { name: 'string', role: 'string', key: 'string' },
         body: { name: options.name, role: options.role },
       });
       print.result(body, () => `created API key '${body.name}' (role ${body.role}); it is shown only this once:\n${body.key}\n`);
@@ -39,7 +40,7 @@ export function registerApiKeyCommands(security: Command, context: CliContext): 
     .description('every key: name, role, creation time (never the key itself)')
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ api_keys: ApiKeyView[] }>('GET', '/api/v1/security/api-keys');
+      const { body } = await client.request<{ api_keys: ApiKeyView[] }>('GET', '/api/v1/security/api-keys', { expect: { api_keys: 'list' } });
       print.result(body, () => renderTable(KEY_COLUMNS, body.api_keys));
     });
 

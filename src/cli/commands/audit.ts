@@ -60,6 +60,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .action(async (options: FilterOptions & { limit?: number }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<{ entries: AuditRecord[] }>('GET', '/api/v1/audit', {
+        expect: { entries: 'list' },
         query: { ...queryOf(options), limit: options.limit },
       });
       print.result(body, () => (body.entries.length ? renderTable(AUDIT_COLUMNS, body.entries) : 'no audit entries match\n'));

@@ -1,10 +1,11 @@
 // `caxton cluster status|members|performance`: the cluster as the node we talk to sees it.
 import type { Command } from 'commander';
 import type { ClusterMemberView, ClusterStatusView, NodePerformance, PerformanceFigure } from '../../api/cluster-services.ts';
+import { listOf, type AnswerShape } from '../answer-shape.ts';
 import { ApiError, CliError } from '../cli-error.ts';
 import { positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
 import { Progress } from '../progress.ts';
-import { renderFields, renderTable, type Column } from '../output.ts';
+import { printable, renderFields, renderTable, type Column } from '../output.ts';
 import { registerDrainCommands } from './drain.ts';
 import { registerSecurityCommands } from './security.ts';
 
@@ -17,6 +18,9 @@ const MEMBER_COLUMNS: Column<ClusterMemberView>[] = [
 ];
 /** Shown only while some member drains, so the usual table stays as interfaces.md lists it. */
 const DRAINING_COLUMN: Column<ClusterMemberView> = { header: 'DRAINING', value: (m) => (m.draining ? 'yes' : '-') };
+
+/** What the member commands read of GET /api/v1/cluster/members (checked: answer-shape.ts). */
+export const MEMBERS: AnswerShape = { members: 'list' };
 
 const FIGURE_COLUMNS: Column<PerformanceFigure>[] = [
   { header: 'FIGURE', value: (f) => f.name },
@@ -52,7 +56,9 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .description('health (healthy/degraded), mode (read-write/read-only), alive/expected nodes, quorum')
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<ClusterStatusView>('GET', '/api/v1/cluster/status');
+      const { body } = await client.request<ClusterStatusView>('GET', '/api/v1/cluster/status', {
+        expect: { health: 'string', mode: 'string', alive: 'number', expected: 'number', quorum: 'number', agents: 'number?' },
+      });
       print.result(body, () =>
         renderFields([
           ['health', body.health],
@@ -70,7 +76,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .description('one row per node: id, address, state (alive/suspect/dead/left), agents, version')
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members');
+      const { body } = await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members', { expect: MEMBERS });
       const columns = body.members.some((m) => m.draining) ? [...MEMBER_COLUMNS, DRAINING_COLUMN] : MEMBER_COLUMNS;
       print.result(body, () => renderTable(columns, body.members));
     });
@@ -81,7 +87,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .description('print a join token (one line) for `server start --join ADDR --token T`; ask a node holding the cluster CA')
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ token: string }>('POST', '/api/v1/cluster/token', { body: {} });
+      const { body } = await client.request<{ token: string }>('POST', '/api/v1/cluster/token', { body: {}, expect: { token: 'string' } });
       print.result(body, () => `${body.token}\n`);
     });
   withExamples(token, 'caxton server start --join 10.0.0.1:7946 --token "$(caxton cluster token --server http://10.0.0.1:8080)"');
@@ -100,12 +106,12 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       try {
         for (;;) {
           try {
-            alive = (await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members')).body.members.filter((m) => m.state === 'alive');
+            alive = (await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members', { expect: MEMBERS })).body.members.filter((m) => m.state === 'alive');
           } catch (error) {
             if (!(error instanceof CliError) || error instanceof ApiError) throw error; // not reachable yet: keep waiting
           }
           const seconds = Math.round((Date.now() - started) / 1000);
-          progress.update(`waiting for ${options.nodes} alive nodes: ${alive.length} alive${alive.length ? ` (${alive.map((m) => m.id).join(', ')})` : ''}, ${seconds} s`);
+          progress.update(`waiting for ${options.nodes} alive nodes: ${alive.length} alive${alive.length ? ` (${printable(alive.map((m) => m.id).join(', '))})` : ''}, ${seconds} s`);
           if (alive.length >= options.nodes) break;
           if (Date.now() > deadline) {
             throw new CliError(`the cluster has ${alive.length} alive of the ${options.nodes} nodes waited for after ${options.timeout ?? 60} s`);
@@ -115,7 +121,7 @@ export function registerClusterCommands(program: Command, context: CliContext): 
       } finally {
         progress.done();
       }
-      print.result({ alive: alive.length, members: alive }, () => `${alive.length} nodes alive: ${alive.map((m) => m.id).join(', ')}\n`);
+      print.result({ alive: alive.length, members: alive }, () => `${alive.length} nodes alive: ${printable(alive.map((m) => m.id).join(', '))}\n`);
     });
   withExamples(wait, 'caxton cluster wait --nodes 3', 'caxton cluster wait --nodes 5 --timeout 120');
 
@@ -126,13 +132,13 @@ export function registerClusterCommands(program: Command, context: CliContext): 
     .action(async (options: { all?: boolean }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       if (!options.all) {
-        const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance');
+        const { body } = await client.request<{ figures: PerformanceFigure[] }>('GET', '/api/v1/cluster/performance', { expect: { figures: 'list' } });
         print.result(body, () => renderTable(FIGURE_COLUMNS, body.figures) + unmeasuredNotes(body.figures));
         return;
       }
-      const { body } = await client.request<{ nodes: NodePerformance[] }>('GET', '/api/v1/cluster/performance?all=true');
+      const { body } = await client.request<{ nodes: NodePerformance[] }>('GET', '/api/v1/cluster/performance?all=true', { expect: { nodes: 'list' } });
       const rows = body.nodes.flatMap((n) =>
-        n.error !== undefined ? [{ node: n.node, figure: { name: '(no answer)', value: null, unit: '', target: n.error } }] : n.figures.map((figure) => ({ node: n.node, figure })),
+        n.error !== undefined ? [{ node: n.node, figure: { name: '(no answer)', value: null, unit: '', target: n.error } }] : listOf(n.figures).map((figure) => ({ node: n.node, figure })),
       );
       print.result(body, () => renderTable(NODE_FIGURE_COLUMNS, rows) + unmeasuredNotes(rows.map((r) => r.figure)));
     });

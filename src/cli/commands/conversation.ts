@@ -58,7 +58,9 @@ export function registerConversationCommands(program: Command, context: CliConte
     .argument('<id>', 'conversation id')
     .action(async (id: string, _options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<ConversationView>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`);
+      const { body } = await client.request<ConversationView>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`, {
+        expect: { conversation_id: 'string', state: 'string', messages: 'list', participants: 'list?' },
+      });
       print.result(body, () => renderTimeline(body));
     });
   withExamples(show, 'caxton conversation show 6f1c2a9e-0d4b-4f57-9a51-2b7f3c1d8e00');

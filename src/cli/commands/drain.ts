@@ -3,12 +3,16 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { DrainReportView } from '../../api/cluster-services.ts';
+import type { AnswerShape } from '../answer-shape.ts';
 import { positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
 import { rollingUpgrade, type UpgradeStep } from '../rolling-upgrade.ts';
 
 /** A node restarts in seconds; ten minutes also covers a package install in the restart command. */
 const DEFAULT_UPGRADE_TIMEOUT_MS = 600_000;
+
+/** What drain and leave read of their report (checked: answer-shape.ts). */
+const DRAIN_REPORT: AnswerShape = { node: 'string', moved: 'number', forwarded: 'number', undeliverable: 'number', pinned: 'strings', failed: 'list' };
 
 function describeReport(report: DrainReportView, verb: string): string {
   const lines: Array<[string, unknown]> = [
@@ -43,7 +47,7 @@ export function registerDrainCommands(program: Command, cluster: Command, contex
     .action(async (options: { node?: string }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const path = options.node ? `/api/v1/cluster/members/${encodeURIComponent(options.node)}/drain` : '/api/v1/node/drain';
-      const { body } = await client.request<DrainReportView>('POST', path, { body: {} });
+      const { body } = await client.request<DrainReportView>('POST', path, { body: {}, expect: DRAIN_REPORT });
       print.result(body, () => describeReport(body, 'drained'));
     });
   withExamples(drain, 'caxton node drain', 'caxton node drain --node n2 --output json');
@@ -55,7 +59,7 @@ export function registerDrainCommands(program: Command, cluster: Command, contex
     .action(async (options: { node?: string }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const path = options.node ? `/api/v1/cluster/members/${encodeURIComponent(options.node)}/undrain` : '/api/v1/node/undrain';
-      const { body } = await client.request<{ node: string; draining: boolean }>('POST', path, { body: {} });
+      const { body } = await client.request<{ node: string; draining: boolean }>('POST', path, { body: {}, expect: { node: 'string' } });
       print.result(body, () => `${body.node}: not draining\n`);
     });
   withExamples(undrain, 'caxton node undrain', 'caxton node undrain --node n2');
@@ -65,7 +69,7 @@ export function registerDrainCommands(program: Command, cluster: Command, contex
     .description("graceful leave of the node you talk to: its agents move to their new owners, then it leaves (`left` everywhere) and stops")
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<DrainReportView>('POST', '/api/v1/cluster/leave', { body: {} });
+      const { body } = await client.request<DrainReportView>('POST', '/api/v1/cluster/leave', { body: {}, expect: DRAIN_REPORT });
       print.result(body, () => describeReport(body, 'left') + 'the node is leaving the cluster and stopping\n');
     });
   withExamples(leave, 'caxton cluster leave --server http://10.0.0.2:8080');

@@ -7,6 +7,7 @@ import { ApiError, CliError } from '../cli-error.ts';
 import type { ApiClient } from '../client.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { cell, type Printer } from '../output.ts';
+import { eventObject } from '../sse-reader.ts';
 
 interface SendOptions {
   to: string;
@@ -41,7 +42,7 @@ function isoArgument(value: string): string {
 
 /** One answer as a person reads it: who said what. */
 export function describeReply(reply: AclMessage): string {
-  return `${reply.performative} from ${reply.sender}: ${reply.content === undefined ? '-' : cell(reply.content)}\n`;
+  return `${cell(reply.performative)} from ${cell(reply.sender)}: ${reply.content === undefined ? '-' : cell(reply.content)}\n`;
 }
 
 /**
@@ -52,7 +53,7 @@ async function sendAndFollow(client: ApiClient, print: Printer, body: Record<str
   const events = client.eventStream('POST', '/api/v1/messages', { body, query: { wait_ms: waitMs, stream: true } });
   let replies = 0;
   for await (const { event, data } of events) {
-    const payload = JSON.parse(data) as Record<string, unknown>;
+    const payload = eventObject({ event, data });
     if (event === 'sent') {
       print.item({ event, ...payload }, () => `sent ${payload.message_id} (conversation ${payload.conversation_id})\n`);
     } else if (event === 'reply') {
@@ -99,7 +100,7 @@ export function registerMessageCommands(program: Command, context: CliContext): 
         await sendAndFollow(client, print, body, options.wait);
         return;
       }
-      const { body: result } = await client.request<SendResult>('POST', '/api/v1/messages', { body });
+      const { body: result } = await client.request<SendResult>('POST', '/api/v1/messages', { body, expect: { message_id: 'string', conversation_id: 'string' } });
       print.result(result, () => `sent ${result.message_id} (conversation ${result.conversation_id})\n`);
     });
   withExamples(

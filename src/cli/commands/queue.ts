@@ -23,11 +23,11 @@ export function registerQueueCommands(program: Command, context: CliContext): vo
     .action(async (options: { purge?: boolean }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       if (options.purge) {
-        const { body } = await client.request<{ purged: number }>('DELETE', '/api/v1/dead-letters');
+        const { body } = await client.request<{ purged: number }>('DELETE', '/api/v1/dead-letters', { expect: { purged: 'number' } });
         print.result(body, () => `purged ${body.purged} dead letter${body.purged === 1 ? '' : 's'}\n`);
         return;
       }
-      const { body } = await client.request<{ dead_letters: DeadLetter[] }>('GET', '/api/v1/dead-letters');
+      const { body } = await client.request<{ dead_letters: DeadLetter[] }>('GET', '/api/v1/dead-letters', { expect: { dead_letters: 'list' } });
       print.result(body, () =>
         body.dead_letters.length ? renderTable(DEAD_LETTER_COLUMNS, body.dead_letters) : 'no dead letters\n',
       );

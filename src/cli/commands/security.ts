@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { GossipKeyReport } from '../../api/cluster-services.ts';
+import type { AnswerShape } from '../answer-shape.ts';
 import { CliError } from '../cli-error.ts';
 import { sessionFor, withExamples, type CliContext } from '../context.ts';
 import { renderFields, renderTable, type Column } from '../output.ts';
@@ -17,6 +18,9 @@ const KEY_COLUMNS: Column<KeyRow>[] = [
   { header: 'INSTALLED ON', value: (k) => String(k.installed) },
   { header: 'PRIMARY ON', value: (k) => String(k.primary) },
 ];
+
+/** What the key commands read of a keyring report (checked: answer-shape.ts). */
+const KEY_REPORT: AnswerShape = { op: 'string', members: 'number', applied: 'number', failed: 'list', skipped: 'strings', keys: 'list?' };
 
 function summary(report: GossipKeyReport): string {
   const lines = renderFields([
@@ -42,7 +46,7 @@ export function registerSecurityCommands(program: Command, context: CliContext):
     .description('every key installed in the cluster, with how many members hold it and use it as primary')
     .action(async (_options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<GossipKeyReport>('GET', '/api/v1/security/keys');
+      const { body } = await client.request<GossipKeyReport>('GET', '/api/v1/security/keys', { expect: KEY_REPORT });
       print.result(body, () => renderTable(KEY_COLUMNS, body.keys ?? []) + summary(body));
     });
 
@@ -56,7 +60,7 @@ export function registerSecurityCommands(program: Command, context: CliContext):
       .description(description)
       .action(async (key: string, _options: unknown, command: Command) => {
         const { client, print } = await sessionFor(command, context);
-        const { body } = await client.request<GossipKeyReport>('POST', `/api/v1/security/keys/${op}`, { body: { key } });
+        const { body } = await client.request<GossipKeyReport>('POST', `/api/v1/security/keys/${op}`, { body: { key }, expect: KEY_REPORT });
         print.result(body, () => summary(body));
         if (body.failed.length > 0) throw new CliError(`${op} failed on ${body.failed.length} of ${body.members} members`);
       });

@@ -23,7 +23,7 @@ export function registerToolCommands(program: Command, context: CliContext): voi
     .description('servers, their status (not_started, running, restarting with the last error) and their tools')
     .action(async (server: string | undefined, _options: unknown, command: Command) => {
       const { client, print } = await sessionFor(command, context);
-      const { body } = await client.request<{ servers: ToolServerView[] }>('GET', '/api/v1/tools', { query: { server } });
+      const { body } = await client.request<{ servers: ToolServerView[] }>('GET', '/api/v1/tools', { query: { server }, expect: { servers: 'list' } });
       print.result(body, () => renderTable(SERVER_COLUMNS, body.servers));
     });
   withExamples(list, 'caxton tools list', 'caxton tools list memory --output json');
