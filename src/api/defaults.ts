@@ -25,6 +25,8 @@ export const API_DEFAULTS = {
   maxWaits: 10_000,
   /** Server-sent event streams open at once (api.max_event_streams; config/defaults.ts says why). */
   maxEventStreams: 256,
+  /** History and dead-letter answers built at once (api.max_answers_in_flight; config/defaults.ts says why). */
+  maxAnswersInFlight: 4,
   /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */
   logPageSize: 100,
   maxLogPageSize: 1000,

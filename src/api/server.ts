@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { register as defaultRegistry, type Histogram, type Registry } from 'prom-client';
 import { CaxtonError } from '../errors.ts';
 import { limitRequestsPerConnection } from './client-gone.ts';
+import { AnswerSlots } from './answer-slots.ts';
 import { limitConnections } from './connection-limit.ts';
 import { readJsonBody } from './json-body.ts';
 import { decorateRouteOptionsOnce, routeOptionsOf } from './route-options.ts';
@@ -80,6 +81,8 @@ export interface ApiOptions {
   maxWaits?: number;
   /** Server-sent event streams open at once; one more is refused. See API_DEFAULTS.maxEventStreams. */
   maxEventStreams?: number;
+  /** History and dead-letter answers built at once; one more is refused. See API_DEFAULTS.maxAnswersInFlight. */
+  maxAnswersInFlight?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
   /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
@@ -219,8 +222,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(agentLogRoutes, context);
   app.register(agentControlRoutes, context);
   app.register(messageRoutes, { ...context, maxWaits: options.maxWaits ?? API_DEFAULTS.maxWaits });
-  app.register(conversationRoutes, context);
-  app.register(deadLetterRoutes, context);
+  const answers = new AnswerSlots(options.maxAnswersInFlight ?? API_DEFAULTS.maxAnswersInFlight);
+  app.register(conversationRoutes, { ...context, answers });
+  app.register(deadLetterRoutes, { ...context, answers });
   app.register(auditRoutes, context);
   app.register(eventRoutes, context);
   app.register(clusterRoutes, { cluster: options.cluster });

@@ -109,6 +109,21 @@ export const DEFAULTS = {
      */
     max_event_streams: 256,
     /**
+     * Stored text one answer of GET /api/v1/conversations/{id} or /api/v1/dead-letters may carry; past it the
+     * answer is cut (`truncated: true` and where to continue). Those rows are the clients' own messages, up to
+     * messages.max_bytes each: 200 of 1 MiB in one answer took a node from 476 MB to 1.8 GB. 16 MiB still holds
+     * 16 messages of the largest size (a page always moves on) and costs a few times itself while it is read,
+     * parsed and serialized (one such answer: peak RSS +90 MB, measured), where the page counts alone allowed
+     * ~10 GB. Reads at once multiply it: see docs/operations.md.
+     */
+    max_answer_bytes: 16 * MiB,
+    /**
+     * Answers of those two reads built or being sent at once; one more is refused (503, Retry-After). One full
+     * answer is ~90 MB of peak RSS: 16 at once took a node to 1.4–1.9 GB. 4 keeps it near 360 MB, and these are
+     * an operator's inspection reads, not traffic.
+     */
+    max_answers_in_flight: 4,
+    /**
      * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
      * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
      * clients use and keeps the memory to a few MB.
@@ -379,6 +394,12 @@ export const DEFAULTS = {
     /** Globals: a stack pointer and a few statics; V8 stops at 1,000,000. */
     max_globals: 10_000,
     /**
+     * Entries of a module's tables together, declared or grown to (table.grow is one instruction, and tables are
+     * memory that memory_pages does not count: ~30 B an entry, so ~3 MB per instance at this bound). Toolchains
+     * emit one table of a few thousand function pointers; ten tables of 10,000,000 killed the process.
+     */
+    max_table_elements: 100_000,
+    /**
      * Live instances before the oldest idle ones are shut down (their agents restart on the next message).
      * V8 reserves ~10 GiB of address space per wasm memory and a process fails near 13,000 of them
      * (docs/operations.md, Limits); 10,000 leaves margin. Raise it only with --disable-wasm-trap-handler.
@@ -413,6 +434,14 @@ export const DEFAULTS = {
     send_rate: 500_000,
     /** Sends an agent may make at once above send_rate: 50 full invocations' outboxes (maxOutboxPerInvocation 1000). */
     send_burst: 50_000,
+    /**
+     * Log lines per second one agent may write (token bucket); lines past it are dropped, and the next line kept
+     * says how many. Every line of an agent on a worker is posted to the main thread: one agent logging from a
+     * timer loop pushed 223,000 lines/s there for a ring that keeps 500. Two rings a second.
+     */
+    log_rate: 1_000,
+    /** Lines an agent may log at once above log_rate: four rings' worth. */
+    log_burst: 2_000,
     /**
      * Worker threads that run the agents (docs/architecture.md, Threads), or `auto`: the cores the process may
      * use (os.availableParallelism) minus one for the main thread, at least 1. `auto` by default: an agent
@@ -517,6 +546,20 @@ export const DEFAULTS = {
     postgres_pool_max: 10,
     /** A connection attempt to PostgreSQL slower than this fails the call (UNAVAILABLE) instead of hanging it. */
     postgres_connect_timeout_ms: 5 * SECOND,
+    /**
+     * Keys one agent may keep in the state tool (either backend); a store or batch_store that would add more is
+     * refused (QUOTA_EXCEEDED) and writes nothing. 100,000 is 100 full `list` pages: far above what an agent
+     * keeps as business state, and it bounds the per-row overhead that max_bytes_per_agent does not count
+     * (~40-100 bytes a row in the index and table, ~10 MB). 0 = no limit.
+     */
+    max_keys_per_agent: 100_000,
+    /**
+     * UTF-8 bytes of key + value JSON text one agent may keep, summed over its keys. One agent looping
+     * batch_store grew caxton.db by 67 MB/s with nothing refusing it, filling the disk the whole node needs;
+     * 256 MiB is 256 values at the 1 MiB maximum, about four seconds of that loop, and 100 agents at their
+     * quota (25 GiB) still fit a modest disk. Raise it for agents known to keep more. 0 = no limit.
+     */
+    max_bytes_per_agent: 256 * MiB,
   },
   mcp: {
     /**

@@ -142,6 +142,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_requests_per_connection: field('integer', positiveInt()),
     max_waits: field('integer', positiveInt()),
     max_event_streams: field('integer', positiveInt()),
+    max_answer_bytes: field('integer', positiveInt()),
+    max_answers_in_flight: field('integer', positiveInt()),
     mcp_max_in_flight: field('integer', positiveInt()),
     mcp_allowed_origins: field(
       'list',
@@ -242,6 +244,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_tables: field('integer', positiveInt()),
     max_data_segments: field('integer', positiveInt()),
     max_globals: field('integer', positiveInt()),
+    max_table_elements: field('integer', positiveInt().pipe(z.int().max(10_000_000, { error: 'expected at most 10000000 (V8 limit)' }))),
     max_live_instances: field('integer', positiveInt()),
     max_traps: field('integer', positiveInt()),
     trap_window_ms: field('integer', positiveInt()),
@@ -250,6 +253,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_invocation_ms: field('integer', positiveInt()),
     send_rate: field('integer', positiveInt()),
     send_burst: field('integer', positiveInt()),
+    log_rate: field('integer', positiveInt()),
+    log_burst: field('integer', positiveInt()),
     workers: field('string', agentWorkers()),
     worker_stall_ms: field('integer', positiveInt()),
   },
@@ -288,6 +293,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     ),
     postgres_pool_max: field('integer', positiveInt()),
     postgres_connect_timeout_ms: field('integer', positiveInt()),
+    max_keys_per_agent: field('integer', nonNegativeInt()),
+    max_bytes_per_agent: field('integer', nonNegativeInt()),
   },
   mcp: {
     // Secret: env and headers carry the servers' tokens.

@@ -60,7 +60,7 @@ import type {
   AgentView,
   AuditEntry,
   ConversationView,
-  DeadLetter,
+  DeadLetterPage,
   NodeEvent,
   NodeServices,
   Principal,
@@ -219,6 +219,7 @@ export class CaxtonNode implements NodeServices, ApiKeyServices {
         max_tables: config.agents.max_tables,
         max_data_segments: config.agents.max_data_segments,
         max_globals: config.agents.max_globals,
+        max_table_elements: config.agents.max_table_elements,
       },
       logger,
     });
@@ -469,19 +470,29 @@ export class CaxtonNode implements NodeServices, ApiKeyServices {
     return { message_id: message.message_id, conversation_id: message.conversation_id, replies };
   }
 
-  async getConversation(id: string): Promise<ConversationView> {
-    const messages = (await this.history?.list(id)) ?? [];
+  async getConversation(id: string, options: { after?: string } = {}): Promise<ConversationView> {
+    const page = await this.history?.page(id, { maxBytes: this.config.api.max_answer_bytes, ...options });
+    const messages = page?.messages ?? [];
     const tracked = this.conversations.view(id);
-    if (messages.length === 0 && tracked === undefined) {
+    // With a cursor the conversation was seen: an empty page past its end is an answer, not a 404.
+    if (messages.length === 0 && tracked === undefined && options.after === undefined) {
       throw new CaxtonError('NOT_FOUND', `no conversation "${id}" on this node`, { conversation_id: id });
     }
     const protocol = tracked?.protocol ?? messages.find((m) => m.protocol !== undefined)?.protocol ?? null;
     // Untracked: no protocol the router enforces, or the conversation went idle and was forgotten.
-    return { conversation_id: id, protocol, state: tracked?.state ?? 'untracked', messages, ...(tracked ? { participants: tracked.participants } : {}) };
+    return {
+      conversation_id: id,
+      protocol,
+      state: tracked?.state ?? 'untracked',
+      messages,
+      ...(tracked ? { participants: tracked.participants } : {}),
+      ...(page?.next !== undefined ? { truncated: true as const, next_after: page.next } : {}),
+    };
   }
 
-  deadLetters(options: { limit?: number } = {}): DeadLetter[] {
-    return this.state.deadLetters.list(options);
+  deadLetters(options: { limit?: number; beforeId?: number } = {}): DeadLetterPage {
+    const { entries, more } = this.state.deadLetters.page({ ...options, maxBytes: this.config.api.max_answer_bytes });
+    return { dead_letters: entries, ...(more ? { truncated: true as const, next_before_id: entries[entries.length - 1].id } : {}) };
   }
 
   purgeDeadLetters(): number {

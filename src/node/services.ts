@@ -70,6 +70,17 @@ export interface ConversationView {
   messages: AclMessage[];
   /** For a conversation the router tracks: each participant's state in the protocol. */
   participants?: { name: string; state: string; reply_by?: string }[];
+  /** More messages follow (the answer reached api.max_answer_bytes): ask again with `after` = next_after. */
+  truncated?: true;
+  next_after?: string;
+}
+
+/** A page of dead letters, newest first. */
+export interface DeadLetterPage {
+  dead_letters: DeadLetter[];
+  /** Older ones follow (cut by `limit` or api.max_answer_bytes): ask again with `before_id` = next_before_id. */
+  truncated?: true;
+  next_before_id?: number;
 }
 
 export interface NodeEvent {
@@ -102,10 +113,11 @@ export interface NodeServices {
 
   /** Validates, stamps and routes a client's message. Throws INVALID_ARGUMENT naming the field. */
   sendMessage(input: MessageInput, options: SendOptions): Promise<SendResult>;
-  /** Throws NOT_FOUND. */
-  getConversation(id: string): Promise<ConversationView>;
+  /** A page of at most api.max_answer_bytes of messages, after the cursor `after` when given. Throws NOT_FOUND. */
+  getConversation(id: string, options?: { after?: string }): Promise<ConversationView>;
 
-  deadLetters(options?: { limit?: number }): DeadLetter[];
+  /** A page of at most `limit` and api.max_answer_bytes, older than `beforeId` when given. */
+  deadLetters(options?: { limit?: number; beforeId?: number }): DeadLetterPage;
   purgeDeadLetters(): number;
 
   /**

@@ -27,7 +27,8 @@ port.on('message', (request: HistoryRequest) => {
     }
     case 'list': {
       try {
-        reply({ type: 'listed', id: request.id, texts: segments.texts(request.conversationId, request.limit) });
+        const { texts, more, last } = segments.page(request.conversationId, request);
+        reply({ type: 'listed', id: request.id, texts, more, ...(last !== undefined ? { last } : {}) });
       } catch (error) {
         reply({ type: 'listed', id: request.id, error: String(error) });
       }

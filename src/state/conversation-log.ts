@@ -7,14 +7,16 @@
 // Bounds: rows wait here at most `flushIntervalMs` (or until `maxBatch`), as every log (batch-writer.ts);
 // rows posted and not yet stored are at most `maxQueuedRows` (past it a batch is dropped and counted, as a
 // failed write is: a log must not grow without bound behind a slow disk; reported at most once a second);
-// reads in progress at most MAX_READS_IN_FLIGHT.
+// reads in progress at most MAX_READS_IN_FLIGHT, each of at most its page's `maxBytes` of text (api.max_answer_bytes).
 import { Worker } from 'node:worker_threads';
 import type { AclMessage } from '../messaging/message.ts';
 import { CaxtonError } from '../errors.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { HistoryReply, HistoryRequest, HistoryWorkerSetup } from './conversation-log-protocol.ts';
+import type { HistoryPage } from './conversation-segments.ts';
 import type { SqliteDatabase } from './database.ts';
 import { prepareHistoryFile } from './history-database.ts';
+import { historyCursorOf, historyPositionOf } from './history-cursor.ts';
 import { historyTextOf } from './history-text.ts';
 
 const ENTRY = new URL('./conversation-log-worker-entry.mjs', import.meta.url);
@@ -29,6 +31,8 @@ const QUEUED_BATCHES_MAX = 64;
 const DROP_REPORT_INTERVAL_MS = 1000;
 /** A close waits this long for the thread to store what it holds and close its file, then ends it. */
 const CLOSE_TIMEOUT_MS = 10_000;
+/** Messages of one page when the caller gives no limit. */
+const DEFAULT_PAGE_MESSAGES = 10_000;
 
 export interface ConversationLogOptions {
   dataDir: string;
@@ -52,8 +56,15 @@ interface PendingMessage {
   message: AclMessage;
 }
 
+/** A page of a conversation, oldest first. */
+export interface ConversationPage {
+  messages: AclMessage[];
+  /** Set when messages follow this page: the cursor to pass as `after` for the next one. */
+  next?: string;
+}
+
 interface Read {
-  resolve(texts: string[]): void;
+  resolve(page: HistoryPage): void;
   reject(error: Error): void;
 }
 
@@ -94,17 +105,29 @@ export class ConversationLog {
 
   /**
    * The conversation's messages, oldest first, buffered ones included; at most the `limit` most recent.
-   * Messages past maxAgeMs are hidden even before the history thread deletes them.
+   * Messages past maxAgeMs are hidden even before the history thread deletes them. Unbounded in bytes: what a
+   * client asks for goes through `page`.
    */
   async list(conversationId: string, options: { limit?: number } = {}): Promise<AclMessage[]> {
-    const limit = options.limit ?? 10_000;
-    // Taken now: rows flushed after this call are posted after the read, so the thread's answer lacks them.
-    const buffered: AclMessage[] = [];
-    for (const pending of this.#writer.pending()) if (pending.message.conversation_id === conversationId) buffered.push(pending.message);
-    const texts = await this.#read(conversationId, limit);
-    const stored = texts.map((text) => JSON.parse(text) as AclMessage);
-    const all = stored.concat(buffered);
-    return all.length > limit ? all.slice(all.length - limit) : all;
+    return (await this.page(conversationId, { ...options, maxBytes: Infinity })).messages;
+  }
+
+  /**
+   * A page of the conversation's messages, oldest first, buffered ones included: those after the cursor
+   * `after` (a page's `next`), or without it from the `limit`-th most recent on; at most `limit` messages and,
+   * past the first, `maxBytes` of their stored text. The history thread stops reading there, so a read holds
+   * at most that (or one message larger than it). `next` is set when messages follow. Messages past maxAgeMs
+   * are hidden even before the history thread deletes them.
+   */
+  async page(conversationId: string, options: { limit?: number; maxBytes: number; after?: string }): Promise<ConversationPage> {
+    const after = options.after === undefined ? undefined : historyPositionOf(options.after);
+    if (options.after !== undefined && after === undefined) {
+      throw new CaxtonError('INVALID_ARGUMENT', `after: "${options.after.slice(0, 64)}" is not a cursor this node gave (next_after)`, { field: 'after' });
+    }
+    this.#postBuffered(conversationId);
+    const { texts, more, last } = await this.#read({ conversationId, limit: options.limit ?? DEFAULT_PAGE_MESSAGES, maxBytes: options.maxBytes, after });
+    const messages = texts.map((text) => JSON.parse(text) as AclMessage);
+    return { messages, ...(more && last !== undefined ? { next: historyCursorOf(last) } : {}) };
   }
 
   /** Posts what is buffered to the history thread (it is stored there shortly after). */
@@ -142,16 +165,32 @@ export class ConversationLog {
     return this.#closing;
   }
 
-  #read(conversationId: string, limit: number): Promise<string[]> {
+  /**
+   * Messages still buffered have no stored position a page could be continued after: when the conversation
+   * has any, the buffer is posted now (the thread stores it before it answers the read that follows), so that
+   * they are read, and counted against the page's bytes, like the rest.
+   */
+  #postBuffered(conversationId: string): void {
+    const pending = this.#writer.pending();
+    if (!pending.some((row) => row.message.conversation_id === conversationId)) return;
+    try {
+      this.#writer.flush();
+    } catch (error) {
+      // The thread is gone for good: the read that follows says so; the buffered rows are lost, said here.
+      this.#options.onError?.(error, pending.length);
+    }
+  }
+
+  #read(request: Omit<Extract<HistoryRequest, { type: 'list' }>, 'type' | 'id'>): Promise<HistoryPage> {
     const worker = this.#worker;
     if (worker === undefined) return Promise.reject(new CaxtonError('UNAVAILABLE', 'the conversation history is not available (its thread stopped; see the node log)'));
     if (this.#reads.size >= MAX_READS_IN_FLIGHT) {
       return Promise.reject(new CaxtonError('UNAVAILABLE', `${MAX_READS_IN_FLIGHT} conversation reads are in progress; retry shortly`));
     }
     const id = this.#nextRead++;
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise<HistoryPage>((resolve, reject) => {
       this.#reads.set(id, { resolve, reject });
-      worker.postMessage({ type: 'list', id, conversationId, limit } satisfies HistoryRequest);
+      worker.postMessage({ type: 'list', id, ...request } satisfies HistoryRequest);
     });
   }
 
@@ -216,7 +255,7 @@ export class ConversationLog {
       const read = this.#reads.get(reply.id);
       if (read === undefined) return;
       this.#reads.delete(reply.id);
-      if (reply.texts) read.resolve(reply.texts);
+      if (reply.texts) read.resolve({ texts: reply.texts, more: reply.more ?? false, ...(reply.last !== undefined ? { last: reply.last } : {}) });
       else read.reject(new CaxtonError('INTERNAL', `reading the conversation history failed: ${reply.error ?? 'no answer'}`));
     }
   }

@@ -34,6 +34,20 @@ interface Segment {
 
 /** Where a conversation's messages are: flat triples (segment id, byte offset, byte length) in append order. */
 type Locations = number[];
+
+/**
+ * Where one message is stored: its segment and byte offset. Stable while the message is kept (an index
+ * position is not: dropping old segments shifts it), so a page can be continued after it.
+ */
+export type HistoryPosition = readonly [segmentId: number, offset: number];
+
+export interface HistoryPage {
+  texts: string[];
+  /** Messages of the conversation follow this page (it was cut by its `limit` or its `maxBytes`). */
+  more: boolean;
+  /** Where the page's last message is: the page after it starts past there. Absent when the page is empty. */
+  last?: HistoryPosition;
+}
 const STRIDE = 3;
 const NEWLINE = 0x0a;
 /** Largest segment buffer kept between writes (a full segment of typical messages is ~0.3 MiB). */
@@ -138,17 +152,50 @@ export class ConversationSegments {
    * maxAgeMs are hidden even before the next write deletes them.
    */
   texts(conversationId: string, limit: number): string[] {
+    return this.page(conversationId, { limit, maxBytes: Infinity }).texts;
+  }
+
+  /**
+   * A page of the conversation's messages, oldest first: those after `after` (or, without it, from the
+   * `limit`-th most recent on), at most `limit` of them and, past the first, at most `maxBytes` of stored text.
+   * Each length is known from the index before its bytes are read, so a page holds at most `maxBytes` (or one
+   * message, if that alone is larger). Messages past maxAgeMs are hidden even before the next write deletes them.
+   */
+  page(conversationId: string, options: { limit: number; maxBytes: number; after?: HistoryPosition }): HistoryPage {
     const locations = this.index.get(conversationId);
-    if (locations === undefined || limit <= 0) return [];
-    const newestFirst: string[] = [];
+    const texts: string[] = [];
+    if (locations === undefined || options.limit <= 0) return { texts, more: false };
     const cutoff = this.nowMs() - this.maxAgeMs;
-    const lastTsById = new Map(this.segments.map((s) => [s.id, s.lastTs]));
-    for (let i = locations.length - STRIDE; i >= 0 && newestFirst.length < limit; i -= STRIDE) {
-      if ((lastTsById.get(locations[i]) ?? -Infinity) < cutoff) break;
-      const bytes = this.selectMessage.get(locations[i + 1], locations[i + 2], locations[i]) as Buffer | undefined;
-      if (bytes) newestFirst.push(bytes.toString('utf8'));
+    let bytes = 0;
+    let last: HistoryPosition | undefined;
+    const start = options.after === undefined ? Math.max(0, locations.length - options.limit * STRIDE) : firstAfter(locations, options.after);
+    for (let i = start; i < locations.length; i += STRIDE) {
+      const segmentId = locations[i];
+      const offset = locations[i + 1];
+      const length = locations[i + 2];
+      if (this.lastTsOf(segmentId) < cutoff) continue;
+      if (texts.length >= options.limit || (texts.length > 0 && bytes + length > options.maxBytes)) return { texts, more: true, last };
+      const text = this.selectMessage.get(offset, length, segmentId) as Buffer | undefined;
+      if (text === undefined) continue;
+      texts.push(text.toString('utf8'));
+      bytes += length;
+      last = [segmentId, offset];
     }
-    return newestFirst.reverse();
+    return { texts, more: false, last };
+  }
+
+  /** The last timestamp of a live segment (binary search: segments are in id order), -Infinity when dropped. */
+  private lastTsOf(segmentId: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const id = this.segments[middle].id;
+      if (id === segmentId) return this.segments[middle].lastTs;
+      if (id < segmentId) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -Infinity;
   }
 
   /** Messages stored. */
@@ -204,4 +251,18 @@ export class ConversationSegments {
     }
     return lastDropped;
   }
+}
+
+/** The index (a multiple of STRIDE) of the first location stored after `after`; locations.length if none. */
+function firstAfter(locations: Locations, after: HistoryPosition): number {
+  let low = 0;
+  let high = locations.length / STRIDE;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const i = middle * STRIDE;
+    const isAfter = locations[i] > after[0] || (locations[i] === after[0] && locations[i + 1] > after[1]);
+    if (isAfter) high = middle;
+    else low = middle + 1;
+  }
+  return low * STRIDE;
 }

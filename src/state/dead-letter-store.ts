@@ -40,7 +40,9 @@ interface DeadLetterRow {
 
 export class DeadLetterStore implements DeadLetterSink {
   private readonly writer: BatchWriter<StoredDeadLetter>;
-  private readonly selectRecent;
+  private readonly selectPage;
+  private readonly selectOlder;
+  private readonly onError: DeadLetterStoreOptions['onError'];
   private readonly deleteAll;
   private readonly now: () => Date;
   private nextId: number;
@@ -54,6 +56,7 @@ export class DeadLetterStore implements DeadLetterSink {
   constructor(database: Database, options: DeadLetterStoreOptions) {
     const { db } = database;
     this.now = options.now ?? (() => new Date());
+    this.onError = options.onError;
     this.nextId = ((db.prepare('SELECT max(id) FROM dead_letters').pluck().get() as number | null) ?? 0) + 1;
     const insert = db.prepare('INSERT INTO dead_letters (id, ts, reason, receiver, message) VALUES (?, ?, ?, ?, ?)');
     const remove = db.prepare('DELETE FROM dead_letters WHERE id = ?');
@@ -70,7 +73,8 @@ export class DeadLetterStore implements DeadLetterSink {
       })();
       this.dropped.clear();
     }
-    this.selectRecent = db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?');
+    this.selectPage = db.prepare('SELECT id, ts, reason, receiver, message FROM dead_letters WHERE id < ? ORDER BY id DESC LIMIT ?');
+    this.selectOlder = db.prepare('SELECT 1 FROM dead_letters WHERE id < ? LIMIT 1');
     this.deleteAll = db.prepare('DELETE FROM dead_letters');
     this.writer = new BatchWriter<StoredDeadLetter>({
       transaction: (fn) => db.transaction(fn)(),
@@ -107,27 +111,37 @@ export class DeadLetterStore implements DeadLetterSink {
     return id;
   }
 
-  /** The most recent `limit` dead letters, newest first. */
+  /** The most recent `limit` dead letters, newest first. Unbounded in bytes: what a client asks for goes through `page`. */
   list(options: { limit?: number } = {}): StoredDeadLetter[] {
+    return this.page({ ...options, maxBytes: Infinity }).entries;
+  }
+
+  /**
+   * Dead letters newest first, those older than `beforeId` when given: at most `limit` and, past the first,
+   * `maxBytes` of stored message text. Rows are read one at a time and the read stops at the row that would
+   * pass `maxBytes`, so it holds at most that plus one row. `more` is set when older ones follow the page.
+   */
+  page(options: { limit?: number; beforeId?: number; maxBytes: number }): { entries: StoredDeadLetter[]; more: boolean } {
     const limit = options.limit ?? 100;
-    const pending = this.writer.pending();
-    const result: StoredDeadLetter[] = [];
-    for (let i = pending.length - 1; i >= 0 && result.length < limit; i--) if (!this.dropped.has(pending[i].id)) result.push(pending[i]);
-    if (result.length < limit) {
-      // Rows written and dropped since are deleted at the next flush: read past them.
-      for (const row of this.selectRecent.all(limit - result.length + this.dropped.size) as DeadLetterRow[]) {
-        if (this.dropped.has(row.id)) continue;
-        if (result.length >= limit) break;
-        result.push({
-          id: row.id,
-          ts: row.ts,
-          reason: row.reason,
-          message: JSON.parse(row.message) as AclMessage,
-          ...(row.receiver !== null ? { receiver: row.receiver } : {}),
-        });
-      }
+    // Buffered rows are not serialized yet: written first, every row is read, and measured, from one place.
+    this.flushReporting();
+    const entries: StoredDeadLetter[] = [];
+    let bytes = 0;
+    for (const row of this.selectPage.iterate(options.beforeId ?? Number.MAX_SAFE_INTEGER, limit) as IterableIterator<DeadLetterRow>) {
+      const rowBytes = Buffer.byteLength(row.message);
+      // Leaving the loop ends the statement: the rows past this one are never read.
+      if (entries.length > 0 && bytes + rowBytes > options.maxBytes) return { entries, more: true };
+      bytes += rowBytes;
+      entries.push({
+        id: row.id,
+        ts: row.ts,
+        reason: row.reason,
+        message: JSON.parse(row.message) as AclMessage,
+        ...(row.receiver !== null ? { receiver: row.receiver } : {}),
+      });
     }
-    return result;
+    const more = entries.length === limit && this.selectOlder.get(entries[entries.length - 1].id) !== undefined;
+    return { entries, more };
   }
 
   /** Deletes every dead letter; returns how many there were. */
@@ -139,6 +153,17 @@ export class DeadLetterStore implements DeadLetterSink {
 
   flush(): void {
     this.writer.flush();
+  }
+
+  /** A flush whose failure loses the buffered rows, as a timed flush does, and is reported rather than thrown. */
+  private flushReporting(): void {
+    const buffered = this.writer.pending().length;
+    try {
+      this.writer.flush();
+    } catch (error) {
+      if (this.onError) this.onError(error, buffered);
+      else process.emitWarning(`caxton: ${buffered} buffered dead letters dropped: ${String(error)}`);
+    }
   }
 }
 

@@ -118,6 +118,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'agent state usage',
+    sql: `
+      -- Each agent's share of agent_state (keys, and UTF-8 bytes of key + value), changed by the state backend in
+      -- the transaction of every write and delete: the per-agent quota (state.max_keys_per_agent,
+      -- state.max_bytes_per_agent) reads one row per write instead of summing the agent's keys. The rows
+      -- already stored are counted here, once.
+      CREATE TABLE agent_state_usage (
+        agent TEXT PRIMARY KEY,
+        keys  INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO agent_state_usage (agent, keys, bytes)
+        SELECT agent, count(*), sum(octet_length(key) + octet_length(value)) FROM agent_state GROUP BY agent;
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */

@@ -11,6 +11,7 @@ import type {
   AuditEntry,
   ConversationView,
   DeadLetter,
+  DeadLetterPage,
   NodeEvent,
   NodeServices,
   Principal,
@@ -147,8 +148,8 @@ export class FakeNodeServices implements NodeServices {
     };
   }
 
-  deadLetters(options?: { limit?: number }): DeadLetter[] {
-    return this.deadLetterStore.slice(0, options?.limit ?? Infinity);
+  deadLetters(options?: { limit?: number }): DeadLetterPage {
+    return { dead_letters: this.deadLetterStore.slice(0, options?.limit ?? Infinity) };
   }
 
   purgeDeadLetters(): number {

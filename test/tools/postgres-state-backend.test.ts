@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import { openStateBackend } from '../../src/tools/state/open-state-backend.ts';
-import { POSTGRES_STATE_TABLE } from '../../src/tools/state/postgres-state-backend.ts';
+import { openPostgresStateBackend, POSTGRES_STATE_TABLE, POSTGRES_USAGE_TABLE } from '../../src/tools/state/postgres-state-backend.ts';
 import type { StateBackend } from '../../src/tools/state/state-backend.ts';
 import { createStateToolServer } from '../../src/tools/state/state-tool.ts';
 import { postgresUnavailableReason, startPostgres, type PostgresServer } from '../helpers/postgres.ts';
@@ -29,7 +29,10 @@ describe.skipIf(unavailable !== null)('PostgreSQL state backend', () => {
     await server?.stop();
   });
 
-  stateBackendContract('postgres', { backend: () => backend });
+  stateBackendContract('postgres', {
+    backend: () => backend,
+    backendWithQuota: (quota) => openPostgresStateBackend({ url: server.url, poolMax: 4, connectTimeoutMs: 5000, quota }),
+  });
 
   it('creates its table once even when several nodes open it at the same time', async () => {
     const url = await server.createDatabase('concurrent_open');
@@ -111,7 +114,7 @@ describe.skipIf(unavailable !== null)('PostgreSQL state backend', () => {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     await admin.query('CREATE ROLE state_app LOGIN');
-    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${POSTGRES_STATE_TABLE} TO state_app`);
+    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${POSTGRES_STATE_TABLE}, ${POSTGRES_USAGE_TABLE} TO state_app`);
     await admin.end();
     const app = await openStateBackend(postgresConfig(url.replace('caxton@', 'state_app@')), undefined);
     try {
@@ -121,6 +124,95 @@ describe.skipIf(unavailable !== null)('PostgreSQL state backend', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('the per-agent quota across nodes', () => {
+    /** What the table holds for an agent, summed the slow way the usage row spares each write. */
+    async function summed(url: string, agent: string): Promise<{ keys: number; bytes: number }> {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT count(*)::int AS keys, coalesce(sum(octet_length(key) + octet_length(value)), 0)::int AS bytes FROM ${POSTGRES_STATE_TABLE} WHERE agent = $1`,
+          [agent],
+        );
+        return rows[0];
+      } finally {
+        await client.end();
+      }
+    }
+
+    it('is never passed by two nodes writing one agent at once, and their usage stays exact', async () => {
+      const url = await server.createDatabase('quota_two_nodes');
+      const quota = { maxKeys: 0, maxBytes: 50_000 };
+      const nodes = await Promise.all([0, 1].map(() => openPostgresStateBackend({ url, poolMax: 4, connectTimeoutMs: 5000, quota })));
+      try {
+        // 40 batches of exactly 10,000 bytes (10 keys of 1000), 20 from each node, all in flight together:
+        // 5 fit in the quota, whichever they are.
+        const value = (n: number) => JSON.stringify('v'.repeat(1000 - 2 - `k${n}`.length));
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, b) =>
+            nodes[b % 2].batchStore('shared', Array.from({ length: 10 }, (_, i) => ({ key: `k${b * 10 + i}`, valueJson: value(b * 10 + i) }))),
+          ),
+        );
+        const refused = outcomes.filter((o) => o.status === 'rejected');
+        expect(outcomes.length - refused.length).toBe(5);
+        for (const o of refused) expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+        expect(await summed(url, 'shared')).toEqual({ keys: 50, bytes: 50_000 });
+        expect(await nodes[1].usage('shared')).toEqual({ keys: 50, bytes: 50_000 });
+
+        // Overwrites and deletes of the same keys racing from both nodes (those that would grow past the quota
+        // refused): the count follows what is stored.
+        await Promise.allSettled(
+          Array.from({ length: 60 }, (_, n) =>
+            n % 3 === 2 ? nodes[n % 2].delete('shared', `k${n % 7}`) : nodes[n % 2].store('shared', `k${n % 7}`, JSON.stringify('w'.repeat(n))),
+          ),
+        );
+        expect(await nodes[0].usage('shared')).toEqual(await summed(url, 'shared'));
+      } finally {
+        await Promise.all(nodes.map((n) => n.close()));
+      }
+    });
+
+    it('counts the rows of a state table made before the quota once, when it makes the usage table', async () => {
+      const url = await server.createDatabase('quota_upgrade');
+      const first = await openStateBackend(postgresConfig(url), undefined);
+      await first.close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        // The database as a node of the previous version left it: the state table alone, with rows.
+        await admin.query(`DROP TABLE ${POSTGRES_USAGE_TABLE}`);
+        await admin.query(`INSERT INTO ${POSTGRES_STATE_TABLE} (agent, key, value) SELECT 'old', 'k' || i, repeat('é', i) FROM generate_series(1, 300) AS i`);
+      } finally {
+        await admin.end();
+      }
+      const upgraded = await openStateBackend(postgresConfig(url), undefined);
+      try {
+        expect(await upgraded.usage('old')).toEqual(await summed(url, 'old'));
+        expect((await upgraded.usage('old')).keys).toBe(300);
+      } finally {
+        await upgraded.close();
+      }
+    });
+
+    it('says which table is missing when a role without CREATE meets a state table made before the quota', async () => {
+      const url = await server.createDatabase('quota_no_create');
+      const owner = await openStateBackend(postgresConfig(url), undefined);
+      await owner.close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`DROP TABLE ${POSTGRES_USAGE_TABLE}`);
+        await admin.query('CREATE ROLE state_old_app LOGIN');
+        await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${POSTGRES_STATE_TABLE} TO state_old_app`);
+      } finally {
+        await admin.end();
+      }
+      await expect(openStateBackend(postgresConfig(url.replace('caxton@', 'state_old_app@')), undefined)).rejects.toThrow(
+        new RegExp(`the table ${POSTGRES_USAGE_TABLE} .* is missing and could not be made`),
+      );
+    });
   });
 
   it(`names its table ${POSTGRES_STATE_TABLE}`, async () => {

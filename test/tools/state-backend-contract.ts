@@ -2,6 +2,8 @@
 // postgres-state-backend.test.ts: the backend interface itself and the state tool (tools.md) on top of it.
 import { describe, expect, it } from 'vitest';
 import { BatchTooLarge, type StateBackend } from '../../src/tools/state/state-backend.ts';
+import { StateQuotaExceeded, type StateQuota } from '../../src/tools/state/state-quota.ts';
+import { CaxtonError } from '../../src/errors.ts';
 import { createStateToolServer } from '../../src/tools/state/state-tool.ts';
 import type { BuiltinCallResult } from '../../src/tools/builtin-server.ts';
 import { STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } from '../../src/tools/state/state-limits.ts';
@@ -9,6 +11,8 @@ import { STATE_BATCH_MAX_ENTRIES, STATE_LIST_MAX_KEYS, STATE_VALUE_MAX_BYTES } f
 export interface ContractTarget {
   /** A backend on storage shared by every call in this file; each test uses its own agent names. */
   backend(): StateBackend;
+  /** Another backend on the same storage with its own quota (another node, configured so); the test closes it. */
+  backendWithQuota(quota: StateQuota): Promise<StateBackend>;
 }
 
 let unique = 0;
@@ -131,6 +135,131 @@ export function stateBackendContract(kind: 'sqlite' | 'postgres', target: Contra
         await backend.store(agent, key, JSON.stringify(key));
         expect(await backend.retrieve(agent, key)).toBe(JSON.stringify(key));
       }
+    });
+
+    describe('the per-agent quota', () => {
+      /** Bytes the quota counts for an entry: UTF-8 of key and of value JSON text. */
+      const size = (key: string, valueJson: string) => Buffer.byteLength(key) + Buffer.byteLength(valueJson);
+
+      async function withQuota<T>(quota: StateQuota, work: (backend: StateBackend) => Promise<T>): Promise<T> {
+        const backend = await target.backendWithQuota(quota);
+        try {
+          return await work(backend);
+        } finally {
+          await backend.close();
+        }
+      }
+
+      it('counts keys and bytes, overwrites by the difference, and frees on delete', async () => {
+        const backend = target.backend();
+        const agent = agentName('usage');
+        expect(await backend.usage(agent)).toEqual({ keys: 0, bytes: 0 });
+        await backend.store(agent, 'k', '"12345"');
+        expect(await backend.usage(agent)).toEqual({ keys: 1, bytes: size('k', '"12345"') });
+        await backend.store(agent, 'k', '1');
+        expect(await backend.usage(agent)).toEqual({ keys: 1, bytes: size('k', '1') });
+        await backend.batchStore(agent, [
+          { key: 'é', valueJson: '"😀"' },
+          { key: 'k', valueJson: '"long value"' },
+          { key: 'é', valueJson: '"ü"' },
+        ]);
+        expect(await backend.usage(agent)).toEqual({ keys: 2, bytes: size('k', '"long value"') + size('é', '"ü"') });
+        expect(await backend.delete(agent, 'k')).toBe(true);
+        expect(await backend.delete(agent, 'k')).toBe(false);
+        expect(await backend.usage(agent)).toEqual({ keys: 1, bytes: size('é', '"ü"') });
+        expect(await backend.delete(agent, 'é')).toBe(true);
+        expect(await backend.usage(agent)).toEqual({ keys: 0, bytes: 0 });
+        // The count is what the table holds, whatever the path the values took.
+        const other = agentName('usage-other');
+        expect(await backend.usage(other)).toEqual({ keys: 0, bytes: 0 });
+      });
+
+      it('refuses a batch_store past max_bytes_per_agent with QUOTA_EXCEEDED, writing none of it', async () => {
+        const agent = agentName('bytes');
+        await withQuota({ maxKeys: 0, maxBytes: 100 }, async (backend) => {
+          await backend.batchStore(agent, [{ key: 'a', valueJson: `"${'x'.repeat(38)}"` }]); // 41 bytes
+          const batch = [
+            { key: 'b', valueJson: `"${'y'.repeat(38)}"` }, // 41 bytes: 82 in all, fits
+            { key: 'c', valueJson: `"${'z'.repeat(18)}"` }, // 21 more: 103 > 100
+          ];
+          const refusal = await backend.batchStore(agent, batch).then(() => null, (error: unknown) => error);
+          expect(refusal).toBeInstanceOf(StateQuotaExceeded);
+          expect(refusal).toBeInstanceOf(CaxtonError);
+          expect(refusal).toMatchObject({
+            code: 'QUOTA_EXCEEDED',
+            details: { agent, quota: 'state.max_bytes_per_agent', limit: 100, keys: 1, bytes: 41, adds_keys: 2, adds_bytes: 62 },
+          });
+          expect((refusal as Error).message).toMatch(/state\.max_bytes_per_agent \(100\): it keeps 1 keys, 41 bytes/);
+          expect(await backend.exists(agent, 'b')).toBe(false);
+          expect(await backend.exists(agent, 'c')).toBe(false);
+          expect(await backend.usage(agent)).toEqual({ keys: 1, bytes: 41 });
+          // Exactly at the quota is within it.
+          await backend.batchStore(agent, [batch[0], { key: 'c', valueJson: `"${'z'.repeat(15)}"` }]);
+          expect(await backend.usage(agent)).toEqual({ keys: 3, bytes: 100 });
+          await expect(backend.store(agent, 'd', '1')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+          expect(await backend.exists(agent, 'd')).toBe(false);
+        });
+      });
+
+      it('refuses a new key past max_keys_per_agent, not an overwrite, and counts a repeated key once', async () => {
+        const agent = agentName('keys');
+        await withQuota({ maxKeys: 3, maxBytes: 0 }, async (backend) => {
+          await backend.batchStore(agent, [
+            { key: 'a', valueJson: '1' },
+            { key: 'b', valueJson: '1' },
+            { key: 'a', valueJson: '2' },
+          ]);
+          expect(await backend.usage(agent)).toEqual({ keys: 2, bytes: size('a', '2') + size('b', '1') });
+          const refused = backend.batchStore(agent, [
+            { key: 'c', valueJson: '1' },
+            { key: 'd', valueJson: '1' },
+          ]);
+          await expect(refused).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', details: { quota: 'state.max_keys_per_agent', limit: 3, keys: 2, adds_keys: 2 } });
+          expect(await backend.list(agent, '', 10)).toEqual(['a', 'b']);
+          await backend.store(agent, 'c', '1');
+          await expect(backend.store(agent, 'd', '1')).rejects.toBeInstanceOf(StateQuotaExceeded);
+          // At the quota: overwriting a key adds none, and a delete makes room.
+          await backend.batchStore(agent, [{ key: 'a', valueJson: '"bigger"' }, { key: 'b', valueJson: '3' }]);
+          expect(await backend.delete(agent, 'c')).toBe(true);
+          await backend.store(agent, 'd', '1');
+          expect(await backend.list(agent, '', 10)).toEqual(['a', 'b', 'd']);
+        });
+      });
+
+      it('lets an import pass the quota, counting it, after which only writes that do not grow are taken', async () => {
+        const agent = agentName('imported');
+        await withQuota({ maxKeys: 2, maxBytes: 50 }, async (backend) => {
+          const entries = ['a', 'b', 'c'].map((key) => ({ key, valueJson: `"${key.repeat(20)}"` })); // 23 bytes each
+          await backend.batchStore(agent, entries, { enforceQuota: false });
+          expect(await backend.usage(agent)).toEqual({ keys: 3, bytes: 69 });
+          await expect(backend.store(agent, 'd', '1')).rejects.toMatchObject({ details: { quota: 'state.max_keys_per_agent' } });
+          await expect(backend.store(agent, 'a', `"${'a'.repeat(30)}"`)).rejects.toMatchObject({ details: { quota: 'state.max_bytes_per_agent' } });
+          await backend.store(agent, 'a', '"a"');
+          expect(await backend.usage(agent)).toEqual({ keys: 3, bytes: 69 - 23 + size('a', '"a"') });
+          expect(await backend.delete(agent, 'b')).toBe(true);
+          expect(await backend.usage(agent)).toEqual({ keys: 2, bytes: 50 - 23 });
+        });
+      });
+
+      it('gives the agent QUOTA_EXCEEDED through the state tool, as the code of its failure', async () => {
+        const agent = agentName('tool-quota');
+        await withQuota({ maxKeys: 0, maxBytes: 64 }, async (backend) => {
+          const server = createStateToolServer(backend);
+          expect((await server.call(agent, 'store', { key: 'k', value: 'x'.repeat(40) })).structuredContent).toEqual({ ok: true });
+          const refused = server.call(agent, 'batch_store', { entries: [{ key: 'k2', value: 'y'.repeat(40) }, { key: 'k3', value: 1 }] });
+          await expect(refused).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', details: { agent, quota: 'state.max_bytes_per_agent', keys: 1, bytes: 43 } });
+          expect((await server.call(agent, 'list', {})).structuredContent).toEqual({ keys: ['k'], truncated: false });
+        });
+      });
+
+      it('has no bound where the quota is 0', async () => {
+        const agent = agentName('unlimited');
+        await withQuota({ maxKeys: 0, maxBytes: 0 }, async (backend) => {
+          const entries = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, valueJson: JSON.stringify('v'.repeat(1000)) }));
+          await backend.batchStore(agent, entries);
+          expect((await backend.usage(agent)).keys).toBe(1000);
+        });
+      });
     });
 
     describe('the state tool on it', () => {

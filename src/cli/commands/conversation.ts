@@ -49,6 +49,12 @@ export function renderTimeline(view: ConversationView): string {
   return text;
 }
 
+/** A cut answer (api.max_answer_bytes) says so, and how to see the rest. */
+function continuation(view: ConversationView): string {
+  if (!view.truncated || view.next_after === undefined) return '';
+  return `\nmore messages follow (the node cuts an answer at api.max_answer_bytes): caxton conversation show ${view.conversation_id} --after ${view.next_after}\n`;
+}
+
 export function registerConversationCommands(program: Command, context: CliContext): void {
   const conversation = program.command('conversation').description('inspect conversations seen by a node');
   withExamples(conversation, 'caxton conversation show <conversation-id>');
@@ -56,12 +62,14 @@ export function registerConversationCommands(program: Command, context: CliConte
     .command('show')
     .description('show a conversation as a timeline: protocol, state, participants, then its messages oldest first')
     .argument('<id>', 'conversation id')
-    .action(async (id: string, _options: unknown, command: Command) => {
+    .option('--after <cursor>', 'the messages after this cursor: what a cut answer says to pass to see the rest')
+    .action(async (id: string, options: { after?: string }, command: Command) => {
       const { client, print } = await sessionFor(command, context);
       const { body } = await client.request<ConversationView>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`, {
-        expect: { conversation_id: 'string', state: 'string', messages: 'list', participants: 'list?' },
+        expect: { conversation_id: 'string', state: 'string', messages: 'list', participants: 'list?', truncated: 'boolean?', next_after: 'string?' },
+        query: { after: options.after },
       });
-      print.result(body, () => renderTimeline(body));
+      print.result(body, () => renderTimeline(body) + continuation(body));
     });
-  withExamples(show, 'caxton conversation show 6f1c2a9e-0d4b-4f57-9a51-2b7f3c1d8e00');
+  withExamples(show, 'caxton conversation show 6f1c2a9e-0d4b-4f57-9a51-2b7f3c1d8e00', 'caxton conversation show 6f1c2a9e-0d4b-4f57-9a51-2b7f3c1d8e00 --after 42.1048576');
 }

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CaxtonError } from '../../errors.ts';
 import type { BuiltinToolServer } from '../builtin-server.ts';
 import { STATE_BATCH_MAX_BYTES } from './state-limits.ts';
 
@@ -29,7 +30,10 @@ export function createStateMcpServer(tools: BuiltinToolServer, agent: string): M
     try {
       return (await tools.call(agent, request.params.name, request.params.arguments ?? {})) as CallToolResult;
     } catch (error) {
-      return { content: [{ type: 'text', text: (error as Error).message }], isError: true };
+      // The code first (QUOTA_EXCEEDED, UNAVAILABLE), as the node's own MCP server words its tool errors: a
+      // client can tell a full quota from an outage without parsing the sentence.
+      const text = error instanceof CaxtonError ? `${error.code}: ${error.message}` : (error as Error).message;
+      return { content: [{ type: 'text', text }], isError: true };
     }
   });
   return server;

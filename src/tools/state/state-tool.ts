@@ -54,12 +54,12 @@ const OUTPUTS: Record<StateToolName, Record<string, unknown>> = {
 };
 
 const DESCRIPTIONS: Record<StateToolName, string> = {
-  store: `Stores a JSON value (up to ${STATE_VALUE_MAX_BYTES} bytes) under a key of the calling agent, replacing any previous value.`,
+  store: `Stores a JSON value (up to ${STATE_VALUE_MAX_BYTES} bytes) under a key of the calling agent, replacing any previous value; refused (QUOTA_EXCEEDED) when the agent's keys or bytes would pass its quota.`,
   retrieve: 'Returns the value stored under a key, or null when the key is absent.',
   delete: 'Deletes a key; says whether it existed.',
   list: `Lists the keys starting with prefix, in order, at most limit (default and maximum ${STATE_LIST_MAX_KEYS}); truncated says more match.`,
   exists: 'Says whether a key is present.',
-  batch_store: `Stores up to ${STATE_BATCH_MAX_ENTRIES} entries at once: all of them or, on any error, none.`,
+  batch_store: `Stores up to ${STATE_BATCH_MAX_ENTRIES} entries at once: all of them or, on any error (QUOTA_EXCEEDED when the agent's keys or bytes would pass its quota), none.`,
   batch_retrieve: `Returns the values of up to ${STATE_BATCH_MAX_ENTRIES} keys (${STATE_BATCH_MAX_BYTES} bytes of values in all); absent keys are left out.`,
 };
 
