@@ -22,10 +22,30 @@ export class AnswerSlots {
     return this.#inFlight;
   }
 
+  /**
+   * A slot for an answer that is not an HTTP reply of its own (an MCP tool's), released by the function
+   * returned; undefined when the bound is reached.
+   */
+  tryTake(): (() => void) | undefined {
+    if (this.#inFlight >= this.#max) return undefined;
+    this.#inFlight++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#inFlight--;
+    };
+  }
+
+  /** The 503's text, for callers that answer it in their own shape. */
+  get fullMessage(): string {
+    return `${this.#max} large answers are being sent by this node (api.max_answers_in_flight); retry shortly`;
+  }
+
   /** Takes a slot for `reply`'s answer, true; or answers 503 on it and returns false. */
   take(reply: FastifyReply): boolean {
     if (this.#inFlight >= this.#max) {
-      void sendUnavailable(reply, `${this.#max} large answers are being sent by this node (api.max_answers_in_flight); retry shortly`);
+      void sendUnavailable(reply, this.fullMessage);
       return false;
     }
     this.#inFlight++;

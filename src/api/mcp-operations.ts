@@ -2,6 +2,7 @@
 // call first checked against the principal's role for the tool's permission (TOOL_PERMISSIONS, the same as its
 // REST route's). A refusal
 // and a deploy leave an audit row, as they do through REST.
+import type { AnswerSlots } from './answer-slots.ts';
 import type { AuditAggregator } from './audit-aggregator.ts';
 import type { ClusterServices } from './cluster-services.ts';
 import { roleAllows } from './permissions.ts';
@@ -14,9 +15,11 @@ export interface ServiceOperationsOptions {
   cluster?: ClusterServices;
   principal: Principal;
   audit: AuditAggregator;
+  /** The bound on large answers the REST reads share (api.max_answers_in_flight). */
+  answers?: AnswerSlots;
 }
 
-export function serviceOperations({ services, cluster, principal, audit }: ServiceOperationsOptions): CaxtonOperations {
+export function serviceOperations({ services, cluster, principal, audit, answers }: ServiceOperationsOptions): CaxtonOperations {
   const allow = (tool: ToolName): void => {
     const permission = TOOL_PERMISSIONS[tool];
     if (roleAllows(principal.role, permission)) return;
@@ -68,9 +71,15 @@ export function serviceOperations({ services, cluster, principal, audit }: Servi
       audit.record({ principal: principal.id, action: 'mcp send_message', outcome: 'ok' }, 'count');
       return result;
     },
-    async getConversation(id) {
+    async getConversation(id, options) {
       allow('get_conversation');
-      return services.getConversation(id);
+      const release = answers === undefined ? () => {} : answers.tryTake();
+      if (release === undefined) throw new CaxtonError('UNAVAILABLE', answers!.fullMessage);
+      try {
+        return await services.getConversation(id, options);
+      } finally {
+        release();
+      }
     },
     async clusterStatus() {
       allow('cluster_status');

@@ -236,6 +236,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     maxInFlight: options.mcpMaxInFlight ?? MCP_DEFAULTS.maxInFlight,
     allowedOrigins: options.mcpAllowedOrigins ?? [],
     auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
+    answers,
   });
   app.register(stateRoutes, { state: options.state });
   app.register(backupRoutes, { backups: options.backups, services: options.services });

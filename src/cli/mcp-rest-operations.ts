@@ -32,8 +32,8 @@ export function restOperations(client: ApiClient): CaxtonOperations {
     async sendMessage(message, { waitMs, signal }) {
       return (await client.request<SendResult>('POST', '/api/v1/messages', { body: message, query: { wait_ms: waitMs }, signal })).body;
     },
-    async getConversation(id) {
-      return (await client.request<ConversationView>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`)).body;
+    async getConversation(id, options) {
+      return (await client.request<ConversationView>('GET', `/api/v1/conversations/${encodeURIComponent(id)}`, { query: { after: options?.after } })).body;
     },
     async clusterStatus() {
       return (await client.request<ClusterStatusView>('GET', '/api/v1/cluster/status')).body;

@@ -17,7 +17,8 @@ export interface CaxtonOperations {
   readModuleFile(path: string): Promise<Uint8Array>;
   /** Sends as the caller; with waitMs, resolves with the replies gathered (the node caps the wait). */
   sendMessage(message: MessageInput, options: { waitMs?: number; signal?: AbortSignal }): Promise<SendResult>;
-  getConversation(id: string): Promise<ConversationView>;
+  /** One answer's worth (api.max_answer_bytes); `after` is the next_after of an earlier, truncated one. */
+  getConversation(id: string, options?: { after?: string }): Promise<ConversationView>;
   clusterStatus(): Promise<ClusterStatusView>;
   clusterMembers(): Promise<ClusterMemberView[]>;
   agentLogs(name: string, options: { afterSeq?: number; limit: number }): Promise<AgentLogLine[]>;

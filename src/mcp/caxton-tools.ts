@@ -135,13 +135,13 @@ export function createCaxtonMcpServer(operationsFor: OperationsFor, options: Cax
     'get_conversation',
     {
       title: 'Get a conversation',
-      description: 'A conversation as this node saw it: protocol, state, participants and its messages, oldest first.' + needs('get_conversation'),
+      description: 'A conversation as this node saw it: protocol, state, participants and its messages, oldest first; a long one comes in parts (truncated, next_after).' + needs('get_conversation'),
       inputSchema: schema.getConversationInput,
       outputSchema: schema.conversationOutput,
       annotations: { readOnlyHint: true },
     },
-    run('get_conversation', async (operations, { conversation_id }: { conversation_id: string }) => {
-      return { ...(await operations.getConversation(conversation_id)) };
+    run('get_conversation', async (operations, { conversation_id, after }: { conversation_id: string; after?: string }) => {
+      return { ...(await operations.getConversation(conversation_id, after !== undefined ? { after } : {})) };
     }),
   );
 

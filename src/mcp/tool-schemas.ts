@@ -66,7 +66,14 @@ export const sendMessageInput = {
     ),
 };
 
-export const getConversationInput = { conversation_id: z.string().min(1).max(256) };
+export const getConversationInput = {
+  conversation_id: z.string().min(1).max(256),
+  after: z
+    .string()
+    .regex(/^\d{1,15}\.\d{1,15}$/)
+    .optional()
+    .describe('continue after an earlier answer that was truncated: pass its next_after'),
+};
 
 export const agentLogsInput = {
   name: agentName,
@@ -108,6 +115,9 @@ export const conversationOutput = {
   state: z.string(),
   messages: z.array(aclMessage),
   participants: z.array(z.looseObject({ name: z.string(), state: z.string() })).optional(),
+  /** The answer was cut at api.max_answer_bytes: call again with after = next_after for the rest. */
+  truncated: z.boolean().optional(),
+  next_after: z.string().optional(),
 };
 export const clusterStatusOutput = {
   health: z.enum(['healthy', 'degraded']),

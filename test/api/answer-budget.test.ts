@@ -2,6 +2,9 @@
 // api.max_answer_bytes (16 MiB) of messages, says it was cut, and says where to continue; the CLI says so too.
 // On a real node: 40 messages of ~1 MB to an agent that does not exist are kept in the conversation's history
 // and in the dead letters both (before: one 40 MB answer each; 200 of them took the node to 1.8 GB).
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import { apiClient, type ApiCall } from '../helpers/api-client.ts';
@@ -100,4 +103,27 @@ describe('answers of the history and dead-letter reads are bounded in bytes', ()
     expect(letters.code, letters.stderr).toBe(0);
     expect(letters.stdout).toMatch(/older dead letters follow: caxton queue dead-letters --before-id \d+\n$/);
   }, 60_000);
+
+  it('MCP get_conversation: the same parts, after = next_after reads the rest', async () => {
+    const client = new Client({ name: 'caxton-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${node.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    try {
+      const seen: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      for (;;) {
+        const result = (await client.callTool({ name: 'get_conversation', arguments: { conversation_id: 'big', ...(after ? { after } : {}) } })) as CallToolResult;
+        expect(result.isError, JSON.stringify(result.content).slice(0, 300)).toBeFalsy();
+        const page = result.structuredContent as { messages: { message_id: string }[]; truncated?: boolean; next_after?: string };
+        seen.push(...bigOnes(page.messages));
+        pages++;
+        if (!page.truncated) break;
+        after = page.next_after;
+      }
+      expect(pages).toBeGreaterThan(1);
+      expect(new Set(seen)).toEqual(sent);
+    } finally {
+      await client.close();
+    }
+  });
 });

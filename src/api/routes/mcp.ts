@@ -17,6 +17,7 @@ import { serviceOperations } from '../mcp-operations.ts';
 import type { NodeServices, Principal } from '../../node/services.ts';
 import { AuditAggregator } from '../audit-aggregator.ts';
 import { principalOf, type AuditAggregation } from '../auth.ts';
+import type { AnswerSlots } from '../answer-slots.ts';
 import { releaseWhenDone } from '../client-gone.ts';
 import type { ClusterServices } from '../cluster-services.ts';
 import { toApiError } from '../error-reply.ts';
@@ -30,6 +31,8 @@ export interface McpRouteOptions {
   allowedOrigins: readonly string[];
   /** How the tools' denials and sends are aggregated in the audit log (the API's own settings). */
   auditAggregation: AuditAggregation;
+  /** The bound on large answers, shared with the REST reads (api.max_answers_in_flight). */
+  answers?: AnswerSlots;
 }
 
 /** JSON-RPC error codes the answers below use (JSON-RPC 2.0 and the SDK's own for transport refusals). */
@@ -64,7 +67,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
       (authInfo) => {
         const principal = authInfo?.extra?.principal as Principal | undefined;
         if (!principal) throw new CaxtonError('UNAUTHENTICATED', 'no principal on this MCP request');
-        return serviceOperations({ services, cluster, principal, audit });
+        return serviceOperations({ services, cluster, principal, audit, answers: options.answers });
       },
       { version: services.version, onUnexpected: (error, tool) => app.log.error({ err: error, tool }, 'MCP tool failed unexpectedly') },
     );
