@@ -3,6 +3,7 @@
 // connection to start, restart and cache its tools. Every outcome is a CallToolResult or a CaxtonError whose
 // code the agent receives in its `failure`.
 import { CaxtonError } from '../errors.ts';
+import { MAX_CONTENT_DEPTH, nestedDeeperThan } from '../messaging/message.ts';
 import { isStdioServer, isHttpServer, type McpServerConfig } from '../config/mcp-servers.ts';
 import type { ToolGateway } from '../agents/tool-gateway.ts';
 import { BuiltinConnection } from './builtin-connection.ts';
@@ -57,9 +58,13 @@ export class McpToolGateway implements ToolGateway {
     connection.callsInFlight++;
     this.#agentCalls.set(agent, mine + 1);
     try {
-      return connection instanceof BuiltinConnection
-        ? await connection.call(agent, tool, args, timeoutMs)
-        : await connection.call(tool, args, timeoutMs);
+      const result = connection instanceof BuiltinConnection ? await connection.call(agent, tool, args, timeoutMs) : await connection.call(tool, args, timeoutMs);
+      // The result becomes a message's content, bounded in depth at every entry: deeper, it would overflow the
+      // serializers' stacks, and on its way to an agent worker it was lost with the whole batch it travelled in.
+      if (nestedDeeperThan(result, MAX_CONTENT_DEPTH)) {
+        throw new CaxtonError('TOOL_ERROR', `${server}/${tool} answered a result nested deeper than ${MAX_CONTENT_DEPTH} levels of objects and arrays`, { server, tool });
+      }
+      return result;
     } finally {
       connection.callsInFlight--;
       const left = (this.#agentCalls.get(agent) ?? 1) - 1;

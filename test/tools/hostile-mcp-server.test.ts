@@ -86,4 +86,22 @@ describe('a hostile MCP server', () => {
       await tools.close();
     }
   }, 30_000);
+
+  it('a result nested deeper than content may be is a TOOL_ERROR, not content (on its way to a worker it was lost with its batch)', async () => {
+    const tools = gateway({ HOSTILE_DEPTH: '1000' });
+    try {
+      const outcome = await tools.call('a', 'hostile', 'deep', {}).then(
+        () => 'answered',
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(CaxtonError);
+      expect((outcome as CaxtonError).code).toBe('TOOL_ERROR');
+      expect((outcome as CaxtonError).message).toMatch(/nested deeper than 128/);
+      // A shallow answer of the same server still comes through.
+      expect((await tools.call('a', 'hostile', 'echo', { text: 'hi' })) as object).toMatchObject({ content: [{ text: 'hi' }] });
+    } finally {
+      await tools.close();
+    }
+  }, 30_000);
 });
+
