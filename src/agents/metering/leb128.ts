@@ -1,5 +1,5 @@
 // Unsigned LEB128, as the WebAssembly binary format writes section sizes, counts and limits: what the
-// module rewriters (memory-clamp.ts, memory-import.ts) need to patch a section in place.
+// module rewriters (memory-clamp.ts, table-clamp.ts, memory-import.ts) need to patch a section in place.
 
 /** Reads a u32 at `pos`; returns it and the position after it. */
 export function readU32(bytes: Uint8Array, pos: number): { value: number; next: number } {

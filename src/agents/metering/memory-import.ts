@@ -6,6 +6,7 @@
 // waits for a full GC. Nothing the agent sees changes: the memory is still index 0 and still exported as
 // `memory`, and instantiation writes the active data segments into an imported memory as into a defined one.
 import { readU32, writeU32 } from './leb128.ts';
+import { sectionsOf } from './wasm-sections.ts';
 
 /** The import module of the rewritten memory: not `caxton` nor WASI, so no agent import can name it. */
 export const HOST_MEMORY_MODULE = '__caxton_host';
@@ -28,25 +29,6 @@ export interface ImportedMemory {
 function writeName(name: string): number[] {
   const utf8 = Buffer.from(name, 'utf8');
   return [...writeU32(utf8.length), ...utf8];
-}
-
-interface Section {
-  id: number;
-  /** The whole section, id and size included. */
-  start: number;
-  end: number;
-  payloadStart: number;
-}
-
-function sectionsOf(bytes: Uint8Array): Section[] {
-  const sections: Section[] = [];
-  let pos = 8;
-  while (pos < bytes.length) {
-    const size = readU32(bytes, pos + 1);
-    sections.push({ id: bytes[pos], start: pos, end: size.next + size.value, payloadStart: size.next });
-    pos = size.next + size.value;
-  }
-  return sections;
 }
 
 /**
