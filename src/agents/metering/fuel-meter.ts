@@ -97,10 +97,21 @@ export class FuelMeter {
    * WebAssembly.RuntimeError, which cause() then names.
    */
   readonly charge = (units: number): void => {
-    this.remaining -= units;
-    this.granted += units;
-    if (this.remaining < 0) this.stopped = 'fuel';
-    else if ((this.hostSinceClock += units) >= FUEL_SLICE) {
+    // From the budget not yet handed out first; the rest from the slice the code runs on (the whole budget, when
+    // it is one slice or less), so that host work spends the same budget the agent's own instructions do.
+    const fromRemaining = Math.min(units, Math.max(this.remaining, 0));
+    this.remaining -= fromRemaining;
+    this.granted += fromRemaining;
+    const rest = units - fromRemaining;
+    if (rest > 0) {
+      if (this.fuel === null) this.stopped = 'fuel';
+      else {
+        const left = (this.fuel.value as bigint) - BigInt(rest);
+        this.fuel.value = left;
+        if (left < 0n) this.stopped = 'fuel';
+      }
+    }
+    if (this.stopped === null && (this.hostSinceClock += units) >= FUEL_SLICE) {
       this.hostSinceClock = 0;
       const now = this.now();
       if (this.slicesStartedAt < 0) this.slicesStartedAt = now;
