@@ -27,6 +27,8 @@ export const API_DEFAULTS = {
   maxEventStreams: 256,
   /** History and dead-letter answers built at once (api.max_answers_in_flight; config/defaults.ts says why). */
   maxAnswersInFlight: 4,
+  /** Reads waiting for one of them (api.max_answers_queued). */
+  maxAnswersQueued: 1_000,
   /** Log lines per page when the client gives no `limit`; the ceiling keeps one response small. */
   logPageSize: 100,
   maxLogPageSize: 1000,

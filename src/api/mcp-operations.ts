@@ -73,7 +73,7 @@ export function serviceOperations({ services, cluster, principal, audit, answers
     },
     async getConversation(id, options) {
       allow('get_conversation');
-      const release = answers === undefined ? () => {} : answers.tryTake();
+      const release = answers === undefined ? () => {} : await answers.acquire();
       if (release === undefined) throw new CaxtonError('UNAVAILABLE', answers!.fullMessage);
       try {
         return await services.getConversation(id, options);

@@ -83,6 +83,8 @@ export interface ApiOptions {
   maxEventStreams?: number;
   /** History and dead-letter answers built at once; one more is refused. See API_DEFAULTS.maxAnswersInFlight. */
   maxAnswersInFlight?: number;
+  /** Reads waiting for one of those at once; one more is refused. See API_DEFAULTS.maxAnswersQueued. */
+  maxAnswersQueued?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
   /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
@@ -222,7 +224,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.register(agentLogRoutes, context);
   app.register(agentControlRoutes, context);
   app.register(messageRoutes, { ...context, maxWaits: options.maxWaits ?? API_DEFAULTS.maxWaits });
-  const answers = new AnswerSlots(options.maxAnswersInFlight ?? API_DEFAULTS.maxAnswersInFlight);
+  const answers = new AnswerSlots(options.maxAnswersInFlight ?? API_DEFAULTS.maxAnswersInFlight, options.maxAnswersQueued ?? API_DEFAULTS.maxAnswersQueued);
   app.register(conversationRoutes, { ...context, answers });
   app.register(deadLetterRoutes, { ...context, answers });
   app.register(auditRoutes, context);

@@ -124,6 +124,12 @@ export const DEFAULTS = {
      */
     max_answers_in_flight: 4,
     /**
+     * Reads waiting for one of those slots, served first come first served; one more is refused (503). A waiting
+     * read holds only its request (~5 KB, as a wait does): 1,000 is 5 MB, and a client reading many small
+     * conversations at once (a test of ours reads 20) is served rather than refused.
+     */
+    max_answers_queued: 1_000,
+    /**
      * Requests to /mcp (Caxton's MCP server) handled at once; beyond it 503 at once. Each holds a small MCP
      * server object and, for send_message, a wait of up to max_wait_ms: 256 is far above what a few LLM
      * clients use and keeps the memory to a few MB.

@@ -144,6 +144,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_event_streams: field('integer', positiveInt()),
     max_answer_bytes: field('integer', positiveInt()),
     max_answers_in_flight: field('integer', positiveInt()),
+    max_answers_queued: field('integer', nonNegativeInt()),
     mcp_max_in_flight: field('integer', positiveInt()),
     mcp_allowed_origins: field(
       'list',

@@ -26,6 +26,7 @@ export function buildNodeApi(node: CaxtonNode): FastifyInstance {
     maxWaits: node.config.api.max_waits,
     maxEventStreams: node.config.api.max_event_streams,
     maxAnswersInFlight: node.config.api.max_answers_in_flight,
+    maxAnswersQueued: node.config.api.max_answers_queued,
     mcpMaxInFlight: node.config.api.mcp_max_in_flight,
     mcpAllowedOrigins: node.config.api.mcp_allowed_origins,
     insecureNoAuth: node.config.auth.insecure_no_auth,

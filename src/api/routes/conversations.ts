@@ -38,7 +38,7 @@ export const conversationRoutes: FastifyPluginAsync<RouteContext & { answers: An
     async (request, reply) => {
       const { id } = parseOrThrow(idParams, request.params, 'id');
       const { after } = parseOrThrow(pageQuery, request.query, 'query');
-      if (!answers.take(reply)) return reply;
+      if (!(await answers.take(reply))) return reply;
       return services.getConversation(id, after !== undefined ? { after } : {});
     },
   );

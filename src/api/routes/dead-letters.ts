@@ -35,7 +35,7 @@ export const deadLetterRoutes: FastifyPluginAsync<RouteContext & { answers: Answ
     },
     async (request, reply) => {
       const { limit, before_id: beforeId } = parseOrThrow(listQuery, request.query, 'query');
-      if (!answers.take(reply)) return reply;
+      if (!(await answers.take(reply))) return reply;
       return services.deadLetters({ limit: limit ?? API_DEFAULTS.deadLetterPageSize, ...(beforeId !== undefined ? { beforeId } : {}) });
     },
   );
