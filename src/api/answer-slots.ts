@@ -40,7 +40,7 @@ export class AnswerSlots {
   async take(reply: FastifyReply): Promise<boolean> {
     const release = await this.acquire(reply);
     if (release === undefined) {
-      if (!reply.sent) void sendUnavailable(reply, this.#fullMessage());
+      if (!reply.sent) void sendUnavailable(reply, this.fullMessage);
       return false;
     }
     if (releaseWhenDone(reply.raw, release)) return true;
@@ -79,12 +79,8 @@ export class AnswerSlots {
   }
 
   /** The 503's text, for callers that answer it in their own shape. */
-  #fullMessage(): string {
-    return `${this.#max} large answers are being sent by this node and ${this.#maxQueued} more wait (api.max_answers_in_flight, api.max_answers_queued); retry shortly`;
-  }
-
   get fullMessage(): string {
-    return this.#fullMessage();
+    return `${this.#max} large answers are being sent by this node and ${this.#maxQueued} more wait (api.max_answers_in_flight, api.max_answers_queued); retry shortly`;
   }
 
   /** Releases once: the slot goes to the first waiter, or back to the pool. */

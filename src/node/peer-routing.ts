@@ -139,7 +139,7 @@ export class PeerRouting implements RemoteRoute {
    * an agent of another node that sent nothing, and reach it through that node.
    */
   #refuseSender(from: string, message: AclMessage, receiver: string, why: string): void {
-    this.#o.deadLetters.record(message, 'SENDER_REFUSED', receiver);
+    this.#deadLetter(message, 'SENDER_REFUSED', receiver);
     this.#refuse(from, why);
   }
 
