@@ -12,6 +12,13 @@ const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 const MAX_MEMORY_PAGES = 65_536;
 const MAX_MAILBOX = 1_000_000;
 const MAX_CAPABILITIES = 64;
+/**
+ * A spec travels in every registry gossip entry and is read on each `call_tool`: a grant is bounded like the
+ * capabilities. 64 servers is more than any node configures; 1,024 names per server is more than any MCP server
+ * lists in practice (a server with more is granted with "*").
+ */
+const MAX_TOOL_SERVERS = 64;
+const MAX_TOOLS_PER_SERVER = 1_024;
 
 /** What this node lets a deployer ask for (config agents.max_fuel, agents.max_memory_pages), and names it keeps. */
 export interface AgentCeilings {
@@ -78,16 +85,26 @@ function normalizeTools(tools: ToolGrants): ToolGrants {
   if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) {
     throw invalidArgument('tools', 'tools: an object mapping server names to a list of tools or "*"');
   }
-  const normalized: ToolGrants = {};
-  for (const [server, grant] of Object.entries(tools)) {
+  const servers = Object.entries(tools);
+  if (servers.length > MAX_TOOL_SERVERS) {
+    throw invalidArgument('tools', `tools: at most ${MAX_TOOL_SERVERS} servers, got ${servers.length}`);
+  }
+  const normalized: [string, ToolGrants[string]][] = [];
+  for (const [server, grant] of servers) {
     if (!TOOL_NAME_PATTERN.test(server)) throw invalidArgument('tools', `tools: "${server}" is not a valid server name`);
     if (grant === '*') {
-      normalized[server] = '*';
+      normalized.push([server, '*']);
     } else if (Array.isArray(grant) && grant.every((t) => typeof t === 'string' && TOOL_NAME_PATTERN.test(t))) {
-      normalized[server] = [...new Set(grant)];
+      const names = [...new Set(grant)];
+      if (names.length > MAX_TOOLS_PER_SERVER) {
+        throw invalidArgument(`tools.${server}`, `tools.${server}: at most ${MAX_TOOLS_PER_SERVER} tool names (grant "*" for all), got ${names.length}`);
+      }
+      normalized.push([server, names]);
     } else {
       throw invalidArgument(`tools.${server}`, `tools.${server}: a list of tool names or "*"`);
     }
   }
-  return normalized;
+  // fromEntries defines own properties: a server named "__proto__" stays a grant instead of becoming the
+  // object's prototype (where the grant vanished from every lookup).
+  return Object.fromEntries(normalized);
 }
