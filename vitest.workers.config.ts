@@ -20,7 +20,6 @@ export default defineConfig({
       'test/sdk/**/*.test.ts',
       'test/cluster/routing/**/*.test.ts',
       'test/cluster/registry/registry-processes.test.ts',
-      'test/cluster/registry/registry-ten-nodes.test.ts',
       'test/hardening/agent-ceilings.test.ts',
       'test/fuzz/rest.test.ts',
       'test/observability/tracing.test.ts',

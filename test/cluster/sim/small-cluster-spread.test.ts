@@ -2,7 +2,7 @@
 // reach: {n1,n2} and {n3,n4} each formed, then n1 and n3 join n0. Only n0 learns both halves at once and
 // announces the newcomers; the rest must come by gossip. With memberlist's retransmit scale (4 sends under 10
 // nodes), 28 of these 200 seeds left a node missing members past 1 s, 26 of them for the whole 10 s (CI saw it once on real
-// processes, test/cluster/node/join-interleaved.test.ts); with the floor of timing.ts retransmitLimit (8), none.
+// processes, test/cluster/node/join-interleaved.scale.test.ts); with the floor of timing.ts retransmitLimit (8), none.
 import { describe, expect, it } from 'vitest';
 import { membershipConfig } from '../../../src/cluster/membership/config.ts';
 import { SimCluster } from '../../../src/cluster/sim/sim-cluster.ts';
