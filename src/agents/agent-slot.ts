@@ -61,6 +61,8 @@ export class AgentSlot {
   trapTimes: number[] = [];
   /** In the runtime's ready queue: keeps an agent from being queued twice. */
   scheduled = false;
+  /** Its last visit was heavy (ready-scheduler.ts): it waits in the heavy queue, behind light agents. */
+  heavy = false;
   /** stop() was called: new messages are refused, the queued ones are handled, then agent_shutdown. */
   stopping = false;
   stopWaiters: (() => void)[] = [];
