@@ -26,6 +26,14 @@ export class ApiError extends CliError {
   }
 }
 
+/** No answer at all: nothing listening, or the connection broke. A script waiting for a node retries these only. */
+export class UnreachableError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
 export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
 }

@@ -3,7 +3,7 @@
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { checkAnswer, type AnswerShape } from './answer-shape.ts';
-import { ApiError, CliError } from './cli-error.ts';
+import { ApiError, CliError, UnreachableError } from './cli-error.ts';
 import { readServerSentEvents, type ServerSentEvent } from './sse-reader.ts';
 
 export interface RequestOptions {
@@ -144,7 +144,7 @@ export class ApiClient {
       if (code && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|EPROTO/.test(code)) {
         throw new CliError(`TLS with ${this.server} failed (${code}): pass the CA that signed its certificate with --cacert`);
       }
-      throw new CliError(`cannot reach the server at ${this.server} (is a node running? start one with: npm start)`);
+      throw new UnreachableError(`cannot reach the server at ${this.server} (is a node running? start one with: npm start)`);
     }
   }
 }
@@ -173,7 +173,7 @@ async function bodyText(response: Response, server: string): Promise<string> {
   try {
     return await response.text();
   } catch {
-    throw new CliError(`the connection to ${server} broke while its answer (HTTP ${response.status}) was read`);
+    throw new UnreachableError(`the connection to ${server} broke while its answer (HTTP ${response.status}) was read`);
   }
 }
 

@@ -74,6 +74,24 @@ describe('the CLI given answers of another shape', () => {
   });
 });
 
+describe('cluster wait given an answer', () => {
+  it('of another shape stops at once with the field named, instead of waiting its whole --timeout as if no node answered', async () => {
+    const started = Date.now();
+    const r = await run('{"nodes":[]}', 'cluster', 'wait', '--nodes', '2', '--timeout', '30');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unexpected answer from .* to GET \/api\/v1\/cluster\/members: "members" is missing/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('that is an error stops at once too; only no answer at all is waited through', async () => {
+    const r = await run('{"error":{"code":"UNAUTHENTICATED","message":"no"}}', 'cluster', 'wait', '--nodes', '2', '--timeout', '30');
+    expect(r.code).toBe(1);
+    const closed = await caxton(['--server', 'http://127.0.0.1:9', '--api-key', 'k', 'cluster', 'wait', '--nodes', '1', '--timeout', '1'], {});
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toMatch(/0 alive of the 1 nodes waited for after 1 s/);
+  });
+});
+
 describe('bad --server and --api-key values', () => {
   it.each([['notaurl'], ['http://[::1'], ['ftp://127.0.0.1:8080']])('--server %s is a usage error naming the flag', async (server) => {
     const r = await caxton(['--server', server, 'cluster', 'status'], {});

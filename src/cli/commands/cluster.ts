@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ClusterMemberView, ClusterStatusView, NodePerformance, PerformanceFigure } from '../../api/cluster-services.ts';
 import { listOf, type AnswerShape } from '../answer-shape.ts';
-import { ApiError, CliError } from '../cli-error.ts';
+import { CliError, UnreachableError } from '../cli-error.ts';
 import { positiveInt, sessionFor, withExamples, type CliContext } from '../context.ts';
 import { Progress } from '../progress.ts';
 import { printable, renderFields, renderTable, type Column } from '../output.ts';
@@ -108,7 +108,8 @@ export function registerClusterCommands(program: Command, context: CliContext): 
           try {
             alive = (await client.request<{ members: ClusterMemberView[] }>('GET', '/api/v1/cluster/members', { expect: MEMBERS })).body.members.filter((m) => m.state === 'alive');
           } catch (error) {
-            if (!(error instanceof CliError) || error instanceof ApiError) throw error; // not reachable yet: keep waiting
+            // Not reachable yet: keep waiting. Any answer (an error, TLS refused, another shape) will not change by waiting.
+            if (!(error instanceof UnreachableError)) throw error;
           }
           const seconds = Math.round((Date.now() - started) / 1000);
           progress.update(`waiting for ${options.nodes} alive nodes: ${alive.length} alive${alive.length ? ` (${printable(alive.map((m) => m.id).join(', '))})` : ''}, ${seconds} s`);
