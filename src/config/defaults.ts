@@ -264,6 +264,13 @@ export const DEFAULTS = {
     compress_threshold_bytes: 1 * KiB,
     /** A dial (TCP, TLS, hello) slower than this fails and its messages get `failure`: LAN handshakes take ~3 ms. */
     connect_timeout_ms: 5 * SECOND,
+    /**
+     * Messages written to a peer and not acknowledged this long close the link, and their senders get
+     * `failure` LINK_LOST: a peer that never reads (or never acknowledges) held up to queue_max_messages in
+     * silence for as long as its connection stayed open. Far above a GC pause, and above queue_max_bytes
+     * draining over a 10 Mbit/s link (~13 s); gossip declares a stalled peer dead well before.
+     */
+    ack_timeout_ms: 30 * SECOND,
     /** How often node.pem/node.key/ca.pem are checked for a change (one stat each): renewal needs no restart. */
     tls_reload_interval_ms: 10 * SECOND,
     /** A join token is accepted this long after `caxton cluster token` made it: a join is a deliberate, near act. */

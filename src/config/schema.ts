@@ -197,6 +197,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     compress: field('boolean', bool()),
     compress_threshold_bytes: field('integer', nonNegativeInt()),
     connect_timeout_ms: field('integer', positiveInt()),
+    ack_timeout_ms: field('integer', positiveInt()),
     tls_reload_interval_ms: field('integer', positiveInt()),
     join_token_ttl_ms: field('integer', positiveInt()),
   },

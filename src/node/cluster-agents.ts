@@ -93,6 +93,7 @@ function registryFigures(cluster: ClusterService): PerformanceFigure[] {
     { name: 'registry_entries_refused_full', value: r.refusedFull, unit: 'entries', target: '0' },
     { name: 'registry_updates_refused', value: g.refused, unit: 'updates', target: '0', note: 'gossiped registry updates and stamps refused unread: larger than any record makes, or not shaped as one' },
     { name: 'registry_stale_entries_refuted', value: r.refuted, unit: 'entries', target: 'n/a' },
+    { name: 'registry_entries_refused_ahead', value: r.refusedAhead, unit: 'entries', target: '0', note: "a peer's write stamped with a Lamport time beyond what the cluster could have written by now: forged or corrupt, refused" },
     { name: 'registry_stamps_received', value: g.stampsReceived, unit: 'stamps', target: 'n/a', note: 'when a peer made a write, gossiped beside it: what convergence is measured from' },
     { name: 'registry_stamps_skipped', value: g.stampsSkipped, unit: 'stamps', target: 'n/a', note: 'writes left unmeasured because registry stamps filled their share of the gossip queue' },
     { name: 'gossip_convergence_clock_skewed', value: c.clockSkewed, unit: 'samples', target: '0', note: "a peer's write stamped later than this node learnt it: the peer's clock is ahead (recorded as 0 ms)" },

@@ -85,6 +85,12 @@ export function registerClusterMetrics(registry: Registry, cluster: ClusterServi
       for (const state of MEMBER_STATES) this.set({ state }, counts.get(state) ?? 0);
     },
   });
+  readCounter(
+    registry,
+    'caxton_registry_entries_refused_ahead_total',
+    "Registry writes from peers refused for a Lamport time beyond what the cluster could have written by now (a forged or corrupt write).",
+    () => cluster.registry.stats().refusedAhead,
+  );
   new Gauge({
     name: 'caxton_registry_agents',
     help: 'Agents in the cluster-wide registry as this node holds it.',

@@ -97,5 +97,6 @@ function failoverParts(node: CaxtonNode) {
     state: node.state,
     events: node.events,
     logger: node.logger,
+    isSystemAgent: (name: string) => node.router.isSystemAgent(name),
   };
 }

@@ -9,6 +9,7 @@ import type { EventBus } from './event-bus.ts';
 import { Failover } from './failover.ts';
 import type { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import { isDraining } from '../cluster/placement/candidates.ts';
+import { normalizeAgentSpec } from './agent-spec.ts';
 
 export interface FailoverBindingParts {
   nodeId: string;
@@ -23,6 +24,8 @@ export interface FailoverBindingParts {
   state: NodeState;
   events: EventBus;
   logger: Logger;
+  /** Names this node's system agents keep (df, ams): never taken over from a record. */
+  isSystemAgent: (name: string) => boolean;
 }
 
 /** Failover for this node; undefined without routing links (nothing could reach a taken-over agent). */
@@ -34,6 +37,9 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
   links.onRequest('failover.ping', () => ({ ok: true }));
   // What a peer wrote while this node was gone to it, merged and relayed as if gossiped (Failover #catchUp).
   links.onRequest('failover.entries', (_from, body) => ({ ok: mergeEntries(cluster, body) }));
+  // The write this node's registry holds for a name: how a node asked to delete its agent for a tombstone
+  // naming this node as its writer checks that this node made it (Failover confirmDeletion).
+  links.onRequest('registry.write', (_from, body) => ({ ok: registryWrite(cluster, body) }));
   return new Failover({
     nodeId: parts.nodeId,
     registry: cluster.registry,
@@ -56,6 +62,31 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
       return answer?.ok === true;
     },
     republish: (name) => parts.registryBinding.republish(name),
+    confirmDeletion: async (writer, name, lamport, timeoutMs) => {
+      let answer: { ok?: { lamport?: unknown; writer?: unknown; deleted?: unknown } | null } | undefined;
+      try {
+        answer = (await links.request(writer, 'registry.write', { name }, timeoutMs)) as typeof answer;
+      } catch (error) {
+        // A writer of a version without the method: its word is the tombstone, as before.
+        if (/unknown method/.test((error as Error).message)) return 'confirmed';
+        return 'unknown';
+      }
+      const held = answer?.ok;
+      // Its own deletion at that time, or a later one of its own (which will reach this node too).
+      const made = held?.deleted === true && held.writer === writer && typeof held.lamport === 'number' && held.lamport >= lamport;
+      return made ? 'confirmed' : 'refuted';
+    },
+    keeperRuns: async (node, name, timeoutMs) => {
+      const answer = (await links.request(node, 'agent.get', { name }, timeoutMs)) as { ok?: { name?: unknown; node?: unknown } } | undefined;
+      return answer?.ok?.name === name && answer.ok.node === node;
+    },
+    // What a deploy here would accept: a record does not take this node past its own ceilings.
+    checkSpec: (spec) =>
+      normalizeAgentSpec(
+        spec,
+        { memory_pages: config.agents.memory_pages, fuel: config.agents.fuel, mailbox: config.agents.mailbox },
+        { max_fuel: config.agents.max_fuel, max_memory_pages: config.agents.max_memory_pages, reservedNames: parts.isSystemAgent },
+      ),
     pushEntries: async (node, entries, timeoutMs) => {
       const answer = (await links.request(node, 'failover.entries', { entries }, timeoutMs)) as { ok?: unknown; error?: { message?: string } } | undefined;
       if (typeof answer?.ok !== 'number') throw new Error(answer?.error?.message ?? `node "${node}" answered failover.entries with something unreadable`);
@@ -69,6 +100,14 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
     },
     logger: parts.logger.child({ layer: 'failover' }),
   });
+}
+
+/** The write `body.name`'s registry slot holds here, or null (never throws). */
+export function registryWrite(cluster: Pick<ClusterService, 'registry'>, body: unknown): { lamport: number; writer: string; deleted: boolean } | null {
+  const name = (body as { name?: unknown } | null | undefined)?.name;
+  if (typeof name !== 'string') return null;
+  const write = cluster.registry.writeOf(name);
+  return write === undefined ? null : { lamport: write.lamport, writer: write.writer, deleted: cluster.registry.deleted(name) };
 }
 
 /** Entries a peer may hand over in one failover.entries request (the sender sends at most 1,000). */

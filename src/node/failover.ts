@@ -16,6 +16,7 @@ import type { ObservedAgentDirectory } from './registry-binding.ts';
 import { toolGrants } from './registry-binding.ts';
 import type { AgentSpec } from './services.ts';
 import { isLive } from '../cluster/membership/messages.ts';
+import { LogBudget } from '../cluster/log-budget.ts';
 
 export interface FailoverSettings {
   checkIntervalMs: number;
@@ -51,6 +52,27 @@ export interface FailoverOptions {
   ping: (node: string, timeoutMs: number) => Promise<boolean>;
   /** Publishes this node's record of a local agent again. */
   republish: (name: string) => void;
+  /**
+   * True when `node` answers, within `timeoutMs`, that it runs `name` itself (agent.get over the routing
+   * link). A copy yields only to a keeper that says so: the registry record naming the keeper is anyone's
+   * word while gossip is unencrypted, and a stale one after a crash. Absent: the record is believed.
+   */
+  keeperRuns?: (node: string, name: string, timeoutMs: number) => Promise<boolean>;
+  /**
+   * Asks `writer` (registry.write over the routing link) whether it made the deletion of `name` at Lamport
+   * time `lamport` this node holds: `confirmed` (or a writer of a version without the method), `refuted`
+   * (it holds no such write), `unknown` (no answer now: asked again at the next check). An agent running
+   * here is deleted for a deletion by another node only once its writer confirms it: a tombstone is anyone's
+   * word while gossip is unencrypted (one 30-byte datagram per agent deleted every agent of a node). Absent:
+   * the tombstone is believed.
+   */
+  confirmDeletion?: (writer: string, name: string, lamport: number, timeoutMs: number) => Promise<'confirmed' | 'refuted' | 'unknown'>;
+  /**
+   * The spec as this node accepts it at deploy (its agents.max_fuel and max_memory_pages, the mailbox bound,
+   * the names its system agents keep); throws INVALID_ARGUMENT otherwise. A registry record is anyone's word
+   * while gossip is unencrypted, and a peer's otherwise: it is not taken over past this node's own bounds.
+   */
+  checkSpec?: (spec: AgentSpec) => AgentSpec;
   /**
    * Hands registry update payloads to a peer (failover.entries over the routing link), which merges them as
    * if gossiped; rejects when the peer did not take them. Absent: a member back from gone learns this node's
@@ -106,8 +128,15 @@ export class Failover {
   #deletions: Set<string> | 'all' = 'all';
   #closed = false;
   readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
+  /**
+   * Registry writes (name, Lamport time, writer) whose spec checkSpec refused: not tried again at every check
+   * (nor logged each time) until the name is written again. Bounded: cleared when full.
+   */
+  readonly #refusedSpecs = new Set<string>();
+  /** Warnings peers' registry writes can cause at will (a forged write each): 100 at once, then 10 a second. */
+  readonly #peerLog = new LogBudget(PEER_LOG_BURST, PEER_LOG_PER_SECOND, () => Date.now());
   /** Take-overs queued for a free slot (take_over_concurrency at once). */
-  readonly #queue: { record: AgentRecord; from: string }[] = [];
+  readonly #queue: { record: AgentRecord; spec: AgentSpec; from: string }[] = [];
   #running = 0;
 
   constructor(options: FailoverOptions) {
@@ -226,16 +255,58 @@ export class Failover {
         this.#deletions.add(name);
         continue;
       }
+      const write = registry.writeOf(name);
+      const confirm = this.#o.confirmDeletion;
+      if (!confirm || write === undefined || write.writer === this.#o.nodeId) {
+        this.#busy.add(name);
+        void this.#deleteHere(name).finally(() => this.#busy.delete(name));
+        continue;
+      }
+      const writer = this.#o.members().find((m) => m.id === write.writer);
+      if (writer === undefined || !writer.placeable || !isLive(writer.state)) {
+        this.#keepDeleted(name, write.writer, 'its writer is no live Caxton member');
+        continue;
+      }
       this.#busy.add(name);
-      this.#o.logger.warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
-      void this.#o.agents
-        .delete(name)
-        .catch((error: Error) => {
-          this.#o.logger.error({ agent: name, err: error.message }, 'failover: deleting the agent here failed; retried at the next check');
-          if (this.#deletions !== 'all') this.#deletions.add(name);
+      void confirm(write.writer, name, write.lamport, Math.min(this.#o.settings.checkIntervalMs, 1000))
+        .catch(() => 'unknown' as const)
+        .then((answer) => {
+          if (this.#closed) return;
+          // Looked at again: the registry may have moved on while the writer was asked.
+          const now = registry.writeOf(name);
+          if (!registry.deleted(name) || now?.lamport !== write.lamport || now.writer !== write.writer) {
+            if (this.#deletions !== 'all') this.#deletions.add(name);
+            return;
+          }
+          if (answer === 'confirmed') return this.#deleteHere(name);
+          if (answer === 'refuted') this.#keepDeleted(name, write.writer, 'its writer says it made no such deletion');
+          else if (this.#deletions !== 'all') this.#deletions.add(name);
         })
         .finally(() => this.#busy.delete(name));
     }
+  }
+
+  async #deleteHere(name: string): Promise<void> {
+    this.#warn({ agent: name }, 'agent deleted in the cluster while this node was away; deleting it here');
+    try {
+      await this.#o.agents.delete(name);
+    } catch (error) {
+      this.#o.logger.error({ agent: name, err: (error as Error).message }, 'failover: deleting the agent here failed; retried at the next check');
+      if (this.#deletions !== 'all') this.#deletions.add(name);
+    }
+  }
+
+  /** A deletion of an agent running here that its writer does not confirm: the agent stays, and its record is written again. */
+  #keepDeleted(name: string, writer: string, why: string): void {
+    this.#stats.reclaimed += 1;
+    this.#warn({ agent: name, writer }, `failover: the registry holds a deletion of an agent running here, but ${why}; keeping the agent and publishing it again`);
+    this.#o.republish(name);
+  }
+
+  /** A warning a peer's writes can cause at will: within a budget, the lines held back counted in the next. */
+  #warn(data: Record<string, unknown>, message: string): void {
+    const suppressed = this.#peerLog.take();
+    if (suppressed !== undefined) this.#o.logger.warn(suppressed > 0 ? { ...data, suppressed } : data, message);
   }
 
   /**
@@ -305,20 +376,44 @@ export class Failover {
     const name = nameOf(action);
     if (this.#busy.has(name)) return;
     if (action.kind === 'take-over') {
+      const spec = this.#checkedSpec(action.record, action.from);
+      if (spec === undefined) return;
       this.#busy.add(name);
-      this.#queue.push({ record: action.record, from: action.from });
+      this.#queue.push({ record: action.record, spec, from: action.from });
       this.#pump();
     } else if (action.kind === 'yield') {
       this.#busy.add(name);
       void this.#yield(name, action.keeper).finally(() => this.#busy.delete(name));
     } else if (action.kind === 'claim') {
       this.#stats.reclaimed += 1;
-      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and the registry places it on a node declared gone; publishing this node as its owner');
+      this.#warn({ agent: name, registry: action.other }, 'agent runs here and the registry places it on a node declared gone; publishing this node as its owner');
       this.#o.republish(name);
     } else {
       this.#stats.reclaimed += 1;
-      this.#o.logger.warn({ agent: name, registry: action.other }, 'agent runs here and stays here (its keeper); publishing this node as its owner again');
+      this.#warn({ agent: name, registry: action.other }, 'agent runs here and stays here (its keeper); publishing this node as its owner again');
       this.#o.republish(name);
+    }
+  }
+
+  /** The spec to take the record over with, or undefined when this node refuses it (logged once per write). */
+  #checkedSpec(record: AgentRecord, from: string): AgentSpec | undefined {
+    const spec = specOf(record);
+    const check = this.#o.checkSpec;
+    if (!check) return spec;
+    const write = this.#o.registry.writeOf(record.name);
+    const key = `${record.name} ${write?.lamport ?? 0} ${write?.writer ?? ''}`;
+    if (this.#refusedSpecs.has(key)) return undefined;
+    try {
+      return check(spec);
+    } catch (error) {
+      if (this.#refusedSpecs.size >= MAX_REFUSED_SPECS) this.#refusedSpecs.clear();
+      this.#refusedSpecs.add(key);
+      this.#stats.takeOverFailures += 1;
+      this.#warn(
+        { agent: record.name, from, writer: write?.writer, err: (error as Error).message },
+        'failover: not taking over an agent whose registry record this node would not deploy; it stays unplaced',
+      );
+      return undefined;
     }
   }
 
@@ -326,7 +421,7 @@ export class Failover {
     while (this.#running < this.#o.settings.takeOverConcurrency && this.#queue.length > 0) {
       const next = this.#queue.shift()!;
       this.#running += 1;
-      void this.#takeOver(next.record, next.from).finally(() => {
+      void this.#takeOver(next.record, next.spec, next.from).finally(() => {
         this.#running -= 1;
         this.#busy.delete(next.record.name);
         this.#pump();
@@ -334,13 +429,13 @@ export class Failover {
     }
   }
 
-  async #takeOver(record: AgentRecord, from: string): Promise<void> {
+  async #takeOver(record: AgentRecord, spec: AgentSpec, from: string): Promise<void> {
     if (this.#closed) return;
     try {
       const began = this.#now();
       const module = await this.#moduleFor(record, from);
       const moduleMs = this.#now() - began;
-      await this.#o.agents.adopt(specOf(record), module, record.version, record.state === 'stopped');
+      await this.#o.agents.adopt(spec, module, record.version, record.state === 'stopped');
       this.#stats.takenOver += 1;
       const since = this.#goneSince.get(from);
       const tookMs = since === undefined ? null : this.#now() - since;
@@ -351,12 +446,25 @@ export class Failover {
       this.#o.events.publish('agent.failover', { agent: record.name, from, to: this.#o.nodeId, since_declared_ms: tookMs });
     } catch (error) {
       this.#stats.takeOverFailures += 1;
-      this.#o.logger.warn({ agent: record.name, from, err: (error as Error).message }, 'failover: take-over failed; retried at the next check');
+      this.#warn({ agent: record.name, from, err: (error as Error).message }, 'failover: take-over failed; retried at the next check');
     }
   }
 
   async #yield(name: string, keeper: string): Promise<void> {
     try {
+      const confirm = this.#o.keeperRuns;
+      if (confirm) {
+        const runs = await confirm(keeper, name, Math.min(this.#o.settings.checkIntervalMs, 1000)).catch(() => false);
+        if (this.#closed) return;
+        if (!runs) {
+          // Stopping the copy here would lose the agent: it stays, and the registry names this node again.
+          this.#stats.reclaimed += 1;
+          this.#warn({ agent: name, registry: keeper }, 'failover: the registry places an agent running here on a node that does not say it runs it; keeping it here');
+          this.#o.republish(name);
+          return;
+        }
+        if (this.#o.registry.get(name)?.node !== keeper) return; // changed meanwhile: the next check decides
+      }
       const record = this.#o.registry.get(name);
       this.#o.directory.upsert(name, keeper, record?.capabilities ?? []);
       this.#o.registry.disown(name);
@@ -455,6 +563,10 @@ const CATCH_UP_ATTEMPTS = 30;
 const CATCH_UP_MAX_ENTRIES = 10_000;
 /** Entries per failover.entries request: ~1 MB at most, far under routing.max_frame_bytes. */
 const CATCH_UP_CHUNK = 1000;
+const PEER_LOG_BURST = 100;
+const PEER_LOG_PER_SECOND = 10;
+/** Refused registry writes remembered (~100 B each); past it the set starts over (each is then logged once more). */
+const MAX_REFUSED_SPECS = 10_000;
 
 function nameOf(action: FailoverAction): string {
   return action.kind === 'take-over' ? action.record.name : action.name;

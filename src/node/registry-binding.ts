@@ -8,6 +8,7 @@
 import type { AgentRecord } from '../cluster/registry/agent-record.ts';
 import type { AgentRegistry } from '../cluster/registry/agent-registry.ts';
 import { LocalAgentDirectory } from '../messaging/agent-directory.ts';
+import { LogBudget } from '../cluster/log-budget.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { EventBus } from './event-bus.ts';
 import type { AgentInfo, ToolGrants } from './services.ts';
@@ -51,9 +52,18 @@ export interface RegistryBindingOptions {
   handingOver?: (name: string) => boolean;
 }
 
+/**
+ * "Runs here but the registry places it elsewhere" lines: one per such write, and anyone can gossip such
+ * writes while gossip is unencrypted (5,000 datagrams of 77 bytes wrote 5,000 lines, 1 MiB of log). 20 at
+ * once, then one a second; the lines held back are counted in the next.
+ */
+const CONFLICT_LOG_BURST = 20;
+const CONFLICT_LOG_PER_SECOND = 1;
+
 export class RegistryBinding {
   private readonly o: RegistryBindingOptions;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly conflictLog = new LogBudget(CONFLICT_LOG_BURST, CONFLICT_LOG_PER_SECOND, () => Date.now());
 
   constructor(options: RegistryBindingOptions) {
     this.o = options;
@@ -111,7 +121,10 @@ export class RegistryBinding {
     const self = directory.nodeId;
     if (directory.nodeOf(name) === self) {
       if (current && current.node !== self && !this.o.handingOver?.(name)) {
-        this.o.logger.warn({ agent: name, here: self, registry: current.node }, 'agent runs here but the registry places it on another node');
+        const suppressed = this.conflictLog.take();
+        if (suppressed !== undefined) {
+          this.o.logger.warn({ agent: name, here: self, registry: current.node, ...(suppressed > 0 ? { suppressed } : {}) }, 'agent runs here but the registry places it on another node');
+        }
       }
       return;
     }

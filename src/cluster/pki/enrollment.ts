@@ -36,6 +36,12 @@ export class EnrollmentServer {
       tokens: JoinTokenStore;
       timeoutMs: number;
       logger: EnrollmentLogger;
+      /**
+       * True for a node id that is a live member now: a join token admits a new node, so it never certifies
+       * the name of one that runs (this node's included), which would let its holder speak for that node on
+       * routing links (the certificate's name is the identity a link is accepted under).
+       */
+      isLiveMember?: (nodeId: string) => boolean;
     },
   ) {
     const material = options.tls();
@@ -94,6 +100,10 @@ export class EnrollmentServer {
       return { ok: false, error: 'the join token is unknown or expired: ask `caxton cluster token` on a node holding the CA for a new one' };
     }
     if (!isCertifiableNodeId(request.node)) return { ok: false, error: `node id '${request.node.slice(0, 64)}' cannot be a certificate name` };
+    if (this.options.isLiveMember?.(request.node)) {
+      this.options.logger.warn({ from, node: request.node }, 'enrollment refused: the node id is a live member');
+      return { ok: false, error: `node id '${request.node}' is a live member of this cluster: a joining node needs an id of its own (or wait until that node is declared dead)` };
+    }
     const ca = this.options.ca();
     const issued = await issueNodeCertificate(ca, request.node, request.spki);
     this.options.logger.info({ from, node: request.node }, 'enrollment: node certificate issued');

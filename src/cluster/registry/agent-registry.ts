@@ -22,7 +22,23 @@ export interface AgentRegistryOptions {
   maxRecords: number;
   /** A tombstone is forgotten this long after it was written or learnt (config registry.tombstone_ttl_ms). */
   tombstoneTtlMs: number;
+  /** Unix time in ms: what bounds a peer's Lamport times (LAMPORT_TICKS_PER_MS). Default Date.now. */
+  wallClock?: () => number;
 }
+
+/**
+ * A peer's write stamped above LAMPORT_TICKS_PER_MS × (Unix time in ms) is refused. A Lamport time counts
+ * writes (each write is its writer's clock + 1, and merging takes the larger), so no cluster reaches that
+ * many writes per ms since 1970; but any peer, or anyone while gossip is unencrypted, can send a write
+ * stamped Number.MAX_SAFE_INTEGER: every node's clock then sat at 2^53, its next writes were above what
+ * peers decode, and no deploy, upgrade or delete spread again until every node restarted at once (one 26-byte
+ * datagram). The bound moves 1,024 ticks a millisecond, so a forged time at it is overtaken by its owner's
+ * next write within a millisecond or two, as any other forged write is, and the clock cannot reach 2^53
+ * before the year 2248.
+ */
+export const LAMPORT_TICKS_PER_MS = 1024;
+/** The bound's floor (2025-01-01) for a node whose clock is set before it: its peers' writes are not all refused. */
+const LAMPORT_CLOCK_FLOOR_MS = Date.UTC(2025, 0, 1);
 
 export type RegistryChangeListener = (name: string, current: AgentRecord | undefined, previous: AgentRecord | undefined) => void;
 
@@ -34,6 +50,8 @@ export interface RegistryStats {
   refusedFull: number;
   /** Entries from an earlier run of this node answered with a fresh write. */
   refuted: number;
+  /** Entries from peers refused for a Lamport time beyond what the cluster could have written by now. */
+  refusedAhead: number;
 }
 
 interface Slot extends RegistryEntry {
@@ -56,6 +74,7 @@ export class AgentRegistry {
   private tombstones = 0;
   private refusedFull = 0;
   private refuted = 0;
+  private refusedAhead = 0;
   /** Where the next push-pull state starts when the registry does not fit one. */
   private stateCursor = 0;
 
@@ -98,7 +117,7 @@ export class AgentRegistry {
   }
 
   stats(): RegistryStats {
-    return { records: this.size, tombstones: this.tombstones, lamport: this.lamport, refusedFull: this.refusedFull, refuted: this.refuted };
+    return { records: this.size, tombstones: this.tombstones, lamport: this.lamport, refusedFull: this.refusedFull, refuted: this.refuted, refusedAhead: this.refusedAhead };
   }
 
   /**
@@ -186,6 +205,10 @@ export class AgentRegistry {
 
   /** Merges one entry (gossip, push-pull, tests); true when it changed the registry. */
   merge(entry: RegistryEntry): boolean {
+    if (entry.lamport > this.lamportBound()) {
+      this.refusedAhead += 1;
+      return false;
+    }
     if (entry.lamport > this.lamport) this.lamport = entry.lamport;
     const current = this.slots.get(entry.name);
     if (current && mergeEntries(current, entry) === current) return false;
@@ -234,6 +257,12 @@ export class AgentRegistry {
       }
     }
     return removed;
+  }
+
+  /** The largest Lamport time a peer's write may carry now (LAMPORT_TICKS_PER_MS). */
+  private lamportBound(): number {
+    const ms = Math.max(this.options.wallClock?.() ?? Date.now(), LAMPORT_CLOCK_FLOOR_MS);
+    return Math.min(ms * LAMPORT_TICKS_PER_MS, Number.MAX_SAFE_INTEGER);
   }
 
   private refute(name: string, current: Slot | undefined): void {

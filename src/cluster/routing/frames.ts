@@ -30,10 +30,25 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return unpackr.unpack(bytes);
 }
 
-/** Every value of a MESSAGES payload, in order. Throws on anything that is not a whole sequence of values. */
-export function decodeValues(bytes: Uint8Array): unknown[] {
+/**
+ * Every value of a MESSAGES payload, in order. Throws on anything that is not a whole sequence of values, and
+ * FrameError past `maxValues` (decoding stops there).
+ */
+export function decodeValues(bytes: Uint8Array, maxValues = Infinity): unknown[] {
   if (bytes.length === 0) return [];
-  return unpackr.unpackMultiple(bytes) as unknown[];
+  if (maxValues === Infinity) return unpackr.unpackMultiple(bytes) as unknown[];
+  const values: unknown[] = [];
+  let over = false;
+  unpackr.unpackMultiple(bytes, (value: unknown) => {
+    if (values.length >= maxValues) {
+      over = true;
+      return false;
+    }
+    values.push(value);
+    return true;
+  });
+  if (over) throw new FrameError(`more than ${maxValues} values`);
+  return values;
 }
 
 /** One frame with the given payload parts (written back to back), deflated when `compress` says so. */

@@ -54,14 +54,18 @@ function encodeString(text: string): Buffer {
   return out;
 }
 
+/** The MessagePack values of one message in a MESSAGES payload at most: its envelope, receiver and text. */
+export const VALUES_PER_MESSAGE = 3;
+
 /**
  * The (receiver, message) pairs of a MESSAGES payload, each with the origin of the envelope before it if any,
- * parsed but not yet checked. Throws FrameError on anything else.
+ * parsed but not yet checked. Throws FrameError on anything else, and past `maxMessages` messages (decoding
+ * stops there).
  */
-export function decodeAclMessages(payload: Uint8Array): { receiver: string; message: unknown; origin?: string }[] {
+export function decodeAclMessages(payload: Uint8Array, maxMessages = Infinity): { receiver: string; message: unknown; origin?: string }[] {
   let values: unknown[];
   try {
-    values = decodeValues(payload);
+    values = decodeValues(payload, maxMessages * VALUES_PER_MESSAGE);
   } catch (error) {
     throw new FrameError(`undecodable MESSAGES frame: ${(error as Error).message}`);
   }
@@ -89,6 +93,7 @@ export function decodeAclMessages(payload: Uint8Array): { receiver: string; mess
     } catch (error) {
       throw new FrameError(`a message text is not JSON: ${(error as Error).message}`);
     }
+    if (messages.length >= maxMessages) throw new FrameError(`a MESSAGES frame holds more than ${maxMessages} messages`);
     messages.push(origin === undefined ? { receiver, message } : { receiver, message, origin });
     origin = undefined;
   }

@@ -143,6 +143,13 @@ export class PeerLink {
   private refusalsHeld = 0;
   /** An ack was due while the socket waited for drain: acks are cumulative, so one is written after it. */
   private ackOwed = false;
+  /**
+   * Armed while written messages wait for their ack (settings.ackTimeoutMs): one timer per link, re-armed
+   * from `ackProgressAt` when it fires rather than at every ack.
+   */
+  private ackTimer: NodeJS.Timeout | undefined;
+  /** When the oldest wait for an ack began: the first write after all was acknowledged, or the last ack that advanced. */
+  private ackProgressAt = 0;
   private closed = false;
 
   constructor(
@@ -220,6 +227,7 @@ export class PeerLink {
     this.notKnownRetries = 0;
     this.backoffUntil = 0;
     this.written = this.acked = this.received = 0;
+    this.stopAckTimer();
     this.ackOwed = false;
     this.probeCount = -1;
     this.reader = new FrameReader(this.host.settings.maxFrameBytes);
@@ -282,6 +290,7 @@ export class PeerLink {
     this.ready = false;
     this.reader = undefined;
     this.waitingDrain = false;
+    this.stopAckTimer();
     socket?.destroy();
     const lost = this.unacked.drain();
     for (const b of this.unackedBytes.drain()) this.heldBytes -= b;
@@ -376,6 +385,7 @@ export class PeerLink {
         if (envelope) parts.push(envelope);
         parts.push(item.bytes);
         partBytes += size;
+        if (this.written === this.acked) this.ackProgressAt = Date.now();
         this.unacked.push(item.message as RoutedMessage);
         this.unackedBytes.push(item.bytes.length);
         this.written++;
@@ -392,7 +402,27 @@ export class PeerLink {
       this.probeAt = performance.now();
     }
     const data = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    if (this.written > this.acked) this.armAckTimer(this.host.settings.ackTimeoutMs);
     if (!socket.write(data)) this.waitingDrain = true;
+  }
+
+  /** Closes the link when written messages wait past ackTimeoutMs for their ack; their senders get LINK_LOST. */
+  private armAckTimer(delayMs: number): void {
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      if (!this.ready || this.written === this.acked) return;
+      const waited = Date.now() - this.ackProgressAt;
+      const timeoutMs = this.host.settings.ackTimeoutMs;
+      if (waited < timeoutMs) this.armAckTimer(timeoutMs - waited);
+      else this.dropLink(`${this.written - this.acked} messages written ${waited} ms ago are not acknowledged`);
+    }, delayMs);
+    this.ackTimer.unref();
+  }
+
+  private stopAckTimer(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   private onData(chunk: Buffer): void {
@@ -416,7 +446,10 @@ export class PeerLink {
   private handle(frame: Frame): void {
     switch (frame.type) {
       case FrameType.messages: {
-        const values = decodeAclMessages(frame.payload);
+        // Batches close at batchBytes (flush), so a larger MESSAGES frame is one message alone, as every
+        // version of this code writes it. A peer's 19 MiB frame of 174,000 tiny messages held a node's
+        // event loop for 2.2 s each (maxFrameBytes is sized for one module in a response).
+        const values = decodeAclMessages(frame.payload, frame.payload.length > this.host.settings.batchBytes ? 1 : Infinity);
         for (const v of values) {
           if (!isAclMessage(v.message)) throw new FrameError('a MESSAGES frame holds something that is not a stamped ACL message');
         }
@@ -432,6 +465,7 @@ export class PeerLink {
         if (typeof count !== 'number' || !Number.isInteger(count) || count < this.acked || count > this.written) {
           throw new FrameError(`ack of ${describeError(count)} outside ${this.acked}..${this.written}`);
         }
+        if (count > this.acked) this.ackProgressAt = Date.now();
         for (; this.acked < count; this.acked++) {
           this.unacked.shift();
           this.heldBytes -= this.unackedBytes.shift() as number;

@@ -68,6 +68,7 @@ export function openRoutingEndpoint(options: RoutingEndpointOptions): RoutingEnd
       tokens: joinTokens,
       timeoutMs: config.routing.connect_timeout_ms,
       logger,
+      isLiveMember: (node) => routable(membership, node) !== undefined,
     });
     enrollment = server;
     transport.onForeignStream(ENROLLMENT_MARKER, (socket, head) => server.acceptSocket(socket, head));

@@ -30,6 +30,12 @@ export interface RoutingLinkSettings {
   maxHandshakes: number;
   /** Payload bytes per MESSAGES frame: bigger batches save little and delay the receiver's first message. */
   batchBytes: number;
+  /**
+   * Messages written and not acknowledged for this long close the link (their senders get `failure`
+   * LINK_LOST): a peer that accepts a link and then never reads, or reads and never acknowledges, would
+   * otherwise hold up to queueMaxMessages in silence for as long as its connection stays open.
+   */
+  ackTimeoutMs: number;
 }
 
 const KiB = 1024;
@@ -51,4 +57,7 @@ export const ROUTING_LINK_DEFAULTS: RoutingLinkSettings = {
   maxRequestsInFlight: 1024,
   maxHandshakes: 64,
   batchBytes: 256 * KiB,
+  // Far above a GC pause, and above a full queueMaxBytes draining over a 10 Mbit/s link (~13 s); a peer
+  // whose event loop stalls that long is declared dead by gossip well before.
+  ackTimeoutMs: 30_000,
 };

@@ -9,5 +9,6 @@ export function routingSettingsFrom(routing: Config['routing']): Partial<Routing
     queueMaxBytes: routing.queue_max_bytes,
     compressAboveBytes: routing.compress ? routing.compress_threshold_bytes : Infinity,
     connectTimeoutMs: routing.connect_timeout_ms,
+    ackTimeoutMs: routing.ack_timeout_ms,
   };
 }
