@@ -289,13 +289,16 @@ export class AgentService {
   }
 
   /**
-   * Starts here an agent another node ran (failover: its node died), from its registry record: the same
-   * spec, version and module, in the state it had (a stopped agent comes back stopped). The spec was checked
-   * where it was deployed and the module's bytes match the sha256 the cluster agreed on, so neither this
-   * node's deploy ceilings nor its pin check apply: a pin stays in the spec, so the pinned node gets the
-   * agent back when it returns. A name already running here is left alone.
+   * Starts here an agent another node ran (failover: its node died; a drain: it handed the agent over), from
+   * its record: the same spec, version and module, in the state it had (a stopped agent comes back stopped).
+   * The module's bytes match the sha256 the cluster agreed on. The spec is checked as a deploy here checks it
+   * (names, capabilities, grants, this node's ceilings): it comes from a peer, and a record is anyone's word
+   * while gossip is unencrypted (a joined node had `ams`, `Bad Name/../x` and fuel 10^15 adopted as sent). The
+   * pin check does not apply: a pin stays in the spec, so the pinned node gets the agent back when it returns.
+   * A name already running here is left alone.
    */
-  async adopt(spec: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
+  async adopt(input: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
+    const spec = normalizeAgentSpec(input, this.#o.defaults, this.#o.ceilings);
     return this.#exclusive(spec.name, async () => {
       if (this.#o.runtime.has(spec.name)) return this.#o.runtime.info(spec.name);
       const sha256 = this.#o.state.modules.put(module);
