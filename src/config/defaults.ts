@@ -516,6 +516,13 @@ export const DEFAULTS = {
      */
     dead_letters_per_sender: 1_000,
     /**
+     * Bytes of dead-letter message text kept (oldest dropped); one address may hold the share of it that
+     * dead_letters_per_sender is of dead_letters_max (~102 MiB: a hundred messages of the largest size). The row
+     * bounds alone let 1 MiB messages take 10 GB of disk (1 GB per flooding sender); typical dead letters
+     * (~1 KiB) fill the rows long before this.
+     */
+    dead_letters_max_bytes: 1024 * 1024 * 1024,
+    /**
      * Audit rows of ordinary requests kept (oldest dropped): months of API use for a small team, ~30 MiB. Denials
      * and security events have budgets of their own (below), so no category can push another out.
      */
@@ -530,6 +537,12 @@ export const DEFAULTS = {
     audit_security_max_age_ms: 730 * 24 * HOUR,
     /** Conversation messages kept, and for how long: one second at full load, a day of a quiet system. */
     conversation_max_messages: 100_000,
+    /**
+     * Bytes of conversation history kept (oldest segments dropped): messages may be 1 MiB each, and 100,000 of
+     * them took 100 GB of disk under the message count alone (one client sending 1 MiB messages grew
+     * conversations.db by ~20 MB/s here). 1 GiB holds the default count of 10 KiB messages.
+     */
+    conversation_max_bytes: 1024 * 1024 * 1024,
     conversation_max_age_ms: 24 * HOUR,
     /**
      * Group commit of the append-only logs: a commit costs 15–30 µs, a 100-row batch about as much as three

@@ -1,6 +1,8 @@
 // Where replies to API clients land. A client that sends with wait_ms registers a wait BEFORE its message
 // is routed (the router may answer synchronously, e.g. AGENT_NOT_FOUND), then gets every reply that
 // belongs to it, oldest first, once each receiver has answered or the time is up.
+import { knownWireTextOf } from '../agents/wire-text.ts';
+import { CaxtonError } from '../errors.ts';
 import { countsAsAnswer } from './answers.ts';
 import type { AclMessage } from './message.ts';
 import { replyKeyOf } from './message.ts';
@@ -11,7 +13,33 @@ export type SetTimer = (ms: number, fire: () => void) => () => void;
 
 export interface ClientInboxOptions {
   setTimer?: SetTimer;
+  /** Waits at once in one conversation (all clients together); MAX_WAITS_PER_CONVERSATION when absent. */
+  maxWaitsPerConversation?: number;
+  /** Replies one wait holds besides each receiver's first answer; MAX_REPLIES_PER_WAIT when absent. */
+  maxRepliesPerWait?: number;
+  /** Their text; MAX_REPLY_BYTES_PER_WAIT when absent. */
+  maxReplyBytesPerWait?: number;
 }
+
+/**
+ * What one wait holds of replies that are not a receiver's first answer (an `agree`, a second `inform`), so that
+ * a receiver answering over and over cannot fill the node's memory: a scripted agent sending 1,000 `agree`s to
+ * each of 40 waits took the node from 378 to 550 MB, and nothing bounded it short of the wait's end (up to
+ * api.max_wait_ms). Each receiver's first answer is always taken (the wait needs it to end). Past either bound a
+ * reply is not taken and is dead-lettered as one nobody waits for.
+ */
+export const MAX_REPLIES_PER_WAIT = 1000;
+export const MAX_REPLY_BYTES_PER_WAIT = 16 * 1024 * 1024;
+/** What a reply without known text is counted as: the host's own answers are short. */
+const UNKNOWN_REPLY_BYTES = 512;
+
+/**
+ * Waits in one conversation are scanned for each reply in it: 8,000 waits of one client in one conversation made
+ * 8,000 echoes there take 5.9 s of the main thread instead of 0.4 s (each reply ~0.7 ms, for any client, against
+ * api.max_waits of 10,000). A client's concurrent sends rarely share a conversation; 256 keeps a reply's scan to
+ * a few microseconds.
+ */
+export const MAX_WAITS_PER_CONVERSATION = 256;
 
 /**
  * What ends a wait early. An AbortSignal is one; the API passes a lighter one per request (an AbortController
@@ -42,6 +70,8 @@ interface Wait {
   /** Receivers that have not answered yet. */
   readonly pending: Set<string>;
   readonly replies: AclMessage[];
+  /** Text of the replies held, as counted against maxReplyBytesPerWait. */
+  heldBytes: number;
   /** Receivers on other nodes, by node, as routed. */
   readonly nodes: Map<string, string> | undefined;
   readonly onReply: ((reply: AclMessage) => void) | undefined;
@@ -79,9 +109,15 @@ export class ClientInbox implements ClientReplies {
   /** Cleared places of #slots, reused first: the array grows only to the most waits ever open at once. */
   readonly #freeSlots: number[] = [];
   #count = 0;
+  readonly #maxWaitsPerConversation: number;
+  readonly #maxRepliesPerWait: number;
+  readonly #maxReplyBytesPerWait: number;
 
   constructor(options: ClientInboxOptions = {}) {
     this.#setTimer = options.setTimer ?? realTimer;
+    this.#maxWaitsPerConversation = Math.max(1, options.maxWaitsPerConversation ?? MAX_WAITS_PER_CONVERSATION);
+    this.#maxRepliesPerWait = Math.max(0, options.maxRepliesPerWait ?? MAX_REPLIES_PER_WAIT);
+    this.#maxReplyBytesPerWait = Math.max(0, options.maxReplyBytesPerWait ?? MAX_REPLY_BYTES_PER_WAIT);
   }
 
   /** Waits in progress. */
@@ -90,10 +126,29 @@ export class ClientInbox implements ClientReplies {
   }
 
   /**
+   * Throws UNAVAILABLE when `conversationId` already holds as many waits as one conversation may: a caller that
+   * tells its client "sent" before it waits (a streamed send) asks first.
+   */
+  checkRoom(conversationId: string): void {
+    const entry = this.#entryOf(conversationId);
+    const waitsThere = entry === undefined ? 0 : Array.isArray(entry) ? entry.length : 1;
+    if (waitsThere >= this.#maxWaitsPerConversation) {
+      throw new CaxtonError(
+        'UNAVAILABLE',
+        `${waitsThere} sends already wait for replies in conversation "${conversationId}" on this node, the most one ` +
+          'conversation may hold; the message was not sent: retry when some have their answers, or send without wait_ms',
+        { conversation_id: conversationId },
+      );
+    }
+  }
+
+  /**
    * Waits for an answer from each of `receivers` (the router's resolved receivers of `sent`) to `sent`,
-   * whose sender is the client's address (`client:<principal>`), for at most `waitMs`.
+   * whose sender is the client's address (`client:<principal>`), for at most `waitMs`. Throws UNAVAILABLE, at
+   * once and before the caller routes `sent`, when its conversation already holds as many waits as one may.
    */
   expect(sent: AclMessage, receivers: readonly string[], waitMs: number, options: ExpectOptions = {}): Promise<AclMessage[]> {
+    this.checkRoom(sent.conversation_id);
     return new Promise<AclMessage[]>((resolve) => {
       const wait: Wait = {
         client: sent.sender,
@@ -101,6 +156,7 @@ export class ClientInbox implements ClientReplies {
         replyKey: replyKeyOf(sent),
         pending: new Set(receivers),
         replies: [],
+        heldBytes: 0,
         nodes: nodesOf(receivers, options.nodeOf),
         onReply: options.onReply,
         resolve,
@@ -144,6 +200,10 @@ export class ClientInbox implements ClientReplies {
     if (wait.client !== client) return false;
     const inReplyTo = reply.in_reply_to;
     if (inReplyTo !== undefined && inReplyTo !== wait.replyKey && inReplyTo !== wait.sent.message_id) return false;
+    const answers = countsAsAnswer(wait.sent.performative, reply.performative) && wait.pending.has(reply.sender);
+    const bytes = knownWireTextOf(reply)?.length ?? UNKNOWN_REPLY_BYTES;
+    if (!answers && (wait.replies.length >= this.#maxRepliesPerWait || wait.heldBytes + bytes > this.#maxReplyBytesPerWait)) return false;
+    wait.heldBytes += bytes;
     wait.replies.push(reply);
     if (wait.onReply) {
       // A broken stream writer must not break routing for everyone else.
@@ -151,7 +211,8 @@ export class ClientInbox implements ClientReplies {
         wait.onReply(reply);
       } catch {}
     }
-    if (countsAsAnswer(wait.sent.performative, reply.performative) && wait.pending.delete(reply.sender)) {
+    if (answers) {
+      wait.pending.delete(reply.sender);
       if (wait.pending.size === 0) this.#finish(wait);
     }
     return true;

@@ -8,7 +8,9 @@
 // LINK_LOST, TIMEOUT, anything in reply to it that ends the receiver's turn), and an entry failed by the death
 // leaves a mark so that a LINK_LOST reported afterwards for the same message (the link noticed later than the
 // gossip) is not answered again. Bounded by count (the oldest go first, and are then silent on a death, as
-// before) and by age. Pure: the clock is injected.
+// before) and by age, and per sender: one agent holds at most a tenth of the entries (past it its new messages
+// are not recorded), so one agent flooding a silent remote agent with requests cannot push every other agent's
+// entries out, each of which would then wait in silence if that node died. Pure: the clock is injected.
 import { AgeOrderedMap } from './age-ordered-map.ts';
 import { countsAsAnswer, expectsAnswer } from './answers.ts';
 import type { AclMessage } from './message.ts';
@@ -17,6 +19,8 @@ import { replyKeyOf } from './message.ts';
 export interface RemoteAwaitsOptions {
   /** Entries held at most (messages.remote_awaits_max); failed marks are held up to as many again. */
   maxEntries: number;
+  /** Entries one sender may hold; maxEntries / SENDER_SHARE by default. */
+  maxPerSender?: number;
   /** An entry older than this is forgotten (messages.remote_awaits_ttl_ms). */
   ttlMs: number;
   now?: () => number;
@@ -32,7 +36,7 @@ export interface RemoteAwait {
 export interface RemoteAwaitsStats {
   /** Entries held now. */
   held: number;
-  /** Entries dropped because the ledger was full (their senders would not get NODE_FAILED). */
+  /** Entries dropped, or not recorded, because the ledger (or its sender's share) was full: no NODE_FAILED for them. */
   evicted: number;
   /** Entries forgotten unanswered after ttlMs. */
   expired: number;
@@ -43,6 +47,8 @@ export interface RemoteAwaitsStats {
 }
 
 const SEP = '\u0000';
+/** One sender holds at most this part of maxEntries. */
+const SENDER_SHARE = 10;
 /**
  * record() looks for expired entries at most this often: a look costs little now that the entries are an
  * AgeOrderedMap (it stops at the first young entry), but needs not be made on every record.
@@ -63,10 +69,14 @@ export class RemoteAwaits {
   /** Keys of messages answered NODE_FAILED → when; same bounds as the entries. */
   readonly #failed = new AgeOrderedMap<string, number>();
   readonly #stats = { evicted: 0, expired: 0, failed: 0, suppressed: 0 };
+  readonly #maxPerSender: number;
+  /** Entries held per sender (an agent of this node); a sender with none has no entry. */
+  readonly #bySender = new Map<string, number>();
   #expiredAt = -Infinity;
 
   constructor(options: RemoteAwaitsOptions) {
     this.#maxEntries = Math.max(1, options.maxEntries);
+    this.#maxPerSender = Math.max(1, options.maxPerSender ?? Math.ceil(this.#maxEntries / SENDER_SHARE));
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
   }
@@ -85,8 +95,27 @@ export class RemoteAwaits {
     const now = this.#now();
     if (now - this.#expiredAt >= EXPIRE_EVERY_MS) this.#expire(now);
     const key = keyOf(message.sender, receiver, message.conversation_id, replyKeyOf(message));
+    const previous = this.#entries.get(key);
+    if (previous === undefined && (this.#bySender.get(message.sender) ?? 0) >= this.#maxPerSender) {
+      this.#stats.evicted++;
+      return;
+    }
+    if (previous !== undefined) this.#removed(previous);
     this.#entries.set(key, { message, receiver, node, at: now });
-    while (this.#entries.size > this.#maxEntries && this.#entries.shift() !== undefined) this.#stats.evicted++;
+    this.#bySender.set(message.sender, (this.#bySender.get(message.sender) ?? 0) + 1);
+    for (let oldest = this.#entries.oldestKey(); this.#entries.size > this.#maxEntries && oldest !== undefined; oldest = this.#entries.oldestKey()) {
+      this.#removed(this.#entries.get(oldest)!);
+      this.#entries.shift();
+      this.#stats.evicted++;
+    }
+  }
+
+  /** An entry left the ledger: out of its sender's count. */
+  #removed(entry: RemoteAwait): void {
+    const sender = entry.message.sender;
+    const held = (this.#bySender.get(sender) ?? 1) - 1;
+    if (held === 0) this.#bySender.delete(sender);
+    else this.#bySender.set(sender, held);
   }
 
   /** `reply` is being handed to `receiver` (an agent of this node): ends the entry it answers, if it does. */
@@ -95,7 +124,10 @@ export class RemoteAwaits {
     if (inReplyTo === undefined) return;
     const key = keyOf(receiver, reply.sender, reply.conversation_id, inReplyTo);
     const entry = this.#entries.get(key);
-    if (entry !== undefined && countsAsAnswer(entry.message.performative, reply.performative)) this.#entries.delete(key);
+    if (entry !== undefined && countsAsAnswer(entry.message.performative, reply.performative)) {
+      this.#entries.delete(key);
+      this.#removed(entry);
+    }
   }
 
   /**
@@ -108,7 +140,11 @@ export class RemoteAwaits {
       this.#stats.suppressed++;
       return true;
     }
-    this.#entries.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      this.#removed(entry);
+    }
     return false;
   }
 
@@ -123,6 +159,7 @@ export class RemoteAwaits {
     for (const [key, entry] of this.#entries) {
       if (!matches(entry)) continue;
       this.#entries.delete(key);
+      this.#removed(entry);
       this.#failed.set(key, now);
       taken.push(entry);
     }
@@ -150,6 +187,7 @@ export class RemoteAwaits {
       if (now === undefined || now === node) continue;
       if (now === self) {
         this.#entries.delete(key);
+        this.#removed(entry);
         continue;
       }
       // Same key, same age: the entry keeps its place in the age order.
@@ -179,6 +217,7 @@ export class RemoteAwaits {
     for (const [key, entry] of this.#entries) {
       if (now - entry.at <= this.#ttlMs) break;
       this.#entries.delete(key);
+      this.#removed(entry);
       this.#stats.expired++;
     }
     for (const [key, at] of this.#failed) {

@@ -28,7 +28,9 @@ export type HostErrorCode =
   /** The receiver's node took the message and was declared dead before the receiver answered. */
   | 'NODE_FAILED'
   /** The node the message went through left (gracefully) before the receiver's reply came back through it. */
-  | 'REPLY_PATH_LOST';
+  | 'REPLY_PATH_LOST'
+  /** A bound of this node that the sender alone reached (the open conversations it initiates). */
+  | 'QUOTA_EXCEEDED';
 
 /** A reply from `from` to the sender of `original`, in the same conversation. */
 export function hostReply(

@@ -33,8 +33,9 @@ export interface ClientReplies {
 
 /** Why a message of a tracked conversation is not delivered, and how its sender is told (messages.md). */
 export interface ProtocolRejection {
-  readonly code: 'PROTOCOL_VIOLATION' | 'DEADLINE_PASSED';
-  /** `not-understood` for a message that breaks the protocol, `failure` for a reply after `reply_by`. */
+  /** QUOTA_EXCEEDED: the sender already initiates as many open conversations as one sender may. */
+  readonly code: 'PROTOCOL_VIOLATION' | 'DEADLINE_PASSED' | 'QUOTA_EXCEEDED';
+  /** `not-understood` for a message that breaks the protocol, `failure` for a reply after `reply_by` or past a quota. */
   readonly performative: 'not-understood' | 'failure';
   readonly reason: string;
   readonly details: Readonly<Record<string, unknown>>;

@@ -41,6 +41,8 @@ export class ClientSend {
     // Traced: the API request's span is the parent of the routing, whatever trace_context the body named.
     if (tracing !== undefined && options.traceparent !== undefined) message.trace_context = { traceparent: options.traceparent };
     else if (options.bodyText !== undefined) rememberClientText(message, parsed.message, options.bodyText, opens);
+    // A wait this conversation has no room for is refused before the client is told "sent".
+    if (options.waitMs !== undefined && options.onSent !== undefined) inbox.checkRoom(message.conversation_id);
     options.onSent?.({ message_id: message.message_id, conversation_id: message.conversation_id });
     if (options.waitMs === undefined) {
       if (tracing === undefined) router.route(message);

@@ -10,6 +10,7 @@ export function openNodeHistory(config: Config, state: NodeState, logger: Logger
   const { log, movedSegments } = openConversationLog(state.database.db, {
     dataDir: config.node.data_dir,
     maxMessages: config.state.conversation_max_messages,
+    maxBytes: config.state.conversation_max_bytes,
     maxAgeMs: config.state.conversation_max_age_ms,
     flushIntervalMs: config.state.flush_interval_ms,
     maxBatch: config.state.flush_max_rows,

@@ -4,6 +4,7 @@ import type { HistoryPosition } from './conversation-segments.ts';
 export interface HistoryWorkerSetup {
   dataDir: string;
   maxMessages: number;
+  maxBytes: number;
   maxAgeMs: number;
 }
 

@@ -8,7 +8,7 @@ import { openHistoryDatabase } from './history-database.ts';
 const setup = workerData as HistoryWorkerSetup;
 const port = parentPort!;
 const db = openHistoryDatabase(setup.dataDir);
-const segments = new ConversationSegments(db, { maxMessages: setup.maxMessages, maxAgeMs: setup.maxAgeMs });
+const segments = new ConversationSegments(db, { maxMessages: setup.maxMessages, maxBytes: setup.maxBytes, maxAgeMs: setup.maxAgeMs });
 const reply = (message: HistoryReply): void => port.postMessage(message);
 
 port.on('message', (request: HistoryRequest) => {

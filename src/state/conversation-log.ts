@@ -5,11 +5,13 @@
 // on the main thread cost ~8 µs of its CPU per send (38 against 30 µs with the history off).
 //
 // Bounds: rows wait here at most `flushIntervalMs` (or until `maxBatch`), as every log (batch-writer.ts);
-// rows posted and not yet stored are at most `maxQueuedRows` (past it a batch is dropped and counted, as a
-// failed write is: a log must not grow without bound behind a slow disk; reported at most once a second);
+// rows posted and not yet stored are at most `maxQueuedRows` and `maxQueuedBytes` of text (past either a batch is
+// dropped and counted, as a failed write is: a log must not grow without bound behind a slow disk; reported at
+// most once a second);
 // reads in progress at most MAX_READS_IN_FLIGHT, each of at most its page's `maxBytes` of text (api.max_answer_bytes).
 import { Worker } from 'node:worker_threads';
 import type { AclMessage } from '../messaging/message.ts';
+import { DEFAULTS } from '../config/defaults.ts';
 import { CaxtonError } from '../errors.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { HistoryReply, HistoryRequest, HistoryWorkerSetup } from './conversation-log-protocol.ts';
@@ -27,6 +29,12 @@ const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
 /** Batches posted and not yet stored, by default (see openConversationLog). */
 const QUEUED_BATCHES_MAX = 64;
+/**
+ * Text posted and not yet stored, by default, in UTF-16 units: the row bound alone let 64,000 messages of up to
+ * 1 MiB each wait for the history thread. 400 client sends of 1 MiB left the thread ~14 s and ~300 MB behind
+ * here. 64 MiB is the row bound's worth of 1 KiB messages, and ~0.5 s of the history thread's writes.
+ */
+export const QUEUED_BYTES_MAX = 64 * 1024 * 1024;
 /** Batches dropped while the thread is behind are reported together, at most this often (not every flush). */
 const DROP_REPORT_INTERVAL_MS = 1000;
 /** A close waits this long for the thread to store what it holds and close its file, then ends it. */
@@ -37,12 +45,16 @@ const DEFAULT_PAGE_MESSAGES = 10_000;
 export interface ConversationLogOptions {
   dataDir: string;
   maxMessages: number;
+  /** Bytes of message text kept (state.conversation_max_bytes); its default when absent. */
+  maxBytes?: number;
   maxAgeMs: number;
   flushIntervalMs: number;
   /** Largest batch, in messages. */
   maxBatch: number;
   /** Rows posted to the history thread and not yet stored. */
   maxQueuedRows: number;
+  /** Their text (UTF-16 units); QUEUED_BYTES_MAX when absent. A batch alone larger than it is still posted when nothing waits. */
+  maxQueuedBytes?: number;
   /** Rows lost (not serializable, a failed write, the thread behind or gone), with why. */
   onError?(error: unknown, dropped: number): void;
   /** Milliseconds since the epoch; injected for tests. */
@@ -75,6 +87,9 @@ export class ConversationLog {
   #worker: Worker | undefined;
   /** Rows posted to the current thread and not yet answered `written`. */
   #queued = 0;
+  /** Their text, and each posted batch's share of it in the order the thread answers them. */
+  #queuedBytes = 0;
+  readonly #batchBytes: number[] = [];
   readonly #reads = new Map<number, Read>();
   #nextRead = 1;
   readonly #exits: number[] = [];
@@ -214,12 +229,17 @@ export class ConversationLog {
     if (texts.length === 0) return;
     const worker = this.#worker;
     if (worker === undefined) throw new Error('the history thread is not running');
-    if (this.#queued + texts.length > this.#options.maxQueuedRows) {
+    let bytes = 0;
+    for (const text of texts) bytes += text.length;
+    const behind = this.#queued > 0 && this.#queuedBytes + bytes > (this.#options.maxQueuedBytes ?? QUEUED_BYTES_MAX);
+    if (behind || this.#queued + texts.length > this.#options.maxQueuedRows) {
       this.#droppedUnreported += texts.length;
       this.#reportDropped(false);
       return;
     }
     this.#queued += texts.length;
+    this.#queuedBytes += bytes;
+    this.#batchBytes.push(bytes);
     worker.postMessage({ type: 'rows', ts, conversationIds, texts } satisfies HistoryRequest);
   }
 
@@ -231,12 +251,21 @@ export class ConversationLog {
     const dropped = this.#droppedUnreported;
     this.#droppedUnreported = 0;
     this.#droppedReportedAt = at;
-    this.#options.onError?.(new Error(`the history thread was ${this.#queued} messages behind (bound ${this.#options.maxQueuedRows}): ${dropped} dropped`), dropped);
+    const text = `${this.#queuedBytes} characters queued, bound ${this.#options.maxQueuedBytes ?? QUEUED_BYTES_MAX}`;
+    this.#options.onError?.(
+      new Error(`the history thread was ${this.#queued} messages behind (bound ${this.#options.maxQueuedRows}): ${dropped} dropped (${text})`),
+      dropped,
+    );
   }
 
   #start(): Worker {
     const worker = new Worker(this.#options.entry ?? ENTRY, {
-      workerData: { dataDir: this.#options.dataDir, maxMessages: this.#options.maxMessages, maxAgeMs: this.#options.maxAgeMs } satisfies HistoryWorkerSetup,
+      workerData: {
+        dataDir: this.#options.dataDir,
+        maxMessages: this.#options.maxMessages,
+        maxBytes: this.#options.maxBytes ?? DEFAULTS.state.conversation_max_bytes,
+        maxAgeMs: this.#options.maxAgeMs,
+      } satisfies HistoryWorkerSetup,
       name: 'caxton-history',
     });
     // Never what keeps a process alive: close() ends it on a stop.
@@ -250,6 +279,7 @@ export class ConversationLog {
   #answer(reply: HistoryReply): void {
     if (reply.type === 'written') {
       this.#queued -= reply.count;
+      this.#queuedBytes -= this.#batchBytes.shift() ?? 0;
       if (reply.error !== undefined) this.#options.onError?.(new Error(`conversation history write failed: ${reply.error}`), reply.count);
     } else if (reply.type === 'listed') {
       const read = this.#reads.get(reply.id);
@@ -265,6 +295,8 @@ export class ConversationLog {
     if (this.#closing !== undefined || this.#worker !== worker) return;
     if (this.#queued > 0) this.#options.onError?.(new Error('the history thread exited; messages it had not stored are lost'), this.#queued);
     this.#queued = 0;
+    this.#queuedBytes = 0;
+    this.#batchBytes.length = 0;
     for (const read of this.#reads.values()) read.reject(new CaxtonError('UNAVAILABLE', 'the conversation history thread restarted; retry'));
     this.#reads.clear();
     const now = this.#nowMs();

@@ -5,13 +5,15 @@
 // retention pruning on): a row per message with an index on the conversation ~15 µs per message; a row per
 // message, no index ~3.1 µs (but a read scans the table: 25 ms); segments ~2.7–3.2 µs.
 //
-// Bounded two ways, a whole segment at a time: at most `maxMessages` messages, and nothing whose segment is
-// older than `maxAgeMs`. Synchronous: it runs on the history thread (conversation-log-worker.ts), which owns
+// Bounded three ways, a whole segment at a time: at most `maxMessages` messages, at most `maxBytes` of their
+// text, and nothing whose segment is older than `maxAgeMs`. Synchronous: it runs on the history thread (conversation-log-worker.ts), which owns
 // the history's own database file, so these writes never hold up the node's main thread.
 import type { SqliteDatabase } from './database.ts';
 
 export interface ConversationSegmentsOptions {
   maxMessages: number;
+  /** Bytes of message text kept (state.conversation_max_bytes); unbounded when absent. */
+  maxBytes?: number;
   maxAgeMs: number;
   /** Milliseconds since the epoch; injected for tests. */
   nowMs?: () => number;
@@ -30,6 +32,8 @@ interface Segment {
   /** The conversation of each message, in order; drives the index cleanup when the segment is dropped. */
   conversationIds: string[];
   byteLengths: number[];
+  /** Its messages' bytes, the newlines between them included. */
+  bytes: number;
 }
 
 /** Where a conversation's messages are: flat triples (segment id, byte offset, byte length) in append order. */
@@ -81,9 +85,11 @@ export class ConversationSegments {
   private readonly nowMs: () => number;
   private readonly maxAgeMs: number;
   private readonly maxMessages: number;
+  private readonly maxBytes: number;
   private readonly segments: Segment[] = [];
   private readonly index = new Map<string, Locations>();
   private stored = 0;
+  private storedBytes = 0;
   /** Where a segment's messages are encoded before the insert copies them; at most SCRATCH_MAX_BYTES, kept. */
   private scratch = Buffer.alloc(0);
   private nextSegmentId: number;
@@ -93,6 +99,7 @@ export class ConversationSegments {
     this.nowMs = options.nowMs ?? Date.now;
     this.maxAgeMs = options.maxAgeMs;
     this.maxMessages = options.maxMessages;
+    this.maxBytes = options.maxBytes ?? Infinity;
     // substr() of a BLOB counts bytes from 1.
     this.selectMessage = db.prepare('SELECT substr(messages, ? + 1, ?) FROM conversation_segments WHERE id = ?').pluck();
     this.insert = db.prepare(
@@ -109,17 +116,21 @@ export class ConversationSegments {
         | null) ?? 0,
     );
     const rows = db
-      .prepare('SELECT id, last_ts, conversation_ids, byte_lengths FROM conversation_segments ORDER BY id')
-      .all() as Array<{ id: number; last_ts: number; conversation_ids: string; byte_lengths: string }>;
+      .prepare('SELECT id, last_ts, conversation_ids, byte_lengths, length(messages) AS bytes FROM conversation_segments ORDER BY id')
+      .all() as Array<{ id: number; last_ts: number; conversation_ids: string; byte_lengths: string; bytes: number }>;
     for (const row of rows) {
       this.addSegment({
         id: row.id,
         lastTs: row.last_ts,
         conversationIds: JSON.parse(row.conversation_ids) as string[],
         byteLengths: JSON.parse(row.byte_lengths) as number[],
+        bytes: row.bytes,
       });
     }
     this.nextSegmentId = (rows.length ? rows[rows.length - 1].id : 0) + 1;
+    // A lowered bound applies at once.
+    const dropped = this.dropExpired();
+    if (dropped > 0) this.deleteUpTo.run(dropped);
   }
 
   /** Stores `rows` as one segment, in one transaction, then drops what is past either bound. */
@@ -142,7 +153,7 @@ export class ConversationSegments {
     }
     const lastTs = rows[rows.length - 1].ts;
     this.insert.run(id, rows[0].ts, lastTs, rows.length, JSON.stringify(conversationIds), JSON.stringify(byteLengths), blob.subarray(0, used));
-    this.addSegment({ id, lastTs, conversationIds, byteLengths });
+    this.addSegment({ id, lastTs, conversationIds, byteLengths, bytes: used });
     const dropped = this.dropExpired();
     if (dropped > 0) this.deleteUpTo.run(dropped);
   }
@@ -203,6 +214,11 @@ export class ConversationSegments {
     return this.stored;
   }
 
+  /** Bytes of the messages stored. */
+  bytes(): number {
+    return this.storedBytes;
+  }
+
   /**
    * A buffer that holds the rows' texts as UTF-8 with a newline between each: the kept scratch buffer when a
    * worst-case estimate (3 bytes per UTF-16 unit) fits SCRATCH_MAX_BYTES, else one of the exact size for this
@@ -223,6 +239,7 @@ export class ConversationSegments {
   private addSegment(segment: Segment): void {
     this.segments.push(segment);
     this.stored += segment.conversationIds.length;
+    this.storedBytes += segment.bytes;
     let offset = 0;
     for (let i = 0; i < segment.conversationIds.length; i++) {
       let locations = this.index.get(segment.conversationIds[i]);
@@ -232,14 +249,18 @@ export class ConversationSegments {
     }
   }
 
-  /** Drops the oldest segments past either bound (never the newest); returns the last id dropped, or 0. */
+  /** Drops the oldest segments past any bound (never the newest); returns the last id dropped, or 0. */
   private dropExpired(): number {
     const cutoff = this.nowMs() - this.maxAgeMs;
     let lastDropped = 0;
-    while (this.segments.length > 1 && (this.stored > this.maxMessages || this.segments[0].lastTs < cutoff)) {
+    while (
+      this.segments.length > 1 &&
+      (this.stored > this.maxMessages || this.storedBytes > this.maxBytes || this.segments[0].lastTs < cutoff)
+    ) {
       const segment = this.segments.shift()!;
       lastDropped = segment.id;
       this.stored -= segment.conversationIds.length;
+      this.storedBytes -= segment.bytes;
       // Its messages are the oldest of each conversation they belong to: the front of each location list.
       for (const conversationId of new Set(segment.conversationIds)) {
         const locations = this.index.get(conversationId)!;

@@ -8,9 +8,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, chmodSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { DATABASE_FILE, SCHEMA_VERSION, type SqliteDatabase } from './database.ts';
+import { DATABASE_FILE, migrate, SCHEMA_VERSION, type SqliteDatabase } from './database.ts';
 import { HISTORY_DATABASE_FILE } from './history-database.ts';
 import { ensurePrivateDataDir } from './file-permissions.ts';
+import { MIGRATIONS } from './migrations.ts';
 
 /** Pages copied per step: ~400 KiB at SQLite's 4 KiB pages, a fraction of a millisecond of event-loop time. */
 const PAGES_PER_STEP = 100;
@@ -88,7 +89,12 @@ export interface BackupFacts {
 
 /**
  * Refuses a file that is not a whole Caxton database this version can open: not SQLite, damaged (SQLite's
- * quick_check), missing Caxton's tables, or written by a newer Caxton. Answers what it holds.
+ * quick_check), missing Caxton's tables, written by a newer Caxton, with a schema other than the one Caxton's
+ * migrations make at its version (a trigger, a view, a changed table), or with conversation segments the node
+ * could not read back. Answers what it holds. A backup is a file from elsewhere: the node runs what its schema
+ * holds (a trigger that emptied audit_log on every insert, a view in place of dead_letters that stopped the
+ * node's start, a user_version of -1 that did the same, a segment whose index made the history thread loop were
+ * each restored without a word before).
  */
 export function checkBackupFile(path: string): BackupFacts {
   if (!existsSync(path) || !statSync(path).isFile()) throw new BackupFileError(`${path}: no such file`);
@@ -112,6 +118,11 @@ export function checkBackupFile(path: string): BackupFacts {
     if (schemaVersion > SCHEMA_VERSION) {
       throw new BackupFileError(`${path}: written by a newer Caxton (schema ${schemaVersion}, this one reads up to ${SCHEMA_VERSION}); restore it with that version`);
     }
+    if (schemaVersion < 1) throw new BackupFileError(`${path}: not a Caxton backup (schema version ${schemaVersion}; Caxton's start at 1)`);
+    const unexpected = schemaDifference(schemaOf(db), schemaAt(schemaVersion));
+    if (unexpected !== undefined) throw new BackupFileError(`${path}: not a Caxton backup of schema ${schemaVersion}: ${unexpected}`);
+    const badSegment = db.prepare(MALFORMED_SEGMENT).pluck().get() as number | undefined;
+    if (badSegment !== undefined) throw new BackupFileError(`${path}: conversation history segment ${badSegment} is malformed (its index does not match its messages)`);
     const identity = db.prepare('SELECT node_id FROM node_identity WHERE singleton = 1').get() as { node_id: string } | undefined;
     const count = (table: string) => (db!.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     return { schemaVersion, nodeId: identity?.node_id ?? '', agents: count('agents'), apiKeys: count('api_keys') };
@@ -122,6 +133,53 @@ export function checkBackupFile(path: string): BackupFacts {
     db?.close();
   }
 }
+
+/** Objects of sqlite_master that are not SQLite's own, as `type name` → `table` and SQL text. */
+function schemaOf(db: SqliteDatabase): Map<string, string> {
+  const rows = db
+    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE substr(name, 1, 7) <> 'sqlite_'")
+    .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
+  return new Map(rows.map((row) => [`${row.type} ${row.name}`, `${row.tbl_name}\n${row.sql ?? ''}`]));
+}
+
+/** What Caxton's migrations up to `version` make, in an empty database. */
+function schemaAt(version: number): Map<string, string> {
+  const db = new BetterSqlite3(':memory:');
+  try {
+    migrate(db, ':memory:', MIGRATIONS.slice(0, version));
+    return schemaOf(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The first object that is not as expected, said in words; undefined when the two schemas are the same. */
+function schemaDifference(found: Map<string, string>, expected: Map<string, string>): string | undefined {
+  for (const key of found.keys()) if (!expected.has(key)) return `it has a ${key} that Caxton does not make`;
+  for (const [key, sql] of expected) {
+    if (!found.has(key)) return `its ${key} is missing`;
+    if (found.get(key) !== sql) return `its ${key} is not defined as Caxton defines it`;
+  }
+  return undefined;
+}
+
+/**
+ * The first segment whose index (conversation ids, byte lengths) does not describe its messages, as the history
+ * reads them back (conversation-segments.ts): arrays of `count` ids (text of at most 256 characters) and
+ * lengths (non-negative integers) that add up, with a newline between messages, to the messages' bytes.
+ */
+const MALFORMED_SEGMENT = `
+  SELECT id FROM conversation_segments
+  WHERE NOT (
+    count >= 1 AND typeof(messages) = 'blob'
+    AND json_valid(conversation_ids) AND json_type(conversation_ids) = 'array' AND json_array_length(conversation_ids) = count
+    AND json_valid(byte_lengths) AND json_type(byte_lengths) = 'array' AND json_array_length(byte_lengths) = count
+    AND NOT EXISTS (SELECT 1 FROM json_each(conversation_ids) WHERE type <> 'text' OR length(value) NOT BETWEEN 1 AND 256)
+    AND NOT EXISTS (SELECT 1 FROM json_each(byte_lengths) WHERE type <> 'integer' OR value < 0)
+    AND (SELECT sum(value) FROM json_each(byte_lengths)) + count - 1 = length(messages)
+    AND typeof(first_ts) = 'integer' AND typeof(last_ts) = 'integer'
+  )
+  LIMIT 1`;
 
 export interface RestoreOptions {
   /** Replace the database of a data dir that already has files (the node must be stopped). */

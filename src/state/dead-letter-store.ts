@@ -1,9 +1,13 @@
 // Messages that could not be delivered (messages.md, Delivery): bounded and inspectable. `record` is called
-// while routing, so it only buffers; rows reach SQLite in one transaction per batch. At most `maxRows` are
-// kept, and at most `maxPerSender` of one sender (dead-letter-retention.ts): past either, the oldest go, and
-// a row dropped before its flush is never serialized (a flood costs little more than counting).
+// while routing, so it only buffers; rows reach SQLite in one transaction per batch. At most `maxRows` rows and
+// `maxBytes` of stored text are kept, and at most `maxPerSender` rows (and that share of the bytes) naming one
+// address as sender or receiver (dead-letter-retention.ts): past either, the oldest go, and a row dropped before
+// its flush is never serialized (a flood costs little more than counting). A row's bytes are weighed when it is
+// recorded if its text is known already (an agent's send, a client's body), else when it is serialized at its
+// flush, so the byte bounds hold from each flush on, and a flood of large agent messages is dropped unwritten.
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { AclMessage } from '../messaging/message.ts';
+import { knownWireTextOf, settledWireTextOf } from '../agents/wire-text.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
 import { DeadLetterRetention } from './dead-letter-retention.ts';
@@ -22,8 +26,10 @@ export interface StoredDeadLetter extends DeadLetter {
 
 export interface DeadLetterStoreOptions {
   maxRows: number;
-  /** Rows kept per sender (config state.dead_letters_per_sender); maxRows when absent. */
+  /** Rows kept naming one address, as sender or receiver (config state.dead_letters_per_sender); maxRows when absent. */
   maxPerSender?: number;
+  /** Bytes of stored message text kept (config state.dead_letters_max_bytes); unbounded when absent. */
+  maxBytes?: number;
   flushIntervalMs: number;
   maxBatch: number;
   now?: () => Date;
@@ -48,7 +54,7 @@ export class DeadLetterStore implements DeadLetterSink {
   private nextId: number;
   private readonly retention: DeadLetterRetention;
   /** Ids dropped since the last flush: skipped if still buffered, deleted if already written. */
-  private dropped = new Set<number>();
+  private readonly dropped = new Set<number>();
   private readonly dropLater = (id: number): void => {
     this.dropped.add(id);
   };
@@ -60,13 +66,15 @@ export class DeadLetterStore implements DeadLetterSink {
     this.nextId = ((db.prepare('SELECT max(id) FROM dead_letters').pluck().get() as number | null) ?? 0) + 1;
     const insert = db.prepare('INSERT INTO dead_letters (id, ts, reason, receiver, message) VALUES (?, ?, ?, ?, ?)');
     const remove = db.prepare('DELETE FROM dead_letters WHERE id = ?');
-    this.retention = new DeadLetterRetention(options.maxRows, options.maxPerSender ?? options.maxRows);
+    this.retention = new DeadLetterRetention(options.maxRows, options.maxPerSender ?? options.maxRows, options.maxBytes);
     // What survived a restart counts against the bounds as it was kept (a lowered bound applies at once).
-    const existing = db.prepare("SELECT id, json_extract(message, '$.sender') AS sender FROM dead_letters ORDER BY id").all() as {
-      id: number;
-      sender: unknown;
-    }[];
-    for (const row of existing) this.retention.add(row.id, typeof row.sender === 'string' ? row.sender : '', this.dropLater);
+    const existing = db
+      .prepare("SELECT id, json_extract(message, '$.sender') AS sender, receiver, length(CAST(message AS BLOB)) AS bytes FROM dead_letters ORDER BY id")
+      .all() as { id: number; sender: unknown; receiver: string | null; bytes: number }[];
+    for (const row of existing) {
+      this.retention.add(row.id, typeof row.sender === 'string' ? row.sender : '', this.dropLater, row.receiver ?? undefined);
+      this.retention.weigh(row.id, row.bytes, this.dropLater);
+    }
     if (this.dropped.size > 0) {
       db.transaction(() => {
         for (const id of this.dropped) remove.run(id);
@@ -80,18 +88,23 @@ export class DeadLetterStore implements DeadLetterSink {
       transaction: (fn) => db.transaction(fn)(),
       write: (rows) => {
         const dropped = this.dropped;
-        this.dropped = new Set();
         for (const r of rows) {
           if (dropped.delete(r.id)) continue;
-          const text = serializedOrNull(r.message);
+          // The text it was delivered as when known (the same JSON), else serialized now.
+          const text = settledWireTextOf(r.message) ?? serializedOrNull(r.message);
           // One message that cannot be serialized (content too deep) is left out, never the batch.
           if (text === null) {
+            this.retention.forget(r.id);
             options.onError?.(new Error(`dead letter ${r.id}: the message could not be serialized; not kept`), 1);
             continue;
           }
           insert.run(r.id, r.ts, r.reason, r.receiver ?? null, text);
+          // May drop older rows (written, or later in this batch: skipped above when reached).
+          this.retention.weigh(r.id, Buffer.byteLength(text), this.dropLater);
         }
+        // Every buffered row was in this batch: what is left was written before, or just now.
         for (const id of dropped) remove.run(id);
+        dropped.clear();
       },
       flushIntervalMs: options.flushIntervalMs,
       maxBatch: options.maxBatch,
@@ -106,7 +119,9 @@ export class DeadLetterStore implements DeadLetterSink {
    */
   record(message: AclMessage, reason: string, receiver?: string): number {
     const id = this.nextId++;
-    this.retention.add(id, typeof message.sender === 'string' ? message.sender : '', this.dropLater);
+    this.retention.add(id, typeof message.sender === 'string' ? message.sender : '', this.dropLater, receiver);
+    const known = knownWireTextOf(message);
+    if (known !== undefined) this.retention.weigh(id, known.length, this.dropLater);
     this.writer.push({ id, ts: this.now().toISOString(), reason, message, ...(receiver !== undefined ? { receiver } : {}) });
     return id;
   }

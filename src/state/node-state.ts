@@ -66,6 +66,7 @@ export function openNodeState(options: NodeStateOptions): NodeState {
       deadLetters: new DeadLetterStore(database, {
         maxRows: limits.dead_letters_max,
         maxPerSender: limits.dead_letters_per_sender,
+        maxBytes: limits.dead_letters_max_bytes,
         ...batch('dead_letters'),
       }),
       close: () => database.close(),

@@ -8,7 +8,8 @@ import { stamped } from './fakes.ts';
 
 function ledger(maxEntries = 100, ttlMs = 60_000) {
   let now = 1_000;
-  const awaits = new RemoteAwaits({ maxEntries, ttlMs, now: () => now });
+  // One sender (`a`) fills these small ledgers: no share per sender (remote-awaits-share.test.ts has it).
+  const awaits = new RemoteAwaits({ maxEntries, maxPerSender: Infinity, ttlMs, now: () => now });
   return { awaits, advance: (ms: number) => (now += ms) };
 }
 

@@ -16,6 +16,14 @@ export const CONVERSATION_DEFAULTS = {
    * 1M participants ≈ 100–150 MB at worst.
    */
   maxParticipants: 1_000_000,
+  /**
+   * What one initiator (an agent, or a client's principal) may hold of maxConversations and of maxParticipants
+   * in conversations still going on: one part in this many. A client opening fipa-requests to a participant
+   * that never answers took all 100,000 places in ~80 s and evicted every other sender's conversation (their
+   * participants' answers then refused); now it is refused QUOTA_EXCEEDED at 10,000 and ten such senders are
+   * needed to fill the tracker. Ended conversations do not count.
+   */
+  initiatorShare: 10,
   /** A conversation nobody touched for this long is forgotten (the brief's 30 minutes): replies that late are lost anyway. */
   idleMs: 30 * MINUTE,
   /** How often idle conversations are swept: 1/30 of idleMs keeps the overshoot near 3% for one scan a minute. */

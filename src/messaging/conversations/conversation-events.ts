@@ -11,7 +11,7 @@ export type ConversationChange =
   | 'ended'
   /** A participant did not answer by reply_by; a TIMEOUT failure went to the initiator (when this node sends them). */
   | 'timed-out'
-  /** A message was refused (PROTOCOL_VIOLATION or DEADLINE_PASSED) and not delivered. */
+  /** A message was refused (PROTOCOL_VIOLATION, DEADLINE_PASSED, or QUOTA_EXCEEDED for an opening) and not delivered. */
   | 'rejected'
   /** Forgotten after idleMs without activity; on the initiator's node each answer still owed became a TIMEOUT failure. (An ended one is forgotten after its grace with no event: 'ended' said it.) */
   | 'expired'
@@ -29,7 +29,7 @@ export interface ConversationEvent {
   /** The participant that timed out. */
   readonly participant?: string;
   /** Why a message was rejected. */
-  readonly code?: 'PROTOCOL_VIOLATION' | 'DEADLINE_PASSED';
+  readonly code?: 'PROTOCOL_VIOLATION' | 'DEADLINE_PASSED' | 'QUOTA_EXCEEDED';
 }
 
 /** Called synchronously on the routing path: buffer, do not block. */

@@ -6,7 +6,9 @@
 // TIMEOUT failure per silent participant, from a timer or, if a message of the conversation comes first,
 // right before that message is judged, so the outcome never depends on timer lateness. A conversation evicted
 // for room ends its participants' debts too: the initiator gets one failure per answer still owed, and so does
-// one forgotten idle (TIMEOUT, reason "idle"; from the initiator's node).
+// one forgotten idle (TIMEOUT, reason "idle"; from the initiator's node). One initiator holds at most a share of
+// either bound in conversations still going on (CONVERSATION_DEFAULTS.initiatorShare): an opening past it is
+// refused QUOTA_EXCEEDED, so one sender's flood cannot evict everyone else's conversations.
 // Clock and timers are injected; nothing here does I/O.
 import { randomUUID } from 'node:crypto';
 import type { SetTimer } from '../client-inbox.ts';
@@ -22,7 +24,7 @@ import { EndedGrace } from './ended-grace.ts';
 import type { Participant } from './conversation.ts';
 import { CONVERSATION_DEFAULTS, MAX_TIMER_MS } from './conversation-defaults.ts';
 import type { ConversationChange, ConversationObserver, ConversationStateView } from './conversation-events.ts';
-import { deadlineOf, deadlinePassed, violation } from './rejections.ts';
+import { deadlineOf, deadlinePassed, initiatorQuotaExceeded, violation } from './rejections.ts';
 import { evictionFailure, idleFailure, timeoutFailure } from './participant-failures.ts';
 
 export interface ConversationTrackerOptions {
@@ -32,6 +34,10 @@ export interface ConversationTrackerOptions {
   maxConversations?: number;
   /** Participants across all conversations (a large cfp weighs more than a request). */
   maxParticipants?: number;
+  /** Conversations still going on that one initiator may hold; maxConversations / initiatorShare by default. */
+  maxPerInitiator?: number;
+  /** Their participants; maxParticipants / initiatorShare by default. */
+  maxParticipantsPerInitiator?: number;
   idleMs?: number;
   sweepIntervalMs?: number;
   /** How long an ended conversation is still held, so a late or duplicate message is refused as "has ended". */
@@ -54,6 +60,12 @@ const realTimer: SetTimer = (ms, fire) => {
 const STRICT = true;
 const LENIENT = false;
 
+/** What one initiator holds in conversations still going on (ended ones are not counted). */
+interface InitiatorShare {
+  conversations: number;
+  participants: number;
+}
+
 export class ConversationTracker implements ConversationGate {
   readonly #now: () => number;
   readonly #setTimer: SetTimer;
@@ -61,6 +73,10 @@ export class ConversationTracker implements ConversationGate {
   readonly #maxParticipants: number;
   /** Participants across every tracked conversation, held under maxParticipants. */
   #participantCount = 0;
+  readonly #maxPerInitiator: number;
+  readonly #maxParticipantsPerInitiator: number;
+  /** Each initiator's conversations in #byActivity; an initiator with none has no entry. */
+  readonly #openBy = new Map<string, InitiatorShare>();
   readonly #idleMs: number;
   readonly #sweepIntervalMs: number;
   readonly #observer: ConversationObserver | undefined;
@@ -79,6 +95,9 @@ export class ConversationTracker implements ConversationGate {
     this.#setTimer = options.setTimer ?? realTimer;
     this.#maxConversations = Math.max(1, options.maxConversations ?? CONVERSATION_DEFAULTS.maxConversations);
     this.#maxParticipants = Math.max(1, options.maxParticipants ?? CONVERSATION_DEFAULTS.maxParticipants);
+    const share = CONVERSATION_DEFAULTS.initiatorShare;
+    this.#maxPerInitiator = Math.max(1, options.maxPerInitiator ?? Math.ceil(this.#maxConversations / share));
+    this.#maxParticipantsPerInitiator = Math.max(1, options.maxParticipantsPerInitiator ?? Math.ceil(this.#maxParticipants / share));
     this.#idleMs = options.idleMs ?? CONVERSATION_DEFAULTS.idleMs;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? Math.min(CONVERSATION_DEFAULTS.sweepIntervalMs, this.#idleMs);
     this.#observer = options.observer;
@@ -140,6 +159,7 @@ export class ConversationTracker implements ConversationGate {
     for (const conversation of this.#conversations.values()) this.#disarm(conversation);
     this.#conversations.clear();
     this.#byActivity.clear();
+    this.#openBy.clear();
     this.#ended.close();
     this.#participantCount = 0;
     this.#cancelSweep?.();
@@ -160,9 +180,10 @@ export class ConversationTracker implements ConversationGate {
       const reason = `conversation "${conversation.id}" follows ${conversation.machine.name}, not ${machine.name}`;
       return violation(machine, conversation.state(), reason);
     }
-    // Nothing moves an ended conversation on: its messages are refused, or (from peers) ignored.
-    const wasEnded = conversation.ended;
     this.#expireDeadlines(conversation, now);
+    // Nothing moves an ended conversation on: its messages are refused, or (from peers) ignored. Read after the
+    // deadlines: a conversation their TIMEOUTs just ended is in its grace already and must not be touched again.
+    const wasEnded = conversation.ended;
     const rejection =
       message.sender === conversation.initiator
         ? this.#fromInitiator(conversation, message, receivers, strict)
@@ -197,6 +218,15 @@ export class ConversationTracker implements ConversationGate {
       if (receiver !== message.sender) participants.set(receiver, { state: openingState, deadline, replyKey });
     }
     if (participants.size === 0) return undefined; // an agent talking to itself: nobody to hold to the protocol
+    // Judged here, on this node; one opened on another node was judged there and is only recorded.
+    const share = this.#openBy.get(message.sender);
+    if (
+      strict &&
+      share !== undefined &&
+      (share.conversations >= this.#maxPerInitiator || share.participants + participants.size > this.#maxParticipantsPerInitiator)
+    ) {
+      return initiatorQuotaExceeded(machine, message.sender, share.conversations, share.participants);
+    }
     while (
       this.#conversations.size > 0 &&
       (this.#conversations.size >= this.#maxConversations || this.#participantCount + participants.size > this.#maxParticipants)
@@ -213,7 +243,7 @@ export class ConversationTracker implements ConversationGate {
     if (conversation.ended) {
       this.#ended.add(conversation);
     } else {
-      this.#byActivity.push(conversation);
+      this.#goingOn(conversation);
       this.#arm(conversation, now);
       this.#armSweep();
     }
@@ -351,9 +381,30 @@ export class ConversationTracker implements ConversationGate {
     if (!conversation.ended) {
       this.#byActivity.touch(conversation);
     } else {
-      this.#byActivity.remove(conversation);
+      this.#notGoingOn(conversation);
       this.#ended.add(conversation);
     }
+  }
+
+  /** Into the activity list, counted against its initiator's share. */
+  #goingOn(conversation: Conversation): void {
+    this.#byActivity.push(conversation);
+    const share = this.#openBy.get(conversation.initiator);
+    if (share === undefined) {
+      this.#openBy.set(conversation.initiator, { conversations: 1, participants: conversation.participants.size });
+    } else {
+      share.conversations++;
+      share.participants += conversation.participants.size;
+    }
+  }
+
+  /** Out of the activity list (it ended, or is forgotten), and out of its initiator's share. */
+  #notGoingOn(conversation: Conversation): void {
+    this.#byActivity.remove(conversation);
+    const share = this.#openBy.get(conversation.initiator)!;
+    share.conversations--;
+    share.participants -= conversation.participants.size;
+    if (share.conversations === 0) this.#openBy.delete(conversation.initiator);
   }
 
   /** The conversation under this id; one whose grace is over is forgotten now, whether or not the sweep ran. */
@@ -368,7 +419,7 @@ export class ConversationTracker implements ConversationGate {
 
   #forgetOldest(reason: 'expired' | 'evicted'): void {
     const oldest = this.#byActivity.oldest!;
-    this.#byActivity.remove(oldest);
+    this.#notGoingOn(oldest);
     this.#drop(oldest);
     this.#emit(reason, oldest);
     if (reason === 'evicted') this.#failOwedAnswers(oldest, evictionFailure);

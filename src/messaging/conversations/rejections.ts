@@ -17,6 +17,22 @@ export function violation(machine: ProtocolMachine, state: string, reason: strin
   return { code: 'PROTOCOL_VIOLATION', performative: 'not-understood', reason, details: { protocol: machine.name, state } };
 }
 
+/**
+ * An opening refused because its sender already initiates `open` conversations still going on here, its share
+ * of the tracker (a tenth): past it, one sender's flood evicted every other sender's conversations.
+ */
+export function initiatorQuotaExceeded(machine: ProtocolMachine, sender: string, open: number, participants: number): ProtocolRejection {
+  return {
+    code: 'QUOTA_EXCEEDED',
+    performative: 'failure',
+    reason:
+      `"${sender}" initiates ${open} conversations (${participants} participants) still going on on this node, ` +
+      'the most one sender may (a tenth of messages.conversations_max and of the participants bound): ' +
+      'let some end (or cancel them) before opening more',
+    details: { protocol: machine.name, state: 'none', open_conversations: open, open_participants: participants },
+  };
+}
+
 export function deadlinePassed(machine: ProtocolMachine, sender: string, conversation: Conversation, now: number): ProtocolRejection {
   return {
     code: 'DEADLINE_PASSED',

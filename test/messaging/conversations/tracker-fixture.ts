@@ -5,11 +5,19 @@ import { ConversationTracker, type ConversationTrackerOptions } from '../../../s
 import type { AclMessage, MessageInput } from '../../../src/messaging/message.ts';
 import { FakeClock } from '../protocols/harness.ts';
 
-export function tracker(options: Pick<ConversationTrackerOptions, 'maxConversations' | 'maxParticipants' | 'idleMs' | 'endedGraceMs'> = {}) {
+export function tracker(options: Pick<ConversationTrackerOptions, 'maxConversations' | 'maxParticipants' | 'maxPerInitiator' | 'maxParticipantsPerInitiator' | 'idleMs' | 'endedGraceMs'> = {}) {
   const clock = new FakeClock();
   const events: ConversationEvent[] = [];
   const sent: AclMessage[] = [];
-  const t = new ConversationTracker({ now: () => clock.now, setTimer: clock.setTimer, observer: { onUpdate: (e) => events.push(e) }, ...options });
+  // One initiator (`a`) fills small trackers in these tests: no share per initiator unless a test asks for one.
+  const t = new ConversationTracker({
+    now: () => clock.now,
+    setTimer: clock.setTimer,
+    observer: { onUpdate: (e) => events.push(e) },
+    maxPerInitiator: Infinity,
+    maxParticipantsPerInitiator: Infinity,
+    ...options,
+  });
   t.bindHostRoute((m) => sent.push(m));
   return { t, clock, events, sent };
 }
