@@ -5,6 +5,7 @@
 import { loadConfig, type Config } from '../config/config.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { FilePermissionError } from '../state/file-permissions.ts';
+import { installLastResortGuard } from './last-resort-guard.ts';
 import { CaxtonNode } from './node.ts';
 
 export async function runServer(flags: Record<string, unknown>): Promise<void> {
@@ -29,6 +30,7 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
     }
     throw error;
   }
+  installLastResortGuard(node.logger, node.metrics.registry);
   void node.stopped.then(() => process.exit(0));
   let signalled = false;
   const stop = (signal: NodeJS.Signals) => {
