@@ -4,8 +4,9 @@
 // without a restart. A client certificate is asked for but not required (`rejectUnauthorized: false`), so
 // API keys and JWTs keep working over the same port; only a certificate the CA verified, whose subject CN the
 // config names, is a principal.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { Principal, Role } from '../node/services.ts';
 import type { CertificatePrincipal } from './auth.ts';
@@ -59,7 +60,7 @@ export interface SecureContextTarget {
 export function watchTlsFiles(
   server: SecureContextTarget,
   files: ApiTlsFiles,
-  report: { loaded(): void; failed(error: unknown): void },
+  report: { loaded(ca: Buffer | undefined): void; failed(error: unknown): void },
 ): () => void {
   const paths = [files.cert, files.key, ...(files.clientCa ? [files.clientCa] : [])];
   const onChange = (current: Stats, previous: Stats): void => {
@@ -67,7 +68,7 @@ export function watchTlsFiles(
     try {
       const { cert, key, ca } = readHttpsOptions(files);
       server.setSecureContext({ cert, key, ...(ca ? { ca } : {}) });
-      report.loaded();
+      report.loaded(ca);
     } catch (error) {
       report.failed(error);
     }
@@ -102,23 +103,81 @@ export function parseClientCertificateRule(text: string): ClientCertificateRule 
   return { commonName, principal, role: role as Role };
 }
 
-/** Maps a verified client certificate's subject CN to its configured principal; anything else is no principal. */
-export function certificatePrincipals(rules: readonly ClientCertificateRule[]): CertificatePrincipal {
+/** The client-certificate principal of a request, told when the client CA bundle is reloaded. */
+export interface CertificatePrincipals {
+  principalOf: CertificatePrincipal;
+  /** The bundle now trusted: connections verified under an earlier one are checked against it before they pass. */
+  caReloaded(ca: Buffer): void;
+}
+
+/** What a connection's certificate was mapped to, under which load of the client CA bundle. */
+interface Mapped {
+  principal: Principal | null;
+  generation: number;
+}
+
+/** True when some certificate of the peer's chain was issued and signed by one of `cas`, and the leaf is in date. */
+function chainReaches(socket: TLSSocket, cas: readonly X509Certificate[], nowMs: number): boolean {
+  let link: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  if (!link?.raw || Date.parse(link.valid_to) < nowMs) return false;
+  const seen = new Set<string>();
+  while (link?.raw && !seen.has(link.fingerprint256)) {
+    seen.add(link.fingerprint256);
+    const certificate = new X509Certificate(link.raw);
+    if (cas.some((ca) => certificate.checkIssued(ca) && certificate.verify(ca.publicKey))) return true;
+    link = link.issuerCertificate;
+  }
+  return false;
+}
+
+/** The certificates of a PEM bundle; those that do not parse are left out (the TLS layer refused the bundle then). */
+function certificatesOf(bundle: Buffer): X509Certificate[] {
+  const pems = bundle.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const certificates: X509Certificate[] = [];
+  for (const pem of pems) {
+    try {
+      certificates.push(new X509Certificate(pem));
+    } catch {
+      // Not a certificate: it verifies nothing.
+    }
+  }
+  return certificates;
+}
+
+/**
+ * Maps a verified client certificate's subject CN to its configured principal; anything else is no principal.
+ * A reload of the client CA bundle applies to new handshakes only, and a keep-alive connection verified under
+ * the old bundle kept its principal for as long as it stayed open (a CA removed to cut its clients off let
+ * theirs go on): such a connection is checked once against the new bundle, and is no principal unless its chain
+ * reaches one of its CAs.
+ */
+export function certificatePrincipals(rules: readonly ClientCertificateRule[]): CertificatePrincipals {
   const byCommonName = new Map(rules.map((r) => [r.commonName, Object.freeze({ id: r.principal, role: r.role, via: 'certificate' as const })]));
   // Once per connection, not per request: a keep-alive client sends thousands of requests on one handshake.
-  const bySocket = new WeakMap<object, Principal | null>();
-  return (request: FastifyRequest): Principal | null => {
+  const bySocket = new WeakMap<object, Mapped>();
+  let generation = 0;
+  let trusted: readonly X509Certificate[] = [];
+  const principalOf = (request: FastifyRequest): Principal | null => {
     const socket = request.socket as Partial<TLSSocket>;
     if (!socket.encrypted || typeof socket.getPeerCertificate !== 'function') return null;
-    let principal = bySocket.get(socket);
-    if (principal === undefined) {
-      principal = null;
-      if (socket.authorized) {
-        const cn = socket.getPeerCertificate().subject?.CN;
-        principal = (typeof cn === 'string' ? byCommonName.get(cn) : undefined) ?? null;
-      }
-      bySocket.set(socket, principal);
+    const mapped = bySocket.get(socket);
+    if (mapped?.generation === generation) return mapped.principal;
+    let principal: Principal | null = null;
+    if (mapped !== undefined) {
+      // Verified under an earlier bundle: it passes only if the current one still verifies its chain.
+      if (mapped.principal !== null && chainReaches(socket as TLSSocket, trusted, Date.now())) principal = mapped.principal;
+    } else if (socket.authorized) {
+      const cn = socket.getPeerCertificate().subject?.CN;
+      principal = (typeof cn === 'string' ? byCommonName.get(cn) : undefined) ?? null;
     }
+    bySocket.set(socket, { principal, generation });
     return principal;
+  };
+  return {
+    principalOf,
+    caReloaded(ca) {
+      trusted = certificatesOf(ca);
+      generation++;
+    },
   };
 }

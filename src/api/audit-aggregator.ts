@@ -2,11 +2,15 @@
 // - `each`: written as it happens (a deploy, a key created or revoked: rare and each one matters);
 // - `count`: routine calls of the message path (POST /api/v1/messages at thousands per second): one row per
 //   (principal, action, outcome) per window with the count, instead of one row per message;
-// - `flood`: denials. The first `eachPerWindow` of one (principal, action, reason) in a window are written one
-//   by one with their details; the rest of that window become one row with their count and the addresses they
-//   came from (the ten that sent most), so a flood of bad credentials leaves a few rows behind, never 100,000,
-//   however many addresses it comes from: a row costs a SQLite insert, an address a map entry.
-// Groups and addresses are held in bounded maps (`maxGroups` each); beyond, they share one overflow entry.
+// - `flood`: denials, and mutating calls refused as the client's mistake (4xx). The first `eachPerWindow` of
+//   one caller in a window are written one by one with their details; the rest of that window become one row
+//   per (caller, outcome, reason) with their count, the actions they tried and the addresses they came from
+//   (the ten of each that sent most), so a flood of bad credentials leaves a few rows behind, never 100,000,
+//   however many addresses it comes from and however many routes and methods it cycles through: a row costs
+//   a SQLite insert, an address a map entry. (Counted per action, one address cycling through the ~76
+//   (method, route) pairs wrote ~1,500 rows per window, and pushed every earlier denial out in ~11 minutes.)
+// Groups, callers, actions and addresses are held in bounded maps (`maxGroups` each); beyond, they share one
+// overflow entry.
 import type { AuditEntry } from '../node/services.ts';
 
 export type AuditMode = 'each' | 'count' | 'flood';
@@ -26,6 +30,8 @@ interface Tally {
   unwritten: number;
   /** Of the unwritten, how many came from each address (`details.ip`), for entries that carry one. */
   sources?: Map<string, number>;
+  /** Of the unwritten, how many asked for each action (flood only: its groups are not per action). */
+  actions?: Map<string, number>;
 }
 
 const OVERFLOW = '\u0000overflow';
@@ -33,12 +39,18 @@ const OVERFLOW = '\u0000overflow';
 const TOP_SOURCES = 10;
 /** Where the addresses beyond `maxGroups` are counted; shown as such in `top_sources`. */
 export const OTHER_SOURCES = 'other';
+/** The action of an aggregated row whose entries asked for several; `top_actions` names them. */
+export const SEVERAL_ACTIONS = '*';
 
 export class AuditAggregator {
   readonly #options: AuditAggregatorOptions;
   #tallies = new Map<string, Tally>();
   /** Addresses counted this window, over all tallies (bounded by maxGroups). */
   #sourcesHeld = 0;
+  /** Actions counted this window, over all tallies (bounded by maxGroups). */
+  #actionsHeld = 0;
+  /** Flood entries written one by one this window, per caller (bounded by maxGroups: beyond, none). */
+  #writtenBy = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: AuditAggregatorOptions) {
@@ -50,13 +62,16 @@ export class AuditAggregator {
       this.#options.write(entry);
       return;
     }
-    const tally = this.#tallyOf(entry);
+    const tally = this.#tallyOf(entry, mode);
     tally.seen++;
-    if (mode === 'flood' && tally.seen <= this.#options.eachPerWindow) this.#options.write(entry);
+    if (mode === 'flood' && tally.seen <= this.#options.eachPerWindow && this.#mayWrite(entry.principal)) this.#options.write(entry);
     else {
       tally.unwritten++;
-      const ip = entry.details?.ip;
-      if (mode === 'flood' && typeof ip === 'string') this.#countSource(tally, ip);
+      if (mode === 'flood') {
+        const ip = entry.details?.ip;
+        if (typeof ip === 'string') this.#countSource(tally, ip);
+        this.#countAction(tally, entry.action);
+      }
     }
     this.#schedule();
   }
@@ -70,17 +85,45 @@ export class AuditAggregator {
     const tallies = this.#tallies;
     this.#tallies = new Map();
     this.#sourcesHeld = 0;
-    for (const { entry, unwritten, sources } of tallies.values()) {
+    this.#actionsHeld = 0;
+    this.#writtenBy = new Map();
+    for (const { entry, unwritten, sources, actions } of tallies.values()) {
       if (unwritten === 0) continue;
       const aggregate = { aggregated: true, count: unwritten, window_ms: this.#options.windowMs };
+      // The first entry's address and action stand for none of the others: the row names its own.
+      const { ip: _first, ...details } = entry.details ?? {};
+      const severalActions = actions !== undefined && actions.size > 1;
+      const row: AuditEntry = { ...entry, action: actions === undefined ? entry.action : severalActions ? SEVERAL_ACTIONS : [...actions.keys()][0]! };
+      // A target belongs to one action.
+      if (severalActions) delete row.target;
+      const several = severalActions ? actionsOf(actions) : {};
       if (!sources) {
-        this.#options.write({ ...entry, details: { ...entry.details, ...aggregate } });
+        this.#options.write({ ...row, details: { ...entry.details, ...several, ...aggregate } });
         continue;
       }
-      // The first entry's address stands for none of the others: the row names its own.
-      const { ip: _first, ...details } = entry.details ?? {};
-      this.#options.write({ ...entry, details: { ...details, ...sourcesOf(sources), ...aggregate } });
+      this.#options.write({ ...row, details: { ...details, ...sourcesOf(sources), ...several, ...aggregate } });
     }
+  }
+
+  /** One more flood entry of `principal` written one by one this window, while its allowance lasts. */
+  #mayWrite(principal: string): boolean {
+    const written = this.#writtenBy.get(principal);
+    if (written === undefined && this.#writtenBy.size >= this.#options.maxGroups) return false;
+    if ((written ?? 0) >= this.#options.eachPerWindow) return false;
+    this.#writtenBy.set(principal, (written ?? 0) + 1);
+    return true;
+  }
+
+  #countAction(tally: Tally, action: string): void {
+    const actions = (tally.actions ??= new Map());
+    const known = actions.get(action);
+    if (known !== undefined) {
+      actions.set(action, known + 1);
+      return;
+    }
+    const key = this.#actionsHeld < this.#options.maxGroups ? action : OTHER_SOURCES;
+    if (key === action) this.#actionsHeld++;
+    actions.set(key, (actions.get(key) ?? 0) + 1);
   }
 
   #countSource(tally: Tally, ip: string): void {
@@ -95,12 +138,16 @@ export class AuditAggregator {
     sources.set(key, (sources.get(key) ?? 0) + 1);
   }
 
-  #tallyOf(entry: AuditEntry): Tally {
+  #tallyOf(entry: AuditEntry, mode: 'count' | 'flood'): Tally {
     const details = entry.details ?? {};
     // A count stands for entries alike in all but time and address: the same caller, action, outcome and reason
-    // (code or status). Not the address: a flood from ever new addresses would cost a row for each.
+    // (code or status). Not the address: a flood from ever new addresses would cost a row for each. Nor, for a
+    // flood, the action: one cycling through every route and method would cost a row for each of those.
     const reason = String(details.code ?? details.status ?? '');
-    const key = `${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${reason}`;
+    const key =
+      mode === 'flood'
+        ? `flood\u0000${entry.principal}\u0000${entry.category ?? ''}\u0000${entry.outcome}\u0000${reason}`
+        : `count\u0000${entry.principal}\u0000${entry.action}\u0000${entry.outcome}\u0000${reason}`;
     let tally = this.#tallies.get(key);
     if (tally) return tally;
     if (this.#tallies.size >= this.#options.maxGroups) {
@@ -128,6 +175,12 @@ export class AuditAggregator {
     // A pending window must not keep a finished process alive; close flushes what is left.
     this.#timer.unref();
   }
+}
+
+/** The actions of an aggregated row that asked for several: how many (`other` counting as one) and the ten most asked. */
+function actionsOf(actions: Map<string, number>): Record<string, unknown> {
+  const top = [...actions].sort((a, b) => b[1] - a[1]).slice(0, TOP_SOURCES);
+  return { actions: actions.size, top_actions: top.map(([action, count]) => ({ action, count })) };
 }
 
 /**

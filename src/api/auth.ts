@@ -6,17 +6,23 @@
 //  2. credentials are checked; a failure counts against the source;
 //  3. the principal (API key, JWT subject, certificate) spends one of its role's budget: 429 beyond it;
 //  4. the role must hold the route's permission: 403.
-// Denials are audited through the aggregator ('flood'), routine message sends are counted ('count'), other
-// mutating calls written one by one ('each').
+// Denials and mutating calls refused as the client's mistake (4xx) are audited through the aggregator ('flood'),
+// routine message sends are counted ('count'), other mutating calls written one by one ('each').
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CaxtonError } from '../errors.ts';
 import type { AuditEntry, NodeServices, Principal, Role } from '../node/services.ts';
-import { AuditAggregator, type AuditMode } from './audit-aggregator.ts';
+import { AuditAggregator } from './audit-aggregator.ts';
 import { API_DEFAULTS } from './defaults.ts';
 import { FixedWindowLimiter } from './fixed-window-limiter.ts';
 import { roleAllows, type RouteAccess } from './permissions.ts';
 import { routeOptionsOf } from './route-options.ts';
 import { sourceKeyOf } from './source-key.ts';
+
+/** True when a request comes with a body (read or not), by its headers. */
+function declaresBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
 
 /** The principal of every request when auth is switched off for local development. */
 export const ANONYMOUS_ADMIN: Principal = Object.freeze({ id: 'anonymous', role: 'admin', via: 'none' });
@@ -73,12 +79,20 @@ function actionOf(request: FastifyRequest): string {
   return `${request.method} ${routeOptionsOf(request).url ?? 'unmatched'}`;
 }
 
+/**
+ * Longest target an audit row keeps. Names are at most 64 characters where they are valid, but the target is
+ * read before the route checks it: a deployer's refused deploys named with 5 MB each wrote 5 MB audit rows (up to
+ * api.body_limit_bytes each, ten per window, kept by the hundred thousand).
+ */
+const MAX_TARGET_LENGTH = 256;
+
 function targetOf(request: FastifyRequest): string | undefined {
   const params = request.params as Record<string, unknown> | undefined;
   // A create names its target in the body (POST /api/v1/security/api-keys {"name"}, a JSON deploy).
   const body = request.body as Record<string, unknown> | undefined;
   const target = params?.name ?? params?.id ?? (typeof body === 'object' && body !== null ? body.name : undefined);
-  return typeof target === 'string' ? target : undefined;
+  if (typeof target !== 'string') return undefined;
+  return target.length > MAX_TARGET_LENGTH ? `${target.slice(0, MAX_TARGET_LENGTH - 3)}...` : target;
 }
 
 /**
@@ -98,6 +112,11 @@ const MISSING_CREDENTIALS: Refusal = Object.freeze({
   message: 'missing credentials: send Authorization: Bearer <api key or JWT>',
 });
 const INVALID_CREDENTIALS: Refusal = Object.freeze({ status: 401, code: 'UNAUTHENTICATED', message: 'invalid or expired credentials' });
+/**
+ * A request whose client reset its connection before the hook ran: nobody reads the answer and Node no longer
+ * knows the address, so neither credentials nor the audit log are worth a look.
+ */
+const CLIENT_GONE: Refusal = Object.freeze({ status: 400, code: 'INVALID_ARGUMENT', message: 'the connection closed before the request was read' });
 
 function rateLimited(retryAfterMs: number, message: string): Refusal {
   return { status: 429, code: 'RATE_LIMITED', message, details: { retry_after_seconds: Math.ceil(retryAfterMs / 1000) } };
@@ -203,6 +222,11 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   /** Budget and permission of an authenticated caller; refuses (answering, `done` not called) or calls `done`. */
   const admit = (request: FastifyRequest, reply: FastifyReply, access: RouteAccess, principal: Principal | Refusal, done: () => void): void => {
     if (!isPrincipal(principal)) {
+      // The body of a request refused without credentials is not wanted. Kept open, the connection had Node read
+      // and drop it to its end: a body sent a byte at a time held the connection for as long as the client
+      // liked, and a huge one cost the node reading all of it, for nobody. (A known caller refused for its budget
+      // or role keeps its connection: its body is bounded by api.request_timeout_ms and it will call again.)
+      if (declaresBody(request)) reply.header('connection', 'close');
       refuse(reply, principal);
       return;
     }
@@ -250,6 +274,10 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     const access = (routeOptionsOf(request).config ?? {}) as RouteAccess;
     if (access.public) return done();
     if (access.publicFromLoopback && isLoopback(request.socket.remoteAddress)) return done();
+    if (request.socket.destroyed) {
+      refuse(reply, CLIENT_GONE);
+      return;
+    }
     const principal = authenticate(request);
     if (principal instanceof Promise) {
       principal.then((resolved) => {
@@ -264,7 +292,9 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
   });
 
-  // Mutating calls are audited once they are answered, with their outcome.
+  // Mutating calls are audited once they are answered, with their outcome. One the client got wrong (4xx: a bad
+  // body, no such agent, no such route or method) changed nothing: such calls are aggregated as denials are, or
+  // any principal (a viewer, at its 1,000 a second) could write a row each and push everyone's records out.
   app.addHook('onResponse', (request, reply, done) => {
     if (!MUTATING.has(request.method) || !request.principal) return done();
     const access = (routeOptionsOf(request).config ?? {}) as RouteAccess;
@@ -277,8 +307,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       details: { status },
       ...(access.audit === 'security' ? { category: 'security' as const } : {}),
     };
-    const mode: AuditMode = access.audit === 'count' ? 'count' : 'each';
-    audit.record(entry, mode);
+    audit.record(entry, access.audit === 'count' ? 'count' : status >= 400 && status < 500 ? 'flood' : 'each');
     done();
   });
 }

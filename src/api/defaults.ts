@@ -4,6 +4,10 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../messaging/message.ts';
 export const API_DEFAULTS = {
   /** A request body (JSON or multipart): a 6 MiB WebAssembly module grows to 8 MiB once base64-encoded. */
   bodyLimitBytes: 8 * 1024 * 1024,
+  /** JSON bodies being read at once (api.max_body_bytes_in_flight; config/defaults.ts says why). */
+  maxBodyBytesInFlight: 256 * 1024 * 1024,
+  /** Longest a request may take to arrive, headers and body (api.request_timeout_ms; config/defaults.ts says why). */
+  requestTimeoutMs: 60_000,
   /** A message body: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   /** The node's defaults (config/defaults.ts explains each): per principal and role, failed logins per source. */
@@ -23,8 +27,16 @@ export const API_DEFAULTS = {
   maxRequestsPerConnection: 16,
   /** Sends waiting for replies at once (api.max_waits; config/defaults.ts says why). */
   maxWaits: 10_000,
+  /** Of them, one principal's (api.max_waits_per_principal; config/defaults.ts says why). */
+  maxWaitsPerPrincipal: 2_500,
   /** Server-sent event streams open at once (api.max_event_streams; config/defaults.ts says why). */
   maxEventStreams: 256,
+  /** Of them, held by one principal (api.max_event_streams_per_principal; config/defaults.ts says why). */
+  maxEventStreamsPerPrincipal: 32,
+  /** How long one rendering of GET /metrics is answered again (api.metrics_cache_ms; config/defaults.ts says why). */
+  metricsCacheMs: 1000,
+  /** /mcp requests in flight of one principal (api.mcp_max_in_flight_per_principal; config/defaults.ts says why). */
+  mcpMaxInFlightPerPrincipal: 64,
   /** History and dead-letter answers built at once (api.max_answers_in_flight; config/defaults.ts says why). */
   maxAnswersInFlight: 4,
   /** Reads waiting for one of them (api.max_answers_queued). */

@@ -7,6 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { CaxtonError } from '../errors.ts';
 import { MAX_CONTENT_DEPTH } from '../messaging/message.ts';
+import type { BodyBudget } from './body-budget.ts';
 
 /** Deepest nesting a body may have: a message's content (MAX_CONTENT_DEPTH) inside the message and a little slack. */
 export const MAX_BODY_DEPTH = MAX_CONTENT_DEPTH + 4;
@@ -52,6 +53,17 @@ const tooDeep = (): CaxtonError =>
   refusal(new CaxtonError('INVALID_ARGUMENT', `body: nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`, { field: 'body' }));
 const tooLarge = (limit: number): CaxtonError =>
   refusal(new CaxtonError('TOO_LARGE', `body: larger than the limit of ${limit} bytes`, { field: 'body', limit }));
+/** A bound of the node that is full: no fault of the client's, nor a failure to log (`expected`, see server.ts). */
+const tooBusy = (budget: BodyBudget): CaxtonError =>
+  Object.assign(
+    refusal(
+      new CaxtonError('UNAVAILABLE', `body: ${budget.maxBytes} bytes of request bodies are being read on this node (api.max_body_bytes_in_flight); retry shortly`, {
+        field: 'body',
+        retry_after_seconds: 1,
+      }),
+    ),
+    { expected: true },
+  );
 
 /** Parses a whole JSON body text: the depth bound first, then JSON.parse, then the prototype-poisoning keys Fastify refuses. */
 export function parseJsonBody(text: string): unknown {
@@ -97,19 +109,22 @@ class BodyReader {
   readonly decoder = new StringDecoder('utf8');
   readonly counter = new NestingCounter(MAX_BODY_DEPTH);
   readonly parts: string[] = [];
+  /** Bytes read so far, all taken from the budget. */
   size = 0;
   finished = false;
   constructor(
     readonly payload: ReadPayload,
     readonly limit: number,
+    readonly budget: BodyBudget | undefined,
     readonly done: Done,
   ) {}
 
   finish(error: Error | null, value?: unknown): void {
     if (this.finished) return;
     this.finished = true;
+    this.budget?.give(this.size);
     this.payload[READER] = undefined;
-    // 'end' and 'error' stay attached (once, and inert now): a late stream error must still find a listener.
+    // 'end', 'error' and 'close' stay attached (once, and inert now): a late stream error must still find a listener.
     this.payload.removeListener('data', onBodyData);
     this.done(error, value);
   }
@@ -118,8 +133,9 @@ class BodyReader {
 function onBodyData(this: ReadPayload, chunk: Buffer): void {
   const reader = this[READER];
   if (reader === undefined) return;
+  if (reader.size + chunk.length > reader.limit) return reader.finish(tooLarge(reader.limit));
+  if (reader.budget !== undefined && !reader.budget.take(chunk.length)) return reader.finish(tooBusy(reader.budget));
   reader.size += chunk.length;
-  if (reader.size > reader.limit) return reader.finish(tooLarge(reader.limit));
   const text = reader.decoder.write(chunk);
   if (!reader.counter.push(text)) return reader.finish(tooDeep());
   reader.parts.push(text);
@@ -145,20 +161,28 @@ function onBodyError(this: ReadPayload, error: Error): void {
   this[READER]?.finish(error);
 }
 
+/** Closed before its end (the client left, the request timed out) and without an error: what it took goes back. */
+function onBodyClose(this: ReadPayload): void {
+  this[READER]?.finish(Object.assign(new Error('the connection closed before the whole body arrived'), { code: 'ECONNRESET' }));
+}
+
 /**
  * Reads a request body stream of at most `limit` bytes and parses it; refuses as soon as the declared length,
- * the bytes read or the nesting pass their bounds. `done` is called once.
+ * the bytes read, the nesting or the bytes of every body being read (`budget`) pass their bounds. `done` is
+ * called once.
  */
-export function readJsonBody(payload: Readable, declaredLength: number, limit: number, done: Done): void {
+export function readJsonBody(payload: Readable, declaredLength: number, limit: number, done: Done, budget?: BodyBudget): void {
   if (declaredLength > limit) {
     done(tooLarge(limit));
     return;
   }
   const stream = payload as ReadPayload;
-  stream[READER] = new BodyReader(stream, limit, done);
+  stream[READER] = new BodyReader(stream, limit, budget, done);
   stream.on('data', onBodyData);
   stream.once('end', onBodyEnd);
   stream.once('error', onBodyError);
+  // `on`, not `once`: inert after the body is done, and no wrapper made per request on the send path.
+  stream.on('close', onBodyClose);
 }
 
 function poisoned(value: unknown, depth: number): boolean {

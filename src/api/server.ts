@@ -7,6 +7,7 @@ import { CaxtonError } from '../errors.ts';
 import { limitRequestsPerConnection } from './client-gone.ts';
 import { AnswerSlots } from './answer-slots.ts';
 import { limitConnections } from './connection-limit.ts';
+import { BodyBudget } from './body-budget.ts';
 import { readJsonBody } from './json-body.ts';
 import { decorateRouteOptionsOnce, routeOptionsOf } from './route-options.ts';
 import type { RequestTracer } from '../observability/tracing.ts';
@@ -63,12 +64,18 @@ export interface ApiOptions {
   logger: Logger | false;
   /** Served at GET /metrics; defaults to prom-client's global registry. */
   metricsRegistry?: Registry;
+  /** How long one rendering of /metrics is answered again; see API_DEFAULTS.metricsCacheMs. */
+  metricsCacheMs?: number;
   /** A span per request (OpenTelemetry); absent when tracing is off. */
   tracer?: RequestTracer;
   /** Observes each answered request, in seconds, labelled by method, route pattern and status. */
   httpDuration?: Histogram<HttpDurationLabels>;
   /** Largest request body (JSON or multipart module); see API_DEFAULTS.bodyLimitBytes. */
   bodyLimitBytes?: number;
+  /** Bytes of JSON bodies being read at once, over every connection; see API_DEFAULTS.maxBodyBytesInFlight. */
+  maxBodyBytesInFlight?: number;
+  /** Longest a request (headers and body) may take to arrive; see API_DEFAULTS.requestTimeoutMs. */
+  requestTimeoutMs?: number;
   /** Largest message body for POST /api/v1/messages; see API_DEFAULTS.maxMessageBytes. */
   maxMessageBytes?: number;
   /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
@@ -79,14 +86,20 @@ export interface ApiOptions {
   maxRequestsPerConnection?: number;
   /** Sends waiting for replies at once (wait_ms); one more is refused. See API_DEFAULTS.maxWaits. */
   maxWaits?: number;
+  /** Of them, one principal's; see API_DEFAULTS.maxWaitsPerPrincipal. */
+  maxWaitsPerPrincipal?: number;
   /** Server-sent event streams open at once; one more is refused. See API_DEFAULTS.maxEventStreams. */
   maxEventStreams?: number;
+  /** Of them, held by one principal; see API_DEFAULTS.maxEventStreamsPerPrincipal. */
+  maxEventStreamsPerPrincipal?: number;
   /** History and dead-letter answers built at once; one more is refused. See API_DEFAULTS.maxAnswersInFlight. */
   maxAnswersInFlight?: number;
   /** Reads waiting for one of those at once; one more is refused. See API_DEFAULTS.maxAnswersQueued. */
   maxAnswersQueued?: number;
   /** /mcp requests handled at once; see MCP_DEFAULTS.maxInFlight. */
   mcpMaxInFlight?: number;
+  /** Of them, one principal's; see MCP_DEFAULTS.maxInFlightPerPrincipal. */
+  mcpMaxInFlightPerPrincipal?: number;
   /** Browser origins allowed to call /mcp (api.mcp_allowed_origins); none by default. */
   mcpAllowedOrigins?: readonly string[];
   /** Every request runs as principal `anonymous` with role admin; the caller refuses it off loopback. */
@@ -102,10 +115,21 @@ export interface ApiOptions {
 export function buildApi(options: ApiOptions): FastifyInstance {
   const bodyLimitBytes = options.bodyLimitBytes ?? API_DEFAULTS.bodyLimitBytes;
   const registry = options.metricsRegistry ?? defaultRegistry;
+  const bodyBudget = new BodyBudget(options.maxBodyBytesInFlight ?? API_DEFAULTS.maxBodyBytesInFlight);
+  const requestTimeoutMs = options.requestTimeoutMs ?? API_DEFAULTS.requestTimeoutMs;
+  // Without it (Fastify's default is none) a body sent a byte at a time held its connection, and the body read
+  // so far, for as long as the client liked: past it Node answers 408 and closes the connection. Given to the
+  // server at creation (Node 20 ignores it set afterwards, as Fastify does). Node checks the requests in progress
+  // every 30 s by default: a shorter timeout is checked four times over, so a request is cut within 1.25 times it.
+  const requestTimeout = {
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeoutMs / 4))),
+  };
 
   const base = {
     bodyLimit: bodyLimitBytes,
-    ...(options.tls ? { https: readHttpsOptions(options.tls.files) } : {}),
+    requestTimeout: requestTimeoutMs,
+    ...(options.tls ? { https: { ...readHttpsOptions(options.tls.files), ...requestTimeout } } : { http: requestTimeout }),
     // Refused by the router before any hook runs (a bad %-escape, an over-long path segment): same shape as the rest.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const mapped = toApiError(error);
@@ -139,7 +163,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', (request, payload, done) => {
     const limit = routeOptionsOf(request).bodyLimit ?? bodyLimitBytes;
-    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, done);
+    readJsonBody(payload, Number(request.headers['content-length'] ?? 0), limit, done, bodyBudget);
   });
 
   // zod validates inside the handlers (naming the field); route schemas only feed the OpenAPI document. No
@@ -156,9 +180,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       return;
     }
     const mapped = toApiError(error);
-    if (!mapped.expected) request.log.error({ err: error }, 'request failed');
+    // `expected`: a bound of the node that is full (api.max_body_bytes_in_flight), no fault to log.
+    if (!mapped.expected && (error as { expected?: boolean }).expected !== true) request.log.error({ err: error }, 'request failed');
     const retryAfter = mapped.body.error.details?.retry_after_seconds;
-    if (mapped.status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    if ((mapped.status === 429 || mapped.status === 503) && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     // A body refused for its size is not read: closing the connection spares the node draining megabytes
     // it already said no to (a client may just send them again and again).
     if (mapped.status === 413 || (error as { closeConnection?: boolean }).closeConnection) reply.header('connection', 'close');
@@ -169,7 +194,12 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     reply.code(404).send(error.toJSON());
   });
 
-  const sse = new SseHub(API_DEFAULTS.sseHeartbeatMs, API_DEFAULTS.sseMaxBufferedBytes, options.maxEventStreams ?? API_DEFAULTS.maxEventStreams);
+  const sse = new SseHub(
+    API_DEFAULTS.sseHeartbeatMs,
+    API_DEFAULTS.sseMaxBufferedBytes,
+    options.maxEventStreams ?? API_DEFAULTS.maxEventStreams,
+    options.maxEventStreamsPerPrincipal ?? API_DEFAULTS.maxEventStreamsPerPrincipal,
+  );
   // Open event streams would otherwise keep close() waiting for their clients.
   app.addHook('preClose', async () => sse.closeAll());
 
@@ -193,19 +223,23 @@ export function buildApi(options: ApiOptions): FastifyInstance {
       security: [{ bearer: [] }],
     },
   });
+  const certificates = options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined;
   registerAuth(app, {
     services: options.services,
     insecureNoAuth: options.insecureNoAuth ?? false,
     limits: options.authLimits,
     audit: options.auditAggregation,
-    certificatePrincipal: options.tls?.files.clientCa ? certificatePrincipals(options.tls.clientRoles) : undefined,
+    certificatePrincipal: certificates?.principalOf,
   });
   // After auth: a refused caller gets no span, so a forged sampled traceparent cannot make an anonymous
   // flood cost spans and exports (unauthenticated work stays cheaper than authenticated work).
   if (options.tracer) registerApiTracing(app, options.tracer);
   if (options.tls) {
     const stopWatching = watchTlsFiles(app.server as unknown as SecureContextTarget, options.tls.files, {
-      loaded: () => app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded'),
+      loaded: (ca) => {
+        if (ca !== undefined) certificates?.caReloaded(ca);
+        app.log.info({ cert: options.tls!.files.cert }, 'API TLS certificate reloaded');
+      },
       failed: (error) => app.log.warn({ err: error }, 'API TLS files changed but do not load; the current ones stay'),
     });
     app.addHook('onClose', async () => stopWatching());
@@ -219,11 +253,15 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     sse,
   };
   app.register(healthRoutes, context);
-  app.register(metricsRoutes, { registry });
+  app.register(metricsRoutes, { registry, cacheMs: options.metricsCacheMs ?? API_DEFAULTS.metricsCacheMs });
   app.register(agentRoutes, context);
   app.register(agentLogRoutes, context);
   app.register(agentControlRoutes, context);
-  app.register(messageRoutes, { ...context, maxWaits: options.maxWaits ?? API_DEFAULTS.maxWaits });
+  app.register(messageRoutes, {
+    ...context,
+    maxWaits: options.maxWaits ?? API_DEFAULTS.maxWaits,
+    maxWaitsPerPrincipal: options.maxWaitsPerPrincipal ?? API_DEFAULTS.maxWaitsPerPrincipal,
+  });
   const answers = new AnswerSlots(options.maxAnswersInFlight ?? API_DEFAULTS.maxAnswersInFlight, options.maxAnswersQueued ?? API_DEFAULTS.maxAnswersQueued);
   app.register(conversationRoutes, { ...context, answers });
   app.register(deadLetterRoutes, { ...context, answers });
@@ -236,6 +274,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     services: options.services,
     cluster: options.cluster,
     maxInFlight: options.mcpMaxInFlight ?? MCP_DEFAULTS.maxInFlight,
+    maxInFlightPerPrincipal: options.mcpMaxInFlightPerPrincipal ?? API_DEFAULTS.mcpMaxInFlightPerPrincipal,
     allowedOrigins: options.mcpAllowedOrigins ?? [],
     auditAggregation: options.auditAggregation ?? API_DEFAULTS.auditAggregation,
     answers,

@@ -4,8 +4,15 @@
 // NAT shares its budget the same way).
 import { isIP } from 'node:net';
 
+/**
+ * Where a request comes from when its socket is already closed: Node then no longer knows the peer's address
+ * (request.ip is undefined). Such a client reads no answer; its requests share this one source.
+ */
+export const UNKNOWN_SOURCE = 'unknown';
+
 /** The source an address counts as: the IPv4 address, or the /64 prefix of an IPv6 one (`2001:db8:0:1::/64`). */
-export function sourceKeyOf(address: string): string {
+export function sourceKeyOf(address: string | undefined): string {
+  if (address === undefined) return UNKNOWN_SOURCE;
   if (!address.includes(':')) return address;
   const bare = address.startsWith('[') ? address.slice(1, address.indexOf(']')) : address;
   const zone = bare.indexOf('%');

@@ -1,8 +1,12 @@
 // Server-sent events: one stream per client, a heartbeat so proxies keep it open, and a hub that bounds how
-// many are open (api.max_event_streams: each may buffer up to sseMaxBufferedBytes) and ends every stream when
-// the server closes (otherwise a lingering client would hold the shutdown).
+// many are open (api.max_event_streams: each may buffer up to sseMaxBufferedBytes), and how many of them one
+// principal holds (api.max_event_streams_per_principal: otherwise one viewer key could hold every stream, and
+// every other caller's events, log follows and streamed sends were refused), and ends every stream when the
+// server closes (otherwise a lingering client would hold the shutdown).
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import type { Principal } from '../node/services.ts';
+import { holderKeyOf } from './principal-slots.ts';
 import { CaxtonError } from '../errors.ts';
 import { releaseWhenDone } from './client-gone.ts';
 import { sendUnavailable } from './error-reply.ts';
@@ -74,27 +78,39 @@ export class SseStream {
   }
 }
 
+/** The key a principal's streams are counted under (principal-slots.ts). */
+function holderOf(reply: FastifyReply): string {
+  const principal: Principal | null = reply.request.principal;
+  return principal === null ? '' : holderKeyOf(principal);
+}
+
 export class SseHub {
   private readonly streams = new Set<SseStream>();
+  /** Open streams per principal (holderOf); a principal with none has no entry. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly heartbeatMs: number,
     private readonly maxBufferedBytes: number,
     /** Streams open at once (api.max_event_streams). */
     private readonly maxStreams: number,
+    /** Of them, held by one principal (api.max_event_streams_per_principal). */
+    private readonly maxStreamsPerPrincipal: number = maxStreams,
   ) {}
 
-  /** When maxStreams are open, answers 503 on `reply` (sendUnavailable) and returns true. */
+  /** When maxStreams are open, or the caller holds its share, answers 503 on `reply` (sendUnavailable) and returns true. */
   refuseWhenFull(reply: FastifyReply): boolean {
-    if (this.streams.size < this.maxStreams) return false;
-    void sendUnavailable(reply, this.#fullMessage());
+    const refusal = this.#refusal(reply);
+    if (refusal === undefined) return false;
+    void sendUnavailable(reply, refusal);
     return true;
   }
 
   /** Takes the response over from Fastify and starts an event stream on it; see refuseWhenFull. */
   open(reply: FastifyReply): SseStream {
     // Callers ask refuseWhenFull first; a thrown refusal (logged) is only for one that did not.
-    if (this.streams.size >= this.maxStreams) throw new CaxtonError('UNAVAILABLE', this.#fullMessage());
+    const refusal = this.#refusal(reply);
+    if (refusal !== undefined) throw new CaxtonError('UNAVAILABLE', refusal);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -115,12 +131,24 @@ export class SseHub {
     res.write(': connected\n\n');
     const stream = new SseStream(res, this.heartbeatMs, this.maxBufferedBytes);
     this.streams.add(stream);
-    stream.onClose(() => this.streams.delete(stream));
+    const holder = holderOf(reply);
+    this.held.set(holder, (this.held.get(holder) ?? 0) + 1);
+    stream.onClose(() => {
+      this.streams.delete(stream);
+      const left = this.held.get(holder)! - 1;
+      if (left === 0) this.held.delete(holder);
+      else this.held.set(holder, left);
+    });
     return stream;
   }
 
-  #fullMessage(): string {
-    return `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`;
+  /** Why a stream for `reply` would be refused, or undefined when there is room. */
+  #refusal(reply: FastifyReply): string | undefined {
+    if (this.streams.size >= this.maxStreams) return `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`;
+    if ((this.held.get(holderOf(reply)) ?? 0) >= this.maxStreamsPerPrincipal) {
+      return `you hold ${this.maxStreamsPerPrincipal} event streams on this node (api.max_event_streams_per_principal); close one first`;
+    }
+    return undefined;
   }
 
   get openCount(): number {

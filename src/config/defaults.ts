@@ -39,6 +39,19 @@ export const DEFAULTS = {
      */
     body_limit_bytes: 22 * MiB,
     /**
+     * Bytes of JSON request bodies being read at once, over every connection; a body whose next chunk would pass
+     * it is refused (503, connection closed). body_limit_bytes bounds one body, not their sum: 100 connections of
+     * a viewer each stopping one byte short of an 8 MiB body held +814 MiB. 256 MiB is eleven of the largest
+     * deploys at once, or thousands of ordinary messages, read at once.
+     */
+    max_body_bytes_in_flight: 256 * MiB,
+    /**
+     * Longest a request (headers and body) may take to arrive; past it 408 and the connection is closed.
+     * Without it a body sent a byte at a time held its connection (and what was read) forever. 60 s lets the
+     * largest deploy (22 MiB) through at 4 Mbit/s; raise it for slower links.
+     */
+    request_timeout_ms: MINUTE,
+    /**
      * Requests per window per principal (an API key, a JWT subject, a client certificate) whose role
      * api.rate_limit_roles does not name: the control plane and dashboards (operator, deployer, viewer).
      * 1,000/s is far above any person, script or dashboard, and keeps one such principal to a fraction of a
@@ -102,12 +115,25 @@ export const DEFAULTS = {
      */
     max_waits: 10_000,
     /**
+     * Of those, one principal's (an API key, a JWT subject, a client certificate); one more is refused (503)
+     * before its message is sent. Without it one sender key held all 10,000 and every other caller's wait_ms was
+     * refused. 2,500 is far more than a client system keeps waiting (32 connections at 16k sends/s hold ~32), and
+     * leaves three quarters of the node to the others.
+     */
+    max_waits_per_principal: 2_500,
+    /**
      * Server-sent event streams open at once (/api/v1/events, agent logs with follow=true, sends with
      * stream=true); one more is refused (503). Each may buffer up to 1 MiB for a slow reader before it is
      * dropped: 256 is far above what consoles, `logs --follow` and a few streaming clients use, and keeps
      * that buffering to 256 MiB at worst.
      */
     max_event_streams: 256,
+    /**
+     * Of those, held by one principal (an API key, a JWT subject, a client certificate); one more is refused
+     * (503). Without it one viewer key holding all 256 refused every other caller's events, log follows and
+     * streamed sends. 32 is a console and a few dozen `logs --follow` of one operator; 8 principals fill the node.
+     */
+    max_event_streams_per_principal: 32,
     /**
      * Stored text one answer of GET /api/v1/conversations/{id} or /api/v1/dead-letters may carry; past it the
      * answer is cut (`truncated: true` and where to continue). Those rows are the clients' own messages, up to
@@ -135,6 +161,19 @@ export const DEFAULTS = {
      * clients use and keeps the memory to a few MB.
      */
     mcp_max_in_flight: 256,
+    /**
+     * Of those, one principal's; one more is refused (503) at once. Without it one sender key's send_message
+     * calls waiting for replies (up to max_wait_ms each) held all 256 and every other MCP client was refused.
+     * 64 is far more than an LLM client runs at once, and leaves three quarters of the node to the others.
+     */
+    mcp_max_in_flight_per_principal: 64,
+    /**
+     * How long one rendering of GET /metrics is answered again to callers not on loopback (a scraper on the same
+     * host gets a fresh one). A rendering costs ~3.6 ms of the API's thread: a viewer key at its 1,000 requests
+     * a second asked for 3.6 s of work a second. 1 s is far below any scrape interval (15 s and up), so a
+     * scraper sees fresh numbers each time. 0: a rendering per request.
+     */
+    metrics_cache_ms: SECOND,
     /**
      * Browser origins (scheme://host[:port]) allowed to call /mcp. A request with an Origin header not listed
      * is refused (403), as the MCP spec asks, against DNS rebinding: a page that makes its own name resolve to
@@ -198,6 +237,13 @@ export const DEFAULTS = {
      * hour, so one valid for days was minted by mistake and would be a password nobody can revoke. 24 h.
      */
     oidc_max_token_lifetime_ms: 24 * HOUR,
+    /**
+     * After a failed fetch of the issuer's key set (JWKS or OpenID discovery document), JWTs are refused (503)
+     * without fetching again for this long: otherwise, while the issuer is down, anyone could make the node
+     * fetch (and log a warning) once per request sent with any JWT-shaped token. 5 s: an issuer back up is
+     * used again within seconds.
+     */
+    jwks_retry_ms: 5 * SECOND,
   },
   cluster: {
     /** memberlist's port; loopback so that a fresh node does not gossip with the network by accident. */

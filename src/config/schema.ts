@@ -128,6 +128,8 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
   api: {
     addr: field('string', hostPort()),
     body_limit_bytes: field('integer', positiveInt()),
+    max_body_bytes_in_flight: field('integer', positiveInt()),
+    request_timeout_ms: field('integer', positiveInt()),
     rate_limit_max: field('integer', positiveInt()),
     rate_limit_window_ms: field('integer', positiveInt()),
     rate_limit_roles: field('list', z.array(roleBudget(), { error: 'expected a list of ROLE=N' })),
@@ -141,11 +143,15 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     max_connections: field('integer', positiveInt()),
     max_requests_per_connection: field('integer', positiveInt()),
     max_waits: field('integer', positiveInt()),
+    max_waits_per_principal: field('integer', positiveInt()),
     max_event_streams: field('integer', positiveInt()),
+    max_event_streams_per_principal: field('integer', positiveInt()),
     max_answer_bytes: field('integer', positiveInt()),
     max_answers_in_flight: field('integer', positiveInt()),
     max_answers_queued: field('integer', nonNegativeInt()),
     mcp_max_in_flight: field('integer', positiveInt()),
+    mcp_max_in_flight_per_principal: field('integer', positiveInt()),
+    metrics_cache_ms: field('integer', nonNegativeInt()),
     mcp_allowed_origins: field(
       'list',
       z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, { error: 'expected an origin, scheme://host[:port]' }), {
@@ -171,6 +177,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     oidc_issuer: field('string', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional()),
     oidc_audience: field('string', optionalText()),
     oidc_max_token_lifetime_ms: field('integer', positiveInt()),
+    jwks_retry_ms: field('integer', positiveInt()),
   },
   cluster: {
     bind_addr: field('string', hostPort()),

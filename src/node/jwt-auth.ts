@@ -64,6 +64,8 @@ export interface JwtAuthOptions {
   roleClaim: string;
   /** Told when the JWKS cannot be fetched (the caller gets 503 without the URL; the operator needs it). */
   onJwksError?: (error: unknown) => void;
+  /** After a failed fetch of the key set, tokens are refused (503) without fetching again for this long. */
+  keySetRetryMs?: number;
   /** Injected for tests; defaults to the system clock. */
   now?: () => Date;
 }
@@ -89,10 +91,10 @@ export class JwtAuthenticator {
       this.#key = createSecretKey(Buffer.from(options.secret, 'utf8'));
       this.#algorithms = HMAC_ALGORITHMS;
     } else if (options.jwksUrl !== undefined) {
-      this.#key = jwksKeys(new URL(options.jwksUrl), options.onJwksError);
+      this.#key = retriedAfterFailure(jwksKeys(new URL(options.jwksUrl), options.onJwksError), options.keySetRetryMs ?? KEY_SET_RETRY_MS, options.now);
       this.#algorithms = PUBLIC_KEY_ALGORITHMS;
     } else {
-      this.#key = discoveredKeys(options.issuer, options.onJwksError);
+      this.#key = retriedAfterFailure(discoveredKeys(options.issuer, options.onJwksError), options.keySetRetryMs ?? KEY_SET_RETRY_MS, options.now);
       this.#algorithms = PUBLIC_KEY_ALGORITHMS;
     }
   }
@@ -208,6 +210,7 @@ export function jwtAuthenticatorFor(auth: Config['auth'], onJwksError?: (error: 
         jwksUrl: auth.jwt_jwks_url,
         roleClaim: auth.jwt_role_claim,
         onJwksError,
+        keySetRetryMs: auth.jwks_retry_ms,
       }),
     );
   }
@@ -221,6 +224,7 @@ export function jwtAuthenticatorFor(auth: Config['auth'], onJwksError?: (error: 
         maxLifetimeMs: auth.oidc_max_token_lifetime_ms,
         roleClaim: auth.jwt_role_claim,
         onJwksError,
+        keySetRetryMs: auth.jwks_retry_ms,
       }),
     );
   }
@@ -284,6 +288,32 @@ function discoveredKeys(issuer: string, onError?: (error: unknown) => void): JWT
 
 /** Marks a JWKS that could not be fetched, as opposed to a token it does not match. */
 class JwksUnavailable extends Error {}
+
+/** auth.jwks_retry_ms's default (config/defaults.ts says why). */
+export const KEY_SET_RETRY_MS = 5000;
+
+/**
+ * The key set, not fetched again for `retryMs` after a fetch failed: until then a token is refused at once
+ * (503). Without it, while the issuer was down every request carrying anything shaped like a JWT (no
+ * credentials needed, and a 503 is not a failed login, so its source is never blocked) cost an outbound fetch
+ * and a warning with a stack: 2,000 requests from one address, 2,000 fetches and 2,000 lines.
+ */
+function retriedAfterFailure(getKey: JWTVerifyGetKey, retryMs: number, now?: () => Date): JWTVerifyGetKey {
+  let failedAtMs = -Infinity;
+  const clock = (): number => (now?.() ?? new Date()).getTime();
+  return async (header, token) => {
+    const sinceMs = clock() - failedAtMs;
+    if (sinceMs < retryMs) {
+      throw new JwksUnavailable(`the key set could not be fetched ${Math.round(sinceMs)} ms ago; tried again ${retryMs} ms after (auth.jwks_retry_ms)`);
+    }
+    try {
+      return await getKey(header, token);
+    } catch (error) {
+      if (error instanceof JwksUnavailable) failedAtMs = clock();
+      throw error;
+    }
+  };
+}
 
 function jwksKeys(url: URL, onError?: (error: unknown) => void): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(url);

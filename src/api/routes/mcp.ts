@@ -16,6 +16,7 @@ import { createCaxtonMcpServer } from '../../mcp/caxton-tools.ts';
 import { serviceOperations } from '../mcp-operations.ts';
 import type { NodeServices, Principal } from '../../node/services.ts';
 import { AuditAggregator } from '../audit-aggregator.ts';
+import { holderKeyOf, PrincipalSlots } from '../principal-slots.ts';
 import { principalOf, type AuditAggregation } from '../auth.ts';
 import type { AnswerSlots } from '../answer-slots.ts';
 import { releaseWhenDone } from '../client-gone.ts';
@@ -27,6 +28,8 @@ export interface McpRouteOptions {
   cluster?: ClusterServices;
   /** Requests handled at once (api.mcp_max_in_flight). */
   maxInFlight: number;
+  /** Of them, one principal's (api.mcp_max_in_flight_per_principal). */
+  maxInFlightPerPrincipal: number;
   /** Browser origins allowed (api.mcp_allowed_origins): a request with any other Origin header is refused. */
   allowedOrigins: readonly string[];
   /** How the tools' denials and sends are aggregated in the audit log (the API's own settings). */
@@ -50,7 +53,7 @@ function rpcError(reply: FastifyReply, status: number, rpcCode: number, code: st
 }
 
 export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, options) => {
-  const { services, cluster, maxInFlight } = options;
+  const { services, cluster, maxInFlight, maxInFlightPerPrincipal } = options;
   const allowedOrigins = new Set(options.allowedOrigins.map((origin) => origin.toLowerCase()));
   const audit = new AuditAggregator({
     write: (entry) => services.audit(entry),
@@ -59,7 +62,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
     maxGroups: options.auditAggregation.maxGroups,
   });
   app.addHook('onClose', async () => audit.flush());
-  let inFlight = 0;
+  const inFlight = new PrincipalSlots(maxInFlight, maxInFlightPerPrincipal);
   /** Servers between requests: at most one per request in flight, so at most maxInFlight of them. */
   const idle: McpServer[] = [];
   const createServer = (): McpServer =>
@@ -75,8 +78,11 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
   // Errors before the handler (a body that is not JSON, too deep, too large) answer in JSON-RPC's shape here.
   app.setErrorHandler((error, request, reply) => {
     const mapped = toApiError(error);
-    if (!mapped.expected) request.log.error({ err: error }, 'mcp request failed');
+    // `expected`: a bound of the node that is full (api.max_body_bytes_in_flight), no fault to log.
+    if (!mapped.expected && (error as { expected?: boolean }).expected !== true) request.log.error({ err: error }, 'mcp request failed');
     if (mapped.status === 413 || (error as { closeConnection?: boolean }).closeConnection) reply.header('connection', 'close');
+    const retryAfter = mapped.body.error.details?.retry_after_seconds;
+    if (mapped.status === 503 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     const rpcCode = mapped.status === 400 ? PARSE_ERROR : mapped.status >= 500 ? INTERNAL_ERROR : INVALID_REQUEST;
     return rpcError(reply, mapped.status, rpcCode, mapped.body.error.code, mapped.body.error.message);
   });
@@ -104,21 +110,26 @@ export const mcpRoutes: FastifyPluginAsync<McpRouteOptions> = async (app, option
       if (Array.isArray(request.body)) {
         return rpcError(reply, 400, INVALID_REQUEST, 'INVALID_ARGUMENT', 'body: one JSON-RPC message per request (batches are not accepted)');
       }
-      if (inFlight >= maxInFlight) {
+      const principal = principalOf(request);
+      const holder = holderKeyOf(principal);
+      const refused = inFlight.take(holder);
+      if (refused !== undefined) {
         reply.header('retry-after', '1');
-        return rpcError(reply, 503, SERVER_ERROR, 'UNAVAILABLE', `${maxInFlight} MCP requests in flight on this node (api.mcp_max_in_flight); retry shortly`);
+        const why =
+          refused === 'node'
+            ? `${maxInFlight} MCP requests in flight on this node (api.mcp_max_in_flight); retry shortly`
+            : `you have ${maxInFlightPerPrincipal} MCP requests in flight on this node (api.mcp_max_in_flight_per_principal); retry once one is answered`;
+        return rpcError(reply, 503, SERVER_ERROR, 'UNAVAILABLE', why);
       }
-      inFlight++;
       const server = idle.pop() ?? createServer();
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       // The principal rides to the tools as the SDK's auth info (see caxton-tools.ts OperationsFor).
-      const principal = principalOf(request);
       (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: principal.id, scopes: [principal.role], extra: { principal } };
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
-        inFlight--;
+        inFlight.give(holder);
         // Closing aborts a tool still running (a send_message wait whose client went away); then the server
         // waits, unconnected, for the next request.
         server.close().then(

@@ -14,6 +14,7 @@ import { sendUnavailable } from '../error-reply.ts';
 import { bodyTextOf } from '../json-body.ts';
 import type { RouteContext } from '../context.ts';
 import { streamReplies } from '../reply-stream.ts';
+import { holderKeyOf, PrincipalSlots, type SlotRefusal } from '../principal-slots.ts';
 import { jsonSchemaOf, parseOrThrow, queryBool, queryInt } from '../validation.ts';
 
 const HOST_SET_FIELDS = ['sender', 'message_id'] as const;
@@ -66,13 +67,18 @@ export function plainWaitMs(query: unknown, maxWaitMs: number): number | undefin
 export interface MessageRouteOptions extends RouteContext {
   /** Sends waiting for replies at once (api.max_waits); beyond it 503 at once, before the message is sent. */
   maxWaits: number;
+  /** Of them, one principal's (api.max_waits_per_principal); beyond it 503 the same way. */
+  maxWaitsPerPrincipal: number;
 }
 
-export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { services, maxMessageBytes, maxWaitMs, sse, maxWaits }) => {
+export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app, { services, maxMessageBytes, maxWaitMs, sse, maxWaits, maxWaitsPerPrincipal }) => {
   const sendQuery = sendQueryOf(maxWaitMs);
   /** Sends of this API waiting (plain or streamed); each holds its request, response and wait until it ends. */
-  let waiting = 0;
-  const waitsFull = `${maxWaits} sends waiting for replies on this node (api.max_waits); retry shortly, or send without wait_ms`;
+  const waits = new PrincipalSlots(maxWaits, maxWaitsPerPrincipal);
+  const waitsFull: Record<SlotRefusal, string> = {
+    node: `${maxWaits} sends waiting for replies on this node (api.max_waits); retry shortly, or send without wait_ms`,
+    principal: `you have ${maxWaitsPerPrincipal} sends waiting for replies on this node (api.max_waits_per_principal); retry once some are answered, or send without wait_ms`,
+  };
   app.post(
     '/api/v1/messages',
     {
@@ -115,31 +121,34 @@ export const messageRoutes: FastifyPluginAsync<MessageRouteOptions> = async (app
       }
       const parsed = parseMessage(body);
       if (!parsed.ok) throw invalidArgument(parsed.field, parsed.message);
-      // Widened: the route's schema types only its answers (200, 202) for the OpenAPI document.
-      if (waitMs !== undefined && waiting >= maxWaits) return sendUnavailable(reply as FastifyReply, waitsFull);
+      const caller = principalOf(request);
+      const holder = holderKeyOf(caller);
       if (stream && waitMs !== undefined) {
         // The stream opens while the message is sent, in this same turn: refused here, nothing is sent.
-        if (sse.refuseWhenFull(reply)) return reply;
-        waiting++;
+        const refused = waits.take(holder);
+        // Widened: the route's schema types only its answers (200, 202) for the OpenAPI document.
+        if (refused !== undefined) return sendUnavailable(reply as FastifyReply, waitsFull[refused]);
         try {
+          if (sse.refuseWhenFull(reply)) return reply;
           return await streamReplies(request, reply, sse, services, parsed.message, waitMs);
         } finally {
-          waiting--;
+          waits.give(holder);
         }
       }
 
       // A client that goes away while waiting ends the wait: its replies would have no one to go to.
-      const principal = principalOf(request).id;
+      const principal = caller.id;
       let result;
       if (waitMs === undefined) {
         result = await services.sendMessage(parsed.message, { principal, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
       } else {
+        const refused = waits.take(holder);
+        if (refused !== undefined) return sendUnavailable(reply as FastifyReply, waitsFull[refused]);
         const gone = new ClientGone(reply.raw);
-        waiting++;
         try {
           result = await services.sendMessage(parsed.message, { principal, waitMs, signal: gone, traceparent: traceparentOf(request), bodyText: bodyTextOf(request.raw) });
         } finally {
-          waiting--;
+          waits.give(holder);
           gone.detach();
         }
       }
