@@ -263,8 +263,15 @@ export class Failover {
         continue;
       }
       const writer = this.#o.members().find((m) => m.id === write.writer);
-      if (writer === undefined || !writer.placeable || !isLive(writer.state)) {
-        this.#keepDeleted(name, write.writer, 'its writer is no live Caxton member');
+      if (writer === undefined || !writer.placeable) {
+        this.#keepDeleted(name, write.writer, 'its writer is no Caxton member');
+        continue;
+      }
+      if (!isLive(writer.state)) {
+        // A member this node does not see alive yet (a partition healing: the deletion often arrives before
+        // its writer's alive): asked once it is. The agent keeps running meanwhile, and is not published
+        // again, which would undo a deletion its writer did make. A writer the membership forgets is refuted.
+        this.#deletions.add(name);
         continue;
       }
       this.#busy.add(name);
