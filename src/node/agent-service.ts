@@ -289,6 +289,14 @@ export class AgentService {
   }
 
   /**
+   * The spec as a deploy on this node accepts it (defaults filled in; names, grants and this node's ceilings
+   * checked); throws INVALID_ARGUMENT naming the field otherwise.
+   */
+  checkSpec(input: AgentSpecInput | AgentSpec): AgentSpec {
+    return normalizeAgentSpec(input, this.#o.defaults, this.#o.ceilings);
+  }
+
+  /**
    * Starts here an agent another node ran (failover: its node died; a drain: it handed the agent over), from
    * its record: the same spec, version and module, in the state it had (a stopped agent comes back stopped).
    * The module's bytes match the sha256 the cluster agreed on. The spec is checked as a deploy here checks it
@@ -298,7 +306,7 @@ export class AgentService {
    * A name already running here is left alone.
    */
   async adopt(input: AgentSpec, module: Uint8Array, version: number, stopped: boolean): Promise<AgentInfo> {
-    const spec = normalizeAgentSpec(input, this.#o.defaults, this.#o.ceilings);
+    const spec = this.checkSpec(input);
     return this.#exclusive(spec.name, async () => {
       if (this.#o.runtime.has(spec.name)) return this.#o.runtime.info(spec.name);
       const sha256 = this.#o.state.modules.put(module);
@@ -337,7 +345,7 @@ export class AgentService {
   }
 
   #prepare(input: AgentSpecInput, module: Uint8Array): AgentSpec {
-    const spec = normalizeAgentSpec(input, this.#o.defaults, this.#o.ceilings);
+    const spec = this.checkSpec(input);
     if (spec.node !== undefined && spec.node !== this.#o.nodeId) {
       throw new CaxtonError('INVALID_ARGUMENT', `node: no member named "${spec.node}" (this node is "${this.#o.nodeId}")`, {
         field: 'node',

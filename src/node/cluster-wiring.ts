@@ -97,6 +97,5 @@ function failoverParts(node: CaxtonNode) {
     state: node.state,
     events: node.events,
     logger: node.logger,
-    isSystemAgent: (name: string) => node.router.isSystemAgent(name),
   };
 }

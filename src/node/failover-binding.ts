@@ -9,7 +9,6 @@ import type { EventBus } from './event-bus.ts';
 import { Failover } from './failover.ts';
 import type { ObservedAgentDirectory, RegistryBinding } from './registry-binding.ts';
 import { isDraining } from '../cluster/placement/candidates.ts';
-import { normalizeAgentSpec } from './agent-spec.ts';
 
 export interface FailoverBindingParts {
   nodeId: string;
@@ -24,8 +23,6 @@ export interface FailoverBindingParts {
   state: NodeState;
   events: EventBus;
   logger: Logger;
-  /** Names this node's system agents keep (df, ams): never taken over from a record. */
-  isSystemAgent: (name: string) => boolean;
 }
 
 /** Failover for this node; undefined without routing links (nothing could reach a taken-over agent). */
@@ -81,12 +78,7 @@ export function bindFailover(parts: FailoverBindingParts): Failover | undefined 
       return answer?.ok?.name === name && answer.ok.node === node;
     },
     // What a deploy here would accept: a record does not take this node past its own ceilings.
-    checkSpec: (spec) =>
-      normalizeAgentSpec(
-        spec,
-        { memory_pages: config.agents.memory_pages, fuel: config.agents.fuel, mailbox: config.agents.mailbox },
-        { max_fuel: config.agents.max_fuel, max_memory_pages: config.agents.max_memory_pages, reservedNames: parts.isSystemAgent },
-      ),
+    checkSpec: (spec) => parts.agents.checkSpec(spec),
     pushEntries: async (node, entries, timeoutMs) => {
       const answer = (await links.request(node, 'failover.entries', { entries }, timeoutMs)) as { ok?: unknown; error?: { message?: string } } | undefined;
       if (typeof answer?.ok !== 'number') throw new Error(answer?.error?.message ?? `node "${node}" answered failover.entries with something unreadable`);
