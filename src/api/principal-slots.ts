@@ -1,6 +1,6 @@
 // Slots of a node-wide bound that one principal may not take all of: the sends waiting for replies (api.max_waits,
-// api.max_waits_per_principal) and the /mcp requests in flight (api.mcp_max_in_flight,
-// api.mcp_max_in_flight_per_principal). Without the share, one sender key (625 connections pipelining 16 each)
+// api.max_waits_per_principal), the /mcp requests in flight (api.mcp_max_in_flight,
+// api.mcp_max_in_flight_per_principal) and the event streams (api.max_event_streams, sse.ts). Without the share, one sender key (625 connections pipelining 16 each)
 // held every wait of the node, and every other caller's wait_ms was refused; the same for /mcp.
 
 /** Why a slot was refused: the node's bound or the caller's share of it. */
@@ -16,13 +16,19 @@ export class PrincipalSlots {
     readonly maxPerPrincipal: number,
   ) {}
 
+  /** Which bound would refuse a slot for `holder` now, or undefined when there is room (nothing taken). */
+  refusal(holder: string): SlotRefusal | undefined {
+    if (this.#total >= this.max) return 'node';
+    if ((this.#held.get(holder) ?? 0) >= this.maxPerPrincipal) return 'principal';
+    return undefined;
+  }
+
   /** Takes a slot for `holder`, or says which bound refuses it (nothing taken). */
   take(holder: string): SlotRefusal | undefined {
-    if (this.#total >= this.max) return 'node';
-    const held = this.#held.get(holder) ?? 0;
-    if (held >= this.maxPerPrincipal) return 'principal';
+    const refusal = this.refusal(holder);
+    if (refusal !== undefined) return refusal;
     this.#total++;
-    this.#held.set(holder, held + 1);
+    this.#held.set(holder, (this.#held.get(holder) ?? 0) + 1);
     return undefined;
   }
 

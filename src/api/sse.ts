@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Principal } from '../node/services.ts';
-import { holderKeyOf } from './principal-slots.ts';
+import { holderKeyOf, PrincipalSlots } from './principal-slots.ts';
 import { CaxtonError } from '../errors.ts';
 import { releaseWhenDone } from './client-gone.ts';
 import { sendUnavailable } from './error-reply.ts';
@@ -86,17 +86,19 @@ function holderOf(reply: FastifyReply): string {
 
 export class SseHub {
   private readonly streams = new Set<SseStream>();
-  /** Open streams per principal (holderOf); a principal with none has no entry. */
-  private readonly held = new Map<string, number>();
+  /** Streams open at once (api.max_event_streams), and of them held by one principal (holderOf). */
+  private readonly slots: PrincipalSlots;
 
   constructor(
     private readonly heartbeatMs: number,
     private readonly maxBufferedBytes: number,
     /** Streams open at once (api.max_event_streams). */
-    private readonly maxStreams: number,
+    maxStreams: number,
     /** Of them, held by one principal (api.max_event_streams_per_principal). */
-    private readonly maxStreamsPerPrincipal: number = maxStreams,
-  ) {}
+    maxStreamsPerPrincipal: number = maxStreams,
+  ) {
+    this.slots = new PrincipalSlots(maxStreams, maxStreamsPerPrincipal);
+  }
 
   /** When maxStreams are open, or the caller holds its share, answers 503 on `reply` (sendUnavailable) and returns true. */
   refuseWhenFull(reply: FastifyReply): boolean {
@@ -132,21 +134,20 @@ export class SseHub {
     const stream = new SseStream(res, this.heartbeatMs, this.maxBufferedBytes);
     this.streams.add(stream);
     const holder = holderOf(reply);
-    this.held.set(holder, (this.held.get(holder) ?? 0) + 1);
+    this.slots.take(holder);
     stream.onClose(() => {
       this.streams.delete(stream);
-      const left = this.held.get(holder)! - 1;
-      if (left === 0) this.held.delete(holder);
-      else this.held.set(holder, left);
+      this.slots.give(holder);
     });
     return stream;
   }
 
   /** Why a stream for `reply` would be refused, or undefined when there is room. */
   #refusal(reply: FastifyReply): string | undefined {
-    if (this.streams.size >= this.maxStreams) return `${this.maxStreams} event streams open on this node (api.max_event_streams); retry shortly`;
-    if ((this.held.get(holderOf(reply)) ?? 0) >= this.maxStreamsPerPrincipal) {
-      return `you hold ${this.maxStreamsPerPrincipal} event streams on this node (api.max_event_streams_per_principal); close one first`;
+    const refusal = this.slots.refusal(holderOf(reply));
+    if (refusal === 'node') return `${this.slots.max} event streams open on this node (api.max_event_streams); retry shortly`;
+    if (refusal === 'principal') {
+      return `you hold ${this.slots.maxPerPrincipal} event streams on this node (api.max_event_streams_per_principal); close one first`;
     }
     return undefined;
   }
