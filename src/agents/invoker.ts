@@ -225,7 +225,10 @@ export class Invoker {
     if (outbox.length > 0) {
       slot.stats.messages_out += outbox.length;
       for (let i = 0; i < outbox.length; i++) this.route(outbox[i]);
-      outbox.length = 0;
+      // The usual outbox holds one send: pop() is inlined, while the `length` setter is a call into the
+      // engine, measured at ~1.4% of a hop between two agents of one worker.
+      if (outbox.length === 1) outbox.pop();
+      else outbox.length = 0;
     }
     if (host.toolCalls.length > 0) {
       for (const call of host.toolCalls) this.services.tools.issue(slot, call);

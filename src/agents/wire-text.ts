@@ -135,35 +135,36 @@ export function spliceIndex(parsed: MessageInput, text: string): number {
   if (text.indexOf('\\') !== -1) return -1;
   let keys = 0;
   for (const _ in parsed) keys++;
-  if (topLevelKeys(text) !== keys) return -1;
-  return text.lastIndexOf('}');
+  return closingBrace(text, keys);
 }
 
-/** The number of top-level keys of `text`, a JSON object with no backslash; -1 if it is not one. */
-function topLevelKeys(text: string): number {
+/**
+ * The index of the brace that closes `text`, a JSON object with no backslash, when the object has `keys`
+ * top-level keys; else -1. Found by the scan that counts the keys: a lastIndexOf after it was ~0.7% of a hop.
+ */
+function closingBrace(text: string, keys: number): number {
   let depth = 0;
-  let keys = 0;
+  let found = 0;
   let keyNext = false;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      if (depth === 1 && keyNext) {
-        keys++;
+      if (keyNext) {
+        found++;
         keyNext = false;
       }
       i = text.indexOf('"', i + 1);
       if (i === -1) return -1;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      depth++;
-      if (depth === 1) keyNext = true;
+      if (++depth === 1) keyNext = true;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      depth--;
+      if (--depth === 0) return found === keys ? i : -1;
     } else if (c === 0x2c /* , */ && depth === 1) {
       keyNext = true;
     }
   }
-  return keys;
+  return -1;
 }
 
 /**
