@@ -120,9 +120,9 @@ export class FailoverSim {
     });
   }
 
-  /** Each node's registry Lamport time when it first saw each member suspect or gone, and whether gone since (failover.ts #goneAtLamport). */
+  /** Each node's registry Lamport time when it first saw each member suspect or gone, and whether gone since (failover-catch-up.ts #goneAtLamport). */
   private readonly goneMarks = new Map<string, Map<string, { lamport: number; gone: boolean }>>();
-  /** Members back from gone each node still has to hand its writes since the mark (failover.ts #catchUps). */
+  /** Members back from gone each node still has to hand its writes since the mark (failover-catch-up.ts #catchUps). */
   private readonly catchUps = new Map<string, Map<string, number>>();
 
   /** The real node's memberChanged: a member back from gone is owed this node's writes since it went. */

@@ -1,6 +1,6 @@
 // Healing a 3|2 partition in the simulator: once the membership has come together again, every agent runs on
 // exactly one node within HEAL_BOUND_MS. Before a member back from gone was handed the other side's writes
-// (failover.ts #catchUp), each side's registry kept naming itself for the agents both ran until a periodic
+// (failover-catch-up.ts), each side's registry kept naming itself for the agents both ran until a periodic
 // push-pull (15 s): both copies kept running, the state the 3|2 netns test found now and then.
 import { describe, expect, it } from 'vitest';
 import { fastDetectConfig } from '../../../src/cluster/membership/config.ts';
