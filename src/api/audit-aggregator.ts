@@ -45,10 +45,8 @@ export const SEVERAL_ACTIONS = '*';
 export class AuditAggregator {
   readonly #options: AuditAggregatorOptions;
   #tallies = new Map<string, Tally>();
-  /** Addresses counted this window, over all tallies (bounded by maxGroups). */
-  #sourcesHeld = 0;
-  /** Actions counted this window, over all tallies (bounded by maxGroups). */
-  #actionsHeld = 0;
+  /** Addresses and actions counted this window, each over all tallies (each bounded by maxGroups). */
+  #held = { sources: 0, actions: 0 };
   /** Flood entries written one by one this window, per caller (bounded by maxGroups: beyond, none). */
   #writtenBy = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -69,8 +67,8 @@ export class AuditAggregator {
       tally.unwritten++;
       if (mode === 'flood') {
         const ip = entry.details?.ip;
-        if (typeof ip === 'string') this.#countSource(tally, ip);
-        this.#countAction(tally, entry.action);
+        if (typeof ip === 'string') this.#count(tally, 'sources', ip);
+        this.#count(tally, 'actions', entry.action);
       }
     }
     this.#schedule();
@@ -84,8 +82,7 @@ export class AuditAggregator {
     }
     const tallies = this.#tallies;
     this.#tallies = new Map();
-    this.#sourcesHeld = 0;
-    this.#actionsHeld = 0;
+    this.#held = { sources: 0, actions: 0 };
     this.#writtenBy = new Map();
     for (const { entry, unwritten, sources, actions } of tallies.values()) {
       if (unwritten === 0) continue;
@@ -114,28 +111,20 @@ export class AuditAggregator {
     return true;
   }
 
-  #countAction(tally: Tally, action: string): void {
-    const actions = (tally.actions ??= new Map());
-    const known = actions.get(action);
+  /**
+   * One more unwritten entry of `key` among a tally's `kind` (its addresses or its actions). A key the tally
+   * has not seen takes one of the window's `maxGroups` places of that kind; beyond, it is counted as OTHER_SOURCES.
+   */
+  #count(tally: Tally, kind: 'sources' | 'actions', key: string): void {
+    const counts = (tally[kind] ??= new Map());
+    const known = counts.get(key);
     if (known !== undefined) {
-      actions.set(action, known + 1);
+      counts.set(key, known + 1);
       return;
     }
-    const key = this.#actionsHeld < this.#options.maxGroups ? action : OTHER_SOURCES;
-    if (key === action) this.#actionsHeld++;
-    actions.set(key, (actions.get(key) ?? 0) + 1);
-  }
-
-  #countSource(tally: Tally, ip: string): void {
-    const sources = (tally.sources ??= new Map());
-    const known = sources.get(ip);
-    if (known !== undefined) {
-      sources.set(ip, known + 1);
-      return;
-    }
-    const key = this.#sourcesHeld < this.#options.maxGroups ? ip : OTHER_SOURCES;
-    if (key === ip) this.#sourcesHeld++;
-    sources.set(key, (sources.get(key) ?? 0) + 1);
+    const counted = this.#held[kind] < this.#options.maxGroups ? key : OTHER_SOURCES;
+    if (counted === key) this.#held[kind]++;
+    counts.set(counted, (counts.get(counted) ?? 0) + 1);
   }
 
   #tallyOf(entry: AuditEntry, mode: 'count' | 'flood'): Tally {

@@ -1,6 +1,7 @@
 // The FIPA-ACL message of ../shared/spec/messages.md: one schema for agents (ABI), clients (REST) and
 // peers (inter-node routing), so a message refused on one path is refused on every path.
 import { z } from 'zod';
+import { MAX_TRACEPARENT_CHARS, traceparentPattern } from './traceparent.ts';
 
 export const PERFORMATIVES = [
   'accept-proposal',
@@ -63,11 +64,11 @@ const rfc3339 = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Numbe
 });
 
 /**
- * W3C traceparent: version, trace id, span id and flags in lowercase hex; a later version may append fields
- * after a dash, here printable ASCII without `"` or `\`. Checked, not only measured: the host splices a
- * carried traceparent into the text of the messages an agent sends, and a quote there rewrote their sender.
+ * W3C traceparent (traceparent.ts); a later version may append fields after a dash, here printable ASCII without
+ * `"` or `\`. Checked, not only measured: the host splices a carried traceparent into the text of the messages an
+ * agent sends, and a quote there rewrote their sender.
  */
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[!#-[\]-~]*)?$/;
+const TRACEPARENT = traceparentPattern('[!#-[\\]-~]');
 /** W3C tracestate: list members of printable ASCII. */
 const TRACESTATE = /^[ -~]*$/;
 
@@ -75,12 +76,12 @@ const TRACESTATE = /^[ -~]*$/;
 export function isTraceContext(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { traceparent, tracestate, ...rest } = value as { traceparent?: unknown; tracestate?: unknown };
-  if (Object.keys(rest).length !== 0 || typeof traceparent !== 'string' || traceparent.length > 256 || !TRACEPARENT.test(traceparent)) return false;
+  if (Object.keys(rest).length !== 0 || typeof traceparent !== 'string' || traceparent.length > MAX_TRACEPARENT_CHARS || !TRACEPARENT.test(traceparent)) return false;
   return tracestate === undefined || (typeof tracestate === 'string' && tracestate.length <= 1024 && TRACESTATE.test(tracestate));
 }
 
 const traceContext = z.strictObject({
-  traceparent: z.string().max(256).regex(TRACEPARENT, { message: 'must be a W3C traceparent (version-traceid-spanid-flags in lowercase hex)' }),
+  traceparent: z.string().max(MAX_TRACEPARENT_CHARS).regex(TRACEPARENT, { message: 'must be a W3C traceparent (version-traceid-spanid-flags in lowercase hex)' }),
   tracestate: z.string().max(1024).regex(TRACESTATE, { message: 'must be printable ASCII (W3C tracestate)' }).optional(),
 });
 

@@ -1,32 +1,21 @@
 // W3C Trace Context (https://www.w3.org/TR/trace-context/) as carried by a message's `trace_context` and an
 // API client's `traceparent` header: `00-<trace id, 32 hex>-<parent span id, 16 hex>-<flags, 2 hex>`.
-// Parsed by hand (no regex engine, no propagator carrier objects): it runs once per traced message.
+// Which text is a traceparent is decided by ../messaging/traceparent.ts, for messages and headers alike; here it
+// is read by position (no propagator carrier objects): it runs once per traced message.
 import { randomFillSync } from 'node:crypto';
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { isTraceparent } from '../messaging/traceparent.ts';
 
-const HEX = /^[0-9a-f]+$/;
-const ZERO_TRACE = '00000000000000000000000000000000';
+export { isSpanId } from '../messaging/traceparent.ts';
+
 const ZERO_SPAN = '0000000000000000';
 
 /** The span context a `traceparent` names, or undefined when it is not a valid one (then it is ignored). */
 export function parseTraceparent(traceparent: string): SpanContext | undefined {
-  // Version 00 is exactly 55 characters; a later version may append fields after a dash, which we ignore.
-  if (traceparent.length < 55 || traceparent.length > 256) return undefined;
-  if (traceparent.charCodeAt(2) !== 0x2d || traceparent.charCodeAt(35) !== 0x2d || traceparent.charCodeAt(52) !== 0x2d) return undefined;
-  const version = traceparent.slice(0, 2);
-  if (version === 'ff' || !HEX.test(version)) return undefined;
-  if (version === '00' && traceparent.length !== 55) return undefined;
-  if (traceparent.length > 55 && traceparent.charCodeAt(55) !== 0x2d) return undefined;
-  const traceId = traceparent.slice(3, 35);
-  const spanId = traceparent.slice(36, 52);
-  const flags = traceparent.slice(53, 55);
-  if (!HEX.test(traceId) || !isSpanId(spanId) || !HEX.test(flags) || traceId === ZERO_TRACE) return undefined;
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED, isRemote: true };
-}
-
-/** A valid span id: 16 lowercase hex digits, not all zero. */
-export function isSpanId(id: string): boolean {
-  return id.length === 16 && HEX.test(id) && id !== ZERO_SPAN;
+  if (!isTraceparent(traceparent)) return undefined;
+  // The fields a later version appends after the flags are not ours to read.
+  const flags = Number.parseInt(traceparent.slice(53, 55), 16);
+  return { traceId: traceparent.slice(3, 35), spanId: traceparent.slice(36, 52), traceFlags: flags & TraceFlags.SAMPLED, isRemote: true };
 }
 
 /** The `traceparent` that makes `context` the parent of whatever carries it. */

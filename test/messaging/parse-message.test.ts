@@ -2,6 +2,7 @@
 // the answer messageSchema gives, with the same error wording.
 import { describe, expect, it } from 'vitest';
 import { isTraceContext, messageSchema, parseMessage } from '../../src/messaging/message.ts';
+import { parseTraceparent } from '../../src/observability/trace-context.ts';
 
 const base = { performative: 'inform', receiver: 'b' };
 const long = (n: number) => 'x'.repeat(n);
@@ -103,5 +104,20 @@ describe('parseMessage', () => {
     const input = { ...base, content: 1 };
     const parsed = parseMessage(input);
     expect(parsed.ok && parsed.message).toBe(input);
+  });
+  it('takes as a traceparent only what W3C does, as the tracer does', () => {
+    const T = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const S = '00f067aa0ba902b7';
+    for (const traceparent of [`ff-${T}-${S}-01`, `00-${'0'.repeat(32)}-${S}-01`, `00-${T}-${'0'.repeat(16)}-01`, `00-${T}-${S}-01-x`]) {
+      expect(parseTraceparent(traceparent)).toBeUndefined();
+      expect(isTraceContext({ traceparent })).toBe(false);
+      expect(parseMessage({ ...base, trace_context: { traceparent } })).toMatchObject({
+        ok: false,
+        field: 'trace_context.traceparent',
+        message: 'trace_context.traceparent: must be a W3C traceparent (version-traceid-spanid-flags in lowercase hex)',
+      });
+    }
+    expect(isTraceContext({ traceparent: `00-${T}-${S}-01` })).toBe(true);
+    expect(isTraceContext({ traceparent: `01-${T}-${S}-01-later` })).toBe(true);
   });
 });
