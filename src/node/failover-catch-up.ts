@@ -10,7 +10,8 @@ export class CatchUps {
   /**
    * The registry's Lamport time when each member was first seen suspect, dead or left (whichever came first:
    * a cut is suspected seconds before the death is declared, and writes meanwhile may not have reached it),
-   * and whether it was declared gone since: what a member back from gone missed of this node came after.
+   * and whether it was declared gone since: what a member back from gone missed of this node came after. A
+   * member away again while still owed a catch-up keeps that catch-up's mark (#markAway).
    */
   readonly #goneAtLamport = new Map<string, { lamport: number; gone: boolean }>();
   /** Members back from gone still to be handed this node's writes since that mark (one entry per member). */
@@ -22,20 +23,36 @@ export class CatchUps {
 
   /** A membership change: a member suspected or gone is marked; one alive again after gone gets a catch-up. */
   memberChanged(id: string, state: string): void {
-    const o = this.#c.options;
     const gone = state === 'dead' || state === 'left';
     if (gone || state === 'suspect') {
-      const mark = this.#goneAtLamport.get(id) ?? { lamport: o.registry.stats().lamport, gone: false };
-      mark.gone ||= gone;
-      this.#goneAtLamport.set(id, mark);
+      this.#markAway(id, gone);
+      return;
     }
-    if (!gone) {
-      const mark = this.#goneAtLamport.get(id);
-      if (mark !== undefined && state === 'alive') {
-        this.#goneAtLamport.delete(id);
-        if (mark.gone && o.pushEntries) this.#catchUps.set(id, { since: mark.lamport, attempts: 0, sending: false });
-      }
+    const mark = this.#goneAtLamport.get(id);
+    if (mark !== undefined && state === 'alive') {
+      this.#goneAtLamport.delete(id);
+      if (mark.gone && this.#c.options.pushEntries) this.#catchUps.set(id, { since: mark.lamport, attempts: 0, sending: false });
     }
+  }
+
+  /**
+   * Marks a member suspect (gone: false) or gone. One still owed a catch-up (back from gone, suspected again
+   * before it was handed this node's writes, or while they were on the way) keeps it: its mark goes back to
+   * the catch-up's own, as gone, so its next alive queues the catch-up again from there. Before, the catch-up
+   * was dropped at the next check and the member marked anew as only suspect: its next alive queued nothing,
+   * and push-pull alone repaired it.
+   */
+  #markAway(id: string, gone: boolean): void {
+    const mark = this.#goneAtLamport.get(id) ?? { lamport: this.#c.options.registry.stats().lamport, gone: false };
+    const owed = this.#catchUps.get(id);
+    if (owed !== undefined) {
+      // A send still on the way finds its job replaced and leaves the new one alone.
+      this.#catchUps.delete(id);
+      mark.lamport = Math.min(mark.lamport, owed.since);
+      mark.gone = true;
+    }
+    mark.gone ||= gone;
+    this.#goneAtLamport.set(id, mark);
   }
 
   /** Drops the marks of members the membership no longer knows. */
@@ -57,9 +74,14 @@ export class CatchUps {
       if (job.sending) continue;
       const now = byId.get(member);
       // Only a Caxton node with routing links keeps a registry to hand anything to (not a stock Serf agent).
-      if (now?.state !== 'alive' || !now.placeable || job.attempts >= CATCH_UP_ATTEMPTS) {
+      if (now === undefined || !now.placeable || job.attempts >= CATCH_UP_ATTEMPTS) {
         if (job.attempts >= CATCH_UP_ATTEMPTS) o.logger.warn({ member, attempts: job.attempts }, 'failover: could not hand a returning member what this node wrote meanwhile; push-pull will');
         this.#catchUps.delete(member);
+        continue;
+      }
+      if (now.state !== 'alive') {
+        // Away again (its event marked it already; this holds if the view ran ahead of the events).
+        this.#markAway(member, now.state !== 'suspect');
         continue;
       }
       const entries = o.registry.ownUpdatesSince(job.since, CATCH_UP_MAX_ENTRIES);

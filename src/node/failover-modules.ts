@@ -16,12 +16,21 @@ export class TakeOverModules {
   readonly #standby = new Map<string, Uint8Array>();
   #standbyBytes = 0;
   readonly #fetching = new Set<string>();
-  /** Modules larger than the whole standby budget: never fetched ahead (a take-over fetches them). */
-  readonly #tooLarge = new Set<string>();
+  /**
+   * Modules fetched ahead and not kept, not fetched ahead again (a take-over fetches them): 'too large' for the
+   * whole standby budget (the bytes of a sha256 never change), or pushed out for 'no room' by a module fetched
+   * later (fetched again once a wanted module is dropped and frees room). Without it a module not kept was
+   * downloaded again at the next check, and each download scheduled one: back to back, for ever. At most
+   * #maxNotKept entries; full, the ones no longer wanted go, and if it is still full nothing more is fetched
+   * ahead, for fetching more would only push out what is held.
+   */
+  readonly #notKept = new Map<string, 'too large' | 'no room'>();
+  readonly #maxNotKept: number;
 
-  constructor(context: FailoverContext, schedule: () => void) {
+  constructor(context: FailoverContext, schedule: () => void, maxNotKept = MAX_NOT_KEPT) {
     this.#c = context;
     this.#schedule = schedule;
+    this.#maxNotKept = maxNotKept;
   }
 
   /** Standby modules held now. */
@@ -61,19 +70,28 @@ export class TakeOverModules {
     const limit = o.settings.standbyModuleBytes;
     if (limit === 0) return;
     const wanted = standbyModules(o.nodeId, alive, records);
+    let freed = false;
     for (const [sha, bytes] of this.#standby) {
       if (!wanted.has(sha)) {
         this.#standby.delete(sha);
         this.#standbyBytes -= bytes.byteLength;
+        freed = true;
       }
     }
+    // Room freed: the modules pushed out for room may fit now. Full: the modules no longer wanted make room.
+    const full = this.#notKept.size >= this.#maxNotKept;
+    for (const [sha, why] of this.#notKept) {
+      const unwanted = !wanted.has(sha);
+      if ((why === 'no room' && (freed || unwanted)) || (full && unwanted)) this.#notKept.delete(sha);
+    }
+    if (this.#notKept.size >= this.#maxNotKept) return;
     const ownerOf = new Map<string, AgentRecord>();
     // Fetched from a live owner; a module wanted only for a pending take-over is kept if held, never fetched here.
     for (const record of records) {
       if (wanted.has(record.module_sha256) && !ownerOf.has(record.module_sha256) && alive.includes(record.node)) ownerOf.set(record.module_sha256, record);
     }
     for (const sha of wanted) {
-      if (this.#standby.has(sha) || this.#fetching.has(sha) || this.#tooLarge.has(sha) || o.modules.has(sha)) continue;
+      if (this.#standby.has(sha) || this.#fetching.has(sha) || this.#notKept.has(sha) || o.modules.has(sha)) continue;
       if (this.#fetching.size >= 2) break;
       const record = ownerOf.get(sha);
       if (record === undefined) continue;
@@ -102,7 +120,7 @@ export class TakeOverModules {
   #hold(sha: string, bytes: Uint8Array, limit: number): void {
     if (this.#c.closed()) return;
     if (bytes.byteLength > limit) {
-      if (this.#tooLarge.size < 1024) this.#tooLarge.add(sha);
+      this.#notKeptAs(sha, 'too large');
       return;
     }
     this.#standby.set(sha, bytes);
@@ -111,6 +129,18 @@ export class TakeOverModules {
       if (this.#standbyBytes <= limit) break;
       this.#standby.delete(old);
       this.#standbyBytes -= held.byteLength;
+      this.#notKeptAs(old, 'no room');
     }
   }
+
+  /** Remembers a module not kept, within the bound (keep fetches nothing ahead while it is full). */
+  #notKeptAs(sha: string, why: 'too large' | 'no room'): void {
+    if (this.#notKept.size < this.#maxNotKept) this.#notKept.set(sha, why);
+  }
 }
+
+/**
+ * Modules fetched ahead and not kept that are remembered (~150 B each): a module wanted past it is left to its
+ * take-over. Filling it takes that many downloads of modules this node would take over, each once.
+ */
+const MAX_NOT_KEPT = 4096;

@@ -36,7 +36,13 @@ export class Failover {
   #closed = false;
   readonly #stats: FailoverStats = { takenOver: 0, yielded: 0, reclaimed: 0, takeOverFailures: 0, standbyModules: 0, standbyBytes: 0 };
   /** Warnings peers' registry writes can cause at will (a forged write each): 100 at once, then 10 a second. */
-  readonly #peerLog = new LogBudget(PEER_LOG_BURST, PEER_LOG_PER_SECOND, () => Date.now());
+  readonly #peerLog: LogBudget;
+  /**
+   * The line of a quorum round that came back short: a budget of its own, for every registry write starts a
+   * round on a side whose pings go unanswered (one line each, before), and the same state said again and
+   * again must not take the peer warnings' budget, nor be crowded out by them.
+   */
+  readonly #heldBackLog: LogBudget;
   readonly #context: FailoverContext;
   readonly #deletions: MissedDeletions;
   readonly #modules: TakeOverModules;
@@ -45,9 +51,12 @@ export class Failover {
 
   constructor(options: FailoverOptions) {
     this.#o = options;
+    const now = options.now ?? Date.now;
+    this.#peerLog = new LogBudget(PEER_LOG_BURST, PEER_LOG_PER_SECOND, now);
+    this.#heldBackLog = new LogBudget(HELD_BACK_LOG_BURST, HELD_BACK_LOG_PER_SECOND, now);
     this.#context = {
       options,
-      now: options.now ?? Date.now,
+      now,
       busy: this.#busy,
       stats: this.#stats,
       warn: (data, message) => this.#warn(data, message),
@@ -156,8 +165,14 @@ export class Failover {
         this.#confirming = false;
         const answered = answers.filter(Boolean).length;
         const quorum = this.#o.quorum().quorum;
-        if (quorumConfirmed(answered, quorum)) this.check(true);
-        else this.#o.logger.warn({ answered: answered + 1, quorum }, 'failover: take-overs held back: fewer members than the quorum answered this node');
+        if (quorumConfirmed(answered, quorum)) {
+          this.check(true);
+          return;
+        }
+        const suppressed = this.#heldBackLog.take();
+        if (suppressed === undefined) return;
+        const data = { answered: answered + 1, quorum, ...(suppressed > 0 ? { suppressed } : {}) };
+        this.#o.logger.warn(data, 'failover: take-overs held back: fewer members than the quorum answered this node');
       })
       .catch(() => {
         this.#confirming = false;
@@ -186,6 +201,9 @@ export class Failover {
 
 const PEER_LOG_BURST = 100;
 const PEER_LOG_PER_SECOND = 10;
+/** A short quorum round: 3 lines at once, then one every 10 s, the rounds between counted in the next line. */
+const HELD_BACK_LOG_BURST = 3;
+const HELD_BACK_LOG_PER_SECOND = 0.1;
 
 function nameOf(action: FailoverAction): string {
   return action.kind === 'take-over' ? action.record.name : action.name;
