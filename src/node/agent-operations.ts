@@ -4,6 +4,7 @@
 // it with its own AgentService and answers with the result or the error, carried back unchanged. A node
 // asked to run a module it lacks fetches it by sha256 from the node that asked and checks the hash.
 import { rendezvousOwner } from '../cluster/placement/rendezvous.ts';
+import type { AnswerRoom } from '../cluster/routing/peer-link.ts';
 import { CaxtonError, type ErrorCode, describeError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sha256Hex } from '../state/module-store.ts';
@@ -14,7 +15,8 @@ import type { AgentControlAction, AgentInfo, AgentLogLine, AgentSpec, AgentSpecI
 /** Requests between nodes: what the routing links offer (src/cluster/routing). */
 export interface PeerRpc {
   request(node: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>;
-  onRequest(method: string, handler: (fromNode: string, body: unknown) => unknown): void;
+  /** `room`: the routing links' AnswerRoom for this request (undefined where the transport has none). */
+  onRequest(method: string, handler: (fromNode: string, body: unknown, room?: AnswerRoom) => unknown): void;
 }
 
 /** The local side the service runs operations with. */
@@ -26,6 +28,12 @@ export interface LocalAgentsView {
 
 export interface ModuleStore {
   get(sha256: string): Uint8Array | undefined;
+  /**
+   * The module's size without reading it. Without it, the first module.get of a module reads it before it
+   * can tell whether the answer can be queued to the peer (refusing after the read, still before the answer's
+   * copies); the size is then remembered for the next.
+   */
+  size?(sha256: string): number | undefined;
 }
 
 export interface AgentOperationsOptions {
@@ -56,6 +64,13 @@ export const AGENT_OPERATIONS_DEFAULTS = {
   /** Modules offered to a peer that is deploying them stay fetchable this long, at most this many at once. */
   offeredModuleTtlMs: 120_000,
   maxOfferedModules: 16,
+  /**
+   * Sizes of stored modules peers asked for, remembered so that a module.get repeated while its answer cannot
+   * be queued is refused without asking the store: a lookup there reads the modules on its b-tree path (the
+   * table is WITHOUT ROWID, so its key's cells hold the bytes), ~6 ms for one of 15 MiB. Only modules found in
+   * the store are remembered, ~150 B each: 1,024 is ~150 KB.
+   */
+  maxKnownModuleSizes: 1024,
 } as const;
 
 type Answer<T> = { ok: T } | { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
@@ -75,13 +90,15 @@ export class AgentOperations {
   readonly #o: AgentOperationsOptions;
   /** Modules this node asked a peer to run: the peer fetches them from here (bounded by count and age). */
   readonly #offered = new AgeOrderedMap<string, { bytes: Uint8Array; at: number }>();
+  /** Sizes of stored modules by sha256 (content-addressed: never stale), the newest maxKnownModuleSizes. */
+  readonly #knownSizes = new AgeOrderedMap<string, number>();
 
   constructor(options: AgentOperationsOptions) {
     this.#o = options;
     const rpc = options.rpc;
     if (!rpc) return;
-    const serve = <B, T>(method: string, run: (from: string, body: B) => Promise<T> | T): void =>
-      rpc.onRequest(method, (from, body) => answer(() => run(from, body as B)));
+    const serve = <B, T>(method: string, run: (from: string, body: B, room: AnswerRoom | undefined) => Promise<T> | T): void =>
+      rpc.onRequest(method, (from, body, room) => answer(() => run(from, body as B, room)));
     serve('agent.deploy', (from, body: DeployRequest) => this.#deployHere(from, body));
     serve('agent.upgrade', (from, body: DeployRequest & { name: string }) => this.#upgradeHere(from, body));
     serve('agent.delete', (_from, body: { name: string }) => this.#o.agents.delete(text(body?.name, 'name')).then(() => true));
@@ -95,7 +112,7 @@ export class AgentOperations {
       return this.#o.local.logs(name, Number(body.afterSeq ?? 0), Math.min(1000, Number(body.limit ?? 100)));
     });
     serve('agent.adopt', (from, body: AdoptRequest) => this.#adoptHere(from, body));
-    serve('module.get', (_from, body: { sha256: string }) => this.#moduleBytes(text(body?.sha256, 'sha256')));
+    serve('module.get', (_from, body: { sha256: string }, room) => this.#moduleBytes(text(body?.sha256, 'sha256'), room));
   }
 
   /** Where a new agent goes: its pin (a live member) or the rendezvous owner among the live members. */
@@ -233,11 +250,41 @@ export class AgentOperations {
     return fetched;
   }
 
-  #moduleBytes(sha256: string): Uint8Array {
-    const offered = this.#offered.get(sha256);
-    const bytes = offered?.bytes ?? this.#o.modules.get(sha256);
+  /**
+   * A module a peer asked for. Room for the answer in the queue to that peer is taken before the bytes are
+   * read and copied, from a size known without reading them (offered, remembered, or ModuleStore.size): a
+   * request whose answer could not be queued is refused for the cost of a lookup, and the module bytes served
+   * to one peer at once (read, encoded, queued, not yet written) stay within routing.queue_max_bytes, or one
+   * module when nothing else is queued to it.
+   */
+  #moduleBytes(sha256: string, room: AnswerRoom | undefined): Uint8Array {
+    const offered = this.#offered.get(sha256)?.bytes;
+    const size = offered?.byteLength ?? this.#knownSizes.get(sha256) ?? this.#storedSize(sha256);
+    if (size !== undefined) this.#reserveAnswer(room, sha256, size);
+    const bytes = offered ?? this.#o.modules.get(sha256);
     if (!bytes) throw new CaxtonError('NOT_FOUND', `no module with sha256 ${sha256} on node "${this.#o.nodeId}"`, { sha256 });
+    if (size === undefined) {
+      this.#rememberSize(sha256, bytes.byteLength);
+      this.#reserveAnswer(room, sha256, bytes.byteLength);
+    }
     return bytes;
+  }
+
+  #storedSize(sha256: string): number | undefined {
+    const size = this.#o.modules.size?.(sha256);
+    if (size !== undefined) this.#rememberSize(sha256, size);
+    return size;
+  }
+
+  #rememberSize(sha256: string, size: number): void {
+    this.#knownSizes.set(sha256, size);
+    while (this.#knownSizes.size > AGENT_OPERATIONS_DEFAULTS.maxKnownModuleSizes && this.#knownSizes.shift() !== undefined);
+  }
+
+  #reserveAnswer(room: AnswerRoom | undefined, sha256: string, bytes: number): void {
+    const refusal = room?.reserve(bytes);
+    if (refusal === undefined) return;
+    throw new CaxtonError('UNAVAILABLE', `module ${sha256} (${bytes} bytes) cannot be sent now: ${refusal}; retry once the queue drains`, { sha256, bytes });
   }
 
   /** Keeps `module` fetchable by a peer for a while; returns its sha256. */

@@ -24,12 +24,26 @@ export type SendResult = 'queued' | 'full' | 'unreachable';
 /** Why messages were not delivered: a code the node puts in the `failure` it answers their senders. */
 export type UndeliveredReason = 'LINK_LOST' | 'PEER_UNREACHABLE' | 'LINK_CLOSED';
 
+/**
+ * Room in the queue to the peer for the answer to one of its requests. A handler whose answer is large (a
+ * module, up to agents.max_module_bytes) takes it before it builds the answer, so a request whose answer could
+ * not be queued is refused for the cost of a lookup: a 60-byte module.get used to make this node read and copy
+ * 16 MiB only for the answer to be replaced by BUSY once it was built.
+ */
+export interface AnswerRoom {
+  /**
+   * Holds room for an answer whose value takes `bytes` in the queue to the peer, from now until the answer
+   * is queued (it then counts as itself). Undefined when taken; otherwise why not, and nothing is held.
+   */
+  reserve(bytes: number): string | undefined;
+}
+
 export interface PeerLinkHost {
   settings: RoutingLinkSettings;
   random: () => number;
   /** `origin`: where the API client that sent it waits, when the peer named another node (message-codec.ts). */
   deliver(from: string, message: AclMessage, receiver: string, origin?: string): void;
-  serve(from: string, method: string, body: unknown): Promise<unknown>;
+  serve(from: string, method: string, body: unknown, room: AnswerRoom): Promise<unknown>;
   undelivered(peer: string, messages: RoutedMessage[], reason: UndeliveredReason): void;
   /** Starts a dial to the peer; the link is told through adopt() or dialFailed(). */
   dial(link: PeerLink): void;
@@ -318,8 +332,9 @@ export class PeerLink {
   }
 
   /**
-   * Requests and answers count against queueMaxBytes until written; one is always let through when nothing
-   * else is held, so a module as large as a frame can still travel (the bound is then one frame).
+   * Requests and answers (and the room reserved for an answer, AnswerRoom) count against queueMaxBytes until
+   * written; one is always let through when nothing else is held, so a module as large as a frame can still
+   * travel (the bound is then one frame).
    */
   private fitsBytes(bytes: number): boolean {
     return this.heldBytes === 0 || this.heldBytes + bytes <= this.host.settings.queueMaxBytes;
@@ -507,7 +522,24 @@ export class PeerLink {
 
   private answer(id: number, method: string, body: unknown): void {
     const socket = this.socket;
+    /** Bytes the handler reserved (room.reserve), held in heldBytes until the answer replaces them. */
+    let reserved = 0;
+    const room: AnswerRoom = {
+      reserve: (bytes) => {
+        if (reserved > 0) return 'room for this answer is held already';
+        if (this.socket !== socket) return `the connection of ${this.peer} that asked is gone`;
+        const size = bytes + ANSWER_ENVELOPE_BYTES;
+        const { maxFrameBytes, queueMaxBytes } = this.host.settings;
+        if (size + FRAME_HEADER_BYTES > maxFrameBytes) return `an answer of ${bytes} bytes is above routing.max_frame_bytes (${maxFrameBytes})`;
+        if (!this.fitsBytes(size)) return `the queue to ${this.peer} holds ${this.heldBytes} bytes, and routing.queue_max_bytes is ${queueMaxBytes}`;
+        reserved = size;
+        this.heldBytes += size;
+        return undefined;
+      },
+    };
     const reply = (ok: boolean, value: unknown): void => {
+      this.heldBytes -= reserved;
+      reserved = 0;
       // The peer already failed the requests of a lost connection; answering them on a new one is noise.
       if (this.socket !== socket) return;
       let bytes: Buffer;
@@ -536,7 +568,7 @@ export class PeerLink {
       return;
     }
     this.serving++;
-    this.host.serve(this.peer, method, body).then(
+    this.host.serve(this.peer, method, body, room).then(
       (value) => {
         this.serving--;
         reply(true, value);
@@ -560,6 +592,12 @@ export class PeerLink {
     });
   }
 }
+
+/**
+ * What a response frame's value holds beyond the answer a handler reserved room for: [id, ok, {ok: …}] and a
+ * binary's length take under 32 bytes; the rest is margin, so the answer always fits the room it was given.
+ */
+const ANSWER_ENVELOPE_BYTES = 64;
 
 function isAclMessage(v: unknown): v is AclMessage {
   if (typeof v !== 'object' || v === null) return false;

@@ -10,11 +10,11 @@ import { ORIGIN_FEATURE, type RoutedMessage } from './message-codec.ts';
 import type { TlsMaterial } from '../pki/tls-files.ts';
 import { decodeValue, encodeValueFrame, FrameReader, FrameType, ROUTING_PROTOCOL_VERSION } from './frames.ts';
 import { protocolCompatible, protocolRefusal } from './protocol-compat.ts';
-import { PeerLink, RoutingLinkError, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
+import { PeerLink, RoutingLinkError, type AnswerRoom, type PeerLinkHost, type SendResult, type UndeliveredReason } from './peer-link.ts';
 import { ROUTING_LINK_DEFAULTS, type RoutingLinkSettings } from './routing-options.ts';
 import { AgeOrderedMap } from '../../messaging/age-ordered-map.ts';
 
-export { RoutingLinkError, type SendResult, type UndeliveredReason };
+export { RoutingLinkError, type AnswerRoom, type SendResult, type UndeliveredReason };
 
 export interface RoutingLogger {
   info(data: Record<string, unknown>, message: string): void;
@@ -43,7 +43,8 @@ export interface RoutingLinksOptions {
 
 /** `origin`: the node where the API client that sent the message waits, when the peer named one (message-codec.ts). */
 type MessageHandler = (fromNode: string, message: AclMessage, receiver: string, origin?: string) => void;
-type RequestHandler = (fromNode: string, body: unknown) => unknown | Promise<unknown>;
+/** `room`: for a handler whose answer is large, room in the queue to the peer taken before building it. */
+type RequestHandler = (fromNode: string, body: unknown, room: AnswerRoom) => unknown | Promise<unknown>;
 type UndeliveredHandler = (node: string, messages: RoutedMessage[], reason: UndeliveredReason) => void;
 
 const silentLogger: RoutingLogger = { info() {}, warn() {}, debug() {} };
@@ -132,10 +133,10 @@ export class RoutingLinks {
           links.logger.warn({ peer: from, err: (error as Error).message }, 'routing: the message handler threw');
         }
       },
-      serve: async (from, method, body) => {
+      serve: async (from, method, body, room) => {
         const handler = links.requestHandlers.get(method);
         if (!handler) throw new Error(`unknown method '${method}'`);
-        return handler(from, body);
+        return handler(from, body, room);
       },
       undelivered: (peer, messages, reason) => {
         try {
