@@ -29,11 +29,10 @@ export interface LocalAgentsView {
 export interface ModuleStore {
   get(sha256: string): Uint8Array | undefined;
   /**
-   * The module's size without reading it. Without it, the first module.get of a module reads it before it
-   * can tell whether the answer can be queued to the peer (refusing after the read, still before the answer's
-   * copies); the size is then remembered for the next.
+   * The module's size without reading it (the node's store answers from its index and the row's header): a
+   * module.get whose answer the queue to the peer cannot hold is refused before the module is read.
    */
-  size?(sha256: string): number | undefined;
+  size(sha256: string): number | undefined;
 }
 
 export interface AgentOperationsOptions {
@@ -64,13 +63,6 @@ export const AGENT_OPERATIONS_DEFAULTS = {
   /** Modules offered to a peer that is deploying them stay fetchable this long, at most this many at once. */
   offeredModuleTtlMs: 120_000,
   maxOfferedModules: 16,
-  /**
-   * Sizes of stored modules peers asked for, remembered so that a module.get repeated while its answer cannot
-   * be queued is refused without asking the store: a lookup there reads the modules on its b-tree path (the
-   * table is WITHOUT ROWID, so its key's cells hold the bytes), ~6 ms for one of 15 MiB. Only modules found in
-   * the store are remembered, ~150 B each: 1,024 is ~150 KB.
-   */
-  maxKnownModuleSizes: 1024,
 } as const;
 
 type Answer<T> = { ok: T } | { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
@@ -90,8 +82,6 @@ export class AgentOperations {
   readonly #o: AgentOperationsOptions;
   /** Modules this node asked a peer to run: the peer fetches them from here (bounded by count and age). */
   readonly #offered = new AgeOrderedMap<string, { bytes: Uint8Array; at: number }>();
-  /** Sizes of stored modules by sha256 (content-addressed: never stale), the newest maxKnownModuleSizes. */
-  readonly #knownSizes = new AgeOrderedMap<string, number>();
 
   constructor(options: AgentOperationsOptions) {
     this.#o = options;
@@ -252,33 +242,21 @@ export class AgentOperations {
 
   /**
    * A module a peer asked for. Room for the answer in the queue to that peer is taken before the bytes are
-   * read and copied, from a size known without reading them (offered, remembered, or ModuleStore.size): a
+   * read and copied, from a size known without reading them (offered, or ModuleStore.size): a
    * request whose answer could not be queued is refused for the cost of a lookup, and the module bytes served
    * to one peer at once (read, encoded, queued, not yet written) stay within routing.queue_max_bytes, or one
    * module when nothing else is queued to it.
    */
   #moduleBytes(sha256: string, room: AnswerRoom | undefined): Uint8Array {
     const offered = this.#offered.get(sha256)?.bytes;
-    const size = offered?.byteLength ?? this.#knownSizes.get(sha256) ?? this.#storedSize(sha256);
-    if (size !== undefined) this.#reserveAnswer(room, sha256, size);
+    const size = offered?.byteLength ?? this.#o.modules.size(sha256);
+    const notFound = () => new CaxtonError('NOT_FOUND', `no module with sha256 ${sha256} on node "${this.#o.nodeId}"`, { sha256 });
+    if (size === undefined) throw notFound();
+    this.#reserveAnswer(room, sha256, size);
+    // Deleted since its size was read: gone all the same.
     const bytes = offered ?? this.#o.modules.get(sha256);
-    if (!bytes) throw new CaxtonError('NOT_FOUND', `no module with sha256 ${sha256} on node "${this.#o.nodeId}"`, { sha256 });
-    if (size === undefined) {
-      this.#rememberSize(sha256, bytes.byteLength);
-      this.#reserveAnswer(room, sha256, bytes.byteLength);
-    }
+    if (!bytes) throw notFound();
     return bytes;
-  }
-
-  #storedSize(sha256: string): number | undefined {
-    const size = this.#o.modules.size?.(sha256);
-    if (size !== undefined) this.#rememberSize(sha256, size);
-    return size;
-  }
-
-  #rememberSize(sha256: string, size: number): void {
-    this.#knownSizes.set(sha256, size);
-    while (this.#knownSizes.size > AGENT_OPERATIONS_DEFAULTS.maxKnownModuleSizes && this.#knownSizes.shift() !== undefined);
   }
 
   #reserveAnswer(room: AnswerRoom | undefined, sha256: string, bytes: number): void {

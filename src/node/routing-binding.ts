@@ -66,7 +66,7 @@ export function bindRouting(parts: RoutingBindingParts): { peerRouting: PeerRout
     nodeId,
     agents,
     local: { has: (n) => runtime.has(n), info: (n) => runtime.info(n), logs: (n, after, limit) => runtime.logs(n, after, limit) },
-    modules: { get: (sha) => state.modules.get(sha) },
+    modules: { get: (sha) => state.modules.get(sha), size: (sha) => state.modules.size(sha) },
     nodeOf,
     // Draining and incompatible members are skipped (placement/candidates.ts), alike on every node.
     liveNodes: () => placementCandidates(cluster.members(), ROUTING_PROTOCOL_VERSION),

@@ -121,6 +121,10 @@ export function checkBackupFile(path: string): BackupFacts {
     if (schemaVersion < 1) throw new BackupFileError(`${path}: not a Caxton backup (schema version ${schemaVersion}; Caxton's start at 1)`);
     const unexpected = schemaDifference(schemaOf(db), schemaAt(schemaVersion));
     if (unexpected !== undefined) throw new BackupFileError(`${path}: not a Caxton backup of schema ${schemaVersion}: ${unexpected}`);
+    // A row naming a module or agent the backup lacks: the node enforces foreign keys, so it could not have
+    // written one, and a migration that rebuilds a referenced table (schema 5) would fail on it at every start.
+    const dangling = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+    if (dangling.length > 0) throw new BackupFileError(`${path}: ${dangling.length} row(s) of ${dangling[0].table} name a ${dangling[0].parent} row the backup does not hold`);
     const badSegment = db.prepare(MALFORMED_SEGMENT).pluck().get() as number | undefined;
     if (badSegment !== undefined) throw new BackupFileError(`${path}: conversation history segment ${badSegment} is malformed (its index does not match its messages)`);
     const identity = db.prepare('SELECT node_id FROM node_identity WHERE singleton = 1').get() as { node_id: string } | undefined;

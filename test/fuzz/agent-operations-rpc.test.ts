@@ -35,7 +35,7 @@ function servedHandlers(): Map<string, Handler> {
     nodeId: 'n2',
     agents,
     local: { has: () => true, info: (name) => ({ name, node: 'n2' }) as AgentInfo, logs: () => [] },
-    modules: { get: () => undefined },
+    modules: { get: () => undefined, size: () => undefined },
     nodeOf: () => 'n2',
     liveNodes: () => ['n1', 'n2'],
     rpc,

@@ -44,7 +44,7 @@ function ops(id: string, rpc: PeerRpc, deployed: { spec: unknown; module: Uint8A
     nodeId: id,
     agents,
     local: { has: (name) => localNames.includes(name), info: () => ({}) as AgentInfo, logs: () => [] },
-    modules: { get: () => undefined },
+    modules: { get: () => undefined, size: () => undefined },
     nodeOf: (name) => (name === 'far' ? 'n2' : undefined),
     liveNodes: () => live,
     rpc,

@@ -30,11 +30,8 @@ afterEach(async () => {
   nodes = undefined;
 });
 
-/**
- * node-a serving modules with AgentOperations; what its store read, and how many requests it handled.
- * `sized`: the store tells a module's size without reading it (else the first request reads it).
- */
-function serveModules(a: TestNode, sized = true) {
+/** node-a serving modules with AgentOperations; what its store read, and how many requests it handled. */
+function serveModules(a: TestNode) {
   const counts = { handled: 0, reads: 0, bytesRead: 0 };
   const rpc: PeerRpc = {
     request: (node, method, body, timeoutMs) => a.links.request(node, method, body, timeoutMs),
@@ -55,7 +52,7 @@ function serveModules(a: TestNode, sized = true) {
         counts.bytesRead += module.length;
         return module;
       },
-      ...(sized ? { size: (sha: string) => (sha === sha256 ? module.length : undefined) } : {}),
+      size: (sha: string) => (sha === sha256 ? module.length : undefined),
     },
     nodeOf: () => undefined,
     liveNodes: () => ['node-a'],
@@ -99,14 +96,11 @@ function responses(socket: TLSSocket, count: number): Promise<unknown[][]> {
 }
 
 describe('module.get from a peer that does not read its answers', () => {
-  it.each([
-    ['a store that tells sizes', true],
-    ['a store that only reads (the size of the first read is remembered)', false],
-  ])('refuses what the queue to it cannot hold before reading the module, with %s; the answers are clean refusals', async (_, sized) => {
+  it('refuses what the queue to it cannot hold before reading the module; the answers are clean refusals', async () => {
     const started = await startNodes(['node-a']);
     nodes = started.nodes;
     const a = nodes.get('node-a') as TestNode;
-    const counts = serveModules(a, sized);
+    const counts = serveModules(a);
     client = await rawPeer(a.port, await nodeTls(started.ca, 'node-b'));
 
     // One write, one TLS record: the node handles all of them before any answer can leave.

@@ -11,6 +11,7 @@ import { BackupFileError, checkBackupFile, restoreDatabase } from '../../src/sta
 import { openNodeState } from '../../src/state/node-state.ts';
 import { ConversationSegments } from '../../src/state/conversation-segments.ts';
 import { openDatabase } from '../../src/state/database.ts';
+import { SCHEMA_VERSION } from '../../src/state/migrations.ts';
 import { message, tempDir } from './helpers.ts';
 import { historyTextOf } from '../../src/state/history-text.ts';
 
@@ -38,7 +39,7 @@ function backupWith(sql: string): string {
 
 describe('restoring a crafted backup', () => {
   it('a real backup passes', () => {
-    expect(checkBackupFile(backupWith(''))).toMatchObject({ nodeId: 'n1', schemaVersion: 4 });
+    expect(checkBackupFile(backupWith(''))).toMatchObject({ nodeId: 'n1', schemaVersion: SCHEMA_VERSION });
   });
 
   it.each([
@@ -50,6 +51,11 @@ describe('restoring a crafted backup', () => {
     ['an older version with a newer table', 'PRAGMA user_version = 2;', /table agent_state that Caxton does not make/],
     ['a segment index that is not an array', `UPDATE conversation_segments SET conversation_ids = '{"length": 100000000}';`, /segment 1 is malformed/],
     ['segment lengths that do not add up', `UPDATE conversation_segments SET byte_lengths = '[999999]';`, /segment 1 is malformed/],
+    [
+      'an agent whose module it lacks',
+      `PRAGMA foreign_keys = OFF; INSERT INTO agents VALUES ('ghost', '{}', 'running', 1, '${'0'.repeat(64)}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');`,
+      /1 row\(s\) of agents name a modules row the backup does not hold/,
+    ],
   ])('refuses %s, and restores nothing', (_what, sql, reason) => {
     const file = backupWith(sql);
     expect(() => checkBackupFile(file)).toThrow(BackupFileError);
