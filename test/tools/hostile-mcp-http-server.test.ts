@@ -56,10 +56,13 @@ describe('a streamable HTTP server that keeps abandoned responses open', () => {
   it('has each one closed by the deadline of its request, and keeps serving calls', async () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => tools.call(`agent-${i}`, 'trickle', 'slow', {}).catch((error: { code: string }) => error.code)));
     expect(outcomes).toEqual(Array(20).fill('TIMEOUT'));
-    expect(openStreams).toBe(20);
-    // The deadline: the longer of the call and start timeouts, plus 1 s of grace.
-    await new Promise((resolve) => setTimeout(resolve, START_TIMEOUT_MS + 1_000 + 500));
+    // Each request's deadline is the longer of the call and start timeouts plus 1 s of grace (2 s here). Polled,
+    // not slept: a loaded machine may close them later than that, but a stream kept for ever (the bug: the
+    // keep-alive comments never let it end) never reaches 0.
+    expect(openStreams).toBeGreaterThan(0);
+    const deadline = Date.now() + 15_000;
+    while (openStreams > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(openStreams).toBe(0);
     expect(await tools.call('agent-0', 'trickle', 'quick', {})).toMatchObject({ content: [{ text: 'quick' }] });
-  }, 20_000);
+  }, 30_000);
 });
