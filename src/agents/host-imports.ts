@@ -9,7 +9,7 @@ import { AbiError, LOG_LEVELS } from './abi.ts';
 import { readUtf8 } from './buffer-text.ts';
 import { randomUuid } from '../messaging/random-uuid.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
-import { rememberSpliced, spliceIndex } from './wire-text.ts';
+import { rememberSpliced, spliceIndex } from '../messaging/wire-text.ts';
 
 export type AgentLogLevel = (typeof LOG_LEVELS)[number];
 

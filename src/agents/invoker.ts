@@ -20,7 +20,7 @@ import type { TrapInfo } from './trap-reason.ts';
 import type { RuntimeLimits } from './runtime-defaults.ts';
 import type { SpareMemories } from './spare-memories.ts';
 import { classifyTrap } from './trap-reason.ts';
-import { WireTextError, wireByteLengthOf, wireTextOf } from './wire-text.ts';
+import { WireTextError, wireByteLengthOf, wireTextOf } from '../messaging/wire-text.ts';
 
 export interface InvocationServices {
   readonly observer: RuntimeObserver;

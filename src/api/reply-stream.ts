@@ -5,7 +5,7 @@
 //   event: end    data: {"message_id", "conversation_id", "replies": count}
 // The stream opens on the first event, so a message the node refuses still gets its plain 4xx.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { settledWireTextOf } from '../agents/wire-text.ts';
+import { settledWireTextOf } from '../messaging/wire-text.ts';
 import type { AclMessage, MessageInput } from '../messaging/message.ts';
 import type { NodeServices } from '../node/services.ts';
 import type { StreamingSendOptions } from '../node/streaming-send.ts';

@@ -1,7 +1,7 @@
 // Where replies to API clients land. A client that sends with wait_ms registers a wait BEFORE its message
 // is routed (the router may answer synchronously, e.g. AGENT_NOT_FOUND), then gets every reply that
 // belongs to it, oldest first, once each receiver has answered or the time is up.
-import { knownWireTextOf } from '../agents/wire-text.ts';
+import { knownWireTextOf } from './wire-text.ts';
 import { CaxtonError } from '../errors.ts';
 import { countsAsAnswer } from './answers.ts';
 import type { AclMessage } from './message.ts';

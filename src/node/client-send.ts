@@ -1,7 +1,7 @@
 // A client's message, from the API's parsed body to the router: stamped with the client's sender, a message id
 // and (when it opens one) a conversation id, traced under the request's span, then routed, or routed and its
 // replies awaited.
-import { rememberClientText } from '../agents/wire-text.ts';
+import { rememberClientText } from '../messaging/wire-text.ts';
 import { invalidArgument } from '../errors.ts';
 import type { ClientInbox } from '../messaging/client-inbox.ts';
 import { CLIENT_PREFIX, parseMessage, type AclMessage, type MessageInput } from '../messaging/message.ts';

@@ -17,7 +17,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { FinishedSpan, FinishedSpanRecorder, InvocationTracer, TraceScope } from '../agents/invocation-tracer.ts';
 import type { InvocationOutcome } from '../agents/runtime-observer.ts';
-import { forgetWireText } from '../agents/wire-text.ts';
+import { forgetWireText } from '../messaging/wire-text.ts';
 import type { DeliveryOutcome } from '../messaging/delivery.ts';
 import type { AclMessage } from '../messaging/message.ts';
 import type { RemoteRoute, RouterObserver } from '../messaging/router-ports.ts';

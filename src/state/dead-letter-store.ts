@@ -7,7 +7,7 @@
 // flush, so the byte bounds hold from each flush on, and a flood of large agent messages is dropped unwritten.
 import type { DeadLetterSink } from '../messaging/dead-letter-sink.ts';
 import type { AclMessage } from '../messaging/message.ts';
-import { knownWireTextOf, settledWireTextOf } from '../agents/wire-text.ts';
+import { knownWireTextOf, settledWireTextOf } from '../messaging/wire-text.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { Database } from './database.ts';
 import { DeadLetterRetention } from './dead-letter-retention.ts';

@@ -1,5 +1,5 @@
 // The line the conversation history stores for a message: JSON on one line, read back with JSON.parse.
-import { jsonTextOf } from '../agents/wire-text.ts';
+import { jsonTextOf } from '../messaging/wire-text.ts';
 import type { AclMessage } from '../messaging/message.ts';
 
 /**

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostBindings } from '../../src/agents/host-imports.ts';
 import { InstanceHost } from '../../src/agents/host-imports.ts';
 import { RUNTIME_DEFAULTS } from '../../src/agents/runtime-defaults.ts';
-import { knownWireTextOf, messageOfWireText, wireByteLengthOf, wireTextOf } from '../../src/agents/wire-text.ts';
+import { knownWireTextOf, messageOfWireText, wireByteLengthOf, wireTextOf } from '../../src/messaging/wire-text.ts';
 import { historyTextOf } from '../../src/state/history-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { agentModule, setup } from './fixtures.ts';

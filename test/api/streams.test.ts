@@ -1,7 +1,7 @@
 // Server-sent events need a real socket: inject() waits for a response end that never comes.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageOfWireText } from '../../src/agents/wire-text.ts';
+import { messageOfWireText } from '../../src/messaging/wire-text.ts';
 import { bearer, makeApi } from './helpers.ts';
 
 const { app, services } = makeApi();

@@ -4,7 +4,7 @@
 // Pure layers only (no node), so FUZZ_RUNS=100000 takes seconds.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { wireTextOf } from '../../src/agents/wire-text.ts';
+import { wireTextOf } from '../../src/messaging/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { MAX_CONTENT_DEPTH, PERFORMATIVES, parseMessage } from '../../src/messaging/message.ts';
 import { assertInChunks } from './chunked.ts';

@@ -3,7 +3,7 @@
 // batch (20 unrelated conversations) was lost. Every entry now bounds the depth and names the field; the last
 // guards (wire text, history writer) refuse one message without losing the others.
 import { afterEach, describe, expect, it } from 'vitest';
-import { wireTextOf, WireTextError } from '../../src/agents/wire-text.ts';
+import { wireTextOf, WireTextError } from '../../src/messaging/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { MAX_CONTENT_DEPTH, nestedDeeperThan, parseMessage } from '../../src/messaging/message.ts';
 import { openConversationLog } from '../../src/state/conversation-log.ts';

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { messageOfWireText } from '../../src/agents/wire-text.ts';
+import { messageOfWireText } from '../../src/messaging/wire-text.ts';
 import type { MessageInput } from '../../src/messaging/message.ts';
 import { DeadLetterRetention } from '../../src/state/dead-letter-retention.ts';
 import { DeadLetterStore } from '../../src/state/dead-letter-store.ts';

@@ -1,7 +1,7 @@
 // With tracing on, the route span replaces the trace_context an agent's send carried (the invocation's): the
 // text the receiving agent gets must carry the route span's too, not the agent's kept text with the old one.
 import { describe, expect, it } from 'vitest';
-import { rememberSpliced, spliceIndex, wireTextOf } from '../../src/agents/wire-text.ts';
+import { rememberSpliced, spliceIndex, wireTextOf } from '../../src/messaging/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { NodeTracing } from '../../src/observability/tracing.ts';
 

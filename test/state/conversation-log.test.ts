@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rememberSpliced, wireTextOf } from '../../src/agents/wire-text.ts';
+import { rememberSpliced, wireTextOf } from '../../src/messaging/wire-text.ts';
 import type { AclMessage } from '../../src/messaging/message.ts';
 import { ConversationLog, openConversationLog } from '../../src/state/conversation-log.ts';
 import { ConversationSegments, type HistoryRow } from '../../src/state/conversation-segments.ts';

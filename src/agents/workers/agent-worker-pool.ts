@@ -27,7 +27,7 @@ import { guardedObserver } from '../runtime-observer.ts';
 import type { FinishedSpanRecorder } from '../invocation-tracer.ts';
 import type { ToolGateway } from '../tool-gateway.ts';
 import { unavailableToolGateway } from '../tool-gateway.ts';
-import { settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
+import { settledWireTextOf, wireByteLengthOf } from '../../messaging/wire-text.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import { emptyStats, infoOf, statsOf, type AgentRecord } from './worker-agent-record.ts';
 import { WorkerHandle } from './worker-handle.ts';

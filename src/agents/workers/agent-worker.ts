@@ -10,7 +10,7 @@ import type { AclMessage } from '../../messaging/message.ts';
 import { CAPABILITY_PREFIX, CLIENT_PREFIX } from '../../messaging/message.ts';
 import { AgentRuntime } from '../agent-runtime.ts';
 import { ModuleCache } from '../module-cache.ts';
-import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
+import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../../messaging/wire-text.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
 import type { ErrorShape, FromWorker, ToWorker, WorkerSetup } from './worker-protocol.ts';
 import { WorkerFigures } from './worker-figures.ts';

@@ -8,7 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { DeliveryOutcome } from '../../messaging/delivery.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import type { RuntimeLogger } from '../runtime-observer.ts';
-import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../wire-text.ts';
+import { messageOfWireText, settledWireTextOf, wireByteLengthOf } from '../../messaging/wire-text.ts';
 import type { FromWorker, IdleFigures, PeerItem } from './worker-protocol.ts';
 
 /** What the channels need from the worker around them. */

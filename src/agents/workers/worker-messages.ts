@@ -11,7 +11,7 @@ import type { ToolGateway } from '../tool-gateway.ts';
 import type { AgentRecord } from './worker-agent-record.ts';
 import type { DeliveryReports } from './delivery-reports.ts';
 import type { WorkerHandle } from './worker-handle.ts';
-import { messageOfWireText } from '../wire-text.ts';
+import { messageOfWireText } from '../../messaging/wire-text.ts';
 import { INVOCATION_CELL, INVOCATION_KINDS, INVOCATION_OUTCOMES, type ErrorShape, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 /** What handling a worker's reports needs from the pool. */

@@ -3,7 +3,7 @@
 // forged sender is refused loudly rather than silently replaced.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { jsonTextOf } from '../../agents/wire-text.ts';
+import { jsonTextOf } from '../../messaging/wire-text.ts';
 import { invalidArgument } from '../../errors.ts';
 import { messageSchema, parseMessage } from '../../messaging/message.ts';
 import type { SendResult } from '../../node/services.ts';

@@ -7,7 +7,7 @@
 // MessagePack map because content is JSON and must arrive exactly as sent: msgpackr renames a `__proto__`
 // key and recurses per nesting level (a deeply nested content overflowed its stack), where JSON.parse keeps
 // both. And a message an agent sent usually has its text already (wire-text.ts): encoding it is then free.
-import { wireTextOf } from '../../agents/wire-text.ts';
+import { wireTextOf } from '../../messaging/wire-text.ts';
 import type { AclMessage } from '../../messaging/message.ts';
 import { decodeValues, encodeValue, FrameError } from './frames.ts';
 

@@ -1,13 +1,14 @@
-// The JSON text an agent receives for a message. Serializing the stamped message is the largest cost of a
-// local hop, so it is done at most once per message and, for a message an agent sent, usually not at all:
-// the agent's own text is kept and the host's fields are spliced in before its closing brace.
+// The JSON text of a message: what an agent receives, and what the conversation history, a peer and an API
+// client are given. Serializing the stamped message is the largest cost of a local hop, so it is done at most
+// once per message and, for a message an agent sent, usually not at all: the agent's own text is kept and the
+// host's fields are spliced in before its closing brace.
 //
 // The text is remembered in a private field attached to the message object itself: invisible to
 // Object.keys, spread, JSON.stringify, msgpack and test equality, so a copy made with `{...message}` (and
 // then changed) never carries a stale text. The field is attached with the constructor-return idiom, which
 // costs about one property store (a WeakMap or Object.defineProperty cost several times more here).
-import type { AclMessage, MessageInput } from '../messaging/message.ts';
-import { MAX_CONTENT_DEPTH, nestedDeeperThan } from '../messaging/message.ts';
+import type { AclMessage, MessageInput } from './message.ts';
+import { MAX_CONTENT_DEPTH, nestedDeeperThan } from './message.ts';
 
 /** A message the host cannot turn into text (content nested too deep for the serializer): never delivered. */
 export class WireTextError extends Error {
