@@ -1,7 +1,8 @@
 // Issue 14's figures: agents on worker threads. Prints JSON lines:
 // - `pairs`: aggregate throughput of 64 independent ping-pong pairs (each pair's two agents on one worker)
 //   with the in-thread runtime (agents.workers 0), 1, 2 and all workers, next to the one-thread naive host,
-//   alternating within each run; figures are medians of BENCH_RUNS runs. A hop is one invocation.
+//   alternating within each run; figures are medians of BENCH_RUNS runs (`_vs_naive`: of the medians;
+//   `_vs_naive_paired`: the median of each run's ratio to the naive host of the same run). A hop is one invocation.
 // - `pair_hop`: one pair, one message in flight, its two agents on one worker vs on two workers (a hop then
 //   goes over the pair's direct channel). Mean hop from throughput; round-trip P50/P99 stamped by the main
 //   thread spinning on worker-0's invocation count (not its router, which no longer sees the hops), and how
@@ -229,6 +230,9 @@ for (const [key, values] of runs) {
   }
   // Per CPU second of the process: how much work a core-second buys (parallelism shows in the wall figures).
   pairs[`${key}_msgs_per_cpu_s`] = Math.round(median(cpuRuns.get(key)!));
+  // Each run's figure over the naive host's of that same run (they run seconds apart), then the median: a
+  // slow stretch of a shared machine then moves both sides of one ratio, not one side of the median's.
+  if (key !== 'naive') pairs[`${key}_vs_naive_paired`] = round(median(values.map((v, i) => v / runs.get('naive')![i])));
 }
 pairs.goal = 'workers_2 >= 1.6x naive on 2 cores';
 console.log(JSON.stringify(pairs));
