@@ -2,30 +2,14 @@
 // injected members and a real registry: a member suspected again between its return and the hand-over keeps
 // its catch-up, and is handed this node's writes made while it was gone once it is alive again.
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../src/cluster/registry/agent-record.ts';
-import { AgentRegistry } from '../../src/cluster/registry/agent-registry.ts';
+import { describe, expect, it } from 'vitest';
 import type { AgentService } from '../../src/node/agent-service.ts';
 import { EventBus } from '../../src/node/event-bus.ts';
 import { Failover, type FailoverMember } from '../../src/node/failover.ts';
 import { ObservedAgentDirectory } from '../../src/node/registry-binding.ts';
+import { closedAfterEach, record, registryOf } from './fixtures/failover.ts';
 
-const record = (name: string, node: string): AgentRecord => ({
-  name,
-  node,
-  version: 1,
-  module_sha256: 'ab'.repeat(32),
-  capabilities: [],
-  state: 'running',
-  limits: { memory_pages: 16, fuel: 1000, mailbox: 8 },
-});
-
-const registryOf = (nodeId: string): AgentRegistry => new AgentRegistry({ nodeId, now: () => 0, maxRecords: 1000, tombstoneTtlMs: 3_600_000 });
-
-const open: Failover[] = [];
-afterEach(() => {
-  for (const f of open.splice(0)) f.close();
-});
+const open = closedAfterEach();
 
 /** Lets the scheduled check run and the hand-overs it starts settle. */
 const settle = async (): Promise<void> => {

@@ -2,30 +2,17 @@
 // writes start a round each on a side whose pings go unanswered, so the line is within a budget, the lines
 // held back counted in the next.
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentRecord } from '../../src/cluster/registry/agent-record.ts';
+import { describe, expect, it } from 'vitest';
 import { AgentRegistry } from '../../src/cluster/registry/agent-registry.ts';
 import type { AgentService } from '../../src/node/agent-service.ts';
 import { EventBus } from '../../src/node/event-bus.ts';
 import { Failover, type FailoverMember } from '../../src/node/failover.ts';
 import { ObservedAgentDirectory } from '../../src/node/registry-binding.ts';
+import { closedAfterEach, record } from './fixtures/failover.ts';
 
 const HELD_BACK = 'failover: take-overs held back: fewer members than the quorum answered this node';
 
-const record = (name: string, node: string): AgentRecord => ({
-  name,
-  node,
-  version: 1,
-  module_sha256: 'ab'.repeat(32),
-  capabilities: [],
-  state: 'running',
-  limits: { memory_pages: 16, fuel: 1000, mailbox: 8 },
-});
-
-const open: Failover[] = [];
-afterEach(() => {
-  for (const f of open.splice(0)) f.close();
-});
+const open = closedAfterEach();
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
