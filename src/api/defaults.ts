@@ -8,6 +8,8 @@ export const API_DEFAULTS = {
   maxBodyBytesInFlight: 256 * 1024 * 1024,
   /** Longest a request may take to arrive, headers and body (api.request_timeout_ms; config/defaults.ts says why). */
   requestTimeoutMs: 60_000,
+  /** Longest a new connection may go without a request (api.first_request_timeout_ms; config/defaults.ts says why). */
+  firstRequestTimeoutMs: 10_000,
   /** A message body: the size limit of a whole message in messages.md (1 MiB). */
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   /** The node's defaults (config/defaults.ts explains each): per principal and role, failed logins per source. */

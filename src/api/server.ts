@@ -76,6 +76,8 @@ export interface ApiOptions {
   maxBodyBytesInFlight?: number;
   /** Longest a request (headers and body) may take to arrive; see API_DEFAULTS.requestTimeoutMs. */
   requestTimeoutMs?: number;
+  /** Longest a connection may wait for its first request's headers; see API_DEFAULTS.firstRequestTimeoutMs. */
+  firstRequestTimeoutMs?: number;
   /** Largest message body for POST /api/v1/messages; see API_DEFAULTS.maxMessageBytes. */
   maxMessageBytes?: number;
   /** Ceiling of `wait_ms`; see API_DEFAULTS.maxWaitMs. */
@@ -117,6 +119,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const registry = options.metricsRegistry ?? defaultRegistry;
   const bodyBudget = new BodyBudget(options.maxBodyBytesInFlight ?? API_DEFAULTS.maxBodyBytesInFlight);
   const requestTimeoutMs = options.requestTimeoutMs ?? API_DEFAULTS.requestTimeoutMs;
+  const firstRequestTimeoutMs = options.firstRequestTimeoutMs ?? API_DEFAULTS.firstRequestTimeoutMs;
   // Without it (Fastify's default is none) a body sent a byte at a time held its connection, and the body read
   // so far, for as long as the client liked: past it Node answers 408 and closes the connection. Given to the
   // server at creation (Node 20 ignores it set afterwards, as Fastify does). Node checks the requests in progress
@@ -129,14 +132,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const base = {
     bodyLimit: bodyLimitBytes,
     requestTimeout: requestTimeoutMs,
-    ...(options.tls ? { https: { ...readHttpsOptions(options.tls.files), ...requestTimeout } } : { http: requestTimeout }),
+    // Node's TLS handshake bound is 120 s: as long as a connection may wait for its first request (connection-limit.ts).
+    ...(options.tls ? { https: { ...readHttpsOptions(options.tls.files), ...requestTimeout, handshakeTimeout: firstRequestTimeoutMs } } : { http: requestTimeout }),
     // Refused by the router before any hook runs (a bad %-escape, an over-long path segment): same shape as the rest.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const mapped = toApiError(error);
       void reply.code(mapped.status).send(mapped.body);
     },
     clientErrorHandler: (error: Error & { code?: string }, socket: import('node:net').Socket) => {
-      if (socket.writable) socket.end(clientErrorResponse(error.code));
+      // An HTTP error (the parser's, a request too slow) is answered in HTTP. Any other (a TLS handshake that
+      // failed or timed out, a reset) is closed: no HTTP was spoken there, and an answer written to a socket whose
+      // handshake never ends waits for ever, holding the connection (a silent TLS client kept one for good).
+      const httpError = error.code !== undefined && (error.code.startsWith('HPE_') || error.code === 'ERR_HTTP_REQUEST_TIMEOUT');
+      if (httpError && socket.writable) socket.end(clientErrorResponse(error.code));
       else socket.destroy();
     },
   };
@@ -157,7 +165,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   ) as unknown as FastifyInstance;
 
   decorateRouteOptionsOnce(app);
-  limitConnections(app, options.maxConnections ?? API_DEFAULTS.maxConnections, registry);
+  limitConnections(app, options.maxConnections ?? API_DEFAULTS.maxConnections, firstRequestTimeoutMs, registry);
   // The first onRequest hook: a connection pipelining too deep is refused before authentication costs anything.
   limitRequestsPerConnection(app, options.maxRequestsPerConnection ?? API_DEFAULTS.maxRequestsPerConnection, registry);
   app.removeContentTypeParser('application/json');

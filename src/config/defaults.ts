@@ -52,6 +52,14 @@ export const DEFAULTS = {
      */
     request_timeout_ms: MINUTE,
     /**
+     * Longest a new connection may stay open before its first request's headers are in (over TLS, its handshake
+     * has as long again); past it the connection is closed. Node bounds a request once begun, and keep-alive
+     * idleness after one, but not a connection that never sends a byte: 10,000 such sockets from one source
+     * without credentials held every max_connections slot for ever. Clients send a request as soon as they
+     * connect; 10 s is far above a slow link's round trips, and keeps such a flood to 10 s per socket.
+     */
+    first_request_timeout_ms: 10 * SECOND,
+    /**
      * Requests per window per principal (an API key, a JWT subject, a client certificate) whose role
      * api.rate_limit_roles does not name: the control plane and dashboards (operator, deployer, viewer).
      * 1,000/s is far above any person, script or dashboard, and keeps one such principal to a fraction of a

@@ -130,6 +130,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     body_limit_bytes: field('integer', positiveInt()),
     max_body_bytes_in_flight: field('integer', positiveInt()),
     request_timeout_ms: field('integer', positiveInt()),
+    first_request_timeout_ms: field('integer', positiveInt()),
     rate_limit_max: field('integer', positiveInt()),
     rate_limit_window_ms: field('integer', positiveInt()),
     rate_limit_roles: field('list', z.array(roleBudget(), { error: 'expected a list of ROLE=N' })),

@@ -22,6 +22,7 @@ export function buildNodeApi(node: CaxtonNode): FastifyInstance {
     bodyLimitBytes: node.config.api.body_limit_bytes,
     maxBodyBytesInFlight: node.config.api.max_body_bytes_in_flight,
     requestTimeoutMs: node.config.api.request_timeout_ms,
+    firstRequestTimeoutMs: node.config.api.first_request_timeout_ms,
     maxMessageBytes: node.config.messages.max_bytes,
     maxWaitMs: node.config.api.max_wait_ms,
     maxConnections: node.config.api.max_connections,
