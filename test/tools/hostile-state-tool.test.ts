@@ -1,4 +1,5 @@
 // A hostile agent against the built-in state tool on SQLite: what one call can make the node hold.
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/state/database.ts';
 import type { BuiltinToolServer } from '../../src/tools/builtin-server.ts';
@@ -68,6 +69,31 @@ describe('`state serve --http` sent a JSON-RPC batch', () => {
       const answer = (await one.json()) as { result: { structuredContent: { values: Record<string, string> } } };
       expect(Object.keys(answer.result.structuredContent.values)).toEqual(['big-0', 'big-1']);
     } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('`state serve --http` sent nothing', () => {
+  it('closes a connection that sends no request, as it closes its other slots: 256 silent ones held it for ever', async () => {
+    const http = await serveStateHttp(tool, 'quiet', { host: '127.0.0.1', port: 0, firstRequestTimeoutMs: 300 });
+    const sockets: Socket[] = [];
+    try {
+      const { port } = new URL(http.url);
+      for (let i = 0; i < 5; i++) sockets.push(connect(Number(port), '127.0.0.1').on('error', () => {}));
+      const closed = sockets.map((socket) => new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 15_000);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }));
+      expect(await Promise.all(closed)).toEqual([true, true, true, true, true]);
+      // Still serving.
+      const answer = await fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+      expect(answer.status).toBe(200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await http.close();
     }
   });

@@ -7,6 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { closeSilentConnections } from '../../api/silent-connections.ts';
 import { CaxtonError } from '../../errors.ts';
 import type { BuiltinToolServer } from '../builtin-server.ts';
 import { STATE_BATCH_MAX_BYTES } from './state-limits.ts';
@@ -19,6 +20,8 @@ const HTTP_BODY_MAX_BYTES = STATE_BATCH_MAX_BYTES + 1024 * 1024;
 const HTTP_MAX_CONNECTIONS = 256;
 /** A request body must arrive within this: a client that trickles bytes holds no connection for ever. */
 const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/** A connection that sends no request this long after it opened is closed: silent sockets held every slot. */
+const HTTP_FIRST_REQUEST_TIMEOUT_MS = 10_000;
 
 /** An McpServer whose tools/list and tools/call are the builtin server's, for `agent`. */
 export function createStateMcpServer(tools: BuiltinToolServer, agent: string): McpServer {
@@ -55,6 +58,8 @@ export interface StateHttpOptions {
   port: number;
   /** Requests must carry `Authorization: Bearer <token>` when set. */
   bearerToken?: string;
+  /** A connection that sends no request this long after it opened is closed (default 10 s). */
+  firstRequestTimeoutMs?: number;
 }
 
 export interface StateHttpServer {
@@ -105,6 +110,7 @@ export async function serveStateHttp(tools: BuiltinToolServer, agent: string, op
   });
   http.maxConnections = HTTP_MAX_CONNECTIONS;
   http.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+  closeSilentConnections(http, options.firstRequestTimeoutMs ?? HTTP_FIRST_REQUEST_TIMEOUT_MS);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port, options.host, () => resolve());
