@@ -47,7 +47,8 @@ export class EnrollmentServer {
     const material = options.tls();
     this.server = new TlsServer({ key: material.keyPem, cert: material.certPem + material.caPem, minVersion: 'TLSv1.3', handshakeTimeout: options.timeoutMs });
     this.server.on('secureConnection', (socket: TLSSocket) => this.serve(socket));
-    this.server.on('tlsClientError', () => {});
+    // Node leaves the socket open when this event has a listener, a handshake that timed out included.
+    this.server.on('tlsClientError', (_error, socket) => socket.destroy());
   }
 
   /** A renewed node certificate: presented to joining nodes from now on. */

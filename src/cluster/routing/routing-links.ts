@@ -120,6 +120,9 @@ export class RoutingLinks {
     this.server.on('tlsClientError', (error, socket) => {
       this.stats.refused++;
       this.badPeer(`${socket.remoteAddress ?? '?'}`, `TLS handshake refused: ${error.message}`);
+      // Node leaves the socket open when this event has a listener, a handshake that timed out included: a
+      // ClientHello and then silence held one of maxHandshakes for ever, and 64 of them refused every peer.
+      socket.destroy();
     });
     this.clientContext = createSecureContext(tlsOptions(options.tls));
     const links = this;
