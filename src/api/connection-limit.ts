@@ -6,6 +6,10 @@
 //   (over TLS: after its handshake, which has the same bound, server.ts) is closed (silent-connections.ts):
 //   10,000 sockets that never sent a byte, from one source without credentials, held every slot of
 //   max_connections for ever. Counted in caxton_api_connections_timed_out_total.
+// - api.max_connections_per_source: one address's open connections; one more is closed as soon as it is
+//   accepted (caxton_api_connections_dropped_total too). Every request is bounded in time, but one source
+//   opening connections faster than they end could still hold all of max_connections; now at most this share.
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { closeSilentConnections } from './silent-connections.ts';
@@ -18,10 +22,35 @@ function counter(registry: Registry, name: string, help: string): Counter {
   return (registry.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, registers: [registry] });
 }
 
-export function limitConnections(app: FastifyInstance, maxConnections: number, firstRequestTimeoutMs: number, registry: Registry): void {
-  const dropped = counter(registry, DROPPED, 'API connections closed on arrival because api.max_connections were open.');
+export interface ConnectionBounds {
+  maxConnections: number;
+  maxConnectionsPerSource: number;
+  firstRequestTimeoutMs: number;
+}
+
+export function limitConnections(app: FastifyInstance, bounds: ConnectionBounds, registry: Registry): void {
+  const { maxConnections, maxConnectionsPerSource, firstRequestTimeoutMs } = bounds;
+  const dropped = counter(registry, DROPPED, 'API connections closed on arrival because api.max_connections, or api.max_connections_per_source of their address, were open.');
   const timedOut = counter(registry, TIMED_OUT, 'API connections closed because no request arrived within api.first_request_timeout_ms of their start.');
   app.server.maxConnections = maxConnections;
   app.server.on('drop', () => dropped.inc());
+  // Open connections per address: an entry per address with one open, so at most maxConnections entries.
+  const perSource = new Map<string, number>();
+  app.server.on('connection', (socket: Socket) => {
+    const source = socket.remoteAddress;
+    if (source === undefined) return;
+    const open = (perSource.get(source) ?? 0) + 1;
+    if (open > maxConnectionsPerSource) {
+      dropped.inc();
+      socket.destroy();
+      return;
+    }
+    perSource.set(source, open);
+    socket.once('close', () => {
+      const left = (perSource.get(source) ?? 1) - 1;
+      if (left > 0) perSource.set(source, left);
+      else perSource.delete(source);
+    });
+  });
   closeSilentConnections(app.server, firstRequestTimeoutMs, () => timedOut.inc());
 }

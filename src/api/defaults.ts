@@ -25,6 +25,8 @@ export const API_DEFAULTS = {
   maxWaitMs: 60_000,
   /** Open connections at once (api.max_connections; config/defaults.ts says why). */
   maxConnections: 10_000,
+  /** One address's share of maxConnections (api.max_connections_per_source; config/defaults.ts says why). */
+  maxConnectionsPerSource: 1_000,
   /** Unanswered requests on one connection (api.max_requests_per_connection; config/defaults.ts says why). */
   maxRequestsPerConnection: 16,
   /** Sends waiting for replies at once (api.max_waits; config/defaults.ts says why). */

@@ -84,6 +84,8 @@ export interface ApiOptions {
   maxWaitMs?: number;
   /** Open connections at once; one more is closed when accepted. See API_DEFAULTS.maxConnections. */
   maxConnections?: number;
+  /** Of those, one address's; one more is closed when accepted. See API_DEFAULTS.maxConnectionsPerSource. */
+  maxConnectionsPerSource?: number;
   /** Unanswered requests on one connection (pipelined); one more is refused. See API_DEFAULTS.maxRequestsPerConnection. */
   maxRequestsPerConnection?: number;
   /** Sends waiting for replies at once (wait_ms); one more is refused. See API_DEFAULTS.maxWaits. */
@@ -165,7 +167,15 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   ) as unknown as FastifyInstance;
 
   decorateRouteOptionsOnce(app);
-  limitConnections(app, options.maxConnections ?? API_DEFAULTS.maxConnections, firstRequestTimeoutMs, registry);
+  limitConnections(
+    app,
+    {
+      maxConnections: options.maxConnections ?? API_DEFAULTS.maxConnections,
+      maxConnectionsPerSource: options.maxConnectionsPerSource ?? API_DEFAULTS.maxConnectionsPerSource,
+      firstRequestTimeoutMs,
+    },
+    registry,
+  );
   // The first onRequest hook: a connection pipelining too deep is refused before authentication costs anything.
   limitRequestsPerConnection(app, options.maxRequestsPerConnection ?? API_DEFAULTS.maxRequestsPerConnection, registry);
   app.removeContentTypeParser('application/json');

@@ -110,6 +110,13 @@ export const DEFAULTS = {
      */
     max_connections: 10_000,
     /**
+     * Of those, open from one address at once; one more is closed as soon as it is accepted (counted with the
+     * dropped ones). Requests are bounded in time, but one source opening connections faster than they end could
+     * hold every slot of max_connections; a tenth leaves the rest to everyone else. Behind a proxy or load
+     * balancer every client shares its address: raise this to its connection pool's size.
+     */
+    max_connections_per_source: 1_000,
+    /**
      * Unanswered requests on one connection (HTTP/1.1 pipelining); one more is refused (503, the connection
      * closed after it) before it is authenticated. Browsers, curl and the CLI (fetch) never pipeline (one at a
      * time per connection) and the clients that can, do a few deep: 16 leaves them room and keeps one connection from

@@ -142,6 +142,7 @@ export const FIELDS: { [S in keyof ConfigDefaults]: { [K in keyof ConfigDefaults
     audit_groups_max: field('integer', positiveInt()),
     max_wait_ms: field('integer', positiveInt()),
     max_connections: field('integer', positiveInt()),
+    max_connections_per_source: field('integer', positiveInt()),
     max_requests_per_connection: field('integer', positiveInt()),
     max_waits: field('integer', positiveInt()),
     max_waits_per_principal: field('integer', positiveInt()),

@@ -26,6 +26,7 @@ export function buildNodeApi(node: CaxtonNode): FastifyInstance {
     maxMessageBytes: node.config.messages.max_bytes,
     maxWaitMs: node.config.api.max_wait_ms,
     maxConnections: node.config.api.max_connections,
+    maxConnectionsPerSource: node.config.api.max_connections_per_source,
     maxRequestsPerConnection: node.config.api.max_requests_per_connection,
     maxWaits: node.config.api.max_waits,
     maxWaitsPerPrincipal: node.config.api.max_waits_per_principal,

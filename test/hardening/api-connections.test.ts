@@ -62,3 +62,28 @@ describe('api.max_connections', () => {
     expect(Number(/caxton_api_connections_dropped_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('api.max_connections_per_source', () => {
+  it('closes one address\'s connection past its share on arrival; another address is still served', async () => {
+    // Two sources on loopback: 127.0.0.1, and 127.0.0.2 (bound as the local address; all of 127/8 is this host).
+    const node = await startNode({ env: { CAXTON_API_MAX_CONNECTIONS_PER_SOURCE: '3' } });
+    nodes.push(node);
+    const outcomes: ('served' | 'closed')[] = [];
+    for (let i = 0; i < 5 && !outcomes.includes('closed'); i++) outcomes.push((await healthOver(node.apiPort)).outcome);
+    expect(outcomes.at(-1)).toBe('closed');
+    expect(outcomes.filter((o) => o === 'served').length).toBeLessThanOrEqual(3);
+    const other = await new Promise<'served' | 'closed'>((resolve) => {
+      const socket = connect({ port: node.apiPort, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      sockets.push(socket);
+      let answer = '';
+      socket.on('connect', () => socket.write(HEALTH));
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+        if (answer.startsWith('HTTP/1.1 200')) resolve('served');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve('closed'));
+    });
+    expect(other).toBe('served');
+  });
+});
