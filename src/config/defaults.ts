@@ -110,7 +110,7 @@ export const DEFAULTS = {
      */
     max_connections: 10_000,
     /**
-     * Of those, open from one address at once; one more is closed as soon as it is accepted (counted with the
+     * Of those, open from one source at once (an IPv4 address, an IPv6 /64); one more is closed as soon as it is accepted (counted with the
      * dropped ones). Requests are bounded in time, but one source opening connections faster than they end could
      * hold every slot of max_connections; a tenth leaves the rest to everyone else. Behind a proxy or load
      * balancer every client shares its address: raise this to its connection pool's size.
