@@ -8,6 +8,7 @@ import { isTraceparent } from '../messaging/traceparent.ts';
 
 export { isSpanId } from '../messaging/traceparent.ts';
 
+const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0000000000000000';
 
 /** The span context a `traceparent` names, or undefined when it is not a valid one (then it is ignored). */
@@ -47,10 +48,17 @@ function drawRandom(bytes: number): number {
   return at;
 }
 
-/** A new trace that is not recorded: `00-<random trace id>-<random span id>-00`, carried so the whole path agrees. */
+/**
+ * A new trace that is not recorded: `00-<random trace id>-<random span id>-00`, carried so the whole path agrees.
+ * Neither id all zero (W3C: invalid; a peer refuses such a message's trace_context).
+ */
 export function unsampledTraceparent(): string {
-  const at = drawRandom(24);
-  return `00-${POOL.toString('hex', at, at + 16)}-${POOL.toString('hex', at + 16, at + 24)}-00`;
+  for (;;) {
+    const at = drawRandom(24);
+    const traceId = POOL.toString('hex', at, at + 16);
+    const spanId = POOL.toString('hex', at + 16, at + 24);
+    if (traceId !== ZERO_TRACE && spanId !== ZERO_SPAN) return `00-${traceId}-${spanId}-00`;
+  }
 }
 
 /** A random span id: 16 hex digits, never all zero (W3C: invalid). */
