@@ -429,7 +429,7 @@ export const DEFAULTS = {
      * Bytes of other nodes' modules held in memory, ready for a take-over: a dead node's modules are gone
      * with it, so the node that would take over an agent fetches its module while the owner is alive.
      * Modules are shared by sha256 (ten thousand agents of one module hold it once); 256 MiB is 16 modules
-     * of the largest size (agents.max_module_bytes). Beyond it the least recently wanted go first, and those
+     * of the largest size (agents.max_module_bytes). Beyond it the earliest fetched go first, and those
      * agents' take-over fetches the module from any live node that has it, or waits.
      */
     standby_module_bytes: 256 * MiB,

@@ -12,7 +12,10 @@ export class TakeOverModules {
   readonly #c: FailoverContext;
   /** Asks the failover for a check (a fetch that ends may change what is wanted). */
   readonly #schedule: () => void;
-  /** Other nodes' modules held for a take-over, in least-recently-wanted order (Map order). */
+  /**
+   * Other nodes' modules held for a take-over, in the order they were fetched (Map order): every one held is
+   * wanted (keep() drops the rest at each check), so past the budget the earliest fetched goes first.
+   */
   readonly #standby = new Map<string, Uint8Array>();
   #standbyBytes = 0;
   readonly #fetching = new Set<string>();
