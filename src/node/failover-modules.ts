@@ -29,6 +29,8 @@ export class TakeOverModules {
    */
   readonly #notKept = new Map<string, 'too large' | 'no room'>();
   readonly #maxNotKept: number;
+  /** The full #notKept was logged; said again only after it had room. */
+  #fullSaid = false;
 
   constructor(context: FailoverContext, schedule: () => void, maxNotKept = MAX_NOT_KEPT) {
     this.#c = context;
@@ -87,7 +89,13 @@ export class TakeOverModules {
       const unwanted = !wanted.has(sha);
       if ((why === 'no room' && (freed || unwanted)) || (full && unwanted)) this.#notKept.delete(sha);
     }
-    if (this.#notKept.size >= this.#maxNotKept) return;
+    if (this.#notKept.size >= this.#maxNotKept) {
+      // Said once each time it fills: take-overs still fetch their modules, only the standby copies stop.
+      if (!this.#fullSaid) this.#c.options.logger.warn({ modules: this.#notKept.size }, 'failover: standby modules: as many modules not kept as are remembered; nothing more is fetched ahead');
+      this.#fullSaid = true;
+      return;
+    }
+    this.#fullSaid = false;
     const ownerOf = new Map<string, AgentRecord>();
     // Fetched from a live owner; a module wanted only for a pending take-over is kept if held, never fetched here.
     for (const record of records) {

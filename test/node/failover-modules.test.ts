@@ -38,6 +38,7 @@ function standbyWith(moduleCount: number, moduleBytes: number, budgetBytes: numb
     records.push(recordOn(`agent-${i}`, 'owner', sha));
   }
   const fetched: string[] = [];
+  const warnings: string[] = [];
   const options = {
     nodeId: 'self',
     members: () => [
@@ -52,7 +53,7 @@ function standbyWith(moduleCount: number, moduleBytes: number, budgetBytes: numb
       return bytes;
     },
     settings: { checkIntervalMs: 1000, standbyModuleBytes: budgetBytes, takeOverConcurrency: 1, moduleFetchTimeoutMs: 1000 },
-    logger: pino({ level: 'silent' }),
+    logger: { ...pino({ level: 'silent' }), warn: (data: object, message: string) => warnings.push(message), debug: () => {} },
   } as unknown as FailoverOptions;
   const context: FailoverContext = {
     options,
@@ -68,7 +69,7 @@ function standbyWith(moduleCount: number, moduleBytes: number, budgetBytes: numb
     modules.keep(['self', 'owner'], records);
     await new Promise((resolve) => setImmediate(resolve));
   };
-  return { modules, fetched, check, records };
+  return { modules, fetched, check, records, warnings };
 }
 
 /** `n` checks one after the other, each with its fetches settled. */
@@ -91,11 +92,13 @@ describe('failover standby modules', () => {
 
   it('with more oversized modules wanted than it remembers, it stops fetching ahead rather than downloading again', async () => {
     const count = 40;
-    const { modules, fetched, check } = standbyWith(count, 64, 32, 16);
+    const { modules, fetched, check, warnings } = standbyWith(count, 64, 32, 16);
     await checks(check, count + 200);
     expect(fetched.length).toBe(16);
     expect(new Set(fetched).size).toBe(fetched.length);
     expect(modules.count).toBe(0);
+    // Said once, not at each of the 200 checks after.
+    expect(warnings.filter((w) => w.includes('nothing more is fetched ahead'))).toHaveLength(1);
   });
 
   it('modules wanted past the budget are each downloaded once, not one pushed out and fetched again at each check', async () => {
