@@ -31,6 +31,7 @@ export function closeSilentConnections(server: HttpServer, timeoutMs: number, cl
     request.socket[FIRST_REQUEST_TIMER] = undefined;
   };
   server.on('request', started);
-  // A websocket's handshake (the console's live view) is a request that never emits 'request'.
-  server.on('upgrade', started);
+  // No 'upgrade' listener: with one, Node hands every request asking for an upgrade to it instead of answering it
+  // as a request, and one that did nothing with it held the socket. A server that serves upgrades must let its
+  // sockets go here too.
 }

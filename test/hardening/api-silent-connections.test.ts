@@ -79,6 +79,15 @@ describe('connections that never send a request', () => {
     expect(await timedOut(port)).toBe(0);
   });
 
+  it('a request asking for an upgrade is answered as a request (the node serves no upgrades), not held', async () => {
+    const { port } = await startNode();
+    const socket = track(connect(port, '127.0.0.1'));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.write('GET /health HTTP/1.1\r\nHost: caxton\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await expect.poll(() => answer.startsWith('HTTP/1.1 200'), { timeout: CLOSE_WITHIN_MS }).toBe(true);
+  });
+
   it('over TLS: a handshake never begun, and a handshake done but no request, are both closed', async () => {
     const ca = await createTestCa();
     const server = await ca.issue('localhost', { server: true });
