@@ -16,10 +16,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Sends one request and resets the connection right after: the answer is never read. */
+/**
+ * Sends one request and resets the connection right after: the answer is never read. From 127.0.0.2 (all of
+ * 127/8 is this host): whether a reset comes before the request is read is a race, and the wrong keys of those
+ * read first count as failed logins against their source, which must not be the final check's.
+ */
 function sendAndReset(port: number, head: string): Promise<void> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
     socket.on('error', () => resolve());
     socket.on('connect', () => {
       socket.write(head);
@@ -56,7 +60,7 @@ describe('a request whose client reset the connection before it was authenticate
     }
     await new Promise((r) => setTimeout(r, 200));
     expect(errorLines()).toBe(0);
-    // The node still answers, and nothing was let through: a reset request is never admitted.
+    // The node still answers another client.
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/agents`, { headers: { authorization: `Bearer ${node.state.adminKey.key}` } });
     expect(res.status).toBe(200);
   });
