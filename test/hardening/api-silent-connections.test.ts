@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { CaxtonNode } from '../../src/node/node.ts';
 import { createTestCa } from '../helpers/test-certificates.ts';
+import { closesWithin } from '../helpers/socket-close.ts';
 
 const TIMEOUT_MS = 1_000;
 /** How long a test waits for a close that should come after TIMEOUT_MS: generous, for a loaded machine. */
@@ -31,17 +32,6 @@ async function startNode(settings: Record<string, unknown> = {}): Promise<{ node
     rmSync(dir, { recursive: true, force: true });
   });
   return { node, port: (node.api!.server.address() as AddressInfo).port, dir };
-}
-
-/** Resolves true when the socket closes within `ms`, false when it is still open then. */
-function closesWithin(socket: Socket, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 function track<S extends Socket>(socket: S): S {

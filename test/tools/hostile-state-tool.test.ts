@@ -10,6 +10,7 @@ import { STATE_BATCH_MAX_BYTES, STATE_VALUE_MAX_BYTES } from '../../src/tools/st
 import { serveStateHttp } from '../../src/tools/state/state-mcp-server.ts';
 import { createStateToolServer } from '../../src/tools/state/state-tool.ts';
 import { tempDir } from '../state/helpers.ts';
+import { closesWithin } from '../helpers/socket-close.ts';
 
 const dir = tempDir();
 let database: Database;
@@ -81,14 +82,7 @@ describe('`state serve --http` sent nothing', () => {
     try {
       const { port } = new URL(http.url);
       for (let i = 0; i < 5; i++) sockets.push(connect(Number(port), '127.0.0.1').on('error', () => {}));
-      const closed = sockets.map((socket) => new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 15_000);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      }));
-      expect(await Promise.all(closed)).toEqual([true, true, true, true, true]);
+      expect(await Promise.all(sockets.map((socket) => closesWithin(socket, 15_000)))).toEqual([true, true, true, true, true]);
       // Still serving.
       const answer = await fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
       expect(answer.status).toBe(200);

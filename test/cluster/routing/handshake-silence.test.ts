@@ -7,6 +7,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNodes, stopNodes, type TestNode } from './link-fixture.ts';
+import { closesWithin } from '../../helpers/socket-close.ts';
 
 let nodes: Map<string, TestNode> | undefined;
 const sockets: Socket[] = [];
@@ -30,17 +31,6 @@ async function clientHello(): Promise<Buffer> {
       const address = catcher.address();
       if (address === null || typeof address === 'string') return reject(new Error('no port'));
       tlsConnect({ port: address.port, host: '127.0.0.1', rejectUnauthorized: false }).on('error', () => {});
-    });
-  });
-}
-
-function closesWithin(socket: Socket, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (socket.destroyed) return resolve(true);
-    const timer = setTimeout(() => resolve(false), ms);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
     });
   });
 }
