@@ -18,6 +18,7 @@ import {
 import { decodeAclMessages, encodeAclMessage, encodeOriginEnvelope, ORIGIN_FEATURE, type RoutedMessage } from './message-codec.ts';
 import type { RoutingLinkSettings } from './routing-options.ts';
 import { describeError } from '../../errors.ts';
+import { RingQueue } from '../../agents/ring-queue.ts';
 
 export type SendResult = 'queued' | 'full' | 'unreachable';
 
@@ -69,37 +70,6 @@ interface PendingRequest {
   timer: NodeJS.Timeout;
 }
 
-/** A FIFO over an array with a moving head: O(1) push and shift without Array#shift's copies. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-  drain(): T[] {
-    const all = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return all;
-  }
-}
-
 export class RoutingLinkError extends Error {
   constructor(
     readonly code: UndeliveredReason | 'QUEUE_FULL' | 'TIMEOUT' | 'REMOTE_ERROR' | 'BUSY',
@@ -119,9 +89,9 @@ export class PeerLink {
   peerInstance = '';
   /** The peer's hello listed ORIGIN_FEATURE: messages to it may carry their client's origin node. */
   peerReadsOrigins = false;
-  private readonly pending = new Fifo<Item>();
-  private readonly unacked = new Fifo<RoutedMessage>();
-  private readonly unackedBytes = new Fifo<number>();
+  private readonly pending = new RingQueue<Item>();
+  private readonly unacked = new RingQueue<RoutedMessage>();
+  private readonly unackedBytes = new RingQueue<number>();
   private heldMessages = 0;
   private heldBytes = 0;
   /** Messages and their encoded bytes queued to and received from this peer, over the link's life (metrics). */
